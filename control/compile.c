@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "compile.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+copy_name(char dst[VPC_NAME_SIZE], const char *src)
+{
+	memset(dst, 0, VPC_NAME_SIZE);
+	if (src != NULL)
+		strncpy(dst, src, VPC_NAME_MAX);
+}
+
+/*
+ * Members of each security group of one VPC, as lists of interface indexes
+ * (CSR layout): members of group g are list[first[g] .. first[g + 1]).
+ */
+struct members {
+	uint32_t *first;	/* n_sgs + 1 */
+	uint32_t *list;
+};
+
+static int
+members_build(struct members *m, const struct topo_vpc *v)
+{
+	uint32_t n = 0;
+
+	m->first = calloc(v->n_sgs + 1, sizeof(*m->first));
+	for (uint32_t i = 0; i < v->n_ifaces; i++)
+		n += v->ifaces[i].n_sgs;
+	m->list = calloc(n ? n : 1, sizeof(*m->list));
+	if (m->first == NULL || m->list == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < v->n_ifaces; i++)
+		for (uint32_t k = 0; k < v->ifaces[i].n_sgs; k++)
+			m->first[v->ifaces[i].sg_idx[k] + 1]++;
+	for (uint32_t g = 0; g < v->n_sgs; g++)
+		m->first[g + 1] += m->first[g];
+	uint32_t *fill = calloc(v->n_sgs ? v->n_sgs : 1, sizeof(*fill));
+	if (fill == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < v->n_ifaces; i++)	/* interface order */
+		for (uint32_t k = 0; k < v->ifaces[i].n_sgs; k++) {
+			uint32_t g = v->ifaces[i].sg_idx[k];
+			m->list[m->first[g] + fill[g]++] = i;
+		}
+	free(fill);
+	return 0;
+}
+
+static void
+members_free(struct members *m)
+{
+	free(m->first);
+	free(m->list);
+}
+
+static uint32_t
+n_members(const struct members *m, uint32_t g)
+{
+	return m->first[g + 1] - m->first[g];
+}
+
+static uint32_t
+rule_records(const struct topo_rule *r, const struct members *m)
+{
+	return r->peer_kind == TOPO_PEER_SG ? n_members(m, r->peer_sg_idx) : 1;
+}
+
+static int
+route_cmp(const void *a, const void *b)
+{
+	const struct vpc_image_route *x = a, *y = b;
+
+	if (x->prefix_len != y->prefix_len)
+		return x->prefix_len > y->prefix_len ? -1 : 1;
+	uint32_t px = ntohl(x->prefix), py = ntohl(y->prefix);
+	return px < py ? -1 : px > py;
+}
+
+static int
+l2_cmp(const void *a, const void *b)
+{
+	const struct vpc_image_l2 *x = a, *y = b;
+
+	if (x->vpc != y->vpc)
+		return x->vpc < y->vpc ? -1 : 1;
+	return memcmp(x->mac, y->mac, 6);
+}
+
+static int
+eip_cmp(const void *a, const void *b)
+{
+	const struct vpc_image_eip *x = a, *y = b;
+	uint32_t ex = ntohl(x->elastic_ip), ey = ntohl(y->elastic_ip);
+
+	return ex < ey ? -1 : ex > ey;
+}
+
+static void
+emit_rule(struct vpc_image_rule *o, uint32_t sg, enum vpc_rule_dir dir,
+	  const struct topo_rule *r, uint32_t src_rule)
+{
+	memset(o, 0, sizeof(*o));
+	o->sg = sg;
+	o->dir = (uint8_t)dir;
+	o->src_rule = (uint16_t)(src_rule > 0xffff ? 0xffff : src_rule);
+	o->peer_sg = VPC_INDEX_NONE;
+	if (r->proto == TOPO_PROTO_ALL)
+		o->flags |= VPC_RULE_F_ANY_PROTO;
+	else
+		o->proto = (uint8_t)r->proto;
+	o->port_lo = r->ports_set ? r->port_lo : 0;
+	o->port_hi = r->ports_set ? r->port_hi : 65535;
+	if (r->icmp_type.set) {
+		o->flags |= VPC_RULE_F_ICMP_TYPE;
+		o->icmp_type = (uint8_t)r->icmp_type.v;
+	}
+	if (r->icmp_code.set) {
+		o->flags |= VPC_RULE_F_ICMP_CODE;
+		o->icmp_code = (uint8_t)r->icmp_code.v;
+	}
+	if (r->peer_kind == TOPO_PEER_CIDR) {
+		o->peer_addr = htonl(r->peer_cidr.addr);
+		o->peer_len = r->peer_cidr.len;
+	}
+}
+
+/* Emit one rule list; returns the number of records written. */
+static uint32_t
+emit_rules(struct vpc_image_rule *out, uint32_t sg, enum vpc_rule_dir dir,
+	   const struct topo_vpc *v, const struct members *m,
+	   const struct topo_rule *rules, uint32_t n, uint32_t sg_base)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct topo_rule *r = &rules[i];
+		if (r->peer_kind != TOPO_PEER_SG) {
+			emit_rule(&out[k++], sg, dir, r, i);
+			continue;
+		}
+		/* Expand the group peer into its members' private IPs. */
+		uint32_t g = r->peer_sg_idx;
+		for (uint32_t j = m->first[g]; j < m->first[g + 1]; j++) {
+			const struct topo_iface *fi = &v->ifaces[m->list[j]];
+			emit_rule(&out[k], sg, dir, r, i);
+			out[k].flags |= VPC_RULE_F_SG_PEER;
+			out[k].peer_sg = sg_base + r->peer_sg_idx;
+			out[k].peer_addr = htonl(fi->ip.addr);
+			out[k].peer_len = 32;
+			k++;
+		}
+	}
+	return k;
+}
+
+struct vpc_image *
+topo_compile(const struct topo *t)
+{
+	uint32_t counts[VPC_SEC_COUNT] = { 0 };
+	struct members *mem = NULL;
+	struct vpc_image *img = NULL;
+	uint64_t n_rules = 0;
+
+	if (t == NULL || !t->validated) {
+		errno = EINVAL;
+		return NULL;
+	}
+	mem = calloc(t->n_vpcs ? t->n_vpcs : 1, sizeof(*mem));
+	if (mem == NULL)
+		goto nomem;
+
+	counts[VPC_SEC_VPC] = t->n_vpcs;
+	for (uint32_t vi = 0; vi < t->n_vpcs; vi++) {
+		const struct topo_vpc *v = &t->vpcs[vi];
+		counts[VPC_SEC_SUBNET] += v->n_subnets;
+		counts[VPC_SEC_RTABLE] += v->n_rtables;
+		counts[VPC_SEC_SG] += v->n_sgs;
+		counts[VPC_SEC_IFACE] += v->n_ifaces;
+		for (uint32_t r = 0; r < v->n_rtables; r++)
+			counts[VPC_SEC_ROUTE] += v->rtables[r].n_routes + 1;
+		if (members_build(&mem[vi], v) < 0)
+			goto nomem;
+		for (uint32_t g = 0; g < v->n_sgs; g++) {
+			const struct topo_sg *sg = &v->sgs[g];
+			for (uint32_t k = 0; k < sg->n_ingress; k++)
+				n_rules += rule_records(&sg->ingress[k], &mem[vi]);
+			if (!sg->has_egress)
+				n_rules += 1;
+			for (uint32_t k = 0; k < sg->n_egress; k++)
+				n_rules += rule_records(&sg->egress[k], &mem[vi]);
+		}
+		for (uint32_t i = 0; i < v->n_ifaces; i++)
+			if (v->ifaces[i].eip.set)
+				counts[VPC_SEC_EIP]++;
+	}
+	if (n_rules > VPC_MAX_RULES) {
+		errno = E2BIG;
+		goto fail;
+	}
+	counts[VPC_SEC_RULE] = (uint32_t)n_rules;
+	counts[VPC_SEC_PORT] = counts[VPC_SEC_IFACE] + 1;
+	counts[VPC_SEC_L2] = counts[VPC_SEC_IFACE];
+	counts[VPC_SEC_HOST] = 1;
+
+	img = vpc_image_alloc(counts);
+	if (img == NULL)
+		goto fail;
+
+	uint32_t sub_base = 0, rt_base = 0, sg_base = 0, if_base = 0;
+	uint32_t route_i = 0, rule_i = 0, eip_i = 0;
+	for (uint32_t vi = 0; vi < t->n_vpcs; vi++) {
+		const struct topo_vpc *v = &t->vpcs[vi];
+		struct vpc_image_vpc *ov = &img->vpcs[vi];
+
+		copy_name(ov->name, v->name.s);
+		ov->vni = (uint32_t)v->vni.v;
+		ov->cidr_addr = htonl(v->cidr.addr);
+		ov->cidr_len = v->cidr.len;
+		ov->flags = v->igw.set && v->igw.v ? VPC_VPC_F_IGW : 0;
+		ov->mtu = v->mtu.set ? (uint16_t)v->mtu.v : 1500;
+		ov->main_rtable = rt_base + v->main_rtable;
+		ov->default_sg = sg_base + v->default_sg;
+		topo_router_mac(ov->router_mac, ov->vni);
+		static const uint32_t def_to[VPC_TO_COUNT] = {
+#define VPC_X(e, f, d) [VPC_TO_##e] = d,
+			VPC_TIMEOUTS(VPC_X)
+#undef VPC_X
+		};
+		for (int k = 0; k < VPC_TO_COUNT; k++)
+			ov->timeouts[k] = v->timeouts[k].set ?
+				(uint32_t)v->timeouts[k].v : def_to[k];
+
+		for (uint32_t s = 0; s < v->n_subnets; s++) {
+			const struct topo_subnet *ts = &v->subnets[s];
+			struct vpc_image_subnet *os = &img->subnets[sub_base + s];
+			copy_name(os->name, ts->name.s);
+			os->vpc = vi;
+			os->rtable = rt_base + ts->rtable_idx;
+			os->cidr_addr = htonl(ts->cidr.addr);
+			os->cidr_len = ts->cidr.len;
+			os->gateway_ip = htonl(ts->cidr.addr + 1);
+		}
+
+		for (uint32_t r = 0; r < v->n_rtables; r++) {
+			const struct topo_rtable *tr = &v->rtables[r];
+			struct vpc_image_rtable *orr = &img->rtables[rt_base + r];
+			copy_name(orr->name, tr->name.s);
+			orr->vpc = vi;
+			orr->is_main = r == v->main_rtable;
+			orr->first_route = route_i;
+			struct vpc_image_route *o = &img->routes[route_i];
+			/* The implicit local route. */
+			o[0] = (struct vpc_image_route){
+				.rtable = rt_base + r,
+				.prefix = htonl(v->cidr.addr),
+				.prefix_len = v->cidr.len,
+				.target = VPC_RT_LOCAL,
+				.flags = VPC_ROUTE_F_IMPLICIT,
+				.target_iface = VPC_INDEX_NONE,
+			};
+			for (uint32_t k = 0; k < tr->n_routes; k++) {
+				const struct topo_route *x = &tr->routes[k];
+				o[k + 1] = (struct vpc_image_route){
+					.rtable = rt_base + r,
+					.prefix = htonl(x->dest.addr),
+					.prefix_len = x->dest.len,
+					.target = x->target == TOPO_TGT_IGW ? VPC_RT_IGW :
+						  x->target == TOPO_TGT_BLACKHOLE ?
+						  VPC_RT_BLACKHOLE : VPC_RT_IFACE,
+					.target_iface = x->target == TOPO_TGT_IFACE ?
+						if_base + x->iface_idx : VPC_INDEX_NONE,
+				};
+			}
+			orr->n_routes = tr->n_routes + 1;
+			qsort(o, orr->n_routes, sizeof(*o), route_cmp);
+			route_i += orr->n_routes;
+		}
+
+		for (uint32_t g = 0; g < v->n_sgs; g++) {
+			const struct topo_sg *tg = &v->sgs[g];
+			struct vpc_image_sg *og = &img->sgs[sg_base + g];
+			copy_name(og->name, tg->name.s);
+			og->vpc = vi;
+			og->flags = tg->implicit ? VPC_SG_F_IMPLICIT : 0;
+			og->n_members = n_members(&mem[vi], g);
+			og->first_rule = rule_i;
+			og->n_ingress = emit_rules(&img->rules[rule_i], sg_base + g,
+						   VPC_DIR_INGRESS, v, &mem[vi], tg->ingress,
+						   tg->n_ingress, sg_base);
+			rule_i += og->n_ingress;
+			if (tg->has_egress) {
+				og->n_egress = emit_rules(&img->rules[rule_i], sg_base + g,
+							  VPC_DIR_EGRESS, v, &mem[vi], tg->egress,
+							  tg->n_egress, sg_base);
+			} else {
+				/* Omitted egress: allow all. */
+				struct topo_rule all = { .proto = TOPO_PROTO_ALL,
+							 .peer_kind = TOPO_PEER_CIDR };
+				emit_rule(&img->rules[rule_i], sg_base + g,
+					  VPC_DIR_EGRESS, &all, 0);
+				og->n_egress = 1;
+			}
+			rule_i += og->n_egress;
+		}
+
+		for (uint32_t i = 0; i < v->n_ifaces; i++) {
+			const struct topo_iface *tf = &v->ifaces[i];
+			uint32_t gi = if_base + i;
+			struct vpc_image_iface *of = &img->ifaces[gi];
+			copy_name(of->name, tf->name.s);
+			of->vpc = vi;
+			of->subnet = sub_base + tf->subnet_idx;
+			of->port = gi;
+			of->ip = htonl(tf->ip.addr);
+			memcpy(of->mac, tf->mac.b, 6);
+			if (!tf->sdc.set || tf->sdc.v)
+				of->flags |= VPC_IFACE_F_SRC_DST_CHECK;
+			if (tf->mac_derived)
+				of->flags |= VPC_IFACE_F_MAC_DERIVED;
+			if (tf->eip.set) {
+				of->flags |= VPC_IFACE_F_EIP;
+				of->elastic_ip = htonl(tf->eip.addr);
+				img->eips[eip_i++] = (struct vpc_image_eip){
+					of->elastic_ip, gi };
+			}
+			of->n_sgs = (uint8_t)tf->n_sgs;
+			for (uint32_t k = 0; k < tf->n_sgs; k++)
+				of->sgs[k] = (uint16_t)(sg_base + tf->sg_idx[k]);
+
+			struct vpc_image_port *op = &img->ports[gi];
+			copy_name(op->name, tf->port.s);
+			op->kind = VPC_PORT_IFACE;
+			op->iface = gi;
+
+			struct vpc_image_l2 *ol = &img->l2[gi];
+			ol->vpc = vi;
+			memcpy(ol->mac, tf->mac.b, 6);
+			ol->iface = gi;
+		}
+		sub_base += v->n_subnets;
+		rt_base += v->n_rtables;
+		sg_base += v->n_sgs;
+		if_base += v->n_ifaces;
+	}
+
+	struct vpc_image_port *up = &img->ports[if_base];
+	copy_name(up->name, t->host.uplink_port.s ? t->host.uplink_port.s : "uplink");
+	up->kind = VPC_PORT_UPLINK;
+	up->iface = VPC_INDEX_NONE;
+
+	struct vpc_image_host *h = &img->host[0];
+	static const uint8_t def_up[6] = VPC_DEFAULT_UPLINK_MAC;
+	static const uint8_t def_gw[6] = VPC_DEFAULT_GATEWAY_MAC;
+	h->uplink_port = if_base;
+	memcpy(h->uplink_mac, t->host.uplink_mac.set ? t->host.uplink_mac.b : def_up, 6);
+	memcpy(h->gateway_mac, t->host.gateway_mac.set ? t->host.gateway_mac.b : def_gw, 6);
+	if (t->host.uplink_mac.set && t->host.gateway_mac.set)
+		h->flags |= VPC_HOST_F_UPLINK_MACS;
+
+	qsort(img->l2, img->n_l2, sizeof(*img->l2), l2_cmp);
+	qsort(img->eips, img->n_eips, sizeof(*img->eips), eip_cmp);
+	vpc_image_seal(img);
+	for (uint32_t vi = 0; vi < t->n_vpcs; vi++)
+		members_free(&mem[vi]);
+	free(mem);
+	return img;
+
+nomem:
+	errno = ENOMEM;
+fail:;
+	int saved = errno;
+	if (mem != NULL)
+		for (uint32_t vi = 0; vi < t->n_vpcs; vi++)
+			members_free(&mem[vi]);
+	free(mem);
+	vpc_image_free(img);
+	errno = saved;
+	return NULL;
+}

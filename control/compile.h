@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * compile.h -- validated topology model -> table image.
+ *
+ * Everything the dataplane needs is resolved here, so the engines never
+ * interpret the topology: per-port interface records, the per-VPC L2
+ * table, each route table's entries with its implicit local route, longest
+ * prefix first, security-group rules with group peers expanded to member
+ * addresses and an omitted egress list made an explicit allow-all, the
+ * default group and main table made explicit, derived MACs and VNIs, the
+ * VPC routers' MACs and each subnet's gateway address.  The output is
+ * deterministic: the same file always compiles to the same bytes.
+ */
+#ifndef VPC_COMPILE_H
+#define VPC_COMPILE_H
+
+#include "topo.h"
+#include "vpc_image_io.h"
+
+/*
+ * Compile a model that topo_validate() accepted.  Returns a sealed image,
+ * or NULL with errno (EINVAL: not validated; E2BIG: past an image limit,
+ * e.g. too many rules after group expansion; ENOMEM).
+ */
+struct vpc_image *topo_compile(const struct topo *t);
+
+/* Defaults used when the file has no host.uplink MACs (replay only). */
+#define VPC_DEFAULT_UPLINK_MAC  { 0x02, 0xfe, 0x00, 0x00, 0x00, 0x01 }
+#define VPC_DEFAULT_GATEWAY_MAC { 0x02, 0xfe, 0x00, 0x00, 0x00, 0xfe }
+
+#endif /* VPC_COMPILE_H */

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "show.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <string.h>
+
+static const char *
+ip_str(char buf[16], __be32 a)
+{
+	uint32_t h = ntohl(a);
+	snprintf(buf, 16, "%u.%u.%u.%u", h >> 24, (h >> 16) & 0xff,
+		 (h >> 8) & 0xff, h & 0xff);
+	return buf;
+}
+
+static const char *
+cidr_str(char buf[20], __be32 a, unsigned int len)
+{
+	char ip[16];
+	snprintf(buf, 20, "%s/%u", ip_str(ip, a), len);
+	return buf;
+}
+
+static const char *
+mac_str(char buf[18], const uint8_t m[6])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+		 m[3], m[4], m[5]);
+	return buf;
+}
+
+static const char *
+proto_str(char buf[8], const struct vpc_image_rule *r)
+{
+	if (r->flags & VPC_RULE_F_ANY_PROTO)
+		return "all";
+	switch (r->proto) {
+	case 1:
+		return "icmp";
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	default:
+		snprintf(buf, 8, "%u", r->proto);
+		return buf;
+	}
+}
+
+/* "443", "1024-2048", or "" when all ports. */
+static const char *
+ports_str(char buf[16], const struct vpc_image_rule *r)
+{
+	buf[0] = '\0';
+	if (r->port_lo == 0 && r->port_hi == 65535)
+		return buf;
+	if (r->port_lo == r->port_hi)
+		snprintf(buf, 16, "%u", r->port_lo);
+	else
+		snprintf(buf, 16, "%u-%u", r->port_lo, r->port_hi);
+	return buf;
+}
+
+static void
+text_rule(const struct vpc_image *img, const struct vpc_image_rule *r, FILE *out)
+{
+	char p[8], ports[16], peer[20], extra[48] = "";
+
+	if (r->flags & VPC_RULE_F_ICMP_TYPE) {
+		if (r->flags & VPC_RULE_F_ICMP_CODE)
+			snprintf(extra, sizeof(extra), "type %u code %u",
+				 r->icmp_type, r->icmp_code);
+		else
+			snprintf(extra, sizeof(extra), "type %u", r->icmp_type);
+	} else {
+		snprintf(extra, sizeof(extra), "%s", ports_str(ports, r));
+	}
+	fprintf(out, "      %-7s %-5s %-13s %s %s", r->dir ? "egress" : "ingress",
+		proto_str(p, r), extra, r->dir ? "to  " : "from",
+		cidr_str(peer, r->peer_addr, r->peer_len));
+	if (r->flags & VPC_RULE_F_SG_PEER)
+		fprintf(out, " (member of %s)", img->sgs[r->peer_sg].name);
+	fputc('\n', out);
+}
+
+void
+vpc_show_text(const struct vpc_image *img, FILE *out)
+{
+	char a[20], b[20], c[18];
+
+	fprintf(out, "table image v%u: %zu bytes, checksum %016" PRIx64 "\n",
+		img->hdr->version, img->size, (uint64_t)img->hdr->checksum);
+	fprintf(out, "VPCs %u, subnets %u, route tables %u (routes %u), "
+		"security groups %u (rules %u), interfaces %u, ports %u\n",
+		img->n_vpcs, img->n_subnets, img->n_rtables, img->n_routes,
+		img->n_sgs, img->n_rules, img->n_ifaces, img->n_ports);
+
+	for (uint32_t vi = 0; vi < img->n_vpcs; vi++) {
+		const struct vpc_image_vpc *v = &img->vpcs[vi];
+		fprintf(out, "\nVPC %s: %s, VNI %u, MTU %u, internet gateway %s, router MAC %s\n",
+			v->name, cidr_str(a, v->cidr_addr, v->cidr_len), v->vni,
+			v->mtu, v->flags & VPC_VPC_F_IGW ? "yes" : "no",
+			mac_str(c, v->router_mac));
+		fprintf(out, "  main route table %s, default security group %s\n",
+			img->rtables[v->main_rtable].name,
+			img->sgs[v->default_sg].name);
+		fprintf(out, "  timeouts:");
+		for (int k = 0; k < VPC_TO_COUNT; k++)
+			fprintf(out, " %s %us", vpc_timeout_name((unsigned)k),
+				v->timeouts[k]);
+		fputc('\n', out);
+
+		fprintf(out, "  subnets:\n");
+		for (uint32_t i = 0; i < img->n_subnets; i++) {
+			const struct vpc_image_subnet *s = &img->subnets[i];
+			if (s->vpc != vi)
+				continue;
+			fprintf(out, "    %-16s %-18s gateway %-15s route table %s\n",
+				s->name, cidr_str(a, s->cidr_addr, s->cidr_len),
+				ip_str(b, s->gateway_ip), img->rtables[s->rtable].name);
+		}
+		fprintf(out, "  route tables:\n");
+		for (uint32_t i = 0; i < img->n_rtables; i++) {
+			const struct vpc_image_rtable *t = &img->rtables[i];
+			if (t->vpc != vi)
+				continue;
+			fprintf(out, "    %s%s:\n", t->name, t->is_main ? " (main)" : "");
+			for (uint32_t r = t->first_route; r < t->first_route + t->n_routes; r++) {
+				const struct vpc_image_route *x = &img->routes[r];
+				fprintf(out, "      %-18s -> %s",
+					cidr_str(a, x->prefix, x->prefix_len),
+					vpc_route_target_name(x->target));
+				if (x->target == VPC_RT_IFACE)
+					fprintf(out, " %s", img->ifaces[x->target_iface].name);
+				if (x->flags & VPC_ROUTE_F_IMPLICIT)
+					fprintf(out, " (implicit)");
+				fputc('\n', out);
+			}
+		}
+		fprintf(out, "  security groups:\n");
+		for (uint32_t i = 0; i < img->n_sgs; i++) {
+			const struct vpc_image_sg *g = &img->sgs[i];
+			if (g->vpc != vi)
+				continue;
+			fprintf(out, "    %s%s: %u member%s\n", g->name,
+				g->flags & VPC_SG_F_IMPLICIT ? " (implicit)" : "",
+				g->n_members, g->n_members == 1 ? "" : "s");
+			uint32_t end = g->first_rule + g->n_ingress + g->n_egress;
+			for (uint32_t r = g->first_rule; r < end; r++)
+				text_rule(img, &img->rules[r], out);
+		}
+		fprintf(out, "  interfaces:\n");
+		for (uint32_t i = 0; i < img->n_ifaces; i++) {
+			const struct vpc_image_iface *f = &img->ifaces[i];
+			if (f->vpc != vi)
+				continue;
+			fprintf(out, "    %-16s port %-16s subnet %-16s ip %-15s mac %s%s\n",
+				f->name, img->ports[f->port].name,
+				img->subnets[f->subnet].name, ip_str(a, f->ip),
+				mac_str(c, f->mac),
+				f->flags & VPC_IFACE_F_MAC_DERIVED ? " (derived)" : "");
+			fprintf(out, "%21s", "");
+			if (f->flags & VPC_IFACE_F_EIP)
+				fprintf(out, "elastic IP %s, ", ip_str(a, f->elastic_ip));
+			fprintf(out, "source/dest check %s, groups",
+				f->flags & VPC_IFACE_F_SRC_DST_CHECK ? "on" : "off");
+			for (unsigned int k = 0; k < f->n_sgs; k++)
+				fprintf(out, "%s%s", k ? ", " : " ", img->sgs[f->sgs[k]].name);
+			fputc('\n', out);
+		}
+		fprintf(out, "  L2 table:\n");
+		for (uint32_t i = 0; i < img->n_l2; i++) {
+			const struct vpc_image_l2 *l = &img->l2[i];
+			if (l->vpc == vi)
+				fprintf(out, "    %s -> %s\n", mac_str(c, l->mac),
+					img->ifaces[l->iface].name);
+		}
+	}
+
+	const struct vpc_image_host *h = &img->host[0];
+	fprintf(out, "\nports:\n");
+	for (uint32_t i = 0; i < img->n_ports; i++) {
+		const struct vpc_image_port *p = &img->ports[i];
+		if (p->kind == VPC_PORT_UPLINK)
+			fprintf(out, "  %3u %-16s uplink, MAC %s, gateway MAC %s%s\n",
+				i, p->name, mac_str(a, h->uplink_mac),
+				mac_str(c, h->gateway_mac),
+				h->flags & VPC_HOST_F_UPLINK_MACS ? "" : " (defaults)");
+		else
+			fprintf(out, "  %3u %-16s interface %s (VPC %s)\n", i,
+				p->name, img->ifaces[p->iface].name,
+				img->vpcs[img->ifaces[p->iface].vpc].name);
+	}
+	fprintf(out, "\nelastic IPs (uplink):\n");
+	if (img->n_eips == 0)
+		fprintf(out, "  none\n");
+	for (uint32_t i = 0; i < img->n_eips; i++) {
+		const struct vpc_image_iface *f = &img->ifaces[img->eips[i].iface];
+		fprintf(out, "  %-15s -> %s %s (VPC %s)\n",
+			ip_str(a, img->eips[i].elastic_ip), f->name,
+			ip_str(b, f->ip), img->vpcs[f->vpc].name);
+	}
+}
+
+/* Names are [a-z0-9-], so JSON strings need no escaping; still, never
+ * trust that: escape anything outside printable ASCII. */
+static void
+json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(out, "\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7f)
+			fprintf(out, "\\u%04x", ch);
+		else
+			fputc(ch, out);
+	}
+	fputc('"', out);
+}
+
+void
+vpc_show_json(const struct vpc_image *img, FILE *out)
+{
+	char a[20], c[18];
+	const struct vpc_image_host *h = &img->host[0];
+
+	fprintf(out, "{\"version\":%u,\"size\":%zu,\"checksum\":\"%016" PRIx64 "\",\"vpcs\":[",
+		img->hdr->version, img->size, (uint64_t)img->hdr->checksum);
+	for (uint32_t vi = 0; vi < img->n_vpcs; vi++) {
+		const struct vpc_image_vpc *v = &img->vpcs[vi];
+		fprintf(out, "%s{\"name\":", vi ? "," : "");
+		json_str(out, v->name);
+		fprintf(out, ",\"cidr\":\"%s\",\"vni\":%u,\"mtu\":%u,\"internet_gateway\":%s,\"router_mac\":\"%s\",\"main_route_table\":",
+			cidr_str(a, v->cidr_addr, v->cidr_len), v->vni, v->mtu,
+			v->flags & VPC_VPC_F_IGW ? "true" : "false",
+			mac_str(c, v->router_mac));
+		json_str(out, img->rtables[v->main_rtable].name);
+		fprintf(out, ",\"default_security_group\":");
+		json_str(out, img->sgs[v->default_sg].name);
+		fprintf(out, ",\"timeouts\":{");
+		for (int k = 0; k < VPC_TO_COUNT; k++)
+			fprintf(out, "%s\"%s\":%u", k ? "," : "",
+				vpc_timeout_name((unsigned)k), v->timeouts[k]);
+		fprintf(out, "}}");
+	}
+	fprintf(out, "],\"subnets\":[");
+	for (uint32_t i = 0; i < img->n_subnets; i++) {
+		const struct vpc_image_subnet *s = &img->subnets[i];
+		fprintf(out, "%s{\"name\":", i ? "," : "");
+		json_str(out, s->name);
+		fprintf(out, ",\"vpc\":");
+		json_str(out, img->vpcs[s->vpc].name);
+		fprintf(out, ",\"cidr\":\"%s\",", cidr_str(a, s->cidr_addr, s->cidr_len));
+		fprintf(out, "\"gateway\":\"%s\",\"route_table\":", ip_str(a, s->gateway_ip));
+		json_str(out, img->rtables[s->rtable].name);
+		fputc('}', out);
+	}
+	fprintf(out, "],\"route_tables\":[");
+	for (uint32_t i = 0; i < img->n_rtables; i++) {
+		const struct vpc_image_rtable *t = &img->rtables[i];
+		fprintf(out, "%s{\"name\":", i ? "," : "");
+		json_str(out, t->name);
+		fprintf(out, ",\"vpc\":");
+		json_str(out, img->vpcs[t->vpc].name);
+		fprintf(out, ",\"main\":%s,\"routes\":[", t->is_main ? "true" : "false");
+		for (uint32_t r = t->first_route; r < t->first_route + t->n_routes; r++) {
+			const struct vpc_image_route *x = &img->routes[r];
+			fprintf(out, "%s{\"destination\":\"%s\",\"target\":\"%s\"",
+				r > t->first_route ? "," : "",
+				cidr_str(a, x->prefix, x->prefix_len),
+				vpc_route_target_name(x->target));
+			if (x->target == VPC_RT_IFACE) {
+				fprintf(out, ",\"interface\":");
+				json_str(out, img->ifaces[x->target_iface].name);
+			}
+			fprintf(out, ",\"implicit\":%s}",
+				x->flags & VPC_ROUTE_F_IMPLICIT ? "true" : "false");
+		}
+		fprintf(out, "]}");
+	}
+	fprintf(out, "],\"security_groups\":[");
+	for (uint32_t i = 0; i < img->n_sgs; i++) {
+		const struct vpc_image_sg *g = &img->sgs[i];
+		fprintf(out, "%s{\"name\":", i ? "," : "");
+		json_str(out, g->name);
+		fprintf(out, ",\"vpc\":");
+		json_str(out, img->vpcs[g->vpc].name);
+		fprintf(out, ",\"implicit\":%s,\"members\":%u,\"rules\":[",
+			g->flags & VPC_SG_F_IMPLICIT ? "true" : "false", g->n_members);
+		uint32_t end = g->first_rule + g->n_ingress + g->n_egress;
+		for (uint32_t r = g->first_rule; r < end; r++) {
+			const struct vpc_image_rule *x = &img->rules[r];
+			char p[8];
+			fprintf(out, "%s{\"direction\":\"%s\",\"protocol\":\"%s\",\"ports\":[%u,%u],\"peer\":\"%s\"",
+				r > g->first_rule ? "," : "",
+				x->dir ? "egress" : "ingress", proto_str(p, x),
+				x->port_lo, x->port_hi,
+				cidr_str(a, x->peer_addr, x->peer_len));
+			if (x->flags & VPC_RULE_F_ICMP_TYPE)
+				fprintf(out, ",\"icmp_type\":%u", x->icmp_type);
+			if (x->flags & VPC_RULE_F_ICMP_CODE)
+				fprintf(out, ",\"icmp_code\":%u", x->icmp_code);
+			if (x->flags & VPC_RULE_F_SG_PEER) {
+				fprintf(out, ",\"peer_security_group\":");
+				json_str(out, img->sgs[x->peer_sg].name);
+			}
+			fprintf(out, ",\"source_rule\":%u}", x->src_rule);
+		}
+		fprintf(out, "]}");
+	}
+	fprintf(out, "],\"interfaces\":[");
+	for (uint32_t i = 0; i < img->n_ifaces; i++) {
+		const struct vpc_image_iface *f = &img->ifaces[i];
+		fprintf(out, "%s{\"name\":", i ? "," : "");
+		json_str(out, f->name);
+		fprintf(out, ",\"vpc\":");
+		json_str(out, img->vpcs[f->vpc].name);
+		fprintf(out, ",\"subnet\":");
+		json_str(out, img->subnets[f->subnet].name);
+		fprintf(out, ",\"port\":");
+		json_str(out, img->ports[f->port].name);
+		fprintf(out, ",\"ip\":\"%s\",\"mac\":\"%s\",\"mac_derived\":%s",
+			ip_str(a, f->ip), mac_str(c, f->mac),
+			f->flags & VPC_IFACE_F_MAC_DERIVED ? "true" : "false");
+		if (f->flags & VPC_IFACE_F_EIP)
+			fprintf(out, ",\"elastic_ip\":\"%s\"", ip_str(a, f->elastic_ip));
+		else
+			fprintf(out, ",\"elastic_ip\":null");
+		fprintf(out, ",\"source_dest_check\":%s,\"security_groups\":[",
+			f->flags & VPC_IFACE_F_SRC_DST_CHECK ? "true" : "false");
+		for (unsigned int k = 0; k < f->n_sgs; k++) {
+			if (k)
+				fputc(',', out);
+			json_str(out, img->sgs[f->sgs[k]].name);
+		}
+		fprintf(out, "]}");
+	}
+	fprintf(out, "],\"ports\":[");
+	for (uint32_t i = 0; i < img->n_ports; i++) {
+		const struct vpc_image_port *p = &img->ports[i];
+		fprintf(out, "%s{\"id\":%u,\"name\":", i ? "," : "", i);
+		json_str(out, p->name);
+		if (p->kind == VPC_PORT_UPLINK) {
+			fprintf(out, ",\"kind\":\"uplink\",\"mac\":\"%s\",", mac_str(c, h->uplink_mac));
+			fprintf(out, "\"gateway_mac\":\"%s\"}", mac_str(c, h->gateway_mac));
+		} else {
+			fprintf(out, ",\"kind\":\"interface\",\"interface\":");
+			json_str(out, img->ifaces[p->iface].name);
+			fputc('}', out);
+		}
+	}
+	fprintf(out, "],\"l2\":[");
+	for (uint32_t i = 0; i < img->n_l2; i++) {
+		fprintf(out, "%s{\"vpc\":", i ? "," : "");
+		json_str(out, img->vpcs[img->l2[i].vpc].name);
+		fprintf(out, ",\"mac\":\"%s\",\"interface\":", mac_str(c, img->l2[i].mac));
+		json_str(out, img->ifaces[img->l2[i].iface].name);
+		fputc('}', out);
+	}
+	fprintf(out, "],\"elastic_ips\":[");
+	for (uint32_t i = 0; i < img->n_eips; i++) {
+		fprintf(out, "%s{\"elastic_ip\":\"%s\",\"interface\":", i ? "," : "",
+			ip_str(a, img->eips[i].elastic_ip));
+		json_str(out, img->ifaces[img->eips[i].iface].name);
+		fputc('}', out);
+	}
+	fprintf(out, "]}\n");
+}

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * topo.h -- the topology model: what a topology file says, with the
+ * position of every value, before and after validation.
+ *
+ * Life cycle:
+ *   topo_load()      YAML -> model; structural errors (unknown, missing,
+ *                    duplicate keys, wrong types, unparsable values).  A
+ *                    field that could not be read is left unset (its `set`
+ *                    flag false) and the object is kept, so references to
+ *                    it still resolve and one mistake is reported once.
+ *   topo_validate()  every rule of spec/topology.md; resolves names to
+ *                    indexes, adds the implicit objects (each VPC's default
+ *                    security group and main route table) and derives VNIs
+ *                    and MACs.  Reports all errors, in file order.
+ *   topo_compile()   (compile.h) a validated model -> table image.
+ *
+ * Addresses are kept in host byte order here; the image holds them in
+ * network order.  Strings point into the YAML document, which the model
+ * owns.
+ *
+ * Thread-safety: none; a model belongs to one thread.
+ */
+#ifndef VPC_TOPO_H
+#define VPC_TOPO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "vpc_image.h"
+
+struct ydoc;
+
+struct topo_str {
+	const char *s;		/* NULL when absent or unreadable */
+	struct vpc_pos pos;
+};
+
+struct topo_cidr {
+	bool set;
+	uint32_t addr;		/* host order */
+	uint8_t len;
+	struct vpc_pos pos;
+};
+
+struct topo_ip {
+	bool set;
+	uint32_t addr;		/* host order */
+	struct vpc_pos pos;
+};
+
+struct topo_mac {
+	bool set;
+	uint8_t b[6];
+	struct vpc_pos pos;
+};
+
+struct topo_uint {
+	bool set;
+	uint64_t v;
+	struct vpc_pos pos;
+};
+
+struct topo_bool {
+	bool set;
+	bool v;
+	struct vpc_pos pos;
+};
+
+enum topo_peer_kind { TOPO_PEER_NONE, TOPO_PEER_CIDR, TOPO_PEER_SG };
+
+#define TOPO_PROTO_ALL -1
+
+struct topo_rule {
+	struct vpc_pos pos;	/* the rule's mapping */
+	bool proto_set;
+	int proto;		/* TOPO_PROTO_ALL or 0..255 */
+	struct vpc_pos proto_pos;
+	bool ports_set;
+	uint16_t port_lo, port_hi;
+	struct vpc_pos ports_pos;
+	struct topo_uint icmp_type, icmp_code;
+	enum topo_peer_kind peer_kind;	/* NONE: missing or unreadable */
+	struct topo_cidr peer_cidr;
+	struct topo_str peer_sg;
+	uint32_t peer_sg_idx;	/* resolved: index in the VPC's sgs */
+};
+
+struct topo_sg {
+	struct topo_str name;
+	struct vpc_pos pos;
+	bool implicit;		/* the default group, added by validation */
+	bool has_ingress, has_egress;
+	struct topo_rule *ingress, *egress;
+	uint32_t n_ingress, n_egress;
+};
+
+enum topo_target_kind {
+	TOPO_TGT_NONE,		/* missing or unreadable */
+	TOPO_TGT_IGW,
+	TOPO_TGT_BLACKHOLE,
+	TOPO_TGT_IFACE,
+};
+
+struct topo_route {
+	struct vpc_pos pos;
+	struct topo_cidr dest;
+	enum topo_target_kind target;
+	struct vpc_pos target_pos;
+	struct topo_str iface;	/* TOPO_TGT_IFACE */
+	uint32_t iface_idx;	/* resolved: index in the VPC's ifaces */
+};
+
+struct topo_rtable {
+	struct topo_str name;
+	struct vpc_pos pos;
+	bool implicit;		/* the empty main table, added by validation */
+	struct topo_bool main;
+	struct topo_route *routes;
+	uint32_t n_routes;
+};
+
+struct topo_subnet {
+	struct topo_str name;
+	struct vpc_pos pos;
+	struct topo_cidr cidr;
+	struct topo_str rtable;
+	uint32_t rtable_idx;	/* resolved */
+};
+
+struct topo_iface {
+	struct topo_str name;
+	struct vpc_pos pos;
+	struct topo_str subnet;
+	uint32_t subnet_idx;	/* resolved */
+	struct topo_ip ip;
+	struct topo_mac mac;	/* derived by validation when not given */
+	bool mac_derived;
+	bool has_sgs;
+	struct vpc_pos sgs_pos;
+	struct topo_str sgs[VPC_IFACE_MAX_SGS];
+	uint32_t n_sgs;
+	uint32_t sg_idx[VPC_IFACE_MAX_SGS];	/* resolved */
+	struct topo_ip eip;
+	struct topo_bool sdc;	/* source_dest_check */
+	struct topo_str port;	/* defaults to name */
+};
+
+struct topo_vpc {
+	struct topo_str name;
+	struct vpc_pos pos;
+	struct topo_cidr cidr;
+	struct topo_uint vni;	/* derived by validation when not given */
+	struct topo_bool igw;
+	struct topo_uint mtu;
+	struct topo_uint timeouts[VPC_TO_COUNT];
+	struct topo_subnet *subnets;
+	struct topo_rtable *rtables;
+	struct topo_sg *sgs;
+	struct topo_iface *ifaces;
+	uint32_t n_subnets, n_rtables, n_sgs, n_ifaces;
+	uint32_t main_rtable, default_sg;	/* resolved */
+};
+
+enum topo_port_type {
+	TOPO_PORT_NONE,
+	TOPO_PORT_VHOST_USER,
+	TOPO_PORT_TAP,
+	TOPO_PORT_AF_PACKET,
+	TOPO_PORT_AF_XDP,
+	TOPO_PORT_PCAP,
+	TOPO_PORT_PCI,
+};
+
+struct topo_hostport {
+	struct topo_str name;	/* the key in host.ports */
+	struct vpc_pos pos;
+	enum topo_port_type type;
+	struct topo_str path, ifname, rx, tx, device;
+};
+
+struct topo_host {
+	bool present;
+	bool has_uplink;
+	struct topo_str uplink_port;	/* defaults to "uplink" */
+	struct topo_mac uplink_mac, gateway_mac;
+	struct topo_hostport *ports;
+	uint32_t n_ports;
+};
+
+struct topo {
+	struct ydoc *doc;
+	struct topo_uint version;
+	struct topo_vpc *vpcs;
+	uint32_t n_vpcs;
+	struct topo_host host;
+	bool validated;
+};
+
+/* Load a file.  Returns NULL only when nothing usable could be read (the
+ * reason is in d); otherwise a model, possibly with errors in d. */
+struct topo *topo_load_file(const char *path, struct vpc_diag *d);
+struct topo *topo_load_string(const char *text, size_t size, struct vpc_diag *d);
+
+/* Validate and complete.  Returns the number of errors added to d. */
+uint32_t topo_validate(struct topo *t, struct vpc_diag *d);
+
+void topo_free(struct topo *t);
+
+/* Load and validate in one call: a model with no errors, or NULL (errors
+ * in d, sorted). */
+struct topo *topo_load_valid(const char *path, struct vpc_diag *d);
+
+/* Helpers shared by the loader, validator and tests. */
+int topo_parse_ipv4(const char *s, uint32_t *addr);
+int topo_parse_cidr(const char *s, uint32_t *addr, uint8_t *len);
+int topo_parse_mac(const char *s, uint8_t mac[6]);
+/* "10.0.0.0/16" into buf (at least 19 bytes). */
+const char *topo_fmt_cidr(char *buf, uint32_t addr, uint8_t len);
+const char *topo_fmt_ip(char *buf, uint32_t addr);	/* >= 16 bytes */
+const char *topo_fmt_mac(char *buf, const uint8_t mac[6]);	/* >= 18 */
+bool topo_name_ok(const char *s);
+
+/* Derived addresses (topo_validate.c): an interface's MAC when the file
+ * gives none, and a VPC router's MAC. */
+void topo_derive_mac(uint8_t mac[6], uint32_t vni, uint32_t ip);
+void topo_router_mac(uint8_t mac[6], uint32_t vni);
+
+#endif /* VPC_TOPO_H */

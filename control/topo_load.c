@@ -1,0 +1,933 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * topo_load.c -- YAML document -> topology model (structure only).
+ *
+ * Each object reader checks its keys against a fixed list, reads the known
+ * ones with a typed reader that reports a wrong type or an unparsable value
+ * at the value's position, and reports missing required keys at the
+ * object's position.  Semantic rules (ranges that depend on other objects,
+ * references, uniqueness) belong to topo_validate.c.
+ */
+#include "topo.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ydoc.h"
+
+struct ld {
+	struct vpc_diag *d;
+	bool oom;
+};
+
+#define ERR(ld, pos, ...) vpc_diag_add((ld)->d, (pos), __VA_ARGS__)
+
+/* ---- value parsers, shared with the validator and tests ---- */
+
+static int
+parse_u32_dec(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return -EINVAL;
+	for (; *s; s++) {
+		if (!isdigit((unsigned char)*s))
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > max)
+			return -ERANGE;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+topo_parse_ipv4(const char *s, uint32_t *addr)
+{
+	uint32_t a = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned int v = 0, digits = 0;
+		while (isdigit((unsigned char)*s)) {
+			/* No leading zeros: "010" is octal to some tools. */
+			if (digits == 1 && v == 0)
+				return -EINVAL;
+			v = v * 10 + (unsigned int)(*s++ - '0');
+			if (++digits > 3 || v > 255)
+				return -EINVAL;
+		}
+		if (digits == 0)
+			return -EINVAL;
+		a = a << 8 | v;
+		if (i < 3 && *s++ != '.')
+			return -EINVAL;
+	}
+	if (*s != '\0')
+		return -EINVAL;
+	*addr = a;
+	return 0;
+}
+
+int
+topo_parse_cidr(const char *s, uint32_t *addr, uint8_t *len)
+{
+	const char *slash = strchr(s, '/');
+	char ip[16];
+	uint64_t l;
+
+	if (slash == NULL || (size_t)(slash - s) >= sizeof(ip))
+		return -EINVAL;
+	memcpy(ip, s, (size_t)(slash - s));
+	ip[slash - s] = '\0';
+	if (topo_parse_ipv4(ip, addr) < 0)
+		return -EINVAL;
+	if (slash[1] == '0' && slash[2] != '\0')
+		return -EINVAL;
+	if (parse_u32_dec(slash + 1, 32, &l) < 0)
+		return -EINVAL;
+	*len = (uint8_t)l;
+	return 0;
+}
+
+int
+topo_parse_mac(const char *s, uint8_t mac[6])
+{
+	for (int i = 0; i < 6; i++) {
+		unsigned int v = 0;
+		for (int k = 0; k < 2; k++) {
+			char c = *s++;
+			if (!isxdigit((unsigned char)c))
+				return -EINVAL;
+			v = v << 4 | (unsigned int)(isdigit((unsigned char)c) ?
+				c - '0' : tolower((unsigned char)c) - 'a' + 10);
+		}
+		mac[i] = (uint8_t)v;
+		if (i < 5 && *s++ != ':')
+			return -EINVAL;
+	}
+	return *s == '\0' ? 0 : -EINVAL;
+}
+
+const char *
+topo_fmt_ip(char *buf, uint32_t a)
+{
+	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff,
+		 (a >> 8) & 0xff, a & 0xff);
+	return buf;
+}
+
+const char *
+topo_fmt_cidr(char *buf, uint32_t addr, uint8_t len)
+{
+	char ip[16];
+	snprintf(buf, 19, "%s/%u", topo_fmt_ip(ip, addr), len);
+	return buf;
+}
+
+const char *
+topo_fmt_mac(char *buf, const uint8_t m[6])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+		 m[3], m[4], m[5]);
+	return buf;
+}
+
+bool
+topo_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > VPC_NAME_MAX)
+		return false;
+	if (!(islower((unsigned char)s[0]) || isdigit((unsigned char)s[0])))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!(islower((unsigned char)s[i]) ||
+		      isdigit((unsigned char)s[i]) || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* ---- typed readers ---- */
+
+/* A scalar value, or an error naming key.  Null counts as absent-with-error. */
+static const char *
+scalar(struct ld *ld, const struct ynode *n, const char *key)
+{
+	if (n->kind != YNODE_SCALAR || n->is_null) {
+		ERR(ld, n->pos, "'%s' must be a single value, got %s", key,
+		    ynode_kind_name(n));
+		return NULL;
+	}
+	return n->str;
+}
+
+static void
+read_str(struct ld *ld, const struct ynode *n, const char *key,
+	 struct topo_str *out)
+{
+	out->pos = n->pos;
+	out->s = scalar(ld, n, key);
+}
+
+static void
+read_name(struct ld *ld, const struct ynode *n, const char *key,
+	  struct topo_str *out)
+{
+	read_str(ld, n, key, out);
+	if (out->s != NULL && !topo_name_ok(out->s)) {
+		ERR(ld, n->pos,
+		    "'%s' is not a valid name (expected 1 to 32 of a-z, 0-9 and '-', starting with a letter or digit)",
+		    out->s);
+		out->s = NULL;
+	}
+}
+
+static void
+read_cidr(struct ld *ld, const struct ynode *n, const char *key,
+	  struct topo_cidr *out)
+{
+	const char *s = scalar(ld, n, key);
+
+	out->pos = n->pos;
+	if (s == NULL)
+		return;
+	if (topo_parse_cidr(s, &out->addr, &out->len) < 0) {
+		ERR(ld, n->pos,
+		    "%s '%s' is not a valid CIDR (expected A.B.C.D/LEN, LEN 0..32)",
+		    key, s);
+		return;
+	}
+	out->set = true;
+}
+
+static void
+read_ip(struct ld *ld, const struct ynode *n, const char *key,
+	struct topo_ip *out)
+{
+	const char *s = scalar(ld, n, key);
+
+	out->pos = n->pos;
+	if (s == NULL)
+		return;
+	if (topo_parse_ipv4(s, &out->addr) < 0) {
+		ERR(ld, n->pos,
+		    "%s '%s' is not a valid IPv4 address (expected A.B.C.D)",
+		    key, s);
+		return;
+	}
+	out->set = true;
+}
+
+static void
+read_mac(struct ld *ld, const struct ynode *n, const char *key,
+	 struct topo_mac *out)
+{
+	const char *s = scalar(ld, n, key);
+
+	out->pos = n->pos;
+	if (s == NULL)
+		return;
+	if (topo_parse_mac(s, out->b) < 0) {
+		ERR(ld, n->pos,
+		    "%s '%s' is not a valid MAC address (expected xx:xx:xx:xx:xx:xx)",
+		    key, s);
+		return;
+	}
+	out->set = true;
+}
+
+static void
+read_uint(struct ld *ld, const struct ynode *n, const char *key, uint64_t lo,
+	  uint64_t hi, struct topo_uint *out)
+{
+	const char *s = scalar(ld, n, key);
+	uint64_t v;
+
+	out->pos = n->pos;
+	if (s == NULL)
+		return;
+	if (parse_u32_dec(s, hi, &v) < 0 || v < lo) {
+		ERR(ld, n->pos, "'%s' must be an integer in %llu..%llu, got '%s'",
+		    key, (unsigned long long)lo, (unsigned long long)hi, s);
+		return;
+	}
+	out->v = v;
+	out->set = true;
+}
+
+static void
+read_bool(struct ld *ld, const struct ynode *n, const char *key,
+	  struct topo_bool *out)
+{
+	const char *s = scalar(ld, n, key);
+
+	out->pos = n->pos;
+	if (s == NULL)
+		return;
+	if (n->plain && strcmp(s, "true") == 0)
+		out->v = true;
+	else if (n->plain && strcmp(s, "false") == 0)
+		out->v = false;
+	else {
+		ERR(ld, n->pos, "'%s' must be true or false, got '%s'", key, s);
+		return;
+	}
+	out->set = true;
+}
+
+/* ---- structure ---- */
+
+static bool
+is_map(struct ld *ld, const struct ynode *n, const char *what)
+{
+	if (n->kind == YNODE_MAP)
+		return true;
+	ERR(ld, n->pos, "%s must be a mapping, got %s", what, ynode_kind_name(n));
+	return false;
+}
+
+static bool
+is_seq(struct ld *ld, const struct ynode *n, const char *key)
+{
+	if (n->kind == YNODE_SEQ)
+		return true;
+	if (n->kind == YNODE_SCALAR && n->is_null)
+		ERR(ld, n->pos, "'%s' must be a list, got nothing (write [] for an empty list)",
+		    key);
+	else
+		ERR(ld, n->pos, "'%s' must be a list, got %s", key,
+		    ynode_kind_name(n));
+	return false;
+}
+
+/* Report keys of m not in keys[] (NULL-terminated). */
+static void
+check_keys(struct ld *ld, const struct ynode *m, const char *const keys[],
+	   const char *what)
+{
+	for (uint32_t i = 0; i < ymap_n(m); i++) {
+		const struct ynode *k = ymap_key(m, i);
+		bool known = false;
+		for (const char *const *p = keys; *p; p++)
+			if (strcmp(k->str, *p) == 0)
+				known = true;
+		if (known)
+			continue;
+		char list[512];
+		size_t off = 0;
+		list[0] = '\0';
+		for (const char *const *p = keys; *p; p++)
+			off += (size_t)snprintf(list + off, sizeof(list) - off,
+						"%s%s", p == keys ? "" : ", ", *p);
+		ERR(ld, k->pos, "unknown key '%s' in %s (expected one of: %s)",
+		    k->str, what, list);
+	}
+}
+
+/* The value of a required key, or an error at the object. */
+static const struct ynode *
+required(struct ld *ld, const struct ynode *m, const char *key, const char *what)
+{
+	const struct ynode *v = ymap_get(m, key);
+	if (v == NULL)
+		ERR(ld, m->pos, "%s is missing required key '%s'", what, key);
+	return v;
+}
+
+/* "subnet 'a'" or "subnet" when the name is unknown. */
+static const char *
+what_named(char *buf, size_t size, const char *kind, const struct topo_str *name)
+{
+	if (name->s != NULL)
+		snprintf(buf, size, "%s '%s'", kind, name->s);
+	else
+		snprintf(buf, size, "%s", kind);
+	return buf;
+}
+
+static void *
+alloc_items(struct ld *ld, uint32_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+	if (p == NULL)
+		ld->oom = true;
+	return p;
+}
+
+/* Read a list of objects into arr and n with the reader fn. */
+#define READ_LIST(ld, node, key, arr, n, fn, ...)                              \
+	do {                                                                   \
+		if ((node) != NULL && is_seq((ld), (node), (key))) {            \
+			(arr) = alloc_items((ld), (node)->n_items, sizeof(*(arr))); \
+			if ((arr) != NULL) {                                    \
+				for (uint32_t i_ = 0; i_ < (node)->n_items; i_++) \
+					fn((ld), (node)->items[i_], &(arr)[i_], ##__VA_ARGS__); \
+				(n) = (node)->n_items;                          \
+			}                                                       \
+		}                                                               \
+	} while (0)
+
+static void
+load_subnet(struct ld *ld, const struct ynode *m, struct topo_subnet *s)
+{
+	static const char *const keys[] = { "name", "cidr", "route_table", NULL };
+	const struct ynode *v;
+	char what[64];
+
+	s->pos = m->pos;
+	if (!is_map(ld, m, "a subnet"))
+		return;
+	if ((v = ymap_get(m, "name")) != NULL)
+		read_name(ld, v, "name", &s->name);
+	what_named(what, sizeof(what), "subnet", &s->name);
+	check_keys(ld, m, keys, what);
+	required(ld, m, "name", what);
+	if ((v = required(ld, m, "cidr", what)) != NULL)
+		read_cidr(ld, v, "cidr", &s->cidr);
+	if ((v = ymap_get(m, "route_table")) != NULL)
+		read_name(ld, v, "route_table", &s->rtable);
+}
+
+static void
+load_route(struct ld *ld, const struct ynode *m, struct topo_route *r)
+{
+	static const char *const keys[] = { "destination", "target", NULL };
+	const struct ynode *v;
+
+	r->pos = m->pos;
+	if (!is_map(ld, m, "a route"))
+		return;
+	check_keys(ld, m, keys, "route");
+	if ((v = required(ld, m, "destination", "route")) != NULL)
+		read_cidr(ld, v, "destination", &r->dest);
+	if ((v = required(ld, m, "target", "route")) == NULL)
+		return;
+	r->target_pos = v->pos;
+	if (v->kind == YNODE_SCALAR && !v->is_null) {
+		if (strcmp(v->str, "internet_gateway") == 0)
+			r->target = TOPO_TGT_IGW;
+		else if (strcmp(v->str, "blackhole") == 0)
+			r->target = TOPO_TGT_BLACKHOLE;
+		else if (strcmp(v->str, "local") == 0)
+			ERR(ld, v->pos,
+			    "target 'local' cannot be written: every table holds the implicit route VPC-CIDR -> local");
+		else
+			ERR(ld, v->pos,
+			    "unknown route target '%s' (expected internet_gateway, blackhole or {interface: NAME})",
+			    v->str);
+		return;
+	}
+	if (v->kind == YNODE_MAP) {
+		static const char *const tkeys[] = { "interface", NULL };
+		const struct ynode *i;
+		check_keys(ld, v, tkeys, "route target");
+		if ((i = required(ld, v, "interface", "route target")) != NULL) {
+			read_name(ld, i, "interface", &r->iface);
+			if (r->iface.s != NULL)
+				r->target = TOPO_TGT_IFACE;
+		}
+		return;
+	}
+	ERR(ld, v->pos,
+	    "'target' must be internet_gateway, blackhole or {interface: NAME}, got %s",
+	    ynode_kind_name(v));
+}
+
+static void
+load_rtable(struct ld *ld, const struct ynode *m, struct topo_rtable *t)
+{
+	static const char *const keys[] = { "name", "main", "routes", NULL };
+	const struct ynode *v;
+	char what[64];
+
+	t->pos = m->pos;
+	if (!is_map(ld, m, "a route table"))
+		return;
+	if ((v = ymap_get(m, "name")) != NULL)
+		read_name(ld, v, "name", &t->name);
+	what_named(what, sizeof(what), "route table", &t->name);
+	check_keys(ld, m, keys, what);
+	required(ld, m, "name", what);
+	if ((v = ymap_get(m, "main")) != NULL)
+		read_bool(ld, v, "main", &t->main);
+	v = ymap_get(m, "routes");
+	READ_LIST(ld, v, "routes", t->routes, t->n_routes, load_route);
+}
+
+static int
+parse_protocol(const char *s)
+{
+	uint64_t v;
+
+	if (strcmp(s, "tcp") == 0)
+		return 6;
+	if (strcmp(s, "udp") == 0)
+		return 17;
+	if (strcmp(s, "icmp") == 0)
+		return 1;
+	if (strcmp(s, "all") == 0)
+		return TOPO_PROTO_ALL;
+	if (parse_u32_dec(s, 255, &v) == 0)
+		return (int)v;
+	return -2;
+}
+
+static void
+read_ports(struct ld *ld, const struct ynode *n, struct topo_rule *r)
+{
+	const char *s = scalar(ld, n, "ports");
+	uint64_t lo, hi;
+	char buf[32];
+
+	r->ports_pos = n->pos;
+	if (s == NULL)
+		return;
+	const char *dash = strchr(s, '-');
+	if (dash == NULL) {
+		if (parse_u32_dec(s, 65535, &lo) < 0)
+			goto bad;
+		hi = lo;
+	} else {
+		size_t l = (size_t)(dash - s);
+		if (l >= sizeof(buf))
+			goto bad;
+		memcpy(buf, s, l);
+		buf[l] = '\0';
+		if (parse_u32_dec(buf, 65535, &lo) < 0 ||
+		    parse_u32_dec(dash + 1, 65535, &hi) < 0)
+			goto bad;
+		if (lo > hi) {
+			ERR(ld, n->pos,
+			    "port range '%s' is empty: %llu is greater than %llu",
+			    s, (unsigned long long)lo, (unsigned long long)hi);
+			return;
+		}
+	}
+	r->ports_set = true;
+	r->port_lo = (uint16_t)lo;
+	r->port_hi = (uint16_t)hi;
+	return;
+bad:
+	ERR(ld, n->pos,
+	    "'ports' must be a port 0..65535 or a range \"LOW-HIGH\", got '%s'", s);
+}
+
+static void
+load_rule(struct ld *ld, const struct ynode *m, struct topo_rule *r,
+	  enum vpc_rule_dir dir)
+{
+	static const char *const in_keys[] = { "protocol", "ports", "icmp_type",
+					       "icmp_code", "source", NULL };
+	static const char *const eg_keys[] = { "protocol", "ports", "icmp_type",
+					       "icmp_code", "destination", NULL };
+	const char *peer_key = dir == VPC_DIR_INGRESS ? "source" : "destination";
+	const char *other_key = dir == VPC_DIR_INGRESS ? "destination" : "source";
+	const char *what = dir == VPC_DIR_INGRESS ? "ingress rule" : "egress rule";
+	const struct ynode *v;
+
+	r->pos = m->pos;
+	r->peer_sg_idx = VPC_INDEX_NONE;
+	if (!is_map(ld, m, dir == VPC_DIR_INGRESS ? "an ingress rule" :
+						      "an egress rule"))
+		return;
+	/* A peer under the other direction's key is a common slip: say so. */
+	for (uint32_t i = 0; i < ymap_n(m); i++)
+		if (strcmp(ymap_key(m, i)->str, other_key) == 0)
+			ERR(ld, ymap_key(m, i)->pos,
+			    "%ss take '%s', not '%s'", what, peer_key, other_key);
+	{
+		/* check_keys without the key just reported */
+		for (uint32_t i = 0; i < ymap_n(m); i++) {
+			const struct ynode *k = ymap_key(m, i);
+			if (strcmp(k->str, other_key) == 0)
+				continue;
+			const char *const *keys = dir == VPC_DIR_INGRESS ? in_keys : eg_keys;
+			bool known = false;
+			for (const char *const *p = keys; *p; p++)
+				known |= strcmp(k->str, *p) == 0;
+			if (!known)
+				ERR(ld, k->pos,
+				    "unknown key '%s' in %s (expected one of: protocol, ports, icmp_type, icmp_code, %s)",
+				    k->str, what, peer_key);
+		}
+	}
+	if ((v = required(ld, m, "protocol", what)) != NULL) {
+		const char *s = scalar(ld, v, "protocol");
+		r->proto_pos = v->pos;
+		if (s != NULL) {
+			int p = parse_protocol(s);
+			if (p == -2)
+				ERR(ld, v->pos,
+				    "'protocol' must be tcp, udp, icmp, all or a number 0..255, got '%s'",
+				    s);
+			else {
+				r->proto = p;
+				r->proto_set = true;
+			}
+		}
+	}
+	if ((v = ymap_get(m, "ports")) != NULL)
+		read_ports(ld, v, r);
+	if ((v = ymap_get(m, "icmp_type")) != NULL)
+		read_uint(ld, v, "icmp_type", 0, 255, &r->icmp_type);
+	if ((v = ymap_get(m, "icmp_code")) != NULL)
+		read_uint(ld, v, "icmp_code", 0, 255, &r->icmp_code);
+	if (ymap_get(m, other_key) != NULL && ymap_get(m, peer_key) == NULL)
+		return;	/* already reported as the wrong key */
+	if ((v = required(ld, m, peer_key, what)) == NULL)
+		return;
+	if (v->kind == YNODE_MAP) {
+		static const char *const pkeys[] = { "security_group", NULL };
+		const struct ynode *g;
+		check_keys(ld, v, pkeys, peer_key);
+		if ((g = required(ld, v, "security_group", peer_key)) != NULL) {
+			read_name(ld, g, "security_group", &r->peer_sg);
+			if (r->peer_sg.s != NULL)
+				r->peer_kind = TOPO_PEER_SG;
+		}
+	} else if (v->kind == YNODE_SCALAR && !v->is_null) {
+		read_cidr(ld, v, peer_key, &r->peer_cidr);
+		if (r->peer_cidr.set)
+			r->peer_kind = TOPO_PEER_CIDR;
+	} else {
+		ERR(ld, v->pos,
+		    "'%s' must be a CIDR or {security_group: NAME}, got %s",
+		    peer_key, ynode_kind_name(v));
+	}
+}
+
+static void
+load_sg(struct ld *ld, const struct ynode *m, struct topo_sg *g)
+{
+	static const char *const keys[] = { "name", "ingress", "egress", NULL };
+	const struct ynode *v;
+	char what[64];
+
+	g->pos = m->pos;
+	if (!is_map(ld, m, "a security group"))
+		return;
+	if ((v = ymap_get(m, "name")) != NULL)
+		read_name(ld, v, "name", &g->name);
+	what_named(what, sizeof(what), "security group", &g->name);
+	check_keys(ld, m, keys, what);
+	required(ld, m, "name", what);
+	if ((v = ymap_get(m, "ingress")) != NULL) {
+		g->has_ingress = true;
+		READ_LIST(ld, v, "ingress", g->ingress, g->n_ingress, load_rule,
+			  VPC_DIR_INGRESS);
+	}
+	if ((v = ymap_get(m, "egress")) != NULL) {
+		g->has_egress = true;
+		READ_LIST(ld, v, "egress", g->egress, g->n_egress, load_rule,
+			  VPC_DIR_EGRESS);
+	}
+}
+
+static void
+load_iface(struct ld *ld, const struct ynode *m, struct topo_iface *f)
+{
+	static const char *const keys[] = { "name", "subnet", "ip", "mac",
+					    "security_groups", "elastic_ip",
+					    "source_dest_check", "port", NULL };
+	const struct ynode *v;
+	char what[64];
+
+	f->pos = m->pos;
+	f->subnet_idx = VPC_INDEX_NONE;
+	if (!is_map(ld, m, "an interface"))
+		return;
+	if ((v = ymap_get(m, "name")) != NULL)
+		read_name(ld, v, "name", &f->name);
+	what_named(what, sizeof(what), "interface", &f->name);
+	check_keys(ld, m, keys, what);
+	required(ld, m, "name", what);
+	if ((v = required(ld, m, "subnet", what)) != NULL)
+		read_name(ld, v, "subnet", &f->subnet);
+	if ((v = required(ld, m, "ip", what)) != NULL)
+		read_ip(ld, v, "ip", &f->ip);
+	if ((v = ymap_get(m, "mac")) != NULL)
+		read_mac(ld, v, "mac", &f->mac);
+	if ((v = ymap_get(m, "elastic_ip")) != NULL)
+		read_ip(ld, v, "elastic_ip", &f->eip);
+	if ((v = ymap_get(m, "source_dest_check")) != NULL)
+		read_bool(ld, v, "source_dest_check", &f->sdc);
+	if ((v = ymap_get(m, "port")) != NULL)
+		read_name(ld, v, "port", &f->port);
+	if ((v = ymap_get(m, "security_groups")) != NULL &&
+	    is_seq(ld, v, "security_groups")) {
+		f->has_sgs = true;
+		f->sgs_pos = v->pos;
+		if (v->n_items == 0 || v->n_items > VPC_IFACE_MAX_SGS) {
+			ERR(ld, v->pos,
+			    "%s has %u security groups; it must have 1 to %d",
+			    what, v->n_items, VPC_IFACE_MAX_SGS);
+			f->has_sgs = false;
+		} else {
+			for (uint32_t i = 0; i < v->n_items; i++)
+				read_name(ld, v->items[i], "security group",
+					  &f->sgs[i]);
+			f->n_sgs = v->n_items;
+		}
+	}
+}
+
+static void
+load_timeouts(struct ld *ld, const struct ynode *m, struct topo_vpc *vpc)
+{
+	static const char *const keys[] = {
+#define VPC_X(e, f, d) #f,
+		VPC_TIMEOUTS(VPC_X)
+#undef VPC_X
+		NULL
+	};
+
+	if (!is_map(ld, m, "'timeouts'"))
+		return;
+	check_keys(ld, m, keys, "timeouts");
+	for (int i = 0; i < VPC_TO_COUNT; i++) {
+		const struct ynode *v = ymap_get(m, keys[i]);
+		if (v != NULL)
+			read_uint(ld, v, keys[i], 1, 30 * 86400,
+				  &vpc->timeouts[i]);
+	}
+}
+
+static void
+load_vpc(struct ld *ld, const struct ynode *m, struct topo_vpc *vpc)
+{
+	static const char *const keys[] = { "name", "cidr", "vni",
+					    "internet_gateway", "mtu", "timeouts",
+					    "route_tables", "subnets",
+					    "security_groups", "interfaces", NULL };
+	const struct ynode *v;
+	char what[64];
+
+	vpc->pos = m->pos;
+	if (!is_map(ld, m, "a VPC"))
+		return;
+	if ((v = ymap_get(m, "name")) != NULL)
+		read_name(ld, v, "name", &vpc->name);
+	what_named(what, sizeof(what), "VPC", &vpc->name);
+	check_keys(ld, m, keys, what);
+	required(ld, m, "name", what);
+	if ((v = required(ld, m, "cidr", what)) != NULL)
+		read_cidr(ld, v, "cidr", &vpc->cidr);
+	if ((v = ymap_get(m, "vni")) != NULL)
+		read_uint(ld, v, "vni", 1, 16777215, &vpc->vni);
+	if ((v = ymap_get(m, "internet_gateway")) != NULL)
+		read_bool(ld, v, "internet_gateway", &vpc->igw);
+	if ((v = ymap_get(m, "mtu")) != NULL)
+		read_uint(ld, v, "mtu", 68, 9000, &vpc->mtu);
+	if ((v = ymap_get(m, "timeouts")) != NULL)
+		load_timeouts(ld, v, vpc);
+	v = ymap_get(m, "route_tables");
+	READ_LIST(ld, v, "route_tables", vpc->rtables, vpc->n_rtables, load_rtable);
+	v = ymap_get(m, "subnets");
+	READ_LIST(ld, v, "subnets", vpc->subnets, vpc->n_subnets, load_subnet);
+	v = ymap_get(m, "security_groups");
+	READ_LIST(ld, v, "security_groups", vpc->sgs, vpc->n_sgs, load_sg);
+	v = ymap_get(m, "interfaces");
+	READ_LIST(ld, v, "interfaces", vpc->ifaces, vpc->n_ifaces, load_iface);
+}
+
+static const struct {
+	const char *name;
+	enum topo_port_type type;
+	const char *const keys[4];	/* besides "type"; NULL-terminated */
+	const char *required;		/* NULL: see load_hostport */
+} port_types[] = {
+	{ "vhost-user", TOPO_PORT_VHOST_USER, { "path", NULL }, "path" },
+	{ "tap", TOPO_PORT_TAP, { "ifname", NULL }, "ifname" },
+	{ "af_packet", TOPO_PORT_AF_PACKET, { "ifname", NULL }, "ifname" },
+	{ "af_xdp", TOPO_PORT_AF_XDP, { "ifname", NULL }, "ifname" },
+	{ "pcap", TOPO_PORT_PCAP, { "rx", "tx", NULL }, NULL },
+	{ "pci", TOPO_PORT_PCI, { "device", NULL }, "device" },
+};
+
+static void
+load_hostport(struct ld *ld, const struct ynode *k, const struct ynode *m,
+	      struct topo_hostport *p)
+{
+	const struct ynode *v;
+	char what[64];
+
+	read_name(ld, k, "port", &p->name);
+	p->pos = k->pos;
+	snprintf(what, sizeof(what), "port '%s'", k->str);
+	if (!is_map(ld, m, what))
+		return;
+	if ((v = required(ld, m, "type", what)) == NULL)
+		return;
+	const char *type = scalar(ld, v, "type");
+	if (type == NULL)
+		return;
+	size_t ti;
+	for (ti = 0; ti < sizeof(port_types) / sizeof(port_types[0]); ti++)
+		if (strcmp(type, port_types[ti].name) == 0)
+			break;
+	if (ti == sizeof(port_types) / sizeof(port_types[0])) {
+		ERR(ld, v->pos,
+		    "unknown port type '%s' (expected vhost-user, tap, af_packet, af_xdp, pcap or pci)",
+		    type);
+		return;
+	}
+	p->type = port_types[ti].type;
+
+	const char *keys[6] = { "type" };
+	for (int i = 0; port_types[ti].keys[i]; i++)
+		keys[i + 1] = port_types[ti].keys[i];
+	char kwhat[96];
+	snprintf(kwhat, sizeof(kwhat), "%s of type %s", what, type);
+	check_keys(ld, m, keys, kwhat);
+	if (port_types[ti].required != NULL)
+		required(ld, m, port_types[ti].required, kwhat);
+	else if (ymap_get(m, "rx") == NULL && ymap_get(m, "tx") == NULL)
+		ERR(ld, m->pos, "%s needs 'rx', 'tx' or both", kwhat);
+	if ((v = ymap_get(m, "path")) != NULL)
+		read_str(ld, v, "path", &p->path);
+	if ((v = ymap_get(m, "ifname")) != NULL)
+		read_str(ld, v, "ifname", &p->ifname);
+	if ((v = ymap_get(m, "rx")) != NULL)
+		read_str(ld, v, "rx", &p->rx);
+	if ((v = ymap_get(m, "tx")) != NULL)
+		read_str(ld, v, "tx", &p->tx);
+	if ((v = ymap_get(m, "device")) != NULL)
+		read_str(ld, v, "device", &p->device);
+}
+
+static void
+load_host(struct ld *ld, const struct ynode *m, struct topo_host *h)
+{
+	static const char *const keys[] = { "uplink", "ports", NULL };
+	const struct ynode *v;
+
+	if (!is_map(ld, m, "'host'"))
+		return;
+	h->present = true;
+	check_keys(ld, m, keys, "host");
+	if ((v = ymap_get(m, "uplink")) != NULL && is_map(ld, v, "'uplink'")) {
+		static const char *const ukeys[] = { "port", "mac", "gateway_mac",
+						     NULL };
+		const struct ynode *u;
+		h->has_uplink = true;
+		check_keys(ld, v, ukeys, "uplink");
+		if ((u = ymap_get(v, "port")) != NULL)
+			read_name(ld, u, "port", &h->uplink_port);
+		if ((u = ymap_get(v, "mac")) != NULL)
+			read_mac(ld, u, "mac", &h->uplink_mac);
+		if ((u = ymap_get(v, "gateway_mac")) != NULL)
+			read_mac(ld, u, "gateway_mac", &h->gateway_mac);
+	}
+	if ((v = ymap_get(m, "ports")) != NULL && is_map(ld, v, "'ports'")) {
+		h->ports = alloc_items(ld, ymap_n(v), sizeof(*h->ports));
+		if (h->ports == NULL)
+			return;
+		h->n_ports = ymap_n(v);
+		for (uint32_t i = 0; i < h->n_ports; i++)
+			load_hostport(ld, ymap_key(v, i), ymap_val(v, i),
+				      &h->ports[i]);
+	}
+}
+
+static struct topo *
+load_doc(struct ydoc *doc, struct vpc_diag *d)
+{
+	static const char *const keys[] = { "version", "vpcs", "host", NULL };
+	struct ld ld = { .d = d };
+	const struct ynode *root = ydoc_root(doc), *v;
+	struct topo *t = calloc(1, sizeof(*t));
+
+	if (t == NULL) {
+		ydoc_free(doc);
+		vpc_diag_add(d, (struct vpc_pos){ 0, 0 }, "out of memory");
+		return NULL;
+	}
+	t->doc = doc;
+	if (root == NULL || (root->kind == YNODE_SCALAR && root->is_null)) {
+		vpc_diag_add(d, (struct vpc_pos){ 0, 0 },
+			     "the file is empty (expected 'version: 1' and 'vpcs')");
+		return t;
+	}
+	if (!is_map(&ld, root, "the topology"))
+		return t;
+	check_keys(&ld, root, keys, "the topology");
+	if ((v = required(&ld, root, "version", "the topology")) != NULL) {
+		read_uint(&ld, v, "version", 0, UINT32_MAX, &t->version);
+		if (t->version.set && t->version.v != 1) {
+			ERR(&ld, v->pos,
+			    "unsupported version %llu (this build reads version 1)",
+			    (unsigned long long)t->version.v);
+			t->version.set = false;
+		}
+	}
+	v = required(&ld, root, "vpcs", "the topology");
+	READ_LIST(&ld, v, "vpcs", t->vpcs, t->n_vpcs, load_vpc);
+	if ((v = ymap_get(root, "host")) != NULL)
+		load_host(&ld, v, &t->host);
+	if (ld.oom)
+		vpc_diag_add(d, (struct vpc_pos){ 0, 0 }, "out of memory");
+	return t;
+}
+
+struct topo *
+topo_load_file(const char *path, struct vpc_diag *d)
+{
+	struct ydoc *doc = ydoc_load_file(path, d);
+	return doc ? load_doc(doc, d) : NULL;
+}
+
+struct topo *
+topo_load_string(const char *text, size_t size, struct vpc_diag *d)
+{
+	struct ydoc *doc = ydoc_load_string(text, size, d);
+	return doc ? load_doc(doc, d) : NULL;
+}
+
+static void
+free_sg(struct topo_sg *g)
+{
+	free(g->ingress);
+	free(g->egress);
+}
+
+void
+topo_free(struct topo *t)
+{
+	if (t == NULL)
+		return;
+	for (uint32_t i = 0; i < t->n_vpcs; i++) {
+		struct topo_vpc *v = &t->vpcs[i];
+		for (uint32_t k = 0; k < v->n_rtables; k++)
+			free(v->rtables[k].routes);
+		for (uint32_t k = 0; k < v->n_sgs; k++)
+			free_sg(&v->sgs[k]);
+		free(v->subnets);
+		free(v->rtables);
+		free(v->sgs);
+		free(v->ifaces);
+	}
+	free(t->vpcs);
+	free(t->host.ports);
+	ydoc_free(t->doc);
+	free(t);
+}
+
+struct topo *
+topo_load_valid(const char *path, struct vpc_diag *d)
+{
+	struct topo *t = topo_load_file(path, d);
+
+	if (t != NULL)
+		topo_validate(t, d);
+	vpc_diag_sort(d);
+	if (d->n_entries > 0 || d->n_dropped > 0) {
+		topo_free(t);
+		return NULL;
+	}
+	return t;
+}

@@ -1,0 +1,928 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * topo_validate.c -- every rule of spec/topology.md, all errors in one run.
+ *
+ * Order of work: per VPC, index the names of each kind (duplicates are
+ * errors), add the implicit default group and main table, check CIDRs,
+ * subnets, interfaces, routes and rules, resolving every reference to an
+ * index; then the host-wide checks (VNIs, ports, MACs, elastic IPs, the
+ * host section) and the derived values (VNIs, MACs).  Fields the loader
+ * could not read are unset and skipped, so a mistake is reported once.
+ * All lookups are hash-based: validation is linear in the topology's size.
+ */
+#include "topo.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keymap.h"
+
+struct vctx {
+	struct topo *t;
+	struct vpc_diag *d;
+	uint32_t n_errors;
+	bool oom;
+};
+
+#define ERR(c, pos, ...)                                    \
+	do {                                                \
+		(c)->n_errors++;                            \
+		vpc_diag_add((c)->d, (pos), __VA_ARGS__);   \
+	} while (0)
+
+static uint32_t
+mask_of(uint8_t len)
+{
+	return len == 0 ? 0 : 0xffffffffu << (32 - len);
+}
+
+static bool
+cidr_contains(uint32_t net, uint8_t len, uint32_t addr)
+{
+	return (addr & mask_of(len)) == net;
+}
+
+/* Host bits set?  Reports "did you mean" with the network address. */
+static bool
+check_host_bits(struct vctx *c, const struct topo_cidr *x, const char *prefix)
+{
+	char have[20], want[20];
+
+	if ((x->addr & ~mask_of(x->len)) == 0)
+		return true;
+	ERR(c, x->pos, "%s%s has host bits set (did you mean %s?)", prefix,
+	    topo_fmt_cidr(have, x->addr, x->len),
+	    topo_fmt_cidr(want, x->addr & mask_of(x->len), x->len));
+	return false;
+}
+
+static bool
+keymap_ok(struct vctx *c, struct keymap *m, uint32_t n)
+{
+	if (keymap_init(m, n) == 0)
+		return true;
+	c->oom = true;
+	return false;
+}
+
+/*
+ * Index the names of n objects (stride bytes apart, name at offset off):
+ * a duplicate is an error at its name, naming the first's line.
+ */
+static void
+index_names(struct vctx *c, struct keymap *m, const void *base, uint32_t n,
+	    size_t stride, size_t off, const char *kind, const char *vpc)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		const struct topo_str *name = (const void *)((const char *)base +
+							     i * stride + off);
+		if (name->s == NULL)
+			continue;
+		uint32_t first = keymap_put_str(m, name->s, i);
+		if (first == VPC_KEYMAP_NEW || first == VPC_KEYMAP_FULL)
+			continue;
+		const struct topo_str *f = (const void *)((const char *)base +
+							  first * stride + off);
+		if (vpc != NULL)
+			ERR(c, name->pos, "duplicate %s name '%s' in VPC '%s' (first at line %u)",
+			    kind, name->s, vpc, f->pos.line);
+		else
+			ERR(c, name->pos, "duplicate %s name '%s' (first at line %u)",
+			    kind, name->s, f->pos.line);
+	}
+}
+
+static const char *
+proto_name(char *buf, int proto)
+{
+	switch (proto) {
+	case TOPO_PROTO_ALL:
+		return "all";
+	case 1:
+		return "icmp";
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	default:
+		snprintf(buf, 16, "protocol %d", proto);
+		return buf;
+	}
+}
+
+/* ---- per-VPC checks ---- */
+
+struct vpc_maps {
+	struct keymap subnets, rtables, sgs, ifaces, ips;
+};
+
+static void
+add_implicit(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
+{
+	/* The default security group: ingress from its own members, all
+	 * protocols; egress omitted, hence allow all. */
+	if (keymap_get_str(&mp->sgs, "default") == VPC_KEYMAP_NEW) {
+		struct topo_sg *g = realloc(v->sgs, (v->n_sgs + 1) * sizeof(*g));
+		struct topo_rule *r = calloc(1, sizeof(*r));
+		if (g == NULL || r == NULL) {
+			if (g != NULL)
+				v->sgs = g;
+			free(r);
+			c->oom = true;
+			return;
+		}
+		v->sgs = g;
+		r->proto_set = true;
+		r->proto = TOPO_PROTO_ALL;
+		r->peer_kind = TOPO_PEER_SG;
+		r->peer_sg.s = "default";
+		r->pos = v->pos;
+		g = &v->sgs[v->n_sgs];
+		*g = (struct topo_sg){
+			.name = { "default", v->pos },
+			.pos = v->pos,
+			.implicit = true,
+			.has_ingress = true,
+			.ingress = r,
+			.n_ingress = 1,
+		};
+		keymap_put_str(&mp->sgs, "default", v->n_sgs);
+		v->n_sgs++;
+	}
+	v->default_sg = keymap_get_str(&mp->sgs, "default");
+
+	/* Exactly one main table; none in the file means an empty one. */
+	v->main_rtable = VPC_INDEX_NONE;
+	for (uint32_t i = 0; i < v->n_rtables; i++) {
+		struct topo_rtable *t = &v->rtables[i];
+		if (!t->main.set || !t->main.v)
+			continue;
+		if (v->main_rtable == VPC_INDEX_NONE) {
+			v->main_rtable = i;
+			continue;
+		}
+		ERR(c, t->main.pos,
+		    "VPC '%s' has more than one main route table ('%s' at line %u and '%s')",
+		    v->name.s ? v->name.s : "?",
+		    v->rtables[v->main_rtable].name.s ?
+			    v->rtables[v->main_rtable].name.s : "?",
+		    v->rtables[v->main_rtable].pos.line,
+		    t->name.s ? t->name.s : "?");
+	}
+	if (v->main_rtable == VPC_INDEX_NONE) {
+		struct topo_rtable *t = realloc(v->rtables,
+						(v->n_rtables + 1) * sizeof(*t));
+		if (t == NULL) {
+			c->oom = true;
+			return;
+		}
+		v->rtables = t;
+		/* Named "main" unless the file uses that name for a table
+		 * that is not main. */
+		const char *name = keymap_get_str(&mp->rtables, "main") ==
+						   VPC_KEYMAP_NEW ?
+					   "main" : "implicit-main";
+		v->rtables[v->n_rtables] = (struct topo_rtable){
+			.name = { name, v->pos },
+			.pos = v->pos,
+			.implicit = true,
+			.main = { true, true, v->pos },
+		};
+		v->main_rtable = v->n_rtables++;
+	}
+}
+
+static void
+check_vpc_cidr(struct vctx *c, struct topo_vpc *v)
+{
+	char pfx[80];
+
+	if (!v->cidr.set)
+		return;
+	snprintf(pfx, sizeof(pfx), "VPC '%s': ", v->name.s ? v->name.s : "?");
+	if (v->cidr.len < 8 || v->cidr.len > 28) {
+		ERR(c, v->cidr.pos,
+		    "%sprefix length /%u is out of range (expected /8 to /28)",
+		    pfx, v->cidr.len);
+		v->cidr.set = false;
+		return;
+	}
+	if (!check_host_bits(c, &v->cidr, pfx))
+		v->cidr.addr &= mask_of(v->cidr.len);
+}
+
+struct span {
+	uint32_t lo, hi;
+	uint32_t idx;
+};
+
+static int
+span_cmp(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	if (x->hi != y->hi)
+		return x->hi > y->hi ? -1 : 1;	/* larger first */
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static void
+check_subnets(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
+{
+	const char *vn = v->name.s ? v->name.s : "?";
+	struct span *spans = calloc(v->n_subnets ? v->n_subnets : 1, sizeof(*spans));
+	uint32_t n_spans = 0;
+	char a[20], b[20];
+
+	if (spans == NULL) {
+		c->oom = true;
+		return;
+	}
+	for (uint32_t i = 0; i < v->n_subnets; i++) {
+		struct topo_subnet *s = &v->subnets[i];
+		const char *sn = s->name.s ? s->name.s : "?";
+		char pfx[80];
+
+		s->rtable_idx = v->main_rtable;
+		if (s->rtable.s != NULL) {
+			uint32_t r = keymap_get_str(&mp->rtables, s->rtable.s);
+			if (r == VPC_KEYMAP_NEW)
+				ERR(c, s->rtable.pos,
+				    "subnet '%s': unknown route table '%s' in VPC '%s'",
+				    sn, s->rtable.s, vn);
+			else
+				s->rtable_idx = r;
+		}
+		if (!s->cidr.set)
+			continue;
+		snprintf(pfx, sizeof(pfx), "subnet '%s': ", sn);
+		if (s->cidr.len > 28) {
+			ERR(c, s->cidr.pos,
+			    "subnet '%s': prefix length /%u is too long (a subnet is at most /28)",
+			    sn, s->cidr.len);
+			s->cidr.set = false;
+			continue;
+		}
+		if (!check_host_bits(c, &s->cidr, pfx))
+			s->cidr.addr &= mask_of(s->cidr.len);
+		if (v->cidr.set &&
+		    (s->cidr.len < v->cidr.len ||
+		     !cidr_contains(v->cidr.addr, v->cidr.len, s->cidr.addr))) {
+			ERR(c, s->cidr.pos,
+			    "subnet '%s' (%s) is not inside VPC '%s' (%s)", sn,
+			    topo_fmt_cidr(a, s->cidr.addr, s->cidr.len), vn,
+			    topo_fmt_cidr(b, v->cidr.addr, v->cidr.len));
+			continue;
+		}
+		spans[n_spans++] = (struct span){
+			s->cidr.addr, s->cidr.addr | ~mask_of(s->cidr.len), i
+		};
+	}
+	/* Overlaps: sorted by start, each subnet is compared with the one
+	 * reaching furthest among those before it.  The later subnet in the
+	 * file is the one reported. */
+	qsort(spans, n_spans, sizeof(*spans), span_cmp);
+	int64_t reach_hi = -1;
+	uint32_t reach_idx = 0;
+	for (uint32_t k = 0; k < n_spans; k++) {
+		if ((int64_t)spans[k].lo <= reach_hi) {
+			uint32_t x = spans[k].idx, y = reach_idx;
+			if (x < y) {
+				uint32_t t = x;
+				x = y;
+				y = t;
+			}
+			struct topo_subnet *sx = &v->subnets[x], *sy = &v->subnets[y];
+			ERR(c, sx->cidr.pos, "subnet '%s' (%s) overlaps subnet '%s' (%s)",
+			    sx->name.s ? sx->name.s : "?",
+			    topo_fmt_cidr(a, sx->cidr.addr, sx->cidr.len),
+			    sy->name.s ? sy->name.s : "?",
+			    topo_fmt_cidr(b, sy->cidr.addr, sy->cidr.len));
+		}
+		if ((int64_t)spans[k].hi > reach_hi) {
+			reach_hi = spans[k].hi;
+			reach_idx = spans[k].idx;
+		}
+	}
+	free(spans);
+}
+
+static const char *
+reserved_role(const struct topo_subnet *s, uint32_t ip)
+{
+	uint32_t net = s->cidr.addr, bcast = net | ~mask_of(s->cidr.len);
+
+	if (ip == net)
+		return "the network address";
+	if (ip == net + 1)
+		return "the VPC router";
+	if (ip == net + 2)
+		return "the DNS server";
+	if (ip == net + 3)
+		return "reserved for future use";
+	if (ip == bcast)
+		return "the broadcast address";
+	return NULL;
+}
+
+static void
+check_ifaces(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
+{
+	const char *vn = v->name.s ? v->name.s : "?";
+	char a[20], b[20];
+
+	for (uint32_t i = 0; i < v->n_ifaces; i++) {
+		struct topo_iface *f = &v->ifaces[i];
+		const char *fn = f->name.s ? f->name.s : "?";
+		struct topo_subnet *s = NULL;
+
+		f->subnet_idx = VPC_INDEX_NONE;
+		if (f->subnet.s != NULL) {
+			uint32_t k = keymap_get_str(&mp->subnets, f->subnet.s);
+			if (k == VPC_KEYMAP_NEW)
+				ERR(c, f->subnet.pos,
+				    "interface '%s': unknown subnet '%s' in VPC '%s'",
+				    fn, f->subnet.s, vn);
+			else {
+				f->subnet_idx = k;
+				s = &v->subnets[k];
+			}
+		}
+		if (f->ip.set) {
+			uint32_t first = keymap_put_u64(&mp->ips, f->ip.addr, i);
+			const char *role;
+			if (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL)
+				ERR(c, f->ip.pos,
+				    "interface '%s': IP %s is already used by interface '%s'",
+				    fn, topo_fmt_ip(a, f->ip.addr),
+				    v->ifaces[first].name.s ? v->ifaces[first].name.s : "?");
+			else if (s != NULL && s->cidr.set &&
+				 !cidr_contains(s->cidr.addr, s->cidr.len, f->ip.addr))
+				ERR(c, f->ip.pos,
+				    "interface '%s': IP %s is not inside subnet '%s' (%s)",
+				    fn, topo_fmt_ip(a, f->ip.addr), s->name.s,
+				    topo_fmt_cidr(b, s->cidr.addr, s->cidr.len));
+			else if (s != NULL && s->cidr.set &&
+				 (role = reserved_role(s, f->ip.addr)) != NULL)
+				ERR(c, f->ip.pos,
+				    "interface '%s': IP %s is reserved in subnet '%s' (%s)",
+				    fn, topo_fmt_ip(a, f->ip.addr), s->name.s, role);
+		}
+		if (f->has_sgs) {
+			for (uint32_t k = 0; k < f->n_sgs; k++) {
+				struct topo_str *g = &f->sgs[k];
+				f->sg_idx[k] = VPC_INDEX_NONE;
+				if (g->s == NULL)
+					continue;
+				uint32_t idx = keymap_get_str(&mp->sgs, g->s);
+				if (idx == VPC_KEYMAP_NEW) {
+					ERR(c, g->pos,
+					    "interface '%s': unknown security group '%s' in VPC '%s'",
+					    fn, g->s, vn);
+					continue;
+				}
+				for (uint32_t j = 0; j < k; j++)
+					if (f->sg_idx[j] == idx) {
+						ERR(c, g->pos,
+						    "interface '%s': security group '%s' is listed twice",
+						    fn, g->s);
+						break;
+					}
+				f->sg_idx[k] = idx;
+			}
+		} else {
+			f->n_sgs = 1;
+			f->sg_idx[0] = v->default_sg;
+		}
+		if (f->eip.set && !(v->igw.set && v->igw.v))
+			ERR(c, f->eip.pos,
+			    "interface '%s': an elastic IP needs an internet gateway, but VPC '%s' has none (set internet_gateway: true)",
+			    fn, vn);
+		if (f->mac.set && (f->mac.b[0] & 1))
+			ERR(c, f->mac.pos,
+			    "interface '%s': MAC %s is a multicast address (expected a unicast MAC)",
+			    fn, topo_fmt_mac(a, f->mac.b));
+		else if (f->mac.set &&
+			 !(f->mac.b[0] | f->mac.b[1] | f->mac.b[2] | f->mac.b[3] |
+			   f->mac.b[4] | f->mac.b[5]))
+			ERR(c, f->mac.pos, "interface '%s': MAC 00:00:00:00:00:00 is not a usable address",
+			    fn);
+	}
+}
+
+static void
+check_routes(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
+{
+	const char *vn = v->name.s ? v->name.s : "?";
+	char a[20];
+
+	for (uint32_t t = 0; t < v->n_rtables; t++) {
+		struct topo_rtable *rt = &v->rtables[t];
+		const char *tn = rt->name.s ? rt->name.s : "?";
+		struct keymap dests;
+		char pfx[96];
+
+		if (!keymap_ok(c, &dests, rt->n_routes))
+			return;
+		snprintf(pfx, sizeof(pfx), "route table '%s': destination ", tn);
+		for (uint32_t i = 0; i < rt->n_routes; i++) {
+			struct topo_route *r = &rt->routes[i];
+			r->iface_idx = VPC_INDEX_NONE;
+			if (r->dest.set) {
+				if (!check_host_bits(c, &r->dest, pfx)) {
+					r->dest.set = false;
+				} else if (v->cidr.set && r->dest.addr == v->cidr.addr &&
+					   r->dest.len == v->cidr.len) {
+					ERR(c, r->dest.pos,
+					    "route table '%s': destination %s duplicates the implicit local route of VPC '%s'",
+					    tn, topo_fmt_cidr(a, r->dest.addr, r->dest.len), vn);
+					r->dest.set = false;
+				} else {
+					uint64_t key = (uint64_t)r->dest.addr << 8 | r->dest.len;
+					uint32_t first = keymap_put_u64(&dests, key, i);
+					if (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL) {
+						ERR(c, r->dest.pos,
+						    "route table '%s': duplicate destination %s (first at line %u)",
+						    tn, topo_fmt_cidr(a, r->dest.addr, r->dest.len),
+						    rt->routes[first].dest.pos.line);
+						r->dest.set = false;
+					}
+				}
+			}
+			if (r->target == TOPO_TGT_IGW && !(v->igw.set && v->igw.v))
+				ERR(c, r->target_pos,
+				    "route table '%s': target internet_gateway, but VPC '%s' has no internet gateway (set internet_gateway: true)",
+				    tn, vn);
+			if (r->target == TOPO_TGT_IFACE) {
+				uint32_t k = keymap_get_str(&mp->ifaces, r->iface.s);
+				if (k == VPC_KEYMAP_NEW)
+					ERR(c, r->iface.pos,
+					    "route table '%s': unknown interface '%s' in VPC '%s'",
+					    tn, r->iface.s, vn);
+				else
+					r->iface_idx = k;
+			}
+		}
+		keymap_fini(&dests);
+	}
+}
+
+static void
+check_rule(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp,
+	   const char *gn, const char *dir, uint32_t n, struct topo_rule *r)
+{
+	const char *peer_key = dir[0] == 'i' ? "source" : "destination";
+	char pfx[96], pb[16];
+
+	snprintf(pfx, sizeof(pfx), "security group '%s': %s rule %u: ", gn, dir, n);
+	r->peer_sg_idx = VPC_INDEX_NONE;
+	if (r->proto_set) {
+		bool tcpudp = r->proto == 6 || r->proto == 17;
+		if (r->ports_set && !tcpudp)
+			ERR(c, r->ports_pos,
+			    "%s'ports' applies only to tcp and udp, not %s", pfx,
+			    proto_name(pb, r->proto));
+		if (r->icmp_type.set && r->proto != 1)
+			ERR(c, r->icmp_type.pos,
+			    "%s'icmp_type' applies only to icmp, not %s", pfx,
+			    proto_name(pb, r->proto));
+		if (r->icmp_code.set && r->proto != 1)
+			ERR(c, r->icmp_code.pos,
+			    "%s'icmp_code' applies only to icmp, not %s", pfx,
+			    proto_name(pb, r->proto));
+		else if (r->icmp_code.set && !r->icmp_type.set)
+			ERR(c, r->icmp_code.pos,
+			    "%s'icmp_code' needs 'icmp_type'", pfx);
+	}
+	if (r->peer_kind == TOPO_PEER_CIDR) {
+		char hp[112];
+		snprintf(hp, sizeof(hp), "%s%s ", pfx, peer_key);
+		if (!check_host_bits(c, &r->peer_cidr, hp))
+			r->peer_cidr.addr &= mask_of(r->peer_cidr.len);
+	} else if (r->peer_kind == TOPO_PEER_SG) {
+		uint32_t k = keymap_get_str(&mp->sgs, r->peer_sg.s);
+		if (k == VPC_KEYMAP_NEW)
+			ERR(c, r->peer_sg.pos,
+			    "%sunknown security group '%s' in VPC '%s'", pfx,
+			    r->peer_sg.s, v->name.s ? v->name.s : "?");
+		else
+			r->peer_sg_idx = k;
+	}
+}
+
+static void
+check_sgs(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
+{
+	for (uint32_t i = 0; i < v->n_sgs; i++) {
+		struct topo_sg *g = &v->sgs[i];
+		const char *gn = g->name.s ? g->name.s : "?";
+		for (uint32_t k = 0; k < g->n_ingress; k++)
+			check_rule(c, v, mp, gn, "ingress", k + 1, &g->ingress[k]);
+		for (uint32_t k = 0; k < g->n_egress; k++)
+			check_rule(c, v, mp, gn, "egress", k + 1, &g->egress[k]);
+	}
+}
+
+static void
+check_vpc(struct vctx *c, struct topo_vpc *v)
+{
+	struct vpc_maps mp;
+	const char *vn = v->name.s;
+
+	memset(&mp, 0, sizeof(mp));
+	if (!keymap_ok(c, &mp.subnets, v->n_subnets) ||
+	    !keymap_ok(c, &mp.rtables, v->n_rtables + 1) ||
+	    !keymap_ok(c, &mp.sgs, v->n_sgs + 1) ||
+	    !keymap_ok(c, &mp.ifaces, v->n_ifaces) ||
+	    !keymap_ok(c, &mp.ips, v->n_ifaces))
+		goto out;
+	index_names(c, &mp.subnets, v->subnets, v->n_subnets, sizeof(*v->subnets),
+		    offsetof(struct topo_subnet, name), "subnet", vn);
+	index_names(c, &mp.rtables, v->rtables, v->n_rtables, sizeof(*v->rtables),
+		    offsetof(struct topo_rtable, name), "route table", vn);
+	index_names(c, &mp.sgs, v->sgs, v->n_sgs, sizeof(*v->sgs),
+		    offsetof(struct topo_sg, name), "security group", vn);
+	index_names(c, &mp.ifaces, v->ifaces, v->n_ifaces, sizeof(*v->ifaces),
+		    offsetof(struct topo_iface, name), "interface", vn);
+	add_implicit(c, v, &mp);
+	if (c->oom)
+		goto out;
+	check_vpc_cidr(c, v);
+	check_subnets(c, v, &mp);
+	check_ifaces(c, v, &mp);
+	check_routes(c, v, &mp);
+	check_sgs(c, v, &mp);
+out:
+	keymap_fini(&mp.subnets);
+	keymap_fini(&mp.rtables);
+	keymap_fini(&mp.sgs);
+	keymap_fini(&mp.ifaces);
+	keymap_fini(&mp.ips);
+}
+
+/* ---- host-wide checks ---- */
+
+static void
+assign_vnis(struct vctx *c)
+{
+	struct topo *t = c->t;
+	struct keymap vnis;
+
+	if (!keymap_ok(c, &vnis, t->n_vpcs))
+		return;
+	for (uint32_t i = 0; i < t->n_vpcs; i++) {
+		struct topo_vpc *v = &t->vpcs[i];
+		if (!v->vni.set)
+			continue;
+		uint32_t first = keymap_put_u64(&vnis, v->vni.v, i);
+		if (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL)
+			ERR(c, v->vni.pos, "VPC '%s': VNI %llu is already used by VPC '%s'",
+			    v->name.s ? v->name.s : "?",
+			    (unsigned long long)v->vni.v,
+			    t->vpcs[first].name.s ? t->vpcs[first].name.s : "?");
+	}
+	/* Omitted VNIs: the smallest unused numbers, in file order. */
+	uint64_t next = 1;
+	for (uint32_t i = 0; i < t->n_vpcs; i++) {
+		struct topo_vpc *v = &t->vpcs[i];
+		if (v->vni.set)
+			continue;
+		while (keymap_get_u64(&vnis, next) != VPC_KEYMAP_NEW)
+			next++;
+		v->vni.v = next++;
+	}
+	keymap_fini(&vnis);
+}
+
+static const struct {
+	uint32_t net;
+	uint8_t len;
+	const char *what;
+} non_public[] = {
+	{ 0x00000000, 8, "\"this network\"" },
+	{ 0x0a000000, 8, "private" },
+	{ 0x64400000, 10, "shared address space" },
+	{ 0x7f000000, 8, "loopback" },
+	{ 0xa9fe0000, 16, "link-local" },
+	{ 0xac100000, 12, "private" },
+	{ 0xc0a80000, 16, "private" },
+	{ 0xe0000000, 4, "multicast" },
+	{ 0xf0000000, 4, "reserved" },
+};
+
+struct iref {
+	uint32_t vpc, iface;
+};
+
+static const char *
+iref_name(const struct topo *t, struct iref r)
+{
+	const char *n = t->vpcs[r.vpc].ifaces[r.iface].name.s;
+	return n ? n : "?";
+}
+
+static const char *
+iref_vpc(const struct topo *t, struct iref r)
+{
+	const char *n = t->vpcs[r.vpc].name.s;
+	return n ? n : "?";
+}
+
+void
+topo_derive_mac(uint8_t mac[6], uint32_t vni, uint32_t ip)
+{
+	/* 02 (locally administered, unicast), the VNI's low byte, the IP:
+	 * readable in a capture, and unique while VNIs differ in their low
+	 * byte (collisions are detected below). */
+	mac[0] = 0x02;
+	mac[1] = (uint8_t)vni;
+	mac[2] = (uint8_t)(ip >> 24);
+	mac[3] = (uint8_t)(ip >> 16);
+	mac[4] = (uint8_t)(ip >> 8);
+	mac[5] = (uint8_t)ip;
+}
+
+void
+topo_router_mac(uint8_t mac[6], uint32_t vni)
+{
+	/* 06 (locally administered, unicast, distinct from derived interface
+	 * MACs), 00, the 24-bit VNI, 01. */
+	mac[0] = 0x06;
+	mac[1] = 0x00;
+	mac[2] = (uint8_t)(vni >> 16);
+	mac[3] = (uint8_t)(vni >> 8);
+	mac[4] = (uint8_t)vni;
+	mac[5] = 0x01;
+}
+
+static uint64_t
+mac_key(const uint8_t m[6])
+{
+	uint64_t k = 0;
+	for (int i = 0; i < 6; i++)
+		k = k << 8 | m[i];
+	return k;
+}
+
+static void
+check_host_wide(struct vctx *c)
+{
+	struct topo *t = c->t;
+	struct topo_host *h = &t->host;
+	uint32_t n_ifaces = 0;
+	struct keymap ports, macs, eips, routers;
+	char a[20], b[20];
+
+	for (uint32_t i = 0; i < t->n_vpcs; i++)
+		n_ifaces += t->vpcs[i].n_ifaces;
+	struct iref *refs = calloc(n_ifaces ? n_ifaces : 1, sizeof(*refs));
+	if (refs == NULL) {
+		c->oom = true;
+		return;
+	}
+	if (!h->uplink_port.s) {
+		h->uplink_port.s = "uplink";
+	}
+	memset(&ports, 0, sizeof(ports));
+	memset(&macs, 0, sizeof(macs));
+	memset(&eips, 0, sizeof(eips));
+	memset(&routers, 0, sizeof(routers));
+	if (!keymap_ok(c, &ports, n_ifaces + 1) ||
+	    !keymap_ok(c, &macs, n_ifaces) || !keymap_ok(c, &eips, n_ifaces) ||
+	    !keymap_ok(c, &routers, t->n_vpcs))
+		goto out;
+
+	for (uint32_t i = 0; i < t->n_vpcs; i++) {
+		uint8_t m[6];
+		topo_router_mac(m, (uint32_t)t->vpcs[i].vni.v);
+		keymap_put_u64(&routers, mac_key(m), i);
+	}
+
+	uint32_t g = 0;
+	/* Explicit MACs first, so a derived MAC that collides is the one
+	 * reported (it is the one the user can fix by adding 'mac'). */
+	for (int pass = 0; pass < 2; pass++) {
+		g = 0;
+		for (uint32_t vi = 0; vi < t->n_vpcs; vi++) {
+			struct topo_vpc *v = &t->vpcs[vi];
+			for (uint32_t i = 0; i < v->n_ifaces; i++, g++) {
+				struct topo_iface *f = &v->ifaces[i];
+				const char *fn = f->name.s ? f->name.s : "?";
+				refs[g] = (struct iref){ vi, i };
+				if (pass == 0 && f->mac.set) {
+					uint32_t r = keymap_get_u64(&routers, mac_key(f->mac.b));
+					uint32_t first;
+					if (r != VPC_KEYMAP_NEW) {
+						ERR(c, f->mac.pos,
+						    "interface '%s': MAC %s is the router MAC of VPC '%s'",
+						    fn, topo_fmt_mac(a, f->mac.b),
+						    t->vpcs[r].name.s ? t->vpcs[r].name.s : "?");
+					} else if ((first = keymap_put_u64(&macs, mac_key(f->mac.b), g)) !=
+							   VPC_KEYMAP_NEW &&
+						   first != VPC_KEYMAP_FULL) {
+						ERR(c, f->mac.pos,
+						    "interface '%s': MAC %s is already used by interface '%s' in VPC '%s'",
+						    fn, topo_fmt_mac(a, f->mac.b),
+						    iref_name(t, refs[first]),
+						    iref_vpc(t, refs[first]));
+					}
+				}
+				if (pass == 1 && !f->mac.set && f->ip.set) {
+					uint32_t first;
+					topo_derive_mac(f->mac.b, (uint32_t)v->vni.v, f->ip.addr);
+					f->mac_derived = true;
+					first = keymap_put_u64(&macs, mac_key(f->mac.b), g);
+					if (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL)
+						ERR(c, f->pos,
+						    "interface '%s': its derived MAC %s is already used by interface '%s' in VPC '%s' (set 'mac')",
+						    fn, topo_fmt_mac(a, f->mac.b),
+						    iref_name(t, refs[first]),
+						    iref_vpc(t, refs[first]));
+				}
+			}
+		}
+	}
+
+	g = 0;
+	for (uint32_t vi = 0; vi < t->n_vpcs; vi++) {
+		struct topo_vpc *v = &t->vpcs[vi];
+		for (uint32_t i = 0; i < v->n_ifaces; i++, g++) {
+			struct topo_iface *f = &v->ifaces[i];
+			const char *fn = f->name.s ? f->name.s : "?";
+
+			/* Ports: host-wide, and never the uplink's. */
+			if (f->port.s == NULL && f->name.s != NULL)
+				f->port = (struct topo_str){ f->name.s, f->pos };
+			if (f->port.s != NULL) {
+				uint32_t first;
+				if (strcmp(f->port.s, h->uplink_port.s) == 0)
+					ERR(c, f->port.pos,
+					    "interface '%s': port '%s' is the uplink's port",
+					    fn, f->port.s);
+				else if ((first = keymap_put_str(&ports, f->port.s, g)) !=
+						 VPC_KEYMAP_NEW &&
+					 first != VPC_KEYMAP_FULL)
+					ERR(c, f->port.pos,
+					    "interface '%s' in VPC '%s': port '%s' is already bound to interface '%s' in VPC '%s' (set 'port')",
+					    fn, v->name.s ? v->name.s : "?", f->port.s,
+					    iref_name(t, refs[first]),
+					    iref_vpc(t, refs[first]));
+			}
+
+			/* Elastic IPs: public, outside every VPC, unique. */
+			if (!f->eip.set)
+				continue;
+			uint32_t e = f->eip.addr;
+			bool bad = false;
+			for (uint32_t k = 0; k < t->n_vpcs && !bad; k++) {
+				struct topo_vpc *o = &t->vpcs[k];
+				if (o->cidr.set && cidr_contains(o->cidr.addr, o->cidr.len, e)) {
+					ERR(c, f->eip.pos,
+					    "interface '%s': elastic IP %s lies inside VPC '%s' (%s)",
+					    fn, topo_fmt_ip(a, e), o->name.s ? o->name.s : "?",
+					    topo_fmt_cidr(b, o->cidr.addr, o->cidr.len));
+					bad = true;
+				}
+			}
+			for (size_t k = 0; k < sizeof(non_public) / sizeof(non_public[0]) && !bad; k++)
+				if (cidr_contains(non_public[k].net, non_public[k].len, e)) {
+					ERR(c, f->eip.pos,
+					    "interface '%s': elastic IP %s is not a public address (%s is %s)",
+					    fn, topo_fmt_ip(a, e),
+					    topo_fmt_cidr(b, non_public[k].net, non_public[k].len),
+					    non_public[k].what);
+					bad = true;
+				}
+			if (bad)
+				continue;
+			uint32_t first = keymap_put_u64(&eips, e, g);
+			if (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL)
+				ERR(c, f->eip.pos,
+				    "interface '%s': elastic IP %s is already used by interface '%s' in VPC '%s'",
+				    fn, topo_fmt_ip(a, e), iref_name(t, refs[first]),
+				    iref_vpc(t, refs[first]));
+		}
+	}
+
+	/* The host section. */
+	if (h->uplink_mac.set && (h->uplink_mac.b[0] & 1))
+		ERR(c, h->uplink_mac.pos, "uplink: MAC %s is a multicast address (expected a unicast MAC)",
+		    topo_fmt_mac(a, h->uplink_mac.b));
+	if (h->gateway_mac.set && (h->gateway_mac.b[0] & 1))
+		ERR(c, h->gateway_mac.pos, "uplink: gateway MAC %s is a multicast address (expected a unicast MAC)",
+		    topo_fmt_mac(a, h->gateway_mac.b));
+	struct keymap ifnames;
+	if (!keymap_ok(c, &ifnames, h->n_ports))
+		goto out;
+	for (uint32_t i = 0; i < h->n_ports; i++) {
+		struct topo_hostport *p = &h->ports[i];
+		if (p->name.s == NULL)
+			continue;
+		if (strcmp(p->name.s, h->uplink_port.s) != 0 &&
+		    keymap_get_str(&ports, p->name.s) == VPC_KEYMAP_NEW)
+			ERR(c, p->name.pos,
+			    "host port '%s' is not bound to any interface or to the uplink",
+			    p->name.s);
+		if (p->path.s != NULL && p->path.s[0] != '/')
+			ERR(c, p->path.pos, "port '%s': path '%s' must be absolute",
+			    p->name.s, p->path.s);
+		if (p->ifname.s != NULL) {
+			size_t n = strlen(p->ifname.s);
+			bool ok = n >= 1 && n <= 15;
+			for (size_t k = 0; k < n; k++)
+				ok &= p->ifname.s[k] > ' ' && p->ifname.s[k] != '/' &&
+				      p->ifname.s[k] != ':' && p->ifname.s[k] < 127;
+			if (!ok)
+				ERR(c, p->ifname.pos,
+				    "port '%s': ifname '%s' is not a valid interface name (1 to 15 printable characters, no '/', ':' or spaces)",
+				    p->name.s, p->ifname.s);
+			else {
+				uint32_t first = keymap_put_str(&ifnames, p->ifname.s, i);
+				if (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL)
+					ERR(c, p->ifname.pos,
+					    "port '%s': ifname '%s' is already used by port '%s'",
+					    p->name.s, p->ifname.s,
+					    h->ports[first].name.s ? h->ports[first].name.s : "?");
+			}
+		}
+		if (p->device.s != NULL) {
+			unsigned int dom, bus, dev, fn;
+			char tail;
+			const char *s = p->device.s;
+			bool ok = (sscanf(s, "%4x:%2x:%2x.%1u%c", &dom, &bus, &dev, &fn, &tail) == 4 &&
+				   strlen(s) == 12) ||
+				  (sscanf(s, "%2x:%2x.%1u%c", &bus, &dev, &fn, &tail) == 3 &&
+				   strlen(s) == 7);
+			if (!ok || dev > 31 || fn > 7)
+				ERR(c, p->device.pos,
+				    "port '%s': device '%s' is not a PCI address (expected DDDD:BB:DD.F)",
+				    p->name.s, s);
+		}
+	}
+	keymap_fini(&ifnames);
+out:
+	keymap_fini(&ports);
+	keymap_fini(&macs);
+	keymap_fini(&eips);
+	keymap_fini(&routers);
+	free(refs);
+}
+
+static void
+check_limits(struct vctx *c)
+{
+	struct topo *t = c->t;
+	uint64_t n[5] = { t->n_vpcs, 0, 0, 0, 0 };
+	static const char *const what[5] = { "VPCs", "subnets", "interfaces",
+					     "route tables", "security groups" };
+	static const uint64_t max[5] = { VPC_MAX_VPCS, VPC_MAX_SUBNETS,
+					 VPC_MAX_IFACES, VPC_MAX_RTABLES - 4096,
+					 VPC_MAX_SGS - 4096 };
+
+	for (uint32_t i = 0; i < t->n_vpcs; i++) {
+		n[1] += t->vpcs[i].n_subnets;
+		n[2] += t->vpcs[i].n_ifaces;
+		n[3] += t->vpcs[i].n_rtables;
+		n[4] += t->vpcs[i].n_sgs;
+	}
+	for (int k = 0; k < 5; k++)
+		if (n[k] > max[k])
+			ERR(c, ((struct vpc_pos){ 0, 0 }),
+			    "the topology has %llu %s; the limit is %llu",
+			    (unsigned long long)n[k], what[k],
+			    (unsigned long long)max[k]);
+}
+
+uint32_t
+topo_validate(struct topo *t, struct vpc_diag *d)
+{
+	struct vctx c = { .t = t, .d = d };
+	struct keymap names;
+
+	check_limits(&c);
+	if (c.n_errors)
+		return c.n_errors;
+	if (keymap_init(&names, t->n_vpcs) < 0) {
+		vpc_diag_add(d, (struct vpc_pos){ 0, 0 }, "out of memory");
+		return 1;
+	}
+	index_names(&c, &names, t->vpcs, t->n_vpcs, sizeof(*t->vpcs),
+		    offsetof(struct topo_vpc, name), "VPC", NULL);
+	keymap_fini(&names);
+	for (uint32_t i = 0; i < t->n_vpcs && !c.oom; i++)
+		check_vpc(&c, &t->vpcs[i]);
+	if (!c.oom)
+		assign_vnis(&c);
+	if (!c.oom)
+		check_host_wide(&c);
+	if (c.oom) {
+		vpc_diag_add(d, (struct vpc_pos){ 0, 0 }, "out of memory");
+		c.n_errors++;
+	}
+	t->validated = c.n_errors == 0;
+	return c.n_errors;
+}

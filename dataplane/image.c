@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "vpc_image_io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const uint32_t section_entry_size[VPC_SEC_COUNT] = {
+#define VPC_X(e, f, t) [VPC_SEC_##e] = sizeof(t),
+	VPC_IMAGE_SECTIONS(VPC_X)
+#undef VPC_X
+};
+
+static const char *const section_name[VPC_SEC_COUNT] = {
+#define VPC_X(e, f, t) [VPC_SEC_##e] = #f,
+	VPC_IMAGE_SECTIONS(VPC_X)
+#undef VPC_X
+};
+
+/* Largest count each section may hold. */
+static const uint32_t section_max[VPC_SEC_COUNT] = {
+	[VPC_SEC_VPC] = VPC_MAX_VPCS,
+	[VPC_SEC_SUBNET] = VPC_MAX_SUBNETS,
+	[VPC_SEC_RTABLE] = VPC_MAX_RTABLES,
+	[VPC_SEC_ROUTE] = VPC_MAX_ROUTES,
+	[VPC_SEC_SG] = VPC_MAX_SGS,
+	[VPC_SEC_RULE] = VPC_MAX_RULES,
+	[VPC_SEC_IFACE] = VPC_MAX_IFACES,
+	[VPC_SEC_PORT] = VPC_MAX_IFACES + 1,
+	[VPC_SEC_L2] = VPC_MAX_IFACES,
+	[VPC_SEC_EIP] = VPC_MAX_IFACES,
+	[VPC_SEC_HOST] = 1,
+};
+
+static const char *const target_names[VPC_RT_COUNT] = {
+	[VPC_RT_LOCAL] = "local",
+	[VPC_RT_IGW] = "internet_gateway",
+	[VPC_RT_BLACKHOLE] = "blackhole",
+	[VPC_RT_IFACE] = "interface",
+};
+
+static const char *const timeout_names[VPC_TO_COUNT] = {
+#define VPC_X(e, f, d) [VPC_TO_##e] = #f,
+	VPC_TIMEOUTS(VPC_X)
+#undef VPC_X
+};
+
+const char *
+vpc_route_target_name(unsigned int target)
+{
+	return target < VPC_RT_COUNT ? target_names[target] : "?";
+}
+
+const char *
+vpc_timeout_name(unsigned int id)
+{
+	return id < VPC_TO_COUNT ? timeout_names[id] : "?";
+}
+
+uint64_t
+vpc_image_checksum(const void *p, size_t size)
+{
+	const uint8_t *b = p;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < size; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static size_t
+align8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+/* Point the typed views at the sections of an image's buffer. */
+static void
+image_bind(struct vpc_image *img)
+{
+	uint8_t *base = img->buf;
+
+	img->hdr = img->buf;
+#define VPC_X(e, f, t)                                                 \
+	img->f = (t *)(base + img->hdr->sections[VPC_SEC_##e].offset); \
+	img->n_##f = img->hdr->sections[VPC_SEC_##e].count;
+	VPC_IMAGE_SECTIONS(VPC_X)
+#undef VPC_X
+}
+
+struct vpc_image *
+vpc_image_alloc(const uint32_t counts[VPC_SEC_COUNT])
+{
+	size_t size = align8(sizeof(struct vpc_image_header));
+	struct vpc_image_section secs[VPC_SEC_COUNT];
+
+	for (int s = 0; s < VPC_SEC_COUNT; s++) {
+		if (counts[s] > section_max[s]) {
+			errno = E2BIG;
+			return NULL;
+		}
+		secs[s] = (struct vpc_image_section){
+			.offset = (uint32_t)size,
+			.count = counts[s],
+			.entry_size = section_entry_size[s],
+		};
+		size = align8(size + (size_t)counts[s] * section_entry_size[s]);
+		if (size > VPC_IMAGE_MAX_SIZE) {
+			errno = E2BIG;
+			return NULL;
+		}
+	}
+
+	struct vpc_image *img = calloc(1, sizeof(*img));
+	if (img == NULL)
+		return NULL;
+	img->buf = calloc(1, size);
+	if (img->buf == NULL) {
+		free(img);
+		errno = ENOMEM;
+		return NULL;
+	}
+	img->size = size;
+	struct vpc_image_header *h = img->buf;
+	h->magic = VPC_IMAGE_MAGIC;
+	h->version = VPC_IMAGE_VERSION;
+	h->header_size = sizeof(*h);
+	h->total_size = (uint32_t)size;
+	h->n_sections = VPC_SEC_COUNT;
+	memcpy(h->sections, secs, sizeof(secs));
+	image_bind(img);
+	return img;
+}
+
+void
+vpc_image_seal(struct vpc_image *img)
+{
+	img->hdr->checksum = vpc_image_checksum(
+		(uint8_t *)img->buf + sizeof(*img->hdr),
+		img->size - sizeof(*img->hdr));
+}
+
+void
+vpc_image_free(struct vpc_image *img)
+{
+	if (img == NULL)
+		return;
+	free(img->buf);
+	free(img);
+}
+
+__attribute__((format(printf, 3, 4))) static int
+fault(char *err, size_t err_size, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && err_size > 0) {
+		int n = snprintf(err, err_size, "corrupt table image: ");
+		va_start(ap, fmt);
+		if (n >= 0 && (size_t)n < err_size)
+			vsnprintf(err + n, err_size - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static bool
+name_ok(const char *name)
+{
+	size_t n = strnlen(name, VPC_NAME_SIZE);
+
+	if (n == 0 || n > VPC_NAME_MAX)
+		return false;
+	for (size_t i = n; i < VPC_NAME_SIZE; i++)
+		if (name[i] != '\0')
+			return false;
+	return true;
+}
+
+#define CHECK(cond, ...)                                      \
+	do {                                                  \
+		if (!(cond))                                  \
+			return fault(err, err_size, __VA_ARGS__); \
+	} while (0)
+
+/* Every record's indexes and enums, once the sections are known in bounds. */
+static int
+check_records(const struct vpc_image *m, char *err, size_t err_size)
+{
+	CHECK(m->n_host == 1, "host section holds %u records, expected 1",
+	      m->n_host);
+	CHECK(m->n_ports >= 1, "no uplink port");
+
+	for (uint32_t i = 0; i < m->n_vpcs; i++) {
+		const struct vpc_image_vpc *v = &m->vpcs[i];
+		CHECK(name_ok(v->name), "vpc %u: bad name", i);
+		CHECK(v->cidr_len <= 32, "vpc %u: prefix length %u", i,
+		      v->cidr_len);
+		CHECK(v->main_rtable < m->n_rtables,
+		      "vpc %u: main route table %u out of range", i,
+		      v->main_rtable);
+		CHECK(v->default_sg < m->n_sgs,
+		      "vpc %u: default group %u out of range", i, v->default_sg);
+		CHECK(m->rtables[v->main_rtable].vpc == i &&
+			      m->sgs[v->default_sg].vpc == i,
+		      "vpc %u: main table or default group of another VPC", i);
+	}
+	for (uint32_t i = 0; i < m->n_subnets; i++) {
+		const struct vpc_image_subnet *s = &m->subnets[i];
+		CHECK(name_ok(s->name), "subnet %u: bad name", i);
+		CHECK(s->vpc < m->n_vpcs, "subnet %u: vpc %u out of range", i,
+		      s->vpc);
+		CHECK(s->rtable < m->n_rtables && m->rtables[s->rtable].vpc == s->vpc,
+		      "subnet %u: route table %u out of range", i, s->rtable);
+		CHECK(s->cidr_len <= 32, "subnet %u: prefix length %u", i,
+		      s->cidr_len);
+	}
+	for (uint32_t i = 0; i < m->n_rtables; i++) {
+		const struct vpc_image_rtable *t = &m->rtables[i];
+		CHECK(name_ok(t->name), "route table %u: bad name", i);
+		CHECK(t->vpc < m->n_vpcs, "route table %u: vpc %u out of range",
+		      i, t->vpc);
+		CHECK(t->first_route <= m->n_routes &&
+			      t->n_routes <= m->n_routes - t->first_route,
+		      "route table %u: routes [%u, +%u) out of range", i,
+		      t->first_route, t->n_routes);
+		for (uint32_t r = t->first_route; r < t->first_route + t->n_routes; r++)
+			CHECK(m->routes[r].rtable == i,
+			      "route %u does not belong to route table %u", r, i);
+	}
+	for (uint32_t i = 0; i < m->n_routes; i++) {
+		const struct vpc_image_route *r = &m->routes[i];
+		CHECK(r->rtable < m->n_rtables, "route %u: table %u out of range",
+		      i, r->rtable);
+		CHECK(r->prefix_len <= 32, "route %u: prefix length %u", i,
+		      r->prefix_len);
+		CHECK(r->target < VPC_RT_COUNT, "route %u: target %u", i,
+		      r->target);
+		if (r->target == VPC_RT_IFACE)
+			CHECK(r->target_iface < m->n_ifaces &&
+				      m->ifaces[r->target_iface].vpc ==
+					      m->rtables[r->rtable].vpc,
+			      "route %u: interface %u out of range", i,
+			      r->target_iface);
+	}
+	for (uint32_t i = 0; i < m->n_sgs; i++) {
+		const struct vpc_image_sg *g = &m->sgs[i];
+		uint64_t end = (uint64_t)g->first_rule + g->n_ingress + g->n_egress;
+		CHECK(name_ok(g->name), "security group %u: bad name", i);
+		CHECK(g->vpc < m->n_vpcs,
+		      "security group %u: vpc %u out of range", i, g->vpc);
+		CHECK(end <= m->n_rules,
+		      "security group %u: rules out of range", i);
+		for (uint32_t r = g->first_rule; r < end; r++)
+			CHECK(m->rules[r].sg == i &&
+				      m->rules[r].dir ==
+					      (r < g->first_rule + g->n_ingress ?
+						       VPC_DIR_INGRESS :
+						       VPC_DIR_EGRESS),
+			      "rule %u does not belong to security group %u", r,
+			      i);
+	}
+	for (uint32_t i = 0; i < m->n_rules; i++) {
+		const struct vpc_image_rule *r = &m->rules[i];
+		CHECK(r->sg < m->n_sgs, "rule %u: group %u out of range", i,
+		      r->sg);
+		CHECK(r->dir <= VPC_DIR_EGRESS, "rule %u: direction %u", i,
+		      r->dir);
+		CHECK(r->peer_len <= 32, "rule %u: prefix length %u", i,
+		      r->peer_len);
+		CHECK(r->port_lo <= r->port_hi, "rule %u: port range %u-%u", i,
+		      r->port_lo, r->port_hi);
+		CHECK(r->peer_sg == VPC_INDEX_NONE || r->peer_sg < m->n_sgs,
+		      "rule %u: peer group %u out of range", i, r->peer_sg);
+	}
+	for (uint32_t i = 0; i < m->n_ifaces; i++) {
+		const struct vpc_image_iface *f = &m->ifaces[i];
+		CHECK(name_ok(f->name), "interface %u: bad name", i);
+		CHECK(f->vpc < m->n_vpcs, "interface %u: vpc %u out of range", i,
+		      f->vpc);
+		CHECK(f->subnet < m->n_subnets && m->subnets[f->subnet].vpc == f->vpc,
+		      "interface %u: subnet %u out of range", i, f->subnet);
+		CHECK(f->port < m->n_ports && m->ports[f->port].kind == VPC_PORT_IFACE &&
+			      m->ports[f->port].iface == i,
+		      "interface %u: port %u out of range", i, f->port);
+		CHECK(f->n_sgs >= 1 && f->n_sgs <= VPC_IFACE_MAX_SGS,
+		      "interface %u: %u security groups", i, f->n_sgs);
+		for (unsigned int k = 0; k < f->n_sgs; k++)
+			CHECK(f->sgs[k] < m->n_sgs && m->sgs[f->sgs[k]].vpc == f->vpc,
+			      "interface %u: security group %u out of range", i,
+			      f->sgs[k]);
+	}
+	for (uint32_t i = 0; i < m->n_ports; i++) {
+		const struct vpc_image_port *p = &m->ports[i];
+		CHECK(name_ok(p->name), "port %u: bad name", i);
+		CHECK(p->kind <= VPC_PORT_UPLINK, "port %u: kind %u", i, p->kind);
+		if (p->kind == VPC_PORT_IFACE)
+			CHECK(p->iface < m->n_ifaces && m->ifaces[p->iface].port == i,
+			      "port %u: interface %u out of range", i, p->iface);
+	}
+	CHECK(m->host[0].uplink_port < m->n_ports &&
+		      m->ports[m->host[0].uplink_port].kind == VPC_PORT_UPLINK,
+	      "uplink port %u out of range", m->host[0].uplink_port);
+	for (uint32_t i = 0; i < m->n_l2; i++)
+		CHECK(m->l2[i].vpc < m->n_vpcs && m->l2[i].iface < m->n_ifaces &&
+			      m->ifaces[m->l2[i].iface].vpc == m->l2[i].vpc,
+		      "l2 entry %u out of range", i);
+	for (uint32_t i = 0; i < m->n_eips; i++)
+		CHECK(m->eips[i].iface < m->n_ifaces,
+		      "elastic IP entry %u: interface %u out of range", i,
+		      m->eips[i].iface);
+	return 0;
+}
+
+int
+vpc_image_check(const void *buf, size_t size, char *err, size_t err_size)
+{
+	const struct vpc_image_header *h = buf;
+
+	if (err != NULL && err_size > 0)
+		err[0] = '\0';
+	CHECK(size >= sizeof(*h), "%zu bytes is shorter than the header", size);
+	CHECK(((uintptr_t)buf & 7) == 0, "buffer is not 8-byte aligned");
+	CHECK(h->magic == VPC_IMAGE_MAGIC, "bad magic 0x%08x", h->magic);
+	CHECK(h->version == VPC_IMAGE_VERSION,
+	      "version %u, this build reads version %u", h->version,
+	      VPC_IMAGE_VERSION);
+	CHECK(h->header_size == sizeof(*h) && h->n_sections == VPC_SEC_COUNT,
+	      "header of %u bytes with %u sections, expected %zu and %d",
+	      h->header_size, h->n_sections, sizeof(*h), VPC_SEC_COUNT);
+	CHECK(h->total_size == size,
+	      "header says %u bytes, the image has %zu (truncated?)",
+	      h->total_size, size);
+
+	uint64_t prev_end = sizeof(*h);
+	for (int s = 0; s < VPC_SEC_COUNT; s++) {
+		const struct vpc_image_section *sec = &h->sections[s];
+		uint64_t end = (uint64_t)sec->offset +
+			       (uint64_t)sec->count * sec->entry_size;
+		CHECK(sec->entry_size == section_entry_size[s],
+		      "section %s: records of %u bytes, expected %u",
+		      section_name[s], sec->entry_size, section_entry_size[s]);
+		CHECK(sec->count <= section_max[s],
+		      "section %s: %u records, the limit is %u", section_name[s],
+		      sec->count, section_max[s]);
+		CHECK((sec->offset & 7) == 0 && sec->offset >= prev_end &&
+			      end <= size,
+		      "section %s: bytes [%u, %llu) out of bounds",
+		      section_name[s], sec->offset, (unsigned long long)end);
+		prev_end = end;
+	}
+	uint64_t sum = vpc_image_checksum((const uint8_t *)buf + sizeof(*h),
+					  size - sizeof(*h));
+	CHECK(sum == h->checksum, "checksum mismatch");
+
+	struct vpc_image view = { .buf = (void *)buf, .size = size };
+	image_bind(&view);
+	return check_records(&view, err, err_size);
+}
+
+struct vpc_image *
+vpc_image_from_bytes(const void *buf, size_t size, char *err, size_t err_size)
+{
+	struct vpc_image *img;
+	void *copy;
+
+	if (size > VPC_IMAGE_MAX_SIZE) {
+		fault(err, err_size, "%zu bytes exceeds the limit", size);
+		errno = EINVAL;
+		return NULL;
+	}
+	/* Copy first: the check needs 8-byte alignment, and a private copy
+	 * cannot change under us after it is checked. */
+	copy = aligned_alloc(8, align8(size ? size : 8));
+	if (copy == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	memcpy(copy, buf, size);
+	if (vpc_image_check(copy, size, err, err_size) < 0) {
+		free(copy);
+		errno = EINVAL;
+		return NULL;
+	}
+	img = calloc(1, sizeof(*img));
+	if (img == NULL) {
+		free(copy);
+		errno = ENOMEM;
+		return NULL;
+	}
+	img->buf = copy;
+	img->size = size;
+	image_bind(img);
+	return img;
+}
+
+struct vpc_image *
+vpc_image_read_file(const char *path, char *err, size_t err_size)
+{
+	struct vpc_image *img = NULL;
+	struct stat st;
+	void *buf = NULL;
+	int fd, saved;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		saved = errno;
+		snprintf(err, err_size, "%s: %s", path, strerror(saved));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > VPC_IMAGE_MAX_SIZE) {
+		saved = EINVAL;
+		snprintf(err, err_size, "%s: not a regular file of at most %u bytes",
+			 path, VPC_IMAGE_MAX_SIZE);
+		goto out;
+	}
+	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (buf == NULL) {
+		saved = ENOMEM;
+		goto out;
+	}
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, (char *)buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			saved = n < 0 ? errno : EIO;
+			snprintf(err, err_size, "%s: read: %s", path,
+				 strerror(saved));
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	img = vpc_image_from_bytes(buf, got, err, err_size);
+	saved = errno;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	if (img == NULL)
+		errno = saved;
+	return img;
+}
+
+int
+vpc_image_write_file(const struct vpc_image *img, const char *path)
+{
+	char tmp[4096];
+	int fd, ret = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >=
+	    (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	size_t done = 0;
+	while (done < img->size) {
+		ssize_t n = write(fd, (const char *)img->buf + done,
+				  img->size - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		done += (size_t)n;
+	}
+	if (ret == 0 && fsync(fd) < 0)
+		ret = -errno;
+	if (close(fd) < 0 && ret == 0)
+		ret = -errno;
+	if (ret == 0 && rename(tmp, path) < 0)
+		ret = -errno;
+	if (ret < 0)
+		unlink(tmp);
+	return ret;
+}

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vpc_image.h -- the table image: the one format in which the control
+ * process hands a compiled topology to a dataplane engine.
+ *
+ * Design
+ * ------
+ * The image is a single flat, pointer-free byte string: a fixed header, then
+ * one array of fixed-size records per section.  Every cross-reference is a
+ * 32-bit index into another section, never a pointer, so the same bytes can
+ * be written to a file, sent over a socket, mmap()ed, or copied record by
+ * record into BPF maps.  Records use fixed-width types with explicit padding
+ * and a _Static_assert on their size, so the layout is identical for gcc,
+ * clang and clang -target bpf.
+ *
+ * Byte order: addresses (IPv4 addresses, prefixes) are in network byte
+ * order (__be32), exactly as they appear in packets, so the fast paths can
+ * compare them with packet fields without conversion.  Every other integer
+ * is in the byte order of the host that compiled the image; an image is not
+ * meant to cross machines (the header's magic reveals a foreign byte order,
+ * and the reader refuses it).
+ *
+ * Trust: an image read from outside the process is checked by
+ * vpc_image_check() (dataplane/image.c) -- magic, version, sizes, section
+ * bounds, checksum, and every index and enum value in every record -- before
+ * any engine uses it.  A dataplane never dereferences an unchecked image.
+ *
+ * Thread-safety: an image is immutable once built; any number of readers
+ * may share it without locking.
+ */
+#ifndef VPC_IMAGE_H
+#define VPC_IMAGE_H
+
+#include <linux/types.h>
+
+#define VPC_IMAGE_MAGIC   0x49435056u	/* "VPCI" read as little-endian bytes */
+#define VPC_IMAGE_VERSION 1
+
+/* Names are [a-z0-9][a-z0-9-]{0,31}: 32 characters, a NUL, padding to 8. */
+#define VPC_NAME_MAX  32
+#define VPC_NAME_SIZE 40
+
+#define VPC_IFACE_MAX_SGS 16	/* security groups per interface */
+
+/* Capacity limits, enforced by the validator and again by the image reader. */
+#define VPC_MAX_VPCS      4096
+#define VPC_MAX_SUBNETS   65536
+#define VPC_MAX_IFACES    1048576
+#define VPC_MAX_RTABLES   65536
+#define VPC_MAX_ROUTES    4194304
+#define VPC_MAX_SGS       65536
+#define VPC_MAX_RULES     16777216	/* after security-group expansion */
+#define VPC_IMAGE_MAX_SIZE (1u << 30)
+
+#define VPC_INDEX_NONE 0xffffffffu
+
+/* Sections, in file order.  X(ENUM, field, record type). */
+#define VPC_IMAGE_SECTIONS(X)                          \
+	X(VPC,    vpcs,    struct vpc_image_vpc)       \
+	X(SUBNET, subnets, struct vpc_image_subnet)    \
+	X(RTABLE, rtables, struct vpc_image_rtable)    \
+	X(ROUTE,  routes,  struct vpc_image_route)     \
+	X(SG,     sgs,     struct vpc_image_sg)        \
+	X(RULE,   rules,   struct vpc_image_rule)      \
+	X(IFACE,  ifaces,  struct vpc_image_iface)     \
+	X(PORT,   ports,   struct vpc_image_port)      \
+	X(L2,     l2,      struct vpc_image_l2)        \
+	X(EIP,    eips,    struct vpc_image_eip)       \
+	X(HOST,   host,    struct vpc_image_host)
+
+enum vpc_image_section_id {
+#define VPC_X(e, f, t) VPC_SEC_##e,
+	VPC_IMAGE_SECTIONS(VPC_X)
+#undef VPC_X
+	VPC_SEC_COUNT
+};
+
+/* Connection idle timeouts, seconds; per VPC (see topology.md). */
+#define VPC_TIMEOUTS(X)                         \
+	X(TCP_OPENING,     tcp_opening,     120)     \
+	X(TCP_ESTABLISHED, tcp_established, 432000)  \
+	X(TCP_CLOSING,     tcp_closing,     120)     \
+	X(UDP,             udp,             30)      \
+	X(UDP_STREAM,      udp_stream,      180)     \
+	X(ICMP,            icmp,            30)      \
+	X(OTHER,           other,           600)
+
+enum vpc_timeout_id {
+#define VPC_X(e, f, d) VPC_TO_##e,
+	VPC_TIMEOUTS(VPC_X)
+#undef VPC_X
+	VPC_TO_COUNT
+};
+
+#define VPC_VPC_F_IGW 0x01	/* the VPC has an internet gateway */
+
+struct vpc_image_vpc {
+	char name[VPC_NAME_SIZE];
+	__u32 vni;
+	__be32 cidr_addr;
+	__u8 cidr_len;
+	__u8 flags;		/* VPC_VPC_F_* */
+	__u16 mtu;
+	__u32 main_rtable;	/* index into rtables */
+	__u32 default_sg;	/* index into sgs */
+	__u8 router_mac[6];	/* the VPC router's MAC, every subnet's gateway */
+	__u8 pad[2];
+	__u32 timeouts[VPC_TO_COUNT];	/* seconds, by enum vpc_timeout_id */
+};
+_Static_assert(sizeof(struct vpc_image_vpc) == 96, "vpc record layout");
+
+struct vpc_image_subnet {
+	char name[VPC_NAME_SIZE];
+	__u32 vpc;
+	__u32 rtable;
+	__be32 cidr_addr;
+	__u8 cidr_len;
+	__u8 pad[3];
+	__be32 gateway_ip;	/* network address + 1 */
+	__u32 pad2;
+};
+_Static_assert(sizeof(struct vpc_image_subnet) == 64, "subnet record layout");
+
+struct vpc_image_rtable {
+	char name[VPC_NAME_SIZE];
+	__u32 vpc;
+	__u32 first_route;	/* routes[first_route .. first_route + n_routes) */
+	__u32 n_routes;
+	__u8 is_main;
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct vpc_image_rtable) == 56, "rtable record layout");
+
+/* Route targets.  Kept in step with the names in vpc_image_target_name(). */
+enum vpc_route_target {
+	VPC_RT_LOCAL = 0,	/* deliver to the interface owning the dst IP */
+	VPC_RT_IGW = 1,		/* the internet gateway (elastic-IP NAT) */
+	VPC_RT_BLACKHOLE = 2,	/* drop */
+	VPC_RT_IFACE = 3,	/* an interface, e.g. a firewall appliance */
+	VPC_RT_COUNT
+};
+
+#define VPC_ROUTE_F_IMPLICIT 0x01	/* the VPC-CIDR -> local route */
+
+/*
+ * Routes of one table are contiguous, ordered by prefix length, longest
+ * first, then by address; a linear scan therefore finds the longest match
+ * first (the engines build DIR-24-8 tables from them instead).
+ */
+struct vpc_image_route {
+	__u32 rtable;
+	__be32 prefix;
+	__u8 prefix_len;
+	__u8 target;		/* enum vpc_route_target */
+	__u8 flags;		/* VPC_ROUTE_F_* */
+	__u8 pad;
+	__u32 target_iface;	/* for VPC_RT_IFACE; otherwise VPC_INDEX_NONE */
+};
+_Static_assert(sizeof(struct vpc_image_route) == 16, "route record layout");
+
+#define VPC_SG_F_IMPLICIT 0x01	/* the VPC's default group, not in the file */
+
+struct vpc_image_sg {
+	char name[VPC_NAME_SIZE];
+	__u32 vpc;
+	__u32 first_rule;	/* rules[first_rule .. + n_ingress + n_egress): */
+	__u32 n_ingress;	/* ingress rules first, then egress */
+	__u32 n_egress;
+	__u32 n_members;	/* interfaces that carry this group */
+	__u8 flags;		/* VPC_SG_F_* */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct vpc_image_sg) == 64, "sg record layout");
+
+enum vpc_rule_dir { VPC_DIR_INGRESS = 0, VPC_DIR_EGRESS = 1 };
+
+#define VPC_RULE_F_ANY_PROTO 0x01	/* protocol: all */
+#define VPC_RULE_F_ICMP_TYPE 0x02	/* icmp_type given */
+#define VPC_RULE_F_ICMP_CODE 0x04	/* icmp_code given */
+#define VPC_RULE_F_SG_PEER   0x08	/* expanded from a {security_group:} peer */
+
+/*
+ * One allow rule.  A rule whose peer is a security group is expanded into
+ * one record per member interface (a /32 of its private IP), all with the
+ * same src_rule, so the engines only ever match CIDR peers.  A group with no
+ * members expands to no record.
+ */
+struct vpc_image_rule {
+	__u32 sg;
+	__u8 dir;		/* enum vpc_rule_dir */
+	__u8 proto;		/* IP protocol number; ignored with ANY_PROTO */
+	__u8 flags;		/* VPC_RULE_F_* */
+	__u8 peer_len;
+	__be32 peer_addr;	/* peer prefix (source or destination) */
+	__u16 port_lo;		/* tcp/udp; 0..65535 when not restricted */
+	__u16 port_hi;
+	__u8 icmp_type;
+	__u8 icmp_code;
+	__u16 src_rule;		/* position of the rule in its list in the file */
+	__u32 peer_sg;		/* the referenced group, or VPC_INDEX_NONE */
+};
+_Static_assert(sizeof(struct vpc_image_rule) == 24, "rule record layout");
+
+#define VPC_IFACE_F_SRC_DST_CHECK 0x01
+#define VPC_IFACE_F_EIP           0x02	/* elastic_ip is set */
+#define VPC_IFACE_F_MAC_DERIVED   0x04	/* mac was not given in the file */
+
+struct vpc_image_iface {
+	char name[VPC_NAME_SIZE];
+	__u32 vpc;
+	__u32 subnet;
+	__u32 port;		/* index into ports */
+	__be32 ip;
+	__be32 elastic_ip;	/* 0 unless VPC_IFACE_F_EIP */
+	__u8 mac[6];
+	__u8 flags;		/* VPC_IFACE_F_* */
+	__u8 n_sgs;
+	__u16 sgs[VPC_IFACE_MAX_SGS];	/* indexes into sgs */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct vpc_image_iface) == 104, "iface record layout");
+
+enum vpc_port_kind { VPC_PORT_IFACE = 0, VPC_PORT_UPLINK = 1 };
+
+/*
+ * Host ports.  The port index is the dataplane's port id.  Interfaces come
+ * first, in file order, then the uplink (always present, last).
+ */
+struct vpc_image_port {
+	char name[VPC_NAME_SIZE];
+	__u32 kind;		/* enum vpc_port_kind */
+	__u32 iface;		/* for VPC_PORT_IFACE; otherwise VPC_INDEX_NONE */
+};
+_Static_assert(sizeof(struct vpc_image_port) == 48, "port record layout");
+
+/* Per-VPC L2 table: (vpc, MAC) -> interface; sorted by vpc, then MAC. */
+struct vpc_image_l2 {
+	__u32 vpc;
+	__u8 mac[6];
+	__u16 pad;
+	__u32 iface;
+};
+_Static_assert(sizeof(struct vpc_image_l2) == 16, "l2 record layout");
+
+/* The uplink's table: elastic IP -> interface; sorted by address. */
+struct vpc_image_eip {
+	__be32 elastic_ip;
+	__u32 iface;
+};
+_Static_assert(sizeof(struct vpc_image_eip) == 8, "eip record layout");
+
+#define VPC_HOST_F_UPLINK_MACS 0x01	/* the file gave host.uplink MACs */
+
+/* Exactly one record. */
+struct vpc_image_host {
+	__u32 uplink_port;	/* index into ports */
+	__u8 uplink_mac[6];
+	__u8 gateway_mac[6];
+	__u8 flags;		/* VPC_HOST_F_* */
+	__u8 pad[3];
+	__u32 pad2;
+};
+_Static_assert(sizeof(struct vpc_image_host) == 24, "host record layout");
+
+struct vpc_image_section {
+	__u32 offset;		/* from the start of the image; 8-aligned */
+	__u32 count;
+	__u32 entry_size;	/* sizeof the record type, checked on read */
+	__u32 pad;
+};
+
+/*
+ * The header.  checksum is FNV-1a (64-bit) over every byte after the
+ * header; it detects accidental corruption, it is not a signature.
+ */
+struct vpc_image_header {
+	__u32 magic;
+	__u16 version;
+	__u16 header_size;
+	__u32 total_size;
+	__u32 n_sections;
+	__u64 generation;	/* set by the publisher; 0 from the compiler */
+	__u64 checksum;
+	struct vpc_image_section sections[VPC_SEC_COUNT];
+};
+_Static_assert(sizeof(struct vpc_image_header) == 32 + 16 * VPC_SEC_COUNT,
+	       "header layout");
+
+#endif /* VPC_IMAGE_H */
