@@ -384,29 +384,32 @@ parse(yaml_parser_t *parser, struct vpc_diag *d)
 		}
 
 		if (node != NULL && !failed) {
+			/* Errors point at the alias itself, not at the node it
+			 * names (which may be anywhere earlier in the file). */
+			struct vpc_pos at = ev.type == YAML_ALIAS_EVENT ? pos : node->pos;
 			if (depth == 0) {
 				doc->root = node;
 			} else {
 				struct frame *p = &stack[depth];
 				if (p->node->kind == YNODE_MAP && p->n % 2 == 0 &&
 				    node->kind != YNODE_SCALAR) {
-					vpc_diag_add(d, node->pos,
+					vpc_diag_add(d, at,
 						     "mapping keys must be scalars");
 					failed = true;
 				} else if (p->node->kind == YNODE_MAP &&
 					   p->n % 2 == 0 &&
 					   strcmp(node->str, "<<") == 0 &&
 					   node->plain) {
-					vpc_diag_add(d, node->pos,
+					vpc_diag_add(d, at,
 						     "YAML merge keys ('<<') are not supported");
 					failed = true;
 				} else if (frame_push_item(p, node) < 0) {
-					vpc_diag_add(d, node->pos, "out of memory");
+					vpc_diag_add(d, at, "out of memory");
 					failed = true;
 				} else {
 					p->node->expanded += node->expanded;
 					if (p->node->expanded > YDOC_MAX_EXPANDED) {
-						vpc_diag_add(d, node->pos,
+						vpc_diag_add(d, at,
 							     "document expands to more than %u nodes through aliases",
 							     YDOC_MAX_EXPANDED);
 						failed = true;

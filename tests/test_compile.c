@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_compile -- the example topologies compile to exactly the expected
+ * tables.  The default topology is checked record by record; the others
+ * for what they exist to show (isolation of overlapping VPCs, per-VPC
+ * timeouts, appliance routes, an explicit empty egress list).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "compile.h"
+#include "topo.h"
+
+static const char *config_dir;
+
+static struct vpc_image *
+compile_file(const char *name)
+{
+	char path[1024];
+	struct vpc_diag d;
+
+	snprintf(path, sizeof(path), "%s/%s", config_dir, name);
+	vpc_diag_init(&d, path);
+	struct topo *t = topo_load_valid(path, &d);
+	if (t == NULL)
+		vpc_diag_print(&d, stderr);
+	assert_non_null(t);
+	struct vpc_image *img = topo_compile(t);
+	assert_non_null(img);
+	topo_free(t);
+	vpc_diag_fini(&d);
+	return img;
+}
+
+static __be32
+ip(const char *s)
+{
+	uint32_t a;
+	assert_int_equal(topo_parse_ipv4(s, &a), 0);
+	return htonl(a);
+}
+
+#define MAC(...) ((const uint8_t[6]){ __VA_ARGS__ })
+
+static void
+check_rule(const struct vpc_image_rule *r, uint32_t sg, int dir, int proto,
+	   uint8_t flags, const char *peer, uint8_t len, uint16_t lo,
+	   uint16_t hi, uint8_t type, uint8_t code, uint16_t src,
+	   uint32_t peer_sg)
+{
+	assert_int_equal(r->sg, sg);
+	assert_int_equal(r->dir, dir);
+	assert_int_equal(r->proto, proto);
+	assert_int_equal(r->flags, flags);
+	assert_int_equal(r->peer_addr, ip(peer));
+	assert_int_equal(r->peer_len, len);
+	assert_int_equal(r->port_lo, lo);
+	assert_int_equal(r->port_hi, hi);
+	assert_int_equal(r->icmp_type, type);
+	assert_int_equal(r->icmp_code, code);
+	assert_int_equal(r->src_rule, src);
+	assert_int_equal(r->peer_sg, peer_sg);
+}
+
+static void
+check_route(const struct vpc_image_route *r, uint32_t table, const char *pfx,
+	    uint8_t len, int target, uint8_t flags, uint32_t iface)
+{
+	assert_int_equal(r->rtable, table);
+	assert_int_equal(r->prefix, ip(pfx));
+	assert_int_equal(r->prefix_len, len);
+	assert_int_equal(r->target, target);
+	assert_int_equal(r->flags, flags);
+	assert_int_equal(r->target_iface, iface);
+}
+
+static void
+test_default_topology(void **state)
+{
+	struct vpc_image *m = compile_file("default.yaml");
+	const uint32_t N = VPC_INDEX_NONE;
+	(void)state;
+
+	assert_int_equal(m->n_vpcs, 1);
+	assert_int_equal(m->n_subnets, 2);
+	assert_int_equal(m->n_rtables, 2);
+	assert_int_equal(m->n_routes, 4);
+	assert_int_equal(m->n_sgs, 4);
+	assert_int_equal(m->n_rules, 16);
+	assert_int_equal(m->n_ifaces, 4);
+	assert_int_equal(m->n_ports, 5);
+	assert_int_equal(m->n_l2, 4);
+	assert_int_equal(m->n_eips, 3);
+	assert_int_equal(m->n_host, 1);
+
+	/* VPC */
+	const struct vpc_image_vpc *v = &m->vpcs[0];
+	assert_string_equal(v->name, "prod");
+	assert_int_equal(v->vni, 100);
+	assert_int_equal(v->cidr_addr, ip("10.0.0.0"));
+	assert_int_equal(v->cidr_len, 16);
+	assert_int_equal(v->flags, VPC_VPC_F_IGW);
+	assert_int_equal(v->mtu, 1500);
+	assert_int_equal(v->main_rtable, 0);
+	assert_int_equal(v->default_sg, 3);
+	assert_memory_equal(v->router_mac, MAC(0x06, 0, 0, 0, 100, 1), 6);
+	static const uint32_t to[VPC_TO_COUNT] = { 120, 432000, 120, 30, 180, 30, 600 };
+	assert_memory_equal(v->timeouts, to, sizeof(to));
+
+	/* Subnets, with their gateways and tables */
+	assert_string_equal(m->subnets[0].name, "public-a");
+	assert_int_equal(m->subnets[0].vpc, 0);
+	assert_int_equal(m->subnets[0].rtable, 1);
+	assert_int_equal(m->subnets[0].cidr_addr, ip("10.0.1.0"));
+	assert_int_equal(m->subnets[0].cidr_len, 24);
+	assert_int_equal(m->subnets[0].gateway_ip, ip("10.0.1.1"));
+	assert_string_equal(m->subnets[1].name, "private-a");
+	assert_int_equal(m->subnets[1].rtable, 0);
+	assert_int_equal(m->subnets[1].cidr_addr, ip("10.0.2.0"));
+	assert_int_equal(m->subnets[1].gateway_ip, ip("10.0.2.1"));
+
+	/* Route tables: longest prefix first, implicit local route in each */
+	assert_string_equal(m->rtables[0].name, "main");
+	assert_int_equal(m->rtables[0].is_main, 1);
+	assert_int_equal(m->rtables[0].first_route, 0);
+	assert_int_equal(m->rtables[0].n_routes, 1);
+	check_route(&m->routes[0], 0, "10.0.0.0", 16, VPC_RT_LOCAL, VPC_ROUTE_F_IMPLICIT, N);
+	assert_string_equal(m->rtables[1].name, "public");
+	assert_int_equal(m->rtables[1].is_main, 0);
+	assert_int_equal(m->rtables[1].first_route, 1);
+	assert_int_equal(m->rtables[1].n_routes, 3);
+	check_route(&m->routes[1], 1, "10.0.0.0", 16, VPC_RT_LOCAL, VPC_ROUTE_F_IMPLICIT, N);
+	check_route(&m->routes[2], 1, "10.9.0.0", 16, VPC_RT_BLACKHOLE, 0, N);
+	check_route(&m->routes[3], 1, "0.0.0.0", 0, VPC_RT_IGW, 0, N);
+
+	/* Security groups and every rule, group peers expanded */
+	static const struct { const char *name; uint32_t first, in, eg, members; uint8_t flags; } sg[] = {
+		{ "web", 0, 4, 1, 2, 0 },
+		{ "bastion", 5, 2, 2, 1, 0 },
+		{ "db", 9, 3, 2, 1, 0 },
+		{ "default", 14, 1, 1, 1, VPC_SG_F_IMPLICIT },
+	};
+	for (int i = 0; i < 4; i++) {
+		assert_string_equal(m->sgs[i].name, sg[i].name);
+		assert_int_equal(m->sgs[i].vpc, 0);
+		assert_int_equal(m->sgs[i].first_rule, sg[i].first);
+		assert_int_equal(m->sgs[i].n_ingress, sg[i].in);
+		assert_int_equal(m->sgs[i].n_egress, sg[i].eg);
+		assert_int_equal(m->sgs[i].n_members, sg[i].members);
+		assert_int_equal(m->sgs[i].flags, sg[i].flags);
+	}
+	const uint8_t ANY = VPC_RULE_F_ANY_PROTO, SGP = VPC_RULE_F_SG_PEER,
+		      T = VPC_RULE_F_ICMP_TYPE, C = VPC_RULE_F_ICMP_CODE;
+	const struct vpc_image_rule *r = m->rules;
+	/* web */
+	check_rule(&r[0], 0, 0, 6, 0, "0.0.0.0", 0, 80, 80, 0, 0, 0, N);
+	check_rule(&r[1], 0, 0, 6, 0, "0.0.0.0", 0, 443, 443, 0, 0, 1, N);
+	check_rule(&r[2], 0, 0, 6, SGP, "10.0.1.5", 32, 22, 22, 0, 0, 2, 1);
+	check_rule(&r[3], 0, 0, 1, T, "10.0.0.0", 16, 0, 65535, 8, 0, 3, N);
+	check_rule(&r[4], 0, 1, 0, ANY, "0.0.0.0", 0, 0, 65535, 0, 0, 0, N);
+	/* bastion */
+	check_rule(&r[5], 1, 0, 6, 0, "198.51.100.0", 24, 22, 22, 0, 0, 0, N);
+	check_rule(&r[6], 1, 0, 1, T | C, "0.0.0.0", 0, 0, 65535, 8, 0, 1, N);
+	check_rule(&r[7], 1, 1, 6, 0, "10.0.0.0", 16, 22, 22, 0, 0, 0, N);
+	check_rule(&r[8], 1, 1, 1, 0, "0.0.0.0", 0, 0, 65535, 0, 0, 1, N);
+	/* db: web has two members, in interface order */
+	check_rule(&r[9], 2, 0, 6, SGP, "10.0.1.10", 32, 5432, 5432, 0, 0, 0, 0);
+	check_rule(&r[10], 2, 0, 6, SGP, "10.0.1.11", 32, 5432, 5432, 0, 0, 0, 0);
+	check_rule(&r[11], 2, 0, 6, SGP, "10.0.1.5", 32, 22, 22, 0, 0, 1, 1);
+	check_rule(&r[12], 2, 1, 17, SGP, "10.0.1.10", 32, 1024, 65535, 0, 0, 0, 0);
+	check_rule(&r[13], 2, 1, 17, SGP, "10.0.1.11", 32, 1024, 65535, 0, 0, 0, 0);
+	/* the implicit default group: from its members (web-2), to anywhere */
+	check_rule(&r[14], 3, 0, 0, ANY | SGP, "10.0.1.11", 32, 0, 65535, 0, 0, 0, 3);
+	check_rule(&r[15], 3, 1, 0, ANY, "0.0.0.0", 0, 0, 65535, 0, 0, 0, N);
+
+	/* Interfaces */
+	static const struct {
+		const char *name, *ip, *eip;
+		uint8_t mac[6];
+		uint8_t flags, n_sgs;
+		uint16_t sgs[2];
+		uint32_t subnet;
+	} f[] = {
+		{ "web-1", "10.0.1.10", "203.0.113.10", { 2, 100, 10, 0, 1, 10 },
+		  VPC_IFACE_F_SRC_DST_CHECK | VPC_IFACE_F_EIP | VPC_IFACE_F_MAC_DERIVED, 1, { 0 }, 0 },
+		{ "web-2", "10.0.1.11", "203.0.113.11", { 2, 100, 10, 0, 1, 11 },
+		  VPC_IFACE_F_SRC_DST_CHECK | VPC_IFACE_F_EIP | VPC_IFACE_F_MAC_DERIVED, 2, { 0, 3 }, 0 },
+		{ "bastion", "10.0.1.5", "203.0.113.5", { 2, 0, 0, 0, 0x0b, 5 },
+		  VPC_IFACE_F_SRC_DST_CHECK | VPC_IFACE_F_EIP, 1, { 1 }, 0 },
+		{ "db-1", "10.0.2.20", "0.0.0.0", { 2, 100, 10, 0, 2, 20 },
+		  VPC_IFACE_F_SRC_DST_CHECK | VPC_IFACE_F_MAC_DERIVED, 1, { 2 }, 1 },
+	};
+	for (uint32_t i = 0; i < 4; i++) {
+		const struct vpc_image_iface *x = &m->ifaces[i];
+		assert_string_equal(x->name, f[i].name);
+		assert_int_equal(x->vpc, 0);
+		assert_int_equal(x->subnet, f[i].subnet);
+		assert_int_equal(x->port, i);
+		assert_int_equal(x->ip, ip(f[i].ip));
+		assert_int_equal(x->elastic_ip, ip(f[i].eip));
+		assert_memory_equal(x->mac, f[i].mac, 6);
+		assert_int_equal(x->flags, f[i].flags);
+		assert_int_equal(x->n_sgs, f[i].n_sgs);
+		assert_memory_equal(x->sgs, f[i].sgs, f[i].n_sgs * sizeof(uint16_t));
+		/* Ports: one per interface, named after it by default */
+		assert_string_equal(m->ports[i].name, f[i].name);
+		assert_int_equal(m->ports[i].kind, VPC_PORT_IFACE);
+		assert_int_equal(m->ports[i].iface, i);
+	}
+	assert_string_equal(m->ports[4].name, "uplink");
+	assert_int_equal(m->ports[4].kind, VPC_PORT_UPLINK);
+	assert_int_equal(m->ports[4].iface, N);
+
+	/* L2 table, sorted by (vpc, MAC) */
+	static const struct { uint8_t mac[6]; uint32_t iface; } l2[] = {
+		{ { 2, 0, 0, 0, 0x0b, 5 }, 2 },
+		{ { 2, 100, 10, 0, 1, 10 }, 0 },
+		{ { 2, 100, 10, 0, 1, 11 }, 1 },
+		{ { 2, 100, 10, 0, 2, 20 }, 3 },
+	};
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(m->l2[i].vpc, 0);
+		assert_memory_equal(m->l2[i].mac, l2[i].mac, 6);
+		assert_int_equal(m->l2[i].iface, l2[i].iface);
+	}
+
+	/* Elastic IPs, sorted by address */
+	assert_int_equal(m->eips[0].elastic_ip, ip("203.0.113.5"));
+	assert_int_equal(m->eips[0].iface, 2);
+	assert_int_equal(m->eips[1].elastic_ip, ip("203.0.113.10"));
+	assert_int_equal(m->eips[1].iface, 0);
+	assert_int_equal(m->eips[2].elastic_ip, ip("203.0.113.11"));
+	assert_int_equal(m->eips[2].iface, 1);
+
+	/* Host */
+	assert_int_equal(m->host[0].uplink_port, 4);
+	assert_memory_equal(m->host[0].uplink_mac, MAC(2, 0xfe, 0, 0, 0, 1), 6);
+	assert_memory_equal(m->host[0].gateway_mac, MAC(2, 0xfe, 0, 0, 0, 0xfe), 6);
+	assert_int_equal(m->host[0].flags, VPC_HOST_F_UPLINK_MACS);
+
+	vpc_image_free(m);
+}
+
+static void
+test_multi_vpc(void **state)
+{
+	struct vpc_image *m = compile_file("multi-vpc.yaml");
+	(void)state;
+
+	assert_int_equal(m->n_vpcs, 2);
+	/* Omitted VNIs: the smallest unused, in file order. */
+	assert_int_equal(m->vpcs[0].vni, 1);
+	assert_int_equal(m->vpcs[1].vni, 2);
+	/* Same CIDR, same private IPs, distinct MACs and L2 entries. */
+	assert_int_equal(m->vpcs[0].cidr_addr, m->vpcs[1].cidr_addr);
+	assert_int_equal(m->ifaces[0].ip, m->ifaces[2].ip);
+	assert_memory_equal(m->ifaces[0].mac, MAC(2, 1, 172, 16, 1, 10), 6);
+	assert_memory_equal(m->ifaces[2].mac, MAC(2, 2, 172, 16, 1, 10), 6);
+	assert_int_equal(m->n_l2, 4);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(m->l2[i].vpc, i / 2);
+	/* Each interface bound to its own port */
+	assert_string_equal(m->ports[0].name, "a-app-1");
+	assert_string_equal(m->ports[2].name, "b-app-1");
+	/* Per-VPC timeouts, the rest default */
+	assert_int_equal(m->vpcs[0].timeouts[VPC_TO_TCP_ESTABLISHED], 432000);
+	assert_int_equal(m->vpcs[1].timeouts[VPC_TO_TCP_ESTABLISHED], 3600);
+	assert_int_equal(m->vpcs[1].timeouts[VPC_TO_UDP], 60);
+	assert_int_equal(m->vpcs[1].timeouts[VPC_TO_ICMP], 30);
+	/* tenant-b has no route table in the file: an empty main one exists */
+	const struct vpc_image_rtable *t = &m->rtables[m->vpcs[1].main_rtable];
+	assert_string_equal(t->name, "main");
+	assert_int_equal(t->vpc, 1);
+	assert_int_equal(t->n_routes, 1);
+	assert_int_equal(m->routes[t->first_route].target, VPC_RT_LOCAL);
+	/* Group peers never cross VPCs: tenant-b's default group lists only
+	 * tenant-b's members. */
+	const struct vpc_image_sg *g = &m->sgs[m->vpcs[1].default_sg];
+	assert_int_equal(g->n_members, 2);
+	assert_int_equal(g->n_ingress, 2);
+	for (uint32_t r = g->first_rule; r < g->first_rule + g->n_ingress; r++)
+		assert_int_equal(m->rules[r].sg, m->vpcs[1].default_sg);
+	vpc_image_free(m);
+}
+
+static void
+test_appliance(void **state)
+{
+	struct vpc_image *m = compile_file("appliance.yaml");
+	(void)state;
+
+	assert_int_equal(m->vpcs[0].mtu, 9000);
+	/* via-fw: 10.20.3.0/24 -> fw-1, 10.20.0.0/16 local, 0/0 -> fw-1 */
+	const struct vpc_image_rtable *t = &m->rtables[0];
+	assert_string_equal(t->name, "via-fw");
+	assert_int_equal(t->n_routes, 3);
+	check_route(&m->routes[0], 0, "10.20.3.0", 24, VPC_RT_IFACE, 0, 0);
+	check_route(&m->routes[1], 0, "10.20.0.0", 16, VPC_RT_LOCAL, VPC_ROUTE_F_IMPLICIT, VPC_INDEX_NONE);
+	check_route(&m->routes[2], 0, "0.0.0.0", 0, VPC_RT_IFACE, 0, 0);
+	assert_string_equal(m->ifaces[0].name, "fw-1");
+	assert_int_equal(m->ifaces[0].flags & VPC_IFACE_F_SRC_DST_CHECK, 0);
+	/* The fw subnet uses fw-out; the others the main table */
+	assert_int_equal(m->subnets[1].rtable, 1);
+	assert_int_equal(m->subnets[0].rtable, 0);
+	assert_int_equal(m->subnets[2].rtable, 0);
+	/* data: "egress: []" allows nothing; its ingress names app's members */
+	const struct vpc_image_sg *g = &m->sgs[2];
+	assert_string_equal(g->name, "data");
+	assert_int_equal(g->n_egress, 0);
+	assert_int_equal(g->n_ingress, 2);
+	/* GRE by number */
+	const struct vpc_image_rule *gre = &m->rules[m->sgs[0].first_rule + 1];
+	assert_int_equal(gre->proto, 47);
+	assert_int_equal(gre->flags, 0);
+	vpc_image_free(m);
+}
+
+static void
+test_deterministic(void **state)
+{
+	static const char *const files[] = { "default.yaml", "multi-vpc.yaml",
+					     "appliance.yaml" };
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		struct vpc_image *a = compile_file(files[i]);
+		struct vpc_image *b = compile_file(files[i]);
+		assert_int_equal(a->size, b->size);
+		assert_memory_equal(a->buf, b->buf, a->size);
+		char err[256];
+		assert_int_equal(vpc_image_check(a->buf, a->size, err, sizeof(err)), 0);
+		vpc_image_free(a);
+		vpc_image_free(b);
+	}
+}
+
+static void
+test_unvalidated_refused(void **state)
+{
+	struct vpc_diag d;
+	const char *text = "version: 1\nvpcs: []\n";
+	(void)state;
+	vpc_diag_init(&d, "t.yaml");
+	struct topo *t = topo_load_string(text, strlen(text), &d);
+	assert_non_null(t);
+	assert_null(topo_compile(t));	/* not validated */
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(topo_validate(t, &d), 0);
+	struct vpc_image *img = topo_compile(t);
+	assert_non_null(img);
+	assert_int_equal(img->n_vpcs, 0);
+	assert_int_equal(img->n_ports, 1);	/* the uplink */
+	vpc_image_free(img);
+	topo_free(t);
+	vpc_diag_fini(&d);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unvalidated_refused),
+		cmocka_unit_test(test_default_topology),
+		cmocka_unit_test(test_multi_vpc),
+		cmocka_unit_test(test_appliance),
+		cmocka_unit_test(test_deterministic),
+	};
+	config_dir = argc > 1 ? argv[1] : "config";
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
