@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The vpcctl command-line contract (spec/cli.md): exact outputs, exit codes,
+# and the stream each goes to.  usage: test_vpcctl.sh VPCCTL SOURCE_ROOT
+set -uo pipefail
+vpcctl=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n_pass=0
+n_fail=0
+
+# check NAME WANT_RC WANT_STDOUT WANT_STDERR -- CMD...
+check() {
+	local name=$1 want_rc=$2 want_out=$3 want_err=$4
+	shift 5
+	local rc=0
+	"$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+	if [ "$rc" = "$want_rc" ] && [ "$(cat "$tmp/out")" = "$want_out" ] &&
+		[ "$(cat "$tmp/err")" = "$want_err" ]; then
+		n_pass=$((n_pass + 1))
+		echo "ok - $name"
+	else
+		n_fail=$((n_fail + 1))
+		echo "not ok - $name"
+		echo "  rc: got $rc want $want_rc"
+		echo "  stdout: got:"; sed 's/^/    /' "$tmp/out"; echo "  want:"; printf '%s\n' "$want_out" | sed 's/^/    /'
+		echo "  stderr: got:"; sed 's/^/    /' "$tmp/err"; echo "  want:"; printf '%s\n' "$want_err" | sed 's/^/    /'
+	fi
+}
+
+cd "$src"
+
+check "validate: valid file, summary on stdout" 0 \
+	"config/default.yaml: valid: 1 VPC, 2 subnets, 2 route tables, 4 security groups (1 implicit), 4 interfaces, 3 elastic IPs" "" \
+	-- "$vpcctl" validate config/default.yaml
+
+cat >"$tmp/bad.yaml" <<'YAML'
+version: 1
+vpcs:
+  - name: prod
+    cidr: 10.0.0.0/16
+    subnets:
+      - { name: a, cidr: 10.1.0.0/24 }
+      - { name: b, cidr: 10.0.1.0/24, route_table: nope }
+    interfaces:
+      - { name: x, subnet: b, ip: 10.0.1.1 }
+YAML
+check "validate: every error as FILE:LINE:COL: message on stderr, exit 1" 1 "" \
+"$tmp/bad.yaml:6:26: subnet 'a' (10.1.0.0/24) is not inside VPC 'prod' (10.0.0.0/16)
+$tmp/bad.yaml:7:52: subnet 'b': unknown route table 'nope' in VPC 'prod'
+$tmp/bad.yaml:9:35: interface 'x': IP 10.0.1.1 is reserved in subnet 'b' (the VPC router)" \
+	-- "$vpcctl" validate "$tmp/bad.yaml"
+
+check "validate: missing file" 1 "" "$tmp/none.yaml: cannot read: No such file or directory" \
+	-- "$vpcctl" validate "$tmp/none.yaml"
+
+check "validate: no file is a usage error" 2 "" \
+"usage: vpcctl validate FILE
+       vpcctl show [--json] FILE      (a topology or a compiled image)
+       vpcctl compile FILE -o IMAGE" \
+	-- "$vpcctl" validate
+
+check "unknown command" 2 "" \
+"vpcctl: unknown command 'frobnicate'
+usage: vpcctl validate FILE
+       vpcctl show [--json] FILE      (a topology or a compiled image)
+       vpcctl compile FILE -o IMAGE" \
+	-- "$vpcctl" frobnicate
+
+# compile, then show the image: the same text as showing the topology.
+"$vpcctl" show config/default.yaml >"$tmp/show-yaml.txt"
+size=$("$vpcctl" compile config/default.yaml -o "$tmp/default.img" | sed 's/.*: \([0-9]*\) bytes/\1/')
+check "compile writes the image" 0 "$tmp/default.img: $size bytes" "" \
+	-- "$vpcctl" compile config/default.yaml -o "$tmp/default.img"
+check "show IMAGE equals show TOPOLOGY" 0 "$(cat "$tmp/show-yaml.txt")" "" \
+	-- "$vpcctl" show "$tmp/default.img"
+
+# A corrupt image is refused with the reason.
+cp "$tmp/default.img" "$tmp/cut.img"
+truncate -s 1000 "$tmp/cut.img"
+check "show refuses a truncated image" 1 "" \
+	"$tmp/cut.img: corrupt table image: header says $size bytes, the image has 1000 (truncated?)" \
+	-- "$vpcctl" show "$tmp/cut.img"
+
+# show --json is one valid JSON document with the expected facts.
+check "show --json" 0 "prod 100 10.0.0.0/16 ['web', 'bastion', 'db', 'default'] 203.0.113.5 uplink" "" \
+	-- bash -c "'$vpcctl' show --json config/default.yaml | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+v = d[\"vpcs\"][0]
+print(v[\"name\"], v[\"vni\"], v[\"cidr\"], [g[\"name\"] for g in d[\"security_groups\"]],
+      d[\"elastic_ips\"][0][\"elastic_ip\"], d[\"ports\"][-1][\"name\"])'"
+
+# Every example validates; the scale topology too.
+for f in config/*.yaml; do
+	check "validate $f" 0 "$("$vpcctl" validate "$f")" "" -- "$vpcctl" validate "$f"
+	rc=0; "$vpcctl" validate "$f" >/dev/null 2>&1 || rc=$?
+	[ "$rc" = 0 ] || { n_fail=$((n_fail + 1)); echo "not ok - $f does not validate"; }
+done
+python3 tools/gen-topology.py >"$tmp/big.yaml"
+check "scale: 100 VPCs, 10,000 interfaces, 1,000 groups" 0 \
+	"$tmp/big.yaml: valid: 100 VPCs, 400 subnets, 100 route tables, 1100 security groups (100 implicit), 10000 interfaces, 1000 elastic IPs" "" \
+	-- "$vpcctl" validate "$tmp/big.yaml"
+
+echo "$n_pass passed, $n_fail failed"
+[ "$n_fail" -eq 0 ]
