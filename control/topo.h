@@ -145,6 +145,7 @@ struct topo_iface {
 	struct topo_ip eip;
 	struct topo_bool sdc;	/* source_dest_check */
 	struct topo_str port;	/* defaults to name */
+	bool name_dup;		/* its name repeats an earlier interface's */
 };
 
 struct topo_vpc {
@@ -223,8 +224,9 @@ const char *topo_fmt_mac(char *buf, const uint8_t mac[6]);	/* >= 18 */
 bool topo_name_ok(const char *s);
 
 /* Derived addresses (topo_validate.c): an interface's MAC when the file
- * gives none, and a VPC router's MAC. */
-void topo_derive_mac(uint8_t mac[6], uint32_t vni, uint32_t ip);
+ * gives none (attempt 0 first, the next attempt while the MAC is taken),
+ * and a VPC router's MAC. */
+void topo_derive_mac(uint8_t mac[6], uint32_t vni, uint32_t ip, uint32_t attempt);
 void topo_router_mac(uint8_t mac[6], uint32_t vni);
 
 #endif /* VPC_TOPO_H */

@@ -273,7 +273,11 @@ read_bool(struct ld *ld, const struct ynode *n, const char *key,
 		out->v = true;
 	else if (n->plain && strcmp(s, "false") == 0)
 		out->v = false;
-	else {
+	else if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0) {
+		ERR(ld, n->pos, "'%s' must be true or false without quotes, got '\"%s\"'",
+		    key, s);
+		return;
+	} else {
 		ERR(ld, n->pos, "'%s' must be true or false, got '%s'", key, s);
 		return;
 	}
@@ -394,18 +398,19 @@ load_subnet(struct ld *ld, const struct ynode *m, struct topo_subnet *s)
 }
 
 static void
-load_route(struct ld *ld, const struct ynode *m, struct topo_route *r)
+load_route(struct ld *ld, const struct ynode *m, struct topo_route *r,
+	   const char *what)
 {
 	static const char *const keys[] = { "destination", "target", NULL };
 	const struct ynode *v;
 
 	r->pos = m->pos;
-	if (!is_map(ld, m, "a route"))
+	if (!is_map(ld, m, what))
 		return;
-	check_keys(ld, m, keys, "route");
-	if ((v = required(ld, m, "destination", "route")) != NULL)
+	check_keys(ld, m, keys, what);
+	if ((v = required(ld, m, "destination", what)) != NULL)
 		read_cidr(ld, v, "destination", &r->dest);
-	if ((v = required(ld, m, "target", "route")) == NULL)
+	if ((v = required(ld, m, "target", what)) == NULL)
 		return;
 	r->target_pos = v->pos;
 	if (v->kind == YNODE_SCALAR && !v->is_null) {
@@ -415,18 +420,21 @@ load_route(struct ld *ld, const struct ynode *m, struct topo_route *r)
 			r->target = TOPO_TGT_BLACKHOLE;
 		else if (strcmp(v->str, "local") == 0)
 			ERR(ld, v->pos,
-			    "target 'local' cannot be written: every table holds the implicit route VPC-CIDR -> local");
+			    "%s: target 'local' cannot be written: every table holds the implicit route VPC-CIDR -> local",
+			    what);
 		else
 			ERR(ld, v->pos,
-			    "unknown route target '%s' (expected internet_gateway, blackhole or {interface: NAME})",
-			    v->str);
+			    "%s: unknown target '%s' (expected internet_gateway, blackhole or {interface: NAME})",
+			    what, v->str);
 		return;
 	}
 	if (v->kind == YNODE_MAP) {
 		static const char *const tkeys[] = { "interface", NULL };
 		const struct ynode *i;
-		check_keys(ld, v, tkeys, "route target");
-		if ((i = required(ld, v, "interface", "route target")) != NULL) {
+		char twhat[128];
+		snprintf(twhat, sizeof(twhat), "the target of %s", what);
+		check_keys(ld, v, tkeys, twhat);
+		if ((i = required(ld, v, "interface", twhat)) != NULL) {
 			read_name(ld, i, "interface", &r->iface);
 			if (r->iface.s != NULL)
 				r->target = TOPO_TGT_IFACE;
@@ -434,8 +442,8 @@ load_route(struct ld *ld, const struct ynode *m, struct topo_route *r)
 		return;
 	}
 	ERR(ld, v->pos,
-	    "'target' must be internet_gateway, blackhole or {interface: NAME}, got %s",
-	    ynode_kind_name(v));
+	    "%s: 'target' must be internet_gateway, blackhole or {interface: NAME}, got %s",
+	    what, ynode_kind_name(v));
 }
 
 static void
@@ -456,7 +464,17 @@ load_rtable(struct ld *ld, const struct ynode *m, struct topo_rtable *t)
 	if ((v = ymap_get(m, "main")) != NULL)
 		read_bool(ld, v, "main", &t->main);
 	v = ymap_get(m, "routes");
-	READ_LIST(ld, v, "routes", t->routes, t->n_routes, load_route);
+	if (v != NULL && is_seq(ld, v, "routes")) {
+		t->routes = alloc_items(ld, v->n_items, sizeof(*t->routes));
+		if (t->routes == NULL)
+			return;
+		t->n_routes = v->n_items;
+		for (uint32_t i = 0; i < v->n_items; i++) {
+			char rwhat[96];
+			snprintf(rwhat, sizeof(rwhat), "route %u of %s", i + 1, what);
+			load_route(ld, v->items[i], &t->routes[i], rwhat);
+		}
+	}
 }
 
 static int
@@ -519,7 +537,7 @@ bad:
 
 static void
 load_rule(struct ld *ld, const struct ynode *m, struct topo_rule *r,
-	  enum vpc_rule_dir dir)
+	  enum vpc_rule_dir dir, const char *what)
 {
 	static const char *const in_keys[] = { "protocol", "ports", "icmp_type",
 					       "icmp_code", "source", NULL };
@@ -527,34 +545,29 @@ load_rule(struct ld *ld, const struct ynode *m, struct topo_rule *r,
 					       "icmp_code", "destination", NULL };
 	const char *peer_key = dir == VPC_DIR_INGRESS ? "source" : "destination";
 	const char *other_key = dir == VPC_DIR_INGRESS ? "destination" : "source";
-	const char *what = dir == VPC_DIR_INGRESS ? "ingress rule" : "egress rule";
 	const struct ynode *v;
 
 	r->pos = m->pos;
 	r->peer_sg_idx = VPC_INDEX_NONE;
-	if (!is_map(ld, m, dir == VPC_DIR_INGRESS ? "an ingress rule" :
-						      "an egress rule"))
+	if (!is_map(ld, m, what))
 		return;
-	/* A peer under the other direction's key is a common slip: say so. */
-	for (uint32_t i = 0; i < ymap_n(m); i++)
-		if (strcmp(ymap_key(m, i)->str, other_key) == 0)
-			ERR(ld, ymap_key(m, i)->pos,
-			    "%ss take '%s', not '%s'", what, peer_key, other_key);
-	{
-		/* check_keys without the key just reported */
-		for (uint32_t i = 0; i < ymap_n(m); i++) {
-			const struct ynode *k = ymap_key(m, i);
-			if (strcmp(k->str, other_key) == 0)
-				continue;
-			const char *const *keys = dir == VPC_DIR_INGRESS ? in_keys : eg_keys;
-			bool known = false;
-			for (const char *const *p = keys; *p; p++)
-				known |= strcmp(k->str, *p) == 0;
-			if (!known)
-				ERR(ld, k->pos,
-				    "unknown key '%s' in %s (expected one of: protocol, ports, icmp_type, icmp_code, %s)",
-				    k->str, what, peer_key);
+	/* A peer under the other direction's key is a common slip: say so,
+	 * instead of "unknown key". */
+	for (uint32_t i = 0; i < ymap_n(m); i++) {
+		const struct ynode *k = ymap_key(m, i);
+		if (strcmp(k->str, other_key) == 0) {
+			ERR(ld, k->pos, "%s takes '%s', not '%s'", what,
+			    peer_key, other_key);
+			continue;
 		}
+		const char *const *keys = dir == VPC_DIR_INGRESS ? in_keys : eg_keys;
+		bool known = false;
+		for (const char *const *p = keys; *p; p++)
+			known |= strcmp(k->str, *p) == 0;
+		if (!known)
+			ERR(ld, k->pos,
+			    "unknown key '%s' in %s (expected one of: protocol, ports, icmp_type, icmp_code, %s)",
+			    k->str, what, peer_key);
 	}
 	if ((v = required(ld, m, "protocol", what)) != NULL) {
 		const char *s = scalar(ld, v, "protocol");
@@ -584,8 +597,10 @@ load_rule(struct ld *ld, const struct ynode *m, struct topo_rule *r,
 	if (v->kind == YNODE_MAP) {
 		static const char *const pkeys[] = { "security_group", NULL };
 		const struct ynode *g;
-		check_keys(ld, v, pkeys, peer_key);
-		if ((g = required(ld, v, "security_group", peer_key)) != NULL) {
+		char pwhat[128];
+		snprintf(pwhat, sizeof(pwhat), "the %s of %s", peer_key, what);
+		check_keys(ld, v, pkeys, pwhat);
+		if ((g = required(ld, v, "security_group", pwhat)) != NULL) {
 			read_name(ld, g, "security_group", &r->peer_sg);
 			if (r->peer_sg.s != NULL)
 				r->peer_kind = TOPO_PEER_SG;
@@ -596,8 +611,8 @@ load_rule(struct ld *ld, const struct ynode *m, struct topo_rule *r,
 			r->peer_kind = TOPO_PEER_CIDR;
 	} else {
 		ERR(ld, v->pos,
-		    "'%s' must be a CIDR or {security_group: NAME}, got %s",
-		    peer_key, ynode_kind_name(v));
+		    "%s: '%s' must be a CIDR or {security_group: NAME}, got %s",
+		    what, peer_key, ynode_kind_name(v));
 	}
 }
 
@@ -616,15 +631,27 @@ load_sg(struct ld *ld, const struct ynode *m, struct topo_sg *g)
 	what_named(what, sizeof(what), "security group", &g->name);
 	check_keys(ld, m, keys, what);
 	required(ld, m, "name", what);
-	if ((v = ymap_get(m, "ingress")) != NULL) {
-		g->has_ingress = true;
-		READ_LIST(ld, v, "ingress", g->ingress, g->n_ingress, load_rule,
-			  VPC_DIR_INGRESS);
-	}
-	if ((v = ymap_get(m, "egress")) != NULL) {
-		g->has_egress = true;
-		READ_LIST(ld, v, "egress", g->egress, g->n_egress, load_rule,
-			  VPC_DIR_EGRESS);
+	for (int dir = VPC_DIR_INGRESS; dir <= VPC_DIR_EGRESS; dir++) {
+		const char *key = dir == VPC_DIR_INGRESS ? "ingress" : "egress";
+		if ((v = ymap_get(m, key)) == NULL || !is_seq(ld, v, key))
+			continue;
+		struct topo_rule *rules = alloc_items(ld, v->n_items, sizeof(*rules));
+		if (rules == NULL)
+			return;
+		for (uint32_t i = 0; i < v->n_items; i++) {
+			char rwhat[96];
+			snprintf(rwhat, sizeof(rwhat), "%s rule %u of %s", key, i + 1, what);
+			load_rule(ld, v->items[i], &rules[i], (enum vpc_rule_dir)dir, rwhat);
+		}
+		if (dir == VPC_DIR_INGRESS) {
+			g->has_ingress = true;
+			g->ingress = rules;
+			g->n_ingress = v->n_items;
+		} else {
+			g->has_egress = true;
+			g->egress = rules;
+			g->n_egress = v->n_items;
+		}
 	}
 }
 

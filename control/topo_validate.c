@@ -12,6 +12,7 @@
  */
 #include "topo.h"
 
+#include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,6 +191,7 @@ add_implicit(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
 			.implicit = true,
 			.main = { true, true, v->pos },
 		};
+		keymap_put_str(&mp->rtables, name, v->n_rtables);
 		v->main_rtable = v->n_rtables++;
 	}
 }
@@ -355,6 +357,7 @@ check_ifaces(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
 		if (f->ip.set) {
 			uint32_t first = keymap_put_u64(&mp->ips, f->ip.addr, i);
 			const char *role;
+			bool bad = true;
 			if (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL)
 				ERR(c, f->ip.pos,
 				    "interface '%s': IP %s is already used by interface '%s'",
@@ -371,6 +374,12 @@ check_ifaces(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
 				ERR(c, f->ip.pos,
 				    "interface '%s': IP %s is reserved in subnet '%s' (%s)",
 				    fn, topo_fmt_ip(a, f->ip.addr), s->name.s, role);
+			else
+				bad = false;
+			/* Nothing derived from a rejected address: its MAC
+			 * would only repeat the error. */
+			if (bad)
+				f->ip.set = false;
 		}
 		if (f->has_sgs) {
 			for (uint32_t k = 0; k < f->n_sgs; k++) {
@@ -548,6 +557,9 @@ check_vpc(struct vctx *c, struct topo_vpc *v)
 		    offsetof(struct topo_sg, name), "security group", vn);
 	index_names(c, &mp.ifaces, v->ifaces, v->n_ifaces, sizeof(*v->ifaces),
 		    offsetof(struct topo_iface, name), "interface", vn);
+	for (uint32_t i = 0; i < v->n_ifaces; i++)
+		v->ifaces[i].name_dup = v->ifaces[i].name.s != NULL &&
+			keymap_get_str(&mp.ifaces, v->ifaces[i].name.s) != i;
 	add_implicit(c, v, &mp);
 	if (c->oom)
 		goto out;
@@ -633,17 +645,33 @@ iref_vpc(const struct topo *t, struct iref r)
 }
 
 void
-topo_derive_mac(uint8_t mac[6], uint32_t vni, uint32_t ip)
+topo_derive_mac(uint8_t mac[6], uint32_t vni, uint32_t ip, uint32_t attempt)
 {
-	/* 02 (locally administered, unicast), the VNI's low byte, the IP:
-	 * readable in a capture, and unique while VNIs differ in their low
-	 * byte (collisions are detected below). */
-	mac[0] = 0x02;
-	mac[1] = (uint8_t)vni;
-	mac[2] = (uint8_t)(ip >> 24);
-	mac[3] = (uint8_t)(ip >> 16);
-	mac[4] = (uint8_t)(ip >> 8);
-	mac[5] = (uint8_t)ip;
+	if (attempt == 0) {
+		/* 02 (locally administered, unicast), the VNI's low byte,
+		 * the IP: readable in a capture. */
+		mac[0] = 0x02;
+		mac[1] = (uint8_t)vni;
+		mac[2] = (uint8_t)(ip >> 24);
+		mac[3] = (uint8_t)(ip >> 16);
+		mac[4] = (uint8_t)(ip >> 8);
+		mac[5] = (uint8_t)ip;
+		return;
+	}
+	/* Taken (VNIs equal in their low byte and the same IP, or an
+	 * explicit MAC): 0a (locally administered, unicast, never used by
+	 * the first form or by routers) and 40 bits of a hash of (VNI, IP,
+	 * attempt).  Deterministic: the same file gives the same MACs. */
+	uint64_t h = 0xcbf29ce484222325ull;
+	uint32_t words[3] = { vni, ip, attempt };
+	for (int i = 0; i < 3; i++)
+		for (int k = 0; k < 4; k++) {
+			h ^= (words[i] >> (8 * k)) & 0xff;
+			h *= 0x100000001b3ull;
+		}
+	mac[0] = 0x0a;
+	for (int k = 1; k < 6; k++)
+		mac[k] = (uint8_t)(h >> (8 * (k - 1)));
 }
 
 void
@@ -666,6 +694,33 @@ mac_key(const uint8_t m[6])
 	for (int i = 0; i < 6; i++)
 		k = k << 8 | m[i];
 	return k;
+}
+
+/* DDDD:BB:DD.F or BB:DD.F, hex digits only, device 0..1f, function 0..7. */
+static bool
+pci_addr_ok(const char *s)
+{
+	size_t n = strlen(s);
+	const char *b = s;
+	unsigned int dev;
+
+	if (n == 12) {
+		for (int i = 0; i < 4; i++)
+			if (!isxdigit((unsigned char)s[i]))
+				return false;
+		if (s[4] != ':')
+			return false;
+		b = s + 5;
+	} else if (n != 7) {
+		return false;
+	}
+	if (!isxdigit((unsigned char)b[0]) || !isxdigit((unsigned char)b[1]) ||
+	    b[2] != ':' || !isxdigit((unsigned char)b[3]) ||
+	    !isxdigit((unsigned char)b[4]) || b[5] != '.' || b[6] < '0' || b[6] > '7')
+		return false;
+	dev = (unsigned int)((isdigit((unsigned char)b[3]) ? b[3] - '0' : (tolower((unsigned char)b[3]) - 'a' + 10)) * 16 +
+			     (isdigit((unsigned char)b[4]) ? b[4] - '0' : (tolower((unsigned char)b[4]) - 'a' + 10)));
+	return dev <= 0x1f;
 }
 
 static void
@@ -692,7 +747,7 @@ check_host_wide(struct vctx *c)
 	memset(&eips, 0, sizeof(eips));
 	memset(&routers, 0, sizeof(routers));
 	if (!keymap_ok(c, &ports, n_ifaces + 1) ||
-	    !keymap_ok(c, &macs, n_ifaces) || !keymap_ok(c, &eips, n_ifaces) ||
+	    !keymap_ok(c, &macs, n_ifaces + 2) || !keymap_ok(c, &eips, n_ifaces) ||
 	    !keymap_ok(c, &routers, t->n_vpcs))
 		goto out;
 
@@ -701,6 +756,14 @@ check_host_wide(struct vctx *c)
 		topo_router_mac(m, (uint32_t)t->vpcs[i].vni.v);
 		keymap_put_u64(&routers, mac_key(m), i);
 	}
+	/* The uplink's MACs (the file's, or the replay defaults) are taken
+	 * too; their keymap value is past every interface. */
+	static const uint8_t def_up[6] = { 0x02, 0xfe, 0, 0, 0, 0x01 };
+	static const uint8_t def_gw[6] = { 0x02, 0xfe, 0, 0, 0, 0xfe };
+	const uint8_t *uplink_mac = h->uplink_mac.set ? h->uplink_mac.b : def_up;
+	const uint8_t *gateway_mac = h->gateway_mac.set ? h->gateway_mac.b : def_gw;
+	keymap_put_u64(&macs, mac_key(uplink_mac), n_ifaces);
+	keymap_put_u64(&macs, mac_key(gateway_mac), n_ifaces);
 
 	uint32_t g = 0;
 	/* Explicit MACs first, so a derived MAC that collides is the one
@@ -721,6 +784,14 @@ check_host_wide(struct vctx *c)
 						    "interface '%s': MAC %s is the router MAC of VPC '%s'",
 						    fn, topo_fmt_mac(a, f->mac.b),
 						    t->vpcs[r].name.s ? t->vpcs[r].name.s : "?");
+					} else if (memcmp(f->mac.b, uplink_mac, 6) == 0) {
+						ERR(c, f->mac.pos,
+						    "interface '%s': MAC %s is the uplink's MAC",
+						    fn, topo_fmt_mac(a, f->mac.b));
+					} else if (memcmp(f->mac.b, gateway_mac, 6) == 0) {
+						ERR(c, f->mac.pos,
+						    "interface '%s': MAC %s is the uplink gateway's MAC",
+						    fn, topo_fmt_mac(a, f->mac.b));
 					} else if ((first = keymap_put_u64(&macs, mac_key(f->mac.b), g)) !=
 							   VPC_KEYMAP_NEW &&
 						   first != VPC_KEYMAP_FULL) {
@@ -732,16 +803,16 @@ check_host_wide(struct vctx *c)
 					}
 				}
 				if (pass == 1 && !f->mac.set && f->ip.set) {
-					uint32_t first;
-					topo_derive_mac(f->mac.b, (uint32_t)v->vni.v, f->ip.addr);
+					/* Derived MACs never fail a valid file:
+					 * a taken one is derived again. */
+					uint32_t attempt = 0, first;
+					do {
+						topo_derive_mac(f->mac.b, (uint32_t)v->vni.v,
+								f->ip.addr, attempt++);
+						first = keymap_put_u64(&macs, mac_key(f->mac.b), g);
+					} while (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL &&
+						 attempt < 1000);
 					f->mac_derived = true;
-					first = keymap_put_u64(&macs, mac_key(f->mac.b), g);
-					if (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL)
-						ERR(c, f->pos,
-						    "interface '%s': its derived MAC %s is already used by interface '%s' in VPC '%s' (set 'mac')",
-						    fn, topo_fmt_mac(a, f->mac.b),
-						    iref_name(t, refs[first]),
-						    iref_vpc(t, refs[first]));
 				}
 			}
 		}
@@ -754,10 +825,13 @@ check_host_wide(struct vctx *c)
 			struct topo_iface *f = &v->ifaces[i];
 			const char *fn = f->name.s ? f->name.s : "?";
 
-			/* Ports: host-wide, and never the uplink's. */
-			if (f->port.s == NULL && f->name.s != NULL)
+			/* Ports: host-wide, and never the uplink's.  A port
+			 * defaulted from a duplicate name would only repeat
+			 * the duplicate-name error. */
+			bool implicit_port = f->port.s == NULL;
+			if (implicit_port && f->name.s != NULL)
 				f->port = (struct topo_str){ f->name.s, f->pos };
-			if (f->port.s != NULL) {
+			if (f->port.s != NULL && !(implicit_port && f->name_dup)) {
 				uint32_t first;
 				if (strcmp(f->port.s, h->uplink_port.s) == 0)
 					ERR(c, f->port.pos,
@@ -830,6 +904,10 @@ check_host_wide(struct vctx *c)
 		if (p->path.s != NULL && p->path.s[0] != '/')
 			ERR(c, p->path.pos, "port '%s': path '%s' must be absolute",
 			    p->name.s, p->path.s);
+		else if (p->path.s != NULL && strlen(p->path.s) > 107)
+			ERR(c, p->path.pos,
+			    "port '%s': path is %zu bytes, longer than the 107 a Unix socket path can hold",
+			    p->name.s, strlen(p->path.s));
 		if (p->ifname.s != NULL) {
 			size_t n = strlen(p->ifname.s);
 			bool ok = n >= 1 && n <= 15;
@@ -849,19 +927,10 @@ check_host_wide(struct vctx *c)
 					    h->ports[first].name.s ? h->ports[first].name.s : "?");
 			}
 		}
-		if (p->device.s != NULL) {
-			unsigned int dom, bus, dev, fn;
-			char tail;
-			const char *s = p->device.s;
-			bool ok = (sscanf(s, "%4x:%2x:%2x.%1u%c", &dom, &bus, &dev, &fn, &tail) == 4 &&
-				   strlen(s) == 12) ||
-				  (sscanf(s, "%2x:%2x.%1u%c", &bus, &dev, &fn, &tail) == 3 &&
-				   strlen(s) == 7);
-			if (!ok || dev > 31 || fn > 7)
-				ERR(c, p->device.pos,
-				    "port '%s': device '%s' is not a PCI address (expected DDDD:BB:DD.F)",
-				    p->name.s, s);
-		}
+		if (p->device.s != NULL && !pci_addr_ok(p->device.s))
+			ERR(c, p->device.pos,
+			    "port '%s': device '%s' is not a PCI address (expected DDDD:BB:DD.F)",
+			    p->name.s, p->device.s);
 	}
 	keymap_fini(&ifnames);
 out:

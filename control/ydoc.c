@@ -288,8 +288,14 @@ parse(yaml_parser_t *parser, struct vpc_diag *d)
 				ev.data.sequence_start.anchor :
 				ev.data.mapping_start.anchor);
 			if (tag != NULL) {
-				vpc_diag_add(d, pos, "YAML tags are not supported ('%s')",
-					     (const char *)tag);
+				/* Show the tag as written: "!!str", not its
+				 * expansion "tag:yaml.org,2002:str". */
+				const char *ts = (const char *)tag;
+				const char *core = "tag:yaml.org,2002:";
+				bool is_core = strncmp(ts, core, strlen(core)) == 0;
+				vpc_diag_add(d, pos, "YAML tags are not supported ('%s%s')",
+					     is_core ? "!!" : "",
+					     is_core ? ts + strlen(core) : ts);
 				failed = true;
 				break;
 			}

@@ -324,6 +324,51 @@ test_appliance(void **state)
 	vpc_image_free(m);
 }
 
+/* The documented fallback: 0a + 40 bits of FNV-1a over (vni, ip, attempt),
+ * each as 4 little-endian bytes.  Recomputed here, independently. */
+static void
+fallback_mac(uint8_t mac[6], uint32_t vni, uint32_t ip, uint32_t attempt)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	uint32_t w[3] = { vni, ip, attempt };
+	for (int i = 0; i < 3; i++)
+		for (int k = 0; k < 4; k++) {
+			h ^= (w[i] >> (8 * k)) & 0xff;
+			h *= 0x100000001b3ull;
+		}
+	mac[0] = 0x0a;
+	for (int k = 1; k < 6; k++)
+		mac[k] = (uint8_t)(h >> (8 * (k - 1)));
+}
+
+static void
+test_derived_mac_collisions(void **state)
+{
+	char dir[1024];
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/../tests/topo/valid", config_dir);
+	const char *saved = config_dir;
+	config_dir = dir;
+	struct vpc_image *m = compile_file("derived-macs.yaml");
+	config_dir = saved;
+
+	uint8_t want[6];
+	/* a1: first choice taken by a2's explicit MAC -> attempt 1 */
+	fallback_mac(want, 1, 0x0a00010a, 1);
+	assert_memory_equal(m->ifaces[0].mac, want, 6);
+	assert_true(m->ifaces[0].flags & VPC_IFACE_F_MAC_DERIVED);
+	assert_memory_equal(m->ifaces[1].mac, MAC(2, 1, 10, 0, 1, 10), 6);
+	/* b-web: 02:01:0a:00:01:0a taken (VNI 257's low byte is 1) */
+	fallback_mac(want, 257, 0x0a00010a, 1);
+	assert_memory_equal(m->ifaces[2].mac, want, 6);
+	/* b-two: its first choice is free */
+	assert_memory_equal(m->ifaces[3].mac, MAC(2, 1, 10, 0, 1, 12), 6);
+	/* VPC b's subnet names the implicit main table */
+	assert_int_equal(m->subnets[1].rtable, m->vpcs[1].main_rtable);
+	assert_string_equal(m->rtables[m->vpcs[1].main_rtable].name, "main");
+	vpc_image_free(m);
+}
+
 static void
 test_deterministic(void **state)
 {
@@ -371,6 +416,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_default_topology),
 		cmocka_unit_test(test_multi_vpc),
 		cmocka_unit_test(test_appliance),
+		cmocka_unit_test(test_derived_mac_collisions),
 		cmocka_unit_test(test_deterministic),
 	};
 	config_dir = argc > 1 ? argv[1] : "config";

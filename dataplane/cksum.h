@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cksum.h -- incremental Internet checksum updates (RFC 1624, eqn. 3):
+ * HC' = ~(~HC + ~m + m').  The one's-complement sum does not depend on
+ * byte order, so the 16-bit words are used exactly as they lie in the
+ * packet (network order), with no conversion.
+ */
+#ifndef VPC_CKSUM_H
+#define VPC_CKSUM_H
+
+#include <stdint.h>
+
+static inline uint16_t
+vpc_csum_fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* *csum covers a 16-bit word that changes from old to new. */
+static inline void
+vpc_csum_replace2(uint16_t *csum, uint16_t old, uint16_t new_)
+{
+	uint32_t sum = (uint16_t)~*csum;
+	sum += (uint16_t)~old;
+	sum += new_;
+	*csum = (uint16_t)~vpc_csum_fold(sum);
+}
+
+/* *csum covers a 32-bit word (an IPv4 address) that changes. */
+static inline void
+vpc_csum_replace4(uint16_t *csum, uint32_t old, uint32_t new_)
+{
+	uint32_t sum = (uint16_t)~*csum;
+	sum += (uint16_t)~(old & 0xffff);
+	sum += (uint16_t)~(old >> 16);
+	sum += new_ & 0xffff;
+	sum += new_ >> 16;
+	*csum = (uint16_t)~vpc_csum_fold(sum);
+}
+
+#endif /* VPC_CKSUM_H */

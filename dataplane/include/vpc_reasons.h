@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vpc_reasons.h -- verdicts shared by every engine and tool: the actions,
+ * the drop reasons and the forwarding paths.  One X-macro list each,
+ * expanded into the enums and the names, so the DPDK pipeline, the BPF
+ * program, vpc-replay's verdicts.jsonl and vpcctl stats all spell them the
+ * same way.  Plain C, no includes: usable from BPF.
+ *
+ * The names are part of the user-visible contract (verdicts.jsonl
+ * "reason"): add new ones at the end, never rename.
+ */
+#ifndef VPC_REASONS_H
+#define VPC_REASONS_H
+
+enum vpc_action {
+	VPC_ACT_DROP = 0,
+	VPC_ACT_FORWARD = 1,	/* out of out_port */
+	VPC_ACT_REPLY = 2,	/* answered on the ingress port (ARP) */
+};
+
+/* Why a packet was dropped.  X(ENUM, "name", "what it means") */
+#define VPC_DROP_REASONS(X)                                                        \
+	X(UNKNOWN_PORT,      "unknown-port",       "ingress port not in the tables")      \
+	X(FRAME_TRUNCATED,   "frame-truncated",    "shorter than an Ethernet header")     \
+	X(VLAN_TAGGED,       "vlan-tagged",        "802.1Q/802.1ad tag on an access port") \
+	X(ETHERTYPE,         "unsupported-ethertype", "neither IPv4 nor ARP")             \
+	X(MULTICAST,         "multicast",          "broadcast/multicast other than ARP")  \
+	X(ARP_MALFORMED,     "arp-malformed",      "not Ethernet/IPv4 ARP, or truncated") \
+	X(ARP_SPOOFED,       "arp-spoofed",        "ARP sender MAC or IP not the interface's") \
+	X(ARP_NOT_REQUEST,   "arp-not-request",    "ARP reply or other opcode")           \
+	X(ARP_UNANSWERED,    "arp-unanswered",     "request for an address with no owner") \
+	X(IP_TRUNCATED,      "ip-truncated",       "IPv4 header or total length beyond the frame") \
+	X(IP_VERSION,        "ip-bad-version",     "IP version is not 4")                 \
+	X(IP_IHL,            "ip-bad-ihl",         "header length below 20 bytes")        \
+	X(IP_OPTIONS,        "ip-options",         "IPv4 options are not forwarded")      \
+	X(IP_CHECKSUM,       "ip-bad-checksum",    "IPv4 header checksum is wrong")       \
+	X(IP_FRAGMENT,       "ip-fragment",        "non-first fragment")                  \
+	X(L4_TRUNCATED,      "l4-truncated",       "TCP/UDP/ICMP header beyond the packet") \
+	X(SPOOFED_MAC,       "spoofed-src-mac",    "source MAC is not the interface's")   \
+	X(SPOOFED_IP,        "spoofed-src-ip",     "source IP is not the interface's")    \
+	X(MTU_EXCEEDED,      "mtu-exceeded",       "IPv4 packet longer than the VPC MTU") \
+	X(UNKNOWN_DST_MAC,   "unknown-dst-mac",    "no interface of this VPC has that MAC") \
+	X(DST_OTHER_SUBNET,  "dst-mac-other-subnet", "switched frame to another subnet")  \
+	X(HAIRPIN,           "hairpin",            "frame addressed to its own sender")   \
+	X(DST_NOT_OWNER,     "dst-ip-not-owner",   "destination IP is not the receiving interface's") \
+	X(NO_ROUTE,          "no-route",           "no route matches the destination")    \
+	X(BLACKHOLE,         "blackhole",          "route target is blackhole")           \
+	X(NO_INTERFACE,      "no-interface",       "local route, no interface owns the IP") \
+	X(TTL_EXPIRED,       "ttl-expired",        "TTL would reach 0")                   \
+	X(NO_ELASTIC_IP,     "no-elastic-ip",      "to the internet gateway without an elastic IP") \
+	X(UPLINK_DST_MAC,    "uplink-dst-mac",     "uplink frame not for the uplink MAC") \
+	X(UNKNOWN_ELASTIC_IP, "unknown-elastic-ip", "uplink packet for no elastic IP")
+
+enum vpc_drop_reason {
+	VPC_DROP_NONE = 0,
+#define VPC_X(e, n, d) VPC_DROP_##e,
+	VPC_DROP_REASONS(VPC_X)
+#undef VPC_X
+	VPC_DROP_COUNT
+};
+
+/* How a forwarded or answered packet went.  X(ENUM, "name") */
+#define VPC_PATHS(X)                          \
+	X(L2_SWITCH,       "l2-switch")        \
+	X(ROUTED,          "routed")           \
+	X(ROUTED_APPLIANCE, "routed-appliance") \
+	X(IGW_EGRESS,      "igw-egress")       \
+	X(IGW_INGRESS,     "igw-ingress")      \
+	X(ARP_REPLY,       "arp-reply")
+
+enum vpc_path {
+	VPC_PATH_NONE = 0,
+#define VPC_X(e, n) VPC_PATH_##e,
+	VPC_PATHS(VPC_X)
+#undef VPC_X
+	VPC_PATH_COUNT
+};
+
+#endif /* VPC_REASONS_H */

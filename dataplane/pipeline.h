@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pipeline.h -- the DPDK engine's packet pipeline, as a library.
+ *
+ * vpc_pipeline_process() takes a burst of mbufs that arrived on one port,
+ * decides for each what happens (forward out of a port, reply on the
+ * ingress port, or drop with a named reason), rewrites forwarded and
+ * answered packets in place, and counts.  It does no I/O: the replay tool,
+ * the tests and the daemon all call this same code and transmit (or free)
+ * the packets themselves according to the verdicts.
+ *
+ * Stages, per burst (see dataplane/README.md):
+ *   parse     Ethernet, VLAN, ARP, IPv4 with strict bounds, L4 headers;
+ *   source    where it came from (the port's interface or the uplink),
+ *             anti-spoofing, ARP responder, MTU, destination class;
+ *   lookup    one bulk call per kind: rte_fib for routed packets (the
+ *             source subnet's table), rte_hash for switched frames (VPC,
+ *             MAC) and for elastic IPs on the uplink;
+ *   apply     route target, elastic-IP NAT, MAC rewrite, TTL, checksums;
+ *             the stateful security-group check goes here (next issue).
+ *
+ * Thread-safety: a vpc_pipeline is one lcore's context (its counters are
+ * its own and written without atomics); the vpc_tables it reads are
+ * shared and read-only.  vpc_pipeline_set_tables() is called by the owning
+ * lcore between bursts.
+ */
+#ifndef VPC_PIPELINE_H
+#define VPC_PIPELINE_H
+
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "tables.h"
+#include "vpc_reasons.h"
+
+#define VPC_BURST_MAX 32
+
+struct vpc_verdict {
+	uint8_t action;		/* enum vpc_action */
+	uint8_t path;		/* enum vpc_path, for forward and reply */
+	uint8_t reason;		/* enum vpc_drop_reason, for drop */
+	uint8_t pad;
+	uint16_t out_port;	/* forward: egress; reply: the ingress port */
+};
+
+struct vpc_port_stats {
+	uint64_t rx_packets, rx_bytes;
+	uint64_t tx_packets, tx_bytes;
+	uint64_t drops;
+};
+
+struct vpc_stats {
+	uint64_t packets;
+	uint64_t drops[VPC_DROP_COUNT];
+	uint64_t paths[VPC_PATH_COUNT];
+	struct vpc_port_stats *ports;	/* n_ports */
+	uint32_t n_ports;
+};
+
+struct vpc_pipeline;
+
+/* A pipeline context over tables (NULL with errno on failure). */
+struct vpc_pipeline *vpc_pipeline_create(const struct vpc_tables *tables);
+void vpc_pipeline_free(struct vpc_pipeline *p);
+
+/* Switch to new tables (same or larger port count keeps the counters of
+ * common ports).  0 or -ENOMEM. */
+int vpc_pipeline_set_tables(struct vpc_pipeline *p, const struct vpc_tables *tables);
+
+/*
+ * Process n (<= VPC_BURST_MAX) packets received on in_port at time now
+ * (seconds as the caller's clock has them; unused until connection
+ * tracking).  verdicts[i] says what to do with pkts[i]; the packets are
+ * rewritten in place and never freed here.  Returns n.
+ */
+uint16_t vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
+			      struct rte_mbuf **pkts, uint16_t n, uint64_t now,
+			      struct vpc_verdict *verdicts);
+
+const struct vpc_stats *vpc_pipeline_stats(const struct vpc_pipeline *p);
+void vpc_pipeline_stats_reset(struct vpc_pipeline *p);
+
+/* Names: "forward", "igw-egress", "spoofed-src-ip", ... */
+const char *vpc_action_name(unsigned int action);
+const char *vpc_path_name(unsigned int path);
+const char *vpc_drop_name(unsigned int reason);
+const char *vpc_drop_description(unsigned int reason);
+
+#endif /* VPC_PIPELINE_H */

@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "tables.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_fib.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+
+/* DIR-24-8 with 2-byte next hops: 32 MiB of tbl24, up to 32767 next hops
+ * (DPDK keeps one bit of each entry for itself). */
+#define FIB_NH_MAX_2B 32767
+#define TBL24_BYTES(nh_sz) ((uint64_t)(1u << 24) * (nh_sz))
+
+/* Names of DPDK objects must be unique per process; tables are rebuilt on
+ * every apply, so number them. */
+static atomic_uint table_seq;
+
+static uint32_t
+mask_len(uint8_t len)
+{
+	return len == 0 ? 0 : 0xffffffffu << (32 - len);
+}
+
+/* Longest match of ip (host order) among a table's image routes, which
+ * are sorted longest prefix first.  NULL when nothing matches. */
+static const struct vpc_image_route *
+image_lpm(const struct vpc_image *img, const struct vpc_image_rtable *t,
+	  uint32_t ip)
+{
+	for (uint32_t r = t->first_route; r < t->first_route + t->n_routes; r++) {
+		const struct vpc_image_route *x = &img->routes[r];
+		if ((ip & mask_len(x->prefix_len)) == rte_be_to_cpu_32(x->prefix))
+			return x;
+	}
+	return NULL;
+}
+
+/* Interfaces of each VPC, for the /32 delivery routes. */
+static uint32_t
+deliveries(const struct vpc_image *img, uint32_t table)
+{
+	const struct vpc_image_rtable *t = &img->rtables[table];
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < img->n_ifaces; i++) {
+		const struct vpc_image_iface *f = &img->ifaces[i];
+		if (f->vpc != t->vpc)
+			continue;
+		const struct vpc_image_route *r =
+			image_lpm(img, t, rte_be_to_cpu_32(f->ip));
+		n += r != NULL && r->target == VPC_RT_LOCAL;
+	}
+	return n;
+}
+
+static uint32_t
+num_tbl8(uint32_t n_long_prefixes)
+{
+	/* One tbl8 group per /24 holding a longer prefix, at worst. */
+	uint32_t n = n_long_prefixes + 64;
+	return n > 32767 ? 32767 : n;
+}
+
+uint64_t
+vpc_tables_memory(const struct vpc_image *img)
+{
+	uint64_t total = 8u << 20;	/* hashes, arrays, slack */
+
+	for (uint32_t t = 0; t < img->n_rtables; t++) {
+		uint32_t n_long = img->rtables[t].n_routes + deliveries(img, t);
+		total += TBL24_BYTES(4) / 2 + (uint64_t)num_tbl8(n_long) * 256 * 2 +
+			 (uint64_t)n_long * 64 + (1u << 20);
+	}
+	total += (uint64_t)img->n_ifaces * 512;
+	return total;
+}
+
+static struct rte_hash *
+hash_create(const char *kind, uint32_t n, uint32_t key_len, int socket_id,
+	    unsigned int seq)
+{
+	char name[RTE_HASH_NAMESIZE];
+	struct rte_hash_parameters p = {
+		.name = name,
+		.entries = n < 32 ? 64 : n * 2,
+		.key_len = key_len,
+		.hash_func = rte_hash_crc,
+		.socket_id = socket_id,
+		/* Readers on every lcore, writer only while building: the
+		 * table is never written after it is published. */
+		.extra_flag = 0,
+	};
+	snprintf(name, sizeof(name), "vpc_%s_%u", kind, seq);
+	return rte_hash_create(&p);
+}
+
+static int
+build_rtable(struct vpc_tables *t, uint32_t ti, int socket_id, unsigned int seq,
+	     char *err, size_t err_size)
+{
+	const struct vpc_image *img = t->img;
+	const struct vpc_image_rtable *it = &img->rtables[ti];
+	struct vpc_rtable *rt = &t->rtables[ti];
+	uint32_t n_deliver = deliveries(img, ti);
+	uint32_t max_nh = 1 + it->n_routes + n_deliver;
+	char name[64];
+
+	rt->nexthops = rte_zmalloc_socket("vpc_nh", max_nh * sizeof(*rt->nexthops),
+					  0, socket_id);
+	if (rt->nexthops == NULL) {
+		snprintf(err, err_size, "route table '%s': out of memory", it->name);
+		return -ENOMEM;
+	}
+	if (max_nh > FIB_NH_MAX_2B) {
+		snprintf(err, err_size,
+			 "route table '%s': %u next hops, more than this engine's %u",
+			 it->name, max_nh, FIB_NH_MAX_2B);
+		return -E2BIG;
+	}
+	struct rte_fib_conf conf = {
+		.type = RTE_FIB_DIR24_8,
+		.default_nh = 0,
+		.max_routes = (int)(it->n_routes + n_deliver + 1),
+		.dir24_8 = {
+			.nh_sz = RTE_FIB_DIR24_8_2B,
+			.num_tbl8 = num_tbl8(it->n_routes + n_deliver),
+		},
+	};
+	snprintf(name, sizeof(name), "vpc_fib_%u_%u", seq, ti);
+	rt->fib = rte_fib_create(name, socket_id, &conf);
+	if (rt->fib == NULL) {
+		snprintf(err, err_size, "route table '%s': rte_fib_create: %s",
+			 it->name, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+
+	/* Shared next hops: one for each kind of route target, one per
+	 * appliance interface, then one per delivered interface. */
+	rt->nexthops[0] = (struct vpc_nexthop){ VPC_NH_NO_ROUTE, VPC_INDEX_NONE };
+	rt->n_nexthops = 1;
+	uint32_t shared[VPC_RT_COUNT] = { 0 };
+	for (uint32_t r = it->first_route; r < it->first_route + it->n_routes; r++) {
+		const struct vpc_image_route *x = &img->routes[r];
+		uint32_t nh = 0;
+		if (x->target == VPC_RT_IFACE) {
+			for (uint32_t k = 1; k < rt->n_nexthops; k++)
+				if (rt->nexthops[k].kind == VPC_NH_APPLIANCE &&
+				    rt->nexthops[k].iface == x->target_iface)
+					nh = k;
+			if (nh == 0) {
+				nh = rt->n_nexthops++;
+				rt->nexthops[nh] = (struct vpc_nexthop){
+					VPC_NH_APPLIANCE, x->target_iface };
+			}
+		} else {
+			if (shared[x->target] == 0) {
+				static const uint32_t kind[VPC_RT_COUNT] = {
+					[VPC_RT_LOCAL] = VPC_NH_LOCAL_MISS,
+					[VPC_RT_IGW] = VPC_NH_IGW,
+					[VPC_RT_BLACKHOLE] = VPC_NH_BLACKHOLE,
+				};
+				shared[x->target] = rt->n_nexthops++;
+				rt->nexthops[shared[x->target]] = (struct vpc_nexthop){
+					kind[x->target], VPC_INDEX_NONE };
+			}
+			nh = shared[x->target];
+		}
+		int ret = rte_fib_add(rt->fib, rte_be_to_cpu_32(x->prefix),
+				      x->prefix_len, nh);
+		if (ret < 0) {
+			snprintf(err, err_size, "route table '%s': rte_fib_add: %s",
+				 it->name, strerror(-ret));
+			return ret;
+		}
+	}
+	for (uint32_t i = 0; i < img->n_ifaces; i++) {
+		const struct vpc_image_iface *f = &img->ifaces[i];
+		if (f->vpc != it->vpc)
+			continue;
+		uint32_t ip = rte_be_to_cpu_32(f->ip);
+		const struct vpc_image_route *r = image_lpm(img, it, ip);
+		if (r == NULL || r->target != VPC_RT_LOCAL)
+			continue;
+		uint32_t nh = rt->n_nexthops++;
+		rt->nexthops[nh] = (struct vpc_nexthop){ VPC_NH_DELIVER, i };
+		int ret = rte_fib_add(rt->fib, ip, 32, nh);
+		if (ret < 0) {
+			snprintf(err, err_size, "route table '%s': rte_fib_add: %s",
+				 it->name, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+struct vpc_tables *
+vpc_tables_create(const struct vpc_image *img, int socket_id, char *err,
+		  size_t err_size)
+{
+	unsigned int seq = atomic_fetch_add(&table_seq, 1);
+	struct vpc_tables *t;
+	int ret = -ENOMEM;
+
+	if (img->n_ports > UINT16_MAX) {
+		snprintf(err, err_size, "%u ports; this engine handles %u",
+			 img->n_ports, UINT16_MAX);
+		errno = E2BIG;
+		return NULL;
+	}
+	t = rte_zmalloc_socket("vpc_tables", sizeof(*t), RTE_CACHE_LINE_SIZE,
+			       socket_id);
+	if (t == NULL)
+		goto nomem;
+	t->img = img;
+	t->n_ports = img->n_ports;
+	t->uplink_port = img->host[0].uplink_port;
+	memcpy(&t->uplink_mac, img->host[0].uplink_mac, 6);
+	memcpy(&t->gateway_mac, img->host[0].gateway_mac, 6);
+	t->ports = rte_zmalloc_socket("vpc_ports", (img->n_ports + 1) * sizeof(*t->ports),
+				      RTE_CACHE_LINE_SIZE, socket_id);
+	t->ifaces = rte_zmalloc_socket("vpc_ifaces", (img->n_ifaces + 1) * sizeof(*t->ifaces),
+				       RTE_CACHE_LINE_SIZE, socket_id);
+	t->rtables = rte_zmalloc_socket("vpc_rtables", (img->n_rtables + 1) * sizeof(*t->rtables),
+					RTE_CACHE_LINE_SIZE, socket_id);
+	if (t->ports == NULL || t->ifaces == NULL || t->rtables == NULL)
+		goto nomem;
+	t->n_rtables = img->n_rtables;
+
+	for (uint32_t i = 0; i < img->n_rtables; i++) {
+		ret = build_rtable(t, i, socket_id, seq, err, err_size);
+		if (ret < 0)
+			goto fail;
+	}
+
+	t->l2 = hash_create("l2", img->n_ifaces, sizeof(struct vpc_l2_key), socket_id, seq);
+	t->ip = hash_create("ip", img->n_ifaces, sizeof(struct vpc_ip_key), socket_id, seq);
+	t->eip = hash_create("eip", img->n_eips, sizeof(rte_be32_t), socket_id, seq);
+	if (t->l2 == NULL || t->ip == NULL || t->eip == NULL) {
+		snprintf(err, err_size, "rte_hash_create: %s", rte_strerror(rte_errno));
+		goto fail;
+	}
+
+	for (uint32_t i = 0; i < img->n_ifaces; i++) {
+		const struct vpc_image_iface *f = &img->ifaces[i];
+		const struct vpc_image_vpc *v = &img->vpcs[f->vpc];
+		struct vpc_iface_info *fi = &t->ifaces[i];
+		memcpy(&fi->mac, f->mac, 6);
+		memcpy(&fi->router_mac, v->router_mac, 6);
+		fi->port = (uint16_t)f->port;
+		fi->mtu = v->mtu;
+		fi->vpc = f->vpc;
+		fi->subnet = f->subnet;
+		fi->ip = f->ip;
+		fi->eip = f->elastic_ip;
+		fi->src_dst_check = !!(f->flags & VPC_IFACE_F_SRC_DST_CHECK);
+		fi->has_eip = !!(f->flags & VPC_IFACE_F_EIP);
+
+		struct vpc_l2_key lk = { .vpc = f->vpc };
+		memcpy(&lk.mac, f->mac, 6);
+		struct vpc_ip_key ik = { .vpc = f->vpc, .ip = f->ip };
+		if (rte_hash_add_key_data(t->l2, &lk, (void *)(uintptr_t)i) < 0 ||
+		    rte_hash_add_key_data(t->ip, &ik, (void *)(uintptr_t)i) < 0) {
+			snprintf(err, err_size, "interface '%s': hash table full", f->name);
+			goto fail;
+		}
+	}
+	for (uint32_t i = 0; i < img->n_eips; i++)
+		if (rte_hash_add_key_data(t->eip, &img->eips[i].elastic_ip,
+					  (void *)(uintptr_t)img->eips[i].iface) < 0) {
+			snprintf(err, err_size, "elastic IP table full");
+			goto fail;
+		}
+
+	for (uint32_t p = 0; p < img->n_ports; p++) {
+		const struct vpc_image_port *ip = &img->ports[p];
+		struct vpc_port_info *pi = &t->ports[p];
+		if (ip->kind == VPC_PORT_UPLINK) {
+			pi->is_uplink = 1;
+			pi->iface = VPC_INDEX_NONE;
+			continue;
+		}
+		const struct vpc_image_iface *f = &img->ifaces[ip->iface];
+		const struct vpc_image_subnet *s = &img->subnets[f->subnet];
+		pi->iface = ip->iface;
+		pi->fi = &t->ifaces[ip->iface];
+		pi->rtable = &t->rtables[s->rtable];
+		pi->gateway_ip = s->gateway_ip;
+		pi->subnet_addr = s->cidr_addr;
+		pi->subnet_mask = rte_cpu_to_be_32(mask_len(s->cidr_len));
+	}
+	return t;
+
+nomem:
+	snprintf(err, err_size, "out of memory (DPDK heap)");
+fail:
+	vpc_tables_free(t);
+	errno = ret < 0 ? -ret : ENOMEM;
+	return NULL;
+}
+
+void
+vpc_tables_free(struct vpc_tables *t)
+{
+	if (t == NULL)
+		return;
+	if (t->rtables != NULL)
+		for (uint32_t i = 0; i < t->n_rtables; i++) {
+			rte_fib_free(t->rtables[i].fib);
+			rte_free(t->rtables[i].nexthops);
+		}
+	rte_hash_free(t->l2);
+	rte_hash_free(t->ip);
+	rte_hash_free(t->eip);
+	rte_free(t->rtables);
+	rte_free(t->ifaces);
+	rte_free(t->ports);
+	rte_free(t);
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tables.h -- the DPDK engine's fast tables, built from a table image.
+ *
+ * Built off the fast path (vpc_tables_create), then read-only: any number
+ * of lcores may read one vpc_tables at once without locking.  A new
+ * topology is a new vpc_tables; the daemon publishes it with RCU and frees
+ * the old one after every reader has passed a quiescent state.
+ *
+ * What the fast path looks up, and how:
+ *  - ports[in_port]: everything about where a packet came from (the
+ *    interface, its VPC, subnet, MACs, addresses, route table), so a burst
+ *    from one port needs no lookup to classify its source;
+ *  - l2: (VPC, MAC) -> interface, an rte_hash, looked up in bulk;
+ *  - one rte_fib (DIR-24-8) per route table.  Next hops are indexes into
+ *    the table's nexthops[]; besides the file's routes, each interface IP
+ *    whose longest match is the local route gets a /32 "deliver to this
+ *    interface" route, so a routed packet needs one FIB lookup and no
+ *    second (VPC, IP) lookup;
+ *  - eip: elastic IP -> interface, for the uplink, an rte_hash;
+ *  - ip: (VPC, IP) -> interface, for the ARP responder (slow path).
+ */
+#ifndef VPC_TABLES_H
+#define VPC_TABLES_H
+
+#include <stdint.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+
+#include "vpc_image_io.h"
+
+struct rte_fib;
+struct rte_hash;
+
+enum vpc_nh_kind {
+	VPC_NH_NO_ROUTE = 0,	/* nexthop 0: the FIB's default */
+	VPC_NH_DELIVER,		/* local route, interface owns the IP */
+	VPC_NH_LOCAL_MISS,	/* local route, nobody owns the IP */
+	VPC_NH_IGW,
+	VPC_NH_BLACKHOLE,
+	VPC_NH_APPLIANCE,	/* route to an interface */
+};
+
+struct vpc_nexthop {
+	uint32_t kind;		/* enum vpc_nh_kind */
+	uint32_t iface;		/* DELIVER, APPLIANCE */
+};
+
+struct vpc_rtable {
+	struct rte_fib *fib;
+	struct vpc_nexthop *nexthops;
+	uint32_t n_nexthops;
+};
+
+/* An interface as a destination. */
+struct vpc_iface_info {
+	struct rte_ether_addr mac;
+	struct rte_ether_addr router_mac;	/* its VPC router's */
+	uint16_t port;
+	uint16_t mtu;
+	uint32_t vpc;
+	uint32_t subnet;
+	rte_be32_t ip;
+	rte_be32_t eip;
+	uint8_t src_dst_check;
+	uint8_t has_eip;
+} __rte_cache_aligned;
+
+/* A port as a source. */
+struct vpc_port_info {
+	uint32_t is_uplink;
+	uint32_t iface;		/* VPC_INDEX_NONE for the uplink */
+	const struct vpc_iface_info *fi;	/* NULL for the uplink */
+	const struct vpc_rtable *rtable;	/* the source subnet's table */
+	rte_be32_t gateway_ip;
+	rte_be32_t subnet_addr;
+	rte_be32_t subnet_mask;
+} __rte_cache_aligned;
+
+struct vpc_l2_key {
+	uint32_t vpc;
+	struct rte_ether_addr mac;
+	uint16_t pad;
+};
+
+struct vpc_ip_key {
+	uint32_t vpc;
+	rte_be32_t ip;
+};
+
+struct vpc_tables {
+	const struct vpc_image *img;	/* borrowed: names for tools */
+	uint32_t n_ports;
+	uint32_t uplink_port;
+	struct vpc_port_info *ports;
+	struct vpc_iface_info *ifaces;
+	struct vpc_rtable *rtables;
+	uint32_t n_rtables;
+	struct rte_hash *l2;
+	struct rte_hash *ip;
+	struct rte_hash *eip;
+	struct rte_ether_addr uplink_mac;
+	struct rte_ether_addr gateway_mac;
+	uint64_t generation;
+};
+
+/*
+ * Build the tables for img (which must outlive them).  socket_id: NUMA
+ * node for the allocations (SOCKET_ID_ANY is fine).  NULL with rte_errno /
+ * errno set, and a message in err, on failure.
+ */
+struct vpc_tables *vpc_tables_create(const struct vpc_image *img, int socket_id,
+				     char *err, size_t err_size);
+void vpc_tables_free(struct vpc_tables *t);
+
+/* DPDK heap the tables of img will need, in bytes (for --no-huge -m). */
+uint64_t vpc_tables_memory(const struct vpc_image *img);
+
+#endif /* VPC_TABLES_H */
