@@ -70,8 +70,8 @@ int vpc_pipeline_set_tables(struct vpc_pipeline *p, const struct vpc_tables *tab
 
 /*
  * Process n (<= VPC_BURST_MAX) packets received on in_port at time now
- * (seconds as the caller's clock has them; unused until connection
- * tracking).  verdicts[i] says what to do with pkts[i]; the packets are
+ * (nanoseconds on the caller's clock -- capture time in replay; the one
+ * clock connection tracking will use).  verdicts[i] says what to do with pkts[i]; the packets are
  * rewritten in place and never freed here.  Returns n.
  */
 uint16_t vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,

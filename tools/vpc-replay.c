@@ -1,0 +1,652 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vpc-replay -- the pcap replay harness (spec/cli.md).
+ *
+ *   vpc-replay --config TOPO.yaml --in PORT=IN.pcap [--in ...] --out DIR
+ *              [--engine dpdk|xdp] [--bench [--loops N]] [--json]
+ *
+ * Replay: every packet of every input, in timestamp order (ties: the order
+ * of --in, then the order in the file), goes through the engine one at a
+ * time with its capture time as the clock.  Output: DIR/PORT.pcap for every
+ * port (what the dataplane sent out of it, with the timestamp of the input
+ * packet that caused it), DIR/verdicts.jsonl (one object per input packet),
+ * and a readable account on stdout (--json: the same as one JSON object).
+ *
+ * Bench: the same inputs, --loops times, in bursts of up to 32 packets of
+ * one port, with no output; only the pipeline calls are timed (TSC), the
+ * restoring of packet bytes between loops is not.
+ *
+ * DPDK runs in-process with --no-huge, --no-shconf and no devices: the user
+ * needs no hugepages and no EAL flags.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pcap/pcap.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "compile.h"
+#include "pipeline.h"
+#include "tables.h"
+#include "topo.h"
+#include "vpc_image_io.h"
+
+#define MAX_INPUTS 256
+/* mbuf data rooms are 16-bit: the largest frame replay takes. */
+#define REPLAY_MBUF_ROOM UINT16_MAX
+#define REPLAY_MAX_FRAME (REPLAY_MBUF_ROOM - RTE_PKTMBUF_HEADROOM)
+
+struct input {
+	const char *port_name;
+	const char *path;
+	uint16_t port;
+	bool nano;		/* the file's timestamps are nanoseconds */
+};
+
+struct packet {
+	uint64_t ts_ns;
+	uint32_t input;		/* index in inputs: the tie-break */
+	uint32_t seq;		/* order in its file: the next tie-break */
+	uint16_t port;
+	uint32_t len;
+	uint8_t *data;
+};
+
+struct opts {
+	const char *config;
+	const char *out;
+	const char *engine;
+	bool bench;
+	bool json;
+	uint64_t loops;		/* 0: enough for about two seconds */
+	struct input inputs[MAX_INPUTS];
+	uint32_t n_inputs;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vpc-replay --config TOPO.yaml --in PORT=IN.pcap [--in PORT=IN.pcap ...] --out DIR\n"
+		"                  [--engine dpdk|xdp] [--bench [--loops N]] [--json]\n");
+}
+
+static __attribute__((format(printf, 1, 2), noreturn)) void
+die(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "vpc-replay: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void
+parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option long_opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "in", required_argument, NULL, 'i' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "engine", required_argument, NULL, 'e' },
+		{ "bench", no_argument, NULL, 'b' },
+		{ "loops", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->engine = "dpdk";
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'o':
+			o->out = optarg;
+			break;
+		case 'e':
+			o->engine = optarg;
+			break;
+		case 'b':
+			o->bench = true;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'l': {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (errno || *end || v == 0 || optarg[0] == '-') {
+				fprintf(stderr, "vpc-replay: --loops needs a positive integer, got '%s'\n", optarg);
+				exit(2);
+			}
+			o->loops = v;
+			break;
+		}
+		case 'i': {
+			char *eq = strchr(optarg, '=');
+			if (eq == NULL || eq == optarg || eq[1] == '\0') {
+				fprintf(stderr, "vpc-replay: --in needs PORT=FILE, got '%s'\n", optarg);
+				exit(2);
+			}
+			if (o->n_inputs == MAX_INPUTS) {
+				fprintf(stderr, "vpc-replay: at most %d --in\n", MAX_INPUTS);
+				exit(2);
+			}
+			*eq = '\0';
+			o->inputs[o->n_inputs++] = (struct input){ optarg, eq + 1, 0, false };
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			fprintf(stderr, "vpc-replay: unknown or incomplete option '%s'\n",
+				argv[optind - 1]);
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vpc-replay: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		exit(2);
+	}
+	if (o->config == NULL || o->n_inputs == 0 || (o->out == NULL && !o->bench)) {
+		fprintf(stderr, "vpc-replay: --config, --in and --out are required\n");
+		usage(stderr);
+		exit(2);
+	}
+	if (strcmp(o->engine, "dpdk") != 0 && strcmp(o->engine, "xdp") != 0) {
+		fprintf(stderr, "vpc-replay: unknown engine '%s' (expected dpdk or xdp)\n", o->engine);
+		exit(2);
+	}
+	if (o->loops && !o->bench) {
+		fprintf(stderr, "vpc-replay: --loops needs --bench\n");
+		exit(2);
+	}
+}
+
+/* A topology file, or an image compiled by `vpcctl compile`. */
+static struct vpc_image *
+load_topology(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	uint32_t magic = 0;
+	char err[256];
+
+	if (f == NULL)
+		die("%s: %s", path, strerror(errno));
+	bool is_image = fread(&magic, 4, 1, f) == 1 && magic == VPC_IMAGE_MAGIC;
+	fclose(f);
+	if (is_image) {
+		struct vpc_image *img = vpc_image_read_file(path, err, sizeof(err));
+		if (img == NULL)
+			die("%s", err);
+		return img;
+	}
+	struct vpc_diag d;
+	vpc_diag_init(&d, path);
+	struct topo *t = topo_load_valid(path, &d);
+	if (t == NULL) {
+		vpc_diag_print(&d, stderr);
+		vpc_diag_fini(&d);
+		die("%s: invalid topology", path);
+	}
+	vpc_diag_fini(&d);
+	struct vpc_image *img = topo_compile(t);
+	topo_free(t);
+	if (img == NULL)
+		die("%s: cannot compile: %s", path, strerror(errno));
+	return img;
+}
+
+static int
+port_by_name(const struct vpc_image *img, const char *name)
+{
+	for (uint32_t p = 0; p < img->n_ports; p++)
+		if (strcmp(img->ports[p].name, name) == 0)
+			return (int)p;
+	return -1;
+}
+
+static bool
+file_is_nano(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	uint32_t magic = 0;
+	if (f == NULL)
+		return false;
+	bool ok = fread(&magic, 4, 1, f) == 1;
+	fclose(f);
+	return ok && (magic == 0xa1b23c4d || magic == 0x4d3cb2a1);
+}
+
+static int
+packet_cmp(const void *a, const void *b)
+{
+	const struct packet *x = a, *y = b;
+	if (x->ts_ns != y->ts_ns)
+		return x->ts_ns < y->ts_ns ? -1 : 1;
+	if (x->input != y->input)
+		return x->input < y->input ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Read every input (all checks before any packet is processed). */
+static struct packet *
+read_inputs(struct opts *o, const struct vpc_image *img, uint32_t *n_out,
+	    uint32_t *max_len)
+{
+	struct packet *pkts = NULL;
+	size_t n = 0, cap = 0;
+
+	*max_len = 0;
+	for (uint32_t i = 0; i < o->n_inputs; i++) {
+		struct input *in = &o->inputs[i];
+		int port = port_by_name(img, in->port_name);
+		if (port < 0) {
+			char list[2048] = "";
+			size_t off = 0;
+			for (uint32_t p = 0; p < img->n_ports && off < sizeof(list) - 64; p++)
+				off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
+							p ? ", " : "", img->ports[p].name);
+			die("--in %s=%s: unknown port '%s' (the topology's ports: %s)",
+			    in->port_name, in->path, in->port_name, list);
+		}
+		in->port = (uint16_t)port;
+	}
+	for (uint32_t i = 0; i < o->n_inputs; i++) {
+		struct input *in = &o->inputs[i];
+		char err[PCAP_ERRBUF_SIZE];
+		struct stat st;
+		if (stat(in->path, &st) < 0)
+			die("%s: %s", in->path, strerror(errno));
+		pcap_t *pc = pcap_open_offline_with_tstamp_precision(
+			in->path, PCAP_TSTAMP_PRECISION_NANO, err);
+		if (pc == NULL)
+			die("%s: not a pcap file (%s)", in->path, err);
+		if (pcap_datalink(pc) != DLT_EN10MB) {
+			const char *lt = pcap_datalink_val_to_name(pcap_datalink(pc));
+			pcap_close(pc);
+			die("%s: link type %s, expected Ethernet (EN10MB)", in->path,
+			    lt ? lt : "unknown");
+		}
+		in->nano = file_is_nano(in->path);
+		struct pcap_pkthdr *h;
+		const u_char *data;
+		int ret;
+		uint32_t seq = 0;
+		while ((ret = pcap_next_ex(pc, &h, &data)) == 1) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 1024;
+				pkts = realloc(pkts, cap * sizeof(*pkts));
+				if (pkts == NULL)
+					die("out of memory");
+			}
+			if (h->caplen > REPLAY_MAX_FRAME)
+				die("%s: packet %u is %u bytes; the largest frame vpc-replay takes is %u",
+				    in->path, seq, h->caplen, REPLAY_MAX_FRAME);
+			struct packet *p = &pkts[n++];
+			p->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
+			p->input = i;
+			p->seq = seq++;
+			p->port = in->port;
+			p->len = h->caplen;
+			p->data = malloc(h->caplen ? h->caplen : 1);
+			if (p->data == NULL)
+				die("out of memory");
+			memcpy(p->data, data, h->caplen);
+			if (h->caplen > *max_len)
+				*max_len = h->caplen;
+		}
+		if (ret == PCAP_ERROR)
+			die("%s: %s", in->path, pcap_geterr(pc));
+		pcap_close(pc);
+	}
+	qsort(pkts, n, sizeof(*pkts), packet_cmp);
+	*n_out = (uint32_t)n;
+	return pkts;
+}
+
+static void
+eal_init(const struct vpc_image *img, uint32_t n_mbufs, uint32_t room)
+{
+	char mem[32], prefix[64];
+	uint64_t need = vpc_tables_memory(img) + (uint64_t)n_mbufs * (room + 512) +
+			(64u << 20);
+	snprintf(mem, sizeof(mem), "%" PRIu64, (need >> 20) + 1);
+	/* No shared config and a per-process prefix: any number of replays
+	 * may run at once, and none leaves files behind. */
+	snprintf(prefix, sizeof(prefix), "--file-prefix=vpc-replay-%d", (int)getpid());
+	char *args[] = {
+		"vpc-replay", "--no-huge", "-m", mem, "--no-pci", "--no-shconf",
+		prefix, "--no-telemetry", "-l", "0", "--log-level=error", NULL,
+	};
+	int argc = (int)(sizeof(args) / sizeof(args[0])) - 1;
+	if (rte_eal_init(argc, args) < 0)
+		die("DPDK initialisation failed: %s", rte_strerror(rte_errno));
+}
+
+struct out_port {
+	pcap_t *dead;
+	pcap_dumper_t *dump;
+	uint64_t packets;
+};
+
+static void
+json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void
+print_account(const struct vpc_image *img, const struct vpc_stats *st,
+	      uint32_t n, bool json)
+{
+	uint64_t fwd = 0, drop = 0, reply = st->paths[VPC_PATH_ARP_REPLY];
+	for (int r = 1; r < VPC_DROP_COUNT; r++)
+		drop += st->drops[r];
+	for (int p = 1; p < VPC_PATH_COUNT; p++)
+		if (p != VPC_PATH_ARP_REPLY)
+			fwd += st->paths[p];
+	if (json) {
+		printf("{\"packets\":%u,\"forwarded\":%" PRIu64 ",\"replied\":%" PRIu64
+		       ",\"dropped\":%" PRIu64 ",\"paths\":{", n, fwd, reply, drop);
+		bool first = true;
+		for (int p = 1; p < VPC_PATH_COUNT; p++)
+			if (st->paths[p]) {
+				printf("%s\"%s\":%" PRIu64, first ? "" : ",", vpc_path_name((unsigned)p), st->paths[p]);
+				first = false;
+			}
+		printf("},\"drops\":{");
+		first = true;
+		for (int r = 1; r < VPC_DROP_COUNT; r++)
+			if (st->drops[r]) {
+				printf("%s\"%s\":%" PRIu64, first ? "" : ",", vpc_drop_name((unsigned)r), st->drops[r]);
+				first = false;
+			}
+		printf("},\"ports\":{");
+		for (uint32_t p = 0; p < img->n_ports; p++) {
+			const struct vpc_port_stats *ps = &st->ports[p];
+			printf("%s", p ? "," : "");
+			json_str(stdout, img->ports[p].name);
+			printf(":{\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
+			       ",\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
+			       ",\"drops\":%" PRIu64 "}",
+			       ps->rx_packets, ps->rx_bytes, ps->tx_packets, ps->tx_bytes, ps->drops);
+		}
+		printf("}}\n");
+		return;
+	}
+	printf("\n%u packets: %" PRIu64 " forwarded, %" PRIu64 " answered, %" PRIu64 " dropped\n",
+	       n, fwd, reply, drop);
+	printf("\npaths:\n");
+	for (int p = 1; p < VPC_PATH_COUNT; p++)
+		if (st->paths[p])
+			printf("  %-22s %10" PRIu64 "\n", vpc_path_name((unsigned)p), st->paths[p]);
+	printf("\ndrops:\n");
+	if (drop == 0)
+		printf("  none\n");
+	for (int r = 1; r < VPC_DROP_COUNT; r++)
+		if (st->drops[r])
+			printf("  %-22s %10" PRIu64 "   %s\n", vpc_drop_name((unsigned)r),
+			       st->drops[r], vpc_drop_description((unsigned)r));
+	printf("\nports:                  rx pkts    rx bytes    tx pkts    tx bytes      drops\n");
+	for (uint32_t p = 0; p < img->n_ports; p++) {
+		const struct vpc_port_stats *ps = &st->ports[p];
+		printf("  %-18s %10" PRIu64 " %11" PRIu64 " %10" PRIu64 " %11" PRIu64 " %10" PRIu64 "\n",
+		       img->ports[p].name, ps->rx_packets, ps->rx_bytes,
+		       ps->tx_packets, ps->tx_bytes, ps->drops);
+	}
+}
+
+/* One readable line per packet: what it was, what happened, why. */
+static void
+describe(FILE *f, const struct packet *p, const struct vpc_image *img,
+	 const uint8_t *out, uint32_t out_len, const struct vpc_verdict *v)
+{
+	(void)out;
+	(void)out_len;
+	const uint8_t *d = p->data;
+	char what[128] = "frame";
+	if (p->len >= 34 && d[12] == 0x08 && d[13] == 0x00) {
+		const uint8_t *ip = d + 14;
+		static const char *const pn[256] = { [1] = "icmp", [6] = "tcp", [17] = "udp" };
+		char proto[16];
+		if (pn[ip[9]] != NULL)
+			snprintf(proto, sizeof(proto), "%s", pn[ip[9]]);
+		else
+			snprintf(proto, sizeof(proto), "proto %u", ip[9]);
+		uint32_t ihl = (ip[0] & 0xf) * 4u;
+		if ((ip[9] == 6 || ip[9] == 17) && p->len >= 14 + ihl + 4)
+			snprintf(what, sizeof(what), "%s %u.%u.%u.%u:%u > %u.%u.%u.%u:%u", proto,
+				 ip[12], ip[13], ip[14], ip[15], d[14 + ihl] << 8 | d[15 + ihl],
+				 ip[16], ip[17], ip[18], ip[19], d[16 + ihl] << 8 | d[17 + ihl]);
+		else
+			snprintf(what, sizeof(what), "%s %u.%u.%u.%u > %u.%u.%u.%u", proto,
+				 ip[12], ip[13], ip[14], ip[15], ip[16], ip[17], ip[18], ip[19]);
+	} else if (p->len >= 42 && d[12] == 0x08 && d[13] == 0x06) {
+		snprintf(what, sizeof(what), "arp %s who-has %u.%u.%u.%u tell %u.%u.%u.%u",
+			 d[21] == 1 ? "request" : "reply", d[38], d[39], d[40], d[41],
+			 d[28], d[29], d[30], d[31]);
+	}
+	fprintf(f, "  %-10s %-52s ", img->ports[p->port].name, what);
+	if (v->action == VPC_ACT_DROP)
+		fprintf(f, "DROP %s (%s)\n", vpc_drop_name(v->reason), vpc_drop_description(v->reason));
+	else if (v->action == VPC_ACT_REPLY)
+		fprintf(f, "REPLY %s\n", vpc_path_name(v->path));
+	else
+		fprintf(f, "-> %-10s %s\n", img->ports[v->out_port].name, vpc_path_name(v->path));
+}
+
+static int
+replay(const struct opts *o, const struct vpc_image *img, struct vpc_pipeline *pl,
+       struct packet *pkts, uint32_t n, struct rte_mempool *mp)
+{
+	bool nano = false;
+	for (uint32_t i = 0; i < o->n_inputs; i++)
+		nano |= o->inputs[i].nano;
+
+	if (mkdir(o->out, 0755) < 0 && errno != EEXIST)
+		die("%s: %s", o->out, strerror(errno));
+	struct out_port *outs = calloc(img->n_ports, sizeof(*outs));
+	char path[4096];
+	for (uint32_t p = 0; p < img->n_ports; p++) {
+		snprintf(path, sizeof(path), "%s/%s.pcap", o->out, img->ports[p].name);
+		outs[p].dead = pcap_open_dead_with_tstamp_precision(
+			DLT_EN10MB, 65535,
+			nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO);
+		outs[p].dump = pcap_dump_open(outs[p].dead, path);
+		if (outs[p].dump == NULL)
+			die("%s: %s", path, pcap_geterr(outs[p].dead));
+	}
+	snprintf(path, sizeof(path), "%s/verdicts.jsonl", o->out);
+	FILE *vf = fopen(path, "w");
+	if (vf == NULL)
+		die("%s: %s", path, strerror(errno));
+
+	bool verbose = !o->json && n <= 200;
+	if (verbose)
+		printf("replaying %u packets through %u ports\n\n", n, img->n_ports);
+	for (uint32_t i = 0; i < n; i++) {
+		struct packet *p = &pkts[i];
+		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+		struct vpc_verdict v;
+		if (m == NULL)
+			die("out of mbufs");
+		uint8_t *dst = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)p->len);
+		if (dst == NULL && p->len > 0)
+			die("packet %u: %u bytes do not fit an mbuf", i, p->len);
+		memcpy(dst, p->data, p->len);
+		m->port = p->port;
+		vpc_pipeline_process(pl, p->port, &m, 1, p->ts_ns, &v);
+
+		if (v.action != VPC_ACT_DROP) {
+			struct pcap_pkthdr h = {
+				.caplen = rte_pktmbuf_data_len(m),
+				.len = rte_pktmbuf_data_len(m),
+			};
+			h.ts.tv_sec = (time_t)(p->ts_ns / 1000000000ull);
+			h.ts.tv_usec = (suseconds_t)(p->ts_ns % 1000000000ull);
+			if (!nano)
+				h.ts.tv_usec /= 1000;
+			pcap_dump((u_char *)outs[v.out_port].dump, &h,
+				  rte_pktmbuf_mtod(m, const u_char *));
+			outs[v.out_port].packets++;
+		}
+		fprintf(vf, "{\"seq\":%u,\"time\":%" PRIu64 ".%09" PRIu64 ",\"in_port\":",
+			i, (uint64_t)(p->ts_ns / 1000000000u), (uint64_t)(p->ts_ns % 1000000000u));
+		json_str(vf, img->ports[p->port].name);
+		fprintf(vf, ",\"action\":\"%s\",\"out_port\":", vpc_action_name(v.action));
+		if (v.action == VPC_ACT_DROP)
+			fprintf(vf, "null");
+		else
+			json_str(vf, img->ports[v.out_port].name);
+		fprintf(vf, ",\"reason\":\"%s\"}\n",
+			v.action == VPC_ACT_DROP ? vpc_drop_name(v.reason) : vpc_path_name(v.path));
+		if (verbose)
+			describe(stdout, p, img, rte_pktmbuf_mtod(m, const uint8_t *),
+				 rte_pktmbuf_data_len(m), &v);
+		rte_pktmbuf_free(m);
+	}
+	if (fclose(vf) != 0)
+		die("verdicts.jsonl: %s", strerror(errno));
+	for (uint32_t p = 0; p < img->n_ports; p++) {
+		pcap_dump_close(outs[p].dump);
+		pcap_close(outs[p].dead);
+	}
+	free(outs);
+	if (!o->json && !verbose)
+		printf("replayed %u packets (per-packet account in %s/verdicts.jsonl)\n", n, o->out);
+	print_account(img, vpc_pipeline_stats(pl), n, o->json);
+	if (!o->json)
+		printf("\noutputs: %s/<port>.pcap, %s/verdicts.jsonl\n", o->out, o->out);
+	return 0;
+}
+
+static int
+bench(const struct opts *o, struct vpc_pipeline *pl, struct packet *pkts,
+      uint32_t n, struct rte_mempool *mp)
+{
+	struct rte_mbuf **mb = calloc(n, sizeof(*mb));
+	struct vpc_verdict v[VPC_BURST_MAX];
+
+	if (mb == NULL || rte_pktmbuf_alloc_bulk(mp, mb, n) < 0)
+		die("out of mbufs for %u packets", n);
+	for (uint32_t i = 0; i < n; i++)
+		if (rte_pktmbuf_append(mb[i], (uint16_t)pkts[i].len) == NULL && pkts[i].len)
+			die("packet %u does not fit an mbuf", i);
+
+	uint64_t hz = rte_get_tsc_hz(), cycles = 0, loops = o->loops, done = 0;
+	for (uint64_t loop = 0; loop < loops || loops == 0; loop++) {
+		/* Untimed: fresh packet bytes, as a NIC would deliver them. */
+		for (uint32_t i = 0; i < n; i++) {
+			memcpy(rte_pktmbuf_mtod(mb[i], void *), pkts[i].data, pkts[i].len);
+			mb[i]->port = pkts[i].port;
+		}
+		for (uint32_t i = 0; i < n;) {
+			uint16_t k = 1;
+			while (i + k < n && k < VPC_BURST_MAX && pkts[i + k].port == pkts[i].port)
+				k++;
+			uint64_t t0 = rte_rdtsc_precise();
+			vpc_pipeline_process(pl, pkts[i].port, &mb[i], k, pkts[i].ts_ns, v);
+			cycles += rte_rdtsc_precise() - t0;
+			i += k;
+		}
+		done++;
+		if (loops == 0 && cycles > 0) {
+			/* Calibrated by the first loop: about two seconds in all. */
+			loops = (2 * hz + cycles - 1) / cycles;
+			if (loops < 1)
+				loops = 1;
+		}
+	}
+	uint64_t packets = done * n;
+	double secs = (double)cycles / (double)hz;
+	double mpps = packets / secs / 1e6;
+	double ns = secs * 1e9 / (double)packets;
+	double cpp = (double)cycles / (double)packets;
+	if (o->json)
+		printf("{\"engine\":\"%s\",\"packets\":%" PRIu64 ",\"loops\":%" PRIu64
+		       ",\"seconds\":%.6f,\"mpps\":%.3f,\"ns_per_packet\":%.2f,"
+		       "\"cycles_per_packet\":%.1f,\"tsc_hz\":%" PRIu64 "}\n",
+		       o->engine, packets, done, secs, mpps, ns, cpp, hz);
+	else
+		printf("engine:        %s\npackets:       %" PRIu64 " (%u x %" PRIu64 " loops)\n"
+		       "seconds:       %.6f\nMpps:          %.3f\nns/packet:     %.2f\n"
+		       "cycles/packet: %.1f (TSC %.3f GHz)\n",
+		       o->engine, packets, n, done, secs, mpps, ns, cpp, hz / 1e9);
+	rte_pktmbuf_free_bulk(mb, n);
+	free(mb);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	char err[256];
+	uint32_t n, max_len;
+
+	parse_args(argc, argv, &o);
+	struct vpc_image *img = load_topology(o.config);
+	struct packet *pkts = read_inputs(&o, img, &n, &max_len);
+	if (strcmp(o.engine, "xdp") == 0)
+		die("engine 'xdp' is not part of this build yet; use --engine dpdk");
+
+	uint32_t room = o.bench ? max_len + RTE_PKTMBUF_HEADROOM : REPLAY_MBUF_ROOM;
+	if (room > REPLAY_MBUF_ROOM)
+		room = REPLAY_MBUF_ROOM;
+	uint32_t n_mbufs = o.bench ? n + 64 : 64;
+	if (room < RTE_MBUF_DEFAULT_BUF_SIZE)
+		room = RTE_MBUF_DEFAULT_BUF_SIZE;
+	eal_init(img, n_mbufs, room);
+	struct rte_mempool *mp = rte_pktmbuf_pool_create("replay", n_mbufs, 0, 0,
+							 (uint16_t)room, SOCKET_ID_ANY);
+	if (mp == NULL)
+		die("mbuf pool: %s", rte_strerror(rte_errno));
+	struct vpc_tables *t = vpc_tables_create(img, SOCKET_ID_ANY, err, sizeof(err));
+	if (t == NULL)
+		die("tables: %s", err);
+	struct vpc_pipeline *pl = vpc_pipeline_create(t);
+	if (pl == NULL)
+		die("pipeline: %s", strerror(errno));
+
+	int ret = o.bench ? bench(&o, pl, pkts, n, mp) : replay(&o, img, pl, pkts, n, mp);
+
+	vpc_pipeline_free(pl);
+	vpc_tables_free(t);
+	rte_mempool_free(mp);
+	for (uint32_t i = 0; i < n; i++)
+		free(pkts[i].data);
+	free(pkts);
+	vpc_image_free(img);
+	rte_eal_cleanup();
+	return ret;
+}
