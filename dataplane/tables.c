@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,11 +61,14 @@ deliveries(const struct vpc_image *img, uint32_t table)
 }
 
 static uint32_t
-num_tbl8(uint32_t n_long_prefixes)
+num_tbl8(uint32_t n_long_prefixes, unsigned int nh_sz)
 {
-	/* One tbl8 group per /24 holding a longer prefix, at worst. */
+	/* One tbl8 group per /24 holding a longer prefix, at worst; DPDK
+	 * numbers groups in the next-hop field, so their count is bounded
+	 * like the next hops'. */
 	uint32_t n = n_long_prefixes + 64;
-	return n > 32767 ? 32767 : n;
+	uint32_t max = nh_sz == 2 ? FIB_NH_MAX_2B : 1u << 20;
+	return n > max ? max : n;
 }
 
 uint64_t
@@ -74,8 +78,9 @@ vpc_tables_memory(const struct vpc_image *img)
 
 	for (uint32_t t = 0; t < img->n_rtables; t++) {
 		uint32_t n_long = img->rtables[t].n_routes + deliveries(img, t);
-		total += TBL24_BYTES(4) / 2 + (uint64_t)num_tbl8(n_long) * 256 * 2 +
-			 (uint64_t)n_long * 64 + (1u << 20);
+		unsigned int nh_sz = n_long + 64 > FIB_NH_MAX_2B ? 4 : 2;
+		total += TBL24_BYTES(nh_sz) + (uint64_t)num_tbl8(n_long, nh_sz) * 256 * nh_sz +
+			 (uint64_t)n_long * 96 + (1u << 20);
 	}
 	total += (uint64_t)img->n_ifaces * 512;
 	return total;
@@ -100,6 +105,12 @@ hash_create(const char *kind, uint32_t n, uint32_t key_len, int socket_id,
 	return rte_hash_create(&p);
 }
 
+struct fib_entry {
+	uint32_t prefix;	/* host order */
+	uint8_t len;
+	uint32_t nh;
+};
+
 static int
 build_rtable(struct vpc_tables *t, uint32_t ti, int socket_id, unsigned int seq,
 	     char *err, size_t err_size)
@@ -109,55 +120,41 @@ build_rtable(struct vpc_tables *t, uint32_t ti, int socket_id, unsigned int seq,
 	struct vpc_rtable *rt = &t->rtables[ti];
 	uint32_t n_deliver = deliveries(img, ti);
 	uint32_t max_nh = 1 + it->n_routes + n_deliver;
+	uint32_t n_entries = 0;
 	char name[64];
+	int ret = 0;
 
 	rt->nexthops = rte_zmalloc_socket("vpc_nh", max_nh * sizeof(*rt->nexthops),
 					  0, socket_id);
-	if (rt->nexthops == NULL) {
+	struct fib_entry *entries = rte_malloc("vpc_fib_entries",
+					       (it->n_routes + n_deliver + 1) * sizeof(*entries), 0);
+	if (rt->nexthops == NULL || entries == NULL) {
 		snprintf(err, err_size, "route table '%s': out of memory", it->name);
-		return -ENOMEM;
-	}
-	if (max_nh > FIB_NH_MAX_2B) {
-		snprintf(err, err_size,
-			 "route table '%s': %u next hops, more than this engine's %u",
-			 it->name, max_nh, FIB_NH_MAX_2B);
-		return -E2BIG;
-	}
-	struct rte_fib_conf conf = {
-		.type = RTE_FIB_DIR24_8,
-		.default_nh = 0,
-		.max_routes = (int)(it->n_routes + n_deliver + 1),
-		.dir24_8 = {
-			.nh_sz = RTE_FIB_DIR24_8_2B,
-			.num_tbl8 = num_tbl8(it->n_routes + n_deliver),
-		},
-	};
-	snprintf(name, sizeof(name), "vpc_fib_%u_%u", seq, ti);
-	rt->fib = rte_fib_create(name, socket_id, &conf);
-	if (rt->fib == NULL) {
-		snprintf(err, err_size, "route table '%s': rte_fib_create: %s",
-			 it->name, rte_strerror(rte_errno));
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto out;
 	}
 
-	/* Shared next hops: one for each kind of route target, one per
-	 * appliance interface, then one per delivered interface. */
+	/* Next hops, shared: one per kind of route target, one per appliance
+	 * interface, then one per delivered interface. */
 	rt->nexthops[0] = (struct vpc_nexthop){ VPC_NH_NO_ROUTE, VPC_INDEX_NONE };
 	rt->n_nexthops = 1;
 	uint32_t shared[VPC_RT_COUNT] = { 0 };
+	uint32_t *appliance_nh = rte_zmalloc("vpc_appl", (img->n_ifaces + 1) * sizeof(uint32_t), 0);
+	if (appliance_nh == NULL) {
+		ret = -ENOMEM;
+		snprintf(err, err_size, "route table '%s': out of memory", it->name);
+		goto out;
+	}
 	for (uint32_t r = it->first_route; r < it->first_route + it->n_routes; r++) {
 		const struct vpc_image_route *x = &img->routes[r];
-		uint32_t nh = 0;
+		uint32_t nh;
 		if (x->target == VPC_RT_IFACE) {
-			for (uint32_t k = 1; k < rt->n_nexthops; k++)
-				if (rt->nexthops[k].kind == VPC_NH_APPLIANCE &&
-				    rt->nexthops[k].iface == x->target_iface)
-					nh = k;
-			if (nh == 0) {
-				nh = rt->n_nexthops++;
-				rt->nexthops[nh] = (struct vpc_nexthop){
+			if (appliance_nh[x->target_iface] == 0) {
+				appliance_nh[x->target_iface] = rt->n_nexthops;
+				rt->nexthops[rt->n_nexthops++] = (struct vpc_nexthop){
 					VPC_NH_APPLIANCE, x->target_iface };
 			}
+			nh = appliance_nh[x->target_iface];
 		} else {
 			if (shared[x->target] == 0) {
 				static const uint32_t kind[VPC_RT_COUNT] = {
@@ -165,20 +162,16 @@ build_rtable(struct vpc_tables *t, uint32_t ti, int socket_id, unsigned int seq,
 					[VPC_RT_IGW] = VPC_NH_IGW,
 					[VPC_RT_BLACKHOLE] = VPC_NH_BLACKHOLE,
 				};
-				shared[x->target] = rt->n_nexthops++;
-				rt->nexthops[shared[x->target]] = (struct vpc_nexthop){
+				shared[x->target] = rt->n_nexthops;
+				rt->nexthops[rt->n_nexthops++] = (struct vpc_nexthop){
 					kind[x->target], VPC_INDEX_NONE };
 			}
 			nh = shared[x->target];
 		}
-		int ret = rte_fib_add(rt->fib, rte_be_to_cpu_32(x->prefix),
-				      x->prefix_len, nh);
-		if (ret < 0) {
-			snprintf(err, err_size, "route table '%s': rte_fib_add: %s",
-				 it->name, strerror(-ret));
-			return ret;
-		}
+		entries[n_entries++] = (struct fib_entry){
+			rte_be_to_cpu_32(x->prefix), x->prefix_len, nh };
 	}
+	rte_free(appliance_nh);
 	for (uint32_t i = 0; i < img->n_ifaces; i++) {
 		const struct vpc_image_iface *f = &img->ifaces[i];
 		if (f->vpc != it->vpc)
@@ -189,14 +182,45 @@ build_rtable(struct vpc_tables *t, uint32_t ti, int socket_id, unsigned int seq,
 			continue;
 		uint32_t nh = rt->n_nexthops++;
 		rt->nexthops[nh] = (struct vpc_nexthop){ VPC_NH_DELIVER, i };
-		int ret = rte_fib_add(rt->fib, ip, 32, nh);
+		entries[n_entries++] = (struct fib_entry){ ip, 32, nh };
+	}
+
+	/* 2-byte next hops (32 MiB of tbl24) unless this table has more
+	 * distinct next hops than they can name. */
+	uint32_t n_long = 0;
+	for (uint32_t k = 0; k < n_entries; k++)
+		n_long += entries[k].len > 24;
+	bool wide = rt->n_nexthops > FIB_NH_MAX_2B || n_long + 64 > FIB_NH_MAX_2B;
+	struct rte_fib_conf conf = {
+		.type = RTE_FIB_DIR24_8,
+		.default_nh = 0,
+		/* The RIB under the FIB also spends nodes on branch points:
+		 * at most one per route in a binary trie. */
+		.max_routes = (int)(2 * n_entries + 64),
+		.dir24_8 = {
+			.nh_sz = wide ? RTE_FIB_DIR24_8_4B : RTE_FIB_DIR24_8_2B,
+			.num_tbl8 = num_tbl8(n_long, wide ? 4 : 2),
+		},
+	};
+	snprintf(name, sizeof(name), "vpc_fib_%u_%u", seq, ti);
+	rt->fib = rte_fib_create(name, socket_id, &conf);
+	if (rt->fib == NULL) {
+		snprintf(err, err_size, "route table '%s': rte_fib_create: %s",
+			 it->name, rte_strerror(rte_errno));
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t k = 0; k < n_entries; k++) {
+		ret = rte_fib_add(rt->fib, entries[k].prefix, entries[k].len, entries[k].nh);
 		if (ret < 0) {
 			snprintf(err, err_size, "route table '%s': rte_fib_add: %s",
 				 it->name, strerror(-ret));
-			return ret;
+			goto out;
 		}
 	}
-	return 0;
+out:
+	rte_free(entries);
+	return ret;
 }
 
 struct vpc_tables *
