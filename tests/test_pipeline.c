@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_pipeline -- the DPDK pipeline on synthetic mbuf bursts, no NIC.
+ *
+ * The conformance corpus checks every behaviour one packet at a time
+ * (replay's contract); this checks what only bursts exercise: a burst of
+ * 32 mixing every path and drop gives, packet for packet, the same
+ * verdicts and bytes as the same packets one by one; the counters add up;
+ * a port outside the tables drops everything under its own reason.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <rte_eal.h>
+#include <rte_mbuf.h>
+
+#include "compile.h"
+#include "pipeline.h"
+#include "tables.h"
+#include "topo.h"
+
+static const char *config_dir;
+static struct rte_mempool *mp;
+static struct vpc_image *img;
+static struct vpc_tables *tables;
+
+#define MAXF 128
+
+struct frame {
+	uint8_t b[MAXF];
+	uint16_t len;
+};
+
+static const uint8_t ROUTER[6] = { 6, 0, 0, 0, 100, 1 };
+static const uint8_t WEB1[6] = { 2, 100, 10, 0, 1, 10 };
+static const uint8_t WEB2[6] = { 2, 100, 10, 0, 1, 11 };
+static const uint8_t UPLINK[6] = { 2, 0xfe, 0, 0, 0, 1 };
+static const uint8_t GW[6] = { 2, 0xfe, 0, 0, 0, 0xfe };
+
+static uint16_t
+csum16(const uint8_t *p, size_t n, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* Ethernet + IPv4 + UDP with correct checksums. */
+static struct frame
+udp_frame(const uint8_t dst[6], const uint8_t src[6], uint32_t sip, uint32_t dip,
+	  uint8_t ttl)
+{
+	struct frame f = { .len = 14 + 20 + 8 + 4 };
+	uint8_t *b = f.b;
+	memcpy(b, dst, 6);
+	memcpy(b + 6, src, 6);
+	b[12] = 0x08;
+	uint8_t *ip = b + 14;
+	ip[0] = 0x45;
+	ip[3] = 32;
+	ip[6] = 0x40;
+	ip[8] = ttl;
+	ip[9] = 17;
+	for (int i = 0; i < 4; i++) {
+		ip[12 + i] = (uint8_t)(sip >> (24 - 8 * i));
+		ip[16 + i] = (uint8_t)(dip >> (24 - 8 * i));
+	}
+	uint16_t c = csum16(ip, 20, 0);
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	uint8_t *u = ip + 20;
+	u[0] = 0x13, u[1] = 0x88, u[2] = 0x00, u[3] = 0x35, u[5] = 12;
+	memcpy(u + 8, "data", 4);
+	uint8_t pseudo[12];
+	memcpy(pseudo, ip + 12, 8);
+	pseudo[8] = 0, pseudo[9] = 17, pseudo[10] = 0, pseudo[11] = 12;
+	uint32_t s = 0;
+	for (int i = 0; i < 12; i += 2)
+		s += (uint32_t)(pseudo[i] << 8 | pseudo[i + 1]);
+	c = csum16(u, 12, s);
+	u[6] = (uint8_t)(c >> 8);
+	u[7] = (uint8_t)c;
+	return f;
+}
+
+static struct frame
+arp_req(const uint8_t src[6], uint32_t spa, uint32_t tpa)
+{
+	struct frame f = { .len = 42 };
+	uint8_t *b = f.b;
+	memset(b, 0xff, 6);
+	memcpy(b + 6, src, 6);
+	b[12] = 0x08, b[13] = 0x06;
+	uint8_t *a = b + 14;
+	a[1] = 1, a[2] = 8, a[4] = 6, a[5] = 4, a[7] = 1;
+	memcpy(a + 8, src, 6);
+	for (int i = 0; i < 4; i++) {
+		a[14 + i] = (uint8_t)(spa >> (24 - 8 * i));
+		a[24 + i] = (uint8_t)(tpa >> (24 - 8 * i));
+	}
+	return f;
+}
+
+static struct rte_mbuf *
+mbuf_of(const struct frame *f)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	assert_non_null(m);
+	uint8_t *d = (uint8_t *)rte_pktmbuf_append(m, f->len ? f->len : 1);
+	assert_non_null(d);
+	if (f->len == 0)
+		rte_pktmbuf_trim(m, 1);
+	memcpy(d, f->b, f->len);
+	return m;
+}
+
+/* A burst of 32 from web-1 that takes every path and several drops. */
+static int
+web1_burst(struct frame *fr)
+{
+	const uint32_t W1 = 0x0a00010a, W2 = 0x0a00010b, DB = 0x0a000214, NET = 0xc6336407;
+	int n = 0;
+	for (int rep = 0; rep < 3; rep++) {
+		fr[n++] = udp_frame(ROUTER, WEB1, W1, DB, 64);		/* routed */
+		fr[n++] = udp_frame(WEB2, WEB1, W1, W2, 64);		/* switched */
+		fr[n++] = udp_frame(ROUTER, WEB1, W1, NET, 64);		/* igw egress */
+		fr[n++] = udp_frame(ROUTER, WEB1, W1 + 1, DB, 64);	/* spoofed ip */
+		fr[n++] = udp_frame(ROUTER, WEB1, W1, 0x0a090101, 64);	/* blackhole */
+		fr[n++] = udp_frame(ROUTER, WEB1, W1, DB, 1);		/* ttl */
+		fr[n++] = arp_req(WEB1, W1, 0x0a000101);		/* arp reply */
+		fr[n++] = udp_frame(GW, WEB1, W1, W2, 64);		/* unknown mac */
+		fr[n++] = udp_frame(ROUTER, WEB1, W1, 0x0a000263, 64);	/* no interface */
+		struct frame t = udp_frame(ROUTER, WEB1, W1, DB, 64);
+		t.len = 20;						/* ip truncated */
+		fr[n++] = t;
+	}
+	fr[n++] = udp_frame(ROUTER, WEB1, W1, W2, 64);	/* routed in-subnet */
+	fr[n++] = udp_frame(WEB2, WEB1, W1, NET, 64);	/* not the owner */
+	return n;
+}
+
+static void
+test_burst_equals_one_by_one(void **state)
+{
+	struct frame fr[VPC_BURST_MAX];
+	struct rte_mbuf *burst[VPC_BURST_MAX];
+	struct vpc_verdict vb[VPC_BURST_MAX], v1;
+	(void)state;
+	int n = web1_burst(fr);
+	assert_int_equal(n, VPC_BURST_MAX);
+
+	struct vpc_pipeline *pb = vpc_pipeline_create(tables);
+	struct vpc_pipeline *p1 = vpc_pipeline_create(tables);
+	for (int i = 0; i < n; i++)
+		burst[i] = mbuf_of(&fr[i]);
+	assert_int_equal(vpc_pipeline_process(pb, 0, burst, (uint16_t)n, 0, vb), n);
+
+	unsigned int seen_paths = 0, seen_drops = 0;
+	for (int i = 0; i < n; i++) {
+		struct rte_mbuf *m = mbuf_of(&fr[i]);
+		vpc_pipeline_process(p1, 0, &m, 1, 0, &v1);
+		assert_int_equal(vb[i].action, v1.action);
+		assert_int_equal(vb[i].path, v1.path);
+		assert_int_equal(vb[i].reason, v1.reason);
+		if (v1.action != VPC_ACT_DROP)
+			assert_int_equal(vb[i].out_port, v1.out_port);
+		assert_int_equal(rte_pktmbuf_data_len(burst[i]), rte_pktmbuf_data_len(m));
+		assert_memory_equal(rte_pktmbuf_mtod(burst[i], void *),
+				    rte_pktmbuf_mtod(m, void *), rte_pktmbuf_data_len(m));
+		seen_paths |= 1u << v1.path;
+		seen_drops |= v1.action == VPC_ACT_DROP ? 1u << (v1.reason % 32) : 0;
+		rte_pktmbuf_free(m);
+	}
+	/* The burst really mixed paths and drops. */
+	assert_true(seen_paths & (1u << VPC_PATH_ROUTED));
+	assert_true(seen_paths & (1u << VPC_PATH_L2_SWITCH));
+	assert_true(seen_paths & (1u << VPC_PATH_IGW_EGRESS));
+	assert_true(seen_paths & (1u << VPC_PATH_ARP_REPLY));
+	assert_true(seen_drops & (1u << VPC_DROP_SPOOFED_IP));
+	assert_true(seen_drops & (1u << VPC_DROP_TTL_EXPIRED));
+	assert_true(seen_drops & (1u << VPC_DROP_UNKNOWN_DST_MAC));
+
+	/* Counters: the burst's verdicts, exactly. */
+	const struct vpc_stats *st = vpc_pipeline_stats(pb);
+	uint64_t drops = 0, paths = 0;
+	for (int r = 0; r < VPC_DROP_COUNT; r++)
+		drops += st->drops[r];
+	for (int p = 0; p < VPC_PATH_COUNT; p++)
+		paths += st->paths[p];
+	assert_int_equal(st->packets, n);
+	assert_int_equal(drops + paths, n);
+	assert_int_equal(st->paths[VPC_PATH_ROUTED], 4);
+	assert_int_equal(st->paths[VPC_PATH_L2_SWITCH], 3);
+	assert_int_equal(st->paths[VPC_PATH_IGW_EGRESS], 3);
+	assert_int_equal(st->paths[VPC_PATH_ARP_REPLY], 3);
+	assert_int_equal(st->drops[VPC_DROP_IP_TRUNCATED], 3);
+	assert_int_equal(st->drops[VPC_DROP_DST_NOT_OWNER], 1);
+	assert_int_equal(st->ports[0].rx_packets, n);
+	assert_int_equal(st->ports[0].drops, drops);
+	assert_int_equal(st->ports[0].tx_packets, 3);	/* ARP replies */
+	assert_int_equal(st->ports[4].tx_packets, 3);	/* uplink */
+	assert_int_equal(st->ports[3].tx_packets, 3);	/* db-1 */
+
+	vpc_pipeline_stats_reset(pb);
+	assert_int_equal(vpc_pipeline_stats(pb)->packets, 0);
+	assert_int_equal(vpc_pipeline_stats(pb)->ports[0].rx_packets, 0);
+	rte_pktmbuf_free_bulk(burst, (unsigned int)n);
+	vpc_pipeline_free(pb);
+	vpc_pipeline_free(p1);
+}
+
+static void
+test_uplink_burst(void **state)
+{
+	struct frame fr[4];
+	struct rte_mbuf *m[4];
+	struct vpc_verdict v[4];
+	(void)state;
+	fr[0] = udp_frame(UPLINK, GW, 0xc6336407, 0xcb00710a, 64);	/* web-1's EIP */
+	fr[1] = udp_frame(UPLINK, GW, 0xc6336407, 0xcb007163, 64);	/* unknown EIP */
+	fr[2] = arp_req(GW, 0xc6336401, 0xcb00710b);			/* web-2's EIP */
+	fr[3] = udp_frame(UPLINK, GW, 0xc6336407, 0xcb007105, 64);	/* bastion's */
+	for (int i = 0; i < 4; i++)
+		m[i] = mbuf_of(&fr[i]);
+	struct vpc_pipeline *p = vpc_pipeline_create(tables);
+	vpc_pipeline_process(p, 4, m, 4, 0, v);
+	assert_int_equal(v[0].action, VPC_ACT_FORWARD);
+	assert_int_equal(v[0].out_port, 0);
+	assert_int_equal(v[0].path, VPC_PATH_IGW_INGRESS);
+	assert_int_equal(v[1].reason, VPC_DROP_UNKNOWN_ELASTIC_IP);
+	assert_int_equal(v[2].action, VPC_ACT_REPLY);
+	assert_int_equal(v[2].out_port, 4);
+	assert_int_equal(v[3].out_port, 2);
+	/* destination rewritten to the private IP */
+	const uint8_t *ip = rte_pktmbuf_mtod(m[0], const uint8_t *) + 14;
+	assert_int_equal(ip[16], 10);
+	assert_int_equal(ip[19], 10);
+	assert_int_equal(csum16(ip, 20, 0), 0);
+	rte_pktmbuf_free_bulk(m, 4);
+	vpc_pipeline_free(p);
+}
+
+static void
+test_unknown_port(void **state)
+{
+	struct frame f = udp_frame(ROUTER, WEB1, 0x0a00010a, 0x0a000214, 64);
+	struct rte_mbuf *m = mbuf_of(&f);
+	struct vpc_verdict v;
+	(void)state;
+	struct vpc_pipeline *p = vpc_pipeline_create(tables);
+	vpc_pipeline_process(p, 99, &m, 1, 0, &v);
+	assert_int_equal(v.action, VPC_ACT_DROP);
+	assert_int_equal(v.reason, VPC_DROP_UNKNOWN_PORT);
+	assert_int_equal(vpc_pipeline_stats(p)->drops[VPC_DROP_UNKNOWN_PORT], 1);
+	assert_string_equal(vpc_drop_name(v.reason), "unknown-port");
+	rte_pktmbuf_free(m);
+	vpc_pipeline_free(p);
+}
+
+static void
+test_names(void **state)
+{
+	(void)state;
+	/* Every reason and path has a distinct, non-empty name. */
+	for (unsigned int a = 1; a < VPC_DROP_COUNT; a++) {
+		assert_true(strlen(vpc_drop_name(a)) > 0);
+		assert_true(strlen(vpc_drop_description(a)) > 0);
+		for (unsigned int b = a + 1; b < VPC_DROP_COUNT; b++)
+			assert_string_not_equal(vpc_drop_name(a), vpc_drop_name(b));
+	}
+	assert_string_equal(vpc_path_name(VPC_PATH_IGW_EGRESS), "igw-egress");
+	assert_string_equal(vpc_action_name(VPC_ACT_REPLY), "reply");
+	assert_string_equal(vpc_drop_name(VPC_DROP_COUNT), "?");
+}
+
+static int
+setup(void **state)
+{
+	char path[1024], err[256], prefix[64];
+	struct vpc_diag d;
+	(void)state;
+	snprintf(prefix, sizeof(prefix), "--file-prefix=test-pipeline-%d", (int)getpid());
+	char *args[] = { "test", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
+			 prefix, "--no-telemetry", "-l", "0", "--log-level=error", NULL };
+	if (rte_eal_init(11, args) < 0)
+		return -1;
+	mp = rte_pktmbuf_pool_create("t", 1024, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	snprintf(path, sizeof(path), "%s/default.yaml", config_dir);
+	vpc_diag_init(&d, path);
+	struct topo *t = topo_load_valid(path, &d);
+	vpc_diag_fini(&d);
+	if (t == NULL || mp == NULL)
+		return -1;
+	img = topo_compile(t);
+	topo_free(t);
+	tables = img ? vpc_tables_create(img, SOCKET_ID_ANY, err, sizeof(err)) : NULL;
+	return tables ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	vpc_tables_free(tables);
+	vpc_image_free(img);
+	rte_mempool_free(mp);
+	rte_eal_cleanup();
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unknown_port),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_burst_equals_one_by_one),
+		cmocka_unit_test(test_uplink_burst),
+	};
+	config_dir = argc > 1 ? argv[1] : "config";
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
