@@ -431,8 +431,6 @@ static void
 describe(FILE *f, const struct packet *p, const struct vpc_image *img,
 	 const uint8_t *out, uint32_t out_len, const struct vpc_verdict *v)
 {
-	(void)out;
-	(void)out_len;
 	const uint8_t *d = p->data;
 	char what[128] = "frame";
 	if (p->len >= 34 && d[12] == 0x08 && d[13] == 0x00) {
@@ -461,8 +459,38 @@ describe(FILE *f, const struct packet *p, const struct vpc_image *img,
 		fprintf(f, "DROP %s (%s)\n", vpc_drop_name(v->reason), vpc_drop_description(v->reason));
 	else if (v->action == VPC_ACT_REPLY)
 		fprintf(f, "REPLY %s\n", vpc_path_name(v->path));
+	else if (v->path == VPC_PATH_IGW_EGRESS && out_len >= 34)
+		fprintf(f, "-> %-10s %s, source now %u.%u.%u.%u\n", img->ports[v->out_port].name,
+			vpc_path_name(v->path), out[26], out[27], out[28], out[29]);
+	else if (v->path == VPC_PATH_IGW_INGRESS && out_len >= 34)
+		fprintf(f, "-> %-10s %s, destination now %u.%u.%u.%u\n", img->ports[v->out_port].name,
+			vpc_path_name(v->path), out[30], out[31], out[32], out[33]);
 	else
 		fprintf(f, "-> %-10s %s\n", img->ports[v->out_port].name, vpc_path_name(v->path));
+}
+
+/* mkdir -p: the output directory and any missing parents. */
+static void
+mkdir_p(const char *dir)
+{
+	char path[4096];
+	struct stat st;
+
+	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+		die("%s: path too long", dir);
+	for (char *p = path + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			die("%s: %s", path, strerror(errno));
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		die("%s: not a directory", dir);
 }
 
 static int
@@ -473,8 +501,7 @@ replay(const struct opts *o, const struct vpc_image *img, struct vpc_pipeline *p
 	for (uint32_t i = 0; i < o->n_inputs; i++)
 		nano |= o->inputs[i].nano;
 
-	if (mkdir(o->out, 0755) < 0 && errno != EEXIST)
-		die("%s: %s", o->out, strerror(errno));
+	mkdir_p(o->out);
 	struct out_port *outs = calloc(img->n_ports, sizeof(*outs));
 	char path[4096];
 	for (uint32_t p = 0; p < img->n_ports; p++) {
