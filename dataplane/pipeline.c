@@ -312,7 +312,8 @@ arp_from_uplink(const struct vpc_tables *t, struct meta *x)
 		return VPC_DROP_UPLINK_DST_MAC;
 	if (arp->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST))
 		return VPC_DROP_ARP_NOT_REQUEST;
-	if (rte_hash_lookup_data(t->eip, &arp->arp_data.arp_tip, &data) < 0)
+	struct vpc_eip_key k = { .ip = arp->arp_data.arp_tip };
+	if (rte_hash_lookup_data(t->eip, &k, &data) < 0)
 		return VPC_DROP_ARP_UNANSWERED;
 	arp_answer(x, &t->uplink_mac);
 	return VPC_DROP_NONE;
@@ -530,6 +531,7 @@ process_iface(struct vpc_pipeline *p, const struct vpc_port_info *pi,
 			keys[k].vpc = fi->vpc;
 			rte_ether_addr_copy(&x[switched[k]].eth->dst_addr, &keys[k].mac);
 			keys[k].pad = 0;
+			keys[k].pad2 = 0;
 			kp[k] = &keys[k];
 		}
 		rte_hash_lookup_bulk_data(t->l2, kp, n_switched, &hits, data);
@@ -566,6 +568,7 @@ process_uplink(struct vpc_pipeline *p, struct meta *x, uint16_t n,
 {
 	const struct vpc_tables *t = p->t;
 	uint16_t idx[VPC_BURST_MAX];
+	struct vpc_eip_key keys[VPC_BURST_MAX];
 	const void *kp[VPC_BURST_MAX];
 	void *data[VPC_BURST_MAX];
 	uint16_t n_eip = 0;
@@ -595,7 +598,8 @@ process_uplink(struct vpc_pipeline *p, struct meta *x, uint16_t n,
 			set_drop(&v[i], VPC_DROP_UPLINK_DST_MAC);
 			continue;
 		}
-		kp[n_eip] = VPC_FIELD_PTR(m->ip, dst_addr);
+		keys[n_eip] = (struct vpc_eip_key){ .ip = m->ip->dst_addr };
+		kp[n_eip] = &keys[n_eip];
 		idx[n_eip++] = i;
 	}
 	if (n_eip == 0)

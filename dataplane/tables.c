@@ -264,7 +264,7 @@ vpc_tables_create(const struct vpc_image *img, int socket_id, char *err,
 
 	t->l2 = hash_create("l2", img->n_ifaces, sizeof(struct vpc_l2_key), socket_id, seq);
 	t->ip = hash_create("ip", img->n_ifaces, sizeof(struct vpc_ip_key), socket_id, seq);
-	t->eip = hash_create("eip", img->n_eips, sizeof(rte_be32_t), socket_id, seq);
+	t->eip = hash_create("eip", img->n_eips, sizeof(struct vpc_eip_key), socket_id, seq);
 	if (t->l2 == NULL || t->ip == NULL || t->eip == NULL) {
 		snprintf(err, err_size, "rte_hash_create: %s", rte_strerror(rte_errno));
 		goto fail;
@@ -294,12 +294,14 @@ vpc_tables_create(const struct vpc_image *img, int socket_id, char *err,
 			goto fail;
 		}
 	}
-	for (uint32_t i = 0; i < img->n_eips; i++)
-		if (rte_hash_add_key_data(t->eip, &img->eips[i].elastic_ip,
+	for (uint32_t i = 0; i < img->n_eips; i++) {
+		struct vpc_eip_key ek = { .ip = img->eips[i].elastic_ip };
+		if (rte_hash_add_key_data(t->eip, &ek,
 					  (void *)(uintptr_t)img->eips[i].iface) < 0) {
 			snprintf(err, err_size, "elastic IP table full");
 			goto fail;
 		}
+	}
 
 	for (uint32_t p = 0; p < img->n_ports; p++) {
 		const struct vpc_image_port *ip = &img->ports[p];

@@ -78,16 +78,27 @@ struct vpc_port_info {
 	rte_be32_t subnet_mask;
 } __rte_cache_aligned;
 
+/*
+ * Hash keys are 8-byte aligned and a multiple of 8 bytes: rte_hash_crc
+ * reads them 8 bytes at a time, and keys are always built in aligned
+ * locals, never pointed at inside a packet.
+ */
 struct vpc_l2_key {
 	uint32_t vpc;
 	struct rte_ether_addr mac;
 	uint16_t pad;
-};
+	uint32_t pad2;
+} __rte_aligned(8);
 
 struct vpc_ip_key {
 	uint32_t vpc;
 	rte_be32_t ip;
-};
+} __rte_aligned(8);
+
+struct vpc_eip_key {
+	rte_be32_t ip;
+	uint32_t pad;
+} __rte_aligned(8);
 
 struct vpc_tables {
 	const struct vpc_image *img;	/* borrowed: names for tools */
