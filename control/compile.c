@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -381,4 +382,49 @@ fail:;
 	vpc_image_free(img);
 	errno = saved;
 	return NULL;
+}
+
+static bool
+is_image_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	uint32_t magic = 0;
+
+	if (f == NULL)
+		return false;
+	bool yes = fread(&magic, sizeof(magic), 1, f) == 1 &&
+		   magic == VPC_IMAGE_MAGIC;
+	fclose(f);
+	return yes;
+}
+
+struct vpc_image *
+vpc_image_load(const char *path, FILE *errs)
+{
+	struct vpc_image *img;
+	struct vpc_diag d;
+
+	if (is_image_file(path)) {
+		char err[256];
+		img = vpc_image_read_file(path, err, sizeof(err));
+		if (img == NULL)
+			fprintf(errs, "%s: %s\n", path, err);
+		return img;
+	}
+	vpc_diag_init(&d, path);
+	struct topo *t = topo_load_valid(path, &d);
+	if (t == NULL) {
+		vpc_diag_print(&d, errs);
+		vpc_diag_fini(&d);
+		return NULL;
+	}
+	img = topo_compile(t);
+	if (img == NULL)
+		fprintf(errs, "%s: cannot compile: %s\n", path,
+			errno == E2BIG ?
+				"the tables exceed the image limits (too many rules after expanding security-group references?)" :
+				strerror(errno));
+	topo_free(t);
+	vpc_diag_fini(&d);
+	return img;
 }

@@ -14,6 +14,8 @@
 #ifndef VPC_COMPILE_H
 #define VPC_COMPILE_H
 
+#include <stdio.h>
+
 #include "topo.h"
 #include "vpc_image_io.h"
 
@@ -23,6 +25,14 @@
  * e.g. too many rules after group expansion; ENOMEM).
  */
 struct vpc_image *topo_compile(const struct topo *t);
+
+/*
+ * The tables of a file that is either a topology (loaded, validated and
+ * compiled) or an image written by `vpcctl compile` (read and checked).
+ * On failure prints every error to errs (FILE:LINE:COL: message for a
+ * topology) and returns NULL.
+ */
+struct vpc_image *vpc_image_load(const char *path, FILE *errs);
 
 /* Defaults used when the file has no host.uplink MACs (replay only). */
 #define VPC_DEFAULT_UPLINK_MAC  { 0x02, 0xfe, 0x00, 0x00, 0x00, 0x01 }

@@ -29,45 +29,6 @@ usage(FILE *out)
 		"       vpcctl compile FILE -o IMAGE\n");
 }
 
-/* Load, validate and compile; errors printed.  NULL on any error. */
-static struct vpc_image *
-build(const char *path)
-{
-	struct vpc_diag d;
-	struct vpc_image *img = NULL;
-
-	vpc_diag_init(&d, path);
-	struct topo *t = topo_load_valid(path, &d);
-	if (t == NULL) {
-		vpc_diag_print(&d, stderr);
-		vpc_diag_fini(&d);
-		return NULL;
-	}
-	img = topo_compile(t);
-	if (img == NULL)
-		fprintf(stderr, "%s: cannot compile: %s\n", path,
-			errno == E2BIG ?
-				"the tables exceed the image limits (too many rules after expanding security-group references?)" :
-				strerror(errno));
-	topo_free(t);
-	vpc_diag_fini(&d);
-	return img;
-}
-
-static bool
-is_image_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	uint32_t magic = 0;
-
-	if (f == NULL)
-		return false;
-	bool yes = fread(&magic, sizeof(magic), 1, f) == 1 &&
-		   magic == VPC_IMAGE_MAGIC;
-	fclose(f);
-	return yes;
-}
-
 static int
 cmd_validate(int argc, char **argv)
 {
@@ -75,7 +36,7 @@ cmd_validate(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	struct vpc_image *img = build(argv[0]);
+	struct vpc_image *img = vpc_image_load(argv[0], stderr);
 	if (img == NULL)
 		return 1;
 	uint32_t n_user_sgs = 0, n_user_rt = 0;
@@ -114,19 +75,9 @@ cmd_show(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	struct vpc_image *img;
-	if (is_image_file(path)) {
-		char err[256];
-		img = vpc_image_read_file(path, err, sizeof(err));
-		if (img == NULL) {
-			fprintf(stderr, "%s: %s\n", path, err);
-			return 1;
-		}
-	} else {
-		img = build(path);
-		if (img == NULL)
-			return 1;
-	}
+	struct vpc_image *img = vpc_image_load(path, stderr);
+	if (img == NULL)
+		return 1;
 	if (json)
 		vpc_show_json(img, stdout);
 	else
@@ -154,7 +105,7 @@ cmd_compile(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	struct vpc_image *img = build(in);
+	struct vpc_image *img = vpc_image_load(in, stderr);
 	if (img == NULL)
 		return 1;
 	int ret = vpc_image_write_file(img, out);

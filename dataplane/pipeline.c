@@ -388,6 +388,15 @@ set_forward(struct vpc_verdict *v, uint16_t port, uint8_t path)
 }
 
 static inline void
+set_reply(struct vpc_verdict *v, uint16_t port)
+{
+	v->action = VPC_ACT_REPLY;
+	v->path = VPC_PATH_ARP_REPLY;
+	v->reason = VPC_DROP_NONE;
+	v->out_port = port;
+}
+
+static inline void
 deliver(struct meta *x, const struct vpc_iface_info *d, struct vpc_verdict *v,
 	uint8_t path)
 {
@@ -400,15 +409,13 @@ deliver(struct meta *x, const struct vpc_iface_info *d, struct vpc_verdict *v,
 /* Packets from an interface's port. */
 static void
 process_iface(struct vpc_pipeline *p, const struct vpc_port_info *pi,
-	      struct rte_mbuf **pkts, uint16_t n, struct meta *x,
-	      struct vpc_verdict *v)
+	      uint16_t n, struct meta *x, struct vpc_verdict *v)
 {
 	const struct vpc_tables *t = p->t;
 	const struct vpc_iface_info *fi = pi->fi;
 	/* Indexes of the packets that need each bulk lookup. */
 	uint16_t routed[VPC_BURST_MAX], switched[VPC_BURST_MAX];
 	uint16_t n_routed = 0, n_switched = 0;
-	(void)pkts;
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct meta *m = &x[i];
@@ -420,10 +427,8 @@ process_iface(struct vpc_pipeline *p, const struct vpc_port_info *pi,
 			uint8_t r = arp_from_iface(t, pi, m);
 			if (r != VPC_DROP_NONE)
 				set_drop(&v[i], r);
-			else {
-				v[i] = (struct vpc_verdict){ VPC_ACT_REPLY, VPC_PATH_ARP_REPLY,
-							    VPC_DROP_NONE, 0, 0 };
-			}
+			else
+				set_reply(&v[i], UINT16_MAX);	/* set below */
 			continue;
 		}
 		const struct rte_ether_addr *dst = &m->eth->dst_addr;
@@ -585,9 +590,7 @@ process_uplink(struct vpc_pipeline *p, struct meta *x, uint16_t n,
 			if (r != VPC_DROP_NONE)
 				set_drop(&v[i], r);
 			else
-				v[i] = (struct vpc_verdict){ VPC_ACT_REPLY, VPC_PATH_ARP_REPLY,
-							    VPC_DROP_NONE, 0,
-							    (uint16_t)t->uplink_port };
+				set_reply(&v[i], (uint16_t)t->uplink_port);
 			continue;
 		}
 		if (unlikely(rte_is_multicast_ether_addr(&m->eth->dst_addr))) {
@@ -655,7 +658,7 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 	if (pi->is_uplink)
 		process_uplink(p, x, n, v);
 	else
-		process_iface(p, pi, pkts, n, x, v);
+		process_iface(p, pi, n, x, v);
 
 	/* Counters: per lcore, so plain increments. */
 	struct vpc_port_stats *ps = p->stats.ports;

@@ -191,32 +191,13 @@ static struct vpc_image *
 load_topology(const char *path)
 {
 	FILE *f = fopen(path, "rb");
-	uint32_t magic = 0;
-	char err[256];
 
 	if (f == NULL)
 		die("%s: %s", path, strerror(errno));
-	bool is_image = fread(&magic, 4, 1, f) == 1 && magic == VPC_IMAGE_MAGIC;
 	fclose(f);
-	if (is_image) {
-		struct vpc_image *img = vpc_image_read_file(path, err, sizeof(err));
-		if (img == NULL)
-			die("%s", err);
-		return img;
-	}
-	struct vpc_diag d;
-	vpc_diag_init(&d, path);
-	struct topo *t = topo_load_valid(path, &d);
-	if (t == NULL) {
-		vpc_diag_print(&d, stderr);
-		vpc_diag_fini(&d);
-		die("%s: invalid topology", path);
-	}
-	vpc_diag_fini(&d);
-	struct vpc_image *img = topo_compile(t);
-	topo_free(t);
+	struct vpc_image *img = vpc_image_load(path, stderr);
 	if (img == NULL)
-		die("%s: cannot compile: %s", path, strerror(errno));
+		die("%s: invalid topology", path);
 	return img;
 }
 
