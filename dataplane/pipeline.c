@@ -16,9 +16,12 @@
 #include <rte_icmp.h>
 
 #include "cksum.h"
+#include "conntrack.h"
+#include "sg.h"
 
 struct vpc_pipeline {
 	const struct vpc_tables *t;
+	struct vpc_ct *ct;	/* shared by every pipeline of the host */
 	struct vpc_stats stats;
 };
 
@@ -29,11 +32,14 @@ struct meta {
 	uint8_t kind;
 	uint8_t reason;		/* META_DROP */
 	uint8_t proto;
-	uint8_t l4_ok;		/* the L4 header is present in full */
+	uint8_t tcp_flags;
 	struct rte_ether_hdr *eth;
 	struct rte_ipv4_hdr *ip;
 	uint8_t *l4;
 	uint16_t l4_len;	/* bytes of IP payload in the frame */
+	rte_be16_t sport, dport;	/* conntrack ports (see ct_key) */
+	uint8_t icmp_type, icmp_code;
+	uint8_t icmp_error;	/* unreachable, time exceeded, parameter problem */
 };
 
 static const char *const action_names[] = { "drop", "forward", "reply" };
@@ -81,7 +87,7 @@ vpc_drop_description(unsigned int r)
 }
 
 struct vpc_pipeline *
-vpc_pipeline_create(const struct vpc_tables *tables)
+vpc_pipeline_create(const struct vpc_tables *tables, struct vpc_ct *ct)
 {
 	struct vpc_pipeline *p = rte_zmalloc("vpc_pipeline", sizeof(*p),
 					     RTE_CACHE_LINE_SIZE);
@@ -89,6 +95,7 @@ vpc_pipeline_create(const struct vpc_tables *tables)
 		errno = ENOMEM;
 		return NULL;
 	}
+	p->ct = ct;
 	if (vpc_pipeline_set_tables(p, tables) < 0) {
 		rte_free(p);
 		errno = ENOMEM;
@@ -144,6 +151,31 @@ vpc_pipeline_stats_reset(struct vpc_pipeline *p)
 
 /* ---- parse ---- */
 
+/* ICMP queries and their replies: echo, timestamp, information, mask. */
+static inline bool
+icmp_is_query(uint8_t type)
+{
+	return type == 0 || type == 8 || (type >= 13 && type <= 18);
+}
+
+/* The reply type of a query type (and back). */
+static inline uint8_t
+icmp_peer_type(uint8_t type)
+{
+	switch (type) {
+	case 8:
+		return 0;
+	case 0:
+		return 8;
+	case 13: case 15: case 17:
+		return (uint8_t)(type + 1);
+	case 14: case 16: case 18:
+		return (uint8_t)(type - 1);
+	default:
+		return type;
+	}
+}
+
 static inline void
 parse_one(struct rte_mbuf *m, struct meta *x)
 {
@@ -151,7 +183,7 @@ parse_one(struct rte_mbuf *m, struct meta *x)
 	uint32_t len = rte_pktmbuf_data_len(m);
 
 	x->kind = META_DROP;
-	x->l4_ok = 0;
+
 	if (unlikely(len < sizeof(struct rte_ether_hdr))) {
 		x->reason = VPC_DROP_FRAME_TRUNCATED;
 		return;
@@ -194,6 +226,9 @@ parse_one(struct rte_mbuf *m, struct meta *x)
 		x->proto = ip->next_proto_id;
 		x->l4 = (uint8_t *)(ip + 1);
 		x->l4_len = (uint16_t)(tot - sizeof(*ip));
+		x->sport = x->dport = 0;
+		x->tcp_flags = 0;
+		x->icmp_error = 0;
 		switch (x->proto) {
 		case IPPROTO_TCP: {
 			const struct rte_tcp_hdr *tcp = (const void *)x->l4;
@@ -203,6 +238,9 @@ parse_one(struct rte_mbuf *m, struct meta *x)
 				x->reason = VPC_DROP_L4_TRUNCATED;
 				return;
 			}
+			x->sport = tcp->src_port;
+			x->dport = tcp->dst_port;
+			x->tcp_flags = tcp->tcp_flags;
 			break;
 		}
 		case IPPROTO_UDP: {
@@ -213,18 +251,28 @@ parse_one(struct rte_mbuf *m, struct meta *x)
 				x->reason = VPC_DROP_L4_TRUNCATED;
 				return;
 			}
+			x->sport = udp->src_port;
+			x->dport = udp->dst_port;
 			break;
 		}
-		case IPPROTO_ICMP:
-			if (unlikely(x->l4_len < sizeof(struct rte_icmp_hdr))) {
+		case IPPROTO_ICMP: {
+			const struct rte_icmp_hdr *ic = (const void *)x->l4;
+			if (unlikely(x->l4_len < sizeof(*ic))) {
 				x->reason = VPC_DROP_L4_TRUNCATED;
 				return;
 			}
+			x->icmp_type = ic->icmp_type;
+			x->icmp_code = ic->icmp_code;
+			x->icmp_error = ic->icmp_type == 3 || ic->icmp_type == 11 ||
+					ic->icmp_type == 12;
+			/* Query/reply pairs by identifier, others by type and code. */
+			x->sport = icmp_is_query(ic->icmp_type) ? ic->icmp_ident : 0;
+			x->dport = rte_cpu_to_be_16((uint16_t)(ic->icmp_type << 8 | ic->icmp_code));
 			break;
+		}
 		default:
 			break;
 		}
-		x->l4_ok = 1;
 		x->kind = META_IPV4;
 		return;
 	}
@@ -406,228 +454,607 @@ deliver(struct meta *x, const struct vpc_iface_info *d, struct vpc_verdict *v,
 	set_forward(v, d->port, path);
 }
 
-/* Packets from an interface's port. */
-static void
-process_iface(struct vpc_pipeline *p, const struct vpc_port_info *pi,
-	      uint16_t n, struct meta *x, struct vpc_verdict *v)
+/* ---- decisions: where a packet goes, before security groups ---- */
+
+/* The slow path's answer for one packet: its action, and who receives it
+ * (an interface, or VPC_INDEX_NONE for the internet). */
+struct decision {
+	struct vpc_ct_action act;
+	uint32_t receiver;
+};
+
+static inline void
+act_deliver(struct decision *d, const struct vpc_tables *t, uint32_t x, uint8_t path)
 {
-	const struct vpc_tables *t = p->t;
+	const struct vpc_iface_info *fi = &t->ifaces[x];
+	d->receiver = x;
+	d->act = (struct vpc_ct_action){
+		.out_port = fi->port, .path = path, .nat = VPC_CT_NAT_NONE,
+		.src_mac = fi->router_mac, .dst_mac = fi->mac,
+		.rewrite_macs = 1, .vpc = (uint16_t)fi->vpc,
+	};
+}
+
+/* From an interface's port; anti-spoofing already passed. */
+static uint8_t
+decide_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
+	     const struct meta *m, struct decision *d)
+{
 	const struct vpc_iface_info *fi = pi->fi;
-	/* Indexes of the packets that need each bulk lookup. */
-	uint16_t routed[VPC_BURST_MAX], switched[VPC_BURST_MAX];
-	uint16_t n_routed = 0, n_switched = 0;
 
-	for (uint16_t i = 0; i < n; i++) {
-		struct meta *m = &x[i];
-		if (m->kind == META_DROP) {
-			set_drop(&v[i], m->reason);
-			continue;
-		}
-		if (unlikely(m->kind == META_ARP)) {
-			uint8_t r = arp_from_iface(t, pi, m);
-			if (r != VPC_DROP_NONE)
-				set_drop(&v[i], r);
-			else
-				set_reply(&v[i], UINT16_MAX);	/* set below */
-			continue;
-		}
-		const struct rte_ether_addr *dst = &m->eth->dst_addr;
-		if (unlikely(rte_is_multicast_ether_addr(dst))) {
-			set_drop(&v[i], VPC_DROP_MULTICAST);
-			continue;
-		}
-		if (fi->src_dst_check) {
-			if (unlikely(!rte_is_same_ether_addr(&m->eth->src_addr, &fi->mac))) {
-				set_drop(&v[i], VPC_DROP_SPOOFED_MAC);
-				continue;
-			}
-			if (unlikely(m->ip->src_addr != fi->ip)) {
-				set_drop(&v[i], VPC_DROP_SPOOFED_IP);
-				continue;
-			}
-		}
-		if (unlikely(rte_be_to_cpu_16(m->ip->total_length) > fi->mtu)) {
-			set_drop(&v[i], VPC_DROP_MTU_EXCEEDED);
-			continue;
-		}
-		/* 224.0.0.0/3: multicast, reserved, limited broadcast */
-		if (unlikely((m->ip->dst_addr & RTE_BE32(0xe0000000)) ==
-			     RTE_BE32(0xe0000000))) {
-			set_drop(&v[i], VPC_DROP_MULTICAST);
-			continue;
-		}
-		if (rte_is_same_ether_addr(dst, &fi->router_mac))
-			routed[n_routed++] = i;
-		else
-			switched[n_switched++] = i;
-	}
-
-	/* Routed: one FIB lookup for the burst, in the source subnet's table. */
-	if (n_routed > 0) {
-		uint32_t ips[VPC_BURST_MAX];
-		uint64_t nhs[VPC_BURST_MAX];
+	if (rte_is_same_ether_addr(&m->eth->dst_addr, &fi->router_mac)) {
+		uint32_t ip = rte_be_to_cpu_32(m->ip->dst_addr);
+		uint64_t nh_idx;
 		const struct vpc_rtable *rt = pi->rtable;
-		for (uint16_t k = 0; k < n_routed; k++)
-			ips[k] = rte_be_to_cpu_32(x[routed[k]].ip->dst_addr);
-		rte_fib_lookup_bulk(rt->fib, ips, nhs, n_routed);
-		for (uint16_t k = 0; k < n_routed; k++) {
-			uint16_t i = routed[k];
-			struct meta *m = &x[i];
-			const struct vpc_nexthop *nh = &rt->nexthops[nhs[k]];
-			uint8_t drop = VPC_DROP_NONE;
-			switch (nh->kind) {
-			case VPC_NH_DELIVER:
-			case VPC_NH_APPLIANCE: {
-				const struct vpc_iface_info *d = &t->ifaces[nh->iface];
-				if (d->src_dst_check && m->ip->dst_addr != d->ip) {
-					drop = VPC_DROP_DST_NOT_OWNER;
-					break;
-				}
-				if (m->ip->time_to_live <= 1) {
-					drop = VPC_DROP_TTL_EXPIRED;
-					break;
-				}
-				/* [security groups: sender's egress and
-				 * receiver's ingress, stateful -- next issue] */
-				deliver(m, d, &v[i], nh->kind == VPC_NH_DELIVER ?
-					VPC_PATH_ROUTED : VPC_PATH_ROUTED_APPLIANCE);
-				continue;
-			}
-			case VPC_NH_IGW:
-				/* 1:1 NAT: only the interface's own address has
-				 * an elastic IP (an appliance forwarding others'
-				 * packets does not lend them its own). */
-				if (!fi->has_eip || m->ip->src_addr != fi->ip) {
-					drop = VPC_DROP_NO_ELASTIC_IP;
-					break;
-				}
-				if (m->ip->time_to_live <= 1) {
-					drop = VPC_DROP_TTL_EXPIRED;
-					break;
-				}
-				/* [security groups: sender's egress -- next issue] */
-				nat_rewrite(m, true, fi->eip);
-				rte_ether_addr_copy(&t->uplink_mac, &m->eth->src_addr);
-				rte_ether_addr_copy(&t->gateway_mac, &m->eth->dst_addr);
-				ttl_dec(m->ip);
-				set_forward(&v[i], (uint16_t)t->uplink_port, VPC_PATH_IGW_EGRESS);
-				continue;
-			case VPC_NH_BLACKHOLE:
-				drop = VPC_DROP_BLACKHOLE;
-				break;
-			case VPC_NH_LOCAL_MISS:
-				drop = VPC_DROP_NO_INTERFACE;
-				break;
-			default:
-				drop = VPC_DROP_NO_ROUTE;
-				break;
-			}
-			set_drop(&v[i], drop);
+		rte_fib_lookup_bulk(rt->fib, &ip, &nh_idx, 1);
+		const struct vpc_nexthop *nh = &rt->nexthops[nh_idx];
+		switch (nh->kind) {
+		case VPC_NH_DELIVER:
+		case VPC_NH_APPLIANCE: {
+			const struct vpc_iface_info *x = &t->ifaces[nh->iface];
+			if (x->src_dst_check && m->ip->dst_addr != x->ip)
+				return VPC_DROP_DST_NOT_OWNER;
+			act_deliver(d, t, nh->iface, nh->kind == VPC_NH_DELIVER ?
+				    VPC_PATH_ROUTED : VPC_PATH_ROUTED_APPLIANCE);
+			return VPC_DROP_NONE;
+		}
+		case VPC_NH_IGW:
+			/* 1:1 NAT: only the interface's own address has an
+			 * elastic IP (an appliance forwarding others' packets
+			 * does not lend them its own). */
+			if (!fi->has_eip || m->ip->src_addr != fi->ip)
+				return VPC_DROP_NO_ELASTIC_IP;
+			d->receiver = VPC_INDEX_NONE;
+			d->act = (struct vpc_ct_action){
+				.out_port = (uint16_t)t->uplink_port, .path = VPC_PATH_IGW_EGRESS,
+				.nat = VPC_CT_NAT_SRC, .nat_addr = fi->eip,
+				.src_mac = t->uplink_mac, .dst_mac = t->gateway_mac,
+				.rewrite_macs = 1, .vpc = (uint16_t)fi->vpc,
+			};
+			return VPC_DROP_NONE;
+		case VPC_NH_BLACKHOLE:
+			return VPC_DROP_BLACKHOLE;
+		case VPC_NH_LOCAL_MISS:
+			return VPC_DROP_NO_INTERFACE;
+		default:
+			return VPC_DROP_NO_ROUTE;
 		}
 	}
 
-	/* Switched: one bulk (VPC, MAC) lookup. */
-	if (n_switched > 0) {
-		struct vpc_l2_key keys[VPC_BURST_MAX];
-		const void *kp[VPC_BURST_MAX];
-		void *data[VPC_BURST_MAX];
-		uint64_t hits = 0;
-		for (uint16_t k = 0; k < n_switched; k++) {
-			keys[k].vpc = fi->vpc;
-			rte_ether_addr_copy(&x[switched[k]].eth->dst_addr, &keys[k].mac);
-			keys[k].pad = 0;
-			keys[k].pad2 = 0;
-			kp[k] = &keys[k];
+	struct vpc_l2_key k = { .vpc = fi->vpc };
+	void *data;
+	rte_ether_addr_copy(&m->eth->dst_addr, &k.mac);
+	if (rte_hash_lookup_data(t->l2, &k, &data) < 0)
+		return VPC_DROP_UNKNOWN_DST_MAC;
+	uint32_t xi = (uint32_t)(uintptr_t)data;
+	const struct vpc_iface_info *x = &t->ifaces[xi];
+	if (x == fi)
+		return VPC_DROP_HAIRPIN;
+	if (x->subnet != fi->subnet)
+		return VPC_DROP_DST_OTHER_SUBNET;
+	if (x->src_dst_check && m->ip->dst_addr != x->ip)
+		return VPC_DROP_DST_NOT_OWNER;
+	d->receiver = xi;
+	/* Switched frames keep their MACs; dst_mac records the one the
+	 * action is for (see fast_path_ok). */
+	d->act = (struct vpc_ct_action){
+		.out_port = x->port, .path = VPC_PATH_L2_SWITCH, .nat = VPC_CT_NAT_NONE,
+		.dst_mac = x->mac, .rewrite_macs = 0, .vpc = (uint16_t)x->vpc,
+	};
+	return VPC_DROP_NONE;
+}
+
+/* From the uplink; the destination MAC already checked. */
+static uint8_t
+decide_uplink(const struct vpc_tables *t, const struct meta *m, struct decision *d)
+{
+	struct vpc_eip_key k = { .ip = m->ip->dst_addr };
+	void *data;
+
+	if (rte_hash_lookup_data(t->eip, &k, &data) < 0)
+		return VPC_DROP_UNKNOWN_ELASTIC_IP;
+	uint32_t xi = (uint32_t)(uintptr_t)data;
+	const struct vpc_iface_info *x = &t->ifaces[xi];
+	if (rte_be_to_cpu_16(m->ip->total_length) > x->mtu)
+		return VPC_DROP_MTU_EXCEEDED;
+	act_deliver(d, t, xi, VPC_PATH_IGW_INGRESS);
+	d->act.nat = VPC_CT_NAT_DST;
+	d->act.nat_addr = x->ip;
+	return VPC_DROP_NONE;
+}
+
+/* ---- security groups ---- */
+
+/*
+ * Does a connection from sender to receiver pass the sender's egress and
+ * the receiver's ingress rules?  (VPC_INDEX_NONE: the internet, which has
+ * no rules.)  egress_peer: the destination as the sender addressed it;
+ * ingress_peer: the source as the receiver sees it.
+ */
+static bool
+sg_allows(const struct vpc_tables *t, uint32_t sender, uint32_t receiver, uint8_t proto,
+	  rte_be32_t egress_peer, rte_be32_t ingress_peer, rte_be16_t port,
+	  uint8_t icmp_type, uint8_t icmp_code)
+{
+	uint16_t p = rte_be_to_cpu_16(port);
+
+	if (sender != VPC_INDEX_NONE &&
+	    !vpc_sg_allows(t->sg, t->ifaces[sender].sg_class[VPC_DIR_EGRESS], proto,
+			   rte_be_to_cpu_32(egress_peer), p, icmp_type, icmp_code))
+		return false;
+	if (receiver != VPC_INDEX_NONE &&
+	    !vpc_sg_allows(t->sg, t->ifaces[receiver].sg_class[VPC_DIR_INGRESS], proto,
+			   rte_be_to_cpu_32(ingress_peer), p, icmp_type, icmp_code))
+		return false;
+	return true;
+}
+
+/*
+ * The rules for the connection a packet belongs to, seen from the packet:
+ * forward (dir 0), it is the connection's own direction; reverse (dir 1),
+ * the roles swap -- the original sender is this packet's receiver.
+ */
+static bool
+sg_allows_packet(const struct vpc_tables *t, const struct vpc_port_info *pi,
+		 const struct meta *m, const struct decision *d, unsigned int dir)
+{
+	uint32_t here = pi->is_uplink ? VPC_INDEX_NONE : pi->iface;
+
+	if (dir == 0)
+		return sg_allows(t, here, d->receiver, m->proto, m->ip->dst_addr,
+				 m->ip->src_addr, m->dport, m->icmp_type, m->icmp_code);
+	return sg_allows(t, d->receiver, here, m->proto, m->ip->src_addr, m->ip->dst_addr,
+			 m->sport, icmp_peer_type(m->icmp_type), m->icmp_code);
+}
+
+/* ---- connection tracking ---- */
+
+static inline void
+ct_key(struct vpc_ct_key *k, uint32_t ctx, const struct meta *m)
+{
+	k->ctx_proto = ctx | m->proto;
+	k->src = m->ip->src_addr;
+	k->dst = m->ip->dst_addr;
+	k->sport = m->sport;
+	k->dport = m->dport;
+}
+
+/* The key the replies of a new connection will arrive with. */
+static void
+ct_reverse_key(struct vpc_ct_key *r, const struct vpc_tables *t, const struct meta *m,
+	       const struct decision *d, uint32_t ctx)
+{
+	r->ctx_proto = m->proto;
+	r->src = m->ip->dst_addr;
+	r->dst = m->ip->src_addr;
+	if (m->proto == IPPROTO_ICMP) {
+		r->sport = m->sport;
+		r->dport = rte_cpu_to_be_16((uint16_t)(icmp_peer_type(m->icmp_type) << 8 |
+						       m->icmp_code));
+	} else {
+		r->sport = m->dport;
+		r->dport = m->sport;
+	}
+	if (d->act.nat == VPC_CT_NAT_SRC) {	/* replies come to the EIP */
+		r->dst = d->act.nat_addr;
+		return;				/* context 0: the uplink */
+	}
+	if (d->act.nat == VPC_CT_NAT_DST)	/* replies come from the VM */
+		r->src = d->act.nat_addr;
+	r->ctx_proto |= d->receiver != VPC_INDEX_NONE ? t->ifaces[d->receiver].ctx : ctx;
+}
+
+static inline uint64_t
+timeout_ns(const struct vpc_tables *t, uint16_t vpc, enum vpc_timeout_id id)
+{
+	return t->timeouts_ns[vpc * VPC_TO_COUNT + id];
+}
+
+static inline uint32_t
+tcp_seq(const struct meta *m)
+{
+	return rte_be_to_cpu_32(((const struct rte_tcp_hdr *)m->l4)->sent_seq);
+}
+
+/* Window scale option of a SYN, or 0xff when absent. */
+static uint8_t
+tcp_wscale(const struct meta *m)
+{
+	const struct rte_tcp_hdr *tcp = (const void *)m->l4;
+	const uint8_t *o = m->l4 + sizeof(*tcp);
+	uint32_t len = (uint32_t)(tcp->data_off >> 4) * 4 - sizeof(*tcp);
+
+	for (uint32_t i = 0; i < len && i < 40;) {	/* bounded: options <= 40 bytes */
+		if (o[i] == 0)
+			break;
+		if (o[i] == 1) {
+			i++;
+			continue;
 		}
-		rte_hash_lookup_bulk_data(t->l2, kp, n_switched, &hits, data);
-		for (uint16_t k = 0; k < n_switched; k++) {
-			uint16_t i = switched[k];
-			if (!(hits & (1ull << k))) {
-				set_drop(&v[i], VPC_DROP_UNKNOWN_DST_MAC);
-				continue;
-			}
-			const struct vpc_iface_info *d = &t->ifaces[(uintptr_t)data[k]];
-			if (unlikely(d == fi)) {
-				set_drop(&v[i], VPC_DROP_HAIRPIN);
-				continue;
-			}
-			if (unlikely(d->subnet != fi->subnet)) {
-				set_drop(&v[i], VPC_DROP_DST_OTHER_SUBNET);
-				continue;
-			}
-			if (d->src_dst_check && x[i].ip->dst_addr != d->ip) {
-				set_drop(&v[i], VPC_DROP_DST_NOT_OWNER);
-				continue;
-			}
-			/* [security groups: sender's egress and receiver's
-			 * ingress, stateful -- next issue] */
-			set_forward(&v[i], d->port, VPC_PATH_L2_SWITCH);
+		if (i + 1 >= len || o[i + 1] < 2)
+			break;
+		if (o[i] == 3 && o[i + 1] == 3 && i + 2 < len)
+			return o[i + 2] > 14 ? 14 : o[i + 2];
+		i += o[i + 1];
+	}
+	return 0xff;
+}
+
+/* Sequence space a segment occupies: payload, plus one for SYN and FIN. */
+static inline uint32_t
+tcp_seg_len(const struct meta *m)
+{
+	const struct rte_tcp_hdr *tcp = (const void *)m->l4;
+	uint32_t len = m->l4_len - (uint32_t)(tcp->data_off >> 4) * 4;
+	return len + !!(m->tcp_flags & RTE_TCP_SYN_FLAG) + !!(m->tcp_flags & RTE_TCP_FIN_FLAG);
+}
+
+static void
+tcp_track(struct vpc_ct_entry *e, unsigned int dir, const struct meta *m)
+{
+	const struct rte_tcp_hdr *tcp = (const void *)m->l4;
+	uint32_t end = tcp_seq(m) + tcp_seg_len(m);
+	uint32_t win = rte_be_to_cpu_16(tcp->rx_win);
+
+	if ((int32_t)(end - e->end[dir]) > 0 || e->end[dir] == 0)
+		e->end[dir] = end;
+	/* Scaling applies once both sides announced it (RFC 7323). */
+	if (!(m->tcp_flags & RTE_TCP_SYN_FLAG) && e->wscale[0] != 0xff && e->wscale[1] != 0xff)
+		win <<= e->wscale[dir];
+	if (win > e->maxwin[dir])
+		e->maxwin[dir] = win;
+}
+
+/*
+ * A reset is believed when its sequence number lies within the window the
+ * receiver advertised around what the sender has sent (RFC 5961's spirit,
+ * as Linux does): a stray or forged RST cannot end a connection.
+ */
+static bool
+tcp_rst_ok(const struct vpc_ct_entry *e, unsigned int dir, const struct meta *m)
+{
+	const struct rte_tcp_hdr *tcp = (const void *)m->l4;
+	uint32_t seq = tcp_seq(m);
+
+	if (e->state == VPC_CT_TCP_SYN_SENT && dir == 1)
+		/* the answer to a SYN: must acknowledge it */
+		return (m->tcp_flags & RTE_TCP_ACK_FLAG) &&
+		       rte_be_to_cpu_32(tcp->recv_ack) == e->end[0];
+	uint32_t w = e->maxwin[!dir] ? e->maxwin[!dir] : 65535;
+	return (uint32_t)(seq - e->end[dir] + w) <= 2 * w;
+}
+
+/*
+ * Advance a TCP connection's state with a packet of direction dir.
+ * Returns a drop reason, VPC_DROP_NONE to forward, or 0xff when the packet
+ * opens a new connection over this one (a SYN after a reset or close).
+ */
+static uint8_t
+tcp_update(struct vpc_ct_entry *e, unsigned int dir, const struct meta *m)
+{
+	uint8_t f = m->tcp_flags;
+	bool syn = f & RTE_TCP_SYN_FLAG, ack = f & RTE_TCP_ACK_FLAG;
+
+	if (f & RTE_TCP_RST_FLAG) {
+		if (!tcp_rst_ok(e, dir, m))
+			return VPC_DROP_TCP_BAD_RST;
+		e->state = VPC_CT_TCP_CLOSE;
+		return VPC_DROP_NONE;
+	}
+	switch (e->state) {
+	case VPC_CT_TCP_CLOSE:
+	case VPC_CT_TCP_TIME_WAIT:
+		if (dir == 0 && syn && !ack)
+			return 0xff;	/* the port is reused: a new connection */
+		if (e->state == VPC_CT_TCP_CLOSE)
+			return VPC_DROP_TCP_CLOSED;
+		break;
+	case VPC_CT_TCP_SYN_SENT:
+		if (dir == 1 && syn && ack) {
+			e->wscale[1] = tcp_wscale(m);
+			e->state = VPC_CT_TCP_SYN_RECV;
+		}
+		break;
+	case VPC_CT_TCP_SYN_RECV:
+		if (dir == 0 && ack && !syn)
+			e->state = VPC_CT_TCP_ESTABLISHED;
+		break;
+	default:
+		break;
+	}
+	if (f & RTE_TCP_FIN_FLAG) {
+		e->fin_seen |= (uint8_t)(1u << dir);
+		e->state = e->fin_seen == 3 ? VPC_CT_TCP_TIME_WAIT : VPC_CT_TCP_FIN_WAIT;
+	}
+	tcp_track(e, dir, m);
+	return VPC_DROP_NONE;
+}
+
+static uint64_t
+entry_timeout(const struct vpc_tables *t, const struct vpc_ct_entry *e, uint16_t vpc)
+{
+	switch (e->state) {
+	case VPC_CT_TCP_SYN_SENT:
+	case VPC_CT_TCP_SYN_RECV:
+		return timeout_ns(t, vpc, VPC_TO_TCP_OPENING);
+	case VPC_CT_TCP_ESTABLISHED:
+		return timeout_ns(t, vpc, VPC_TO_TCP_ESTABLISHED);
+	case VPC_CT_TCP_FIN_WAIT:
+	case VPC_CT_TCP_TIME_WAIT:
+		return timeout_ns(t, vpc, VPC_TO_TCP_CLOSING);
+	case VPC_CT_TCP_CLOSE: {
+		/* after a reset, at most 10 s (as Linux), never past closing */
+		uint64_t c = timeout_ns(t, vpc, VPC_TO_TCP_CLOSING);
+		return c < 10000000000ull ? c : 10000000000ull;
+	}
+	case VPC_CT_UDP:
+		return timeout_ns(t, vpc, e->replies > 1 ? VPC_TO_UDP_STREAM : VPC_TO_UDP);
+	case VPC_CT_ICMP:
+		return timeout_ns(t, vpc, VPC_TO_ICMP);
+	default:
+		return timeout_ns(t, vpc, VPC_TO_OTHER);
+	}
+}
+
+/* ---- applying an action ---- */
+
+/*
+ * The connection key has no MACs: a cached action is only used for a frame
+ * addressed the way the frame it was computed for was -- to the receiving
+ * interface's MAC when switched, to the VPC router's when routed.  Anything
+ * else takes the slow path, which decides (and checks the groups) afresh.
+ */
+static inline bool
+fast_path_ok(const struct vpc_port_info *pi, const struct meta *m,
+	     const struct vpc_ct_action *a)
+{
+	if (pi->is_uplink)
+		return true;	/* the uplink MAC was checked already */
+	if (a->path == VPC_PATH_L2_SWITCH)
+		return rte_is_same_ether_addr(&m->eth->dst_addr, &a->dst_mac);
+	return rte_is_same_ether_addr(&m->eth->dst_addr, &pi->fi->router_mac);
+}
+
+static inline uint8_t
+apply(struct meta *m, const struct vpc_ct_action *a, struct vpc_verdict *v)
+{
+	if (a->rewrite_macs) {
+		if (unlikely(m->ip->time_to_live <= 1))
+			return VPC_DROP_TTL_EXPIRED;
+		ttl_dec(m->ip);
+		rte_ether_addr_copy(&a->src_mac, &m->eth->src_addr);
+		rte_ether_addr_copy(&a->dst_mac, &m->eth->dst_addr);
+	}
+	if (a->nat == VPC_CT_NAT_SRC)
+		nat_rewrite(m, true, a->nat_addr);
+	else if (a->nat == VPC_CT_NAT_DST)
+		nat_rewrite(m, false, a->nat_addr);
+	set_forward(v, a->out_port, a->path);
+	return VPC_DROP_NONE;
+}
+
+/*
+ * An ICMP error carries the start of the packet it is about.  When the
+ * outer header is NATed, the quoted one is translated back the same way,
+ * so the VM sees its own private address in it and the internet only ever
+ * sees the elastic IP.  Fixes the quoted IP checksum, the quoted UDP
+ * checksum when present (a quoted TCP checksum lies past the 8 bytes an
+ * error carries), and the ICMP checksum over all of it.
+ */
+static void
+icmp_error_translate(const struct meta *m, const struct vpc_ct_action *a)
+{
+	struct rte_ipv4_hdr *in = (struct rte_ipv4_hdr *)(m->l4 + sizeof(struct rte_icmp_hdr));
+	void *icsum = VPC_FIELD_PTR((struct rte_icmp_hdr *)m->l4, icmp_cksum);
+	rte_be32_t from = a->nat == VPC_CT_NAT_SRC ? m->ip->src_addr : m->ip->dst_addr;
+	bool is_src = a->nat == VPC_CT_NAT_DST;	/* outer DNAT: quoted source */
+	void *field = is_src ? VPC_FIELD_PTR(in, src_addr) : VPC_FIELD_PTR(in, dst_addr);
+	rte_be32_t cur;
+
+	memcpy(&cur, field, 4);
+	if (a->nat == VPC_CT_NAT_NONE || cur != from)
+		return;
+	uint16_t old_ipc = vpc_load16(VPC_FIELD_PTR(in, hdr_checksum));
+	memcpy(field, &a->nat_addr, 4);
+	vpc_csum_replace4(VPC_FIELD_PTR(in, hdr_checksum), from, a->nat_addr);
+	vpc_csum_replace4(icsum, from, a->nat_addr);
+	vpc_csum_replace2(icsum, old_ipc, vpc_load16(VPC_FIELD_PTR(in, hdr_checksum)));
+	if (in->next_proto_id == IPPROTO_UDP) {
+		uint8_t *l4 = (uint8_t *)in + (in->version_ihl & 0xf) * 4;
+		uint16_t old = vpc_load16(l4 + 6);
+		if (old != 0) {
+			vpc_csum_replace4(l4 + 6, from, a->nat_addr);
+			if (vpc_load16(l4 + 6) == 0)
+				vpc_store16(l4 + 6, 0xffff);
+			vpc_csum_replace2(icsum, old, vpc_load16(l4 + 6));
 		}
 	}
 }
 
-/* Packets from the uplink: ARP for elastic IPs, and traffic to them. */
-static void
-process_uplink(struct vpc_pipeline *p, struct meta *x, uint16_t n,
-	       struct vpc_verdict *v)
+/*
+ * Is the ICMP error m about a tracked connection?  The quoted packet went
+ * the other way, so the connection is found by the reverse of the quoted
+ * tuple, in the context the error arrived in.
+ */
+static bool
+icmp_error_related(const struct vpc_pipeline *p, const struct meta *m, uint32_t ctx)
+{
+	uint32_t avail = m->l4_len - sizeof(struct rte_icmp_hdr);
+	const struct rte_ipv4_hdr *in = (const void *)(m->l4 + sizeof(struct rte_icmp_hdr));
+
+	if (avail < sizeof(*in) + 8 || (in->version_ihl >> 4) != 4 ||
+	    (in->version_ihl & 0xf) < 5 || (uint32_t)(in->version_ihl & 0xf) * 4 + 8 > avail)
+		return false;
+	const uint8_t *l4 = (const uint8_t *)in + (in->version_ihl & 0xf) * 4;
+	struct vpc_ct_key k = {
+		.ctx_proto = ctx | in->next_proto_id,
+		.src = in->dst_addr,
+		.dst = in->src_addr,
+	};
+	if (in->next_proto_id == IPPROTO_TCP || in->next_proto_id == IPPROTO_UDP) {
+		memcpy(&k.sport, l4 + 2, 2);
+		memcpy(&k.dport, l4, 2);
+	} else if (in->next_proto_id == IPPROTO_ICMP) {
+		uint8_t type = l4[0];
+		if (icmp_is_query(type))
+			memcpy(&k.sport, l4 + 4, 2);
+		k.dport = rte_cpu_to_be_16((uint16_t)(icmp_peer_type(type) << 8 | l4[1]));
+	}
+	uint64_t hits;
+	uint32_t data;
+	vpc_ct_lookup_bulk(p->ct, &k, 1, &hits, &data);
+	return hits & 1;
+}
+
+/* ---- the slow path: a packet with no current cached action ---- */
+
+/*
+ * e/dir: the connection it belongs to (e NULL: none).  Decides, checks the
+ * security groups when the packet opens a connection (or the apply asked
+ * for revalidation), creates the entry, caches the action, applies it.
+ */
+/* slow_path() found that the packet belongs to a connection after all. */
+#define SLOW_NOW_TRACKED 0xfe
+
+static uint8_t
+slow_path(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m,
+	  struct vpc_ct_entry *e, unsigned int dir, const struct vpc_ct_key *key,
+	  uint64_t now, struct vpc_verdict *v, uint32_t *tracked)
 {
 	const struct vpc_tables *t = p->t;
-	uint16_t idx[VPC_BURST_MAX];
-	struct vpc_eip_key keys[VPC_BURST_MAX];
-	const void *kp[VPC_BURST_MAX];
-	void *data[VPC_BURST_MAX];
-	uint16_t n_eip = 0;
-	uint64_t hits = 0;
+	struct decision d;
+	uint8_t r;
 
-	for (uint16_t i = 0; i < n; i++) {
-		struct meta *m = &x[i];
-		if (m->kind == META_DROP) {
-			set_drop(&v[i], m->reason);
-			continue;
-		}
-		if (unlikely(m->kind == META_ARP)) {
-			uint8_t r = arp_from_uplink(t, m);
-			if (r != VPC_DROP_NONE)
-				set_drop(&v[i], r);
-			else
-				set_reply(&v[i], (uint16_t)t->uplink_port);
-			continue;
-		}
-		if (unlikely(rte_is_multicast_ether_addr(&m->eth->dst_addr))) {
-			set_drop(&v[i], VPC_DROP_MULTICAST);
-			continue;
-		}
-		if (unlikely(!rte_is_same_ether_addr(&m->eth->dst_addr, &t->uplink_mac))) {
-			set_drop(&v[i], VPC_DROP_UPLINK_DST_MAC);
-			continue;
-		}
-		keys[n_eip] = (struct vpc_eip_key){ .ip = m->ip->dst_addr };
-		kp[n_eip] = &keys[n_eip];
-		idx[n_eip++] = i;
+	if (e == NULL) {
+		/* An earlier packet of the same burst may have opened it: the
+		 * bulk lookup ran before.  (One lookup more, on new
+		 * connections only.) */
+		uint64_t hit;
+		vpc_ct_lookup_bulk(p->ct, key, 1, &hit, tracked);
+		if (hit & 1)
+			return SLOW_NOW_TRACKED;
 	}
-	if (n_eip == 0)
-		return;
-	rte_hash_lookup_bulk_data(t->eip, kp, n_eip, &hits, data);
-	for (uint16_t k = 0; k < n_eip; k++) {
-		uint16_t i = idx[k];
-		struct meta *m = &x[i];
-		if (!(hits & (1ull << k))) {
-			set_drop(&v[i], VPC_DROP_UNKNOWN_ELASTIC_IP);
-			continue;
+	r = pi->is_uplink ? decide_uplink(t, m, &d) : decide_iface(t, pi, m, &d);
+	if (r != VPC_DROP_NONE)
+		return r;
+	d.act.gen = t->generation;
+
+	if (e != NULL) {
+		/* Known connection: its action is stale (new tables), or this
+		 * frame is addressed differently.  The groups are checked again
+		 * when the apply asked for it, or when the frame now reaches
+		 * someone else than the cached action did. */
+		const struct vpc_ct_action *old = &e->act[dir];
+		bool other = old->gen != 0 && (old->out_port != d.act.out_port ||
+					       old->path != d.act.path);
+		if ((t->revalidate || other) && !sg_allows_packet(t, pi, m, &d, dir)) {
+			/* Only a revalidating apply cuts the connection; an
+			 * oddly addressed frame is just not forwarded. */
+			if (t->revalidate && !other)
+				vpc_ct_delete(p->ct, (uint32_t)(e - vpc_ct_entry(p->ct, 0)));
+			return VPC_DROP_SG_DENIED;
 		}
-		const struct vpc_iface_info *d = &t->ifaces[(uintptr_t)data[k]];
-		if (unlikely(rte_be_to_cpu_16(m->ip->total_length) > d->mtu)) {
-			set_drop(&v[i], VPC_DROP_MTU_EXCEEDED);
-			continue;
-		}
-		if (m->ip->time_to_live <= 1) {
-			set_drop(&v[i], VPC_DROP_TTL_EXPIRED);
-			continue;
-		}
-		/* [security groups: receiver's ingress, stateful -- next issue] */
-		nat_rewrite(m, false, d->ip);
-		deliver(m, d, &v[i], VPC_PATH_IGW_INGRESS);
+		e->act[dir] = d.act;
+		e->expires = now + entry_timeout(t, e, d.act.vpc);
+		return apply(m, &e->act[dir], v);
 	}
+
+	if (m->proto == IPPROTO_ICMP && m->icmp_error) {
+		/* Errors open nothing: related to a connection, or allowed by
+		 * the rules as they stand. */
+		if (!icmp_error_related(p, m, pi->ctx) &&
+		    !sg_allows_packet(t, pi, m, &d, 0))
+			return VPC_DROP_ICMP_UNRELATED;
+		icmp_error_translate(m, &d.act);
+		return apply(m, &d.act, v);
+	}
+	if (m->proto == IPPROTO_TCP &&
+	    (m->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) !=
+		    RTE_TCP_SYN_FLAG)
+		return VPC_DROP_TCP_NOT_SYN;
+	if (!sg_allows_packet(t, pi, m, &d, 0))
+		return VPC_DROP_SG_DENIED;
+	/* A packet that cannot be forwarded opens nothing. */
+	if (d.act.rewrite_macs && m->ip->time_to_live <= 1)
+		return VPC_DROP_TTL_EXPIRED;
+
+	struct vpc_ct_key rev;
+	ct_reverse_key(&rev, t, m, &d, pi->ctx);
+	int idx = vpc_ct_create_conn(p->ct, key, &rev, now);
+	if (idx < 0)
+		return idx == -ENOSPC ? VPC_DROP_CT_FULL : VPC_DROP_CT_CONFLICT;
+	e = vpc_ct_entry(p->ct, (uint32_t)idx);
+	switch (m->proto) {
+	case IPPROTO_TCP:
+		e->state = VPC_CT_TCP_SYN_SENT;
+		e->wscale[0] = tcp_wscale(m);
+		e->wscale[1] = 0xff;
+		tcp_track(e, 0, m);
+		break;
+	case IPPROTO_UDP:
+		e->state = VPC_CT_UDP;
+		break;
+	case IPPROTO_ICMP:
+		e->state = VPC_CT_ICMP;
+		break;
+	default:
+		e->state = VPC_CT_OTHER;
+		break;
+	}
+	e->act[0] = d.act;
+	e->expires = now + entry_timeout(t, e, d.act.vpc);
+	return apply(m, &e->act[0], v);
+}
+
+/* ---- the burst ---- */
+
+/* Source checks of a packet from an interface: 0 when it may go on. */
+static inline uint8_t
+iface_checks(const struct vpc_tables *t, const struct vpc_port_info *pi, struct meta *m,
+	     struct vpc_verdict *v, bool *done)
+{
+	const struct vpc_iface_info *fi = pi->fi;
+
+	*done = false;
+	if (unlikely(m->kind == META_ARP)) {
+		uint8_t r = arp_from_iface(t, pi, m);
+		if (r == VPC_DROP_NONE)
+			set_reply(v, UINT16_MAX);	/* the port is set below */
+		*done = r == VPC_DROP_NONE;
+		return r;
+	}
+	if (unlikely(rte_is_multicast_ether_addr(&m->eth->dst_addr)))
+		return VPC_DROP_MULTICAST;
+	if (fi->src_dst_check) {
+		if (unlikely(!rte_is_same_ether_addr(&m->eth->src_addr, &fi->mac)))
+			return VPC_DROP_SPOOFED_MAC;
+		if (unlikely(m->ip->src_addr != fi->ip))
+			return VPC_DROP_SPOOFED_IP;
+	}
+	if (unlikely(rte_be_to_cpu_16(m->ip->total_length) > fi->mtu))
+		return VPC_DROP_MTU_EXCEEDED;
+	/* 224.0.0.0/3: multicast, reserved, limited broadcast */
+	if (unlikely((m->ip->dst_addr & RTE_BE32(0xe0000000)) == RTE_BE32(0xe0000000)))
+		return VPC_DROP_MULTICAST;
+	return VPC_DROP_NONE;
+}
+
+static inline uint8_t
+uplink_checks(const struct vpc_tables *t, struct meta *m, struct vpc_verdict *v, bool *done)
+{
+	*done = false;
+	if (unlikely(m->kind == META_ARP)) {
+		uint8_t r = arp_from_uplink(t, m);
+		if (r == VPC_DROP_NONE)
+			set_reply(v, (uint16_t)t->uplink_port);
+		*done = r == VPC_DROP_NONE;
+		return r;
+	}
+	if (unlikely(rte_is_multicast_ether_addr(&m->eth->dst_addr)))
+		return VPC_DROP_MULTICAST;
+	if (unlikely(!rte_is_same_ether_addr(&m->eth->dst_addr, &t->uplink_mac)))
+		return VPC_DROP_UPLINK_DST_MAC;
+	return VPC_DROP_NONE;
 }
 
 uint16_t
@@ -637,7 +1064,11 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 {
 	const struct vpc_tables *t = p->t;
 	struct meta x[VPC_BURST_MAX];
-	(void)now;	/* the clock of connection tracking (next issue) */
+	struct vpc_ct_key keys[VPC_BURST_MAX];
+	uint32_t data[VPC_BURST_MAX];
+	uint16_t idx[VPC_BURST_MAX];
+	uint16_t n_ct = 0;
+	uint64_t hits;
 
 	RTE_ASSERT(n <= VPC_BURST_MAX);
 	if (unlikely(in_port >= t->n_ports)) {
@@ -647,18 +1078,89 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 		p->stats.packets += n;
 		return n;
 	}
+	const struct vpc_port_info *pi = &t->ports[in_port];
 
+	/* Parse and check the source of the whole burst. */
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
-		parse_one(pkts[i], &x[i]);
+		struct meta *m = &x[i];
+		parse_one(pkts[i], m);
+		if (m->kind == META_DROP) {
+			set_drop(&v[i], m->reason);
+			continue;
+		}
+		bool done;
+		uint8_t r = pi->is_uplink ? uplink_checks(t, m, &v[i], &done) :
+					    iface_checks(t, pi, m, &v[i], &done);
+		if (done)
+			continue;
+		if (r != VPC_DROP_NONE) {
+			set_drop(&v[i], r);
+			continue;
+		}
+		ct_key(&keys[n_ct], pi->ctx, m);
+		idx[n_ct++] = i;
 	}
 
-	const struct vpc_port_info *pi = &t->ports[in_port];
-	if (pi->is_uplink)
-		process_uplink(p, x, n, v);
-	else
-		process_iface(p, pi, n, x, v);
+	/* One bulk lookup in the connection table. */
+	hits = 0;
+	if (n_ct > 0)
+		vpc_ct_lookup_bulk(p->ct, keys, n_ct, &hits, data);
+	for (uint16_t k = 0; k < n_ct; k++) {
+		uint16_t i = idx[k];
+		struct meta *m = &x[i];
+		struct vpc_ct_entry *e = NULL;
+		unsigned int dir = 0;
+		uint8_t r;
+
+		if (hits & (1ull << k)) {
+tracked:
+			e = vpc_ct_entry(p->ct, data[k] >> 1);
+			dir = data[k] & 1;
+			if (unlikely(e->expires <= now)) {
+				vpc_ct_delete(p->ct, data[k] >> 1);
+				vpc_ct_stats(p->ct)->expired++;
+				e = NULL;
+				dir = 0;
+			}
+		}
+		if (e != NULL) {
+			if (m->proto == IPPROTO_TCP) {
+				r = tcp_update(e, dir, m);
+				if (r == 0xff) {	/* reopened: a new connection */
+					vpc_ct_delete(p->ct, data[k] >> 1);
+					e = NULL;
+					dir = 0;
+					goto slow;
+				}
+				if (r != VPC_DROP_NONE) {
+					set_drop(&v[i], r);
+					continue;
+				}
+			} else if (dir == 1 && e->replies < UINT16_MAX) {
+				e->replies++;
+			}
+			const struct vpc_ct_action *a = &e->act[dir];
+			if (likely(a->gen == t->generation && fast_path_ok(pi, m, a))) {
+				/* The fast path: one lookup, then the rewrite. */
+				e->expires = now + entry_timeout(t, e, a->vpc);
+				r = apply(m, a, &v[i]);
+				if (r != VPC_DROP_NONE)
+					set_drop(&v[i], r);
+				continue;
+			}
+		}
+slow:
+		r = slow_path(p, pi, m, e, dir, &keys[k], now, &v[i], &data[k]);
+		if (r == SLOW_NOW_TRACKED)
+			goto tracked;
+		if (r != VPC_DROP_NONE)
+			set_drop(&v[i], r);
+	}
+
+	/* Reclaim a few expired connections at the sweep's cursor. */
+	vpc_ct_sweep(p->ct, now, 4);
 
 	/* Counters: per lcore, so plain increments. */
 	struct vpc_port_stats *ps = p->stats.ports;

@@ -16,8 +16,13 @@
  *   lookup    one bulk call per kind: rte_fib for routed packets (the
  *             source subnet's table), rte_hash for switched frames (VPC,
  *             MAC) and for elastic IPs on the uplink;
- *   apply     route target, elastic-IP NAT, MAC rewrite, TTL, checksums;
- *             the stateful security-group check goes here (next issue).
+ *   conntrack one bulk lookup in the connection table: a packet of a known
+ *             connection whose cached action is current is rewritten by
+ *             it and done (the fast path);
+ *   slow path the rest: route / L2 / elastic-IP decision, security groups
+ *             (sender's egress, receiver's ingress) for a new connection,
+ *             ICMP errors related to tracked connections, the entry and
+ *             its cached action, the rewrite.
  *
  * Thread-safety: a vpc_pipeline is one lcore's context (its counters are
  * its own and written without atomics); the vpc_tables it reads are
@@ -59,9 +64,12 @@ struct vpc_stats {
 };
 
 struct vpc_pipeline;
+struct vpc_ct;
 
-/* A pipeline context over tables (NULL with errno on failure). */
-struct vpc_pipeline *vpc_pipeline_create(const struct vpc_tables *tables);
+/* A pipeline context over tables and the host's connection table (NULL
+ * with errno on failure). */
+struct vpc_pipeline *vpc_pipeline_create(const struct vpc_tables *tables,
+					 struct vpc_ct *ct);
 void vpc_pipeline_free(struct vpc_pipeline *p);
 
 /* Switch to new tables (same or larger port count keeps the counters of

@@ -13,6 +13,8 @@
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
 
+#include "sg.h"
+
 /* DIR-24-8 with 2-byte next hops: 32 MiB of tbl24, up to 32767 next hops
  * (DPDK keeps one bit of each entry for itself). */
 #define FIB_NH_MAX_2B 32767
@@ -242,6 +244,7 @@ vpc_tables_create(const struct vpc_image *img, int socket_id, char *err,
 	if (t == NULL)
 		goto nomem;
 	t->img = img;
+	t->generation = 1;
 	t->n_ports = img->n_ports;
 	t->uplink_port = img->host[0].uplink_port;
 	memcpy(&t->uplink_mac, img->host[0].uplink_mac, 6);
@@ -255,6 +258,16 @@ vpc_tables_create(const struct vpc_image *img, int socket_id, char *err,
 	if (t->ports == NULL || t->ifaces == NULL || t->rtables == NULL)
 		goto nomem;
 	t->n_rtables = img->n_rtables;
+
+	t->sg = vpc_sg_build(img);
+	t->timeouts_ns = rte_malloc_socket("vpc_timeouts",
+		((size_t)img->n_vpcs * VPC_TO_COUNT + 1) * sizeof(uint64_t), 0, socket_id);
+	if (t->sg == NULL || t->timeouts_ns == NULL)
+		goto nomem;
+	for (uint32_t v = 0; v < img->n_vpcs; v++)
+		for (int k = 0; k < VPC_TO_COUNT; k++)
+			t->timeouts_ns[v * VPC_TO_COUNT + k] =
+				(uint64_t)img->vpcs[v].timeouts[k] * 1000000000ull;
 
 	for (uint32_t i = 0; i < img->n_rtables; i++) {
 		ret = build_rtable(t, i, socket_id, seq, err, err_size);
@@ -284,6 +297,9 @@ vpc_tables_create(const struct vpc_image *img, int socket_id, char *err,
 		fi->eip = f->elastic_ip;
 		fi->src_dst_check = !!(f->flags & VPC_IFACE_F_SRC_DST_CHECK);
 		fi->has_eip = !!(f->flags & VPC_IFACE_F_EIP);
+		fi->ctx = v->vni << 8;
+		fi->sg_class[VPC_DIR_INGRESS] = vpc_sg_class_of(t->sg, i, VPC_DIR_INGRESS);
+		fi->sg_class[VPC_DIR_EGRESS] = vpc_sg_class_of(t->sg, i, VPC_DIR_EGRESS);
 
 		struct vpc_l2_key lk = { .vpc = f->vpc };
 		memcpy(&lk.mac, f->mac, 6);
@@ -315,6 +331,7 @@ vpc_tables_create(const struct vpc_image *img, int socket_id, char *err,
 		const struct vpc_image_subnet *s = &img->subnets[f->subnet];
 		pi->iface = ip->iface;
 		pi->fi = &t->ifaces[ip->iface];
+		pi->ctx = pi->fi->ctx;
 		pi->rtable = &t->rtables[s->rtable];
 		pi->gateway_ip = s->gateway_ip;
 		pi->subnet_addr = s->cidr_addr;
@@ -340,6 +357,8 @@ vpc_tables_free(struct vpc_tables *t)
 			rte_fib_free(t->rtables[i].fib);
 			rte_free(t->rtables[i].nexthops);
 		}
+	vpc_sg_free(t->sg);
+	rte_free(t->timeouts_ns);
 	rte_hash_free(t->l2);
 	rte_hash_free(t->ip);
 	rte_hash_free(t->eip);

@@ -32,6 +32,7 @@
 
 struct rte_fib;
 struct rte_hash;
+struct vpc_sg;
 
 enum vpc_nh_kind {
 	VPC_NH_NO_ROUTE = 0,	/* nexthop 0: the FIB's default */
@@ -65,11 +66,15 @@ struct vpc_iface_info {
 	rte_be32_t eip;
 	uint8_t src_dst_check;
 	uint8_t has_eip;
+	uint16_t pad;
+	uint32_t ctx;		/* its VPC's VNI << 8: conntrack context */
+	uint32_t sg_class[2];	/* security-group classifiers, by direction */
 } __rte_cache_aligned;
 
 /* A port as a source. */
 struct vpc_port_info {
 	uint32_t is_uplink;
+	uint32_t ctx;		/* conntrack context: VNI << 8; 0 on the uplink */
 	uint32_t iface;		/* VPC_INDEX_NONE for the uplink */
 	const struct vpc_iface_info *fi;	/* NULL for the uplink */
 	const struct vpc_rtable *rtable;	/* the source subnet's table */
@@ -113,7 +118,15 @@ struct vpc_tables {
 	struct rte_hash *eip;
 	struct rte_ether_addr uplink_mac;
 	struct rte_ether_addr gateway_mac;
-	uint64_t generation;
+	struct vpc_sg *sg;
+	uint64_t *timeouts_ns;	/* [vpc * VPC_TO_COUNT + enum vpc_timeout_id] */
+	/*
+	 * Set by the publisher before the tables are used: cached actions
+	 * stamped with another generation are recomputed; with revalidate,
+	 * connections the new rules no longer allow are cut.
+	 */
+	uint32_t generation;	/* never 0 */
+	uint8_t revalidate;
 };
 
 /*

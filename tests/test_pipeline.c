@@ -23,6 +23,7 @@
 #include <rte_mbuf.h>
 
 #include "compile.h"
+#include "conntrack.h"
 #include "pipeline.h"
 #include "tables.h"
 #include "topo.h"
@@ -39,9 +40,15 @@ struct frame {
 	uint16_t len;
 };
 
-static const uint8_t ROUTER[6] = { 6, 0, 0, 0, 100, 1 };
-static const uint8_t WEB1[6] = { 2, 100, 10, 0, 1, 10 };
-static const uint8_t WEB2[6] = { 2, 100, 10, 0, 1, 11 };
+/* tests/conformance/topo/basic.yaml: VPC prod, VNI 10; ports a1 0, a2 1,
+ * b1 2, b2 3, fw 4, o1 5, o2 6, uplink 7. */
+static const uint8_t ROUTER[6] = { 6, 0, 0, 0, 10, 1 };
+static const uint8_t WEB1[6] = { 2, 10, 10, 0, 1, 10 };
+static const uint8_t WEB2[6] = { 2, 10, 10, 0, 1, 11 };
+#define P_A1 0
+#define P_A2 1
+#define P_B1 2
+#define P_UPLINK 7
 static const uint8_t UPLINK[6] = { 2, 0xfe, 0, 0, 0, 1 };
 static const uint8_t GW[6] = { 2, 0xfe, 0, 0, 0, 0xfe };
 
@@ -126,7 +133,9 @@ mbuf_of(const struct frame *f)
 	return m;
 }
 
-/* A burst of 32 from web-1 that takes every path and several drops. */
+/* A burst of 32 from a1 that takes every path and several drops; each
+ * flow appears three times, so later copies find the connection the first
+ * one opened in the same burst. */
 static int
 web1_burst(struct frame *fr)
 {
@@ -161,16 +170,22 @@ test_burst_equals_one_by_one(void **state)
 	int n = web1_burst(fr);
 	assert_int_equal(n, VPC_BURST_MAX);
 
-	struct vpc_pipeline *pb = vpc_pipeline_create(tables);
-	struct vpc_pipeline *p1 = vpc_pipeline_create(tables);
+	struct vpc_ct *ctb = vpc_ct_create("b", 1024, SOCKET_ID_ANY);
+	struct vpc_ct *ct1 = vpc_ct_create("1", 1024, SOCKET_ID_ANY);
+	struct vpc_pipeline *pb = vpc_pipeline_create(tables, ctb);
+	struct vpc_pipeline *p1 = vpc_pipeline_create(tables, ct1);
 	for (int i = 0; i < n; i++)
 		burst[i] = mbuf_of(&fr[i]);
-	assert_int_equal(vpc_pipeline_process(pb, 0, burst, (uint16_t)n, 0, vb), n);
+	assert_int_equal(vpc_pipeline_process(pb, P_A1, burst, (uint16_t)n, 0, vb), n);
 
 	unsigned int seen_paths = 0, seen_drops = 0;
 	for (int i = 0; i < n; i++) {
 		struct rte_mbuf *m = mbuf_of(&fr[i]);
-		vpc_pipeline_process(p1, 0, &m, 1, 0, &v1);
+		vpc_pipeline_process(p1, P_A1, &m, 1, 0, &v1);
+		if (vb[i].action != v1.action || vb[i].reason != v1.reason)
+			fprintf(stderr, "packet %d: burst %s/%s, alone %s/%s\n", i,
+				vpc_action_name(vb[i].action), vpc_drop_name(vb[i].reason),
+				vpc_action_name(v1.action), vpc_drop_name(v1.reason));
 		assert_int_equal(vb[i].action, v1.action);
 		assert_int_equal(vb[i].path, v1.path);
 		assert_int_equal(vb[i].reason, v1.reason);
@@ -207,11 +222,17 @@ test_burst_equals_one_by_one(void **state)
 	assert_int_equal(st->paths[VPC_PATH_ARP_REPLY], 3);
 	assert_int_equal(st->drops[VPC_DROP_IP_TRUNCATED], 3);
 	assert_int_equal(st->drops[VPC_DROP_DST_NOT_OWNER], 1);
-	assert_int_equal(st->ports[0].rx_packets, n);
-	assert_int_equal(st->ports[0].drops, drops);
-	assert_int_equal(st->ports[0].tx_packets, 3);	/* ARP replies */
-	assert_int_equal(st->ports[4].tx_packets, 3);	/* uplink */
-	assert_int_equal(st->ports[3].tx_packets, 3);	/* db-1 */
+	assert_int_equal(st->ports[P_A1].rx_packets, n);
+	assert_int_equal(st->ports[P_A1].drops, drops);
+	assert_int_equal(st->ports[P_A1].tx_packets, 3);	/* ARP replies */
+	assert_int_equal(st->ports[P_UPLINK].tx_packets, 3);
+	assert_int_equal(st->ports[P_B1].tx_packets, 3);
+	assert_int_equal(st->ports[P_A2].tx_packets, 4);
+	/* Three connections: to b1, to a2 (switched and routed share the
+	 * 5-tuple), to the internet. */
+	assert_int_equal(vpc_ct_count(ctb), 3);
+	assert_int_equal(vpc_ct_count(ct1), 3);
+	assert_int_equal(vpc_ct_stats(ctb)->created, 3);
 
 	vpc_pipeline_stats_reset(pb);
 	assert_int_equal(vpc_pipeline_stats(pb)->packets, 0);
@@ -219,37 +240,54 @@ test_burst_equals_one_by_one(void **state)
 	rte_pktmbuf_free_bulk(burst, (unsigned int)n);
 	vpc_pipeline_free(pb);
 	vpc_pipeline_free(p1);
+	vpc_ct_free(ctb);
+	vpc_ct_free(ct1);
 }
 
 static void
 test_uplink_burst(void **state)
 {
-	struct frame fr[4];
-	struct rte_mbuf *m[4];
-	struct vpc_verdict v[4];
+	struct frame fr[4], out;
+	struct rte_mbuf *m[4], *o;
+	struct vpc_verdict v[4], vo;
 	(void)state;
-	fr[0] = udp_frame(UPLINK, GW, 0xc6336407, 0xcb00710a, 64);	/* web-1's EIP */
+	struct vpc_ct *ct = vpc_ct_create("u", 1024, SOCKET_ID_ANY);
+	struct vpc_pipeline *p = vpc_pipeline_create(tables, ct);
+
+	/* a1 -> the internet opens the connection the reply belongs to */
+	out = udp_frame(ROUTER, WEB1, 0x0a00010a, 0xc6336407, 64);
+	o = mbuf_of(&out);
+	vpc_pipeline_process(p, P_A1, &o, 1, 0, &vo);
+	assert_int_equal(vo.path, VPC_PATH_IGW_EGRESS);
+	rte_pktmbuf_free(o);
+
+	/* udp_frame's ports are 5000 -> 53; the reply swaps them */
+	fr[0] = udp_frame(UPLINK, GW, 0xc6336407, 0xcb00710a, 64);	/* reply to a1 */
+	uint8_t *u = fr[0].b + 34;
+	u[0] = 0x00, u[1] = 0x35, u[2] = 0x13, u[3] = 0x88;		/* 53 -> 5000 */
+	u[6] = 0, u[7] = 0;						/* no checksum */
 	fr[1] = udp_frame(UPLINK, GW, 0xc6336407, 0xcb007163, 64);	/* unknown EIP */
-	fr[2] = arp_req(GW, 0xc6336401, 0xcb00710b);			/* web-2's EIP */
-	fr[3] = udp_frame(UPLINK, GW, 0xc6336407, 0xcb007105, 64);	/* bastion's */
+	fr[2] = arp_req(GW, 0xc6336401, 0xcb007105);			/* fw's EIP */
+	fr[3] = udp_frame(UPLINK, GW, 0xc6336408, 0xcb00710a, 64);	/* unsolicited */
 	for (int i = 0; i < 4; i++)
 		m[i] = mbuf_of(&fr[i]);
-	struct vpc_pipeline *p = vpc_pipeline_create(tables);
-	vpc_pipeline_process(p, 4, m, 4, 0, v);
+	vpc_pipeline_process(p, P_UPLINK, m, 4, 1000, v);
 	assert_int_equal(v[0].action, VPC_ACT_FORWARD);
-	assert_int_equal(v[0].out_port, 0);
+	assert_int_equal(v[0].out_port, P_A1);
 	assert_int_equal(v[0].path, VPC_PATH_IGW_INGRESS);
 	assert_int_equal(v[1].reason, VPC_DROP_UNKNOWN_ELASTIC_IP);
 	assert_int_equal(v[2].action, VPC_ACT_REPLY);
-	assert_int_equal(v[2].out_port, 4);
-	assert_int_equal(v[3].out_port, 2);
-	/* destination rewritten to the private IP */
+	assert_int_equal(v[2].out_port, P_UPLINK);
+	assert_int_equal(v[3].action, VPC_ACT_DROP);
+	assert_int_equal(v[3].reason, VPC_DROP_SG_DENIED);
+	/* destination rewritten to the private IP, header checksum right */
 	const uint8_t *ip = rte_pktmbuf_mtod(m[0], const uint8_t *) + 14;
 	assert_int_equal(ip[16], 10);
 	assert_int_equal(ip[19], 10);
 	assert_int_equal(csum16(ip, 20, 0), 0);
 	rte_pktmbuf_free_bulk(m, 4);
 	vpc_pipeline_free(p);
+	vpc_ct_free(ct);
 }
 
 static void
@@ -259,7 +297,8 @@ test_unknown_port(void **state)
 	struct rte_mbuf *m = mbuf_of(&f);
 	struct vpc_verdict v;
 	(void)state;
-	struct vpc_pipeline *p = vpc_pipeline_create(tables);
+	struct vpc_ct *ct = vpc_ct_create("x", 16, SOCKET_ID_ANY);
+	struct vpc_pipeline *p = vpc_pipeline_create(tables, ct);
 	vpc_pipeline_process(p, 99, &m, 1, 0, &v);
 	assert_int_equal(v.action, VPC_ACT_DROP);
 	assert_int_equal(v.reason, VPC_DROP_UNKNOWN_PORT);
@@ -267,6 +306,7 @@ test_unknown_port(void **state)
 	assert_string_equal(vpc_drop_name(v.reason), "unknown-port");
 	rte_pktmbuf_free(m);
 	vpc_pipeline_free(p);
+	vpc_ct_free(ct);
 }
 
 static void
@@ -297,7 +337,7 @@ setup(void **state)
 	if (rte_eal_init(11, args) < 0)
 		return -1;
 	mp = rte_pktmbuf_pool_create("t", 1024, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	snprintf(path, sizeof(path), "%s/default.yaml", config_dir);
+	snprintf(path, sizeof(path), "%s/tests/conformance/topo/basic.yaml", config_dir);
 	vpc_diag_init(&d, path);
 	struct topo *t = topo_load_valid(path, &d);
 	vpc_diag_fini(&d);
@@ -329,6 +369,6 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_burst_equals_one_by_one),
 		cmocka_unit_test(test_uplink_burst),
 	};
-	config_dir = argc > 1 ? argv[1] : "config";
+	config_dir = argc > 1 ? argv[1] : ".";	/* the source root */
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

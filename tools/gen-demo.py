@@ -8,9 +8,12 @@ web-1 resolves its gateway and opens HTTPS to the internet (SNAT to its
 elastic IP) and the answer comes back (DNAT); web-1 queries the database
 across subnets and the database answers; web-1 talks to web-2 on the same
 subnet; the internet resolves and reaches the bastion's elastic IP; and
-the things a vswitch must refuse: a spoofed source, the database trying
-the internet with no route, a packet for an unknown elastic IP, a TTL-1
-packet, a broadcast, an ARP for a reserved address, a truncated frame.
+the things a vswitch must refuse: what security groups do not allow
+(web-1 to web-2 over UDP, the bastion pinging the database, SSH from the
+internet to web-1), a reply with no request, a spoofed source, the
+database trying the internet with no route, a packet for an unknown
+elastic IP, a TTL-1 packet, a broadcast, an ARP for a reserved address, a
+truncated frame.
 """
 import os
 import sys
@@ -40,6 +43,8 @@ STORY = [
     ("web-2", pkt.udp_frame(R, W2, "10.0.1.66", "10.0.2.20", 53, 53)),
     ("db-1", pkt.tcp_frame(R, DB, "10.0.2.20", NET, 40000, 80, "S")),
     ("uplink", pkt.tcp_frame(UP, GW, NET, "203.0.113.77", 1234, 80, "S")),
+    ("uplink", pkt.tcp_frame(UP, GW, NET, "203.0.113.10", 1234, 22, "S")),
+    ("uplink", pkt.tcp_frame(UP, GW, NET, "203.0.113.10", 443, 40999, "SA", ack=77)),
     ("web-1", pkt.ping_frame(R, W1, "10.0.1.10", NET, ttl=1)),
     ("web-1", pkt.udp_frame(pkt.BROADCAST, W1, "10.0.1.10", "255.255.255.255", 68, 67)),
     ("web-1", pkt.arp_request(W1, "10.0.1.10", "10.0.1.2")),

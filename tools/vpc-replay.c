@@ -38,6 +38,7 @@
 #include <rte_mempool.h>
 
 #include "compile.h"
+#include "conntrack.h"
 #include "pipeline.h"
 #include "tables.h"
 #include "topo.h"
@@ -64,8 +65,24 @@ struct packet {
 	uint8_t *data;
 };
 
+/* A table change during the replay, at a capture time. */
+struct apply {
+	uint64_t at_ns;
+	const char *path;
+	bool revalidate;
+	struct vpc_image *img;
+	struct vpc_tables *tables;
+};
+
+#define MAX_APPLIES 64
+
 struct opts {
 	const char *config;
+	uint64_t max_conns;	/* 0: sized from the topology */
+	uint64_t prefill;	/* bench: idle connections added first */
+	bool bench_new;		/* bench: empty the connection table each loop */
+	struct apply applies[MAX_APPLIES];
+	uint32_t n_applies;
 	const char *out;
 	const char *engine;
 	bool bench;
@@ -80,7 +97,9 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vpc-replay --config TOPO.yaml --in PORT=IN.pcap [--in PORT=IN.pcap ...] --out DIR\n"
-		"                  [--engine dpdk|xdp] [--bench [--loops N]] [--json]\n");
+		"                  [--engine dpdk|xdp] [--bench [--loops N]] [--json]\n"
+		"                  [--apply TIME=TOPO.yaml] [--apply-revalidate TIME=TOPO.yaml]\n"
+		"                  [--max-connections N] [--bench-new-connections] [--prefill N]\n");
 }
 
 static __attribute__((format(printf, 1, 2), noreturn)) void
@@ -95,6 +114,19 @@ die(const char *fmt, ...)
 	exit(1);
 }
 
+static uint64_t
+positive(const char *arg, const char *opt)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 10);
+	if (errno || *end || v == 0 || arg[0] == '-') {
+		fprintf(stderr, "vpc-replay: %s needs a positive integer, got '%s'\n", opt, arg);
+		exit(2);
+	}
+	return v;
+}
+
 static void
 parse_args(int argc, char **argv, struct opts *o)
 {
@@ -106,6 +138,11 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "bench", no_argument, NULL, 'b' },
 		{ "loops", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "apply", required_argument, NULL, 'A' },
+		{ "apply-revalidate", required_argument, NULL, 'R' },
+		{ "max-connections", required_argument, NULL, 'M' },
+		{ "bench-new-connections", no_argument, NULL, 'N' },
+		{ "prefill", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -131,15 +168,43 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'j':
 			o->json = true;
 			break;
-		case 'l': {
-			char *end;
-			errno = 0;
-			unsigned long long v = strtoull(optarg, &end, 10);
-			if (errno || *end || v == 0 || optarg[0] == '-') {
-				fprintf(stderr, "vpc-replay: --loops needs a positive integer, got '%s'\n", optarg);
+		case 'l':
+			o->loops = positive(optarg, "--loops");
+			break;
+		case 'M':
+			o->max_conns = positive(optarg, "--max-connections");
+			if (o->max_conns > (1u << 26)) {
+				fprintf(stderr, "vpc-replay: --max-connections: at most %u\n", 1u << 26);
 				exit(2);
 			}
-			o->loops = v;
+			break;
+		case 'P':
+			o->prefill = positive(optarg, "--prefill");
+			break;
+		case 'N':
+			o->bench_new = true;
+			break;
+		case 'A':
+		case 'R': {
+			char *eq = strchr(optarg, '=');
+			char *end;
+			if (eq == NULL || eq == optarg || eq[1] == '\0') {
+				fprintf(stderr, "vpc-replay: --apply needs TIME=FILE (TIME in seconds of capture time), got '%s'\n", optarg);
+				exit(2);
+			}
+			*eq = '\0';
+			errno = 0;
+			double at = strtod(optarg, &end);
+			if (errno || *end || at < 0) {
+				fprintf(stderr, "vpc-replay: --apply: '%s' is not a time in seconds\n", optarg);
+				exit(2);
+			}
+			if (o->n_applies == MAX_APPLIES) {
+				fprintf(stderr, "vpc-replay: at most %d --apply\n", MAX_APPLIES);
+				exit(2);
+			}
+			o->applies[o->n_applies++] = (struct apply){
+				(uint64_t)(at * 1e9 + 0.5), eq + 1, c == 'R', NULL, NULL };
 			break;
 		}
 		case 'i': {
@@ -180,8 +245,12 @@ parse_args(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "vpc-replay: unknown engine '%s' (expected dpdk or xdp)\n", o->engine);
 		exit(2);
 	}
-	if (o->loops && !o->bench) {
-		fprintf(stderr, "vpc-replay: --loops needs --bench\n");
+	if ((o->loops || o->bench_new || o->prefill) && !o->bench) {
+		fprintf(stderr, "vpc-replay: --loops, --bench-new-connections and --prefill need --bench\n");
+		exit(2);
+	}
+	if (o->bench && o->n_applies) {
+		fprintf(stderr, "vpc-replay: --apply cannot be combined with --bench\n");
 		exit(2);
 	}
 }
@@ -309,12 +378,26 @@ read_inputs(struct opts *o, const struct vpc_image *img, uint32_t *n_out,
 	return pkts;
 }
 
+/* Connection-table size: the flag, or from the topology. */
+static uint32_t
+ct_size(const struct opts *o, const struct vpc_image *img)
+{
+	if (o->max_conns)
+		return (uint32_t)o->max_conns;
+	uint64_t n = (uint64_t)img->n_ifaces * 16384;
+	if (o->prefill)
+		n += o->prefill;
+	return n < 65536 ? 65536 : n > (1u << 20) + o->prefill ? (1u << 20) + (uint32_t)o->prefill : (uint32_t)n;
+}
+
 static void
-eal_init(const struct vpc_image *img, uint32_t n_mbufs, uint32_t room)
+eal_init(const struct opts *o, const struct vpc_image *img, uint32_t n_mbufs, uint32_t room)
 {
 	char mem[32], prefix[64];
 	uint64_t need = vpc_tables_memory(img) + (uint64_t)n_mbufs * (room + 512) +
-			(64u << 20);
+			vpc_ct_memory(ct_size(o, img)) + (64u << 20);
+	for (uint32_t i = 0; i < o->n_applies; i++)
+		need += vpc_tables_memory(o->applies[i].img);
 	snprintf(mem, sizeof(mem), "%" PRIu64, (need >> 20) + 1);
 	/* No shared config and a per-process prefix: any number of replays
 	 * may run at once, and none leaves files behind. */
@@ -409,7 +492,7 @@ print_account(const struct vpc_image *img, const struct vpc_stats *st,
 
 /* One readable line per packet: what it was, what happened, why. */
 static void
-describe(FILE *f, const struct packet *p, const struct vpc_image *img,
+describe(FILE *f, const struct packet *p, const char *in_name, const struct vpc_image *img,
 	 const uint8_t *out, uint32_t out_len, const struct vpc_verdict *v)
 {
 	const uint8_t *d = p->data;
@@ -423,6 +506,16 @@ describe(FILE *f, const struct packet *p, const struct vpc_image *img,
 		else
 			snprintf(proto, sizeof(proto), "proto %u", ip[9]);
 		uint32_t ihl = (ip[0] & 0xf) * 4u;
+		if (ip[9] == 6 && p->len >= 14 + ihl + 14) {
+			char fl[8] = "";
+			int k = 0;
+			const uint8_t f = d[14 + ihl + 13];
+			static const char letters[] = "FSRPA";
+			for (int b = 0; b < 5; b++)
+				if (f & (1 << b))
+					fl[k++] = letters[b];
+			snprintf(proto, sizeof(proto), "tcp [%s]", fl);
+		}
 		if ((ip[9] == 6 || ip[9] == 17) && p->len >= 14 + ihl + 4)
 			snprintf(what, sizeof(what), "%s %u.%u.%u.%u:%u > %u.%u.%u.%u:%u", proto,
 				 ip[12], ip[13], ip[14], ip[15], d[14 + ihl] << 8 | d[15 + ihl],
@@ -435,7 +528,7 @@ describe(FILE *f, const struct packet *p, const struct vpc_image *img,
 			 d[21] == 1 ? "request" : "reply", d[38], d[39], d[40], d[41],
 			 d[28], d[29], d[30], d[31]);
 	}
-	fprintf(f, "  %-10s %-52s ", img->ports[p->port].name, what);
+	fprintf(f, "  %-10s %-52s ", in_name, what);
 	if (v->action == VPC_ACT_DROP)
 		fprintf(f, "DROP %s (%s)\n", vpc_drop_name(v->reason), vpc_drop_description(v->reason));
 	else if (v->action == VPC_ACT_REPLY)
@@ -474,36 +567,100 @@ mkdir_p(const char *dir)
 		die("%s: not a directory", dir);
 }
 
+/* Outputs are per port name: an apply may add ports. */
+struct outputs {
+	char (*names)[VPC_NAME_SIZE];
+	struct out_port *ports;
+	uint32_t n;
+};
+
+static uint32_t
+output_of(struct outputs *outs, const char *name)
+{
+	for (uint32_t i = 0; i < outs->n; i++)
+		if (strcmp(outs->names[i], name) == 0)
+			return i;
+	return UINT32_MAX;
+}
+
+static void
+outputs_add(struct outputs *outs, const struct vpc_image *img, const char *dir, bool nano)
+{
+	char path[4096];
+
+	for (uint32_t p = 0; p < img->n_ports; p++) {
+		if (output_of(outs, img->ports[p].name) != UINT32_MAX)
+			continue;
+		outs->names = realloc(outs->names, (outs->n + 1) * sizeof(*outs->names));
+		outs->ports = realloc(outs->ports, (outs->n + 1) * sizeof(*outs->ports));
+		if (outs->names == NULL || outs->ports == NULL)
+			die("out of memory");
+		struct out_port *op = &outs->ports[outs->n];
+		memcpy(outs->names[outs->n], img->ports[p].name, VPC_NAME_SIZE);
+		snprintf(path, sizeof(path), "%s/%s.pcap", dir, img->ports[p].name);
+		op->packets = 0;
+		op->dead = pcap_open_dead_with_tstamp_precision(
+			DLT_EN10MB, 65535,
+			nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO);
+		op->dump = pcap_dump_open(op->dead, path);
+		if (op->dump == NULL)
+			die("%s: %s", path, pcap_geterr(op->dead));
+		outs->n++;
+	}
+}
+
 static int
-replay(const struct opts *o, const struct vpc_image *img, struct vpc_pipeline *pl,
-       struct packet *pkts, uint32_t n, struct rte_mempool *mp)
+replay(struct opts *o, const struct vpc_image *img, struct vpc_tables *tables,
+       struct vpc_pipeline *pl, struct packet *pkts, uint32_t n, struct rte_mempool *mp)
 {
 	bool nano = false;
 	for (uint32_t i = 0; i < o->n_inputs; i++)
 		nano |= o->inputs[i].nano;
 
 	mkdir_p(o->out);
-	struct out_port *outs = calloc(img->n_ports, sizeof(*outs));
+	struct outputs outs = { 0 };
+	outputs_add(&outs, img, o->out, nano);
+	for (uint32_t i = 0; i < o->n_applies; i++)
+		outputs_add(&outs, o->applies[i].img, o->out, nano);
 	char path[4096];
-	for (uint32_t p = 0; p < img->n_ports; p++) {
-		snprintf(path, sizeof(path), "%s/%s.pcap", o->out, img->ports[p].name);
-		outs[p].dead = pcap_open_dead_with_tstamp_precision(
-			DLT_EN10MB, 65535,
-			nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO);
-		outs[p].dump = pcap_dump_open(outs[p].dead, path);
-		if (outs[p].dump == NULL)
-			die("%s: %s", path, pcap_geterr(outs[p].dead));
-	}
 	snprintf(path, sizeof(path), "%s/verdicts.jsonl", o->out);
 	FILE *vf = fopen(path, "w");
 	if (vf == NULL)
 		die("%s: %s", path, strerror(errno));
+
+	/* The input ports' names: an apply may renumber the ports. */
+	const struct vpc_image *cur = img;
+	const struct vpc_tables *cur_t = tables;
+	uint32_t next_apply = 0, gen = tables->generation;
+
+	/* Each input's port in the current tables (-1: gone after an apply). */
+	int *in_ports = calloc(o->n_inputs, sizeof(int));
+	if (in_ports == NULL)
+		die("out of memory");
+	for (uint32_t k = 0; k < o->n_inputs; k++)
+		in_ports[k] = port_by_name(cur, o->inputs[k].port_name);
 
 	bool verbose = !o->json && n <= 200;
 	if (verbose)
 		printf("replaying %u packets through %u ports\n\n", n, img->n_ports);
 	for (uint32_t i = 0; i < n; i++) {
 		struct packet *p = &pkts[i];
+		while (next_apply < o->n_applies && o->applies[next_apply].at_ns <= p->ts_ns) {
+			struct apply *ap = &o->applies[next_apply++];
+			ap->tables->generation = ++gen;
+			ap->tables->revalidate = ap->revalidate;
+			if (vpc_pipeline_set_tables(pl, ap->tables) < 0)
+				die("out of memory");
+			cur = ap->img;
+			cur_t = ap->tables;
+			for (uint32_t k = 0; k < o->n_inputs; k++)
+				in_ports[k] = port_by_name(cur, o->inputs[k].port_name);
+			if (verbose)
+				printf("  -- applied %s%s\n", ap->path,
+				       ap->revalidate ? " (revalidating connections)" : "");
+		}
+		const char *in_name = o->inputs[p->input].port_name;
+		int port = in_ports[p->input];
 		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
 		struct vpc_verdict v;
 		if (m == NULL)
@@ -512,10 +669,13 @@ replay(const struct opts *o, const struct vpc_image *img, struct vpc_pipeline *p
 		if (dst == NULL && p->len > 0)
 			die("packet %u: %u bytes do not fit an mbuf", i, p->len);
 		memcpy(dst, p->data, p->len);
-		m->port = p->port;
-		vpc_pipeline_process(pl, p->port, &m, 1, p->ts_ns, &v);
+		/* A port the tables no longer have: an index past them. */
+		uint16_t in_port = port < 0 ? (uint16_t)cur_t->n_ports : (uint16_t)port;
+		m->port = in_port;
+		vpc_pipeline_process(pl, in_port, &m, 1, p->ts_ns, &v);
 
-		if (v.action != VPC_ACT_DROP) {
+		const char *out_name = v.action == VPC_ACT_DROP ? NULL : cur->ports[v.out_port].name;
+		if (out_name != NULL) {
 			struct pcap_pkthdr h = {
 				.caplen = rte_pktmbuf_data_len(m),
 				.len = rte_pktmbuf_data_len(m),
@@ -524,43 +684,68 @@ replay(const struct opts *o, const struct vpc_image *img, struct vpc_pipeline *p
 			h.ts.tv_usec = (suseconds_t)(p->ts_ns % 1000000000ull);
 			if (!nano)
 				h.ts.tv_usec /= 1000;
-			pcap_dump((u_char *)outs[v.out_port].dump, &h,
-				  rte_pktmbuf_mtod(m, const u_char *));
-			outs[v.out_port].packets++;
+			struct out_port *op = &outs.ports[output_of(&outs, out_name)];
+			pcap_dump((u_char *)op->dump, &h, rte_pktmbuf_mtod(m, const u_char *));
+			op->packets++;
 		}
 		fprintf(vf, "{\"seq\":%u,\"time\":%" PRIu64 ".%09" PRIu64 ",\"in_port\":",
 			i, (uint64_t)(p->ts_ns / 1000000000u), (uint64_t)(p->ts_ns % 1000000000u));
-		json_str(vf, img->ports[p->port].name);
+		json_str(vf, in_name);
 		fprintf(vf, ",\"action\":\"%s\",\"out_port\":", vpc_action_name(v.action));
-		if (v.action == VPC_ACT_DROP)
+		if (out_name == NULL)
 			fprintf(vf, "null");
 		else
-			json_str(vf, img->ports[v.out_port].name);
+			json_str(vf, out_name);
 		fprintf(vf, ",\"reason\":\"%s\"}\n",
 			v.action == VPC_ACT_DROP ? vpc_drop_name(v.reason) : vpc_path_name(v.path));
 		if (verbose)
-			describe(stdout, p, img, rte_pktmbuf_mtod(m, const uint8_t *),
+			describe(stdout, p, in_name, cur, rte_pktmbuf_mtod(m, const uint8_t *),
 				 rte_pktmbuf_data_len(m), &v);
 		rte_pktmbuf_free(m);
 	}
 	if (fclose(vf) != 0)
 		die("verdicts.jsonl: %s", strerror(errno));
-	for (uint32_t p = 0; p < img->n_ports; p++) {
-		pcap_dump_close(outs[p].dump);
-		pcap_close(outs[p].dead);
+	for (uint32_t q = 0; q < outs.n; q++) {
+		pcap_dump_close(outs.ports[q].dump);
+		pcap_close(outs.ports[q].dead);
 	}
-	free(outs);
+	free(outs.ports);
+	free(outs.names);
+	free(in_ports);
 	if (!o->json && !verbose)
 		printf("replayed %u packets (per-packet account in %s/verdicts.jsonl)\n", n, o->out);
-	print_account(img, vpc_pipeline_stats(pl), n, o->json);
+	print_account(cur, vpc_pipeline_stats(pl), n, o->json);
 	if (!o->json)
 		printf("\noutputs: %s/<port>.pcap, %s/verdicts.jsonl\n", o->out, o->out);
 	return 0;
 }
 
+/* Idle connections in a context no packet uses (VNI 0xffffff). */
+static void
+prefill(struct vpc_ct *ct, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		struct vpc_ct_key f = {
+			.ctx_proto = 0xffffff00u | 253,
+			.src = rte_cpu_to_be_32((uint32_t)i),
+			.dst = rte_cpu_to_be_32((uint32_t)(i >> 32) + 1),
+		};
+		struct vpc_ct_key r = f;
+		r.src = f.dst;
+		r.dst = f.src;
+		int idx = vpc_ct_create_conn(ct, &f, &r, 0);
+		if (idx < 0)
+			die("--prefill: the connection table is full after %" PRIu64
+			    " connections (raise --max-connections)", i);
+		struct vpc_ct_entry *e = vpc_ct_entry(ct, (uint32_t)idx);
+		e->state = VPC_CT_OTHER;
+		e->expires = UINT64_MAX;
+	}
+}
+
 static int
-bench(const struct opts *o, struct vpc_pipeline *pl, struct packet *pkts,
-      uint32_t n, struct rte_mempool *mp)
+bench(const struct opts *o, struct vpc_pipeline *pl, struct vpc_ct *ct,
+      struct packet *pkts, uint32_t n, struct rte_mempool *mp)
 {
 	struct rte_mbuf **mb = calloc(n, sizeof(*mb));
 	struct vpc_verdict v[VPC_BURST_MAX];
@@ -572,7 +757,15 @@ bench(const struct opts *o, struct vpc_pipeline *pl, struct packet *pkts,
 			die("packet %u does not fit an mbuf", i);
 
 	uint64_t hz = rte_get_tsc_hz(), cycles = 0, loops = o->loops, done = 0;
+	if (o->prefill)
+		prefill(ct, o->prefill);
 	for (uint64_t loop = 0; loop < loops || loops == 0; loop++) {
+		/* Untimed: every flow's first packet opens a new connection. */
+		if (o->bench_new) {
+			vpc_ct_flush(ct);
+			if (o->prefill)
+				prefill(ct, o->prefill);
+		}
 		/* Untimed: fresh packet bytes, as a NIC would deliver them. */
 		for (uint32_t i = 0; i < n; i++) {
 			memcpy(rte_pktmbuf_mtod(mb[i], void *), pkts[i].data, pkts[i].len);
@@ -601,15 +794,15 @@ bench(const struct opts *o, struct vpc_pipeline *pl, struct packet *pkts,
 	double ns = secs * 1e9 / (double)packets;
 	double cpp = (double)cycles / (double)packets;
 	if (o->json)
-		printf("{\"engine\":\"%s\",\"packets\":%" PRIu64 ",\"loops\":%" PRIu64
+		printf("{\"engine\":\"%s\",\"connections\":%u,\"packets\":%" PRIu64 ",\"loops\":%" PRIu64
 		       ",\"seconds\":%.6f,\"mpps\":%.3f,\"ns_per_packet\":%.2f,"
 		       "\"cycles_per_packet\":%.1f,\"tsc_hz\":%" PRIu64 "}\n",
-		       o->engine, packets, done, secs, mpps, ns, cpp, hz);
+		       o->engine, vpc_ct_count(ct), packets, done, secs, mpps, ns, cpp, hz);
 	else
-		printf("engine:        %s\npackets:       %" PRIu64 " (%u x %" PRIu64 " loops)\n"
+		printf("engine:        %s\nconnections:   %u at the end\npackets:       %" PRIu64 " (%u x %" PRIu64 " loops)\n"
 		       "seconds:       %.6f\nMpps:          %.3f\nns/packet:     %.2f\n"
 		       "cycles/packet: %.1f (TSC %.3f GHz)\n",
-		       o->engine, packets, n, done, secs, mpps, ns, cpp, hz / 1e9);
+		       o->engine, vpc_ct_count(ct), packets, n, done, secs, mpps, ns, cpp, hz / 1e9);
 	rte_pktmbuf_free_bulk(mb, n);
 	free(mb);
 	return 0;
@@ -624,6 +817,11 @@ main(int argc, char **argv)
 
 	parse_args(argc, argv, &o);
 	struct vpc_image *img = load_topology(o.config);
+	for (uint32_t i = 0; i < o.n_applies; i++) {
+		o.applies[i].img = load_topology(o.applies[i].path);
+		if (i > 0 && o.applies[i].at_ns < o.applies[i - 1].at_ns)
+			die("--apply times must not go back (%s)", o.applies[i].path);
+	}
 	struct packet *pkts = read_inputs(&o, img, &n, &max_len);
 	if (strcmp(o.engine, "xdp") == 0)
 		die("engine 'xdp' is not part of this build yet; use --engine dpdk");
@@ -634,7 +832,7 @@ main(int argc, char **argv)
 	uint32_t n_mbufs = o.bench ? n + 64 : 64;
 	if (room < RTE_MBUF_DEFAULT_BUF_SIZE)
 		room = RTE_MBUF_DEFAULT_BUF_SIZE;
-	eal_init(img, n_mbufs, room);
+	eal_init(&o, img, n_mbufs, room);
 	struct rte_mempool *mp = rte_pktmbuf_pool_create("replay", n_mbufs, 0, 0,
 							 (uint16_t)room, SOCKET_ID_ANY);
 	if (mp == NULL)
@@ -642,13 +840,26 @@ main(int argc, char **argv)
 	struct vpc_tables *t = vpc_tables_create(img, SOCKET_ID_ANY, err, sizeof(err));
 	if (t == NULL)
 		die("tables: %s", err);
-	struct vpc_pipeline *pl = vpc_pipeline_create(t);
+	for (uint32_t i = 0; i < o.n_applies; i++) {
+		o.applies[i].tables = vpc_tables_create(o.applies[i].img, SOCKET_ID_ANY, err, sizeof(err));
+		if (o.applies[i].tables == NULL)
+			die("%s: tables: %s", o.applies[i].path, err);
+	}
+	struct vpc_ct *ct = vpc_ct_create("replay", ct_size(&o, img), SOCKET_ID_ANY);
+	if (ct == NULL)
+		die("connection table of %u entries: %s", ct_size(&o, img), strerror(errno));
+	struct vpc_pipeline *pl = vpc_pipeline_create(t, ct);
 	if (pl == NULL)
 		die("pipeline: %s", strerror(errno));
 
-	int ret = o.bench ? bench(&o, pl, pkts, n, mp) : replay(&o, img, pl, pkts, n, mp);
+	int ret = o.bench ? bench(&o, pl, ct, pkts, n, mp) : replay(&o, img, t, pl, pkts, n, mp);
 
 	vpc_pipeline_free(pl);
+	vpc_ct_free(ct);
+	for (uint32_t i = 0; i < o.n_applies; i++) {
+		vpc_tables_free(o.applies[i].tables);
+		vpc_image_free(o.applies[i].img);
+	}
 	vpc_tables_free(t);
 	rte_mempool_free(mp);
 	for (uint32_t i = 0; i < n; i++)

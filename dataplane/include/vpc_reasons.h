@@ -49,7 +49,14 @@ enum vpc_action {
 	X(TTL_EXPIRED,       "ttl-expired",        "TTL would reach 0")                   \
 	X(NO_ELASTIC_IP,     "no-elastic-ip",      "to the internet gateway without an elastic IP") \
 	X(UPLINK_DST_MAC,    "uplink-dst-mac",     "uplink frame not for the uplink MAC") \
-	X(UNKNOWN_ELASTIC_IP, "unknown-elastic-ip", "uplink packet for no elastic IP")
+	X(UNKNOWN_ELASTIC_IP, "unknown-elastic-ip", "uplink packet for no elastic IP") \
+	X(SG_DENIED,         "sg-denied",          "new connection not allowed by security groups") \
+	X(TCP_NOT_SYN,       "tcp-not-syn",        "TCP packet of no tracked connection, not a SYN") \
+	X(TCP_BAD_RST,       "tcp-bad-rst",        "TCP reset outside the receiver's window") \
+	X(TCP_CLOSED,        "tcp-closed",         "packet of a connection that was reset") \
+	X(CT_FULL,           "conntrack-full",     "connection table full: new connection refused") \
+	X(CT_CONFLICT,       "conntrack-conflict", "reply tuple already tracked for another connection") \
+	X(ICMP_UNRELATED,    "icmp-unrelated",     "ICMP error about no tracked connection, not allowed by rules")
 
 enum vpc_drop_reason {
 	VPC_DROP_NONE = 0,

@@ -34,20 +34,23 @@ py "
 import pkt
 R, W1, W2, DB = '06:00:00:00:64:01', '02:64:0a:00:01:0a', '02:64:0a:00:01:0b', '02:64:0a:00:02:14'
 # web-1: t=1s, 3s, 3s ; db-1: t=2s, 3s -- ties at 3s: --in order, then file order
+# (a TCP handshake to the database, which its group admits from web-1)
 pkt.write_pcap('$tmp/w1.pcap', [
-  (1_000_000_000, pkt.ping_frame(R, W1, '10.0.1.10', '10.0.2.20', seq=1)),
-  (3_000_000_000, pkt.ping_frame(R, W1, '10.0.1.10', '10.0.2.20', seq=2)),
+  (1_000_000_000, pkt.tcp_frame(R, W1, '10.0.1.10', '10.0.2.20', 40000, 5432, 'S', seq=100)),
+  (3_000_000_000, pkt.tcp_frame(R, W1, '10.0.1.10', '10.0.2.20', 40000, 5432, 'A', seq=101, ack=901)),
   (3_000_000_000, pkt.arp_request(W1, '10.0.1.10', '10.0.1.1'))])
 pkt.write_pcap('$tmp/db.pcap', [
-  (2_000_000_000, pkt.ping_frame(R, DB, '10.0.2.20', '10.0.1.10', seq=1, reply=True)),
-  (3_000_000_000, pkt.ping_frame(R, DB, '10.0.2.20', '10.0.1.10', seq=2, reply=True))])
+  (2_000_000_000, pkt.tcp_frame(R, DB, '10.0.2.20', '10.0.1.10', 5432, 40000, 'SA', seq=900, ack=101)),
+  (3_000_000_000, pkt.tcp_frame(R, DB, '10.0.2.20', '10.0.1.10', 5432, 40000, 'PA', seq=901, ack=101, payload=b'hello'))])
 open('$tmp/notpcap.pcap', 'w').write('hello')
 import struct
 with open('$tmp/raw.pcap', 'wb') as f:
     f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101))
 "
 usage="usage: vpc-replay --config TOPO.yaml --in PORT=IN.pcap [--in PORT=IN.pcap ...] --out DIR
-                  [--engine dpdk|xdp] [--bench [--loops N]] [--json]"
+                  [--engine dpdk|xdp] [--bench [--loops N]] [--json]
+                  [--apply TIME=TOPO.yaml] [--apply-revalidate TIME=TOPO.yaml]
+                  [--max-connections N] [--bench-new-connections] [--prefill N]"
 
 expect "no arguments: usage, exit 2" 2 "vpc-replay: --config, --in and --out are required
 $usage" -- "$replay"
@@ -57,7 +60,7 @@ expect "unknown option" 2 "vpc-replay: unknown or incomplete option '--frobnicat
 $usage" -- "$replay" --frobnicate
 expect "unknown engine" 2 "vpc-replay: unknown engine 'ebpf' (expected dpdk or xdp)" -- \
 	"$replay" --config $topo --in web-1="$tmp/w1.pcap" --out "$tmp/o" --engine ebpf
-expect "--loops without --bench" 2 "vpc-replay: --loops needs --bench" -- \
+expect "--loops without --bench" 2 "vpc-replay: --loops, --bench-new-connections and --prefill need --bench" -- \
 	"$replay" --config $topo --in web-1="$tmp/w1.pcap" --out "$tmp/o" --loops 3
 expect "unknown port" 1 "vpc-replay: --in web-9=$tmp/w1.pcap: unknown port 'web-9' (the topology's ports: web-1, web-2, bastion, db-1, uplink)" -- \
 	"$replay" --config $topo --in web-9="$tmp/w1.pcap" --out "$tmp/o"
@@ -101,7 +104,7 @@ if [ "$got" = "5 4 1 {'routed': 4, 'arp-reply': 1} 3" ]; then ok "--json account
 # --bench
 "$replay" --config $topo --in web-1="$tmp/w1.pcap" --bench --loops 7 --json >"$tmp/b" 2>&1
 got=$(python3 -c "import json; d=json.load(open('$tmp/b')); print(d['engine'], d['packets'], d['loops'], sorted(d))")
-if [ "$got" = "dpdk 21 7 ['cycles_per_packet', 'engine', 'loops', 'mpps', 'ns_per_packet', 'packets', 'seconds', 'tsc_hz']" ]; then ok "--bench --loops N --json"; else fail "--bench --json" "$got"; fi
+if [ "$got" = "dpdk 21 7 ['connections', 'cycles_per_packet', 'engine', 'loops', 'mpps', 'ns_per_packet', 'packets', 'seconds', 'tsc_hz']" ]; then ok "--bench --loops N --json"; else fail "--bench --json" "$got"; fi
 "$replay" --config $topo --in web-1="$tmp/w1.pcap" --bench --loops 2 >"$tmp/b" 2>&1
 if grep -q "^packets: *6 (3 x 2 loops)" "$tmp/b" && grep -q "^ns/packet:" "$tmp/b" && grep -q "^Mpps:" "$tmp/b" && grep -q "^cycles/packet:" "$tmp/b" && grep -q "^seconds:" "$tmp/b"; then
 	ok "--bench summary"; else fail "--bench summary" "$(cat "$tmp/b")"; fi

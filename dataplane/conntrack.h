@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * conntrack.h -- the connection table, and the cached actions that make
+ * established traffic cost one lookup.
+ *
+ * Design
+ * ------
+ * A connection has two keys, one per direction, each the 5-tuple exactly
+ * as that direction's packets look where they enter the dataplane, in the
+ * context of their ingress: the VPC's VNI for an interface's port, 0 for
+ * the uplink.  So the reply to an elastic-IP connection is found from the
+ * public tuple on the uplink (elastic IPs are unique on the host), and
+ * VPCs with overlapping addresses never share a key.  Both keys map to one
+ * entry (index << 1 | direction) in a preallocated array.
+ *
+ * An entry's first cache line holds, for each direction, the action to
+ * apply (egress port, MACs, NAT, TTL), stamped with the table generation
+ * it was computed under: a packet whose direction's action is current
+ * costs one hash lookup plus the rewrite.  After new tables are applied a
+ * stale action is recomputed from the next packet of that direction, and
+ * the connection (its state, its stateful allowance) carries on -- unless
+ * the apply asked for revalidation.
+ *
+ * Memory is fixed at creation (max connections); a full table refuses new
+ * connections and never evicts a live one.  Expiry needs no scan: an
+ * expired entry found by a lookup is removed there, and each burst
+ * examines a few entries at a rotating cursor (vpc_ct_sweep).
+ *
+ * Thread-safety: this version has one writer -- the lcore that owns the
+ * table (vpc-replay's single thread).  The daemon's multi-lcore sharing
+ * (lock-free readers through rte_hash's RW_CONCURRENCY_LF mode, RCU-
+ * deferred key reclamation) is the vpcd issue's; entries are laid out for
+ * it (per-field plain stores, no read-modify-write on the fast path).
+ */
+#ifndef VPC_CONNTRACK_H
+#define VPC_CONNTRACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+
+/* 16 bytes: rte_hash compares it with one SSE instruction. */
+struct vpc_ct_key {
+	uint32_t ctx_proto;	/* VNI << 8 | IP protocol; VNI 0 = the uplink */
+	rte_be32_t src;
+	rte_be32_t dst;
+	rte_be16_t sport;	/* TCP/UDP ports; ICMP: identifier, type */
+	rte_be16_t dport;
+} __rte_aligned(16);
+
+enum vpc_ct_nat { VPC_CT_NAT_NONE, VPC_CT_NAT_SRC, VPC_CT_NAT_DST };
+
+/* What to do with a packet of one direction. 32 bytes. */
+struct vpc_ct_action {
+	uint32_t gen;		/* tables generation; 0: not computed yet */
+	uint16_t out_port;
+	uint8_t path;		/* enum vpc_path */
+	uint8_t nat;		/* enum vpc_ct_nat */
+	rte_be32_t nat_addr;
+	struct rte_ether_addr src_mac, dst_mac;
+	uint8_t rewrite_macs;	/* routed: MACs and TTL change */
+	uint8_t pad;
+	uint16_t vpc;		/* the VPC whose timeouts apply, under gen */
+	uint32_t pad2;
+};
+_Static_assert(sizeof(struct vpc_ct_action) == 32, "two actions per cache line");
+
+enum vpc_ct_state {
+	VPC_CT_FREE = 0,
+	VPC_CT_TCP_SYN_SENT,
+	VPC_CT_TCP_SYN_RECV,
+	VPC_CT_TCP_ESTABLISHED,
+	VPC_CT_TCP_FIN_WAIT,	/* one side has sent FIN */
+	VPC_CT_TCP_TIME_WAIT,	/* both have */
+	VPC_CT_TCP_CLOSE,	/* reset */
+	VPC_CT_UDP,
+	VPC_CT_ICMP,
+	VPC_CT_OTHER,
+};
+
+struct vpc_ct_entry {
+	/* line 0: the fast path's reads */
+	struct vpc_ct_action act[2];	/* [0]: the direction that opened it */
+	/* line 1: the fast path's writes, and TCP tracking */
+	uint64_t expires;	/* ns, on the replay/daemon clock */
+	uint8_t state;		/* enum vpc_ct_state */
+	uint8_t fin_seen;	/* bit d: direction d sent FIN */
+	uint8_t wscale[2];	/* window scale each direction announced */
+	uint16_t replies;	/* packets seen in direction 1 (UDP streams) */
+	uint16_t pad;
+	uint32_t end[2];	/* highest seq + len sent by each direction */
+	uint32_t maxwin[2];	/* largest (scaled) window each advertised */
+	uint32_t pad2[2];
+	struct vpc_ct_key key[2];
+} __rte_cache_aligned;
+
+struct vpc_ct_stats {
+	uint64_t created;
+	uint64_t expired;
+	uint64_t refused_full;
+	uint64_t closed;
+};
+
+struct vpc_ct;
+
+/* A table of at most max_conns connections.  NULL + rte_errno/errno. */
+struct vpc_ct *vpc_ct_create(const char *name, uint32_t max_conns, int socket_id);
+void vpc_ct_free(struct vpc_ct *ct);
+
+/* Bytes of DPDK heap vpc_ct_create(max_conns) needs (for --no-huge -m). */
+uint64_t vpc_ct_memory(uint32_t max_conns);
+
+/*
+ * Look up n keys (n <= 64).  hits: bit i set when keys[i] was found, with
+ * data[i] = entry index << 1 | direction.
+ */
+void vpc_ct_lookup_bulk(const struct vpc_ct *ct, const struct vpc_ct_key *keys,
+			uint32_t n, uint64_t *hits, uint32_t *data);
+
+/*
+ * Create a connection with keys fwd and rev.  Returns the entry index, or
+ * -ENOSPC when the table is full (after trying to reclaim expired
+ * entries), -EEXIST when a key is already tracked.
+ */
+int vpc_ct_create_conn(struct vpc_ct *ct, const struct vpc_ct_key *fwd,
+		       const struct vpc_ct_key *rev, uint64_t now);
+
+/* Remove connection idx (both keys). */
+void vpc_ct_delete(struct vpc_ct *ct, uint32_t idx);
+
+struct vpc_ct_entry *vpc_ct_entry(const struct vpc_ct *ct, uint32_t idx);
+
+/* Examine up to budget entries at the cursor; remove the expired ones.
+ * Returns how many were removed. */
+uint32_t vpc_ct_sweep(struct vpc_ct *ct, uint64_t now, uint32_t budget);
+
+/* Remove every connection. */
+void vpc_ct_flush(struct vpc_ct *ct);
+
+uint32_t vpc_ct_count(const struct vpc_ct *ct);
+uint32_t vpc_ct_capacity(const struct vpc_ct *ct);
+struct vpc_ct_stats *vpc_ct_stats(struct vpc_ct *ct);
+
+/* Iterate live entries: *pos starts at 0; returns the next index or -1. */
+int64_t vpc_ct_next(const struct vpc_ct *ct, uint32_t *pos);
+
+const char *vpc_ct_state_name(unsigned int state);
+
+#endif /* VPC_CONNTRACK_H */
