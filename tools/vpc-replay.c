@@ -509,10 +509,10 @@ describe(FILE *f, const struct packet *p, const char *in_name, const struct vpc_
 		if (ip[9] == 6 && p->len >= 14 + ihl + 14) {
 			char fl[8] = "";
 			int k = 0;
-			const uint8_t f = d[14 + ihl + 13];
+			const uint8_t tf = d[14 + ihl + 13];
 			static const char letters[] = "FSRPA";
 			for (int b = 0; b < 5; b++)
-				if (f & (1 << b))
+				if (tf & (1 << b))
 					fl[k++] = letters[b];
 			snprintf(proto, sizeof(proto), "tcp [%s]", fl);
 		}
