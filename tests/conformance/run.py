@@ -33,13 +33,29 @@ def hexdiff(want, got):
             % (n, len(want), len(got), want.hex(), got.hex()))
 
 
+def step_times(steps):
+    """Frame i is at i ms, or at the time (seconds) its step gives."""
+    times, last = [], 0
+    for i, st in enumerate(steps):
+        t = int(round(st[3] * 1e9)) if len(st) > 3 else (i + 1) * 1_000_000
+        assert t > last, "scenario times must increase"
+        times.append(t)
+        last = t
+    return times
+
+
 def run_scenario(sc, replay, engine, workdir):
     problems = []
     inputs = {}
-    for i, (port, frame, _) in enumerate(sc["steps"]):
-        inputs.setdefault(port, []).append(((i + 1) * 1_000_000, frame))
+    times = step_times(sc["steps"])
+    for i, st in enumerate(sc["steps"]):
+        inputs.setdefault(st[0], []).append((times[i], st[1]))
     args = [replay, "--config", os.path.join(HERE, sc["topo"]), "--out",
-            os.path.join(workdir, "out"), "--engine", engine, "--json"]
+            os.path.join(workdir, "out"), "--engine", engine, "--json"] + sc.get("args", [])
+    for before, topo, revalidate in sc.get("applies", []):
+        at = (times[before] - 500_000) / 1e9   # half a millisecond before that frame
+        args += ["--apply-revalidate" if revalidate else "--apply",
+                 "%.6f=%s" % (at, os.path.join(HERE, topo))]
     for port, frames in inputs.items():
         path = os.path.join(workdir, "in-%s.pcap" % port)
         pkt.write_pcap(path, frames)
@@ -54,7 +70,8 @@ def run_scenario(sc, replay, engine, workdir):
     if len(verdicts) != len(steps):
         problems.append("%d verdicts for %d frames" % (len(verdicts), len(steps)))
     want_out = {}
-    for i, (port, frame, exp) in enumerate(steps):
+    for i, st in enumerate(steps):
+        port, frame, exp = st[0], st[1], st[2]
         if i < len(verdicts):
             v = verdicts[i]
             got = (v.get("seq"), v.get("in_port"), v.get("action"), v.get("out_port"), v.get("reason"))
@@ -62,7 +79,7 @@ def run_scenario(sc, replay, engine, workdir):
             if got != want:
                 problems.append("frame %d: verdict %s, expected %s" % (i, got[2:], want[2:]))
         if exp["frame"] is not None:
-            want_out.setdefault(exp["out_port"], []).append(((i + 1) * 1_000_000, exp["frame"], i))
+            want_out.setdefault(exp["out_port"], []).append((times[i], exp["frame"], i))
     for name in sorted(os.listdir(outdir)):
         if not name.endswith(".pcap"):
             continue

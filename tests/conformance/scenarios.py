@@ -37,9 +37,12 @@ def drop(reason):
 SCENARIOS = []
 
 
-def scenario(name, steps, topo=BASIC):
-    """steps: [(in_port, frame, expectation)]"""
-    SCENARIOS.append({"name": name, "topo": topo, "steps": steps})
+def scenario(name, steps, topo=BASIC, applies=(), args=()):
+    """steps: [(in_port, frame, expectation[, time in seconds])];
+    applies: [(index of the first step under the new tables, topology,
+    revalidate)]; args: more vpc-replay arguments."""
+    SCENARIOS.append({"name": name, "topo": topo, "steps": steps,
+                      "applies": list(applies), "args": list(args)})
 
 
 # ---------------------------------------------------------------- ARP
@@ -312,3 +315,8 @@ scenario("default topology: web-1 to the internet and back", [
     ("db-1", tcp_frame("06:00:00:00:64:01", "02:64:0a:00:02:14", "10.0.2.20", NET, 40000, 443),
      drop("no-route")),
 ], topo="../../config/default.yaml")
+
+
+# Security groups and connection tracking (topo/sg.yaml).
+import scenarios_sg  # noqa: E402
+SCENARIOS.extend(scenarios_sg.SCENARIOS)
