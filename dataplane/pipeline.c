@@ -151,6 +151,23 @@ vpc_pipeline_stats_reset(struct vpc_pipeline *p)
 
 /* ---- parse ---- */
 
+/* The one's-complement sum of a 20-byte header is ffff when its checksum
+ * is right: five 32-bit loads into a 64-bit sum, then folded. */
+static inline bool
+ipv4_hdr_cksum_ok(const struct rte_ipv4_hdr *ip)
+{
+	const uint8_t *b = (const uint8_t *)ip;
+	uint64_t sum = 0;
+	for (int i = 0; i < 20; i += 4) {
+		uint32_t w;
+		memcpy(&w, b + i, 4);
+		sum += w;
+	}
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	return vpc_csum_fold((uint32_t)sum) == 0xffff;
+}
+
 /* ICMP queries and their replies: echo, timestamp, information, mask. */
 static inline bool
 icmp_is_query(uint8_t type)
@@ -213,7 +230,7 @@ parse_one(struct rte_mbuf *m, struct meta *x)
 			return;
 		}
 		/* A correct header, checksum field included, sums to ffff. */
-		if (unlikely(rte_raw_cksum(ip, sizeof(*ip)) != 0xffff)) {
+		if (unlikely(!ipv4_hdr_cksum_ok(ip))) {
 			x->reason = VPC_DROP_IP_CHECKSUM;
 			return;
 		}
@@ -369,15 +386,19 @@ arp_from_uplink(const struct vpc_tables *t, struct meta *x)
 
 /* ---- rewrites ---- */
 
-/* Decrement the TTL (the caller checked it is above 1). */
+/*
+ * Decrement the TTL (the caller checked it is above 1).  The new TTL and
+ * protocol word is built in a register and stored once: writing the TTL
+ * byte and reading the word back stalls store forwarding.
+ */
 static inline void
 ttl_dec(struct rte_ipv4_hdr *ip)
 {
-	uint16_t old, new_;
+	void *w = VPC_FIELD_PTR(ip, time_to_live);
+	uint16_t old = vpc_load16(w), new_ = old;
 
-	old = vpc_load16(VPC_FIELD_PTR(ip, time_to_live));
-	ip->time_to_live--;
-	new_ = vpc_load16(VPC_FIELD_PTR(ip, time_to_live));
+	((uint8_t *)&new_)[0] = (uint8_t)(((uint8_t *)&old)[0] - 1);
+	vpc_store16(w, new_);
 	vpc_csum_replace2(VPC_FIELD_PTR(ip, hdr_checksum), old, new_);
 }
 
@@ -689,7 +710,7 @@ tcp_seg_len(const struct meta *m)
 	return len + !!(m->tcp_flags & RTE_TCP_SYN_FLAG) + !!(m->tcp_flags & RTE_TCP_FIN_FLAG);
 }
 
-static void
+static inline __attribute__((always_inline)) void
 tcp_track(struct vpc_ct_entry *e, unsigned int dir, const struct meta *m)
 {
 	const struct rte_tcp_hdr *tcp = (const void *)m->l4;
@@ -729,7 +750,7 @@ tcp_rst_ok(const struct vpc_ct_entry *e, unsigned int dir, const struct meta *m)
  * Returns a drop reason, VPC_DROP_NONE to forward, or 0xff when the packet
  * opens a new connection over this one (a SYN after a reset or close).
  */
-static uint8_t
+static inline __attribute__((always_inline)) uint8_t
 tcp_update(struct vpc_ct_entry *e, unsigned int dir, const struct meta *m)
 {
 	uint8_t f = m->tcp_flags;
@@ -770,7 +791,7 @@ tcp_update(struct vpc_ct_entry *e, unsigned int dir, const struct meta *m)
 	return VPC_DROP_NONE;
 }
 
-static uint64_t
+static inline __attribute__((always_inline)) uint64_t
 entry_timeout(const struct vpc_tables *t, const struct vpc_ct_entry *e, uint16_t vpc)
 {
 	switch (e->state) {
@@ -815,20 +836,51 @@ fast_path_ok(const struct vpc_port_info *pi, const struct meta *m,
 	return rte_is_same_ether_addr(&m->eth->dst_addr, &pi->fi->router_mac);
 }
 
-static inline uint8_t
+static inline __attribute__((always_inline)) uint8_t
 apply(struct meta *m, const struct vpc_ct_action *a, struct vpc_verdict *v)
 {
+	struct rte_ipv4_hdr *ip = m->ip;
+	void *ipc = VPC_FIELD_PTR(ip, hdr_checksum);
+
 	if (a->rewrite_macs) {
-		if (unlikely(m->ip->time_to_live <= 1))
+		if (unlikely(ip->time_to_live <= 1))
 			return VPC_DROP_TTL_EXPIRED;
-		ttl_dec(m->ip);
 		rte_ether_addr_copy(&a->src_mac, &m->eth->src_addr);
 		rte_ether_addr_copy(&a->dst_mac, &m->eth->dst_addr);
 	}
-	if (a->nat == VPC_CT_NAT_SRC)
-		nat_rewrite(m, true, a->nat_addr);
-	else if (a->nat == VPC_CT_NAT_DST)
-		nat_rewrite(m, false, a->nat_addr);
+	if (a->nat != VPC_CT_NAT_NONE) {
+		/* TTL and address in one update of the header checksum (the
+		 * TTL word built in a register: see ttl_dec). */
+		void *w = VPC_FIELD_PTR(ip, time_to_live);
+		bool src = a->nat == VPC_CT_NAT_SRC;
+		rte_be32_t from = src ? ip->src_addr : ip->dst_addr, to = a->nat_addr;
+		uint32_t sum = (uint16_t)~vpc_load16(ipc);
+		if (a->rewrite_macs) {
+			uint16_t old = vpc_load16(w), new_ = old;
+			((uint8_t *)&new_)[0] = (uint8_t)(((uint8_t *)&old)[0] - 1);
+			vpc_store16(w, new_);
+			sum += (uint16_t)~old;
+			sum += new_;
+		}
+		sum += (uint16_t)~(from & 0xffff);
+		sum += (uint16_t)~(from >> 16);
+		sum += to & 0xffff;
+		sum += to >> 16;
+		vpc_store16(ipc, (uint16_t)~vpc_csum_fold(sum));
+		if (src)
+			ip->src_addr = to;
+		else
+			ip->dst_addr = to;
+		void *l4 = l4_pseudo_csum(m);
+		if (l4 != NULL) {
+			vpc_csum_replace4(l4, from, to);
+			/* UDP: 0 means "no checksum"; a computed 0 is ffff */
+			if (m->proto == IPPROTO_UDP && vpc_load16(l4) == 0)
+				vpc_store16(l4, 0xffff);
+		}
+	} else if (a->rewrite_macs) {
+		ttl_dec(ip);
+	}
 	set_forward(v, a->out_port, a->path);
 	return VPC_DROP_NONE;
 }
@@ -977,6 +1029,11 @@ slow_path(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 	/* A packet that cannot be forwarded opens nothing. */
 	if (d.act.rewrite_macs && m->ip->time_to_live <= 1)
 		return VPC_DROP_TTL_EXPIRED;
+
+	/* Each new connection pays for reclaiming a couple of expired ones
+	 * at the sweep's cursor: expiry keeps pace with creation, and
+	 * established traffic never touches cold entries. */
+	vpc_ct_sweep(p->ct, now, 2);
 
 	struct vpc_ct_key rev;
 	ct_reverse_key(&rev, t, m, &d, pi->ctx);
@@ -1159,19 +1216,17 @@ slow:
 			set_drop(&v[i], r);
 	}
 
-	/* Reclaim a few expired connections at the sweep's cursor. */
-	vpc_ct_sweep(p->ct, now, 4);
-
-	/* Counters: per lcore, so plain increments. */
+	/* Counters: per lcore, so plain increments; the ingress port's are
+	 * summed over the burst. */
 	struct vpc_port_stats *ps = p->stats.ports;
+	uint64_t rx_bytes = 0, drops = 0;
 	p->stats.packets += n;
 	for (uint16_t i = 0; i < n; i++) {
 		uint32_t len = rte_pktmbuf_pkt_len(pkts[i]);
-		ps[in_port].rx_packets++;
-		ps[in_port].rx_bytes += len;
+		rx_bytes += len;
 		if (v[i].action == VPC_ACT_DROP) {
 			p->stats.drops[v[i].reason]++;
-			ps[in_port].drops++;
+			drops++;
 			continue;
 		}
 		if (v[i].action == VPC_ACT_REPLY)
@@ -1180,5 +1235,8 @@ slow:
 		ps[v[i].out_port].tx_packets++;
 		ps[v[i].out_port].tx_bytes += len;
 	}
+	ps[in_port].rx_packets += n;
+	ps[in_port].rx_bytes += rx_bytes;
+	ps[in_port].drops += drops;
 	return n;
 }

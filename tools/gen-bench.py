@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
 """Benchmark inputs for `vpc-replay --bench` on config/default.yaml.
 
-    tools/gen-bench.py OUTDIR [--flows 1000] [--packets 8]
+    tools/gen-bench.py OUTDIR [--flows 1000]
 
-Writes, for the default topology, one capture per path, each of --flows
-flows (distinct 5-tuples) with --packets packets each, interleaved:
-  l2.pcap       web-1 -> web-2, same subnet (switched)       --in web-1=
-  routed.pcap   web-1 -> db-1, across subnets (routed)        --in web-1=
-  egress.pcap   web-1 -> the internet (elastic-IP SNAT)       --in web-1=
-  ingress.pcap  the internet -> web-1's elastic IP (DNAT)     --in uplink=
-and route-sweep topologies routes-N.yaml (N = 10, 1000, 100000): the
-default topology whose public table holds N extra routes, with
-sweep.pcap, web-1 -> 1000 destinations spread over those routes.
+Every flow is a real TCP connection that the security groups of the
+default topology allow: SYN from the client, SYN-ACK from the server, ACK,
+then five data segments from the client -- 8 packets, interleaved across
+--flows flows.  Per path, CASE-c.pcap (the client's port) and CASE-s.pcap
+(the server's):
+  l2       web-1 -> web-2:80, same subnet (switched)   --in web-1= --in web-2=
+  routed   web-1 -> db-1:5432, across subnets          --in web-1= --in db-1=
+  egress   web-1 -> the internet:443 (SNAT)            --in web-1= --in uplink=
+  ingress  the internet -> web-1:80 (DNAT)             --in uplink= --in web-1=
+Route sweep: routes-N.yaml (N = 10, 1000, 100000), the default topology
+whose public table holds N extra routes, with sweep-c/s.pcap (web-1 to
+1000 destinations spread over them).  New connections: rules-N.yaml (N =
+10, 100, 1000: web's ingress holds N rules) with newconn.pcap, 10,000 SYNs
+from distinct internet hosts to web-1:80 (--in uplink=).
 Deterministic: a fixed-seed generator, no randomness between runs.
 """
 import argparse
@@ -49,30 +54,49 @@ def write(path, flows, packets):
     pkt.write_pcap(path, frames)
 
 
+def conn_flows(outdir, case, cmac, smac_for_reply, csrc, cdst, sp, dp, dmac_req, smac_req, dmac_rep, smac_rep,
+               rsrc, rdst):
+    """One TCP connection per flow, as the client and the server send it.
+    Request frames: (dmac_req, smac_req, csrc -> cdst); reply frames:
+    (dmac_rep, smac_rep, rsrc -> rdst) -- addresses as each side's port
+    sees them (the server of an elastic-IP flow sees its private IP)."""
+    client, server, t = [], [], 1_000_000_000
+    for k in range(8):
+        for i in range(len(sp)):
+            if k == 1:
+                server.append((t, pkt.tcp_frame(dmac_rep, smac_rep, rsrc[i], rdst[i], dp[i], sp[i], "SA",
+                                                 seq=5000, ack=1001)))
+            else:
+                flags = "S" if k == 0 else ("A" if k == 2 else "PA")
+                seq = 1000 if k == 0 else 1001 + max(0, k - 3) * 64
+                client.append((t, pkt.tcp_frame(dmac_req, smac_req, csrc[i], cdst[i], sp[i], dp[i], flags,
+                                                 seq=seq, ack=0 if k == 0 else 5001,
+                                                 payload=b"x" * 64 if k >= 3 else b"")))
+            t += 1000
+    pkt.write_pcap(os.path.join(outdir, case + "-c.pcap"), client)
+    pkt.write_pcap(os.path.join(outdir, case + "-s.pcap"), server)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("outdir")
     ap.add_argument("--flows", type=int, default=1000)
-    ap.add_argument("--packets", type=int, default=8)
     a = ap.parse_args()
     os.makedirs(a.outdir, exist_ok=True)
     n = a.flows
 
-    def tcp_flow(dmac, smac, src, dst, sport, dport):
-        return lambda k: pkt.tcp_frame(dmac, smac, src, dst, sport, dport, "A", seq=1000 + k * 100,
-                                       ack=1, payload=b"x" * 64)
-
-    write(os.path.join(a.outdir, "l2.pcap"),
-          [tcp_flow(WEB2, WEB1, "10.0.1.10", "10.0.1.11", 10000 + i, 80) for i in range(n)], a.packets)
-    write(os.path.join(a.outdir, "routed.pcap"),
-          [tcp_flow(ROUTER, WEB1, "10.0.1.10", "10.0.2.20", 10000 + i, 5432) for i in range(n)], a.packets)
+    sp = [10000 + i for i in range(n)]
+    one = lambda v: [v] * n  # noqa: E731
     base = 0xC6336400  # 198.51.100.0
-    write(os.path.join(a.outdir, "egress.pcap"),
-          [tcp_flow(ROUTER, WEB1, "10.0.1.10", ip(base + i % 250 + 1), 10000 + i, 443) for i in range(n)],
-          a.packets)
-    write(os.path.join(a.outdir, "ingress.pcap"),
-          [tcp_flow(UPLINK, GW, ip(base + i % 250 + 1), "203.0.113.10", 10000 + i, 80) for i in range(n)],
-          a.packets)
+    net = [ip(base + i % 250 + 1) for i in range(n)]
+    conn_flows(a.outdir, "l2", WEB1, WEB2, one("10.0.1.10"), one("10.0.1.11"), sp, one(80),
+               WEB2, WEB1, WEB1, WEB2, one("10.0.1.11"), one("10.0.1.10"))
+    conn_flows(a.outdir, "routed", WEB1, DB1, one("10.0.1.10"), one("10.0.2.20"), sp, one(5432),
+               ROUTER, WEB1, ROUTER, DB1, one("10.0.2.20"), one("10.0.1.10"))
+    conn_flows(a.outdir, "egress", WEB1, GW, one("10.0.1.10"), net, sp, one(443),
+               ROUTER, WEB1, UPLINK, GW, net, one("203.0.113.10"))
+    conn_flows(a.outdir, "ingress", GW, WEB1, net, one("203.0.113.10"), sp, one(80),
+               UPLINK, GW, ROUTER, WEB1, one("10.0.1.10"), net)
 
     # Route sweep: N routes in 64.0.0.0/2 (public addresses), lengths 8..30.
     here = os.path.dirname(os.path.abspath(__file__))
@@ -93,9 +117,27 @@ def main():
         with open(os.path.join(a.outdir, "routes-%d.yaml" % count), "w") as f:
             f.write(default.replace(anchor, anchor + "".join(lines)))
     rng = Lcg(7)
-    write(os.path.join(a.outdir, "sweep.pcap"),
-          [tcp_flow(ROUTER, WEB1, "10.0.1.10", ip(0x40000000 | (rng.next() << 1) & 0x3FFFFFFF), 10000 + i, 443)
-           for i in range(n)], a.packets)
+    dst = [ip(0x40000000 | (rng.next() << 1) & 0x3FFFFFFF) for i in range(n)]
+    conn_flows(a.outdir, "sweep", WEB1, GW, one("10.0.1.10"), dst, sp, one(443),
+               ROUTER, WEB1, UPLINK, GW, dst, one("203.0.113.10"))
+
+    # New connections against web's ingress of N rules.
+    anchor = "          - { protocol: tcp, ports: 80, source: 0.0.0.0/0 }\n"
+    assert anchor in default
+    for count in (10, 100, 1000):
+        rng, lines = Lcg(count), []
+        for _ in range(count - 1):
+            length = 8 + rng.next() % 25
+            addr = (rng.next() << 1) & 0xFFFFFFFF & ((0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF)
+            lo = 1024 + rng.next() % 60000
+            lines.append("          - { protocol: %s, ports: \"%d-%d\", source: %s/%d }\n"
+                         % ("tcp" if rng.next() % 2 else "udp", lo, lo + rng.next() % 100, ip(addr), length))
+        with open(os.path.join(a.outdir, "rules-%d.yaml" % count), "w") as f:
+            f.write(default.replace(anchor, anchor + "".join(lines)))
+    frames = [(1_000_000_000 + i * 1000,
+               pkt.tcp_frame(UPLINK, GW, ip(0x5DB80000 + i), "203.0.113.10", 1024 + i % 60000, 80, "S", seq=1))
+              for i in range(10000)]
+    pkt.write_pcap(os.path.join(a.outdir, "newconn.pcap"), frames)
 
 
 if __name__ == "__main__":
