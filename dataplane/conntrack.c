@@ -57,6 +57,27 @@ vpc_ct_memory(uint32_t max_conns)
 	       (uint64_t)hash_entries(max_conns) * 96 + (4u << 20);
 }
 
+/* The hash of a key, inline (rte_hash would call its hash function
+ * through a pointer for every key): CRC32-C over the 16 bytes, the same
+ * function the table was created with. */
+static inline uint32_t
+key_hash(const struct vpc_ct_key *k)
+{
+	uint64_t a, b;
+
+	memcpy(&a, k, 8);
+	memcpy(&b, (const uint8_t *)k + 8, 8);
+	return rte_hash_crc_8byte(b, rte_hash_crc_8byte(a, 0));
+}
+
+static uint32_t
+ct_hash_func(const void *key, uint32_t len, uint32_t init)
+{
+	(void)len;
+	(void)init;
+	return key_hash(key);
+}
+
 struct vpc_ct *
 vpc_ct_create(const char *name, uint32_t max_conns, int socket_id)
 {
@@ -88,7 +109,7 @@ vpc_ct_create(const char *name, uint32_t max_conns, int socket_id)
 		.name = hname,
 		.entries = hash_entries(max_conns),
 		.key_len = sizeof(struct vpc_ct_key),
-		.hash_func = rte_hash_crc,
+		.hash_func = ct_hash_func,
 		.socket_id = socket_id,
 	};
 	ct->hash = rte_hash_create(&p);
@@ -117,14 +138,17 @@ vpc_ct_lookup_bulk(const struct vpc_ct *ct, const struct vpc_ct_key *keys, uint3
 		   uint64_t *hits, uint32_t *data)
 {
 	const void *kp[64];
+	hash_sig_t sig[64];
 	void *d[64];
 
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++) {
 		kp[i] = &keys[i];
+		sig[i] = key_hash(&keys[i]);
+	}
 	*hits = 0;
 	if (n == 0)
 		return;
-	rte_hash_lookup_bulk_data(ct->hash, kp, n, hits, d);
+	rte_hash_lookup_with_hash_bulk_data(ct->hash, kp, sig, n, hits, d);
 	for (uint32_t i = 0; i < n; i++)
 		data[i] = (uint32_t)(uintptr_t)d[i];
 }

@@ -1164,6 +1164,14 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 	hits = 0;
 	if (n_ct > 0)
 		vpc_ct_lookup_bulk(p->ct, keys, n_ct, &hits, data);
+	/* Bring the entries in while the first ones are processed: the
+	 * actions' line and the state's. */
+	for (uint16_t k = 0; k < n_ct; k++)
+		if (hits & (1ull << k)) {
+			const struct vpc_ct_entry *pe = vpc_ct_entry(p->ct, data[k] >> 1);
+			rte_prefetch0(pe);
+			rte_prefetch0((const uint8_t *)pe + RTE_CACHE_LINE_SIZE);
+		}
 	for (uint16_t k = 0; k < n_ct; k++) {
 		uint16_t i = idx[k];
 		struct meta *m = &x[i];
@@ -1221,6 +1229,9 @@ slow:
 	struct vpc_port_stats *ps = p->stats.ports;
 	uint64_t rx_bytes = 0, drops = 0;
 	p->stats.packets += n;
+	/* Egress counters by runs of one port (bursts mostly are). */
+	uint16_t run_port = UINT16_MAX;
+	uint64_t run_pkts = 0, run_bytes = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		uint32_t len = rte_pktmbuf_pkt_len(pkts[i]);
 		rx_bytes += len;
@@ -1232,8 +1243,20 @@ slow:
 		if (v[i].action == VPC_ACT_REPLY)
 			v[i].out_port = in_port;
 		p->stats.paths[v[i].path]++;
-		ps[v[i].out_port].tx_packets++;
-		ps[v[i].out_port].tx_bytes += len;
+		if (v[i].out_port != run_port) {
+			if (run_pkts) {
+				ps[run_port].tx_packets += run_pkts;
+				ps[run_port].tx_bytes += run_bytes;
+			}
+			run_port = v[i].out_port;
+			run_pkts = run_bytes = 0;
+		}
+		run_pkts++;
+		run_bytes += len;
+	}
+	if (run_pkts) {
+		ps[run_port].tx_packets += run_pkts;
+		ps[run_port].tx_bytes += run_bytes;
 	}
 	ps[in_port].rx_packets += n;
 	ps[in_port].rx_bytes += rx_bytes;
