@@ -149,7 +149,8 @@ build_class(struct vpc_sg *sg, const struct vpc_image *img, const uint16_t *sgs,
 		}
 	}
 	/* Per node: merge intervals into sorted disjoint ones; list ICMPs. */
-	qsort(pend, n_pend, sizeof(*pend), pending_cmp);
+	if (n_pend > 1)
+		qsort(pend, n_pend, sizeof(*pend), pending_cmp);
 	for (uint32_t i = 0; i < n_pend;) {
 		uint32_t j = i;
 		struct node *nd = &sg->nodes[pend[i].node];
