@@ -194,6 +194,10 @@ int
 vpc_ct_create_conn(struct vpc_ct *ct, const struct vpc_ct_key *fwd,
 		   const struct vpc_ct_key *rev, uint64_t now)
 {
+	/* rte_hash_add_key_data() overwrites a key that exists: refuse a
+	 * key another connection owns instead of stealing it. */
+	if (rte_hash_lookup(ct->hash, fwd) >= 0 || rte_hash_lookup(ct->hash, rev) >= 0)
+		return -EEXIST;
 	if (ct->n_free == 0) {
 		/* Reclaim what has expired near the cursor; never a live one. */
 		vpc_ct_sweep(ct, now, 256);
@@ -205,11 +209,12 @@ vpc_ct_create_conn(struct vpc_ct *ct, const struct vpc_ct_key *fwd,
 	uint32_t idx = ct->free_stack[--ct->n_free];
 	struct vpc_ct_entry *e = &ct->entries[idx];
 	memset(e, 0, sizeof(*e));
+	e->state = VPC_CT_OTHER;	/* live from now on; the caller refines it */
 	e->key[0] = *fwd;
 	e->key[1] = *rev;
 	int r0 = rte_hash_add_key_data(ct->hash, fwd, (void *)(uintptr_t)(idx << 1));
 	if (r0 < 0)
-		goto undo0;
+		goto undo0;	/* -ENOSPC: no room in the hash */
 	/* A connection whose two directions look the same (a packet to
 	 * itself) has one key. */
 	if (memcmp(fwd, rev, sizeof(*fwd)) != 0 &&
@@ -221,10 +226,10 @@ vpc_ct_create_conn(struct vpc_ct *ct, const struct vpc_ct_key *fwd,
 	ct->stats.created++;
 	return (int)idx;
 undo0:
+	e->state = VPC_CT_FREE;
 	ct->free_stack[ct->n_free++] = idx;
-	if (r0 == -ENOSPC)
-		ct->stats.refused_full++;
-	return r0 == -ENOSPC ? -ENOSPC : -EEXIST;
+	ct->stats.refused_full++;
+	return -ENOSPC;
 }
 
 void
