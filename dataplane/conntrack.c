@@ -9,16 +9,25 @@
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring_elem.h>
 
 struct vpc_ct {
 	struct rte_hash *hash;
 	struct vpc_ct_entry *entries;
-	uint32_t *free_stack;	/* indexes of free entries */
+	/* Free entries: a stack for one thread, a lock-free ring when
+	 * shared. */
+	uint32_t *free_stack;
 	uint32_t n_free;
+	struct rte_ring *free_ring;
+	struct rte_rcu_qsbr *rcu;	/* non-NULL: shared */
 	uint32_t max;
-	uint32_t cursor;	/* the sweep's position */
-	struct vpc_ct_stats stats;
+	uint32_t n_live;	/* shared: atomic */
+	uint32_t cursor;	/* the sweep's position; shared: atomic */
+	struct vpc_ct_stats stats;	/* shared: atomic adds (never per packet) */
 };
+
+#define STAT_ADD(ct, field, n) __atomic_fetch_add(&(ct)->stats.field, (n), __ATOMIC_RELAXED)
 
 static const char *const state_names[] = {
 	[VPC_CT_FREE] = "free",
@@ -31,6 +40,7 @@ static const char *const state_names[] = {
 	[VPC_CT_UDP] = "udp",
 	[VPC_CT_ICMP] = "icmp",
 	[VPC_CT_OTHER] = "other",
+	[VPC_CT_DYING] = "dying",
 };
 
 const char *
@@ -78,8 +88,27 @@ ct_hash_func(const void *key, uint32_t len, uint32_t init)
 	return key_hash(key);
 }
 
-struct vpc_ct *
-vpc_ct_create(const char *name, uint32_t max_conns, int socket_id)
+/*
+ * rte_hash's RCU defer queue calls this once a deleted key's slot is safe
+ * to reuse.  The entry goes back to the pool with its last key: the
+ * reverse one (deleted second), or the only one.
+ */
+static void
+ct_reclaim(void *p, void *key_data)
+{
+	struct vpc_ct *ct = p;
+	uint32_t d = (uint32_t)(uintptr_t)key_data, idx = d >> 1;
+	struct vpc_ct_entry *e = &ct->entries[idx];
+
+	if (!(d & 1) && memcmp(&e->key[0], &e->key[1], sizeof(e->key[0])) != 0)
+		return;
+	__atomic_store_n(&e->state, VPC_CT_FREE, __ATOMIC_RELEASE);
+	__atomic_fetch_sub(&ct->n_live, 1, __ATOMIC_RELAXED);
+	rte_ring_enqueue_elem(ct->free_ring, &idx, sizeof(idx));
+}
+
+static struct vpc_ct *
+ct_create(const char *name, uint32_t max_conns, int socket_id, struct rte_rcu_qsbr *rcu)
 {
 	char hname[RTE_HASH_NAMESIZE];
 	struct vpc_ct *ct;
@@ -111,15 +140,54 @@ vpc_ct_create(const char *name, uint32_t max_conns, int socket_id)
 		.key_len = sizeof(struct vpc_ct_key),
 		.hash_func = ct_hash_func,
 		.socket_id = socket_id,
+		.extra_flag = rcu == NULL ? 0 :
+			RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_MULTI_WRITER_ADD,
 	};
 	ct->hash = rte_hash_create(&p);
 	if (ct->hash == NULL)
 		goto nomem;
+	if (rcu != NULL) {
+		char rname[RTE_RING_NAMESIZE];
+		snprintf(rname, sizeof(rname), "ctf_%s", name);
+		ct->rcu = rcu;
+		ct->free_ring = rte_ring_create_elem(rname, sizeof(uint32_t),
+						     rte_align32pow2(max_conns + 1), socket_id, 0);
+		if (ct->free_ring == NULL)
+			goto nomem;
+		for (uint32_t i = 0; i < max_conns; i++)
+			rte_ring_enqueue_elem(ct->free_ring, &i, sizeof(i));
+		struct rte_hash_rcu_config rc = {
+			.v = rcu,
+			.mode = RTE_HASH_QSBR_MODE_DQ,
+			.trigger_reclaim_limit = 32,
+			.key_data_ptr = ct,
+			.free_key_data_func = ct_reclaim,
+		};
+		if (rte_hash_rcu_qsbr_add(ct->hash, &rc) != 0)
+			goto nomem;
+	}
 	return ct;
 nomem:
 	vpc_ct_free(ct);
 	errno = ENOMEM;
 	return NULL;
+}
+
+struct vpc_ct *
+vpc_ct_create(const char *name, uint32_t max_conns, int socket_id)
+{
+	return ct_create(name, max_conns, socket_id, NULL);
+}
+
+struct vpc_ct *
+vpc_ct_create_shared(const char *name, uint32_t max_conns, int socket_id,
+		     struct rte_rcu_qsbr *rcu)
+{
+	if (rcu == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return ct_create(name, max_conns, socket_id, rcu);
 }
 
 void
@@ -128,6 +196,7 @@ vpc_ct_free(struct vpc_ct *ct)
 	if (ct == NULL)
 		return;
 	rte_hash_free(ct->hash);
+	rte_ring_free(ct->free_ring);
 	rte_free(ct->entries);
 	rte_free(ct->free_stack);
 	rte_free(ct);
@@ -164,12 +233,32 @@ vpc_ct_delete(struct vpc_ct *ct, uint32_t idx)
 {
 	struct vpc_ct_entry *e = &ct->entries[idx];
 
-	if (e->state == VPC_CT_FREE)
+	if (ct->rcu == NULL) {
+		if (e->state == VPC_CT_FREE)
+			return;
+		rte_hash_del_key(ct->hash, &e->key[0]);
+		rte_hash_del_key(ct->hash, &e->key[1]);
+		e->state = VPC_CT_FREE;
+		ct->free_stack[ct->n_free++] = idx;
 		return;
+	}
+	/* Shared: the deleter that moves the state to DYING deletes the keys;
+	 * the entry returns to the pool from ct_reclaim(), after the grace
+	 * period.  (The state may change under us through a packet's plain
+	 * store: retry a few times.) */
+	for (int tries = 0; tries < 8; tries++) {
+		uint8_t cur = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+		if (cur == VPC_CT_FREE || cur == VPC_CT_DYING)
+			return;
+		if (__atomic_compare_exchange_n(&e->state, &cur, VPC_CT_DYING, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			break;
+		if (tries == 7)
+			return;
+	}
 	rte_hash_del_key(ct->hash, &e->key[0]);
-	rte_hash_del_key(ct->hash, &e->key[1]);
-	e->state = VPC_CT_FREE;
-	ct->free_stack[ct->n_free++] = idx;
+	if (memcmp(&e->key[0], &e->key[1], sizeof(e->key[0])) != 0)
+		rte_hash_del_key(ct->hash, &e->key[1]);
 }
 
 uint32_t
@@ -178,63 +267,107 @@ vpc_ct_sweep(struct vpc_ct *ct, uint64_t now, uint32_t budget)
 	uint32_t removed = 0;
 
 	while (budget-- > 0) {
-		uint32_t i = ct->cursor;
-		ct->cursor = i + 1 == ct->max ? 0 : i + 1;
+		uint32_t i;
+		if (ct->rcu == NULL) {
+			i = ct->cursor;
+			ct->cursor = i + 1 == ct->max ? 0 : i + 1;
+		} else {
+			i = __atomic_fetch_add(&ct->cursor, 1, __ATOMIC_RELAXED) % ct->max;
+		}
 		struct vpc_ct_entry *e = &ct->entries[i];
-		if (e->state != VPC_CT_FREE && e->expires <= now) {
+		uint8_t st = __atomic_load_n(&e->state, __ATOMIC_RELAXED);
+		if (st != VPC_CT_FREE && st != VPC_CT_DYING && e->expires <= now) {
 			vpc_ct_delete(ct, i);
-			ct->stats.expired++;
+			STAT_ADD(ct, expired, 1);
 			removed++;
 		}
 	}
 	return removed;
 }
 
+static bool
+take_entry(struct vpc_ct *ct, uint32_t *idx)
+{
+	if (ct->rcu == NULL) {
+		if (ct->n_free == 0)
+			return false;
+		*idx = ct->free_stack[--ct->n_free];
+		return true;
+	}
+	if (rte_ring_dequeue_elem(ct->free_ring, idx, sizeof(*idx)) != 0)
+		return false;
+	__atomic_fetch_add(&ct->n_live, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
 int
 vpc_ct_create_conn(struct vpc_ct *ct, const struct vpc_ct_key *fwd,
-		   const struct vpc_ct_key *rev, uint64_t now)
+		   const struct vpc_ct_key *rev, uint64_t now,
+		   const struct vpc_ct_entry *init)
 {
+	uint32_t idx;
+
 	/* rte_hash_add_key_data() overwrites a key that exists: refuse a
-	 * key another connection owns instead of stealing it. */
+	 * key another connection owns instead of stealing it.  (Shared: two
+	 * lcores creating the same connection at once may both pass this;
+	 * the second add then re-points the key at its own entry and the
+	 * first entry is left to expire -- a wasted entry, never a wrong
+	 * forward.) */
 	if (rte_hash_lookup(ct->hash, fwd) >= 0 || rte_hash_lookup(ct->hash, rev) >= 0)
 		return -EEXIST;
-	if (ct->n_free == 0) {
+	if (!take_entry(ct, &idx)) {
 		/* Reclaim what has expired near the cursor; never a live one. */
 		vpc_ct_sweep(ct, now, 256);
-		if (ct->n_free == 0) {
-			ct->stats.refused_full++;
+		if (!take_entry(ct, &idx)) {
+			STAT_ADD(ct, refused_full, 1);
 			return -ENOSPC;
 		}
 	}
-	uint32_t idx = ct->free_stack[--ct->n_free];
 	struct vpc_ct_entry *e = &ct->entries[idx];
-	memset(e, 0, sizeof(*e));
-	e->state = VPC_CT_OTHER;	/* live from now on; the caller refines it */
+	*e = *init;
+	if (e->state == VPC_CT_FREE || e->state == VPC_CT_DYING)
+		e->state = VPC_CT_OTHER;	/* live from now on */
 	e->key[0] = *fwd;
 	e->key[1] = *rev;
-	int r0 = rte_hash_add_key_data(ct->hash, fwd, (void *)(uintptr_t)(idx << 1));
-	if (r0 < 0)
-		goto undo0;	/* -ENOSPC: no room in the hash */
+	/* The entry is complete; the adds publish it (release ordering
+	 * inside rte_hash's lock-free mode). */
+	if (rte_hash_add_key_data(ct->hash, fwd, (void *)(uintptr_t)(idx << 1)) < 0)
+		goto undo;
 	/* A connection whose two directions look the same (a packet to
 	 * itself) has one key. */
 	if (memcmp(fwd, rev, sizeof(*fwd)) != 0 &&
 	    rte_hash_add_key_data(ct->hash, rev, (void *)(uintptr_t)(idx << 1 | 1)) < 0) {
-		rte_hash_del_key(ct->hash, fwd);
-		r0 = -ENOSPC;
-		goto undo0;
+		/* Make it a one-key connection, so that the reclamation of
+		 * the forward key returns the entry. */
+		e->key[1] = e->key[0];
+		vpc_ct_delete(ct, idx);
+		STAT_ADD(ct, refused_full, 1);
+		return -ENOSPC;
 	}
-	ct->stats.created++;
+	STAT_ADD(ct, created, 1);
 	return (int)idx;
-undo0:
-	e->state = VPC_CT_FREE;
-	ct->free_stack[ct->n_free++] = idx;
-	ct->stats.refused_full++;
+undo:
+	if (ct->rcu == NULL) {
+		e->state = VPC_CT_FREE;
+		ct->free_stack[ct->n_free++] = idx;
+	} else {
+		__atomic_store_n(&e->state, VPC_CT_FREE, __ATOMIC_RELEASE);
+		__atomic_fetch_sub(&ct->n_live, 1, __ATOMIC_RELAXED);
+		rte_ring_enqueue_elem(ct->free_ring, &idx, sizeof(idx));
+	}
+	STAT_ADD(ct, refused_full, 1);
 	return -ENOSPC;
 }
 
 void
 vpc_ct_flush(struct vpc_ct *ct)
 {
+	if (ct->rcu != NULL) {
+		/* No reset under readers: delete one by one. */
+		for (uint32_t i = 0; i < ct->max; i++)
+			vpc_ct_delete(ct, i);
+		return;
+	}
 	rte_hash_reset(ct->hash);
 	for (uint32_t i = 0; i < ct->max; i++) {
 		ct->entries[i].state = VPC_CT_FREE;
@@ -247,6 +380,8 @@ vpc_ct_flush(struct vpc_ct *ct)
 uint32_t
 vpc_ct_count(const struct vpc_ct *ct)
 {
+	if (ct->rcu != NULL)
+		return __atomic_load_n(&ct->n_live, __ATOMIC_RELAXED);
 	return ct->max - ct->n_free;
 }
 
@@ -267,7 +402,8 @@ vpc_ct_next(const struct vpc_ct *ct, uint32_t *pos)
 {
 	while (*pos < ct->max) {
 		uint32_t i = (*pos)++;
-		if (ct->entries[i].state != VPC_CT_FREE)
+		uint8_t st = __atomic_load_n(&ct->entries[i].state, __ATOMIC_RELAXED);
+		if (st != VPC_CT_FREE && st != VPC_CT_DYING)
 			return i;
 	}
 	return -1;

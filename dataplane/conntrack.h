@@ -26,11 +26,24 @@
  * expired entry found by a lookup is removed there, and each burst
  * examines a few entries at a rotating cursor (vpc_ct_sweep).
  *
- * Thread-safety: this version has one writer -- the lcore that owns the
- * table (vpc-replay's single thread).  The daemon's multi-lcore sharing
- * (lock-free readers through rte_hash's RW_CONCURRENCY_LF mode, RCU-
- * deferred key reclamation) is the vpcd issue's; entries are laid out for
- * it (per-field plain stores, no read-modify-write on the fast path).
+ * Thread-safety: two modes.
+ *  - vpc_ct_create(): one thread uses the table (vpc-replay, tests); no
+ *    atomics, no locks at all.
+ *  - vpc_ct_create_shared(): every lcore of the host uses one table.
+ *    Lookups are lock-free (rte_hash RW_CONCURRENCY_LF); creation may
+ *    happen on any lcore (MULTI_WRITER_ADD).  A deleted connection's key
+ *    slots and its entry are reclaimed only after every reader registered
+ *    with the RCU variable has reported a quiescent state (rte_hash's RCU
+ *    defer queue calls back into this module, which returns the entry to
+ *    a lock-free ring), so a reader holding an entry index from a lookup
+ *    may use the entry until its next quiescent state.  Readers report it
+ *    once per burst, between bursts.  One deleter wins an entry by an
+ *    atomic compare-and-swap on its state (deletion only, never per
+ *    packet).  Per-packet updates of an entry (state, expiry, TCP window)
+ *    are plain stores: the two directions of a connection on two lcores
+ *    may race on them, and the worst outcome is a lost update of a
+ *    timestamp or window, never a freed or misdirected entry.
+ *    vpc_ct_flush() is for a quiesced table only.
  */
 #ifndef VPC_CONNTRACK_H
 #define VPC_CONNTRACK_H
@@ -78,6 +91,7 @@ enum vpc_ct_state {
 	VPC_CT_UDP,
 	VPC_CT_ICMP,
 	VPC_CT_OTHER,
+	VPC_CT_DYING,		/* shared table: deleted, awaiting reclamation */
 };
 
 struct vpc_ct_entry {
@@ -105,8 +119,15 @@ struct vpc_ct_stats {
 
 struct vpc_ct;
 
-/* A table of at most max_conns connections.  NULL + rte_errno/errno. */
+struct rte_rcu_qsbr;
+
+/* A table of at most max_conns connections, for one thread.  NULL + errno. */
 struct vpc_ct *vpc_ct_create(const char *name, uint32_t max_conns, int socket_id);
+
+/* The same, shared by the lcores registered as readers with rcu (see
+ * Thread-safety above).  NULL + errno. */
+struct vpc_ct *vpc_ct_create_shared(const char *name, uint32_t max_conns, int socket_id,
+				    struct rte_rcu_qsbr *rcu);
 void vpc_ct_free(struct vpc_ct *ct);
 
 /* Bytes of DPDK heap vpc_ct_create(max_conns) needs (for --no-huge -m). */
@@ -120,12 +141,15 @@ void vpc_ct_lookup_bulk(const struct vpc_ct *ct, const struct vpc_ct_key *keys,
 			uint32_t n, uint64_t *hits, uint32_t *data);
 
 /*
- * Create a connection with keys fwd and rev.  Returns the entry index, or
+ * Create a connection with keys fwd and rev, its entry a copy of init
+ * (state, actions, expiry...; the keys are filled in here).  The entry is
+ * complete before its keys are published.  Returns the entry index, or
  * -ENOSPC when the table is full (after trying to reclaim expired
  * entries), -EEXIST when a key is already tracked.
  */
 int vpc_ct_create_conn(struct vpc_ct *ct, const struct vpc_ct_key *fwd,
-		       const struct vpc_ct_key *rev, uint64_t now);
+		       const struct vpc_ct_key *rev, uint64_t now,
+		       const struct vpc_ct_entry *init);
 
 /* Remove connection idx (both keys). */
 void vpc_ct_delete(struct vpc_ct *ct, uint32_t idx);

@@ -1037,29 +1037,32 @@ slow_path(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 
 	struct vpc_ct_key rev;
 	ct_reverse_key(&rev, t, m, &d, pi->ctx);
-	int idx = vpc_ct_create_conn(p->ct, key, &rev, now);
+	/* The entry is built here and published whole by create_conn. */
+	struct vpc_ct_entry init;
+	memset(&init, 0, offsetof(struct vpc_ct_entry, key));
+	switch (m->proto) {
+	case IPPROTO_TCP:
+		init.state = VPC_CT_TCP_SYN_SENT;
+		init.wscale[0] = tcp_wscale(m);
+		init.wscale[1] = 0xff;
+		tcp_track(&init, 0, m);
+		break;
+	case IPPROTO_UDP:
+		init.state = VPC_CT_UDP;
+		break;
+	case IPPROTO_ICMP:
+		init.state = VPC_CT_ICMP;
+		break;
+	default:
+		init.state = VPC_CT_OTHER;
+		break;
+	}
+	init.act[0] = d.act;
+	init.expires = now + entry_timeout(t, &init, d.act.vpc);
+	int idx = vpc_ct_create_conn(p->ct, key, &rev, now, &init);
 	if (idx < 0)
 		return idx == -ENOSPC ? VPC_DROP_CT_FULL : VPC_DROP_CT_CONFLICT;
 	e = vpc_ct_entry(p->ct, (uint32_t)idx);
-	switch (m->proto) {
-	case IPPROTO_TCP:
-		e->state = VPC_CT_TCP_SYN_SENT;
-		e->wscale[0] = tcp_wscale(m);
-		e->wscale[1] = 0xff;
-		tcp_track(e, 0, m);
-		break;
-	case IPPROTO_UDP:
-		e->state = VPC_CT_UDP;
-		break;
-	case IPPROTO_ICMP:
-		e->state = VPC_CT_ICMP;
-		break;
-	default:
-		e->state = VPC_CT_OTHER;
-		break;
-	}
-	e->act[0] = d.act;
-	e->expires = now + entry_timeout(t, e, d.act.vpc);
 	return apply(m, &e->act[0], v);
 }
 

@@ -17,8 +17,15 @@
 #include <cmocka.h>
 
 #include <rte_eal.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
 
 #include "conntrack.h"
+
+/* A connection that does not expire on its own. */
+static const struct vpc_ct_entry live_init = { .state = VPC_CT_UDP, .expires = UINT64_MAX };
 
 static struct vpc_ct_key
 key(uint32_t ctx, uint32_t src, uint32_t dst, uint16_t sp, uint16_t dp)
@@ -48,7 +55,7 @@ test_keys_and_directions(void **state)
 	struct vpc_ct_key f = key(1, 10, 20, 1000, 80), r = key(1, 20, 10, 80, 1000);
 	bool found;
 	(void)state;
-	int idx = vpc_ct_create_conn(ct, &f, &r, 0);
+	int idx = vpc_ct_create_conn(ct, &f, &r, 0, &live_init);
 	assert_true(idx >= 0);
 	assert_int_equal(find(ct, &f, &found), (uint32_t)idx << 1);
 	assert_true(found);
@@ -60,7 +67,7 @@ test_keys_and_directions(void **state)
 	assert_false(found);
 	/* A key another connection owns is refused, not taken over. */
 	struct vpc_ct_key f2 = key(1, 30, 40, 1, 2);
-	assert_int_equal(vpc_ct_create_conn(ct, &f2, &r, 0), -EEXIST);
+	assert_int_equal(vpc_ct_create_conn(ct, &f2, &r, 0, &live_init), -EEXIST);
 	assert_int_equal(find(ct, &r, &found), (uint32_t)idx << 1 | 1);
 	assert_int_equal(vpc_ct_count(ct), 1);
 	vpc_ct_delete(ct, (uint32_t)idx);
@@ -79,18 +86,18 @@ test_full_table(void **state)
 	(void)state;
 	for (uint32_t i = 0; i < 4; i++) {
 		struct vpc_ct_key f = key(1, i, 99, 1, 2), r = key(1, 99, i, 2, 1);
-		int idx = vpc_ct_create_conn(ct, &f, &r, 0);
+		int idx = vpc_ct_create_conn(ct, &f, &r, 0, &live_init);
 		assert_true(idx >= 0);
 		vpc_ct_entry(ct, (uint32_t)idx)->state = VPC_CT_UDP;
 		vpc_ct_entry(ct, (uint32_t)idx)->expires = 1000 + i;
 	}
 	/* Full, nothing expired at t=500: refused, nothing evicted. */
 	struct vpc_ct_key f = key(1, 50, 99, 1, 2), r = key(1, 99, 50, 2, 1);
-	assert_int_equal(vpc_ct_create_conn(ct, &f, &r, 500), -ENOSPC);
+	assert_int_equal(vpc_ct_create_conn(ct, &f, &r, 500, &live_init), -ENOSPC);
 	assert_int_equal(vpc_ct_count(ct), 4);
 	assert_int_equal(vpc_ct_stats(ct)->refused_full, 1);
 	/* At t=1001 the first two have expired: room is reclaimed. */
-	int idx = vpc_ct_create_conn(ct, &f, &r, 1001);
+	int idx = vpc_ct_create_conn(ct, &f, &r, 1001, &live_init);
 	assert_true(idx >= 0);
 	assert_int_equal(vpc_ct_stats(ct)->expired, 2);
 	assert_int_equal(vpc_ct_count(ct), 3);
@@ -112,7 +119,7 @@ test_sweep_and_iterate(void **state)
 	(void)state;
 	for (uint32_t i = 0; i < 500; i++) {
 		struct vpc_ct_key f = key(1, i, 7, 1, 2), r = key(1, 7, i, 2, 1);
-		int idx = vpc_ct_create_conn(ct, &f, &r, 0);
+		int idx = vpc_ct_create_conn(ct, &f, &r, 0, &live_init);
 		assert_true(idx >= 0);
 		vpc_ct_entry(ct, (uint32_t)idx)->state = VPC_CT_UDP;
 		vpc_ct_entry(ct, (uint32_t)idx)->expires = i % 2 ? 100 : 1000000;
@@ -144,14 +151,117 @@ test_million(void **state)
 	assert_non_null(ct);
 	for (uint32_t i = 0; i < 1000000; i++) {
 		struct vpc_ct_key f = key(3, i, 1, 5, 6), r = key(3, 1, i, 6, 5);
-		int idx = vpc_ct_create_conn(ct, &f, &r, 0);
+		int idx = vpc_ct_create_conn(ct, &f, &r, 0, &live_init);
 		assert_true(idx >= 0);
 		vpc_ct_entry(ct, (uint32_t)idx)->expires = UINT64_MAX;
 	}
 	assert_int_equal(vpc_ct_count(ct), 1000000);
 	struct vpc_ct_key f = key(3, 1000001, 1, 5, 6), r = key(3, 1, 1000001, 6, 5);
-	assert_int_equal(vpc_ct_create_conn(ct, &f, &r, 0), -ENOSPC);
+	assert_int_equal(vpc_ct_create_conn(ct, &f, &r, 0, &live_init), -ENOSPC);
 	vpc_ct_free(ct);
+}
+
+/* ---- shared mode: a reader lcore against a writer ---- */
+
+#define N_KEYS 256
+
+static struct vpc_ct *shared_ct;
+static struct rte_rcu_qsbr *qsv;
+static volatile int stop;
+static uint64_t reader_hits, reader_bad, reader_rounds;
+
+static int
+reader(void *arg)
+{
+	unsigned int id = rte_lcore_id();
+	struct vpc_ct_key keys[32];
+	uint32_t data[32];
+	uint64_t hits;
+	(void)arg;
+	rte_rcu_qsbr_thread_register(qsv, id);
+	rte_rcu_qsbr_thread_online(qsv, id);
+	while (!stop) {
+		for (uint32_t base = 0; base < N_KEYS; base += 32) {
+			for (uint32_t i = 0; i < 32; i++)
+				keys[i] = (base + i) % 2 ? key(9, 1, base + i, 2, 1) :
+							   key(9, base + i, 1, 1, 2);
+			vpc_ct_lookup_bulk(shared_ct, keys, 32, &hits, data);
+			for (uint32_t i = 0; i < 32; i++) {
+				if (!(hits & (1ull << i)))
+					continue;
+				/* Until our next quiescent state the entry found
+				 * cannot be reused: it must hold the key. */
+				const struct vpc_ct_entry *e = vpc_ct_entry(shared_ct, data[i] >> 1);
+				if (memcmp(&e->key[data[i] & 1], &keys[i], sizeof(keys[i])) != 0)
+					reader_bad++;
+				reader_hits++;
+			}
+			rte_rcu_qsbr_quiescent(qsv, id);
+		}
+		reader_rounds++;
+	}
+	rte_rcu_qsbr_thread_offline(qsv, id);
+	rte_rcu_qsbr_thread_unregister(qsv, id);
+	return 0;
+}
+
+static void
+test_shared_reader_writer(void **state)
+{
+	(void)state;
+	unsigned int rl = rte_get_next_lcore(-1, 1, 0);
+	if (rl >= RTE_MAX_LCORE)
+		skip();	/* needs a second lcore */
+	qsv = rte_zmalloc(NULL, rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE), RTE_CACHE_LINE_SIZE);
+	assert_non_null(qsv);
+	assert_int_equal(rte_rcu_qsbr_init(qsv, RTE_MAX_LCORE), 0);
+	/* A small pool: entries are reused all the time. */
+	shared_ct = vpc_ct_create_shared("sh", 64, SOCKET_ID_ANY, qsv);
+	assert_non_null(shared_ct);
+	stop = 0;
+	assert_int_equal(rte_eal_remote_launch(reader, NULL, rl), 0);
+
+	int live[N_KEYS / 2];
+	memset(live, -1, sizeof(live));
+	uint64_t created = 0, deleted = 0, refused = 0;
+	uint64_t seed = 12345;
+	for (int op = 0; op < 300000; op++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		uint32_t c = (uint32_t)(seed >> 33) % (N_KEYS / 2);
+		if (live[c] < 0) {
+			/* connection c: forward key 2c, reverse 2c+1 */
+			struct vpc_ct_key f = key(9, 2 * c, 1, 1, 2), r = key(9, 1, 2 * c + 1, 2, 1);
+			int idx = vpc_ct_create_conn(shared_ct, &f, &r, 0, &live_init);
+			if (idx >= 0) {
+				live[c] = idx;
+				created++;
+			} else {
+				assert_int_equal(idx, -ENOSPC);
+				refused++;
+			}
+		} else {
+			vpc_ct_delete(shared_ct, (uint32_t)live[c]);
+			live[c] = -1;
+			deleted++;
+		}
+	}
+	stop = 1;
+	rte_eal_wait_lcore(rl);
+	print_message("created %lu deleted %lu refused %lu, reader hits %lu rounds %lu bad %lu\n",
+		      (unsigned long)created, (unsigned long)deleted, (unsigned long)refused,
+		      (unsigned long)reader_hits, (unsigned long)reader_rounds, (unsigned long)reader_bad);
+	assert_int_equal(reader_bad, 0);
+	assert_true(reader_hits > 0);
+	assert_true(reader_rounds > 0);
+	assert_true(created > 1000 && deleted > 1000);
+	/* Every deleted entry came back to the pool once the reader was
+	 * gone: what is live is what we did not delete. */
+	uint32_t still = 0;
+	for (uint32_t c = 0; c < N_KEYS / 2; c++)
+		still += live[c] >= 0;
+	assert_true(vpc_ct_count(shared_ct) >= still);
+	vpc_ct_free(shared_ct);
+	rte_free(qsv);
 }
 
 static int
@@ -161,7 +271,7 @@ setup(void **state)
 	(void)state;
 	snprintf(prefix, sizeof(prefix), "--file-prefix=test-ct-%d", (int)getpid());
 	char *args[] = { "test", "--no-huge", "-m", "1024", "--no-pci", "--no-shconf",
-			 prefix, "--no-telemetry", "-l", "0", "--log-level=error", NULL };
+			 prefix, "--no-telemetry", "-l", "0-1", "--log-level=error", NULL };
 	return rte_eal_init(11, args) < 0 ? -1 : 0;
 }
 
@@ -181,6 +291,7 @@ main(void)
 		cmocka_unit_test(test_full_table),
 		cmocka_unit_test(test_sweep_and_iterate),
 		cmocka_unit_test(test_million),
+		cmocka_unit_test(test_shared_reader_writer),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -733,13 +733,10 @@ prefill(struct vpc_ct *ct, uint64_t n)
 		struct vpc_ct_key r = f;
 		r.src = f.dst;
 		r.dst = f.src;
-		int idx = vpc_ct_create_conn(ct, &f, &r, 0);
-		if (idx < 0)
+		struct vpc_ct_entry init = { .state = VPC_CT_OTHER, .expires = UINT64_MAX };
+		if (vpc_ct_create_conn(ct, &f, &r, 0, &init) < 0)
 			die("--prefill: the connection table is full after %" PRIu64
 			    " connections (raise --max-connections)", i);
-		struct vpc_ct_entry *e = vpc_ct_entry(ct, (uint32_t)idx);
-		e->state = VPC_CT_OTHER;
-		e->expires = UINT64_MAX;
 	}
 }
 
