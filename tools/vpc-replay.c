@@ -431,8 +431,9 @@ json_str(FILE *f, const char *s)
 
 static void
 print_account(const struct vpc_image *img, const struct vpc_stats *st,
-	      uint32_t n, bool json)
+	      struct vpc_ct *ct, uint32_t n, bool json)
 {
+	const struct vpc_ct_stats *cs = vpc_ct_stats(ct);
 	uint64_t fwd = 0, drop = 0, reply = st->paths[VPC_PATH_ARP_REPLY];
 	for (int r = 1; r < VPC_DROP_COUNT; r++)
 		drop += st->drops[r];
@@ -455,7 +456,9 @@ print_account(const struct vpc_image *img, const struct vpc_stats *st,
 				printf("%s\"%s\":%" PRIu64, first ? "" : ",", vpc_drop_name((unsigned)r), st->drops[r]);
 				first = false;
 			}
-		printf("},\"ports\":{");
+		printf("},\"connections\":{\"created\":%" PRIu64 ",\"expired\":%" PRIu64
+		       ",\"refused\":%" PRIu64 ",\"live\":%u},\"ports\":{",
+		       cs->created, cs->expired, cs->refused_full, vpc_ct_count(ct));
 		for (uint32_t p = 0; p < img->n_ports; p++) {
 			const struct vpc_port_stats *ps = &st->ports[p];
 			printf("%s", p ? "," : "");
@@ -481,6 +484,9 @@ print_account(const struct vpc_image *img, const struct vpc_stats *st,
 		if (st->drops[r])
 			printf("  %-22s %10" PRIu64 "   %s\n", vpc_drop_name((unsigned)r),
 			       st->drops[r], vpc_drop_description((unsigned)r));
+	printf("\nconnections: %" PRIu64 " opened, %" PRIu64 " expired, %" PRIu64
+	       " refused (table full), %u tracked at the end\n",
+	       cs->created, cs->expired, cs->refused_full, vpc_ct_count(ct));
 	printf("\nports:                  rx pkts    rx bytes    tx pkts    tx bytes      drops\n");
 	for (uint32_t p = 0; p < img->n_ports; p++) {
 		const struct vpc_port_stats *ps = &st->ports[p];
@@ -611,7 +617,8 @@ outputs_add(struct outputs *outs, const struct vpc_image *img, const char *dir, 
 
 static int
 replay(struct opts *o, const struct vpc_image *img, struct vpc_tables *tables,
-       struct vpc_pipeline *pl, struct packet *pkts, uint32_t n, struct rte_mempool *mp)
+       struct vpc_pipeline *pl, struct vpc_ct *ct, struct packet *pkts, uint32_t n,
+       struct rte_mempool *mp)
 {
 	bool nano = false;
 	for (uint32_t i = 0; i < o->n_inputs; i++)
@@ -714,7 +721,7 @@ replay(struct opts *o, const struct vpc_image *img, struct vpc_tables *tables,
 	free(in_ports);
 	if (!o->json && !verbose)
 		printf("replayed %u packets (per-packet account in %s/verdicts.jsonl)\n", n, o->out);
-	print_account(cur, vpc_pipeline_stats(pl), n, o->json);
+	print_account(cur, vpc_pipeline_stats(pl), ct, n, o->json);
 	if (!o->json)
 		printf("\noutputs: %s/<port>.pcap, %s/verdicts.jsonl\n", o->out, o->out);
 	return 0;
@@ -849,7 +856,7 @@ main(int argc, char **argv)
 	if (pl == NULL)
 		die("pipeline: %s", strerror(errno));
 
-	int ret = o.bench ? bench(&o, pl, ct, pkts, n, mp) : replay(&o, img, t, pl, pkts, n, mp);
+	int ret = o.bench ? bench(&o, pl, ct, pkts, n, mp) : replay(&o, img, t, pl, ct, pkts, n, mp);
 
 	vpc_pipeline_free(pl);
 	vpc_ct_free(ct);
