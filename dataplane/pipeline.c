@@ -415,27 +415,6 @@ l4_pseudo_csum(const struct meta *x)
 	return NULL;
 }
 
-/* Rewrite the source (src true) or destination address in the IP header
- * and every checksum that covers it. */
-static inline void
-nat_rewrite(const struct meta *x, bool src, rte_be32_t to)
-{
-	rte_be32_t from = src ? x->ip->src_addr : x->ip->dst_addr;
-	void *l4 = l4_pseudo_csum(x);
-
-	if (src)
-		x->ip->src_addr = to;
-	else
-		x->ip->dst_addr = to;
-	vpc_csum_replace4(VPC_FIELD_PTR(x->ip, hdr_checksum), from, to);
-	if (l4 != NULL) {
-		vpc_csum_replace4(l4, from, to);
-		/* UDP: 0 means "no checksum"; a computed 0 is sent as ffff */
-		if (x->proto == IPPROTO_UDP && vpc_load16(l4) == 0)
-			vpc_store16(l4, 0xffff);
-	}
-}
-
 /* ---- the burst ---- */
 
 static inline void
@@ -463,16 +442,6 @@ set_reply(struct vpc_verdict *v, uint16_t port)
 	v->path = VPC_PATH_ARP_REPLY;
 	v->reason = VPC_DROP_NONE;
 	v->out_port = port;
-}
-
-static inline void
-deliver(struct meta *x, const struct vpc_iface_info *d, struct vpc_verdict *v,
-	uint8_t path)
-{
-	rte_ether_addr_copy(&d->router_mac, &x->eth->src_addr);
-	rte_ether_addr_copy(&d->mac, &x->eth->dst_addr);
-	ttl_dec(x->ip);
-	set_forward(v, d->port, path);
 }
 
 /* ---- decisions: where a packet goes, before security groups ---- */
