@@ -30,35 +30,14 @@ mask_len(uint8_t len)
 	return len == 0 ? 0 : 0xffffffffu << (32 - len);
 }
 
-/* Longest match of ip (host order) among a table's image routes, which
- * are sorted longest prefix first.  NULL when nothing matches. */
-static const struct vpc_image_route *
-image_lpm(const struct vpc_image *img, const struct vpc_image_rtable *t,
-	  uint32_t ip)
-{
-	for (uint32_t r = t->first_route; r < t->first_route + t->n_routes; r++) {
-		const struct vpc_image_route *x = &img->routes[r];
-		if ((ip & mask_len(x->prefix_len)) == rte_be_to_cpu_32(x->prefix))
-			return x;
-	}
-	return NULL;
-}
-
-/* Interfaces of each VPC, for the /32 delivery routes. */
+/* Interfaces of the table's VPC: at most that many /32 delivery routes. */
 static uint32_t
 deliveries(const struct vpc_image *img, uint32_t table)
 {
-	const struct vpc_image_rtable *t = &img->rtables[table];
-	uint32_t n = 0;
+	uint32_t vpc = img->rtables[table].vpc, n = 0;
 
-	for (uint32_t i = 0; i < img->n_ifaces; i++) {
-		const struct vpc_image_iface *f = &img->ifaces[i];
-		if (f->vpc != t->vpc)
-			continue;
-		const struct vpc_image_route *r =
-			image_lpm(img, t, rte_be_to_cpu_32(f->ip));
-		n += r != NULL && r->target == VPC_RT_LOCAL;
-	}
+	for (uint32_t i = 0; i < img->n_ifaces; i++)
+		n += img->ifaces[i].vpc == vpc;
 	return n;
 }
 
@@ -174,23 +153,19 @@ build_rtable(struct vpc_tables *t, uint32_t ti, int socket_id, unsigned int seq,
 			rte_be_to_cpu_32(x->prefix), x->prefix_len, nh };
 	}
 	rte_free(appliance_nh);
-	for (uint32_t i = 0; i < img->n_ifaces; i++) {
-		const struct vpc_image_iface *f = &img->ifaces[i];
-		if (f->vpc != it->vpc)
-			continue;
-		uint32_t ip = rte_be_to_cpu_32(f->ip);
-		const struct vpc_image_route *r = image_lpm(img, it, ip);
-		if (r == NULL || r->target != VPC_RT_LOCAL)
-			continue;
-		uint32_t nh = rt->n_nexthops++;
-		rt->nexthops[nh] = (struct vpc_nexthop){ VPC_NH_DELIVER, i };
-		entries[n_entries++] = (struct fib_entry){ ip, 32, nh };
-	}
+	/* Delivery routes: each interface IP whose longest match is the local
+	 * route.  Decided below with the FIB itself, once the file's routes
+	 * are in it: one lookup per interface, whatever the table's size. */
+	uint32_t first_deliver = rt->n_nexthops;
+	for (uint32_t i = 0; i < img->n_ifaces; i++)
+		if (img->ifaces[i].vpc == it->vpc)
+			rt->nexthops[rt->n_nexthops++] = (struct vpc_nexthop){ VPC_NH_DELIVER, i };
+	uint32_t n_file = n_entries;
 
 	/* 2-byte next hops (32 MiB of tbl24) unless this table has more
 	 * distinct next hops than they can name. */
-	uint32_t n_long = 0;
-	for (uint32_t k = 0; k < n_entries; k++)
+	uint32_t n_long = rt->n_nexthops - first_deliver;	/* the /32s, at most */
+	for (uint32_t k = 0; k < n_file; k++)
 		n_long += entries[k].len > 24;
 	bool wide = rt->n_nexthops > FIB_NH_MAX_2B || n_long + 64 > FIB_NH_MAX_2B;
 	struct rte_fib_conf conf = {
@@ -198,7 +173,7 @@ build_rtable(struct vpc_tables *t, uint32_t ti, int socket_id, unsigned int seq,
 		.default_nh = 0,
 		/* The RIB under the FIB also spends nodes on branch points:
 		 * at most one per route in a binary trie. */
-		.max_routes = (int)(2 * n_entries + 64),
+		.max_routes = (int)(2 * (n_file + rt->n_nexthops) + 64),
 		.dir24_8 = {
 			.nh_sz = wide ? RTE_FIB_DIR24_8_4B : RTE_FIB_DIR24_8_2B,
 			.num_tbl8 = num_tbl8(n_long, wide ? 4 : 2),
@@ -212,8 +187,21 @@ build_rtable(struct vpc_tables *t, uint32_t ti, int socket_id, unsigned int seq,
 		ret = -ENOMEM;
 		goto out;
 	}
-	for (uint32_t k = 0; k < n_entries; k++) {
+	for (uint32_t k = 0; k < n_file; k++) {
 		ret = rte_fib_add(rt->fib, entries[k].prefix, entries[k].len, entries[k].nh);
+		if (ret < 0) {
+			snprintf(err, err_size, "route table '%s': rte_fib_add: %s",
+				 it->name, strerror(-ret));
+			goto out;
+		}
+	}
+	for (uint32_t nh = first_deliver; nh < rt->n_nexthops; nh++) {
+		uint32_t ip = rte_be_to_cpu_32(img->ifaces[rt->nexthops[nh].iface].ip);
+		uint64_t cur;
+		rte_fib_lookup_bulk(rt->fib, &ip, &cur, 1);
+		if (rt->nexthops[cur].kind != VPC_NH_LOCAL_MISS)
+			continue;	/* a more specific route wins over local */
+		ret = rte_fib_add(rt->fib, ip, 32, nh);
 		if (ret < 0) {
 			snprintf(err, err_size, "route table '%s': rte_fib_add: %s",
 				 it->name, strerror(-ret));
