@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vpcd -- the DPDK vswitch daemon (spec/cli.md).
+ *
+ *   vpcd --config TOPO.yaml [--max-connections N] [-- EAL options]
+ *
+ * Opens the topology's host ports (host.ports: vhost-user, tap, af_packet,
+ * af_xdp, pcap as DPDK virtual devices; pci by address), and forwards on
+ * every lcore given to the EAL (default: one).  Run-to-completion: each
+ * port's one rx queue is owned by one lcore (ports are dealt round-robin);
+ * every lcore has its own tx queue on every port, so any lcore transmits
+ * anywhere without locks.  The connection table is shared by all lcores
+ * (lock-free lookups, RCU: each worker reports a quiescent state once per
+ * loop).  SIGINT/SIGTERM stop the workers; the final counters are printed.
+ * A port that goes away (a VM stops, a tap is deleted) only fails its own
+ * rx/tx: the other ports go on.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#include "compile.h"
+#include "conntrack.h"
+#include "pipeline.h"
+#include "tables.h"
+#include "topo.h"
+
+#define RX_DESC 1024
+#define TX_DESC 1024
+#define N_MBUFS 16383
+
+/* The quit flag: set by the signal handler, read by the workers. */
+static volatile sig_atomic_t quit;
+
+struct worker {
+	unsigned int lcore;
+	uint16_t txq;			/* this worker's tx queue on every port */
+	uint16_t *rx_ports;		/* topology ports whose rx queue it owns */
+	uint16_t n_rx;
+	struct vpc_pipeline *pl;
+} __rte_cache_aligned;
+
+static struct {
+	struct vpc_image *img;
+	struct vpc_tables *tables;
+	struct vpc_ct *ct;
+	struct rte_rcu_qsbr *rcu;
+	uint16_t *ethdev;		/* topology port -> DPDK port id */
+	uint32_t n_ports;
+	struct worker workers[RTE_MAX_LCORE];
+	unsigned int n_workers;
+	uint64_t tsc_hz;
+} d;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+static __attribute__((format(printf, 1, 2), noreturn)) void
+die(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "vpcd: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static const struct topo_hostport *
+host_port(const struct topo *t, const char *name)
+{
+	for (uint32_t i = 0; i < t->host.n_ports; i++)
+		if (t->host.ports[i].name.s && strcmp(t->host.ports[i].name.s, name) == 0)
+			return &t->host.ports[i];
+	return NULL;
+}
+
+/* The EAL argument that realises a host port, and the device's name. */
+static void
+port_device(const struct topo_hostport *hp, uint32_t i, char *arg, size_t arg_size,
+	    char *dev, size_t dev_size)
+{
+	switch (hp->type) {
+	case TOPO_PORT_TAP:
+		snprintf(dev, dev_size, "net_tap%u", i);
+		snprintf(arg, arg_size, "--vdev=%s,iface=%s", dev, hp->ifname.s);
+		break;
+	case TOPO_PORT_AF_PACKET:
+		snprintf(dev, dev_size, "net_af_packet%u", i);
+		snprintf(arg, arg_size, "--vdev=%s,iface=%s,qpairs=1", dev, hp->ifname.s);
+		break;
+	case TOPO_PORT_AF_XDP:
+		snprintf(dev, dev_size, "net_af_xdp%u", i);
+		snprintf(arg, arg_size, "--vdev=%s,iface=%s", dev, hp->ifname.s);
+		break;
+	case TOPO_PORT_VHOST_USER:
+		snprintf(dev, dev_size, "net_vhost%u", i);
+		snprintf(arg, arg_size, "--vdev=%s,iface=%s,queues=1", dev, hp->path.s);
+		break;
+	case TOPO_PORT_PCAP:
+		snprintf(dev, dev_size, "net_pcap%u", i);
+		snprintf(arg, arg_size, "--vdev=%s%s%s%s%s", dev,
+			 hp->rx.s ? ",rx_pcap=" : "", hp->rx.s ? hp->rx.s : "",
+			 hp->tx.s ? ",tx_pcap=" : "", hp->tx.s ? hp->tx.s : "");
+		break;
+	case TOPO_PORT_PCI:
+		snprintf(dev, dev_size, "%s", hp->device.s);
+		snprintf(arg, arg_size, "--allow=%s", hp->device.s);
+		break;
+	default:
+		arg[0] = dev[0] = '\0';
+	}
+}
+
+static void
+port_start(uint16_t pid, unsigned int n_txq, struct rte_mempool *mp, const char *name)
+{
+	struct rte_eth_conf conf = { 0 };
+	struct rte_eth_dev_info info;
+	int ret;
+
+	if ((ret = rte_eth_dev_info_get(pid, &info)) != 0)
+		die("port '%s': %s", name, strerror(-ret));
+	if (n_txq > info.max_tx_queues)
+		die("port '%s': %u lcores need %u tx queues, the device has %u", name,
+		    n_txq, n_txq, info.max_tx_queues);
+	if ((ret = rte_eth_dev_configure(pid, 1, (uint16_t)n_txq, &conf)) != 0)
+		die("port '%s': configure: %s", name, strerror(-ret));
+	uint16_t nb_rx = RX_DESC, nb_tx = TX_DESC;
+	rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rx, &nb_tx);
+	int socket = rte_eth_dev_socket_id(pid);
+	if ((ret = rte_eth_rx_queue_setup(pid, 0, nb_rx, (unsigned int)socket, NULL, mp)) != 0)
+		die("port '%s': rx queue: %s", name, strerror(-ret));
+	for (uint16_t q = 0; q < n_txq; q++)
+		if ((ret = rte_eth_tx_queue_setup(pid, q, nb_tx, (unsigned int)socket, NULL)) != 0)
+			die("port '%s': tx queue %u: %s", name, q, strerror(-ret));
+	if ((ret = rte_eth_dev_start(pid)) != 0)
+		die("port '%s': start: %s", name, strerror(-ret));
+	rte_eth_promiscuous_enable(pid);	/* frames for the VMs' MACs */
+}
+
+/* Transmit what the verdicts send out, port by port; free the rest. */
+static void
+transmit(const struct worker *w, uint16_t in_port, struct rte_mbuf **pkts, uint16_t n,
+	 const struct vpc_verdict *v)
+{
+	struct rte_mbuf *out[VPC_BURST_MAX];
+	bool sent[VPC_BURST_MAX] = { false };
+
+	for (uint16_t i = 0; i < n; i++) {
+		if (sent[i])
+			continue;
+		if (v[i].action == VPC_ACT_DROP) {
+			rte_pktmbuf_free(pkts[i]);
+			continue;
+		}
+		/* Gather every packet of the burst for the same port. */
+		uint16_t port = v[i].action == VPC_ACT_REPLY ? in_port : v[i].out_port;
+		uint16_t k = 0;
+		for (uint16_t j = i; j < n; j++) {
+			uint16_t pj = v[j].action == VPC_ACT_REPLY ? in_port : v[j].out_port;
+			if (!sent[j] && v[j].action != VPC_ACT_DROP && pj == port) {
+				out[k++] = pkts[j];
+				sent[j] = true;
+			}
+		}
+		uint16_t done = port < d.n_ports ?
+			rte_eth_tx_burst(d.ethdev[port], w->txq, out, k) : 0;
+		if (done < k)
+			rte_pktmbuf_free_bulk(out + done, k - done);
+	}
+}
+
+static int
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct rte_mbuf *pkts[VPC_BURST_MAX];
+	struct vpc_verdict v[VPC_BURST_MAX];
+	const uint64_t hz = d.tsc_hz;
+
+	rte_rcu_qsbr_thread_register(d.rcu, w->lcore);
+	rte_rcu_qsbr_thread_online(d.rcu, w->lcore);
+	while (!quit) {
+		uint64_t tsc = rte_rdtsc();
+		uint64_t now = tsc / hz * 1000000000ull + tsc % hz * 1000000000ull / hz;
+		for (uint16_t r = 0; r < w->n_rx; r++) {
+			uint16_t port = w->rx_ports[r];
+			uint16_t n = rte_eth_rx_burst(d.ethdev[port], 0, pkts, VPC_BURST_MAX);
+			if (n == 0)
+				continue;
+			vpc_pipeline_process(w->pl, port, pkts, n, now, v);
+			transmit(w, port, pkts, n, v);
+		}
+		/* Between bursts: no reference to a connection entry is held. */
+		rte_rcu_qsbr_quiescent(d.rcu, w->lcore);
+	}
+	rte_rcu_qsbr_thread_offline(d.rcu, w->lcore);
+	rte_rcu_qsbr_thread_unregister(d.rcu, w->lcore);
+	return 0;
+}
+
+static void
+print_final(void)
+{
+	struct vpc_stats sum;
+	memset(&sum, 0, sizeof(sum));
+	struct vpc_port_stats *ports = calloc(d.n_ports, sizeof(*ports));
+	for (unsigned int i = 0; i < d.n_workers; i++) {
+		const struct vpc_stats *s = vpc_pipeline_stats(d.workers[i].pl);
+		sum.packets += s->packets;
+		for (int r = 0; r < VPC_DROP_COUNT; r++)
+			sum.drops[r] += s->drops[r];
+		for (int p = 0; p < VPC_PATH_COUNT; p++)
+			sum.paths[p] += s->paths[p];
+		for (uint32_t p = 0; p < d.n_ports && p < s->n_ports; p++) {
+			ports[p].rx_packets += s->ports[p].rx_packets;
+			ports[p].rx_bytes += s->ports[p].rx_bytes;
+			ports[p].tx_packets += s->ports[p].tx_packets;
+			ports[p].tx_bytes += s->ports[p].tx_bytes;
+			ports[p].drops += s->ports[p].drops;
+		}
+	}
+	printf("vpcd: stopped after %" PRIu64 " packets\n", sum.packets);
+	for (int p = 1; p < VPC_PATH_COUNT; p++)
+		if (sum.paths[p])
+			printf("  path %-22s %" PRIu64 "\n", vpc_path_name((unsigned)p), sum.paths[p]);
+	for (int r = 1; r < VPC_DROP_COUNT; r++)
+		if (sum.drops[r])
+			printf("  drop %-22s %" PRIu64 "\n", vpc_drop_name((unsigned)r), sum.drops[r]);
+	const struct vpc_ct_stats *cs = vpc_ct_stats(d.ct);
+	printf("  connections: %" PRIu64 " opened, %" PRIu64 " expired, %" PRIu64
+	       " refused, %u tracked\n", cs->created, cs->expired, cs->refused_full,
+	       vpc_ct_count(d.ct));
+	for (uint32_t p = 0; p < d.n_ports; p++)
+		printf("  port %-16s rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64 "\n",
+		       d.img->ports[p].name, ports[p].rx_packets, ports[p].tx_packets,
+		       ports[p].drops);
+	fflush(stdout);
+	free(ports);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *config = NULL;
+	uint64_t max_conns = 0;
+	int eal_at = argc;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			eal_at = i;
+			break;
+		}
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "max-connections", required_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(eal_at, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'M':
+			max_conns = strtoull(optarg, NULL, 10);
+			if (max_conns == 0 || max_conns > (1u << 26))
+				die("--max-connections needs 1..%u", 1u << 26);
+			break;
+		case 'h':
+			printf("usage: vpcd --config TOPO.yaml [--max-connections N] [-- EAL options]\n");
+			return 0;
+		default:
+			fprintf(stderr, "usage: vpcd --config TOPO.yaml [--max-connections N] [-- EAL options]\n");
+			return 2;
+		}
+	}
+	if (config == NULL) {
+		fprintf(stderr, "usage: vpcd --config TOPO.yaml [--max-connections N] [-- EAL options]\n");
+		return 2;
+	}
+
+	/* The topology, validated, and the host section it needs here. */
+	struct vpc_diag dg;
+	vpc_diag_init(&dg, config);
+	struct topo *t = topo_load_valid(config, &dg);
+	if (t == NULL) {
+		vpc_diag_print(&dg, stderr);
+		die("%s: invalid topology", config);
+	}
+	vpc_diag_fini(&dg);
+	d.img = topo_compile(t);
+	if (d.img == NULL)
+		die("%s: cannot compile: %s", config, strerror(errno));
+	d.n_ports = d.img->n_ports;
+
+	/* EAL arguments: the user's, then one device per host port. */
+	char **eargs = calloc((size_t)(argc - eal_at) + d.n_ports + 4, sizeof(char *));
+	char (*devs)[128] = calloc(d.n_ports, sizeof(*devs));
+	int ne = 0;
+	eargs[ne++] = argv[0];
+	for (int i = eal_at + 1; i < argc; i++)
+		eargs[ne++] = argv[i];
+	for (uint32_t p = 0; p < d.n_ports; p++) {
+		const char *name = d.img->ports[p].name;
+		const struct topo_hostport *hp = host_port(t, name);
+		if (hp == NULL)
+			die("%s: port '%s' has no entry in host.ports (how is it realised on this host?)",
+			    config, name);
+		char *arg = malloc(512);
+		port_device(hp, p, arg, 512, devs[p], sizeof(devs[p]));
+		eargs[ne++] = arg;
+	}
+	if (rte_eal_init(ne, eargs) < 0)
+		die("DPDK initialisation failed: %s", rte_strerror(rte_errno));
+	topo_free(t);
+	d.tsc_hz = rte_get_tsc_hz();
+
+	char err[256];
+	d.tables = vpc_tables_create(d.img, (int)rte_socket_id(), err, sizeof(err));
+	if (d.tables == NULL)
+		die("tables: %s", err);
+	unsigned int n_lcores = rte_lcore_count();
+	size_t rsz = rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE);
+	d.rcu = rte_zmalloc("vpcd_rcu", rsz, RTE_CACHE_LINE_SIZE);
+	if (d.rcu == NULL || rte_rcu_qsbr_init(d.rcu, RTE_MAX_LCORE) != 0)
+		die("RCU: out of memory");
+	uint32_t cmax = max_conns ? (uint32_t)max_conns :
+		d.img->n_ifaces * 16384u < 65536 ? 65536 :
+		d.img->n_ifaces * 16384u > (1u << 20) ? 1u << 20 : d.img->n_ifaces * 16384u;
+	d.ct = vpc_ct_create_shared("vpcd", cmax, (int)rte_socket_id(), d.rcu);
+	if (d.ct == NULL)
+		die("connection table of %u entries: %s", cmax, strerror(errno));
+	struct rte_mempool *mp = rte_pktmbuf_pool_create("vpcd", N_MBUFS + d.n_ports * 2 * (RX_DESC + TX_DESC),
+							 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+							 (int)rte_socket_id());
+	if (mp == NULL)
+		die("mbuf pool: %s", rte_strerror(rte_errno));
+
+	/* Ports: devices by name, one rx queue, a tx queue per lcore. */
+	d.ethdev = calloc(d.n_ports, sizeof(uint16_t));
+	for (uint32_t p = 0; p < d.n_ports; p++) {
+		uint16_t pid;
+		if (rte_eth_dev_get_port_by_name(devs[p], &pid) != 0)
+			die("port '%s': device %s did not come up", d.img->ports[p].name, devs[p]);
+		d.ethdev[p] = pid;
+		port_start(pid, n_lcores, mp, d.img->ports[p].name);
+	}
+
+	/* Workers: every lcore, ports dealt round-robin. */
+	unsigned int lc;
+	RTE_LCORE_FOREACH(lc) {
+		struct worker *w = &d.workers[d.n_workers];
+		w->lcore = lc;
+		w->txq = (uint16_t)d.n_workers;
+		w->rx_ports = calloc(d.n_ports, sizeof(uint16_t));
+		w->pl = vpc_pipeline_create(d.tables, d.ct);
+		if (w->pl == NULL || w->rx_ports == NULL)
+			die("out of memory");
+		d.n_workers++;
+	}
+	for (uint32_t p = 0; p < d.n_ports; p++) {
+		struct worker *w = &d.workers[p % d.n_workers];
+		w->rx_ports[w->n_rx++] = (uint16_t)p;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	printf("vpcd: forwarding between %u ports on %u lcore%s\n", d.n_ports, d.n_workers,
+	       d.n_workers == 1 ? "" : "s");
+	fflush(stdout);
+	for (unsigned int i = 1; i < d.n_workers; i++)
+		rte_eal_remote_launch(worker_main, &d.workers[i], d.workers[i].lcore);
+	worker_main(&d.workers[0]);
+	rte_eal_mp_wait_lcore();
+
+	print_final();
+	for (uint32_t p = 0; p < d.n_ports; p++) {
+		rte_eth_dev_stop(d.ethdev[p]);
+		rte_eth_dev_close(d.ethdev[p]);
+	}
+	for (unsigned int i = 0; i < d.n_workers; i++) {
+		vpc_pipeline_free(d.workers[i].pl);
+		free(d.workers[i].rx_ports);
+	}
+	vpc_ct_free(d.ct);
+	vpc_tables_free(d.tables);
+	rte_free(d.rcu);
+	rte_mempool_free(mp);
+	vpc_image_free(d.img);
+	rte_eal_cleanup();
+	return 0;
+}
