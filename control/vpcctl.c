@@ -7,6 +7,12 @@
  *   vpcctl show [--json] FILE       the compiled tables; FILE may be a
  *                                   topology or a compiled image
  *   vpcctl compile FILE -o IMAGE    write the table image
+ *   vpcctl apply FILE [--revalidate]
+ *                                   validate, compile and push to the
+ *                                   running vpcd; nothing changes on error
+ *   vpcctl stats [--json]           vpcd's counters
+ *   vpcctl conntrack list|count|flush [--json]
+ *   (the last three take --socket PATH; default /run/vpcd/vpcd.sock)
  *
  * Exit status: 0 success, 1 invalid input, 2 usage error.
  */
@@ -18,7 +24,12 @@
 #include "compile.h"
 #include "show.h"
 #include "topo.h"
+#include "vpc_ctl.h"
 #include "vpc_image_io.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 static void
 usage(FILE *out)
@@ -26,7 +37,10 @@ usage(FILE *out)
 	fprintf(out,
 		"usage: vpcctl validate FILE\n"
 		"       vpcctl show [--json] FILE      (a topology or a compiled image)\n"
-		"       vpcctl compile FILE -o IMAGE\n");
+		"       vpcctl compile FILE -o IMAGE\n"
+		"       vpcctl apply FILE [--revalidate] [--socket PATH]\n"
+		"       vpcctl stats [--json] [--socket PATH]\n"
+		"       vpcctl conntrack list|count|flush [--json] [--socket PATH]\n");
 }
 
 static int
@@ -117,6 +131,95 @@ cmd_compile(int argc, char **argv)
 	return ret < 0 ? 1 : 0;
 }
 
+/* One request to vpcd; prints its answer.  Exit status 0 or 1. */
+static int
+ctl_request(const char *sock, uint32_t op, uint32_t flags, const void *payload, uint32_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || strlen(sock) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "vpcctl: %s: bad socket path\n", sock);
+		return 1;
+	}
+	strcpy(sa.sun_path, sock);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "vpcctl: cannot reach vpcd at %s: %s\n", sock, strerror(errno));
+		close(fd);
+		return 1;
+	}
+	struct vpc_ctl_req req = { VPC_CTL_MAGIC, op, flags, len };
+	struct vpc_ctl_resp resp;
+	FILE *f = fdopen(fd, "r+");
+	if (f == NULL || fwrite(&req, sizeof(req), 1, f) != 1 ||
+	    (len && fwrite(payload, len, 1, f) != 1) || fflush(f) != 0 ||
+	    fread(&resp, sizeof(resp), 1, f) != 1 || resp.magic != VPC_CTL_MAGIC) {
+		fprintf(stderr, "vpcctl: %s: no valid answer from vpcd\n", sock);
+		if (f)
+			fclose(f);
+		return 1;
+	}
+	char buf[65536];
+	uint32_t left = resp.len;
+	FILE *to = resp.status ? stderr : stdout;
+	while (left > 0) {
+		size_t n = fread(buf, 1, left < sizeof(buf) ? left : sizeof(buf), f);
+		if (n == 0)
+			break;
+		fwrite(buf, 1, n, to);
+		left -= (uint32_t)n;
+	}
+	fclose(f);
+	return resp.status ? 1 : 0;
+}
+
+static int
+cmd_ctl(const char *verb, int argc, char **argv)
+{
+	const char *sock = VPC_CTL_DEFAULT_SOCKET, *file = NULL, *sub = NULL;
+	uint32_t flags = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			flags |= VPC_CTL_F_JSON;
+		else if (strcmp(argv[i], "--revalidate") == 0 && strcmp(verb, "apply") == 0)
+			flags |= VPC_CTL_F_REVALIDATE;
+		else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc)
+			sock = argv[++i];
+		else if (argv[i][0] != '-' && strcmp(verb, "apply") == 0 && file == NULL)
+			file = argv[i];
+		else if (argv[i][0] != '-' && strcmp(verb, "conntrack") == 0 && sub == NULL)
+			sub = argv[i];
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (strcmp(verb, "stats") == 0)
+		return ctl_request(sock, VPC_CTL_STATS, flags, NULL, 0);
+	if (strcmp(verb, "conntrack") == 0) {
+		uint32_t op = sub == NULL ? 0 : strcmp(sub, "list") == 0 ? VPC_CTL_CT_LIST :
+			      strcmp(sub, "count") == 0 ? VPC_CTL_CT_COUNT :
+			      strcmp(sub, "flush") == 0 ? VPC_CTL_CT_FLUSH : 0;
+		if (op == 0) {
+			usage(stderr);
+			return 2;
+		}
+		return ctl_request(sock, op, flags, NULL, 0);
+	}
+	/* apply: the same checks as validate, here, before anything is sent */
+	if (file == NULL) {
+		usage(stderr);
+		return 2;
+	}
+	struct vpc_image *img = vpc_image_load(file, stderr);
+	if (img == NULL)
+		return 1;
+	int ret = ctl_request(sock, VPC_CTL_APPLY, flags, img->buf, (uint32_t)img->size);
+	vpc_image_free(img);
+	return ret;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -135,6 +238,9 @@ main(int argc, char **argv)
 		return cmd_show(argc - 2, argv + 2);
 	if (strcmp(argv[1], "compile") == 0)
 		return cmd_compile(argc - 2, argv + 2);
+	if (strcmp(argv[1], "apply") == 0 || strcmp(argv[1], "stats") == 0 ||
+	    strcmp(argv[1], "conntrack") == 0)
+		return cmd_ctl(argv[1], argc - 2, argv + 2);
 	fprintf(stderr, "vpcctl: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -2,7 +2,7 @@
 /*
  * vpcd -- the DPDK vswitch daemon (spec/cli.md).
  *
- *   vpcd --config TOPO.yaml [--max-connections N] [-- EAL options]
+ *   vpcd --config TOPO.yaml [--socket PATH] [--max-connections N] [-- EAL options]
  *
  * Opens the topology's host ports (host.ports: vhost-user, tap, af_packet,
  * af_xdp, pcap as DPDK virtual devices; pci by address), and forwards on
@@ -14,9 +14,22 @@
  * loop).  SIGINT/SIGTERM stop the workers; the final counters are printed.
  * A port that goes away (a VM stops, a tap is deleted) only fails its own
  * rx/tx: the other ports go on.
+ *
+ * The control socket (vpc_ctl.h; a thread of its own, never on the fast
+ * path) takes `vpcctl apply`: the image is checked, the new tables are
+ * built, then published by one pointer store; each worker picks them up
+ * between two bursts, so no packet is ever forwarded by a mix of old and
+ * new tables, and the old tables are freed after an RCU grace period.  A
+ * failed apply changes nothing and says why.  Also `vpcctl stats` and
+ * `vpcctl conntrack list|count|flush`.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -40,6 +53,7 @@
 #include "pipeline.h"
 #include "tables.h"
 #include "topo.h"
+#include "vpc_ctl.h"
 
 #define RX_DESC 1024
 #define TX_DESC 1024
@@ -54,10 +68,18 @@ struct worker {
 	uint16_t *rx_ports;		/* topology ports whose rx queue it owns */
 	uint16_t n_rx;
 	struct vpc_pipeline *pl;
+	const struct vpc_tables *cur;	/* the tables this worker uses */
 } __rte_cache_aligned;
 
 static struct {
 	struct vpc_image *img;
+	/*
+	 * The published tables: written by the control thread (one release
+	 * store per apply), read by every worker once per loop (acquire).
+	 * The previous tables are freed by the control thread after
+	 * rte_rcu_qsbr_synchronize(): every worker has then finished the loop
+	 * that might have used them.
+	 */
 	struct vpc_tables *tables;
 	struct vpc_ct *ct;
 	struct rte_rcu_qsbr *rcu;
@@ -203,6 +225,12 @@ worker_main(void *arg)
 	rte_rcu_qsbr_thread_register(d.rcu, w->lcore);
 	rte_rcu_qsbr_thread_online(d.rcu, w->lcore);
 	while (!quit) {
+		/* New tables take effect between bursts, never within one. */
+		const struct vpc_tables *pub = __atomic_load_n(&d.tables, __ATOMIC_ACQUIRE);
+		if (unlikely(pub != w->cur)) {
+			vpc_pipeline_set_tables(w->pl, pub);	/* same ports: no allocation */
+			w->cur = pub;
+		}
 		uint64_t tsc = rte_rdtsc();
 		uint64_t now = tsc / hz * 1000000000ull + tsc % hz * 1000000000ull / hz;
 		for (uint16_t r = 0; r < w->n_rx; r++) {
@@ -219,6 +247,296 @@ worker_main(void *arg)
 	rte_rcu_qsbr_thread_offline(d.rcu, w->lcore);
 	rte_rcu_qsbr_thread_unregister(d.rcu, w->lcore);
 	return 0;
+}
+
+/* ---- the control socket ---- */
+
+static const char *
+ct_proto(uint8_t p)
+{
+	return p == 6 ? "tcp" : p == 17 ? "udp" : p == 1 ? "icmp" : "other";
+}
+
+static void
+ctl_stats(FILE *out, bool json)
+{
+	struct vpc_stats sum;
+	memset(&sum, 0, sizeof(sum));
+	uint64_t per_lcore[RTE_MAX_LCORE];
+	struct vpc_port_stats *ports = calloc(d.n_ports, sizeof(*ports));
+	/* Counters are per lcore and read without locks: each is a 64-bit
+	 * value written by its lcore alone, so a read sees some recent value. */
+	for (unsigned int i = 0; i < d.n_workers; i++) {
+		const struct vpc_stats *st = vpc_pipeline_stats(d.workers[i].pl);
+		per_lcore[i] = st->packets;
+		sum.packets += st->packets;
+		for (int r = 0; r < VPC_DROP_COUNT; r++)
+			sum.drops[r] += st->drops[r];
+		for (int p = 0; p < VPC_PATH_COUNT; p++)
+			sum.paths[p] += st->paths[p];
+		for (uint32_t p = 0; p < d.n_ports && p < st->n_ports; p++) {
+			ports[p].rx_packets += st->ports[p].rx_packets;
+			ports[p].rx_bytes += st->ports[p].rx_bytes;
+			ports[p].tx_packets += st->ports[p].tx_packets;
+			ports[p].tx_bytes += st->ports[p].tx_bytes;
+			ports[p].drops += st->ports[p].drops;
+		}
+	}
+	const struct vpc_ct_stats *cs = vpc_ct_stats(d.ct);
+	const struct vpc_tables *t = __atomic_load_n(&d.tables, __ATOMIC_ACQUIRE);
+	if (json) {
+		fprintf(out, "{\"generation\":%u,\"packets\":%" PRIu64 ",\"paths\":{", t->generation, sum.packets);
+		bool first = true;
+		for (int p = 1; p < VPC_PATH_COUNT; p++) {
+			fprintf(out, "%s\"%s\":%" PRIu64, first ? "" : ",", vpc_path_name((unsigned)p), sum.paths[p]);
+			first = false;
+		}
+		fprintf(out, "},\"drops\":{");
+		first = true;
+		for (int r = 1; r < VPC_DROP_COUNT; r++) {
+			fprintf(out, "%s\"%s\":%" PRIu64, first ? "" : ",", vpc_drop_name((unsigned)r), sum.drops[r]);
+			first = false;
+		}
+		fprintf(out, "},\"ports\":{");
+		for (uint32_t p = 0; p < d.n_ports; p++)
+			fprintf(out, "%s\"%s\":{\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
+				",\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"drops\":%" PRIu64 "}",
+				p ? "," : "", d.img->ports[p].name, ports[p].rx_packets, ports[p].rx_bytes,
+				ports[p].tx_packets, ports[p].tx_bytes, ports[p].drops);
+		fprintf(out, "},\"lcores\":[");
+		for (unsigned int i = 0; i < d.n_workers; i++)
+			fprintf(out, "%s{\"lcore\":%u,\"packets\":%" PRIu64 "}", i ? "," : "",
+				d.workers[i].lcore, per_lcore[i]);
+		fprintf(out, "],\"connections\":{\"tracked\":%u,\"capacity\":%u,\"created\":%" PRIu64
+			",\"expired\":%" PRIu64 ",\"refused\":%" PRIu64 "}}\n",
+			vpc_ct_count(d.ct), vpc_ct_capacity(d.ct), cs->created, cs->expired, cs->refused_full);
+	} else {
+		fprintf(out, "generation %u, %" PRIu64 " packets\n", t->generation, sum.packets);
+		for (int p = 1; p < VPC_PATH_COUNT; p++)
+			if (sum.paths[p])
+				fprintf(out, "  path %-22s %" PRIu64 "\n", vpc_path_name((unsigned)p), sum.paths[p]);
+		for (int r = 1; r < VPC_DROP_COUNT; r++)
+			if (sum.drops[r])
+				fprintf(out, "  drop %-22s %" PRIu64 "\n", vpc_drop_name((unsigned)r), sum.drops[r]);
+		for (uint32_t p = 0; p < d.n_ports; p++)
+			fprintf(out, "  port %-16s rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64 "\n",
+				d.img->ports[p].name, ports[p].rx_packets, ports[p].tx_packets, ports[p].drops);
+		for (unsigned int i = 0; i < d.n_workers; i++)
+			fprintf(out, "  lcore %u: %" PRIu64 " packets\n", d.workers[i].lcore, per_lcore[i]);
+		fprintf(out, "  connections: %u tracked of %u, %" PRIu64 " opened, %" PRIu64 " expired, %"
+			PRIu64 " refused\n", vpc_ct_count(d.ct), vpc_ct_capacity(d.ct), cs->created,
+			cs->expired, cs->refused_full);
+	}
+	free(ports);
+}
+
+static void
+ctl_ct_list(FILE *out, bool json)
+{
+	uint32_t pos = 0, n = 0;
+	int64_t i;
+	uint64_t tsc = rte_rdtsc(), hz = d.tsc_hz;
+	uint64_t now = tsc / hz * 1000000000ull + tsc % hz * 1000000000ull / hz;
+
+	if (json)
+		fprintf(out, "[");
+	while ((i = vpc_ct_next(d.ct, &pos)) >= 0 && n < 100000) {
+		const struct vpc_ct_entry *e = vpc_ct_entry(d.ct, (uint32_t)i);
+		const struct vpc_ct_key *k = &e->key[0];
+		char a[16], b[16];
+		uint32_t sa = rte_be_to_cpu_32(k->src), da = rte_be_to_cpu_32(k->dst);
+		snprintf(a, sizeof(a), "%u.%u.%u.%u", sa >> 24, (sa >> 16) & 255, (sa >> 8) & 255, sa & 255);
+		snprintf(b, sizeof(b), "%u.%u.%u.%u", da >> 24, (da >> 16) & 255, (da >> 8) & 255, da & 255);
+		uint64_t left = e->expires > now ? (e->expires - now) / 1000000000ull : 0;
+		if (json)
+			fprintf(out, "%s{\"vni\":%u,\"proto\":\"%s\",\"src\":\"%s\",\"sport\":%u,"
+				"\"dst\":\"%s\",\"dport\":%u,\"state\":\"%s\",\"expires_in\":%" PRIu64 "}",
+				n ? "," : "", k->ctx_proto >> 8, ct_proto((uint8_t)k->ctx_proto), a,
+				rte_be_to_cpu_16(k->sport), b, rte_be_to_cpu_16(k->dport),
+				vpc_ct_state_name(e->state), left);
+		else
+			fprintf(out, "%-5s vni %-8u %s:%u -> %s:%u %s, expires in %" PRIu64 " s\n",
+				ct_proto((uint8_t)k->ctx_proto), k->ctx_proto >> 8, a, rte_be_to_cpu_16(k->sport),
+				b, rte_be_to_cpu_16(k->dport), vpc_ct_state_name(e->state), left);
+		n++;
+	}
+	if (json)
+		fprintf(out, "]\n");
+}
+
+/* Apply: check, build, publish, wait for the workers, free the old. */
+static int
+ctl_apply(const void *buf, uint32_t len, uint32_t flags, FILE *out)
+{
+	char err[256];
+	struct vpc_image *img = vpc_image_from_bytes(buf, len, err, sizeof(err));
+
+	if (img == NULL) {
+		fprintf(out, "refused: %s\n", err);
+		return EINVAL;
+	}
+	/* This version keeps the ports it opened at start-up. */
+	bool same = img->n_ports == d.img->n_ports;
+	for (uint32_t p = 0; same && p < img->n_ports; p++)
+		same = strcmp(img->ports[p].name, d.img->ports[p].name) == 0;
+	if (!same) {
+		fprintf(out, "refused: the topology's ports differ from the running ones "
+			"(vpcd opens ports at start-up; restart it to add or remove interfaces)\n");
+		vpc_image_free(img);
+		return EINVAL;
+	}
+	struct vpc_tables *old = d.tables;
+	struct vpc_tables *t = vpc_tables_create(img, (int)rte_socket_id(), err, sizeof(err));
+	if (t == NULL) {
+		fprintf(out, "refused: %s\n", err);
+		vpc_image_free(img);
+		return ENOMEM;
+	}
+	t->generation = old->generation + 1;
+	t->revalidate = !!(flags & VPC_CTL_F_REVALIDATE);
+	__atomic_store_n(&d.tables, t, __ATOMIC_RELEASE);
+	/* Every worker finishes the loop it is in: then none uses the old. */
+	rte_rcu_qsbr_synchronize(d.rcu, RTE_QSBR_THRID_INVALID);
+	struct vpc_image *old_img = d.img;
+	d.img = img;
+	vpc_tables_free(old);
+	vpc_image_free(old_img);
+	fprintf(out, "applied: generation %u, %u VPCs, %u interfaces%s\n", t->generation,
+		img->n_vpcs, img->n_ifaces, t->revalidate ? ", connections revalidated" : "");
+	return 0;
+}
+
+static bool
+read_all(int fd, void *buf, size_t n)
+{
+	for (size_t got = 0; got < n;) {
+		ssize_t r = read(fd, (char *)buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		got += (size_t)r;
+	}
+	return true;
+}
+
+static void
+write_all(int fd, const void *buf, size_t n)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t r = write(fd, (const char *)buf + done, n - done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return;
+		done += (size_t)r;
+	}
+}
+
+static void
+ctl_serve(int fd)
+{
+	struct vpc_ctl_req req;
+	char *text = NULL;
+	size_t text_len = 0;
+	FILE *out = open_memstream(&text, &text_len);
+	uint32_t status = 0;
+	void *payload = NULL;
+
+	if (out == NULL)
+		return;
+	if (!read_all(fd, &req, sizeof(req)) || req.magic != VPC_CTL_MAGIC ||
+	    req.len > VPC_IMAGE_MAX_SIZE) {
+		fprintf(out, "bad request\n");
+		status = EPROTO;
+		goto reply;
+	}
+	if (req.len) {
+		payload = malloc(req.len);
+		if (payload == NULL || !read_all(fd, payload, req.len)) {
+			fprintf(out, "bad request\n");
+			status = EPROTO;
+			goto reply;
+		}
+	}
+	bool json = req.flags & VPC_CTL_F_JSON;
+	switch (req.op) {
+	case VPC_CTL_APPLY:
+		status = (uint32_t)ctl_apply(payload, req.len, req.flags, out);
+		break;
+	case VPC_CTL_STATS:
+		ctl_stats(out, json);
+		break;
+	case VPC_CTL_CT_LIST:
+		ctl_ct_list(out, json);
+		break;
+	case VPC_CTL_CT_COUNT:
+		fprintf(out, json ? "{\"tracked\":%u,\"capacity\":%u}\n" :
+				    "%u connections tracked (capacity %u)\n",
+			vpc_ct_count(d.ct), vpc_ct_capacity(d.ct));
+		break;
+	case VPC_CTL_CT_FLUSH: {
+		uint32_t before = vpc_ct_count(d.ct);
+		vpc_ct_flush(d.ct);
+		fprintf(out, json ? "{\"flushed\":%u}\n" : "flushed %u connections\n", before);
+		break;
+	}
+	default:
+		fprintf(out, "unknown request %u\n", req.op);
+		status = EOPNOTSUPP;
+	}
+reply:
+	fclose(out);
+	struct vpc_ctl_resp resp = { VPC_CTL_MAGIC, status, (uint32_t)text_len, 0 };
+	write_all(fd, &resp, sizeof(resp));
+	write_all(fd, text, text_len);
+	free(text);
+	free(payload);
+}
+
+static void *
+ctl_thread(void *arg)
+{
+	int lfd = (int)(intptr_t)arg;
+
+	while (!quit) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;	/* EINTR at shutdown, or a client gone */
+		ctl_serve(fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+static int
+ctl_listen(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		die("--socket: path longer than %zu bytes", sizeof(sa.sun_path) - 1);
+	strcpy(sa.sun_path, path);
+	/* The default directory: root's only. */
+	char dir[sizeof(sa.sun_path)];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0700);
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("control socket: %s", strerror(errno));
+	unlink(path);
+	mode_t old = umask(0077);	/* mode 0600: root only */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("control socket %s: %s", path, strerror(errno));
+	umask(old);
+	chmod(path, 0600);
+	if (listen(fd, 8) < 0)
+		die("control socket %s: %s", path, strerror(errno));
+	return fd;
 }
 
 static void
@@ -264,7 +582,7 @@ print_final(void)
 int
 main(int argc, char **argv)
 {
-	const char *config = NULL;
+	const char *config = NULL, *sock = VPC_CTL_DEFAULT_SOCKET;
 	uint64_t max_conns = 0;
 	int eal_at = argc;
 
@@ -276,6 +594,7 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "max-connections", required_argument, NULL, 'M' },
+		{ "socket", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -291,16 +610,19 @@ main(int argc, char **argv)
 			if (max_conns == 0 || max_conns > (1u << 26))
 				die("--max-connections needs 1..%u", 1u << 26);
 			break;
+		case 'S':
+			sock = optarg;
+			break;
 		case 'h':
-			printf("usage: vpcd --config TOPO.yaml [--max-connections N] [-- EAL options]\n");
+			printf("usage: vpcd --config TOPO.yaml [--socket PATH] [--max-connections N] [-- EAL options]\n");
 			return 0;
 		default:
-			fprintf(stderr, "usage: vpcd --config TOPO.yaml [--max-connections N] [-- EAL options]\n");
+			fprintf(stderr, "usage: vpcd --config TOPO.yaml [--socket PATH] [--max-connections N] [-- EAL options]\n");
 			return 2;
 		}
 	}
 	if (config == NULL) {
-		fprintf(stderr, "usage: vpcd --config TOPO.yaml [--max-connections N] [-- EAL options]\n");
+		fprintf(stderr, "usage: vpcd --config TOPO.yaml [--socket PATH] [--max-connections N] [-- EAL options]\n");
 		return 2;
 	}
 
@@ -388,8 +710,14 @@ main(int argc, char **argv)
 		w->rx_ports[w->n_rx++] = (uint16_t)p;
 	}
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	/* No SA_RESTART: a blocked accept() returns at shutdown. */
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	int lfd = ctl_listen(sock);
+	pthread_t ctl;
+	if (pthread_create(&ctl, NULL, ctl_thread, (void *)(intptr_t)lfd) != 0)
+		die("control thread: %s", strerror(errno));
 	printf("vpcd: forwarding between %u ports on %u lcore%s\n", d.n_ports, d.n_workers,
 	       d.n_workers == 1 ? "" : "s");
 	fflush(stdout);
@@ -397,6 +725,12 @@ main(int argc, char **argv)
 		rte_eal_remote_launch(worker_main, &d.workers[i], d.workers[i].lcore);
 	worker_main(&d.workers[0]);
 	rte_eal_mp_wait_lcore();
+	/* The control thread: wake it from accept() and wait for it. */
+	shutdown(lfd, SHUT_RDWR);
+	pthread_kill(ctl, SIGTERM);
+	pthread_join(ctl, NULL);
+	close(lfd);
+	unlink(sock);
 
 	print_final();
 	for (uint32_t p = 0; p < d.n_ports; p++) {

@@ -57,14 +57,20 @@ check "validate: missing file" 1 "" "$tmp/none.yaml: cannot read: No such file o
 check "validate: no file is a usage error" 2 "" \
 "usage: vpcctl validate FILE
        vpcctl show [--json] FILE      (a topology or a compiled image)
-       vpcctl compile FILE -o IMAGE" \
+       vpcctl compile FILE -o IMAGE
+       vpcctl apply FILE [--revalidate] [--socket PATH]
+       vpcctl stats [--json] [--socket PATH]
+       vpcctl conntrack list|count|flush [--json] [--socket PATH]" \
 	-- "$vpcctl" validate
 
 check "unknown command" 2 "" \
 "vpcctl: unknown command 'frobnicate'
 usage: vpcctl validate FILE
        vpcctl show [--json] FILE      (a topology or a compiled image)
-       vpcctl compile FILE -o IMAGE" \
+       vpcctl compile FILE -o IMAGE
+       vpcctl apply FILE [--revalidate] [--socket PATH]
+       vpcctl stats [--json] [--socket PATH]
+       vpcctl conntrack list|count|flush [--json] [--socket PATH]" \
 	-- "$vpcctl" frobnicate
 
 # compile, then show the image: the same text as showing the topology.
@@ -90,6 +96,14 @@ d = json.load(sys.stdin)
 v = d[\"vpcs\"][0]
 print(v[\"name\"], v[\"vni\"], v[\"cidr\"], [g[\"name\"] for g in d[\"security_groups\"]],
       d[\"elastic_ips\"][0][\"elastic_ip\"], d[\"ports\"][-1][\"name\"])'"
+
+check "apply with no vpcd running" 1 "" "vpcctl: cannot reach vpcd at $tmp/none.sock: No such file or directory" \
+	-- "$vpcctl" apply config/default.yaml --socket "$tmp/none.sock"
+check "apply of an invalid topology: errors before anything is sent" 1 "" \
+"$tmp/bad.yaml:6:26: subnet 'a' (10.1.0.0/24) is not inside VPC 'prod' (10.0.0.0/16)
+$tmp/bad.yaml:7:52: subnet 'b': unknown route table 'nope' in VPC 'prod'
+$tmp/bad.yaml:9:35: interface 'x': IP 10.0.1.1 is reserved in subnet 'b' (the VPC router)" \
+	-- "$vpcctl" apply "$tmp/bad.yaml" --socket "$tmp/none.sock"
 
 # Every example validates; the scale topology too.
 for f in config/*.yaml; do

@@ -6,13 +6,18 @@
 # security group, return traffic with no reverse rule, elastic-IP traffic
 # to and from the internet (which sees only the elastic IP), UDP, and two
 # VPCs with the same CIDR that cannot reach each other.
-# usage: test_vpcd.sh VPCD SOURCE_ROOT     (root; cleans up after itself)
+# Then, live: vpcctl stats and conntrack; an apply that removes the rule of
+# an open TCP connection (it survives, a new one is refused); 100 applies
+# while a UDP stream flows, not one of its packets lost.
+# usage: test_vpcd.sh VPCD VPCCTL SOURCE_ROOT     (root; cleans up after itself)
 set -uo pipefail
 vpcd=$1
-src=$2
+vpcctl=$2
+src=$3
 here="$src/tests/e2e"
 topo="$here/topo-vpcd.yaml"
 log=$(mktemp)
+sock=$(mktemp -u /tmp/vpcd-e2e-XXXXXX.sock)
 n_pass=0
 n_fail=0
 pid=""
@@ -26,7 +31,7 @@ cleanup() {
 	for l in e2e-vm1 e2e-vm2 e2e-vm3 e2e-twin1 e2e-up; do
 		ip link del "$l" 2>/dev/null
 	done
-	rm -f "$log"
+	rm -f "$log" "$sock"
 }
 trap cleanup EXIT
 
@@ -62,7 +67,7 @@ host inet e2e-up 02:fe:00:00:00:fe 203.0.113.1/24 ""
 # the internet reaches the elastic IP through the uplink (ARP answered by vpcd)
 ip netns exec e2e-inet ip route add 198.51.100.50/32 dev eth0
 
-"$vpcd" --config "$topo" -- --no-huge -m 512 --no-shconf --file-prefix=e2e-vpcd \
+"$vpcd" --config "$topo" --socket "$sock" -- --no-huge -m 512 --no-shconf --file-prefix=e2e-vpcd \
 	-l 0 --log-level=error >"$log" 2>&1 &
 pid=$!
 for _ in $(seq 50); do
@@ -144,6 +149,95 @@ if in_ns twin1 ping -c 2 -W 1 -q 10.50.1.10 >/dev/null 2>&1 || in_ns twin1 ping 
 else
 	ok "two VPCs with the same CIDR are isolated"
 fi
+
+# ---- live: stats, conntrack, applies ----
+got=$("$vpcctl" stats --json --socket "$sock" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d["generation"], d["ports"]["vm1"]["rx_packets"] > 0, d["drops"]["sg-denied"] > 0, d["connections"]["created"] > 0)')
+[ "$got" = "1 True True True" ] && ok "vpcctl stats --json" || fail "vpcctl stats" "$got"
+n=$("$vpcctl" conntrack count --json --socket "$sock" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tracked"] > 0)')
+[ "$n" = "True" ] && ok "vpcctl conntrack count" || fail "conntrack count" "$n"
+"$vpcctl" conntrack list --socket "$sock" | grep -q "tcp   vni 50       10.50.1.10:[0-9]* -> 10.50.2.10:80 " &&
+	ok "vpcctl conntrack list shows the TCP connection to vm2:80" || fail "conntrack list" "$("$vpcctl" conntrack list --socket "$sock" | head)"
+
+# An echo server on vm2:80 and a client that keeps its connection open
+# across an apply removing web's rule for port 80.  (The first part's
+# servers go first.)
+stop_servers() { for ns in "$@"; do ip netns pids "e2e-$ns" | xargs -r kill 2>/dev/null; done; sleep 0.2; }
+stop_servers vm1 vm2 vm3 inet
+( in_ns vm2 python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 80)); s.listen(4); s.settimeout(20)
+c, a = s.accept(); c.settimeout(20)
+while True:
+    d = c.recv(100)
+    if not d:
+        break
+    c.sendall(d)
+' & )
+sleep 0.3
+( in_ns vm1 python3 -c '
+import socket, time
+s = socket.socket(); s.settimeout(5); s.connect(("10.50.2.10", 80))
+s.sendall(b"before"); a = s.recv(100)
+open("/tmp/e2e-apply-go", "w").close()
+for _ in range(100):
+    time.sleep(0.1)
+    try:
+        open("/tmp/e2e-apply-done").close(); break
+    except OSError:
+        pass
+s.sendall(b"after"); b = s.recv(100)
+print(a.decode(), b.decode())' >/tmp/e2e-client.out 2>&1 & )
+for _ in $(seq 50); do [ -e /tmp/e2e-apply-go ] && break; sleep 0.1; done
+out=$("$vpcctl" apply "$here/topo-vpcd-no80.yaml" --socket "$sock")
+[ "$out" = "applied: generation 2, 2 VPCs, 4 interfaces" ] && ok "vpcctl apply: live, generation 2" || fail "apply" "$out"
+touch /tmp/e2e-apply-done
+sleep 1
+[ "$(cat /tmp/e2e-client.out)" = "before after" ] && ok "an open TCP connection survives the removal of its rule" ||
+	fail "connection across apply" "$(cat /tmp/e2e-client.out)"
+rm -f /tmp/e2e-apply-go /tmp/e2e-apply-done /tmp/e2e-client.out
+stop_servers vm2
+serve_tcp vm2 80
+sleep 0.3
+got=$(connect_tcp vm1 10.50.2.10 80)
+[ "$got" = "timeout" ] && ok "after the apply a new connection to port 80 is refused" || fail "new connection after apply" "$got"
+out=$("$vpcctl" apply "$here/topo-vpcd.yaml" --socket "$sock" 2>&1)
+[ "$out" = "applied: generation 3, 2 VPCs, 4 interfaces" ] && ok "apply back" || fail "apply back" "$out"
+
+# 100 applies while vm1 streams 3,000 numbered UDP datagrams to vm3.
+( in_ns vm3 python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 5353)); s.settimeout(3)
+seen = set()
+while True:
+    try:
+        d, a = s.recvfrom(100)
+    except socket.timeout:
+        break
+    seen.add(int(d))
+missing = [i for i in range(3000) if i not in seen]
+print(len(seen), len(missing))' >/tmp/e2e-udp.out 2>&1 & )
+sleep 0.3
+( in_ns vm1 python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(3000):
+    s.sendto(str(i).encode(), ("10.50.1.11", 5353)); time.sleep(0.001)' & )
+applied=0
+for i in $(seq 100); do
+	if [ $((i % 2)) = 1 ]; then f=topo-vpcd-alt.yaml; else f=topo-vpcd.yaml; fi
+	"$vpcctl" apply "$here/$f" --socket "$sock" >/dev/null && applied=$((applied + 1))
+done
+for _ in $(seq 100); do [ -s /tmp/e2e-udp.out ] && break; sleep 0.1; done
+got=$(cat /tmp/e2e-udp.out); rm -f /tmp/e2e-udp.out
+[ "$applied" = 100 ] && [ "$got" = "3000 0" ] && ok "100 applies under load: 3000 of 3000 datagrams arrived" ||
+	fail "applies under load" "applied $applied, received/missing: $got"
+out=$("$vpcctl" apply "$here/../topo/invalid/001-subnet-outside-vpc.yaml" --socket "$sock" 2>&1)
+g=$("$vpcctl" stats --json --socket "$sock" | python3 -c 'import json,sys; print(json.load(sys.stdin)["generation"])')
+[ "$g" = 103 ] && ok "a failed apply changes nothing (generation stays 103)" || fail "failed apply" "$g $out"
 
 kill -INT "$pid"; wait "$pid"; pid=""
 grep -q "vpcd: stopped after" "$log" && ok "SIGINT: clean stop with final counters" || fail "clean stop" "$(cat "$log")"
