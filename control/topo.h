@@ -179,6 +179,7 @@ struct topo_hostport {
 	struct vpc_pos pos;
 	enum topo_port_type type;
 	struct topo_str path, ifname, rx, tx, device;
+	struct topo_bool loop;	/* pcap: replay rx forever (benchmarks) */
 };
 
 struct topo_host {

@@ -765,14 +765,14 @@ load_vpc(struct ld *ld, const struct ynode *m, struct topo_vpc *vpc)
 static const struct {
 	const char *name;
 	enum topo_port_type type;
-	const char *const keys[4];	/* besides "type"; NULL-terminated */
+	const char *const keys[5];	/* besides "type"; NULL-terminated */
 	const char *required;		/* NULL: see load_hostport */
 } port_types[] = {
 	{ "vhost-user", TOPO_PORT_VHOST_USER, { "path", NULL }, "path" },
 	{ "tap", TOPO_PORT_TAP, { "ifname", NULL }, "ifname" },
 	{ "af_packet", TOPO_PORT_AF_PACKET, { "ifname", NULL }, "ifname" },
 	{ "af_xdp", TOPO_PORT_AF_XDP, { "ifname", NULL }, "ifname" },
-	{ "pcap", TOPO_PORT_PCAP, { "rx", "tx", NULL }, NULL },
+	{ "pcap", TOPO_PORT_PCAP, { "rx", "tx", "loop", NULL }, NULL },
 	{ "pci", TOPO_PORT_PCI, { "device", NULL }, "device" },
 };
 
@@ -805,7 +805,7 @@ load_hostport(struct ld *ld, const struct ynode *k, const struct ynode *m,
 	}
 	p->type = port_types[ti].type;
 
-	const char *keys[6] = { "type" };
+	const char *keys[7] = { "type" };
 	for (int i = 0; port_types[ti].keys[i]; i++)
 		keys[i + 1] = port_types[ti].keys[i];
 	char kwhat[96];
@@ -825,6 +825,8 @@ load_hostport(struct ld *ld, const struct ynode *k, const struct ynode *m,
 		read_str(ld, v, "tx", &p->tx);
 	if ((v = ymap_get(m, "device")) != NULL)
 		read_str(ld, v, "device", &p->device);
+	if ((v = ymap_get(m, "loop")) != NULL)
+		read_bool(ld, v, "loop", &p->loop);
 }
 
 static void

@@ -142,9 +142,10 @@ port_device(const struct topo_hostport *hp, uint32_t i, char *arg, size_t arg_si
 		break;
 	case TOPO_PORT_PCAP:
 		snprintf(dev, dev_size, "net_pcap%u", i);
-		snprintf(arg, arg_size, "--vdev=%s%s%s%s%s", dev,
+		snprintf(arg, arg_size, "--vdev=%s%s%s%s%s%s", dev,
 			 hp->rx.s ? ",rx_pcap=" : "", hp->rx.s ? hp->rx.s : "",
-			 hp->tx.s ? ",tx_pcap=" : "", hp->tx.s ? hp->tx.s : "");
+			 hp->tx.s ? ",tx_pcap=" : "", hp->tx.s ? hp->tx.s : "",
+			 hp->loop.set && hp->loop.v ? ",infinite_rx=1" : "");
 		break;
 	case TOPO_PORT_PCI:
 		snprintf(dev, dev_size, "%s", hp->device.s);
