@@ -47,6 +47,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_telemetry.h>
 
 #include "compile.h"
 #include "conntrack.h"
@@ -248,6 +249,110 @@ worker_main(void *arg)
 	rte_rcu_qsbr_thread_offline(d.rcu, w->lcore);
 	rte_rcu_qsbr_thread_unregister(d.rcu, w->lcore);
 	return 0;
+}
+
+/* ---- DPDK telemetry: the same counters, for dpdk-telemetry.py ---- */
+
+/* Sums of the per-lcore counters (read without locks, as ctl_stats). */
+static void
+sum_stats(struct vpc_stats *sum, struct vpc_port_stats *ports)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned int i = 0; i < d.n_workers; i++) {
+		const struct vpc_stats *st = vpc_pipeline_stats(d.workers[i].pl);
+		sum->packets += st->packets;
+		for (int r = 0; r < VPC_DROP_COUNT; r++)
+			sum->drops[r] += st->drops[r];
+		for (int p = 0; p < VPC_PATH_COUNT; p++)
+			sum->paths[p] += st->paths[p];
+		for (uint32_t p = 0; ports != NULL && p < d.n_ports && p < st->n_ports; p++) {
+			ports[p].rx_packets += st->ports[p].rx_packets;
+			ports[p].rx_bytes += st->ports[p].rx_bytes;
+			ports[p].tx_packets += st->ports[p].tx_packets;
+			ports[p].tx_bytes += st->ports[p].tx_bytes;
+			ports[p].drops += st->ports[p].drops;
+		}
+	}
+}
+
+/* Telemetry names allow letters, digits and '_': "l2-switch" -> "l2_switch". */
+static const char *
+tel_name(char *buf, size_t size, const char *name)
+{
+	snprintf(buf, size, "%s", name);
+	for (char *c = buf; *c; c++)
+		if (*c == '-')
+			*c = '_';
+	return buf;
+}
+
+static int
+tel_stats(const char *cmd, const char *params, struct rte_tel_data *t)
+{
+	struct vpc_stats sum;
+	(void)cmd;
+	(void)params;
+	sum_stats(&sum, NULL);
+	rte_tel_data_start_dict(t);
+	rte_tel_data_add_dict_u64(t, "packets", sum.packets);
+	char nb[64];
+	for (int p = 1; p < VPC_PATH_COUNT; p++)
+		rte_tel_data_add_dict_u64(t, tel_name(nb, sizeof(nb), vpc_path_name((unsigned)p)),
+					  sum.paths[p]);
+	rte_tel_data_add_dict_u64(t, "connections", vpc_ct_count(d.ct));
+	return 0;
+}
+
+static int
+tel_drops(const char *cmd, const char *params, struct rte_tel_data *t)
+{
+	struct vpc_stats sum;
+	(void)cmd;
+	(void)params;
+	sum_stats(&sum, NULL);
+	rte_tel_data_start_dict(t);
+	char nb[64];
+	for (int r = 1; r < VPC_DROP_COUNT; r++)
+		rte_tel_data_add_dict_u64(t, tel_name(nb, sizeof(nb), vpc_drop_name((unsigned)r)),
+					  sum.drops[r]);
+	return 0;
+}
+
+/* /vpc/port,NAME: one port's counters. */
+static int
+tel_port(const char *cmd, const char *params, struct rte_tel_data *t)
+{
+	struct vpc_stats sum;
+	(void)cmd;
+	if (params == NULL)
+		return -EINVAL;
+	for (uint32_t p = 0; p < d.n_ports; p++) {
+		if (strcmp(d.img->ports[p].name, params) != 0)
+			continue;
+		struct vpc_port_stats *ports = calloc(d.n_ports, sizeof(*ports));
+		if (ports == NULL)
+			return -ENOMEM;
+		sum_stats(&sum, ports);
+		rte_tel_data_start_dict(t);
+		rte_tel_data_add_dict_u64(t, "rx_packets", ports[p].rx_packets);
+		rte_tel_data_add_dict_u64(t, "rx_bytes", ports[p].rx_bytes);
+		rte_tel_data_add_dict_u64(t, "tx_packets", ports[p].tx_packets);
+		rte_tel_data_add_dict_u64(t, "tx_bytes", ports[p].tx_bytes);
+		rte_tel_data_add_dict_u64(t, "drops", ports[p].drops);
+		free(ports);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void
+tel_register(void)
+{
+	rte_telemetry_register_cmd("/vpc/stats", tel_stats,
+				   "vpcd: packets by path, and connections tracked");
+	rte_telemetry_register_cmd("/vpc/drops", tel_drops, "vpcd: drops by reason");
+	rte_telemetry_register_cmd("/vpc/port", tel_port,
+				   "vpcd: one port's counters. Parameter: the port's name");
 }
 
 /* ---- the control socket ---- */
@@ -715,6 +820,7 @@ main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	tel_register();
 	int lfd = ctl_listen(sock);
 	pthread_t ctl;
 	if (pthread_create(&ctl, NULL, ctl_thread, (void *)(intptr_t)lfd) != 0)

@@ -28,8 +28,12 @@ timeout -s INT 4 dpdk-testpmd --no-huge -m 1024 --no-shconf --no-pci --file-pref
 	--eth-peer=0,02:32:0a:32:01:0b --stats-period=1 --total-num-mbufs=8192 \
 	</dev/null >"$tmp/testpmd.log" 2>&1
 stats=$("$vpcctl" stats --json --socket "$tmp/s")
+tel=""
+if command -v dpdk-telemetry.py >/dev/null; then
+	tel=$(printf '/vpc/stats\n/vpc/port,vm4\n' | timeout 10 dpdk-telemetry.py -f vpc-vhost-d 2>/dev/null | tail -2)
+fi
 kill -INT "$pid"; wait "$pid"; pid=""
-PYTHONPATH="$src/tests/conformance" python3 - "$tmp/vm3.pcap" "$stats" <<'PY'
+PYTHONPATH="$src/tests/conformance" python3 - "$tmp/vm3.pcap" "$stats" "$tel" <<'PY'
 import json, sys
 import pkt
 frames = pkt.read_pcap(sys.argv[1])
@@ -48,6 +52,10 @@ check("switched unchanged: vm3's MAC, vm4's MAC, 10.50.1.20 -> 10.50.1.11:5353",
       and f[26:30] == pkt.ip_bytes("10.50.1.20") and f[30:34] == pkt.ip_bytes("10.50.1.11")
       and f[36:38] == b"\x14\xe9" and not pkt.verify_checksums(f))
 check("one connection tracked for the flow", st["connections"]["created"] == 1)
+tel = [json.loads(l) for l in sys.argv[3].splitlines() if l.startswith("{")]
+check("dpdk-telemetry.py reads the counters (/vpc/stats, /vpc/port)",
+      len(tel) == 2 and tel[0]["/vpc/stats"]["l2_switch"] == st["paths"]["l2-switch"]
+      and tel[1]["/vpc/port"]["rx_packets"] == st["ports"]["vm4"]["rx_packets"])
 print("%d passed, %d failed" % (n_ok, n_bad))
 sys.exit(1 if n_bad else 0)
 PY
