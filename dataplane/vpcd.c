@@ -8,8 +8,10 @@
  * af_xdp, pcap as DPDK virtual devices; pci by address), and forwards on
  * every lcore given to the EAL (default: one).  Run-to-completion: each
  * port's one rx queue is owned by one lcore (ports are dealt round-robin);
- * every lcore has its own tx queue on every port, so any lcore transmits
- * anywhere without locks.  The connection table is shared by all lcores
+ * every lcore has its own tx queue on every port that has enough of them,
+ * so it transmits there without locks.  A device with fewer tx queues
+ * than lcores (af_packet, pcap) shares them: a per-port spinlock, taken
+ * once per burst sent to that port, never per packet.  The connection table is shared by all lcores
  * (lock-free lookups, RCU: each worker reports a quiescent state once per
  * loop).  SIGINT/SIGTERM stop the workers; the final counters are printed.
  * A port that goes away (a VM stops, a tap is deleted) only fails its own
@@ -47,6 +49,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_spinlock.h>
 #include <rte_telemetry.h>
 
 #include "compile.h"
@@ -85,6 +88,8 @@ static struct {
 	struct vpc_ct *ct;
 	struct rte_rcu_qsbr *rcu;
 	uint16_t *ethdev;		/* topology port -> DPDK port id */
+	uint16_t *n_txq;		/* tx queues of each port */
+	rte_spinlock_t *tx_lock;	/* guards shared tx queues (see above) */
 	uint32_t n_ports;
 	struct worker workers[RTE_MAX_LCORE];
 	unsigned int n_workers;
@@ -157,7 +162,9 @@ port_device(const struct topo_hostport *hp, uint32_t i, char *arg, size_t arg_si
 	}
 }
 
-static void
+/* Start a port with one rx queue and up to n_txq tx queues; returns how
+ * many tx queues it has. */
+static uint16_t
 port_start(uint16_t pid, unsigned int n_txq, struct rte_mempool *mp, const char *name)
 {
 	struct rte_eth_conf conf = { 0 };
@@ -167,8 +174,7 @@ port_start(uint16_t pid, unsigned int n_txq, struct rte_mempool *mp, const char 
 	if ((ret = rte_eth_dev_info_get(pid, &info)) != 0)
 		die("port '%s': %s", name, strerror(-ret));
 	if (n_txq > info.max_tx_queues)
-		die("port '%s': %u lcores need %u tx queues, the device has %u", name,
-		    n_txq, n_txq, info.max_tx_queues);
+		n_txq = info.max_tx_queues;
 	if ((ret = rte_eth_dev_configure(pid, 1, (uint16_t)n_txq, &conf)) != 0)
 		die("port '%s': configure: %s", name, strerror(-ret));
 	uint16_t nb_rx = RX_DESC, nb_tx = TX_DESC;
@@ -182,6 +188,7 @@ port_start(uint16_t pid, unsigned int n_txq, struct rte_mempool *mp, const char 
 	if ((ret = rte_eth_dev_start(pid)) != 0)
 		die("port '%s': start: %s", name, strerror(-ret));
 	rte_eth_promiscuous_enable(pid);	/* frames for the VMs' MACs */
+	return (uint16_t)n_txq;
 }
 
 /* Transmit what the verdicts send out, port by port; free the rest. */
@@ -209,8 +216,17 @@ transmit(const struct worker *w, uint16_t in_port, struct rte_mbuf **pkts, uint1
 				sent[j] = true;
 			}
 		}
-		uint16_t done = port < d.n_ports ?
-			rte_eth_tx_burst(d.ethdev[port], w->txq, out, k) : 0;
+		uint16_t done = 0;
+		if (port < d.n_ports) {
+			if (w->txq < d.n_txq[port]) {
+				done = rte_eth_tx_burst(d.ethdev[port], w->txq, out, k);
+			} else {
+				uint16_t q = (uint16_t)(w->txq % d.n_txq[port]);
+				rte_spinlock_lock(&d.tx_lock[port]);
+				done = rte_eth_tx_burst(d.ethdev[port], q, out, k);
+				rte_spinlock_unlock(&d.tx_lock[port]);
+			}
+		}
 		if (done < k)
 			rte_pktmbuf_free_bulk(out + done, k - done);
 	}
@@ -791,12 +807,15 @@ main(int argc, char **argv)
 
 	/* Ports: devices by name, one rx queue, a tx queue per lcore. */
 	d.ethdev = calloc(d.n_ports, sizeof(uint16_t));
+	d.n_txq = calloc(d.n_ports, sizeof(uint16_t));
+	d.tx_lock = calloc(d.n_ports, sizeof(rte_spinlock_t));
 	for (uint32_t p = 0; p < d.n_ports; p++) {
 		uint16_t pid;
 		if (rte_eth_dev_get_port_by_name(devs[p], &pid) != 0)
 			die("port '%s': device %s did not come up", d.img->ports[p].name, devs[p]);
 		d.ethdev[p] = pid;
-		port_start(pid, n_lcores, mp, d.img->ports[p].name);
+		rte_spinlock_init(&d.tx_lock[p]);
+		d.n_txq[p] = port_start(pid, n_lcores, mp, d.img->ports[p].name);
 	}
 
 	/* Workers: every lcore, ports dealt round-robin. */

@@ -9,11 +9,14 @@
 # Then, live: vpcctl stats and conntrack; an apply that removes the rule of
 # an open TCP connection (it survives, a new one is refused); 100 applies
 # while a UDP stream flows, not one of its packets lost.
-# usage: test_vpcd.sh VPCD VPCCTL SOURCE_ROOT     (root; cleans up after itself)
+# usage: test_vpcd.sh VPCD VPCCTL SOURCE_ROOT [LCORES]   (root; cleans up after itself)
+# LCORES: the EAL core list for vpcd (default 0); with 0-1 the ports are
+# dealt to two lcores and the directions of a connection cross them.
 set -uo pipefail
 vpcd=$1
 vpcctl=$2
 src=$3
+lcores=${4:-0}
 here="$src/tests/e2e"
 topo="$here/topo-vpcd.yaml"
 log=$(mktemp)
@@ -68,7 +71,7 @@ host inet e2e-up 02:fe:00:00:00:fe 203.0.113.1/24 ""
 ip netns exec e2e-inet ip route add 198.51.100.50/32 dev eth0
 
 "$vpcd" --config "$topo" --socket "$sock" -- --no-huge -m 512 --no-shconf --file-prefix=e2e-vpcd \
-	-l 0 --log-level=error >"$log" 2>&1 &
+	-l "$lcores" --log-level=error >"$log" 2>&1 &
 pid=$!
 for _ in $(seq 50); do
 	grep -q "forwarding" "$log" && break
