@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,6 +208,7 @@ topo_compile(const struct topo *t)
 	counts[VPC_SEC_PORT] = counts[VPC_SEC_IFACE] + 1;
 	counts[VPC_SEC_L2] = counts[VPC_SEC_IFACE];
 	counts[VPC_SEC_HOST] = 1;
+	counts[VPC_SEC_HPORT] = t->host.n_ports;
 
 	img = vpc_image_alloc(counts);
 	if (img == NULL)
@@ -362,6 +364,25 @@ topo_compile(const struct topo *t)
 	memcpy(h->gateway_mac, t->host.gateway_mac.set ? t->host.gateway_mac.b : def_gw, 6);
 	if (t->host.uplink_mac.set && t->host.gateway_mac.set)
 		h->flags |= VPC_HOST_F_UPLINK_MACS;
+
+	static const uint32_t hport_type[] = {
+		[TOPO_PORT_VHOST_USER] = VPC_HPORT_VHOST_USER, [TOPO_PORT_TAP] = VPC_HPORT_TAP,
+		[TOPO_PORT_AF_PACKET] = VPC_HPORT_AF_PACKET, [TOPO_PORT_AF_XDP] = VPC_HPORT_AF_XDP,
+		[TOPO_PORT_PCAP] = VPC_HPORT_PCAP, [TOPO_PORT_PCI] = VPC_HPORT_PCI,
+	};
+	for (uint32_t i = 0; i < t->host.n_ports; i++) {
+		const struct topo_hostport *hp = &t->host.ports[i];
+		struct vpc_image_hport *o = &img->hports[i];
+		const char *a = hp->path.s ? hp->path.s : hp->ifname.s ? hp->ifname.s :
+				hp->device.s ? hp->device.s : hp->rx.s;
+		copy_name(o->name, hp->name.s);
+		o->type = hport_type[hp->type];
+		o->flags = hp->loop.set && hp->loop.v ? VPC_HPORT_F_LOOP : 0;
+		if (a != NULL)
+			snprintf(o->a, sizeof(o->a), "%s", a);
+		if (hp->tx.s != NULL)
+			snprintf(o->b, sizeof(o->b), "%s", hp->tx.s);
+	}
 
 	qsort(img->l2, img->n_l2, sizeof(*img->l2), l2_cmp);
 	qsort(img->eips, img->n_eips, sizeof(*img->eips), eip_cmp);

@@ -36,6 +36,7 @@ static const uint32_t section_max[VPC_SEC_COUNT] = {
 	[VPC_SEC_L2] = VPC_MAX_IFACES,
 	[VPC_SEC_EIP] = VPC_MAX_IFACES,
 	[VPC_SEC_HOST] = 1,
+	[VPC_SEC_HPORT] = VPC_MAX_IFACES + 1,
 };
 
 static const char *const target_names[VPC_RT_COUNT] = {
@@ -317,6 +318,14 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 		CHECK(m->eips[i].iface < m->n_ifaces,
 		      "elastic IP entry %u: interface %u out of range", i,
 		      m->eips[i].iface);
+	for (uint32_t i = 0; i < m->n_hports; i++) {
+		const struct vpc_image_hport *h = &m->hports[i];
+		CHECK(name_ok(h->name), "host port %u: bad name", i);
+		CHECK(h->type >= VPC_HPORT_VHOST_USER && h->type <= VPC_HPORT_PCI,
+		      "host port %u: type %u", i, h->type);
+		CHECK(memchr(h->a, 0, sizeof(h->a)) != NULL && memchr(h->b, 0, sizeof(h->b)) != NULL,
+		      "host port %u: unterminated string", i);
+	}
 	return 0;
 }
 

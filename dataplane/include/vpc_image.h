@@ -66,7 +66,8 @@
 	X(PORT,   ports,   struct vpc_image_port)      \
 	X(L2,     l2,      struct vpc_image_l2)        \
 	X(EIP,    eips,    struct vpc_image_eip)       \
-	X(HOST,   host,    struct vpc_image_host)
+	X(HOST,   host,    struct vpc_image_host)      \
+	X(HPORT,  hports,  struct vpc_image_hport)
 
 enum vpc_image_section_id {
 #define VPC_X(e, f, t) VPC_SEC_##e,
@@ -261,6 +262,32 @@ struct vpc_image_host {
 	__u32 pad2;
 };
 _Static_assert(sizeof(struct vpc_image_host) == 24, "host record layout");
+
+/*
+ * How a port is realised on this host (host.ports), for the daemon: the
+ * table image carries it so that an apply can open the ports it adds.
+ * Absent for ports the file does not describe (replay needs none).
+ */
+enum vpc_hport_type {
+	VPC_HPORT_VHOST_USER = 1,
+	VPC_HPORT_TAP = 2,
+	VPC_HPORT_AF_PACKET = 3,
+	VPC_HPORT_AF_XDP = 4,
+	VPC_HPORT_PCAP = 5,
+	VPC_HPORT_PCI = 6,
+};
+
+#define VPC_HPORT_F_LOOP 0x01	/* pcap: replay rx forever */
+#define VPC_HPORT_STR 112	/* a Unix socket path fits: 107 + NUL */
+
+struct vpc_image_hport {
+	char name[VPC_NAME_SIZE];	/* the port */
+	__u32 type;			/* enum vpc_hport_type */
+	__u32 flags;			/* VPC_HPORT_F_* */
+	char a[VPC_HPORT_STR];	/* path, ifname, device, or pcap rx */
+	char b[VPC_HPORT_STR];	/* pcap tx */
+};
+_Static_assert(sizeof(struct vpc_image_hport) == 272, "hport record layout");
 
 struct vpc_image_section {
 	__u32 offset;		/* from the start of the image; 8-aligned */
