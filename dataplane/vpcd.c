@@ -18,29 +18,37 @@
  * rx/tx: the other ports go on.
  *
  * The control socket (vpc_ctl.h; a thread of its own, never on the fast
- * path) takes `vpcctl apply`: the image is checked, the new tables are
- * built, then published by one pointer store; each worker picks them up
- * between two bursts, so no packet is ever forwarded by a mix of old and
- * new tables, and the old tables are freed after an RCU grace period.  A
- * failed apply changes nothing and says why.  Also `vpcctl stats` and
- * `vpcctl conntrack list|count|flush`.
+ * path) takes `vpcctl apply`: the image is checked; the ports it adds are
+ * opened (hot-plugged) and the new tables built; then the configuration
+ * -- tables, port map, each worker's rx ports -- is published by one
+ * pointer store.  Each worker picks it up between two bursts, so no packet
+ * is ever forwarded by a mix of old and new tables; a port kept across the
+ * apply stays with its worker, so no rx queue is ever polled by two
+ * lcores.  After an RCU grace period the old configuration is freed and
+ * the ports it alone had are closed.  A failed apply changes nothing and
+ * says why.  Also `vpcctl stats` and `vpcctl conntrack list|count|flush`,
+ * and the counters in DPDK telemetry.
+ *
+ * Per-port counters are kept by each worker under the DPDK port id, which
+ * an apply never renumbers (topology port indexes it may).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <pthread.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
+#include <rte_dev.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -66,35 +74,48 @@
 /* The quit flag: set by the signal handler, read by the workers. */
 static volatile sig_atomic_t quit;
 
+/*
+ * A configuration: the tables and the ports that go with them.  Immutable
+ * once published.  Workers read the published one through RCU (once per
+ * loop); the telemetry thread under cfg_lock; the control thread (which
+ * alone publishes and frees) freely.
+ */
+struct cfg {
+	struct vpc_image *img;
+	struct vpc_tables *tables;
+	uint32_t n_ports;
+	uint16_t *ethdev;			/* topology port -> DPDK port id */
+	uint16_t *rx[RTE_MAX_LCORE];		/* per worker: its rx ports */
+	uint16_t n_rx[RTE_MAX_LCORE];
+};
+
+struct port_counters {
+	uint64_t rx, tx, drops;
+};
+
 struct worker {
+	unsigned int idx;
 	unsigned int lcore;
 	uint16_t txq;			/* this worker's tx queue on every port */
-	uint16_t *rx_ports;		/* topology ports whose rx queue it owns */
-	uint16_t n_rx;
 	struct vpc_pipeline *pl;
-	const struct vpc_tables *cur;	/* the tables this worker uses */
+	const struct cfg *cur;		/* the configuration this worker uses */
+	struct port_counters ports[RTE_MAX_ETHPORTS];	/* by DPDK port id */
 } __rte_cache_aligned;
 
 static struct {
-	struct vpc_image *img;
-	/*
-	 * The published tables: written by the control thread (one release
-	 * store per apply), read by every worker once per loop (acquire).
-	 * The previous tables are freed by the control thread after
-	 * rte_rcu_qsbr_synchronize(): every worker has then finished the loop
-	 * that might have used them.
-	 */
-	struct vpc_tables *tables;
+	struct cfg *cfg;		/* the published one (see struct cfg) */
+	pthread_mutex_t cfg_lock;	/* telemetry readers vs. apply's swap */
 	struct vpc_ct *ct;
 	struct rte_rcu_qsbr *rcu;
-	uint16_t *ethdev;		/* topology port -> DPDK port id */
-	uint16_t *n_txq;		/* tx queues of each port */
-	rte_spinlock_t *tx_lock;	/* guards shared tx queues (see above) */
-	uint32_t n_ports;
+	struct rte_mempool *mp;
 	struct worker workers[RTE_MAX_LCORE];
 	unsigned int n_workers;
 	uint64_t tsc_hz;
-} d;
+	/* By DPDK port id; written before a port is published, then read. */
+	uint16_t n_txq[RTE_MAX_ETHPORTS];
+	rte_spinlock_t tx_lock[RTE_MAX_ETHPORTS];	/* shared tx queues */
+	uint32_t dev_seq;		/* names of hot-plugged devices */
+} d = { .cfg_lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void
 on_signal(int sig)
@@ -115,86 +136,198 @@ die(const char *fmt, ...)
 	exit(1);
 }
 
-static const struct topo_hostport *
-host_port(const struct topo *t, const char *name)
+static const struct vpc_image_hport *
+hport_of(const struct vpc_image *img, const char *name)
 {
-	for (uint32_t i = 0; i < t->host.n_ports; i++)
-		if (t->host.ports[i].name.s && strcmp(t->host.ports[i].name.s, name) == 0)
-			return &t->host.ports[i];
+	for (uint32_t i = 0; i < img->n_hports; i++)
+		if (strcmp(img->hports[i].name, name) == 0)
+			return &img->hports[i];
 	return NULL;
 }
 
-/* The EAL argument that realises a host port, and the device's name. */
-static void
-port_device(const struct topo_hostport *hp, uint32_t i, char *arg, size_t arg_size,
-	    char *dev, size_t dev_size)
-{
-	switch (hp->type) {
-	case TOPO_PORT_TAP:
-		snprintf(dev, dev_size, "net_tap%u", i);
-		snprintf(arg, arg_size, "--vdev=%s,iface=%s", dev, hp->ifname.s);
-		break;
-	case TOPO_PORT_AF_PACKET:
-		snprintf(dev, dev_size, "net_af_packet%u", i);
-		snprintf(arg, arg_size, "--vdev=%s,iface=%s,qpairs=1", dev, hp->ifname.s);
-		break;
-	case TOPO_PORT_AF_XDP:
-		snprintf(dev, dev_size, "net_af_xdp%u", i);
-		snprintf(arg, arg_size, "--vdev=%s,iface=%s", dev, hp->ifname.s);
-		break;
-	case TOPO_PORT_VHOST_USER:
-		snprintf(dev, dev_size, "net_vhost%u", i);
-		snprintf(arg, arg_size, "--vdev=%s,iface=%s,queues=1", dev, hp->path.s);
-		break;
-	case TOPO_PORT_PCAP:
-		snprintf(dev, dev_size, "net_pcap%u", i);
-		snprintf(arg, arg_size, "--vdev=%s%s%s%s%s%s", dev,
-			 hp->rx.s ? ",rx_pcap=" : "", hp->rx.s ? hp->rx.s : "",
-			 hp->tx.s ? ",tx_pcap=" : "", hp->tx.s ? hp->tx.s : "",
-			 hp->loop.set && hp->loop.v ? ",infinite_rx=1" : "");
-		break;
-	case TOPO_PORT_PCI:
-		snprintf(dev, dev_size, "%s", hp->device.s);
-		snprintf(arg, arg_size, "--allow=%s", hp->device.s);
-		break;
-	default:
-		arg[0] = dev[0] = '\0';
-	}
-}
-
-/* Start a port with one rx queue and up to n_txq tx queues; returns how
- * many tx queues it has. */
-static uint16_t
-port_start(uint16_t pid, unsigned int n_txq, struct rte_mempool *mp, const char *name)
+/* Start a port with one rx queue and up to n_txq tx queues. */
+static int
+port_start(uint16_t pid, unsigned int n_txq, const char *name, char *err, size_t err_size)
 {
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
 	int ret;
 
 	if ((ret = rte_eth_dev_info_get(pid, &info)) != 0)
-		die("port '%s': %s", name, strerror(-ret));
+		goto fail;
 	if (n_txq > info.max_tx_queues)
 		n_txq = info.max_tx_queues;
 	if ((ret = rte_eth_dev_configure(pid, 1, (uint16_t)n_txq, &conf)) != 0)
-		die("port '%s': configure: %s", name, strerror(-ret));
+		goto fail;
 	uint16_t nb_rx = RX_DESC, nb_tx = TX_DESC;
 	rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rx, &nb_tx);
 	int socket = rte_eth_dev_socket_id(pid);
-	if ((ret = rte_eth_rx_queue_setup(pid, 0, nb_rx, (unsigned int)socket, NULL, mp)) != 0)
-		die("port '%s': rx queue: %s", name, strerror(-ret));
+	if ((ret = rte_eth_rx_queue_setup(pid, 0, nb_rx, (unsigned int)socket, NULL, d.mp)) != 0)
+		goto fail;
 	for (uint16_t q = 0; q < n_txq; q++)
 		if ((ret = rte_eth_tx_queue_setup(pid, q, nb_tx, (unsigned int)socket, NULL)) != 0)
-			die("port '%s': tx queue %u: %s", name, q, strerror(-ret));
+			goto fail;
 	if ((ret = rte_eth_dev_start(pid)) != 0)
-		die("port '%s': start: %s", name, strerror(-ret));
+		goto fail;
 	rte_eth_promiscuous_enable(pid);	/* frames for the VMs' MACs */
-	return (uint16_t)n_txq;
+	d.n_txq[pid] = (uint16_t)n_txq;
+	rte_spinlock_init(&d.tx_lock[pid]);
+	return 0;
+fail:
+	snprintf(err, err_size, "port '%s': %s", name, strerror(-ret));
+	return ret;
+}
+
+/*
+ * Open a port as its host-port record says: a virtual device is
+ * hot-plugged (rte_dev_probe), a PCI device was allowed at start-up.
+ */
+static int
+port_open(const struct vpc_image *img, const char *name, uint16_t *pid, char *err, size_t err_size)
+{
+	const struct vpc_image_hport *h = hport_of(img, name);
+	char dev[VPC_HPORT_STR + 16], args[512];
+	uint32_t seq = d.dev_seq++;
+
+	if (h == NULL) {
+		snprintf(err, err_size, "port '%s' has no entry in host.ports (how is it realised on this host?)", name);
+		return -EINVAL;
+	}
+	switch (h->type) {
+	case VPC_HPORT_TAP:
+		snprintf(dev, sizeof(dev), "net_tap%u", seq);
+		snprintf(args, sizeof(args), "%s,iface=%s", dev, h->a);
+		break;
+	case VPC_HPORT_AF_PACKET:
+		snprintf(dev, sizeof(dev), "net_af_packet%u", seq);
+		snprintf(args, sizeof(args), "%s,iface=%s,qpairs=1", dev, h->a);
+		break;
+	case VPC_HPORT_AF_XDP:
+		snprintf(dev, sizeof(dev), "net_af_xdp%u", seq);
+		snprintf(args, sizeof(args), "%s,iface=%s", dev, h->a);
+		break;
+	case VPC_HPORT_VHOST_USER:
+		snprintf(dev, sizeof(dev), "net_vhost%u", seq);
+		snprintf(args, sizeof(args), "%s,iface=%s,queues=1", dev, h->a);
+		break;
+	case VPC_HPORT_PCAP:
+		snprintf(dev, sizeof(dev), "net_pcap%u", seq);
+		snprintf(args, sizeof(args), "%s%s%s%s%s%s", dev, h->a[0] ? ",rx_pcap=" : "", h->a,
+			 h->b[0] ? ",tx_pcap=" : "", h->b, h->flags & VPC_HPORT_F_LOOP ? ",infinite_rx=1" : "");
+		break;
+	default:	/* PCI: probed by the EAL at start-up (--allow) */
+		snprintf(dev, sizeof(dev), "%s", h->a);
+		args[0] = '\0';
+	}
+	if (args[0] != '\0') {
+		int ret = rte_dev_probe(args);
+		if (ret < 0) {
+			snprintf(err, err_size, "port '%s': cannot open device %s: %s", name, dev,
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	if (rte_eth_dev_get_port_by_name(dev, pid) != 0) {
+		snprintf(err, err_size, "port '%s': device %.64s did not come up", name, dev);
+		return -ENODEV;
+	}
+	return port_start(*pid, d.n_workers, name, err, err_size);
+}
+
+static void
+port_close(uint16_t pid)
+{
+	struct rte_eth_dev_info info;
+	struct rte_device *dev = NULL;
+
+	if (rte_eth_dev_info_get(pid, &info) == 0)
+		dev = info.device;
+	rte_eth_dev_stop(pid);
+	rte_eth_dev_close(pid);
+	if (dev != NULL)
+		rte_dev_remove(dev);
+}
+
+static void
+cfg_free(struct cfg *c)
+{
+	if (c == NULL)
+		return;
+	for (unsigned int w = 0; w < RTE_MAX_LCORE; w++)
+		free(c->rx[w]);
+	free(c->ethdev);
+	vpc_tables_free(c->tables);
+	vpc_image_free(c->img);
+	free(c);
+}
+
+/*
+ * A configuration for img.  Ports of prev (by name) keep their device and
+ * their worker; the others are opened and dealt to the least busy worker.
+ * On failure, the ports opened here are closed again and NULL returned.
+ */
+static struct cfg *
+cfg_build(struct vpc_image *img, const struct cfg *prev, uint32_t generation,
+	  bool revalidate, char *err, size_t err_size)
+{
+	struct cfg *c = calloc(1, sizeof(*c));
+	uint16_t opened[RTE_MAX_ETHPORTS];
+	uint32_t n_opened = 0;
+
+	if (c == NULL)
+		goto nomem;
+	c->img = img;
+	c->n_ports = img->n_ports;
+	c->ethdev = calloc(img->n_ports, sizeof(uint16_t));
+	if (c->ethdev == NULL)
+		goto nomem;
+	for (unsigned int w = 0; w < d.n_workers; w++)
+		if ((c->rx[w] = calloc(img->n_ports, sizeof(uint16_t))) == NULL)
+			goto nomem;
+	for (uint32_t p = 0; p < img->n_ports; p++) {
+		const char *name = img->ports[p].name;
+		int owner = -1;
+		for (uint32_t q = 0; prev != NULL && q < prev->n_ports && owner < 0; q++)
+			if (strcmp(prev->img->ports[q].name, name) == 0) {
+				c->ethdev[p] = prev->ethdev[q];
+				for (unsigned int w = 0; w < d.n_workers && owner < 0; w++)
+					for (uint16_t r = 0; r < prev->n_rx[w]; r++)
+						if (prev->rx[w][r] == q)
+							owner = (int)w;
+			}
+		if (owner < 0) {
+			if (n_opened == RTE_MAX_ETHPORTS ||
+			    port_open(img, name, &c->ethdev[p], err, err_size) < 0)
+				goto fail;
+			opened[n_opened++] = c->ethdev[p];
+			owner = 0;
+			for (unsigned int w = 1; w < d.n_workers; w++)
+				if (c->n_rx[w] < c->n_rx[owner])
+					owner = (int)w;
+		}
+		c->rx[owner][c->n_rx[owner]++] = (uint16_t)p;
+	}
+	c->tables = vpc_tables_create(img, (int)rte_socket_id(), err, err_size);
+	if (c->tables == NULL)
+		goto fail;
+	c->tables->generation = generation;
+	c->tables->revalidate = revalidate;
+	return c;
+nomem:
+	snprintf(err, err_size, "out of memory");
+fail:
+	for (uint32_t i = 0; i < n_opened; i++)
+		port_close(opened[i]);
+	if (c != NULL)
+		c->img = NULL;	/* the caller's */
+	cfg_free(c);
+	return NULL;
 }
 
 /* Transmit what the verdicts send out, port by port; free the rest. */
 static void
-transmit(const struct worker *w, uint16_t in_port, struct rte_mbuf **pkts, uint16_t n,
-	 const struct vpc_verdict *v)
+transmit(struct worker *w, const struct cfg *c, uint16_t in_port, struct rte_mbuf **pkts,
+	 uint16_t n, const struct vpc_verdict *v)
 {
 	struct rte_mbuf *out[VPC_BURST_MAX];
 	bool sent[VPC_BURST_MAX] = { false };
@@ -217,15 +350,17 @@ transmit(const struct worker *w, uint16_t in_port, struct rte_mbuf **pkts, uint1
 			}
 		}
 		uint16_t done = 0;
-		if (port < d.n_ports) {
-			if (w->txq < d.n_txq[port]) {
-				done = rte_eth_tx_burst(d.ethdev[port], w->txq, out, k);
+		if (port < c->n_ports) {
+			uint16_t pid = c->ethdev[port];
+			if (w->txq < d.n_txq[pid]) {
+				done = rte_eth_tx_burst(pid, w->txq, out, k);
 			} else {
-				uint16_t q = (uint16_t)(w->txq % d.n_txq[port]);
-				rte_spinlock_lock(&d.tx_lock[port]);
-				done = rte_eth_tx_burst(d.ethdev[port], q, out, k);
-				rte_spinlock_unlock(&d.tx_lock[port]);
+				uint16_t q = (uint16_t)(w->txq % d.n_txq[pid]);
+				rte_spinlock_lock(&d.tx_lock[pid]);
+				done = rte_eth_tx_burst(pid, q, out, k);
+				rte_spinlock_unlock(&d.tx_lock[pid]);
 			}
+			w->ports[pid].tx += done;
 		}
 		if (done < k)
 			rte_pktmbuf_free_bulk(out + done, k - done);
@@ -243,23 +378,28 @@ worker_main(void *arg)
 	rte_rcu_qsbr_thread_register(d.rcu, w->lcore);
 	rte_rcu_qsbr_thread_online(d.rcu, w->lcore);
 	while (!quit) {
-		/* New tables take effect between bursts, never within one. */
-		const struct vpc_tables *pub = __atomic_load_n(&d.tables, __ATOMIC_ACQUIRE);
-		if (unlikely(pub != w->cur)) {
-			vpc_pipeline_set_tables(w->pl, pub);	/* same ports: no allocation */
-			w->cur = pub;
+		/* A new configuration takes effect between bursts. */
+		const struct cfg *c = __atomic_load_n(&d.cfg, __ATOMIC_ACQUIRE);
+		if (unlikely(c != w->cur)) {
+			vpc_pipeline_set_tables(w->pl, c->tables);
+			w->cur = c;
 		}
 		uint64_t tsc = rte_rdtsc();
 		uint64_t now = tsc / hz * 1000000000ull + tsc % hz * 1000000000ull / hz;
-		for (uint16_t r = 0; r < w->n_rx; r++) {
-			uint16_t port = w->rx_ports[r];
-			uint16_t n = rte_eth_rx_burst(d.ethdev[port], 0, pkts, VPC_BURST_MAX);
+		for (uint16_t r = 0; r < c->n_rx[w->idx]; r++) {
+			uint16_t port = c->rx[w->idx][r];
+			uint16_t pid = c->ethdev[port];
+			uint16_t n = rte_eth_rx_burst(pid, 0, pkts, VPC_BURST_MAX);
 			if (n == 0)
 				continue;
 			vpc_pipeline_process(w->pl, port, pkts, n, now, v);
-			transmit(w, port, pkts, n, v);
+			w->ports[pid].rx += n;
+			for (uint16_t i = 0; i < n; i++)
+				w->ports[pid].drops += v[i].action == VPC_ACT_DROP;
+			transmit(w, c, port, pkts, n, v);
 		}
-		/* Between bursts: no reference to a connection entry is held. */
+		/* Between bursts: no reference to a connection entry or to the
+		 * configuration is held. */
 		rte_rcu_qsbr_quiescent(d.rcu, w->lcore);
 	}
 	rte_rcu_qsbr_thread_offline(d.rcu, w->lcore);
@@ -267,11 +407,10 @@ worker_main(void *arg)
 	return 0;
 }
 
-/* ---- DPDK telemetry: the same counters, for dpdk-telemetry.py ---- */
-
-/* Sums of the per-lcore counters (read without locks, as ctl_stats). */
+/* Sums over the workers (read without locks: each counter is a 64-bit
+ * value written by its lcore alone). */
 static void
-sum_stats(struct vpc_stats *sum, struct vpc_port_stats *ports)
+sum_stats(const struct cfg *c, struct vpc_stats *sum, struct port_counters *ports)
 {
 	memset(sum, 0, sizeof(*sum));
 	for (unsigned int i = 0; i < d.n_workers; i++) {
@@ -281,24 +420,25 @@ sum_stats(struct vpc_stats *sum, struct vpc_port_stats *ports)
 			sum->drops[r] += st->drops[r];
 		for (int p = 0; p < VPC_PATH_COUNT; p++)
 			sum->paths[p] += st->paths[p];
-		for (uint32_t p = 0; ports != NULL && p < d.n_ports && p < st->n_ports; p++) {
-			ports[p].rx_packets += st->ports[p].rx_packets;
-			ports[p].rx_bytes += st->ports[p].rx_bytes;
-			ports[p].tx_packets += st->ports[p].tx_packets;
-			ports[p].tx_bytes += st->ports[p].tx_bytes;
-			ports[p].drops += st->ports[p].drops;
+		for (uint32_t p = 0; ports != NULL && p < c->n_ports; p++) {
+			const struct port_counters *pc = &d.workers[i].ports[c->ethdev[p]];
+			ports[p].rx += pc->rx;
+			ports[p].tx += pc->tx;
+			ports[p].drops += pc->drops;
 		}
 	}
 }
+
+/* ---- DPDK telemetry: the same counters, for dpdk-telemetry.py ---- */
 
 /* Telemetry names allow letters, digits and '_': "l2-switch" -> "l2_switch". */
 static const char *
 tel_name(char *buf, size_t size, const char *name)
 {
 	snprintf(buf, size, "%s", name);
-	for (char *c = buf; *c; c++)
-		if (*c == '-')
-			*c = '_';
+	for (char *p = buf; *p; p++)
+		if (*p == '-')
+			*p = '_';
 	return buf;
 }
 
@@ -306,12 +446,14 @@ static int
 tel_stats(const char *cmd, const char *params, struct rte_tel_data *t)
 {
 	struct vpc_stats sum;
+	char nb[64];
 	(void)cmd;
 	(void)params;
-	sum_stats(&sum, NULL);
+	pthread_mutex_lock(&d.cfg_lock);
+	sum_stats(d.cfg, &sum, NULL);
+	pthread_mutex_unlock(&d.cfg_lock);
 	rte_tel_data_start_dict(t);
 	rte_tel_data_add_dict_u64(t, "packets", sum.packets);
-	char nb[64];
 	for (int p = 1; p < VPC_PATH_COUNT; p++)
 		rte_tel_data_add_dict_u64(t, tel_name(nb, sizeof(nb), vpc_path_name((unsigned)p)),
 					  sum.paths[p]);
@@ -323,11 +465,13 @@ static int
 tel_drops(const char *cmd, const char *params, struct rte_tel_data *t)
 {
 	struct vpc_stats sum;
+	char nb[64];
 	(void)cmd;
 	(void)params;
-	sum_stats(&sum, NULL);
+	pthread_mutex_lock(&d.cfg_lock);
+	sum_stats(d.cfg, &sum, NULL);
+	pthread_mutex_unlock(&d.cfg_lock);
 	rte_tel_data_start_dict(t);
-	char nb[64];
 	for (int r = 1; r < VPC_DROP_COUNT; r++)
 		rte_tel_data_add_dict_u64(t, tel_name(nb, sizeof(nb), vpc_drop_name((unsigned)r)),
 					  sum.drops[r]);
@@ -339,26 +483,31 @@ static int
 tel_port(const char *cmd, const char *params, struct rte_tel_data *t)
 {
 	struct vpc_stats sum;
+	int ret = -EINVAL;
 	(void)cmd;
 	if (params == NULL)
 		return -EINVAL;
-	for (uint32_t p = 0; p < d.n_ports; p++) {
-		if (strcmp(d.img->ports[p].name, params) != 0)
+	pthread_mutex_lock(&d.cfg_lock);
+	const struct cfg *c = d.cfg;
+	for (uint32_t p = 0; p < c->n_ports; p++) {
+		if (strcmp(c->img->ports[p].name, params) != 0)
 			continue;
-		struct vpc_port_stats *ports = calloc(d.n_ports, sizeof(*ports));
-		if (ports == NULL)
-			return -ENOMEM;
-		sum_stats(&sum, ports);
+		struct port_counters *ports = calloc(c->n_ports, sizeof(*ports));
+		if (ports == NULL) {
+			ret = -ENOMEM;
+			break;
+		}
+		sum_stats(c, &sum, ports);
 		rte_tel_data_start_dict(t);
-		rte_tel_data_add_dict_u64(t, "rx_packets", ports[p].rx_packets);
-		rte_tel_data_add_dict_u64(t, "rx_bytes", ports[p].rx_bytes);
-		rte_tel_data_add_dict_u64(t, "tx_packets", ports[p].tx_packets);
-		rte_tel_data_add_dict_u64(t, "tx_bytes", ports[p].tx_bytes);
+		rte_tel_data_add_dict_u64(t, "rx_packets", ports[p].rx);
+		rte_tel_data_add_dict_u64(t, "tx_packets", ports[p].tx);
 		rte_tel_data_add_dict_u64(t, "drops", ports[p].drops);
 		free(ports);
-		return 0;
+		ret = 0;
+		break;
 	}
-	return -EINVAL;
+	pthread_mutex_unlock(&d.cfg_lock);
+	return ret;
 }
 
 static void
@@ -382,32 +531,17 @@ ct_proto(uint8_t p)
 static void
 ctl_stats(FILE *out, bool json)
 {
+	const struct cfg *c = d.cfg;	/* the control thread alone swaps it */
 	struct vpc_stats sum;
-	memset(&sum, 0, sizeof(sum));
 	uint64_t per_lcore[RTE_MAX_LCORE];
-	struct vpc_port_stats *ports = calloc(d.n_ports, sizeof(*ports));
-	/* Counters are per lcore and read without locks: each is a 64-bit
-	 * value written by its lcore alone, so a read sees some recent value. */
-	for (unsigned int i = 0; i < d.n_workers; i++) {
-		const struct vpc_stats *st = vpc_pipeline_stats(d.workers[i].pl);
-		per_lcore[i] = st->packets;
-		sum.packets += st->packets;
-		for (int r = 0; r < VPC_DROP_COUNT; r++)
-			sum.drops[r] += st->drops[r];
-		for (int p = 0; p < VPC_PATH_COUNT; p++)
-			sum.paths[p] += st->paths[p];
-		for (uint32_t p = 0; p < d.n_ports && p < st->n_ports; p++) {
-			ports[p].rx_packets += st->ports[p].rx_packets;
-			ports[p].rx_bytes += st->ports[p].rx_bytes;
-			ports[p].tx_packets += st->ports[p].tx_packets;
-			ports[p].tx_bytes += st->ports[p].tx_bytes;
-			ports[p].drops += st->ports[p].drops;
-		}
-	}
+	struct port_counters *ports = calloc(c->n_ports + 1, sizeof(*ports));
+
+	sum_stats(c, &sum, ports);
+	for (unsigned int i = 0; i < d.n_workers; i++)
+		per_lcore[i] = vpc_pipeline_stats(d.workers[i].pl)->packets;
 	const struct vpc_ct_stats *cs = vpc_ct_stats(d.ct);
-	const struct vpc_tables *t = __atomic_load_n(&d.tables, __ATOMIC_ACQUIRE);
 	if (json) {
-		fprintf(out, "{\"generation\":%u,\"packets\":%" PRIu64 ",\"paths\":{", t->generation, sum.packets);
+		fprintf(out, "{\"generation\":%u,\"packets\":%" PRIu64 ",\"paths\":{", c->tables->generation, sum.packets);
 		bool first = true;
 		for (int p = 1; p < VPC_PATH_COUNT; p++) {
 			fprintf(out, "%s\"%s\":%" PRIu64, first ? "" : ",", vpc_path_name((unsigned)p), sum.paths[p]);
@@ -420,11 +554,10 @@ ctl_stats(FILE *out, bool json)
 			first = false;
 		}
 		fprintf(out, "},\"ports\":{");
-		for (uint32_t p = 0; p < d.n_ports; p++)
-			fprintf(out, "%s\"%s\":{\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
-				",\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"drops\":%" PRIu64 "}",
-				p ? "," : "", d.img->ports[p].name, ports[p].rx_packets, ports[p].rx_bytes,
-				ports[p].tx_packets, ports[p].tx_bytes, ports[p].drops);
+		for (uint32_t p = 0; p < c->n_ports; p++)
+			fprintf(out, "%s\"%s\":{\"rx_packets\":%" PRIu64 ",\"tx_packets\":%" PRIu64
+				",\"drops\":%" PRIu64 "}", p ? "," : "", c->img->ports[p].name,
+				ports[p].rx, ports[p].tx, ports[p].drops);
 		fprintf(out, "},\"lcores\":[");
 		for (unsigned int i = 0; i < d.n_workers; i++)
 			fprintf(out, "%s{\"lcore\":%u,\"packets\":%" PRIu64 "}", i ? "," : "",
@@ -433,16 +566,16 @@ ctl_stats(FILE *out, bool json)
 			",\"expired\":%" PRIu64 ",\"refused\":%" PRIu64 "}}\n",
 			vpc_ct_count(d.ct), vpc_ct_capacity(d.ct), cs->created, cs->expired, cs->refused_full);
 	} else {
-		fprintf(out, "generation %u, %" PRIu64 " packets\n", t->generation, sum.packets);
+		fprintf(out, "generation %u, %" PRIu64 " packets\n", c->tables->generation, sum.packets);
 		for (int p = 1; p < VPC_PATH_COUNT; p++)
 			if (sum.paths[p])
 				fprintf(out, "  path %-22s %" PRIu64 "\n", vpc_path_name((unsigned)p), sum.paths[p]);
 		for (int r = 1; r < VPC_DROP_COUNT; r++)
 			if (sum.drops[r])
 				fprintf(out, "  drop %-22s %" PRIu64 "\n", vpc_drop_name((unsigned)r), sum.drops[r]);
-		for (uint32_t p = 0; p < d.n_ports; p++)
+		for (uint32_t p = 0; p < c->n_ports; p++)
 			fprintf(out, "  port %-16s rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64 "\n",
-				d.img->ports[p].name, ports[p].rx_packets, ports[p].tx_packets, ports[p].drops);
+				c->img->ports[p].name, ports[p].rx, ports[p].tx, ports[p].drops);
 		for (unsigned int i = 0; i < d.n_workers; i++)
 			fprintf(out, "  lcore %u: %" PRIu64 " packets\n", d.workers[i].lcore, per_lcore[i]);
 		fprintf(out, "  connections: %u tracked of %u, %" PRIu64 " opened, %" PRIu64 " expired, %"
@@ -486,45 +619,53 @@ ctl_ct_list(FILE *out, bool json)
 		fprintf(out, "]\n");
 }
 
-/* Apply: check, build, publish, wait for the workers, free the old. */
+/* Apply: check; open added ports and build; publish; wait for the
+ * workers; free the old configuration and close the ports it alone had. */
 static int
 ctl_apply(const void *buf, uint32_t len, uint32_t flags, FILE *out)
 {
 	char err[256];
 	struct vpc_image *img = vpc_image_from_bytes(buf, len, err, sizeof(err));
+	struct cfg *old = d.cfg;
 
 	if (img == NULL) {
 		fprintf(out, "refused: %s\n", err);
 		return EINVAL;
 	}
-	/* This version keeps the ports it opened at start-up. */
-	bool same = img->n_ports == d.img->n_ports;
-	for (uint32_t p = 0; same && p < img->n_ports; p++)
-		same = strcmp(img->ports[p].name, d.img->ports[p].name) == 0;
-	if (!same) {
-		fprintf(out, "refused: the topology's ports differ from the running ones "
-			"(vpcd opens ports at start-up; restart it to add or remove interfaces)\n");
+	struct cfg *c = cfg_build(img, old, old->tables->generation + 1,
+				  flags & VPC_CTL_F_REVALIDATE, err, sizeof(err));
+	if (c == NULL) {
+		fprintf(out, "refused: %s\n", err);
 		vpc_image_free(img);
 		return EINVAL;
 	}
-	struct vpc_tables *old = d.tables;
-	struct vpc_tables *t = vpc_tables_create(img, (int)rte_socket_id(), err, sizeof(err));
-	if (t == NULL) {
-		fprintf(out, "refused: %s\n", err);
-		vpc_image_free(img);
-		return ENOMEM;
-	}
-	t->generation = old->generation + 1;
-	t->revalidate = !!(flags & VPC_CTL_F_REVALIDATE);
-	__atomic_store_n(&d.tables, t, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&d.cfg_lock);
+	__atomic_store_n(&d.cfg, c, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&d.cfg_lock);
 	/* Every worker finishes the loop it is in: then none uses the old. */
 	rte_rcu_qsbr_synchronize(d.rcu, RTE_QSBR_THRID_INVALID);
-	struct vpc_image *old_img = d.img;
-	d.img = img;
-	vpc_tables_free(old);
-	vpc_image_free(old_img);
-	fprintf(out, "applied: generation %u, %u VPCs, %u interfaces%s\n", t->generation,
-		img->n_vpcs, img->n_ifaces, t->revalidate ? ", connections revalidated" : "");
+	uint32_t added = 0, removed = 0;
+	for (uint32_t q = 0; q < old->n_ports; q++) {
+		bool kept = false;
+		for (uint32_t p = 0; p < c->n_ports && !kept; p++)
+			kept = c->ethdev[p] == old->ethdev[q];
+		if (!kept) {
+			port_close(old->ethdev[q]);
+			removed++;
+		}
+	}
+	for (uint32_t p = 0; p < c->n_ports; p++) {
+		bool known = false;
+		for (uint32_t q = 0; q < old->n_ports && !known; q++)
+			known = c->ethdev[p] == old->ethdev[q];
+		added += !known;
+	}
+	cfg_free(old);
+	fprintf(out, "applied: generation %u, %u VPCs, %u interfaces", c->tables->generation,
+		img->n_vpcs, img->n_ifaces);
+	if (added || removed)
+		fprintf(out, ", %u port%s opened, %u closed", added, added == 1 ? "" : "s", removed);
+	fprintf(out, "%s\n", c->tables->revalidate ? ", connections revalidated" : "");
 	return 0;
 }
 
@@ -664,24 +805,11 @@ ctl_listen(const char *path)
 static void
 print_final(void)
 {
+	const struct cfg *c = d.cfg;
 	struct vpc_stats sum;
-	memset(&sum, 0, sizeof(sum));
-	struct vpc_port_stats *ports = calloc(d.n_ports, sizeof(*ports));
-	for (unsigned int i = 0; i < d.n_workers; i++) {
-		const struct vpc_stats *s = vpc_pipeline_stats(d.workers[i].pl);
-		sum.packets += s->packets;
-		for (int r = 0; r < VPC_DROP_COUNT; r++)
-			sum.drops[r] += s->drops[r];
-		for (int p = 0; p < VPC_PATH_COUNT; p++)
-			sum.paths[p] += s->paths[p];
-		for (uint32_t p = 0; p < d.n_ports && p < s->n_ports; p++) {
-			ports[p].rx_packets += s->ports[p].rx_packets;
-			ports[p].rx_bytes += s->ports[p].rx_bytes;
-			ports[p].tx_packets += s->ports[p].tx_packets;
-			ports[p].tx_bytes += s->ports[p].tx_bytes;
-			ports[p].drops += s->ports[p].drops;
-		}
-	}
+	struct port_counters *ports = calloc(c->n_ports + 1, sizeof(*ports));
+
+	sum_stats(c, &sum, ports);
 	printf("vpcd: stopped after %" PRIu64 " packets\n", sum.packets);
 	for (int p = 1; p < VPC_PATH_COUNT; p++)
 		if (sum.paths[p])
@@ -693,12 +821,17 @@ print_final(void)
 	printf("  connections: %" PRIu64 " opened, %" PRIu64 " expired, %" PRIu64
 	       " refused, %u tracked\n", cs->created, cs->expired, cs->refused_full,
 	       vpc_ct_count(d.ct));
-	for (uint32_t p = 0; p < d.n_ports; p++)
+	for (uint32_t p = 0; p < c->n_ports; p++)
 		printf("  port %-16s rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64 "\n",
-		       d.img->ports[p].name, ports[p].rx_packets, ports[p].tx_packets,
-		       ports[p].drops);
+		       c->img->ports[p].name, ports[p].rx, ports[p].tx, ports[p].drops);
 	fflush(stdout);
 	free(ports);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: vpcd --config TOPO.yaml [--socket PATH] [--max-connections N] [-- EAL options]\n");
 }
 
 int
@@ -720,10 +853,10 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int ch;
 	opterr = 0;
-	while ((c = getopt_long(eal_at, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
+	while ((ch = getopt_long(eal_at, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
 		case 'c':
 			config = optarg;
 			break;
@@ -736,103 +869,80 @@ main(int argc, char **argv)
 			sock = optarg;
 			break;
 		case 'h':
-			printf("usage: vpcd --config TOPO.yaml [--socket PATH] [--max-connections N] [-- EAL options]\n");
+			usage(stdout);
 			return 0;
 		default:
-			fprintf(stderr, "usage: vpcd --config TOPO.yaml [--socket PATH] [--max-connections N] [-- EAL options]\n");
+			usage(stderr);
 			return 2;
 		}
 	}
 	if (config == NULL) {
-		fprintf(stderr, "usage: vpcd --config TOPO.yaml [--socket PATH] [--max-connections N] [-- EAL options]\n");
+		usage(stderr);
 		return 2;
 	}
 
-	/* The topology, validated, and the host section it needs here. */
-	struct vpc_diag dg;
-	vpc_diag_init(&dg, config);
-	struct topo *t = topo_load_valid(config, &dg);
-	if (t == NULL) {
-		vpc_diag_print(&dg, stderr);
+	/* The tables and the host's ports, from the topology. */
+	struct vpc_image *img = vpc_image_load(config, stderr);
+	if (img == NULL)
 		die("%s: invalid topology", config);
-	}
-	vpc_diag_fini(&dg);
-	d.img = topo_compile(t);
-	if (d.img == NULL)
-		die("%s: cannot compile: %s", config, strerror(errno));
-	d.n_ports = d.img->n_ports;
+	for (uint32_t p = 0; p < img->n_ports; p++)
+		if (hport_of(img, img->ports[p].name) == NULL)
+			die("%s: port '%s' has no entry in host.ports (how is it realised on this host?)",
+			    config, img->ports[p].name);
+	if (img->n_ports > RTE_MAX_ETHPORTS)
+		die("%s: %u ports; this DPDK build opens at most %d", config, img->n_ports,
+		    RTE_MAX_ETHPORTS);
 
-	/* EAL arguments: the user's, then one device per host port. */
-	char **eargs = calloc((size_t)(argc - eal_at) + d.n_ports + 4, sizeof(char *));
-	char (*devs)[128] = calloc(d.n_ports, sizeof(*devs));
+	/* EAL: the user's arguments; PCI devices of the topology allowed. */
+	char **eargs = calloc((size_t)(argc - eal_at) + img->n_hports + 2, sizeof(char *));
 	int ne = 0;
 	eargs[ne++] = argv[0];
 	for (int i = eal_at + 1; i < argc; i++)
 		eargs[ne++] = argv[i];
-	for (uint32_t p = 0; p < d.n_ports; p++) {
-		const char *name = d.img->ports[p].name;
-		const struct topo_hostport *hp = host_port(t, name);
-		if (hp == NULL)
-			die("%s: port '%s' has no entry in host.ports (how is it realised on this host?)",
-			    config, name);
-		char *arg = malloc(512);
-		port_device(hp, p, arg, 512, devs[p], sizeof(devs[p]));
-		eargs[ne++] = arg;
-	}
+	for (uint32_t i = 0; i < img->n_hports; i++)
+		if (img->hports[i].type == VPC_HPORT_PCI) {
+			char *a = malloc(160);
+			snprintf(a, 160, "--allow=%s", img->hports[i].a);
+			eargs[ne++] = a;
+		}
 	if (rte_eal_init(ne, eargs) < 0)
 		die("DPDK initialisation failed: %s", rte_strerror(rte_errno));
-	topo_free(t);
 	d.tsc_hz = rte_get_tsc_hz();
 
-	char err[256];
-	d.tables = vpc_tables_create(d.img, (int)rte_socket_id(), err, sizeof(err));
-	if (d.tables == NULL)
-		die("tables: %s", err);
-	unsigned int n_lcores = rte_lcore_count();
 	size_t rsz = rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE);
 	d.rcu = rte_zmalloc("vpcd_rcu", rsz, RTE_CACHE_LINE_SIZE);
 	if (d.rcu == NULL || rte_rcu_qsbr_init(d.rcu, RTE_MAX_LCORE) != 0)
 		die("RCU: out of memory");
 	uint32_t cmax = max_conns ? (uint32_t)max_conns :
-		d.img->n_ifaces * 16384u < 65536 ? 65536 :
-		d.img->n_ifaces * 16384u > (1u << 20) ? 1u << 20 : d.img->n_ifaces * 16384u;
+		img->n_ifaces * 16384u < 65536 ? 65536 :
+		img->n_ifaces * 16384u > (1u << 20) ? 1u << 20 : img->n_ifaces * 16384u;
 	d.ct = vpc_ct_create_shared("vpcd", cmax, (int)rte_socket_id(), d.rcu);
 	if (d.ct == NULL)
 		die("connection table of %u entries: %s", cmax, strerror(errno));
-	struct rte_mempool *mp = rte_pktmbuf_pool_create("vpcd", N_MBUFS + d.n_ports * 2 * (RX_DESC + TX_DESC),
-							 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-							 (int)rte_socket_id());
-	if (mp == NULL)
+	d.mp = rte_pktmbuf_pool_create("vpcd", N_MBUFS + RTE_MAX_ETHPORTS * (RX_DESC + TX_DESC),
+				       256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (d.mp == NULL)
 		die("mbuf pool: %s", rte_strerror(rte_errno));
 
-	/* Ports: devices by name, one rx queue, a tx queue per lcore. */
-	d.ethdev = calloc(d.n_ports, sizeof(uint16_t));
-	d.n_txq = calloc(d.n_ports, sizeof(uint16_t));
-	d.tx_lock = calloc(d.n_ports, sizeof(rte_spinlock_t));
-	for (uint32_t p = 0; p < d.n_ports; p++) {
-		uint16_t pid;
-		if (rte_eth_dev_get_port_by_name(devs[p], &pid) != 0)
-			die("port '%s': device %s did not come up", d.img->ports[p].name, devs[p]);
-		d.ethdev[p] = pid;
-		rte_spinlock_init(&d.tx_lock[p]);
-		d.n_txq[p] = port_start(pid, n_lcores, mp, d.img->ports[p].name);
-	}
-
-	/* Workers: every lcore, ports dealt round-robin. */
+	/* Workers: every lcore. */
 	unsigned int lc;
 	RTE_LCORE_FOREACH(lc) {
 		struct worker *w = &d.workers[d.n_workers];
+		w->idx = d.n_workers;
 		w->lcore = lc;
 		w->txq = (uint16_t)d.n_workers;
-		w->rx_ports = calloc(d.n_ports, sizeof(uint16_t));
-		w->pl = vpc_pipeline_create(d.tables, d.ct);
-		if (w->pl == NULL || w->rx_ports == NULL)
-			die("out of memory");
 		d.n_workers++;
 	}
-	for (uint32_t p = 0; p < d.n_ports; p++) {
-		struct worker *w = &d.workers[p % d.n_workers];
-		w->rx_ports[w->n_rx++] = (uint16_t)p;
+
+	/* The first configuration: every port opened, dealt to the workers. */
+	char err[256];
+	d.cfg = cfg_build(img, NULL, 1, false, err, sizeof(err));
+	if (d.cfg == NULL)
+		die("%s", err);
+	for (unsigned int i = 0; i < d.n_workers; i++) {
+		d.workers[i].pl = vpc_pipeline_create(d.cfg->tables, d.ct);
+		if (d.workers[i].pl == NULL)
+			die("out of memory");
 	}
 
 	/* No SA_RESTART: a blocked accept() returns at shutdown. */
@@ -844,7 +954,7 @@ main(int argc, char **argv)
 	pthread_t ctl;
 	if (pthread_create(&ctl, NULL, ctl_thread, (void *)(intptr_t)lfd) != 0)
 		die("control thread: %s", strerror(errno));
-	printf("vpcd: forwarding between %u ports on %u lcore%s\n", d.n_ports, d.n_workers,
+	printf("vpcd: forwarding between %u ports on %u lcore%s\n", d.cfg->n_ports, d.n_workers,
 	       d.n_workers == 1 ? "" : "s");
 	fflush(stdout);
 	for (unsigned int i = 1; i < d.n_workers; i++)
@@ -859,19 +969,16 @@ main(int argc, char **argv)
 	unlink(sock);
 
 	print_final();
-	for (uint32_t p = 0; p < d.n_ports; p++) {
-		rte_eth_dev_stop(d.ethdev[p]);
-		rte_eth_dev_close(d.ethdev[p]);
+	for (uint32_t p = 0; p < d.cfg->n_ports; p++) {
+		rte_eth_dev_stop(d.cfg->ethdev[p]);
+		rte_eth_dev_close(d.cfg->ethdev[p]);
 	}
-	for (unsigned int i = 0; i < d.n_workers; i++) {
+	for (unsigned int i = 0; i < d.n_workers; i++)
 		vpc_pipeline_free(d.workers[i].pl);
-		free(d.workers[i].rx_ports);
-	}
 	vpc_ct_free(d.ct);
-	vpc_tables_free(d.tables);
+	cfg_free(d.cfg);
 	rte_free(d.rcu);
-	rte_mempool_free(mp);
-	vpc_image_free(d.img);
+	rte_mempool_free(d.mp);
 	rte_eal_cleanup();
 	return 0;
 }

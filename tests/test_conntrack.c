@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -225,7 +226,12 @@ test_shared_reader_writer(void **state)
 	memset(live, -1, sizeof(live));
 	uint64_t created = 0, deleted = 0, refused = 0;
 	uint64_t seed = 12345;
-	for (int op = 0; op < 300000; op++) {
+	/* 300,000 operations, and on until the reader has done some work of
+	 * its own (on a loaded machine it may start late): at most 10 s. */
+	uint64_t t_end = rte_get_timer_cycles() + 10 * rte_get_timer_hz();
+	for (int op = 0; op < 300000 ||
+			 (__atomic_load_n(&reader_rounds, __ATOMIC_RELAXED) < 100 &&
+			  rte_get_timer_cycles() < t_end); op++) {
 		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
 		uint32_t c = (uint32_t)(seed >> 33) % (N_KEYS / 2);
 		if (live[c] < 0) {
@@ -253,7 +259,10 @@ test_shared_reader_writer(void **state)
 	assert_int_equal(reader_bad, 0);
 	assert_true(reader_hits > 0);
 	assert_true(reader_rounds > 0);
-	assert_true(created > 1000 && deleted > 1000);
+	/* Churn: on a loaded machine grace periods are long and the 64
+	 * entries are often all awaiting reclamation (refusals), but entries
+	 * were still created and deleted many times over. */
+	assert_true(created > 200 && deleted > 200);
 	/* Every deleted entry came back to the pool once the reader was
 	 * gone: what is live is what we did not delete. */
 	uint32_t still = 0;

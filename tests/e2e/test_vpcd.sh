@@ -8,7 +8,8 @@
 # VPCs with the same CIDR that cannot reach each other.
 # Then, live: vpcctl stats and conntrack; an apply that removes the rule of
 # an open TCP connection (it survives, a new one is refused); 100 applies
-# while a UDP stream flows, not one of its packets lost.
+# while a UDP stream flows, not one of its packets lost; applies that add
+# and remove an interface (its port opened and closed).
 # usage: test_vpcd.sh VPCD VPCCTL SOURCE_ROOT [LCORES]   (root; cleans up after itself)
 # LCORES: the EAL core list for vpcd (default 0); with 0-1 the ports are
 # dealt to two lcores and the directions of a connection cross them.
@@ -27,11 +28,11 @@ pid=""
 
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	for ns in vm1 vm2 vm3 twin1 inet; do
+	for ns in vm1 vm2 vm3 vm5 twin1 inet; do
 		ip netns pids "e2e-$ns" 2>/dev/null | xargs -r kill 2>/dev/null
 		ip netns del "e2e-$ns" 2>/dev/null
 	done
-	for l in e2e-vm1 e2e-vm2 e2e-vm3 e2e-twin1 e2e-up; do
+	for l in e2e-vm1 e2e-vm2 e2e-vm3 e2e-vm5 e2e-twin1 e2e-up; do
 		ip link del "$l" 2>/dev/null
 	done
 	rm -f "$log" "$sock"
@@ -243,6 +244,19 @@ got=$(cat /tmp/e2e-udp.out); rm -f /tmp/e2e-udp.out
 out=$("$vpcctl" apply "$here/../topo/invalid/001-subnet-outside-vpc.yaml" --socket "$sock" 2>&1)
 g=$("$vpcctl" stats --json --socket "$sock" | python3 -c 'import json,sys; print(json.load(sys.stdin)["generation"])')
 [ "$g" = 103 ] && ok "a failed apply changes nothing (generation stays 103)" || fail "failed apply" "$g $out"
+
+# An apply that adds an interface opens its port; the one that takes it
+# away closes it.
+host vm5 e2e-vm5 02:32:0a:32:02:0b 10.50.2.11/24 10.50.2.1
+out=$("$vpcctl" apply "$here/topo-vpcd-add.yaml" --socket "$sock" 2>&1)
+[ "$out" = "applied: generation 104, 2 VPCs, 5 interfaces, 1 port opened, 0 closed" ] &&
+	ok "an apply that adds an interface opens its port" || fail "apply adding vm5" "$out"
+in_ns vm1 ping -c 2 -W 2 -q 10.50.2.11 >/dev/null && ok "the added interface is reachable" || fail "ping vm5"
+out=$("$vpcctl" apply "$here/topo-vpcd.yaml" --socket "$sock" 2>&1)
+[ "$out" = "applied: generation 105, 2 VPCs, 4 interfaces, 0 ports opened, 1 closed" ] &&
+	ok "an apply that removes it closes the port" || fail "apply removing vm5" "$out"
+if in_ns vm1 ping -c 1 -W 1 -q 10.50.2.11 >/dev/null 2>&1; then fail "vm5 still reachable"; else ok "the removed interface is gone"; fi
+in_ns vm1 ping -c 2 -W 2 -q 10.50.2.10 >/dev/null && ok "the others go on" || fail "ping vm2 after the removal"
 
 # A port that goes away (a VM stops, its interface is deleted) does not
 # stop the others.
