@@ -58,6 +58,13 @@ hash_entries(uint32_t max_conns)
 	return n > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)n;
 }
 
+uint32_t
+vpc_ct_default_size(uint32_t n_ifaces)
+{
+	uint64_t n = (uint64_t)n_ifaces * 16384;
+	return n < 65536 ? 65536 : n > (1u << 20) ? 1u << 20 : (uint32_t)n;
+}
+
 uint64_t
 vpc_ct_memory(uint32_t max_conns)
 {

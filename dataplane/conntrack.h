@@ -130,6 +130,10 @@ struct vpc_ct *vpc_ct_create_shared(const char *name, uint32_t max_conns, int so
 				    struct rte_rcu_qsbr *rcu);
 void vpc_ct_free(struct vpc_ct *ct);
 
+/* The size a host of n_ifaces interfaces gets unless told otherwise:
+ * 16,384 connections per interface, at least 65,536, at most 1,048,576. */
+uint32_t vpc_ct_default_size(uint32_t n_ifaces);
+
 /* Bytes of DPDK heap vpc_ct_create(max_conns) needs (for --no-huge -m). */
 uint64_t vpc_ct_memory(uint32_t max_conns);
 

@@ -193,31 +193,26 @@ port_open(const struct vpc_image *img, const char *name, uint16_t *pid, char *er
 		snprintf(err, err_size, "port '%s' has no entry in host.ports (how is it realised on this host?)", name);
 		return -EINVAL;
 	}
-	switch (h->type) {
-	case VPC_HPORT_TAP:
-		snprintf(dev, sizeof(dev), "net_tap%u", seq);
-		snprintf(args, sizeof(args), "%s,iface=%s", dev, h->a);
-		break;
-	case VPC_HPORT_AF_PACKET:
-		snprintf(dev, sizeof(dev), "net_af_packet%u", seq);
-		snprintf(args, sizeof(args), "%s,iface=%s,qpairs=1", dev, h->a);
-		break;
-	case VPC_HPORT_AF_XDP:
-		snprintf(dev, sizeof(dev), "net_af_xdp%u", seq);
-		snprintf(args, sizeof(args), "%s,iface=%s", dev, h->a);
-		break;
-	case VPC_HPORT_VHOST_USER:
-		snprintf(dev, sizeof(dev), "net_vhost%u", seq);
-		snprintf(args, sizeof(args), "%s,iface=%s,queues=1", dev, h->a);
-		break;
-	case VPC_HPORT_PCAP:
+	/* Interface-backed virtual devices: driver, and options of ours. */
+	static const struct {
+		const char *driver, *options;
+	} vdev[] = {
+		[VPC_HPORT_TAP] = { "net_tap", "" },
+		[VPC_HPORT_AF_PACKET] = { "net_af_packet", ",qpairs=1" },
+		[VPC_HPORT_AF_XDP] = { "net_af_xdp", "" },
+		[VPC_HPORT_VHOST_USER] = { "net_vhost", ",queues=1" },
+	};
+	if (h->type == VPC_HPORT_PCAP) {
 		snprintf(dev, sizeof(dev), "net_pcap%u", seq);
 		snprintf(args, sizeof(args), "%s%s%s%s%s%s", dev, h->a[0] ? ",rx_pcap=" : "", h->a,
 			 h->b[0] ? ",tx_pcap=" : "", h->b, h->flags & VPC_HPORT_F_LOOP ? ",infinite_rx=1" : "");
-		break;
-	default:	/* PCI: probed by the EAL at start-up (--allow) */
+	} else if (h->type == VPC_HPORT_PCI) {
+		/* probed by the EAL at start-up (--allow) */
 		snprintf(dev, sizeof(dev), "%s", h->a);
 		args[0] = '\0';
+	} else {
+		snprintf(dev, sizeof(dev), "%s%u", vdev[h->type].driver, seq);
+		snprintf(args, sizeof(args), "%s,iface=%s%s", dev, h->a, vdev[h->type].options);
 	}
 	if (args[0] != '\0') {
 		int ret = rte_dev_probe(args);
@@ -913,9 +908,7 @@ main(int argc, char **argv)
 	d.rcu = rte_zmalloc("vpcd_rcu", rsz, RTE_CACHE_LINE_SIZE);
 	if (d.rcu == NULL || rte_rcu_qsbr_init(d.rcu, RTE_MAX_LCORE) != 0)
 		die("RCU: out of memory");
-	uint32_t cmax = max_conns ? (uint32_t)max_conns :
-		img->n_ifaces * 16384u < 65536 ? 65536 :
-		img->n_ifaces * 16384u > (1u << 20) ? 1u << 20 : img->n_ifaces * 16384u;
+	uint32_t cmax = max_conns ? (uint32_t)max_conns : vpc_ct_default_size(img->n_ifaces);
 	d.ct = vpc_ct_create_shared("vpcd", cmax, (int)rte_socket_id(), d.rcu);
 	if (d.ct == NULL)
 		die("connection table of %u entries: %s", cmax, strerror(errno));

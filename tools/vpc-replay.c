@@ -378,16 +378,14 @@ read_inputs(struct opts *o, const struct vpc_image *img, uint32_t *n_out,
 	return pkts;
 }
 
-/* Connection-table size: the flag, or from the topology. */
+/* Connection-table size: the flag, or from the topology (plus room for
+ * the bench's idle connections). */
 static uint32_t
 ct_size(const struct opts *o, const struct vpc_image *img)
 {
 	if (o->max_conns)
 		return (uint32_t)o->max_conns;
-	uint64_t n = (uint64_t)img->n_ifaces * 16384;
-	if (o->prefill)
-		n += o->prefill;
-	return n < 65536 ? 65536 : n > (1u << 20) + o->prefill ? (1u << 20) + (uint32_t)o->prefill : (uint32_t)n;
+	return vpc_ct_default_size(img->n_ifaces) + (uint32_t)o->prefill;
 }
 
 static void
