@@ -403,7 +403,8 @@ worker_main(void *arg)
 }
 
 /* Sums over the workers (read without locks: each counter is a 64-bit
- * value written by its lcore alone). */
+ * value written by its lcore alone).  c is only read for per-port
+ * counters: NULL is fine when ports is NULL. */
 static void
 sum_stats(const struct cfg *c, struct vpc_stats *sum, struct port_counters *ports)
 {
@@ -437,6 +438,14 @@ tel_name(char *buf, size_t size, const char *name)
 	return buf;
 }
 
+/* The per-lcore totals, without per-port counters: those need no
+ * configuration, so no lock either. */
+static void
+totals(struct vpc_stats *sum)
+{
+	sum_stats(NULL, sum, NULL);
+}
+
 static int
 tel_stats(const char *cmd, const char *params, struct rte_tel_data *t)
 {
@@ -444,9 +453,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *t)
 	char nb[64];
 	(void)cmd;
 	(void)params;
-	pthread_mutex_lock(&d.cfg_lock);
-	sum_stats(d.cfg, &sum, NULL);
-	pthread_mutex_unlock(&d.cfg_lock);
+	totals(&sum);
 	rte_tel_data_start_dict(t);
 	rte_tel_data_add_dict_u64(t, "packets", sum.packets);
 	for (int p = 1; p < VPC_PATH_COUNT; p++)
@@ -463,9 +470,7 @@ tel_drops(const char *cmd, const char *params, struct rte_tel_data *t)
 	char nb[64];
 	(void)cmd;
 	(void)params;
-	pthread_mutex_lock(&d.cfg_lock);
-	sum_stats(d.cfg, &sum, NULL);
-	pthread_mutex_unlock(&d.cfg_lock);
+	totals(&sum);
 	rte_tel_data_start_dict(t);
 	for (int r = 1; r < VPC_DROP_COUNT; r++)
 		rte_tel_data_add_dict_u64(t, tel_name(nb, sizeof(nb), vpc_drop_name((unsigned)r)),
