@@ -7,37 +7,22 @@
 
 #include <arpa/inet.h>
 
-enum trie_kind { T_ANY, T_TCP, T_UDP, T_ICMP, T_OTHER, T_COUNT };
-
-struct node {
-	uint32_t child[2];	/* 0: none (node 0 is never a child) */
-	uint32_t first;		/* intervals[first..+n) or icmps[first..+n) */
-	uint16_t n;
-	uint8_t all;		/* a rule here matches every port / type */
-	uint8_t pad;
-};
-
-struct interval {
-	uint16_t lo, hi;	/* ports, or protocol numbers for T_OTHER */
-};
-
-struct icmp_match {
-	uint8_t type, code;
-	uint8_t has_type, has_code;
-};
-
-struct class {
-	uint32_t root[T_COUNT];	/* 0: no rule of that kind */
-};
+/* The records are vpc_image.h's: the XDP engine walks the same tries. */
+#define T_ANY VPC_SGT_ANY
+#define T_TCP VPC_SGT_TCP
+#define T_UDP VPC_SGT_UDP
+#define T_ICMP VPC_SGT_ICMP
+#define T_OTHER VPC_SGT_OTHER
+#define T_COUNT VPC_SGT_COUNT
 
 struct vpc_sg {
-	struct node *nodes;
+	struct vpc_sg_node *nodes;
 	uint32_t n_nodes, cap_nodes;
-	struct interval *intervals;
+	struct vpc_sg_interval *intervals;
 	uint32_t n_intervals, cap_intervals;
-	struct icmp_match *icmps;
+	struct vpc_sg_icmp *icmps;
 	uint32_t n_icmps, cap_icmps;
-	struct class *classes;
+	struct vpc_sg_class *classes;
 	uint32_t n_classes;
 	uint32_t *iface_class;	/* [iface * 2 + dir] */
 };
@@ -47,8 +32,8 @@ struct pending {
 	uint32_t node;
 	uint8_t kind;		/* trie kind */
 	uint8_t all;
-	struct interval iv;
-	struct icmp_match im;
+	struct vpc_sg_interval iv;
+	struct vpc_sg_icmp im;
 };
 
 static int
@@ -108,7 +93,7 @@ pending_cmp(const void *a, const void *b)
 /* Build one class from the rules of groups sgs[0..n) in direction dir. */
 static int
 build_class(struct vpc_sg *sg, const struct vpc_image *img, const uint16_t *sgs,
-	    unsigned int n_sgs, unsigned int dir, struct class *cls)
+	    unsigned int n_sgs, unsigned int dir, struct vpc_sg_class *cls)
 {
 	struct pending *pend = NULL;
 	uint32_t n_pend = 0, cap_pend = 0;
@@ -126,17 +111,17 @@ build_class(struct vpc_sg *sg, const struct vpc_image *img, const uint16_t *sgs,
 				p.kind = T_ANY, p.all = 1;
 			else if (x->proto == IPPROTO_TCP || x->proto == IPPROTO_UDP) {
 				p.kind = x->proto == IPPROTO_TCP ? T_TCP : T_UDP;
-				p.iv = (struct interval){ x->port_lo, x->port_hi };
+				p.iv = (struct vpc_sg_interval){ x->port_lo, x->port_hi };
 				p.all = x->port_lo == 0 && x->port_hi == 65535;
 			} else if (x->proto == IPPROTO_ICMP) {
 				p.kind = T_ICMP;
-				p.im = (struct icmp_match){ x->icmp_type, x->icmp_code,
+				p.im = (struct vpc_sg_icmp){ x->icmp_type, x->icmp_code,
 					!!(x->flags & VPC_RULE_F_ICMP_TYPE),
 					!!(x->flags & VPC_RULE_F_ICMP_CODE) };
 				p.all = !p.im.has_type;
 			} else {
 				p.kind = T_OTHER;
-				p.iv = (struct interval){ x->proto, x->proto };
+				p.iv = (struct vpc_sg_interval){ x->proto, x->proto };
 			}
 			if (cls->root[p.kind] == 0 && (cls->root[p.kind] = new_node(sg)) == 0)
 				goto nomem;
@@ -153,7 +138,7 @@ build_class(struct vpc_sg *sg, const struct vpc_image *img, const uint16_t *sgs,
 		qsort(pend, n_pend, sizeof(*pend), pending_cmp);
 	for (uint32_t i = 0; i < n_pend;) {
 		uint32_t j = i;
-		struct node *nd = &sg->nodes[pend[i].node];
+		struct vpc_sg_node *nd = &sg->nodes[pend[i].node];
 		uint8_t kind = pend[i].kind;
 		while (j < n_pend && pend[j].node == pend[i].node)
 			j++;
@@ -171,7 +156,7 @@ build_class(struct vpc_sg *sg, const struct vpc_image *img, const uint16_t *sgs,
 			}
 			if (kind == T_ANY)
 				continue;
-			struct interval *last = nd->n ? &sg->intervals[sg->n_intervals - 1] : NULL;
+			struct vpc_sg_interval *last = nd->n ? &sg->intervals[sg->n_intervals - 1] : NULL;
 			if (last != NULL && p->iv.lo <= (uint32_t)last->hi + 1) {
 				if (p->iv.hi > last->hi)
 					last->hi = p->iv.hi;
@@ -296,13 +281,13 @@ vpc_sg_n_nodes(const struct vpc_sg *sg)
 
 /* Does a node's payload match key (port or protocol number)? */
 static bool
-intervals_match(const struct vpc_sg *sg, const struct node *nd, uint16_t key)
+intervals_match(const struct vpc_sg *sg, const struct vpc_sg_node *nd, uint16_t key)
 {
 	uint32_t lo = nd->first, hi = nd->first + nd->n;
 
 	while (lo < hi) {
 		uint32_t mid = (lo + hi) / 2;
-		const struct interval *iv = &sg->intervals[mid];
+		const struct vpc_sg_interval *iv = &sg->intervals[mid];
 		if (key < iv->lo)
 			hi = mid;
 		else if (key > iv->hi)
@@ -314,10 +299,10 @@ intervals_match(const struct vpc_sg *sg, const struct node *nd, uint16_t key)
 }
 
 static bool
-icmp_match(const struct vpc_sg *sg, const struct node *nd, uint8_t type, uint8_t code)
+icmp_match(const struct vpc_sg *sg, const struct vpc_sg_node *nd, uint8_t type, uint8_t code)
 {
 	for (uint32_t i = nd->first; i < nd->first + nd->n; i++) {
-		const struct icmp_match *m = &sg->icmps[i];
+		const struct vpc_sg_icmp *m = &sg->icmps[i];
 		if ((!m->has_type || m->type == type) && (!m->has_code || m->code == code))
 			return true;
 	}
@@ -325,13 +310,13 @@ icmp_match(const struct vpc_sg *sg, const struct node *nd, uint8_t type, uint8_t
 }
 
 static bool
-trie_allows(const struct vpc_sg *sg, uint32_t root, enum trie_kind kind,
+trie_allows(const struct vpc_sg *sg, uint32_t root, enum vpc_sg_trie kind,
 	    uint32_t peer, uint16_t key, uint8_t type, uint8_t code)
 {
 	uint32_t n = root;
 
 	for (int d = 0; n != 0; d++) {
-		const struct node *nd = &sg->nodes[n];
+		const struct vpc_sg_node *nd = &sg->nodes[n];
 		if (nd->all)
 			return true;
 		if (nd->n && (kind == T_ICMP ? icmp_match(sg, nd, type, code) :
@@ -348,7 +333,7 @@ bool
 vpc_sg_allows(const struct vpc_sg *sg, uint32_t cls, uint8_t proto, uint32_t peer,
 	      uint16_t port, uint8_t icmp_type, uint8_t icmp_code)
 {
-	const struct class *c = &sg->classes[cls];
+	const struct vpc_sg_class *c = &sg->classes[cls];
 
 	if (c->root[T_ANY] && trie_allows(sg, c->root[T_ANY], T_ANY, peer, 0, 0, 0))
 		return true;
@@ -363,4 +348,18 @@ vpc_sg_allows(const struct vpc_sg *sg, uint32_t cls, uint8_t proto, uint32_t pee
 	default:
 		return c->root[T_OTHER] && trie_allows(sg, c->root[T_OTHER], T_OTHER, peer, proto, 0, 0);
 	}
+}
+
+void
+vpc_sg_export(const struct vpc_sg *sg, struct vpc_sg_flat *f)
+{
+	f->nodes = sg->nodes;
+	f->n_nodes = sg->n_nodes;
+	f->intervals = sg->intervals;
+	f->n_intervals = sg->n_intervals;
+	f->icmps = sg->icmps;
+	f->n_icmps = sg->n_icmps;
+	f->classes = sg->classes;
+	f->n_classes = sg->n_classes;
+	f->iface_class = sg->iface_class;
 }

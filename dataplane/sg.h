@@ -46,6 +46,21 @@ uint32_t vpc_sg_class_of(const struct vpc_sg *sg, uint32_t iface, unsigned int d
 bool vpc_sg_allows(const struct vpc_sg *sg, uint32_t cls, uint8_t proto,
 		   uint32_t peer, uint16_t port, uint8_t icmp_type, uint8_t icmp_code);
 
+/* The classifiers as flat arrays (vpc_image.h records), borrowed from sg:
+ * the XDP loader copies them into its maps. */
+struct vpc_sg_flat {
+	const struct vpc_sg_node *nodes;
+	uint32_t n_nodes;
+	const struct vpc_sg_interval *intervals;
+	uint32_t n_intervals;
+	const struct vpc_sg_icmp *icmps;
+	uint32_t n_icmps;
+	const struct vpc_sg_class *classes;
+	uint32_t n_classes;
+	const uint32_t *iface_class;	/* [iface * 2 + dir] */
+};
+void vpc_sg_export(const struct vpc_sg *sg, struct vpc_sg_flat *f);
+
 /* Statistics for tests and `show`. */
 uint32_t vpc_sg_n_classes(const struct vpc_sg *sg);
 uint32_t vpc_sg_n_nodes(const struct vpc_sg *sg);

@@ -34,14 +34,7 @@ struct rte_fib;
 struct rte_hash;
 struct vpc_sg;
 
-enum vpc_nh_kind {
-	VPC_NH_NO_ROUTE = 0,	/* nexthop 0: the FIB's default */
-	VPC_NH_DELIVER,		/* local route, interface owns the IP */
-	VPC_NH_LOCAL_MISS,	/* local route, nobody owns the IP */
-	VPC_NH_IGW,
-	VPC_NH_BLACKHOLE,
-	VPC_NH_APPLIANCE,	/* route to an interface */
-};
+/* enum vpc_nh_kind: vpc_image.h */
 
 struct vpc_nexthop {
 	uint32_t kind;		/* enum vpc_nh_kind */

@@ -43,6 +43,9 @@
 #include "tables.h"
 #include "topo.h"
 #include "vpc_image_io.h"
+#ifdef VPC_HAVE_XDP
+#include "vpc_xdp.h"
+#endif
 
 #define MAX_INPUTS 256
 /* mbuf data rooms are 16-bit: the largest frame replay takes. */
@@ -429,9 +432,8 @@ json_str(FILE *f, const char *s)
 
 static void
 print_account(const struct vpc_image *img, const struct vpc_stats *st,
-	      struct vpc_ct *ct, uint32_t n, bool json)
+	      const struct vpc_ct_stats *cs, uint32_t live, uint32_t n, bool json)
 {
-	const struct vpc_ct_stats *cs = vpc_ct_stats(ct);
 	uint64_t fwd = 0, drop = 0, reply = st->paths[VPC_PATH_ARP_REPLY];
 	for (int r = 1; r < VPC_DROP_COUNT; r++)
 		drop += st->drops[r];
@@ -456,7 +458,7 @@ print_account(const struct vpc_image *img, const struct vpc_stats *st,
 			}
 		printf("},\"connections\":{\"created\":%" PRIu64 ",\"expired\":%" PRIu64
 		       ",\"refused\":%" PRIu64 ",\"live\":%u},\"ports\":{",
-		       cs->created, cs->expired, cs->refused_full, vpc_ct_count(ct));
+		       cs->created, cs->expired, cs->refused_full, live);
 		for (uint32_t p = 0; p < img->n_ports; p++) {
 			const struct vpc_port_stats *ps = &st->ports[p];
 			printf("%s", p ? "," : "");
@@ -484,7 +486,7 @@ print_account(const struct vpc_image *img, const struct vpc_stats *st,
 			       st->drops[r], vpc_drop_description((unsigned)r));
 	printf("\nconnections: %" PRIu64 " opened, %" PRIu64 " expired, %" PRIu64
 	       " refused (table full), %u tracked at the end\n",
-	       cs->created, cs->expired, cs->refused_full, vpc_ct_count(ct));
+	       cs->created, cs->expired, cs->refused_full, live);
 	printf("\nports:                  rx pkts    rx bytes    tx pkts    tx bytes      drops\n");
 	for (uint32_t p = 0; p < img->n_ports; p++) {
 		const struct vpc_port_stats *ps = &st->ports[p];
@@ -613,10 +615,67 @@ outputs_add(struct outputs *outs, const struct vpc_image *img, const char *dir, 
 	}
 }
 
+/* An engine as replay drives it: one packet at a time, applies, counters. */
+struct engine {
+	/* Process the len bytes at buf (rewritten in place; *len updated),
+	 * received on port (an index in cur; -1: not a port any more). */
+	void (*process)(struct engine *e, const struct vpc_image *cur, int port, uint64_t now,
+			uint8_t *buf, uint32_t *len, struct vpc_verdict *v);
+	void (*apply)(struct engine *e, struct apply *ap);
+	void (*account)(struct engine *e, const struct vpc_image *cur, uint32_t n, bool json);
+	/* DPDK */
+	struct vpc_pipeline *pl;
+	struct vpc_ct *ct;
+	struct rte_mempool *mp;
+	const struct vpc_tables *t;
+	uint32_t gen;
+#ifdef VPC_HAVE_XDP
+	struct vpc_xdp *x;
+	uint64_t short_frames;	/* shorter than the kernel will test-run */
+#endif
+};
+
+static void
+dpdk_process(struct engine *e, const struct vpc_image *cur, int port, uint64_t now,
+	     uint8_t *buf, uint32_t *len, struct vpc_verdict *v)
+{
+	(void)cur;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(e->mp);
+	if (m == NULL)
+		die("out of mbufs");
+	uint8_t *dst = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)*len);
+	if (dst == NULL && *len > 0)
+		die("a packet of %u bytes does not fit an mbuf", *len);
+	memcpy(dst, buf, *len);
+	/* A port the tables no longer have: an index past them. */
+	uint16_t in_port = port < 0 ? (uint16_t)e->t->n_ports : (uint16_t)port;
+	m->port = in_port;
+	vpc_pipeline_process(e->pl, in_port, &m, 1, now, v);
+	*len = rte_pktmbuf_data_len(m);
+	memcpy(buf, rte_pktmbuf_mtod(m, const uint8_t *), *len);
+	rte_pktmbuf_free(m);
+}
+
+static void
+dpdk_apply(struct engine *e, struct apply *ap)
+{
+	ap->tables->generation = ++e->gen;
+	ap->tables->revalidate = ap->revalidate;
+	if (vpc_pipeline_set_tables(e->pl, ap->tables) < 0)
+		die("out of memory");
+	e->t = ap->tables;
+}
+
+static void
+dpdk_account(struct engine *e, const struct vpc_image *cur, uint32_t n, bool json)
+{
+	print_account(cur, vpc_pipeline_stats(e->pl), vpc_ct_stats(e->ct), vpc_ct_count(e->ct),
+		      n, json);
+}
+
 static int
-replay(struct opts *o, const struct vpc_image *img, struct vpc_tables *tables,
-       struct vpc_pipeline *pl, struct vpc_ct *ct, struct packet *pkts, uint32_t n,
-       struct rte_mempool *mp)
+replay(struct opts *o, const struct vpc_image *img, struct engine *eng,
+       struct packet *pkts, uint32_t n)
 {
 	bool nano = false;
 	for (uint32_t i = 0; i < o->n_inputs; i++)
@@ -635,8 +694,10 @@ replay(struct opts *o, const struct vpc_image *img, struct vpc_tables *tables,
 
 	/* The input ports' names: an apply may renumber the ports. */
 	const struct vpc_image *cur = img;
-	const struct vpc_tables *cur_t = tables;
-	uint32_t next_apply = 0, gen = tables->generation;
+	uint32_t next_apply = 0;
+	uint8_t *buf = malloc(REPLAY_MBUF_ROOM);
+	if (buf == NULL)
+		die("out of memory");
 
 	/* Each input's port in the current tables (-1: gone after an apply). */
 	int *in_ports = calloc(o->n_inputs, sizeof(int));
@@ -652,12 +713,8 @@ replay(struct opts *o, const struct vpc_image *img, struct vpc_tables *tables,
 		struct packet *p = &pkts[i];
 		while (next_apply < o->n_applies && o->applies[next_apply].at_ns <= p->ts_ns) {
 			struct apply *ap = &o->applies[next_apply++];
-			ap->tables->generation = ++gen;
-			ap->tables->revalidate = ap->revalidate;
-			if (vpc_pipeline_set_tables(pl, ap->tables) < 0)
-				die("out of memory");
+			eng->apply(eng, ap);
 			cur = ap->img;
-			cur_t = ap->tables;
 			for (uint32_t k = 0; k < o->n_inputs; k++)
 				in_ports[k] = port_by_name(cur, o->inputs[k].port_name);
 			if (verbose)
@@ -666,31 +723,23 @@ replay(struct opts *o, const struct vpc_image *img, struct vpc_tables *tables,
 		}
 		const char *in_name = o->inputs[p->input].port_name;
 		int port = in_ports[p->input];
-		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
 		struct vpc_verdict v;
-		if (m == NULL)
-			die("out of mbufs");
-		uint8_t *dst = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)p->len);
-		if (dst == NULL && p->len > 0)
-			die("packet %u: %u bytes do not fit an mbuf", i, p->len);
-		memcpy(dst, p->data, p->len);
-		/* A port the tables no longer have: an index past them. */
-		uint16_t in_port = port < 0 ? (uint16_t)cur_t->n_ports : (uint16_t)port;
-		m->port = in_port;
-		vpc_pipeline_process(pl, in_port, &m, 1, p->ts_ns, &v);
+		uint32_t len = p->len;
+		memcpy(buf, p->data, len);
+		eng->process(eng, cur, port, p->ts_ns, buf, &len, &v);
 
 		const char *out_name = v.action == VPC_ACT_DROP ? NULL : cur->ports[v.out_port].name;
 		if (out_name != NULL) {
 			struct pcap_pkthdr h = {
-				.caplen = rte_pktmbuf_data_len(m),
-				.len = rte_pktmbuf_data_len(m),
+				.caplen = len,
+				.len = len,
 			};
 			h.ts.tv_sec = (time_t)(p->ts_ns / 1000000000ull);
 			h.ts.tv_usec = (suseconds_t)(p->ts_ns % 1000000000ull);
 			if (!nano)
 				h.ts.tv_usec /= 1000;
 			struct out_port *op = &outs.ports[output_of(&outs, out_name)];
-			pcap_dump((u_char *)op->dump, &h, rte_pktmbuf_mtod(m, const u_char *));
+			pcap_dump((u_char *)op->dump, &h, buf);
 			op->packets++;
 		}
 		fprintf(vf, "{\"seq\":%u,\"time\":%" PRIu64 ".%09" PRIu64 ",\"in_port\":",
@@ -704,10 +753,9 @@ replay(struct opts *o, const struct vpc_image *img, struct vpc_tables *tables,
 		fprintf(vf, ",\"reason\":\"%s\"}\n",
 			v.action == VPC_ACT_DROP ? vpc_drop_name(v.reason) : vpc_path_name(v.path));
 		if (verbose)
-			describe(stdout, p, in_name, cur, rte_pktmbuf_mtod(m, const uint8_t *),
-				 rte_pktmbuf_data_len(m), &v);
-		rte_pktmbuf_free(m);
+			describe(stdout, p, in_name, cur, buf, len, &v);
 	}
+	free(buf);
 	if (fclose(vf) != 0)
 		die("verdicts.jsonl: %s", strerror(errno));
 	for (uint32_t q = 0; q < outs.n; q++) {
@@ -719,7 +767,7 @@ replay(struct opts *o, const struct vpc_image *img, struct vpc_tables *tables,
 	free(in_ports);
 	if (!o->json && !verbose)
 		printf("replayed %u packets (per-packet account in %s/verdicts.jsonl)\n", n, o->out);
-	print_account(cur, vpc_pipeline_stats(pl), ct, n, o->json);
+	eng->account(eng, cur, n, o->json);
 	if (!o->json)
 		printf("\noutputs: %s/<port>.pcap, %s/verdicts.jsonl\n", o->out, o->out);
 	return 0;
@@ -810,6 +858,197 @@ bench(const struct opts *o, struct vpc_pipeline *pl, struct vpc_ct *ct,
 	return 0;
 }
 
+#ifdef VPC_HAVE_XDP
+/* ---- the XDP engine: the BPF program, run by BPF_PROG_TEST_RUN ---- */
+
+/* The kernel test-runs nothing shorter than an Ethernet header (no device
+ * delivers such a frame either): replay drops those itself, with the
+ * reason the program gives a short frame. */
+#define XDP_MIN_FRAME 14
+
+static void
+xdp_publish(struct engine *e, const struct vpc_image *img, bool revalidate, const char *what)
+{
+	static struct vpc_xdp_published pub;
+	char err[256];
+
+	if (vpc_xdp_publish(vpc_xdp_fds(e->x), img, revalidate, NULL, &pub, err, sizeof(err)) < 0)
+		die("%s: %s", what, err);
+}
+
+static void
+xdp_process(struct engine *e, const struct vpc_image *cur, int port, uint64_t now,
+	    uint8_t *buf, uint32_t *len, struct vpc_verdict *v)
+{
+	const struct vpc_xdp_fds *f = vpc_xdp_fds(e->x);
+	struct vpc_xdp_verdict xv;
+
+	memset(v, 0, sizeof(*v));
+	if (*len < XDP_MIN_FRAME) {
+		v->action = VPC_ACT_DROP;
+		v->reason = VPC_DROP_FRAME_TRUNCATED;
+		e->short_frames++;
+		return;
+	}
+	/* A port the tables no longer have: a slot they do not name. */
+	int slot = port < 0 ? -1 : vpc_xdp_slot(f, cur->ports[port].name);
+	int r = vpc_xdp_run(e->x, slot < 0 ? VPC_XDP_MAX_PORTS - 1 : (uint32_t)slot, now, buf,
+			    *len, len, &xv);
+	if (r < 0)
+		die("BPF_PROG_TEST_RUN: %s", strerror(-r));
+	v->action = xv.action;
+	v->path = xv.path;
+	v->reason = xv.reason;
+	v->out_port = UINT16_MAX;
+	if (xv.action != VPC_ACT_DROP) {
+		char name[VPC_NAME_SIZE];
+		vpc_xdp_slot_name(f, xv.out_slot, name);
+		int p = port_by_name(cur, name);
+		if (p < 0)
+			die("the XDP program sent a packet to slot %u, which is no port", xv.out_slot);
+		v->out_port = (uint16_t)p;
+	}
+}
+
+static void
+xdp_apply(struct engine *e, struct apply *ap)
+{
+	xdp_publish(e, ap->img, ap->revalidate, ap->path);
+}
+
+static void
+xdp_account(struct engine *e, const struct vpc_image *cur, uint32_t n, bool json)
+{
+	const struct vpc_xdp_fds *f = vpc_xdp_fds(e->x);
+	static struct vpc_xdp_port_stats ps[VPC_XDP_MAX_PORTS];
+	struct vpc_xdp_stats xs;
+	struct vpc_stats st = { 0 };
+	struct vpc_ct_stats cs = { 0 };
+
+	if (vpc_xdp_read_stats(f, &xs, ps) < 0)
+		die("reading the XDP counters failed");
+	st.packets = xs.packets + e->short_frames;
+	for (int r = 0; r < VPC_DROP_COUNT; r++)
+		st.drops[r] = xs.drops[r];
+	st.drops[VPC_DROP_FRAME_TRUNCATED] += e->short_frames;
+	for (int p = 0; p < VPC_PATH_COUNT; p++)
+		st.paths[p] = xs.paths[p];
+	st.n_ports = cur->n_ports;
+	st.ports = calloc(cur->n_ports + 1, sizeof(*st.ports));
+	if (st.ports == NULL)
+		die("out of memory");
+	for (uint32_t p = 0; p < cur->n_ports; p++) {
+		int slot = vpc_xdp_slot(f, cur->ports[p].name);
+		if (slot < 0)
+			continue;
+		st.ports[p] = (struct vpc_port_stats){
+			ps[slot].rx_packets, ps[slot].rx_bytes, ps[slot].tx_packets,
+			ps[slot].tx_bytes, ps[slot].drops,
+		};
+	}
+	cs.created = xs.ct_created;
+	cs.expired = xs.ct_expired;
+	cs.refused_full = xs.ct_refused_full;
+	print_account(cur, &st, &cs, vpc_xdp_ct_count(f), n, json);
+	free(st.ports);
+}
+
+/* Bench: each packet run `repeat` times in the kernel, which reports the
+ * mean time of a run; the first loop (untimed) opens the connections. */
+static int
+xdp_bench(const struct opts *o, struct engine *e, const struct vpc_image *img,
+	  struct packet *pkts, uint32_t n)
+{
+	const struct vpc_xdp_fds *f = vpc_xdp_fds(e->x);
+	uint8_t *buf = malloc(REPLAY_MBUF_ROOM);
+	uint32_t *slots = calloc(n + 1, sizeof(uint32_t));
+	struct vpc_verdict v;
+
+	if (buf == NULL || slots == NULL)
+		die("out of memory");
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t len = pkts[i].len;
+		memcpy(buf, pkts[i].data, len);
+		xdp_process(e, img, pkts[i].port, pkts[i].ts_ns, buf, &len, &v);
+		int s = vpc_xdp_slot(f, img->ports[pkts[i].port].name);
+		slots[i] = s < 0 ? 0 : (uint32_t)s;
+	}
+	/* Calibrate: about two seconds in all. */
+	uint64_t repeat = o->loops ? o->loops : 0;
+	double total_ns = 0, ns;
+	if (repeat == 0) {
+		double sum = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			if (pkts[i].len < XDP_MIN_FRAME)
+				continue;
+			if (vpc_xdp_bench(e->x, slots[i], pkts[i].ts_ns, pkts[i].data, pkts[i].len,
+					  100, &ns) < 0)
+				die("BPF_PROG_TEST_RUN: %s", strerror(errno));
+			sum += ns;
+		}
+		repeat = sum > 0 ? (uint64_t)(2e9 / sum) : 1000;
+		if (repeat < 1)
+			repeat = 1;
+		if (repeat > 100000000)
+			repeat = 100000000;
+	}
+	uint64_t packets = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (pkts[i].len < XDP_MIN_FRAME)
+			continue;
+		if (vpc_xdp_bench(e->x, slots[i], pkts[i].ts_ns, pkts[i].data, pkts[i].len,
+				  (uint32_t)repeat, &ns) < 0)
+			die("BPF_PROG_TEST_RUN: %s", strerror(errno));
+		total_ns += ns * (double)repeat;
+		packets += repeat;
+	}
+	double secs = total_ns / 1e9;
+	double per = packets ? total_ns / (double)packets : 0;
+	double mpps = secs > 0 ? (double)packets / secs / 1e6 : 0;
+	if (o->json)
+		printf("{\"engine\":\"xdp\",\"connections\":%u,\"packets\":%" PRIu64 ",\"loops\":%" PRIu64
+		       ",\"seconds\":%.6f,\"mpps\":%.3f,\"ns_per_packet\":%.2f,"
+		       "\"cycles_per_packet\":null}\n",
+		       vpc_xdp_ct_count(f), packets, repeat, secs, mpps, per);
+	else
+		printf("engine:        xdp (BPF_PROG_TEST_RUN, %" PRIu64 " runs of each packet)\n"
+		       "connections:   %u at the end\npackets:       %" PRIu64 " (%u x %" PRIu64 ")\n"
+		       "seconds:       %.6f (as the kernel timed the runs)\nMpps:          %.3f\n"
+		       "ns/packet:     %.2f\ncycles/packet: n/a (the kernel reports time only)\n",
+		       repeat, vpc_xdp_ct_count(f), packets, n, repeat, secs, mpps, per);
+	free(slots);
+	free(buf);
+	return 0;
+}
+
+static int
+xdp_main(struct opts *o, const struct vpc_image *img, struct packet *pkts, uint32_t n)
+{
+	char err[256];
+	struct engine e = {
+		.process = xdp_process, .apply = xdp_apply, .account = xdp_account,
+	};
+	uint32_t conns = o->max_conns ? (uint32_t)o->max_conns :
+			 vpc_ct_default_size(img->n_ifaces) + (uint32_t)o->prefill;
+
+	if (o->prefill)
+		die("--prefill: not available with --engine xdp");
+	e.x = vpc_xdp_load(true, conns, err, sizeof(err));
+	if (e.x == NULL)
+		die("%s", err);
+	xdp_publish(&e, img, false, o->config);
+	int ret = o->bench ? xdp_bench(o, &e, img, pkts, n) : replay(o, img, &e, pkts, n);
+	vpc_xdp_free(e.x);
+	for (uint32_t i = 0; i < o->n_applies; i++)
+		vpc_image_free(o->applies[i].img);
+	for (uint32_t i = 0; i < n; i++)
+		free(pkts[i].data);
+	free(pkts);
+	vpc_image_free((struct vpc_image *)img);
+	return ret;
+}
+#endif
+
 int
 main(int argc, char **argv)
 {
@@ -825,8 +1064,14 @@ main(int argc, char **argv)
 			die("--apply times must not go back (%s)", o.applies[i].path);
 	}
 	struct packet *pkts = read_inputs(&o, img, &n, &max_len);
-	if (strcmp(o.engine, "xdp") == 0)
-		die("engine 'xdp' is not part of this build yet; use --engine dpdk");
+	if (strcmp(o.engine, "xdp") == 0) {
+#ifdef VPC_HAVE_XDP
+		return xdp_main(&o, img, pkts, n);
+#else
+		die("engine 'xdp': this build has no XDP engine (libbpf, clang and bpftool were "
+		    "missing when it was configured)");
+#endif
+	}
 
 	uint32_t room = o.bench ? max_len + RTE_PKTMBUF_HEADROOM : REPLAY_MBUF_ROOM;
 	if (room > REPLAY_MBUF_ROOM)
@@ -854,7 +1099,11 @@ main(int argc, char **argv)
 	if (pl == NULL)
 		die("pipeline: %s", strerror(errno));
 
-	int ret = o.bench ? bench(&o, pl, ct, pkts, n, mp) : replay(&o, img, t, pl, ct, pkts, n, mp);
+	struct engine eng = {
+		.process = dpdk_process, .apply = dpdk_apply, .account = dpdk_account,
+		.pl = pl, .ct = ct, .mp = mp, .t = t, .gen = t->generation,
+	};
+	int ret = o.bench ? bench(&o, pl, ct, pkts, n, mp) : replay(&o, img, &eng, pkts, n);
 
 	vpc_pipeline_free(pl);
 	vpc_ct_free(ct);

@@ -56,7 +56,8 @@ enum vpc_action {
 	X(TCP_CLOSED,        "tcp-closed",         "packet of a connection that was reset") \
 	X(CT_FULL,           "conntrack-full",     "connection table full: new connection refused") \
 	X(CT_CONFLICT,       "conntrack-conflict", "reply tuple already tracked for another connection") \
-	X(ICMP_UNRELATED,    "icmp-unrelated",     "ICMP error about no tracked connection, not allowed by rules")
+	X(ICMP_UNRELATED,    "icmp-unrelated",     "ICMP error about no tracked connection, not allowed by rules") \
+	X(ENGINE,            "engine-error",       "the engine could not run (XDP: slow path or tables missing)")
 
 enum vpc_drop_reason {
 	VPC_DROP_NONE = 0,

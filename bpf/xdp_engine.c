@@ -1,0 +1,913 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * xdp_engine.c -- load the XDP program, derive its tables from a table
+ * image, publish them atomically, attach to ports, read counters and
+ * connections (see vpc_xdp.h).
+ */
+#include "vpc_xdp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <net/if.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+
+#include "sg.h"
+#include "vpc_xdp.skel.h"
+
+struct vpc_xdp {
+	struct vpc_xdp_bpf *skel;
+	struct vpc_xdp_fds fds;
+};
+
+/* Map names, as pinned; the order of enum vpc_xdp_set_map. */
+static const char *const set_names[VPC_XS_COUNT] = {
+	"set_global", "set_ports", "set_ifaces", "set_vpcs", "set_l2", "set_ips",
+	"set_eips", "set_routes", "set_sg_classes", "set_sg_nodes",
+	"set_sg_intervals", "set_sg_icmps",
+};
+
+static int
+fail(char *err, size_t n, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+uint64_t
+vpc_xdp_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void
+fds_reset(struct vpc_xdp_fds *f)
+{
+	for (int i = 0; i < VPC_XS_COUNT; i++)
+		f->set[i] = -1;
+	f->control = f->ct = f->if_slots = f->tx_ports = f->stats = f->port_stats = -1;
+	f->names = f->info = f->prog = -1;
+}
+
+/* ---- loading ---- */
+
+static int
+silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN && getenv("VPC_XDP_DEBUG") != NULL)
+		return vfprintf(stderr, fmt, ap);
+	if (level == LIBBPF_DEBUG && getenv("VPC_XDP_DEBUG") != NULL)
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+struct vpc_xdp *
+vpc_xdp_load(bool replay, uint32_t max_conns, char *err, size_t err_size)
+{
+	struct vpc_xdp *x = calloc(1, sizeof(*x));
+
+	libbpf_set_print(silent_print);
+	if (x == NULL) {
+		fail(err, err_size, 0, "out of memory");
+		return NULL;
+	}
+	fds_reset(&x->fds);
+	x->skel = vpc_xdp_bpf__open();
+	if (x->skel == NULL) {
+		fail(err, err_size, 0, "opening the XDP program: %s", strerror(errno));
+		free(x);
+		return NULL;
+	}
+	x->skel->rodata->replay_mode = replay;
+	if (max_conns == 0 || max_conns > (1u << 30))
+		max_conns = 65536;
+	bpf_map__set_max_entries(x->skel->maps.ct, 2 * max_conns);
+	int ret = vpc_xdp_bpf__load(x->skel);
+	if (ret < 0) {
+		fail(err, err_size, 0, "loading the XDP program: %s%s", strerror(-ret),
+		     -ret == EPERM ? " (needs root, or CAP_BPF and CAP_NET_ADMIN)" :
+		     " (VPC_XDP_DEBUG=1 shows the verifier's log)");
+		vpc_xdp_bpf__destroy(x->skel);
+		free(x);
+		return NULL;
+	}
+	struct vpc_xdp_fds *f = &x->fds;
+	struct bpf_map *sets[VPC_XS_COUNT] = {
+		x->skel->maps.set_global, x->skel->maps.set_ports, x->skel->maps.set_ifaces,
+		x->skel->maps.set_vpcs, x->skel->maps.set_l2, x->skel->maps.set_ips,
+		x->skel->maps.set_eips, x->skel->maps.set_routes, x->skel->maps.set_sg_classes,
+		x->skel->maps.set_sg_nodes, x->skel->maps.set_sg_intervals,
+		x->skel->maps.set_sg_icmps,
+	};
+	for (int i = 0; i < VPC_XS_COUNT; i++)
+		f->set[i] = bpf_map__fd(sets[i]);
+	f->control = bpf_map__fd(x->skel->maps.control);
+	f->ct = bpf_map__fd(x->skel->maps.ct);
+	f->if_slots = bpf_map__fd(x->skel->maps.if_slots);
+	f->tx_ports = bpf_map__fd(x->skel->maps.tx_ports);
+	f->stats = bpf_map__fd(x->skel->maps.stats);
+	f->port_stats = bpf_map__fd(x->skel->maps.port_stats);
+	f->prog = bpf_program__fd(x->skel->progs.vpc_xdp);
+	/* User-space-only maps: the port names' slots and the settings. */
+	f->names = bpf_map_create(BPF_MAP_TYPE_HASH, "vpc_names", VPC_NAME_SIZE, sizeof(uint32_t),
+				  VPC_XDP_MAX_PORTS, NULL);
+	f->info = bpf_map_create(BPF_MAP_TYPE_ARRAY, "vpc_info", sizeof(uint32_t),
+				 sizeof(struct vpc_xdp_info), 1, NULL);
+	if (f->names < 0 || f->info < 0) {
+		fail(err, err_size, 0, "creating maps: %s", strerror(errno));
+		vpc_xdp_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+void
+vpc_xdp_free(struct vpc_xdp *x)
+{
+	if (x == NULL)
+		return;
+	if (x->fds.names >= 0)
+		close(x->fds.names);
+	if (x->fds.info >= 0)
+		close(x->fds.info);
+	vpc_xdp_bpf__destroy(x->skel);
+	free(x);
+}
+
+const struct vpc_xdp_fds *
+vpc_xdp_fds(const struct vpc_xdp *x)
+{
+	return &x->fds;
+}
+
+/* ---- pins ---- */
+
+static int
+pin_fd(int fd, const char *dir, const char *name, char *err, size_t n)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (bpf_obj_pin(fd, path) < 0)
+		return fail(err, n, -errno, "pinning %s: %s", path, strerror(errno));
+	return 0;
+}
+
+int
+vpc_xdp_pin(struct vpc_xdp *x, const char *dir, const struct vpc_xdp_info *info,
+	    char *err, size_t err_size)
+{
+	const struct vpc_xdp_fds *f = &x->fds;
+	uint32_t z = 0;
+	int ret;
+
+	mkdir(VPC_XDP_PIN_ROOT, 0700);
+	if (mkdir(dir, 0700) < 0)
+		return fail(err, err_size, -errno, "%s: %s%s", dir, strerror(errno),
+			    errno == EEXIST ? " (an instance of that name runs: vpcctl xdp stop)" : "");
+	if (bpf_map_update_elem(f->info, &z, info, 0) < 0)
+		return fail(err, err_size, -errno, "info: %s", strerror(errno));
+	for (int i = 0; i < VPC_XS_COUNT; i++)
+		if ((ret = pin_fd(f->set[i], dir, set_names[i], err, err_size)) < 0)
+			return ret;
+	struct { int fd; const char *name; } more[] = {
+		{ f->control, "control" }, { f->ct, "ct" }, { f->if_slots, "if_slots" },
+		{ f->tx_ports, "tx_ports" }, { f->stats, "stats" }, { f->port_stats, "port_stats" },
+		{ f->names, "names" }, { f->info, "info" }, { f->prog, "prog" },
+		{ bpf_program__fd(x->skel->progs.vpc_xdp_slow), "prog_slow" },
+		{ bpf_map__fd(x->skel->maps.slow_path), "slow_path" },
+		{ bpf_map__fd(x->skel->maps.handoffs), "handoffs" },
+		{ bpf_map__fd(x->skel->maps.scratch), "scratch" },
+	};
+	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+		if ((ret = pin_fd(more[i].fd, dir, more[i].name, err, err_size)) < 0)
+			return ret;
+	return 0;
+}
+
+static int
+get_pin(const char *dir, const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return bpf_obj_get(path);
+}
+
+int
+vpc_xdp_open_pinned(const char *dir, struct vpc_xdp_fds *f)
+{
+	struct stat st;
+
+	fds_reset(f);
+	if (stat(dir, &st) < 0)
+		return -errno;
+	for (int i = 0; i < VPC_XS_COUNT; i++)
+		if ((f->set[i] = get_pin(dir, set_names[i])) < 0)
+			goto fail;
+	if ((f->control = get_pin(dir, "control")) < 0 || (f->ct = get_pin(dir, "ct")) < 0 ||
+	    (f->if_slots = get_pin(dir, "if_slots")) < 0 ||
+	    (f->tx_ports = get_pin(dir, "tx_ports")) < 0 || (f->stats = get_pin(dir, "stats")) < 0 ||
+	    (f->port_stats = get_pin(dir, "port_stats")) < 0 ||
+	    (f->names = get_pin(dir, "names")) < 0 || (f->info = get_pin(dir, "info")) < 0 ||
+	    (f->prog = get_pin(dir, "prog")) < 0)
+		goto fail;
+	return 0;
+fail:;
+	int ret = -errno;
+	vpc_xdp_close_fds(f);
+	return ret;
+}
+
+void
+vpc_xdp_close_fds(struct vpc_xdp_fds *f)
+{
+	int *all[] = { &f->control, &f->ct, &f->if_slots, &f->tx_ports, &f->stats,
+		       &f->port_stats, &f->names, &f->info, &f->prog };
+	for (int i = 0; i < VPC_XS_COUNT; i++)
+		if (f->set[i] >= 0)
+			close(f->set[i]);
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (*all[i] >= 0)
+			close(*all[i]);
+	fds_reset(f);
+}
+
+static void
+link_path(char *path, size_t n, const char *dir, uint32_t slot)
+{
+	snprintf(path, n, "%s/link-%u", dir, slot);
+}
+
+int
+vpc_xdp_unpin(const char *dir, uint32_t *n_detached, char *err, size_t err_size)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[512];
+
+	*n_detached = 0;
+	if (d == NULL)
+		return fail(err, err_size, -errno, "%s: %s", dir, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		*n_detached += strncmp(de->d_name, "link-", 5) == 0;
+		/* The last reference to a link gone: detached. */
+		if (unlink(path) < 0) {
+			closedir(d);
+			return fail(err, err_size, -errno, "%s: %s", path, strerror(errno));
+		}
+	}
+	closedir(d);
+	if (rmdir(dir) < 0)
+		return fail(err, err_size, -errno, "%s: %s", dir, strerror(errno));
+	return 0;
+}
+
+/* ---- reading the active set ---- */
+
+static uint32_t
+active_set(const struct vpc_xdp_fds *f)
+{
+	uint32_t z = 0;
+	struct vpc_xdp_control c = { 0 };
+
+	bpf_map_lookup_elem(f->control, &z, &c);
+	return c.active & 1;
+}
+
+/* An fd of the inner map of kind k in set s, or -1. */
+static int
+inner_fd(const struct vpc_xdp_fds *f, int k, uint32_t s)
+{
+	uint32_t id;
+
+	if (bpf_map_lookup_elem(f->set[k], &s, &id) < 0)
+		return -1;
+	return bpf_map_get_fd_by_id(id);
+}
+
+uint32_t
+vpc_xdp_generation(const struct vpc_xdp_fds *f)
+{
+	int fd = inner_fd(f, VPC_XS_GLOBAL, active_set(f));
+	struct vpc_xdp_global g = { 0 };
+	uint32_t z = 0;
+
+	if (fd < 0)
+		return 0;
+	bpf_map_lookup_elem(fd, &z, &g);
+	close(fd);
+	return g.generation;
+}
+
+bool
+vpc_xdp_slot_active(const struct vpc_xdp_fds *f, uint32_t slot)
+{
+	int fd = inner_fd(f, VPC_XS_PORTS, active_set(f));
+	struct vpc_xdp_port p = { 0 };
+
+	if (fd < 0)
+		return false;
+	bpf_map_lookup_elem(fd, &slot, &p);
+	close(fd);
+	return p.present != 0;
+}
+
+int
+vpc_xdp_slot(const struct vpc_xdp_fds *f, const char *name)
+{
+	char key[VPC_NAME_SIZE] = { 0 };
+	uint32_t slot;
+
+	snprintf(key, sizeof(key), "%s", name);
+	if (bpf_map_lookup_elem(f->names, key, &slot) < 0)
+		return -1;
+	return (int)slot;
+}
+
+void
+vpc_xdp_slot_name(const struct vpc_xdp_fds *f, uint32_t slot, char *name)
+{
+	char key[VPC_NAME_SIZE] = { 0 }, next[VPC_NAME_SIZE];
+	void *prev = NULL;
+	uint32_t s;
+
+	name[0] = '\0';
+	while (bpf_map_get_next_key(f->names, prev, next) == 0) {
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		if (bpf_map_lookup_elem(f->names, key, &s) == 0 && s == slot) {
+			memcpy(name, key, VPC_NAME_SIZE);
+			return;
+		}
+	}
+}
+
+/* ---- building a table set ---- */
+
+static int
+new_map(enum bpf_map_type type, const char *name, uint32_t ksize, uint32_t vsize,
+	uint32_t max, uint32_t flags)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = flags);
+	return bpf_map_create(type, name, ksize, vsize, max ? max : 1, &o);
+}
+
+static int
+put(int fd, const void *k, const void *v, char *err, size_t n, const char *what)
+{
+	if (bpf_map_update_elem(fd, k, v, 0) < 0)
+		return fail(err, n, -errno, "%s: %s", what, strerror(errno));
+	return 0;
+}
+
+/* Slots for every port of img: kept by name, new names get free ones. */
+static int
+assign_slots(const struct vpc_xdp_fds *f, const struct vpc_image *img, uint32_t *slots,
+	     char *err, size_t n)
+{
+	static uint8_t used[VPC_XDP_MAX_PORTS];
+	char key[VPC_NAME_SIZE], next[VPC_NAME_SIZE];
+	void *prev = NULL;
+	uint32_t s, cursor = 0;
+
+	memset(used, 0, sizeof(used));
+	while (bpf_map_get_next_key(f->names, prev, next) == 0) {
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		if (bpf_map_lookup_elem(f->names, key, &s) == 0 && s < VPC_XDP_MAX_PORTS)
+			used[s] = 1;
+	}
+	for (uint32_t p = 0; p < img->n_ports; p++) {
+		char name[VPC_NAME_SIZE] = { 0 };
+		memcpy(name, img->ports[p].name, VPC_NAME_MAX);
+		if (bpf_map_lookup_elem(f->names, name, &s) == 0) {
+			slots[p] = s;
+			continue;
+		}
+		while (cursor < VPC_XDP_MAX_PORTS && used[cursor])
+			cursor++;
+		if (cursor == VPC_XDP_MAX_PORTS)
+			return fail(err, n, -ENOSPC, "more than %u ports", VPC_XDP_MAX_PORTS);
+		used[cursor] = 1;
+		slots[p] = cursor;
+		if (bpf_map_update_elem(f->names, name, &cursor, 0) < 0)
+			return fail(err, n, -errno, "port names: %s", strerror(errno));
+	}
+	return 0;
+}
+
+static int
+build_routes(int fd, const struct vpc_image *img, char *err, size_t n)
+{
+	for (uint32_t r = 0; r < img->n_routes; r++) {
+		const struct vpc_image_route *x = &img->routes[r];
+		static const uint32_t kind[VPC_RT_COUNT] = {
+			[VPC_RT_LOCAL] = VPC_NH_LOCAL_MISS, [VPC_RT_IGW] = VPC_NH_IGW,
+			[VPC_RT_BLACKHOLE] = VPC_NH_BLACKHOLE, [VPC_RT_IFACE] = VPC_NH_APPLIANCE,
+		};
+		struct vpc_xdp_route_key k = {
+			.prefixlen = 32u + x->prefix_len, .rtable = htonl(x->rtable),
+			.addr = x->prefix,
+		};
+		struct vpc_xdp_nexthop nh = { kind[x->target], x->target_iface };
+		if (put(fd, &k, &nh, err, n, "routes") < 0)
+			return -1;
+	}
+	/* Delivery routes: each interface IP whose longest match in a table
+	 * of its VPC is the local route (decided by the trie itself). */
+	for (uint32_t t = 0; t < img->n_rtables; t++)
+		for (uint32_t i = 0; i < img->n_ifaces; i++) {
+			const struct vpc_image_iface *f = &img->ifaces[i];
+			if (f->vpc != img->rtables[t].vpc)
+				continue;
+			struct vpc_xdp_route_key k = { 64, htonl(t), f->ip };
+			struct vpc_xdp_nexthop cur;
+			if (bpf_map_lookup_elem(fd, &k, &cur) < 0 || cur.kind != VPC_NH_LOCAL_MISS)
+				continue;
+			struct vpc_xdp_nexthop nh = { VPC_NH_DELIVER, i };
+			if (put(fd, &k, &nh, err, n, "routes") < 0)
+				return -1;
+		}
+	return 0;
+}
+
+static int
+build_sg(int *fd, const struct vpc_image *img, struct vpc_sg *sg, char *err, size_t n)
+{
+	struct vpc_sg_flat fl;
+
+	vpc_sg_export(sg, &fl);
+	fd[VPC_XS_SG_CLASSES] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_sg_classes", 4,
+					sizeof(struct vpc_sg_class), fl.n_classes, BPF_F_INNER_MAP);
+	fd[VPC_XS_SG_NODES] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_sg_nodes", 4,
+				      sizeof(struct vpc_sg_node), fl.n_nodes, BPF_F_INNER_MAP);
+	fd[VPC_XS_SG_INTERVALS] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_sg_ivs", 4,
+					  sizeof(struct vpc_sg_interval), fl.n_intervals,
+					  BPF_F_INNER_MAP);
+	fd[VPC_XS_SG_ICMPS] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_sg_icmps", 4,
+				      sizeof(struct vpc_sg_icmp), fl.n_icmps, BPF_F_INNER_MAP);
+	for (int k = VPC_XS_SG_CLASSES; k <= VPC_XS_SG_ICMPS; k++)
+		if (fd[k] < 0)
+			return fail(err, n, -errno, "security-group maps: %s", strerror(errno));
+	/* Bulk writes: one syscall per map. */
+	struct { int fd; const void *v; uint32_t count; const char *what; } w[] = {
+		{ fd[VPC_XS_SG_CLASSES], fl.classes, fl.n_classes, "sg classes" },
+		{ fd[VPC_XS_SG_NODES], fl.nodes, fl.n_nodes, "sg nodes" },
+		{ fd[VPC_XS_SG_INTERVALS], fl.intervals, fl.n_intervals, "sg intervals" },
+		{ fd[VPC_XS_SG_ICMPS], fl.icmps, fl.n_icmps, "sg icmps" },
+	};
+	for (uint32_t i = 0; i < fl.n_nodes; i++)
+		if (fl.nodes[i].n > VPC_SG_MAX_ICMPS && fl.nodes[i].first < fl.n_icmps)
+			return fail(err, n, -E2BIG, "a security-group rule set has more than %u "
+				    "ICMP rules for one peer prefix", VPC_SG_MAX_ICMPS);
+	(void)img;
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		if (w[i].count == 0)
+			continue;
+		uint32_t *keys = malloc(w[i].count * sizeof(uint32_t));
+		if (keys == NULL)
+			return fail(err, n, -ENOMEM, "out of memory");
+		for (uint32_t k = 0; k < w[i].count; k++)
+			keys[k] = k;
+		uint32_t count = w[i].count;
+		int r = bpf_map_update_batch(w[i].fd, keys, w[i].v, &count, NULL);
+		free(keys);
+		if (r < 0)
+			return fail(err, n, -errno, "%s: %s", w[i].what, strerror(errno));
+	}
+	return 0;
+}
+
+/* The netdev a port is realised by on this host. */
+static int
+port_ifindex(const struct vpc_image *img, uint32_t p, char *err, size_t n)
+{
+	const char *name = img->ports[p].name;
+	for (uint32_t h = 0; h < img->n_hports; h++) {
+		const struct vpc_image_hport *hp = &img->hports[h];
+		if (strncmp(hp->name, name, VPC_NAME_SIZE) != 0)
+			continue;
+		if (hp->type != VPC_HPORT_TAP && hp->type != VPC_HPORT_AF_PACKET &&
+		    hp->type != VPC_HPORT_AF_XDP)
+			return fail(err, n, -EINVAL, "port '%s': the XDP engine serves ports that "
+				    "are kernel network devices (tap, af_packet, af_xdp with ifname)",
+				    name);
+		unsigned int idx = if_nametoindex(hp->a);
+		if (idx == 0)
+			return fail(err, n, -ENODEV, "port '%s': no network device '%s'", name, hp->a);
+		return (int)idx;
+	}
+	return fail(err, n, -EINVAL, "port '%s': host.ports does not say which device it is", name);
+}
+
+static int
+attach_slot(const struct vpc_xdp_fds *f, const char *pin_dir, uint32_t slot, int ifindex,
+	    char *err, size_t n)
+{
+	uint32_t z = 0, idx = (uint32_t)ifindex;
+	struct vpc_xdp_info info = { 0 };
+	char path[512];
+
+	bpf_map_lookup_elem(f->info, &z, &info);
+	if (bpf_map_update_elem(f->tx_ports, &slot, &idx, 0) < 0)
+		return fail(err, n, -errno, "devmap (ifindex %d): %s", ifindex, strerror(errno));
+	if (bpf_map_update_elem(f->if_slots, &idx, &slot, 0) < 0)
+		return fail(err, n, -errno, "ifindex map: %s", strerror(errno));
+	LIBBPF_OPTS(bpf_link_create_opts, o, .flags = info.mode);
+	int lfd = bpf_link_create(f->prog, idx, BPF_XDP, &o);
+	if (lfd < 0) {
+		char ifn[IF_NAMESIZE] = "?";
+		if_indextoname(idx, ifn);
+		return fail(err, n, -errno, "attaching to %s (%s mode): %s", ifn,
+			    info.mode == XDP_FLAGS_SKB_MODE ? "generic" : "native", strerror(errno));
+	}
+	link_path(path, sizeof(path), pin_dir, slot);
+	int r = bpf_obj_pin(lfd, path);
+	close(lfd);
+	if (r < 0)
+		return fail(err, n, -errno, "pinning %s: %s", path, strerror(errno));
+	return 0;
+}
+
+static void
+detach_slot(const struct vpc_xdp_fds *f, const char *pin_dir, uint32_t slot)
+{
+	char path[512];
+	uint32_t idx;
+
+	link_path(path, sizeof(path), pin_dir, slot);
+	unlink(path);
+	if (bpf_map_lookup_elem(f->tx_ports, &slot, &idx) == 0) {
+		bpf_map_delete_elem(f->if_slots, &idx);
+		bpf_map_delete_elem(f->tx_ports, &slot);
+	}
+}
+
+int
+vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool revalidate,
+		const char *pin_dir, struct vpc_xdp_published *out, char *err, size_t n)
+{
+	int fd[VPC_XS_COUNT];
+	uint32_t *slots = calloc(img->n_ports + 1, sizeof(uint32_t));
+	struct vpc_sg *sg = NULL;
+	uint32_t z = 0;
+	int ret = -1;
+
+	for (int k = 0; k < VPC_XS_COUNT; k++)
+		fd[k] = -1;
+	memset(out, 0, sizeof(*out));
+	if (slots == NULL)
+		return fail(err, n, -ENOMEM, "out of memory");
+
+	uint32_t cur = active_set(f), target = cur;
+	int probe = inner_fd(f, VPC_XS_GLOBAL, cur);
+	uint32_t old_gen = 0;
+	if (probe >= 0) {
+		struct vpc_xdp_global g = { 0 };
+		bpf_map_lookup_elem(probe, &z, &g);
+		old_gen = g.generation;
+		close(probe);
+		target = cur ^ 1;
+	}
+	int old_ports = old_gen ? inner_fd(f, VPC_XS_PORTS, cur) : -1;
+	if ((ret = assign_slots(f, img, slots, err, n)) < 0)
+		goto out;
+	ret = -1;
+
+	fd[VPC_XS_GLOBAL] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_global", 4,
+				    sizeof(struct vpc_xdp_global), 1, BPF_F_INNER_MAP);
+	fd[VPC_XS_PORTS] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_ports", 4,
+				   sizeof(struct vpc_xdp_port), VPC_XDP_MAX_PORTS, BPF_F_INNER_MAP);
+	fd[VPC_XS_IFACES] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_ifaces", 4,
+				    sizeof(struct vpc_xdp_iface), img->n_ifaces, BPF_F_INNER_MAP);
+	fd[VPC_XS_VPCS] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_vpcs", 4, sizeof(struct vpc_xdp_vpc),
+				  img->n_vpcs, BPF_F_INNER_MAP);
+	fd[VPC_XS_L2] = new_map(BPF_MAP_TYPE_HASH, "vpc_l2", sizeof(struct vpc_xdp_l2_key), 4,
+				img->n_ifaces, 0);
+	fd[VPC_XS_IPS] = new_map(BPF_MAP_TYPE_HASH, "vpc_ips", sizeof(struct vpc_xdp_ip_key), 4,
+				 img->n_ifaces, 0);
+	fd[VPC_XS_EIPS] = new_map(BPF_MAP_TYPE_HASH, "vpc_eips", 4, 4, img->n_eips, 0);
+	uint32_t n_routes = img->n_routes;
+	for (uint32_t t = 0; t < img->n_rtables; t++)
+		for (uint32_t i = 0; i < img->n_ifaces; i++)
+			n_routes += img->ifaces[i].vpc == img->rtables[t].vpc;
+	fd[VPC_XS_ROUTES] = new_map(BPF_MAP_TYPE_LPM_TRIE, "vpc_routes",
+				    sizeof(struct vpc_xdp_route_key),
+				    sizeof(struct vpc_xdp_nexthop), n_routes, BPF_F_NO_PREALLOC);
+	for (int k = 0; k <= VPC_XS_ROUTES; k++)
+		if (fd[k] < 0) {
+			fail(err, n, 0, "creating the table maps: %s", strerror(errno));
+			goto out;
+		}
+
+	sg = vpc_sg_build(img);
+	if (sg == NULL) {
+		fail(err, n, 0, "security groups: out of memory");
+		goto out;
+	}
+	if (build_sg(fd, img, sg, err, n) < 0 || build_routes(fd[VPC_XS_ROUTES], img, err, n) < 0)
+		goto out;
+
+	const struct vpc_image_host *h = &img->host[0];
+	struct vpc_xdp_global g = {
+		.generation = old_gen + 1, .revalidate = revalidate,
+		.uplink_slot = slots[h->uplink_port],
+	};
+	memcpy(g.uplink_mac, h->uplink_mac, 6);
+	memcpy(g.gateway_mac, h->gateway_mac, 6);
+	if (put(fd[VPC_XS_GLOBAL], &z, &g, err, n, "global") < 0)
+		goto out;
+	for (uint32_t v = 0; v < img->n_vpcs; v++) {
+		struct vpc_xdp_vpc x = { 0 };
+		for (int k = 0; k < VPC_TO_COUNT; k++)
+			x.timeouts_ns[k] = (uint64_t)img->vpcs[v].timeouts[k] * 1000000000ull;
+		if (put(fd[VPC_XS_VPCS], &v, &x, err, n, "vpcs") < 0)
+			goto out;
+	}
+	struct vpc_xdp_iface *fis = calloc(img->n_ifaces + 1, sizeof(*fis));
+	if (fis == NULL) {
+		fail(err, n, 0, "out of memory");
+		goto out;
+	}
+	for (uint32_t i = 0; i < img->n_ifaces; i++) {
+		const struct vpc_image_iface *f_ = &img->ifaces[i];
+		const struct vpc_image_vpc *v = &img->vpcs[f_->vpc];
+		struct vpc_xdp_iface *fi = &fis[i];
+		memcpy(fi->mac, f_->mac, 6);
+		memcpy(fi->router_mac, v->router_mac, 6);
+		fi->slot = (uint16_t)slots[f_->port];
+		fi->mtu = v->mtu;
+		fi->vpc = f_->vpc;
+		fi->subnet = f_->subnet;
+		fi->ip = f_->ip;
+		fi->eip = f_->elastic_ip;
+		fi->src_dst_check = !!(f_->flags & VPC_IFACE_F_SRC_DST_CHECK);
+		fi->has_eip = !!(f_->flags & VPC_IFACE_F_EIP);
+		fi->ctx = v->vni << 8;
+		fi->sg_class[VPC_DIR_INGRESS] = vpc_sg_class_of(sg, i, VPC_DIR_INGRESS);
+		fi->sg_class[VPC_DIR_EGRESS] = vpc_sg_class_of(sg, i, VPC_DIR_EGRESS);
+		struct vpc_xdp_l2_key lk = { .vpc = f_->vpc };
+		memcpy(lk.mac, f_->mac, 6);
+		struct vpc_xdp_ip_key ik = { .vpc = f_->vpc, .ip = f_->ip };
+		if (put(fd[VPC_XS_IFACES], &i, fi, err, n, "interfaces") < 0 ||
+		    put(fd[VPC_XS_L2], &lk, &i, err, n, "l2") < 0 ||
+		    put(fd[VPC_XS_IPS], &ik, &i, err, n, "ips") < 0) {
+			free(fis);
+			goto out;
+		}
+	}
+	for (uint32_t e = 0; e < img->n_eips; e++)
+		if (put(fd[VPC_XS_EIPS], &img->eips[e].elastic_ip, &img->eips[e].iface,
+			err, n, "elastic IPs") < 0) {
+			free(fis);
+			goto out;
+		}
+	for (uint32_t p = 0; p < img->n_ports; p++) {
+		const struct vpc_image_port *ip = &img->ports[p];
+		struct vpc_xdp_port x = { .present = 1 };
+		if (ip->kind == VPC_PORT_UPLINK) {
+			x.is_uplink = 1;
+			x.iface = VPC_INDEX_NONE;
+		} else {
+			const struct vpc_image_iface *f_ = &img->ifaces[ip->iface];
+			const struct vpc_image_subnet *s = &img->subnets[f_->subnet];
+			x.iface = ip->iface;
+			x.fi = fis[ip->iface];
+			x.ctx = x.fi.ctx;
+			x.rtable = s->rtable;
+			x.gateway_ip = s->gateway_ip;
+		}
+		if (put(fd[VPC_XS_PORTS], &slots[p], &x, err, n, "ports") < 0) {
+			free(fis);
+			goto out;
+		}
+	}
+	free(fis);
+
+	/* Added and removed ports, by slot. */
+	static uint8_t in_new[VPC_XDP_MAX_PORTS];
+	memset(in_new, 0, sizeof(in_new));
+	for (uint32_t p = 0; p < img->n_ports; p++) {
+		in_new[slots[p]] = 1;
+		struct vpc_xdp_port op = { 0 };
+		if (old_ports < 0 || bpf_map_lookup_elem(old_ports, &slots[p], &op) < 0 || !op.present)
+			out->added[out->n_added++] = slots[p];
+	}
+	for (uint32_t s = 0; old_ports >= 0 && s < VPC_XDP_MAX_PORTS; s++) {
+		struct vpc_xdp_port op = { 0 };
+		if (!in_new[s] && bpf_map_lookup_elem(old_ports, &s, &op) == 0 && op.present)
+			out->removed[out->n_removed++] = s;
+	}
+
+	/* Devices for the added ports, before anything is published. */
+	if (pin_dir != NULL) {
+		for (uint32_t a = 0; a < out->n_added; a++) {
+			uint32_t p = 0;
+			while (p < img->n_ports && slots[p] != out->added[a])
+				p++;
+			int ifindex = port_ifindex(img, p, err, n);
+			if (ifindex < 0 || attach_slot(f, pin_dir, out->added[a], ifindex, err, n) < 0) {
+				for (uint32_t b = 0; b <= a; b++)
+					detach_slot(f, pin_dir, out->added[b]);
+				goto out;
+			}
+		}
+	}
+
+	/* Publish: the target set's slots, then the flip. */
+	for (int k = 0; k < VPC_XS_COUNT; k++)
+		if (bpf_map_update_elem(f->set[k], &target, &fd[k], 0) < 0) {
+			fail(err, n, 0, "publishing %s: %s", set_names[k], strerror(errno));
+			goto out;	/* the active set is untouched */
+		}
+	struct vpc_xdp_control c = { .active = target };
+	if (bpf_map_update_elem(f->control, &z, &c, 0) < 0) {
+		fail(err, n, 0, "flipping the active set: %s", strerror(errno));
+		goto out;
+	}
+	/* A grace period: updating an array-of-maps waits for every running
+	 * program (synchronize_rcu), so none still reads the old set. */
+	bpf_map_update_elem(f->set[VPC_XS_GLOBAL], &target, &fd[VPC_XS_GLOBAL], 0);
+	if (pin_dir != NULL)
+		for (uint32_t r = 0; r < out->n_removed; r++)
+			detach_slot(f, pin_dir, out->removed[r]);
+	out->generation = g.generation;
+	ret = 0;
+out:
+	if (ret < 0 && pin_dir == NULL)
+		out->n_added = out->n_removed = 0;
+	for (int k = 0; k < VPC_XS_COUNT; k++)
+		if (fd[k] >= 0)
+			close(fd[k]);
+	if (old_ports >= 0)
+		close(old_ports);
+	vpc_sg_free(sg);
+	free(slots);
+	return ret < 0 ? -EINVAL : 0;
+}
+
+/* ---- replay ---- */
+
+int
+vpc_xdp_run(struct vpc_xdp *x, uint32_t slot, uint64_t now, uint8_t *pkt, uint32_t len,
+	    uint32_t *out_len, struct vpc_xdp_verdict *v)
+{
+	static uint8_t out[65536];
+
+	x->skel->bss->replay_slot = slot;
+	x->skel->bss->replay_now = now;
+	memset(&x->skel->bss->last_verdict, 0, sizeof(*v));
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+	if (bpf_prog_test_run_opts(x->fds.prog, &o) < 0)
+		return -errno;
+	*v = x->skel->bss->last_verdict;
+	if (o.data_size_out > len)
+		return -EOVERFLOW;
+	memcpy(pkt, out, o.data_size_out);
+	*out_len = o.data_size_out;
+	return 0;
+}
+
+int
+vpc_xdp_bench(struct vpc_xdp *x, uint32_t slot, uint64_t now, const uint8_t *pkt, uint32_t len,
+	      uint32_t repeat, double *ns)
+{
+	x->skel->bss->replay_slot = slot;
+	x->skel->bss->replay_now = now;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = len,
+		    .repeat = repeat);
+	if (bpf_prog_test_run_opts(x->fds.prog, &o) < 0)
+		return -errno;
+	*ns = o.duration;
+	return 0;
+}
+
+/* ---- counters and connections ---- */
+
+int
+vpc_xdp_read_stats(const struct vpc_xdp_fds *f, struct vpc_xdp_stats *sum,
+		   struct vpc_xdp_port_stats *ports)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint32_t z = 0;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	struct vpc_xdp_stats *s = calloc((size_t)ncpu, sizeof(*s));
+	struct vpc_xdp_port_stats *p = calloc((size_t)ncpu, sizeof(*p));
+	if (s == NULL || p == NULL) {
+		free(s);
+		free(p);
+		return -ENOMEM;
+	}
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(f->stats, &z, s) == 0)
+		for (int c = 0; c < ncpu; c++) {
+			const uint64_t *a = (const uint64_t *)&s[c];
+			uint64_t *b = (uint64_t *)sum;
+			for (size_t i = 0; i < sizeof(*sum) / 8; i++)
+				b[i] += a[i];
+		}
+	for (uint32_t slot = 0; ports != NULL && slot < VPC_XDP_MAX_PORTS; slot++) {
+		memset(&ports[slot], 0, sizeof(ports[slot]));
+		if (bpf_map_lookup_elem(f->port_stats, &slot, p) < 0)
+			continue;
+		for (int c = 0; c < ncpu; c++) {
+			ports[slot].rx_packets += p[c].rx_packets;
+			ports[slot].rx_bytes += p[c].rx_bytes;
+			ports[slot].tx_packets += p[c].tx_packets;
+			ports[slot].tx_bytes += p[c].tx_bytes;
+			ports[slot].drops += p[c].drops;
+		}
+	}
+	free(s);
+	free(p);
+	return 0;
+}
+
+int
+vpc_xdp_ct_each(const struct vpc_xdp_fds *f,
+		void (*fn)(const struct vpc_xdp_ct_key *k, const struct vpc_xdp_ct *e, void *arg),
+		void *arg)
+{
+	struct vpc_xdp_ct_key key, next;
+	void *prev = NULL;
+	struct vpc_xdp_ct e;
+	int n = 0;
+
+	while (bpf_map_get_next_key(f->ct, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(f->ct, &key, &e) == 0 && e.dir == 0) {
+			fn(&key, &e, arg);
+			n++;
+		}
+	}
+	return n;
+}
+
+static void
+count_one(const struct vpc_xdp_ct_key *k, const struct vpc_xdp_ct *e, void *arg)
+{
+	(void)k;
+	(void)e;
+	++*(uint32_t *)arg;
+}
+
+uint32_t
+vpc_xdp_ct_count(const struct vpc_xdp_fds *f)
+{
+	uint32_t n = 0;
+
+	vpc_xdp_ct_each(f, count_one, &n);
+	return n;
+}
+
+uint32_t
+vpc_xdp_ct_capacity(const struct vpc_xdp_fds *f)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(f->ct, &info, &len) < 0)
+		return 0;
+	return info.max_entries / 2;
+}
+
+uint32_t
+vpc_xdp_ct_flush(const struct vpc_xdp_fds *f)
+{
+	struct vpc_xdp_ct_key key;
+	uint32_t n = vpc_xdp_ct_count(f);
+
+	/* Deleting the first key each time: the iteration order changes as
+	 * keys go. */
+	while (bpf_map_get_next_key(f->ct, NULL, &key) == 0)
+		if (bpf_map_delete_elem(f->ct, &key) < 0)
+			break;
+	return n;
+}
