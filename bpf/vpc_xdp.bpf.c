@@ -31,11 +31,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* enum vpc_ct_state (dataplane/conntrack.h) */
-enum {
-	CT_FREE = 0, CT_TCP_SYN_SENT, CT_TCP_SYN_RECV, CT_TCP_ESTABLISHED,
-	CT_TCP_FIN_WAIT, CT_TCP_TIME_WAIT, CT_TCP_CLOSE, CT_UDP, CT_ICMP, CT_OTHER,
-};
 
 enum { NAT_NONE, NAT_SRC, NAT_DST };
 
@@ -753,21 +748,21 @@ static __always_inline __u64
 entry_timeout(struct tables *t, const struct vpc_xdp_ct *e, __u16 vpc)
 {
 	switch (e->state) {
-	case CT_TCP_SYN_SENT:
-	case CT_TCP_SYN_RECV:
+	case VPC_CT_TCP_SYN_SENT:
+	case VPC_CT_TCP_SYN_RECV:
 		return timeout_ns(t, vpc, VPC_TO_TCP_OPENING);
-	case CT_TCP_ESTABLISHED:
+	case VPC_CT_TCP_ESTABLISHED:
 		return timeout_ns(t, vpc, VPC_TO_TCP_ESTABLISHED);
-	case CT_TCP_FIN_WAIT:
-	case CT_TCP_TIME_WAIT:
+	case VPC_CT_TCP_FIN_WAIT:
+	case VPC_CT_TCP_TIME_WAIT:
 		return timeout_ns(t, vpc, VPC_TO_TCP_CLOSING);
-	case CT_TCP_CLOSE: {
+	case VPC_CT_TCP_CLOSE: {
 		__u64 c = timeout_ns(t, vpc, VPC_TO_TCP_CLOSING);
 		return c < 10000000000ull ? c : 10000000000ull;
 	}
-	case CT_UDP:
+	case VPC_CT_UDP:
 		return timeout_ns(t, vpc, e->replies > 1 ? VPC_TO_UDP_STREAM : VPC_TO_UDP);
-	case CT_ICMP:
+	case VPC_CT_ICMP:
 		return timeout_ns(t, vpc, VPC_TO_ICMP);
 	default:
 		return timeout_ns(t, vpc, VPC_TO_OTHER);
@@ -877,7 +872,7 @@ static __always_inline int
 tcp_rst_ok(const struct vpc_xdp_ct *e, int dir, const struct tcpinfo *ti)
 {
 	dir &= 1;
-	if (e->state == CT_TCP_SYN_SENT && dir == 1)
+	if (e->state == VPC_CT_TCP_SYN_SENT && dir == 1)
 		return (ti->flags & TCP_ACK) && ti->ack == e->end[0];
 	__u32 w = e->maxwin[!dir] ? e->maxwin[!dir] : 65535;
 	return (__u32)(ti->seq - e->end[dir] + w) <= 2 * w;
@@ -898,33 +893,33 @@ tcp_update(struct xdp_md *ctx, struct vpc_xdp_ct *e, int dir, void *data, void *
 	if (f & TCP_RST) {
 		if (!tcp_rst_ok(e, dir, &ti))
 			return VPC_DROP_TCP_BAD_RST;
-		e->state = CT_TCP_CLOSE;
+		e->state = VPC_CT_TCP_CLOSE;
 		return VPC_DROP_NONE;
 	}
 	switch (e->state) {
-	case CT_TCP_CLOSE:
-	case CT_TCP_TIME_WAIT:
+	case VPC_CT_TCP_CLOSE:
+	case VPC_CT_TCP_TIME_WAIT:
 		if (dir == 0 && syn && !ack)
 			return 0xff;
-		if (e->state == CT_TCP_CLOSE)
+		if (e->state == VPC_CT_TCP_CLOSE)
 			return VPC_DROP_TCP_CLOSED;
 		break;
-	case CT_TCP_SYN_SENT:
+	case VPC_CT_TCP_SYN_SENT:
 		if (dir == 1 && syn && ack) {
 			e->wscale[1] = (__u8)xdp_tcp_wscale(ctx);
-			e->state = CT_TCP_SYN_RECV;
+			e->state = VPC_CT_TCP_SYN_RECV;
 		}
 		break;
-	case CT_TCP_SYN_RECV:
+	case VPC_CT_TCP_SYN_RECV:
 		if (dir == 0 && ack && !syn)
-			e->state = CT_TCP_ESTABLISHED;
+			e->state = VPC_CT_TCP_ESTABLISHED;
 		break;
 	default:
 		break;
 	}
 	if (f & TCP_FIN) {
 		e->fin_seen |= (__u8)(1u << (dir & 1));
-		e->state = e->fin_seen == 3 ? CT_TCP_TIME_WAIT : CT_TCP_FIN_WAIT;
+		e->state = e->fin_seen == 3 ? VPC_CT_TCP_TIME_WAIT : VPC_CT_TCP_FIN_WAIT;
 	}
 	tcp_track(e, dir, &ti);
 	return VPC_DROP_NONE;
@@ -1244,20 +1239,20 @@ new_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
 		struct tcpinfo ti;
 		if (tcp_info(data, end, m, &ti) < 0)
 			return VPC_DROP_L4_TRUNCATED;
-		fv->state = CT_TCP_SYN_SENT;
+		fv->state = VPC_CT_TCP_SYN_SENT;
 		fv->wscale[0] = (__u8)xdp_tcp_wscale(ctx);
 		fv->wscale[1] = 0xff;
 		tcp_track(fv, 0, &ti);
 		break;
 	}
 	case IPPROTO_UDP:
-		fv->state = CT_UDP;
+		fv->state = VPC_CT_UDP;
 		break;
 	case IPPROTO_ICMP:
-		fv->state = CT_ICMP;
+		fv->state = VPC_CT_ICMP;
 		break;
 	default:
-		fv->state = CT_OTHER;
+		fv->state = VPC_CT_OTHER;
 		break;
 	}
 	fv->act[0] = d.act;
@@ -1621,4 +1616,13 @@ vpc_xdp_slow(struct xdp_md *ctx)
 	else
 		r = refresh(&s.t, s.pi, &s.m, data, end, e, dir, &fwd, now, &v);
 	return finish(slot, len, &v, r, s.st);
+}
+
+/* vpc-replay --bench's baseline: what a test run of a program that does
+ * nothing costs (the kernel's timing of one run included). */
+SEC("xdp")
+int
+vpc_xdp_baseline(struct xdp_md *ctx)
+{
+	return XDP_DROP;
 }

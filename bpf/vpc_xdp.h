@@ -107,10 +107,11 @@ void vpc_xdp_slot_name(const struct vpc_xdp_fds *f, uint32_t slot, char *name);
 int vpc_xdp_run(struct vpc_xdp *x, uint32_t slot, uint64_t now, uint8_t *pkt, uint32_t len,
 		uint32_t *out_len, struct vpc_xdp_verdict *v);
 
-/* vpc-replay --bench: run pkt repeat times in the kernel; the average ns
- * per run as the kernel measured it. */
+/* vpc-replay --bench: run pkt once; *ns is the run's time as the kernel
+ * measured it.  baseline: run instead an empty XDP program (the cost of
+ * the measurement itself). */
 int vpc_xdp_bench(struct vpc_xdp *x, uint32_t slot, uint64_t now, const uint8_t *pkt,
-		  uint32_t len, uint32_t repeat, double *ns);
+		  uint32_t len, bool baseline, double *ns);
 
 /* Counters summed over CPUs; ports[VPC_XDP_MAX_PORTS] by slot (or NULL). */
 int vpc_xdp_read_stats(const struct vpc_xdp_fds *f, struct vpc_xdp_stats *sum,

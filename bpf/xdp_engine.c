@@ -794,13 +794,16 @@ vpc_xdp_run(struct vpc_xdp *x, uint32_t slot, uint64_t now, uint8_t *pkt, uint32
 
 int
 vpc_xdp_bench(struct vpc_xdp *x, uint32_t slot, uint64_t now, const uint8_t *pkt, uint32_t len,
-	      uint32_t repeat, double *ns)
+	      bool baseline, double *ns)
 {
 	x->skel->bss->replay_slot = slot;
 	x->skel->bss->replay_now = now;
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = len,
-		    .repeat = repeat);
-	if (bpf_prog_test_run_opts(x->fds.prog, &o) < 0)
+	/* One run per call: a repeated run would see its own rewrites (the
+	 * kernel does not restore the packet between repetitions, in either
+	 * test-run mode), so the packet is handed in afresh each time. */
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = len, .repeat = 1);
+	int fd = baseline ? bpf_program__fd(x->skel->progs.vpc_xdp_baseline) : x->fds.prog;
+	if (bpf_prog_test_run_opts(fd, &o) < 0)
 		return -errno;
 	*ns = o.duration;
 	return 0;

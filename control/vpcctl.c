@@ -12,7 +12,14 @@
  *                                   running vpcd; nothing changes on error
  *   vpcctl stats [--json]           vpcd's counters
  *   vpcctl conntrack list|count|flush [--json]
- *   (the last three take --socket PATH; default /run/vpcd/vpcd.sock)
+ *   (the last three take --socket PATH; default /run/vpcd/vpcd.sock, or
+ *   --instance NAME: the XDP engine's instance NAME instead of vpcd)
+ *   vpcctl xdp start FILE [--instance NAME] [--mode native|generic]
+ *                         [--max-connections N]
+ *                                   load the XDP engine, pin it under
+ *                                   /sys/fs/bpf/vpc/NAME, attach to the ports
+ *   vpcctl xdp stop [--instance NAME]
+ *                                   detach and unpin
  *
  * Exit status: 0 success, 1 invalid input, 2 usage error.
  */
@@ -26,6 +33,9 @@
 #include "topo.h"
 #include "vpc_ctl.h"
 #include "vpc_image_io.h"
+#ifdef VPC_HAVE_XDP
+#include "vpcctl_xdp.h"
+#endif
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -40,7 +50,11 @@ usage(FILE *out)
 		"       vpcctl compile FILE -o IMAGE\n"
 		"       vpcctl apply FILE [--revalidate] [--socket PATH]\n"
 		"       vpcctl stats [--json] [--socket PATH]\n"
-		"       vpcctl conntrack list|count|flush [--json] [--socket PATH]\n");
+		"       vpcctl conntrack list|count|flush [--json] [--socket PATH]\n"
+		"       (apply, stats, conntrack: --instance NAME for the XDP engine)\n"
+		"       vpcctl xdp start FILE [--instance NAME] [--mode native|generic]\n"
+		"                             [--max-connections N]\n"
+		"       vpcctl xdp stop [--instance NAME]\n");
 }
 
 static int
@@ -176,7 +190,7 @@ ctl_request(const char *sock, uint32_t op, uint32_t flags, const void *payload, 
 static int
 cmd_ctl(const char *verb, int argc, char **argv)
 {
-	const char *sock = VPC_CTL_DEFAULT_SOCKET, *file = NULL, *sub = NULL;
+	const char *sock = VPC_CTL_DEFAULT_SOCKET, *file = NULL, *sub = NULL, *instance = NULL;
 	uint32_t flags = 0;
 
 	for (int i = 0; i < argc; i++) {
@@ -186,6 +200,8 @@ cmd_ctl(const char *verb, int argc, char **argv)
 			flags |= VPC_CTL_F_REVALIDATE;
 		else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc)
 			sock = argv[++i];
+		else if (strcmp(argv[i], "--instance") == 0 && i + 1 < argc)
+			instance = argv[++i];
 		else if (argv[i][0] != '-' && strcmp(verb, "apply") == 0 && file == NULL)
 			file = argv[i];
 		else if (argv[i][0] != '-' && strcmp(verb, "conntrack") == 0 && sub == NULL)
@@ -194,6 +210,31 @@ cmd_ctl(const char *verb, int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (instance != NULL) {
+#ifdef VPC_HAVE_XDP
+		if (strcmp(verb, "conntrack") == 0 &&
+		    (sub == NULL || (strcmp(sub, "list") != 0 && strcmp(sub, "count") != 0 &&
+				     strcmp(sub, "flush") != 0))) {
+			usage(stderr);
+			return 2;
+		}
+		if (strcmp(verb, "apply") != 0)
+			return vpcctl_xdp_query(instance, verb, sub, flags & VPC_CTL_F_JSON);
+		if (file == NULL) {
+			usage(stderr);
+			return 2;
+		}
+		struct vpc_image *img = vpc_image_load(file, stderr);
+		if (img == NULL)
+			return 1;
+		int r = vpcctl_xdp_apply(instance, img, flags & VPC_CTL_F_REVALIDATE);
+		vpc_image_free(img);
+		return r;
+#else
+		fprintf(stderr, "vpcctl: --instance: this build has no XDP engine\n");
+		return 1;
+#endif
 	}
 	if (strcmp(verb, "stats") == 0)
 		return ctl_request(sock, VPC_CTL_STATS, flags, NULL, 0);
@@ -241,6 +282,17 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "apply") == 0 || strcmp(argv[1], "stats") == 0 ||
 	    strcmp(argv[1], "conntrack") == 0)
 		return cmd_ctl(argv[1], argc - 2, argv + 2);
+	if (strcmp(argv[1], "xdp") == 0) {
+#ifdef VPC_HAVE_XDP
+		int r = vpcctl_xdp(argc - 2, argv + 2);
+		if (r == 2)
+			usage(stderr);
+		return r;
+#else
+		fprintf(stderr, "vpcctl: this build has no XDP engine\n");
+		return 1;
+#endif
+	}
 	fprintf(stderr, "vpcctl: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

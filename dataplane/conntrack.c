@@ -30,17 +30,9 @@ struct vpc_ct {
 #define STAT_ADD(ct, field, n) __atomic_fetch_add(&(ct)->stats.field, (n), __ATOMIC_RELAXED)
 
 static const char *const state_names[] = {
-	[VPC_CT_FREE] = "free",
-	[VPC_CT_TCP_SYN_SENT] = "syn-sent",
-	[VPC_CT_TCP_SYN_RECV] = "syn-recv",
-	[VPC_CT_TCP_ESTABLISHED] = "established",
-	[VPC_CT_TCP_FIN_WAIT] = "fin-wait",
-	[VPC_CT_TCP_TIME_WAIT] = "time-wait",
-	[VPC_CT_TCP_CLOSE] = "close",
-	[VPC_CT_UDP] = "udp",
-	[VPC_CT_ICMP] = "icmp",
-	[VPC_CT_OTHER] = "other",
-	[VPC_CT_DYING] = "dying",
+#define VPC_X(e, n) [VPC_CT_##e] = n,
+	VPC_CT_STATES(VPC_X)
+#undef VPC_X
 };
 
 const char *

@@ -54,6 +54,8 @@
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 
+#include "vpc_reasons.h"
+
 /* 16 bytes: rte_hash compares it with one SSE instruction. */
 struct vpc_ct_key {
 	uint32_t ctx_proto;	/* VNI << 8 | IP protocol; VNI 0 = the uplink */
@@ -80,19 +82,7 @@ struct vpc_ct_action {
 };
 _Static_assert(sizeof(struct vpc_ct_action) == 32, "two actions per cache line");
 
-enum vpc_ct_state {
-	VPC_CT_FREE = 0,
-	VPC_CT_TCP_SYN_SENT,
-	VPC_CT_TCP_SYN_RECV,
-	VPC_CT_TCP_ESTABLISHED,
-	VPC_CT_TCP_FIN_WAIT,	/* one side has sent FIN */
-	VPC_CT_TCP_TIME_WAIT,	/* both have */
-	VPC_CT_TCP_CLOSE,	/* reset */
-	VPC_CT_UDP,
-	VPC_CT_ICMP,
-	VPC_CT_OTHER,
-	VPC_CT_DYING,		/* shared table: deleted, awaiting reclamation */
-};
+/* enum vpc_ct_state: vpc_reasons.h (shared with the XDP engine) */
 
 struct vpc_ct_entry {
 	/* line 0: the fast path's reads */

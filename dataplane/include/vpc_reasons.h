@@ -84,4 +84,25 @@ enum vpc_path {
 	VPC_PATH_COUNT
 };
 
+/* Connection states (dataplane/conntrack.h has their meaning).
+ * X(ENUM, "name") */
+#define VPC_CT_STATES(X)                      \
+	X(FREE,            "free")             \
+	X(TCP_SYN_SENT,    "syn-sent")         \
+	X(TCP_SYN_RECV,    "syn-recv")         \
+	X(TCP_ESTABLISHED, "established")      \
+	X(TCP_FIN_WAIT,    "fin-wait")         \
+	X(TCP_TIME_WAIT,   "time-wait")        \
+	X(TCP_CLOSE,       "close")            \
+	X(UDP,             "udp")              \
+	X(ICMP,            "icmp")             \
+	X(OTHER,           "other")            \
+	X(DYING,           "dying")
+
+enum vpc_ct_state {
+#define VPC_X(e, n) VPC_CT_##e,
+	VPC_CT_STATES(VPC_X)
+#undef VPC_X
+};
+
 #endif /* VPC_REASONS_H */

@@ -104,18 +104,50 @@ def run_scenario(sc, replay, engine, workdir):
     return problems
 
 
+def same_outputs(dirs):
+    """Differences between the engines' outputs: verdicts and captures,
+    byte for byte."""
+    problems = []
+    (e0, d0), rest = dirs[0], dirs[1:]
+    names = sorted(os.listdir(os.path.join(d0, "out")))
+    for e1, d1 in rest:
+        other = sorted(os.listdir(os.path.join(d1, "out")))
+        if names != other:
+            problems.append("%s wrote %s, %s wrote %s" % (e0, names, e1, other))
+            continue
+        for name in names:
+            with open(os.path.join(d0, "out", name), "rb") as f:
+                a = f.read()
+            with open(os.path.join(d1, "out", name), "rb") as f:
+                b = f.read()
+            if a != b:
+                problems.append("%s differs between %s and %s" % (name, e0, e1))
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--replay", required=True)
-    ap.add_argument("--engine", default="dpdk")
+    ap.add_argument("--engine", default="dpdk",
+                    help="an engine, or several (dpdk,xdp): each must pass, and their "
+                         "outputs must be identical")
     ap.add_argument("-k", dest="filter", default="")
     a = ap.parse_args()
     n_pass = n_fail = 0
     for sc in scenarios.SCENARIOS:
         if a.filter not in sc["name"]:
             continue
+        engines = a.engine.split(",")
         with tempfile.TemporaryDirectory() as d:
-            problems = run_scenario(sc, os.path.abspath(a.replay), a.engine, d)
+            problems, dirs = [], []
+            for e in engines:
+                wd = os.path.join(d, e)
+                os.mkdir(wd)
+                problems += ["[%s] %s" % (e, p) if len(engines) > 1 else p
+                             for p in run_scenario(sc, os.path.abspath(a.replay), e, wd)]
+                dirs.append((e, wd))
+            if not problems and len(dirs) > 1:
+                problems += same_outputs(dirs)
         if problems:
             n_fail += 1
             print("not ok - [%s] %s" % (a.engine, sc["name"]))

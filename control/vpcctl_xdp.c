@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vpcctl_xdp.c -- vpcctl's verbs for the XDP engine.  There is no daemon:
+ * `vpcctl xdp start` loads the program, pins it and its maps under
+ * /sys/fs/bpf/vpc/NAME and attaches it; every later verb works on the
+ * pinned maps (bpf/vpc_xdp.h).  Writers (start, apply, stop) of one
+ * instance are serialised by a lock file.  Outputs are vpcd's, line for
+ * line, so scripts need not care which engine runs.
+ */
+#include "vpcctl_xdp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <linux/if_link.h>
+
+#include "compile.h"
+#include "vpc_xdp.h"
+
+static const char *const state_names[] = {
+#define VPC_X(e, n) [VPC_CT_##e] = n,
+	VPC_CT_STATES(VPC_X)
+#undef VPC_X
+};
+
+static const char *const path_names[VPC_PATH_COUNT] = {
+	[VPC_PATH_NONE] = "none",
+#define VPC_X(e, n) [VPC_PATH_##e] = n,
+	VPC_PATHS(VPC_X)
+#undef VPC_X
+};
+
+static const char *const drop_names[VPC_DROP_COUNT] = {
+	[VPC_DROP_NONE] = "none",
+#define VPC_X(e, n, d) [VPC_DROP_##e] = n,
+	VPC_DROP_REASONS(VPC_X)
+#undef VPC_X
+};
+
+static void
+pin_dir(char *dir, size_t n, const char *instance)
+{
+	snprintf(dir, n, "%s/%s", VPC_XDP_PIN_ROOT, instance);
+}
+
+/* The instance's writer lock (released at exit). */
+static int
+lock_instance(const char *instance)
+{
+	char path[256];
+
+	mkdir("/run/vpc-xdp", 0700);
+	snprintf(path, sizeof(path), "/run/vpc-xdp/%s.lock", instance);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		fprintf(stderr, "vpcctl: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return fd;
+}
+
+static bool
+valid_instance(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 32)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+		      s[i] == '_'))
+			return false;
+	return true;
+}
+
+static int
+open_instance(const char *instance, struct vpc_xdp_fds *f)
+{
+	char dir[256];
+
+	if (!valid_instance(instance)) {
+		fprintf(stderr, "vpcctl: bad instance name '%s' ([a-z0-9_-], 1 to 32)\n", instance);
+		return -1;
+	}
+	pin_dir(dir, sizeof(dir), instance);
+	int r = vpc_xdp_open_pinned(dir, f);
+	if (r < 0) {
+		fprintf(stderr, "vpcctl: no XDP instance '%s' (%s: %s)\n", instance, dir,
+			strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+print_applied(const struct vpc_image *img, const struct vpc_xdp_published *pub, bool revalidate)
+{
+	printf("applied: generation %u, %u VPCs, %u interfaces", pub->generation, img->n_vpcs,
+	       img->n_ifaces);
+	if (pub->n_added || pub->n_removed)
+		printf(", %u port%s opened, %u closed", pub->n_added, pub->n_added == 1 ? "" : "s",
+		       pub->n_removed);
+	printf("%s\n", revalidate ? ", connections revalidated" : "");
+}
+
+static int
+xdp_start(int argc, char **argv)
+{
+	const char *file = NULL, *instance = "default", *mode = "native";
+	unsigned long max_conns = 0;
+	char dir[256], err[512];
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--instance") == 0 && i + 1 < argc)
+			instance = argv[++i];
+		else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc)
+			mode = argv[++i];
+		else if (strcmp(argv[i], "--max-connections") == 0 && i + 1 < argc) {
+			char *end;
+			max_conns = strtoul(argv[++i], &end, 10);
+			if (*end != '\0' || max_conns == 0 || max_conns > (1ul << 26)) {
+				fprintf(stderr, "vpcctl: --max-connections: 1 to %lu\n", 1ul << 26);
+				return 2;
+			}
+		} else if (argv[i][0] != '-' && file == NULL)
+			file = argv[i];
+		else
+			return 2;
+	}
+	if (file == NULL)
+		return 2;
+	if (strcmp(mode, "native") != 0 && strcmp(mode, "generic") != 0) {
+		fprintf(stderr, "vpcctl: --mode: native or generic\n");
+		return 2;
+	}
+	if (!valid_instance(instance)) {
+		fprintf(stderr, "vpcctl: bad instance name '%s' ([a-z0-9_-], 1 to 32)\n", instance);
+		return 2;
+	}
+	struct vpc_image *img = vpc_image_load(file, stderr);
+	if (img == NULL)
+		return 1;
+	if (lock_instance(instance) < 0) {
+		vpc_image_free(img);
+		return 1;
+	}
+	pin_dir(dir, sizeof(dir), instance);
+	/* 16,384 connections per interface, 65,536 to 1,048,576 (as vpcd). */
+	uint64_t def = (uint64_t)img->n_ifaces * 16384;
+	def = def < 65536 ? 65536 : def > 1048576 ? 1048576 : def;
+	struct vpc_xdp_info info = {
+		.mode = strcmp(mode, "generic") == 0 ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE,
+		.max_conns = max_conns ? (uint32_t)max_conns : (uint32_t)def,
+	};
+	struct vpc_xdp *x = vpc_xdp_load(false, info.max_conns, err, sizeof(err));
+	if (x == NULL) {
+		fprintf(stderr, "vpcctl: %s\n", err);
+		vpc_image_free(img);
+		return 1;
+	}
+	static struct vpc_xdp_published pub;
+	int ret = 1;
+	uint32_t n;
+	if (vpc_xdp_pin(x, dir, &info, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vpcctl: %s\n", err);
+		if (errno != EEXIST)
+			vpc_xdp_unpin(dir, &n, err, sizeof(err));
+		goto out;
+	}
+	if (vpc_xdp_publish(vpc_xdp_fds(x), img, false, dir, &pub, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vpcctl: %s\n", err);
+		char e2[256];
+		vpc_xdp_unpin(dir, &n, e2, sizeof(e2));	/* nothing stays behind */
+		goto out;
+	}
+	printf("xdp: instance %s attached to %u ports (%s), generation %u\n", instance,
+	       pub.n_added, mode, pub.generation);
+	ret = 0;
+out:
+	vpc_xdp_free(x);
+	vpc_image_free(img);
+	return ret;
+}
+
+static int
+xdp_stop(int argc, char **argv)
+{
+	const char *instance = "default";
+	char dir[256], err[512];
+	uint32_t n;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--instance") == 0 && i + 1 < argc)
+			instance = argv[++i];
+		else
+			return 2;
+	}
+	if (!valid_instance(instance)) {
+		fprintf(stderr, "vpcctl: bad instance name '%s'\n", instance);
+		return 2;
+	}
+	if (lock_instance(instance) < 0)
+		return 1;
+	pin_dir(dir, sizeof(dir), instance);
+	if (vpc_xdp_unpin(dir, &n, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vpcctl: no XDP instance '%s' (%s)\n", instance, err);
+		return 1;
+	}
+	printf("xdp: instance %s detached from %u ports\n", instance, n);
+	return 0;
+}
+
+int
+vpcctl_xdp(int argc, char **argv)
+{
+	if (argc >= 1 && strcmp(argv[0], "start") == 0)
+		return xdp_start(argc - 1, argv + 1);
+	if (argc >= 1 && strcmp(argv[0], "stop") == 0)
+		return xdp_stop(argc - 1, argv + 1);
+	return 2;
+}
+
+int
+vpcctl_xdp_apply(const char *instance, const struct vpc_image *img, bool revalidate)
+{
+	struct vpc_xdp_fds f;
+	char dir[256], err[512];
+	static struct vpc_xdp_published pub;
+
+	if (lock_instance(instance) < 0 || open_instance(instance, &f) < 0)
+		return 1;
+	pin_dir(dir, sizeof(dir), instance);
+	int r = vpc_xdp_publish(&f, img, revalidate, dir, &pub, err, sizeof(err));
+	if (r < 0)
+		fprintf(stderr, "refused: %s\n", err);
+	else
+		print_applied(img, &pub, revalidate);
+	vpc_xdp_close_fds(&f);
+	return r < 0 ? 1 : 0;
+}
+
+static int
+xdp_stats(const struct vpc_xdp_fds *f, bool json)
+{
+	static struct vpc_xdp_port_stats ps[VPC_XDP_MAX_PORTS];
+	struct vpc_xdp_stats s;
+
+	if (vpc_xdp_read_stats(f, &s, ps) < 0) {
+		fprintf(stderr, "vpcctl: cannot read the counters\n");
+		return 1;
+	}
+	uint32_t gen = vpc_xdp_generation(f), live = vpc_xdp_ct_count(f);
+	uint32_t cap = vpc_xdp_ct_capacity(f);
+	char name[VPC_NAME_SIZE];
+	if (json) {
+		printf("{\"generation\":%u,\"packets\":%" PRIu64 ",\"paths\":{", gen, (uint64_t)s.packets);
+		for (int p = 1; p < VPC_PATH_COUNT; p++)
+			printf("%s\"%s\":%" PRIu64, p > 1 ? "," : "", path_names[p], (uint64_t)s.paths[p]);
+		printf("},\"drops\":{");
+		for (int r = 1; r < VPC_DROP_COUNT; r++)
+			printf("%s\"%s\":%" PRIu64, r > 1 ? "," : "", drop_names[r], (uint64_t)s.drops[r]);
+		printf("},\"ports\":{");
+		bool first = true;
+		for (uint32_t slot = 0; slot < VPC_XDP_MAX_PORTS; slot++) {
+			if (!vpc_xdp_slot_active(f, slot))
+				continue;
+			vpc_xdp_slot_name(f, slot, name);
+			printf("%s\"%s\":{\"rx_packets\":%" PRIu64 ",\"tx_packets\":%" PRIu64
+			       ",\"drops\":%" PRIu64 "}", first ? "" : ",", name,
+			       (uint64_t)ps[slot].rx_packets, (uint64_t)ps[slot].tx_packets,
+			       (uint64_t)ps[slot].drops);
+			first = false;
+		}
+		printf("},\"tx_errors\":%" PRIu64 ",\"connections\":{\"tracked\":%u,\"capacity\":%u,"
+		       "\"created\":%" PRIu64 ",\"expired\":%" PRIu64 ",\"refused\":%" PRIu64 "}}\n",
+		       (uint64_t)s.tx_errors, live, cap, (uint64_t)s.ct_created,
+		       (uint64_t)s.ct_expired, (uint64_t)s.ct_refused_full);
+		return 0;
+	}
+	printf("generation %u, %" PRIu64 " packets\n", gen, (uint64_t)s.packets);
+	for (int p = 1; p < VPC_PATH_COUNT; p++)
+		if (s.paths[p])
+			printf("  path %-22s %" PRIu64 "\n", path_names[p], (uint64_t)s.paths[p]);
+	for (int r = 1; r < VPC_DROP_COUNT; r++)
+		if (s.drops[r])
+			printf("  drop %-22s %" PRIu64 "\n", drop_names[r], (uint64_t)s.drops[r]);
+	for (uint32_t slot = 0; slot < VPC_XDP_MAX_PORTS; slot++) {
+		if (!vpc_xdp_slot_active(f, slot))
+			continue;
+		vpc_xdp_slot_name(f, slot, name);
+		printf("  port %-16s rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64 "\n", name,
+		       (uint64_t)ps[slot].rx_packets, (uint64_t)ps[slot].tx_packets,
+		       (uint64_t)ps[slot].drops);
+	}
+	if (s.tx_errors)
+		printf("  tx errors (no device for the port) %" PRIu64 "\n", (uint64_t)s.tx_errors);
+	printf("  connections: %u tracked of %u, %" PRIu64 " opened, %" PRIu64 " expired, %"
+	       PRIu64 " refused\n", live, cap, (uint64_t)s.ct_created, (uint64_t)s.ct_expired,
+	       (uint64_t)s.ct_refused_full);
+	return 0;
+}
+
+struct list_ctx {
+	bool json;
+	uint32_t n;
+	uint64_t now;
+};
+
+static void
+list_one(const struct vpc_xdp_ct_key *k, const struct vpc_xdp_ct *e, void *arg)
+{
+	struct list_ctx *c = arg;
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	uint8_t p = (uint8_t)k->ctx_proto;
+	const char *proto = p == 6 ? "tcp" : p == 17 ? "udp" : p == 1 ? "icmp" : "other";
+	const char *state = e->state < sizeof(state_names) / sizeof(state_names[0]) ?
+			    state_names[e->state] : "?";
+	uint64_t left = e->expires > c->now ? (e->expires - c->now) / 1000000000ull : 0;
+
+	inet_ntop(AF_INET, &k->src, a, sizeof(a));
+	inet_ntop(AF_INET, &k->dst, b, sizeof(b));
+	if (c->n >= 100000)
+		return;
+	if (c->json)
+		printf("%s{\"vni\":%u,\"proto\":\"%s\",\"src\":\"%s\",\"sport\":%u,"
+		       "\"dst\":\"%s\",\"dport\":%u,\"state\":\"%s\",\"expires_in\":%" PRIu64 "}",
+		       c->n ? "," : "", k->ctx_proto >> 8, proto, a, ntohs(k->sport), b,
+		       ntohs(k->dport), state, left);
+	else
+		printf("%-5s vni %-8u %s:%u -> %s:%u %s, expires in %" PRIu64 " s\n", proto,
+		       k->ctx_proto >> 8, a, ntohs(k->sport), b, ntohs(k->dport), state, left);
+	c->n++;
+}
+
+int
+vpcctl_xdp_query(const char *instance, const char *verb, const char *sub, bool json)
+{
+	struct vpc_xdp_fds f;
+	int ret = 0;
+
+	if (open_instance(instance, &f) < 0)
+		return 1;
+	if (strcmp(verb, "stats") == 0) {
+		ret = xdp_stats(&f, json);
+	} else if (strcmp(sub, "list") == 0) {
+		struct list_ctx c = { .json = json, .now = vpc_xdp_now() };
+		if (json)
+			printf("[");
+		vpc_xdp_ct_each(&f, list_one, &c);
+		if (json)
+			printf("]\n");
+	} else if (strcmp(sub, "count") == 0) {
+		printf(json ? "{\"tracked\":%u,\"capacity\":%u}\n" :
+			      "%u connections tracked (capacity %u)\n",
+		       vpc_xdp_ct_count(&f), vpc_xdp_ct_capacity(&f));
+	} else {
+		uint32_t n = vpc_xdp_ct_flush(&f);
+		printf(json ? "{\"flushed\":%u}\n" : "flushed %u connections\n", n);
+	}
+	vpc_xdp_close_fds(&f);
+	return ret;
+}
