@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -180,6 +182,13 @@ vpc_xdp_pin(struct vpc_xdp *x, const char *dir, const struct vpc_xdp_info *info,
 	uint32_t z = 0;
 	int ret;
 
+	/* bpffs at /sys/fs/bpf, mounted as bpftool would if it is not. */
+	struct statfs sfs;
+	if (statfs("/sys/fs/bpf", &sfs) < 0 || sfs.f_type != 0xcafe4a11 /* BPF_FS_MAGIC */) {
+		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") < 0)
+			return fail(err, err_size, -errno, "/sys/fs/bpf is not a BPF filesystem and "
+				    "mounting one failed: %s", strerror(errno));
+	}
 	mkdir(VPC_XDP_PIN_ROOT, 0700);
 	if (mkdir(dir, 0700) < 0)
 		return fail(err, err_size, -errno, "%s: %s%s", dir, strerror(errno),

@@ -30,8 +30,8 @@ pins=/sys/fs/bpf/vpc/$inst
 clang=${CLANG:-clang}
 tmp=""
 case $mode in
-native) prog="prog/xdp id" ;;
-generic) prog="prog/xdpgeneric id" ;;
+native) prog=xdp ;;
+generic) prog=xdpgeneric ;;
 *) echo "usage: test_xdp.sh VPCCTL SOURCE_ROOT [native|generic]" >&2; exit 2 ;;
 esac
 . "$here/checks.sh"
@@ -63,7 +63,9 @@ fi
 e2e_hosts
 
 # xdp_attached HOSTIF: an XDP program in the test's mode is on it
-xdp_attached() { ip -d link show "$1" 2>/dev/null | grep -q "$prog"; }
+# (the mode is a word of the link's first line: "xdp" or "xdpgeneric")
+xdp_attached() { ip -d link show "$1" 2>/dev/null | head -1 | grep -qw "$prog" &&
+	ip -d link show "$1" | grep -q "prog/xdp id .* name vpc_xdp "; }
 # xdp_none HOSTIF: no XDP program of any mode on it
 xdp_none() { ! ip -d link show "$1" 2>/dev/null | grep -q xdp; }
 
