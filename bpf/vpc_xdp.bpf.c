@@ -63,6 +63,15 @@ struct vpc_xdp_verdict last_verdict = { 0 };
 		__uint(key_size, ksize);		\
 		__uint(value_size, vsize);		\
 	}
+/* Fixed-size arrays: no BPF_F_INNER_MAP, so every table set's map has
+ * the template's size and the verifier inlines their lookups. */
+#define INNER_FIXED(tname, max, vsize)			\
+	struct tname {					\
+		__uint(type, BPF_MAP_TYPE_ARRAY);	\
+		__uint(max_entries, max);		\
+		__uint(key_size, 4);			\
+		__uint(value_size, vsize);		\
+	}
 #define SET(name, tname)				\
 	struct {					\
 		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);	\
@@ -71,8 +80,8 @@ struct vpc_xdp_verdict last_verdict = { 0 };
 		__array(values, struct tname);		\
 	} name SEC(".maps")
 
-INNER_SZ(in_global, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_xdp_global));
-INNER_SZ(in_ports, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_xdp_port));
+INNER_FIXED(in_global, 1, sizeof(struct vpc_xdp_global));
+INNER_FIXED(in_ports, VPC_XDP_MAX_PORTS, sizeof(struct vpc_xdp_port));
 INNER_SZ(in_ifaces, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_xdp_iface));
 INNER_SZ(in_vpcs, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_xdp_vpc));
 INNER_SZ(in_l2, BPF_MAP_TYPE_HASH, 0, sizeof(struct vpc_xdp_l2_key), sizeof(__u32));

@@ -606,10 +606,12 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 		goto out;
 	ret = -1;
 
+	/* global and ports: fixed sizes, as the program's templates (their
+	 * lookups are inlined); the other arrays are sized to the image. */
 	fd[VPC_XS_GLOBAL] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_global", 4,
-				    sizeof(struct vpc_xdp_global), 1, BPF_F_INNER_MAP);
+				    sizeof(struct vpc_xdp_global), 1, 0);
 	fd[VPC_XS_PORTS] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_ports", 4,
-				   sizeof(struct vpc_xdp_port), VPC_XDP_MAX_PORTS, BPF_F_INNER_MAP);
+				   sizeof(struct vpc_xdp_port), VPC_XDP_MAX_PORTS, 0);
 	fd[VPC_XS_IFACES] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_ifaces", 4,
 				    sizeof(struct vpc_xdp_iface), img->n_ifaces, BPF_F_INNER_MAP);
 	fd[VPC_XS_VPCS] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_vpcs", 4, sizeof(struct vpc_xdp_vpc),

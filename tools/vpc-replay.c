@@ -975,11 +975,14 @@ xdp_bench(const struct opts *o, struct engine *e, const struct vpc_image *img,
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t len = pkts[i].len;
 		memcpy(buf, pkts[i].data, len);
-		xdp_process(e, img, pkts[i].port, pkts[i].ts_ns, buf, &len, &v);
+		if (!o->bench_new)
+			xdp_process(e, img, pkts[i].port, pkts[i].ts_ns, buf, &len, &v);
 		int s = vpc_xdp_slot(f, img->ports[pkts[i].port].name);
 		slots[i] = s < 0 ? 0 : (uint32_t)s;
 	}
 	for (uint64_t loop = 0; loop < loops || loops == 0; loop++) {
+		if (o->bench_new)	/* untimed: every flow opens anew */
+			vpc_xdp_ct_flush(f);
 		for (uint32_t i = 0; i < n; i++) {
 			if (pkts[i].len < XDP_MIN_FRAME)
 				continue;
