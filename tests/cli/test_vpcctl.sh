@@ -60,7 +60,11 @@ check "validate: no file is a usage error" 2 "" \
        vpcctl compile FILE -o IMAGE
        vpcctl apply FILE [--revalidate] [--socket PATH]
        vpcctl stats [--json] [--socket PATH]
-       vpcctl conntrack list|count|flush [--json] [--socket PATH]" \
+       vpcctl conntrack list|count|flush [--json] [--socket PATH]
+       (apply, stats, conntrack: --instance NAME for the XDP engine)
+       vpcctl xdp start FILE [--instance NAME] [--mode native|generic]
+                             [--max-connections N]
+       vpcctl xdp stop [--instance NAME]" \
 	-- "$vpcctl" validate
 
 check "unknown command" 2 "" \
@@ -70,7 +74,11 @@ usage: vpcctl validate FILE
        vpcctl compile FILE -o IMAGE
        vpcctl apply FILE [--revalidate] [--socket PATH]
        vpcctl stats [--json] [--socket PATH]
-       vpcctl conntrack list|count|flush [--json] [--socket PATH]" \
+       vpcctl conntrack list|count|flush [--json] [--socket PATH]
+       (apply, stats, conntrack: --instance NAME for the XDP engine)
+       vpcctl xdp start FILE [--instance NAME] [--mode native|generic]
+                             [--max-connections N]
+       vpcctl xdp stop [--instance NAME]" \
 	-- "$vpcctl" frobnicate
 
 # compile, then show the image: the same text as showing the topology.
@@ -99,6 +107,21 @@ print(v[\"name\"], v[\"vni\"], v[\"cidr\"], [g[\"name\"] for g in d[\"security_g
 
 check "apply with no vpcd running" 1 "" "vpcctl: cannot reach vpcd at $tmp/none.sock: No such file or directory" \
 	-- "$vpcctl" apply config/default.yaml --socket "$tmp/none.sock"
+check "stats of an XDP instance that does not run" 1 "" \
+"vpcctl: no XDP instance 'cli-none' (/sys/fs/bpf/vpc/cli-none: No such file or directory)" \
+	-- "$vpcctl" stats --instance cli-none
+check "conntrack: a bad instance name" 1 "" "vpcctl: bad instance name 'a/b' ([a-z0-9_-], 1 to 32)" \
+	-- "$vpcctl" conntrack list --instance a/b
+if [ "$(id -u)" = 0 ]; then
+	check "xdp start: a port with no device is refused, nothing stays pinned" 1 "" \
+		"vpcctl: port 'web-1': host.ports does not say which device it is" \
+		-- "$vpcctl" xdp start config/default.yaml --instance cli-test
+	if [ ! -e /sys/fs/bpf/vpc/cli-test ]; then
+		n_pass=$((n_pass + 1)); echo "ok - xdp start: no pins left after the refusal"
+	else
+		n_fail=$((n_fail + 1)); echo "not ok - xdp start: /sys/fs/bpf/vpc/cli-test left behind"
+	fi
+fi
 check "apply of an invalid topology: errors before anything is sent" 1 "" \
 "$tmp/bad.yaml:6:26: subnet 'a' (10.1.0.0/24) is not inside VPC 'prod' (10.0.0.0/16)
 $tmp/bad.yaml:7:52: subnet 'b': unknown route table 'nope' in VPC 'prod'
