@@ -281,7 +281,17 @@ vpc_xdp_unpin(const char *dir, uint32_t *n_detached, char *err, size_t err_size)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		*n_detached += strncmp(de->d_name, "link-", 5) == 0;
+		if (strncmp(de->d_name, "link-", 5) == 0) {
+			/* A link whose device went away is detached already. */
+			struct bpf_link_info li = { 0 };
+			uint32_t len = sizeof(li);
+			int lfd = bpf_obj_get(path);
+			if (lfd >= 0 && bpf_obj_get_info_by_fd(lfd, &li, &len) == 0 &&
+			    li.xdp.ifindex != 0)
+				++*n_detached;
+			if (lfd >= 0)
+				close(lfd);
+		}
 		/* The last reference to a link gone: detached. */
 		if (unlink(path) < 0) {
 			closedir(d);
@@ -395,7 +405,7 @@ put(int fd, const void *k, const void *v, char *err, size_t n, const char *what)
 /* Slots for every port of img: kept by name, new names get free ones. */
 static int
 assign_slots(const struct vpc_xdp_fds *f, const struct vpc_image *img, uint32_t *slots,
-	     char *err, size_t n)
+	     uint8_t *fresh, char *err, size_t n)
 {
 	static uint8_t used[VPC_XDP_MAX_PORTS];
 	char key[VPC_NAME_SIZE], next[VPC_NAME_SIZE];
@@ -412,6 +422,7 @@ assign_slots(const struct vpc_xdp_fds *f, const struct vpc_image *img, uint32_t 
 	for (uint32_t p = 0; p < img->n_ports; p++) {
 		char name[VPC_NAME_SIZE] = { 0 };
 		memcpy(name, img->ports[p].name, VPC_NAME_MAX);
+		fresh[p] = 0;
 		if (bpf_map_lookup_elem(f->names, name, &s) == 0) {
 			slots[p] = s;
 			continue;
@@ -424,6 +435,7 @@ assign_slots(const struct vpc_xdp_fds *f, const struct vpc_image *img, uint32_t 
 		slots[p] = cursor;
 		if (bpf_map_update_elem(f->names, name, &cursor, 0) < 0)
 			return fail(err, n, -errno, "port names: %s", strerror(errno));
+		fresh[p] = 1;
 	}
 	return 0;
 }
@@ -581,6 +593,7 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 {
 	int fd[VPC_XS_COUNT];
 	uint32_t *slots = calloc(img->n_ports + 1, sizeof(uint32_t));
+	uint8_t *fresh = calloc(img->n_ports + 1, 1);	/* names new to this apply */
 	struct vpc_sg *sg = NULL;
 	uint32_t z = 0;
 	int ret = -1;
@@ -588,8 +601,11 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 	for (int k = 0; k < VPC_XS_COUNT; k++)
 		fd[k] = -1;
 	memset(out, 0, sizeof(*out));
-	if (slots == NULL)
+	if (slots == NULL || fresh == NULL) {
+		free(slots);
+		free(fresh);
 		return fail(err, n, -ENOMEM, "out of memory");
+	}
 
 	uint32_t cur = active_set(f), target = cur;
 	int probe = inner_fd(f, VPC_XS_GLOBAL, cur);
@@ -602,7 +618,7 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 		target = cur ^ 1;
 	}
 	int old_ports = old_gen ? inner_fd(f, VPC_XS_PORTS, cur) : -1;
-	if ((ret = assign_slots(f, img, slots, err, n)) < 0)
+	if ((ret = assign_slots(f, img, slots, fresh, err, n)) < 0)
 		goto out;
 	ret = -1;
 
@@ -768,8 +784,17 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 	out->generation = g.generation;
 	ret = 0;
 out:
-	if (ret < 0 && pin_dir == NULL)
+	if (ret < 0) {
+		/* A refused apply leaves no slot taken by its new names. */
+		for (uint32_t p = 0; p < img->n_ports; p++)
+			if (fresh[p]) {
+				char name[VPC_NAME_SIZE] = { 0 };
+				memcpy(name, img->ports[p].name, VPC_NAME_MAX);
+				bpf_map_delete_elem(f->names, name);
+			}
 		out->n_added = out->n_removed = 0;
+	}
+	free(fresh);
 	for (int k = 0; k < VPC_XS_COUNT; k++)
 		if (fd[k] >= 0)
 			close(fd[k]);
