@@ -83,7 +83,7 @@ struct vpc_xdp_verdict last_verdict = { 0 };
 INNER_FIXED(in_global, 1, sizeof(struct vpc_xdp_global));
 INNER_FIXED(in_ports, VPC_XDP_MAX_PORTS, sizeof(struct vpc_xdp_port));
 INNER_SZ(in_ifaces, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_xdp_iface));
-INNER_SZ(in_vpcs, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_xdp_vpc));
+INNER_FIXED(in_vpcs, VPC_MAX_VPCS, sizeof(struct vpc_xdp_vpc));
 INNER_SZ(in_l2, BPF_MAP_TYPE_HASH, 0, sizeof(struct vpc_xdp_l2_key), sizeof(__u32));
 INNER_SZ(in_ips, BPF_MAP_TYPE_HASH, 0, sizeof(struct vpc_xdp_ip_key), sizeof(__u32));
 INNER_SZ(in_eips, BPF_MAP_TYPE_HASH, 0, 4, sizeof(__u32));

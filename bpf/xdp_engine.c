@@ -622,7 +622,7 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 		goto out;
 	ret = -1;
 
-	/* global and ports: fixed sizes, as the program's templates (their
+	/* global, ports, vpcs: fixed sizes, as the program's templates (their
 	 * lookups are inlined); the other arrays are sized to the image. */
 	fd[VPC_XS_GLOBAL] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_global", 4,
 				    sizeof(struct vpc_xdp_global), 1, 0);
@@ -630,8 +630,9 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 				   sizeof(struct vpc_xdp_port), VPC_XDP_MAX_PORTS, 0);
 	fd[VPC_XS_IFACES] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_ifaces", 4,
 				    sizeof(struct vpc_xdp_iface), img->n_ifaces, BPF_F_INNER_MAP);
+	/* (the established path reads a VPC's timeouts on every packet) */
 	fd[VPC_XS_VPCS] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_vpcs", 4, sizeof(struct vpc_xdp_vpc),
-				  img->n_vpcs, BPF_F_INNER_MAP);
+				  VPC_MAX_VPCS, 0);
 	fd[VPC_XS_L2] = new_map(BPF_MAP_TYPE_HASH, "vpc_l2", sizeof(struct vpc_xdp_l2_key), 4,
 				img->n_ifaces, 0);
 	fd[VPC_XS_IPS] = new_map(BPF_MAP_TYPE_HASH, "vpc_ips", sizeof(struct vpc_xdp_ip_key), 4,
