@@ -48,6 +48,11 @@ _Static_assert(VPC_DROP_COUNT <= 64 && VPC_PATH_COUNT <= 16, "counter arrays");
 const volatile __u32 replay_mode = 0;
 
 __u64 replay_now = 0;
+
+/* A full connection table walks itself for expired entries at most once
+ * per interval (on the program's clock). */
+#define RECLAIM_INTERVAL_NS 1000000000ull
+__u64 reclaim_due = 0;
 __u32 replay_slot = 0;
 struct vpc_xdp_verdict last_verdict = { 0 };
 
@@ -175,6 +180,13 @@ mac_copy(void *dst, const void *src)
 {
 	*(__u32 *)dst = *(const __u32 *)src;
 	*(__u16 *)((__u8 *)dst + 4) = *(const __u16 *)((const __u8 *)src + 4);
+}
+
+static __always_inline int
+key_eq(const struct vpc_xdp_ct_key *a, const struct vpc_xdp_ct_key *b)
+{
+	return *(const __u64 *)a == *(const __u64 *)b &&
+	       *(const __u64 *)((const __u8 *)a + 8) == *(const __u64 *)((const __u8 *)b + 8);
 }
 
 static __always_inline __u16
@@ -688,7 +700,9 @@ decide_uplink(struct tables *t, const struct meta *m, void *data, void *end,
 		return VPC_DROP_IP_TRUNCATED;
 	void *eips = inner(&set_eips, t->set);
 	__be32 dst = ip->daddr;
-	__u32 *xp = eips ? bpf_map_lookup_elem(eips, &dst) : NULL;
+	if (eips == NULL)
+		return VPC_DROP_UNKNOWN_ELASTIC_IP;
+	__u32 *xp = bpf_map_lookup_elem(eips, &dst);
 	if (xp == NULL)
 		return VPC_DROP_UNKNOWN_ELASTIC_IP;
 	__u32 xi = *xp;
@@ -745,7 +759,9 @@ timeout_ns(struct tables *t, __u16 vpc, int id)
 {
 	void *vpcs = inner(&set_vpcs, t->set);
 	__u32 k = vpc;
-	struct vpc_xdp_vpc *v = vpcs ? bpf_map_lookup_elem(vpcs, &k) : NULL;
+	if (vpcs == NULL)
+		return 0;
+	struct vpc_xdp_vpc *v = bpf_map_lookup_elem(vpcs, &k);
 	if (v == NULL)
 		return 0;
 	if (id < 0 || id >= VPC_TO_COUNT)
@@ -941,11 +957,45 @@ counters(void)
 	return bpf_map_lookup_elem(&stats, &z);
 }
 
+/* Remove connection e (its direction-0 value, under fwd).  The CPU whose
+ * delete of fwd succeeds removes the reply key too; one that finds fwd
+ * gone already (another CPU removing the same connection) stops there.
+ * What a race of deleters can still leave -- a reply key without its
+ * connection -- is an orphan that ct_resolve removes when it meets it. */
 static __always_inline void
-ct_delete(const struct vpc_xdp_ct_key *fwd, const struct vpc_xdp_ct_key *rev)
+ct_delete(struct vpc_xdp_ct *e, const struct vpc_xdp_ct_key *fwd)
 {
-	bpf_map_delete_elem(&ct, fwd);
-	bpf_map_delete_elem(&ct, rev);
+	struct vpc_xdp_ct_key rev = e->other;
+
+	if (bpf_map_delete_elem(&ct, fwd) == 0 && !key_eq(fwd, &rev))
+		bpf_map_delete_elem(&ct, &rev);
+}
+
+/*
+ * The connection of the value v found under key k: v itself (direction 0),
+ * or the direction-0 value v names (direction 1) -- provided it still
+ * names k back.  A direction-1 key whose connection is gone, or belongs to
+ * another connection now, is an orphan (a race of two deleters, or an
+ * element reused): it is removed and the packet is of no connection.
+ */
+static __always_inline struct vpc_xdp_ct *
+ct_resolve(const struct vpc_xdp_ct_key *k, struct vpc_xdp_ct *v, struct vpc_xdp_ct_key *fwd,
+	   int *dir)
+{
+	*dir = 0;
+	*fwd = *k;
+	if (v == NULL || !key_eq(&v->self, k))
+		return NULL;
+	if (v->dir == 0)
+		return v;
+	*fwd = v->other;
+	*dir = 1;
+	struct vpc_xdp_ct *e = bpf_map_lookup_elem(&ct, fwd);
+	if (e != NULL && e->dir == 0 && key_eq(&e->self, fwd) && key_eq(&e->other, k))
+		return e;
+	if (e == NULL || !key_eq(&e->other, k))
+		bpf_map_delete_elem(&ct, k);
+	return NULL;
 }
 
 struct reclaim_ctx {
@@ -960,9 +1010,16 @@ reclaim_one(void *map, struct vpc_xdp_ct_key *key, struct vpc_xdp_ct *val, void 
 
 	if (val->dir == 0 && val->expires <= c->now) {
 		struct vpc_xdp_ct_key other = val->other;
-		bpf_map_delete_elem(map, &other);
-		bpf_map_delete_elem(map, key);
-		c->n++;
+		if (bpf_map_delete_elem(map, key) == 0) {
+			bpf_map_delete_elem(map, &other);
+			c->n++;
+		}
+	} else if (val->dir == 1) {
+		/* an orphaned reply key (see ct_resolve) */
+		struct vpc_xdp_ct_key other = val->other;
+		struct vpc_xdp_ct *e = bpf_map_lookup_elem(&ct, &other);
+		if (e == NULL || !key_eq(&e->other, key))
+			bpf_map_delete_elem(map, key);
 	}
 	return 0;
 }
@@ -1231,8 +1288,17 @@ new_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
 			rev.ctx_proto |= pi->ctx;
 		}
 	}
-	if (bpf_map_lookup_elem(&ct, &rev) != NULL)
-		return VPC_DROP_CT_CONFLICT;
+	/* The reply key taken: by another live connection a conflict; an
+	 * orphan (see ct_resolve) is removed on the way. */
+	int self_addressed = key_eq(key, &rev);
+	struct vpc_xdp_ct *taken = bpf_map_lookup_elem(&ct, &rev);
+	if (taken != NULL && !self_addressed) {
+		struct vpc_xdp_ct_key ofwd;
+		int odir;
+		if (ct_resolve(&rev, taken, &ofwd, &odir) != NULL ||
+		    bpf_map_lookup_elem(&ct, &rev) != NULL)
+			return VPC_DROP_CT_CONFLICT;
+	}
 
 	__u32 z = 0, one = 1;
 	struct vpc_xdp_ct *fv = bpf_map_lookup_elem(&scratch, &z);
@@ -1241,6 +1307,7 @@ new_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
 		return VPC_DROP_CT_FULL;
 	__builtin_memset(fv, 0, sizeof(*fv));
 	fv->dir = 0;
+	fv->self = *key;
 	fv->other = rev;
 	fv->created = now;
 	switch (m->proto) {
@@ -1268,11 +1335,15 @@ new_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
 	fv->expires = now + entry_timeout(t, fv, d.act.vpc);
 	__builtin_memset(rv, 0, sizeof(*rv));
 	rv->dir = 1;
+	rv->self = rev;
 	rv->other = *key;
 
 	long err = bpf_map_update_elem(&ct, key, fv, BPF_NOEXIST);
-	if (err == -7 /* E2BIG: full */) {
-		/* Reclaim what has expired; never a live connection. */
+	if (err == -7 /* E2BIG: full */ && now >= reclaim_due) {
+		/* Reclaim what has expired, never a live connection: a walk
+		 * of the whole table, so at most once a second.  (Two CPUs
+		 * may both walk in the same instant: harmless.) */
+		reclaim_due = now + RECLAIM_INTERVAL_NS;
 		struct reclaim_ctx rc = { .now = now };
 		bpf_for_each_map_elem(&ct, reclaim_one, &rc, 0);
 		st->ct_expired += rc.n;
@@ -1284,7 +1355,8 @@ new_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
 	}
 	if (err != 0)
 		return VPC_DROP_CT_CONFLICT;
-	err = bpf_map_update_elem(&ct, &rev, rv, BPF_NOEXIST);
+	/* A flow addressed to itself has one key, in direction 0. */
+	err = self_addressed ? 0 : bpf_map_update_elem(&ct, &rev, rv, BPF_NOEXIST);
 	if (err != 0) {
 		bpf_map_delete_elem(&ct, key);
 		if (err == -7) {
@@ -1324,8 +1396,7 @@ refresh(struct tables *t, const struct vpc_xdp_port *pi, const struct meta *m,
 	if ((t->g->revalidate || other) &&
 	    !sg_allows_packet(t, pi, m, ip->saddr, ip->daddr, &d, dir)) {
 		if (t->g->revalidate && !other) {
-			struct vpc_xdp_ct_key rev = e->other;
-			ct_delete(fwd, &rev);
+			ct_delete(e, fwd);
 		}
 		return VPC_DROP_SG_DENIED;
 	}
@@ -1504,29 +1575,20 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 		.sport = m.sport,
 		.dport = m.dport,
 	};
-	struct vpc_xdp_ct_key fwd = key;
-	struct vpc_xdp_ct *e = bpf_map_lookup_elem(&ct, &key);
-	int dir = 0;
-	if (e != NULL && e->dir == 1) {
-		fwd = e->other;
-		e = bpf_map_lookup_elem(&ct, &fwd);
-		dir = 1;
-		if (e == NULL || e->dir != 0)
-			e = NULL;	/* being torn down */
-	}
+	struct vpc_xdp_ct_key fwd;
+	int dir;
+	struct vpc_xdp_ct *e = ct_resolve(&key, bpf_map_lookup_elem(&ct, &key), &fwd, &dir);
 	if (e == NULL)
 		return SLOW;
 	if (e->expires <= now) {
-		struct vpc_xdp_ct_key rev = e->other;
-		ct_delete(&fwd, &rev);
+		ct_delete(e, &fwd);
 		st->ct_expired++;
 		return SLOW;
 	}
 	if (m.proto == IPPROTO_TCP) {
 		r = tcp_update(ctx, e, dir, data, end, &m);
 		if (r == 0xff) {	/* reopened: a new connection */
-			struct vpc_xdp_ct_key rev = e->other;
-			ct_delete(&fwd, &rev);
+			ct_delete(e, &fwd);
 			return SLOW;
 		}
 		if (r != VPC_DROP_NONE)
@@ -1539,9 +1601,14 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 	if ((void *)(eth + 1) > end)
 		return VPC_DROP_FRAME_TRUNCATED;
 	if (a->gen == t.g->generation && fast_path_ok(pi, eth->h_dest, a)) {
-		/* The fast path: one lookup (two for a reply), the rewrite. */
+		/* The fast path: one lookup (two for a reply), the rewrite.
+		 * The element is checked once more right before its action is
+		 * used: a deleted one is reused by the map at once. */
 		e->expires = now + entry_timeout(&t, e, a->vpc);
-		return apply(data, end, &m, a, v);
+		struct vpc_xdp_action act = *a;
+		if (!key_eq(&e->self, &fwd))
+			return SLOW;
+		return apply(data, end, &m, &act, v);
 	}
 	return SLOW;
 }
@@ -1610,16 +1677,9 @@ vpc_xdp_slow(struct xdp_md *ctx)
 	}
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	struct vpc_xdp_ct_key fwd = s.key;
-	struct vpc_xdp_ct *e = bpf_map_lookup_elem(&ct, &s.key);
-	int dir = 0;
-	if (e != NULL && e->dir == 1) {
-		fwd = e->other;
-		e = bpf_map_lookup_elem(&ct, &fwd);
-		dir = 1;
-		if (e == NULL || e->dir != 0)
-			e = NULL;
-	}
+	struct vpc_xdp_ct_key fwd;
+	int dir;
+	struct vpc_xdp_ct *e = ct_resolve(&s.key, bpf_map_lookup_elem(&ct, &s.key), &fwd, &dir);
 	if (e == NULL)
 		r = new_conn(ctx, &s.t, s.pi, &s.m, data, end, &s.key, now, &v, s.st);
 	else

@@ -500,10 +500,29 @@ build_sg(int *fd, const struct vpc_image *img, struct vpc_sg *sg, char *err, siz
 		{ fd[VPC_XS_SG_INTERVALS], fl.intervals, fl.n_intervals, "sg intervals" },
 		{ fd[VPC_XS_SG_ICMPS], fl.icmps, fl.n_icmps, "sg icmps" },
 	};
-	for (uint32_t i = 0; i < fl.n_nodes; i++)
-		if (fl.nodes[i].n > VPC_SG_MAX_ICMPS && fl.nodes[i].first < fl.n_icmps)
-			return fail(err, n, -E2BIG, "a security-group rule set has more than %u "
-				    "ICMP rules for one peer prefix", VPC_SG_MAX_ICMPS);
+	/* The program scans at most VPC_SG_MAX_ICMPS ICMP matches at a node:
+	 * check the nodes of the ICMP tries (a walk from each class's root). */
+	uint32_t *stack = malloc(((size_t)fl.n_nodes + 1) * sizeof(uint32_t));
+	if (stack == NULL)
+		return fail(err, n, -ENOMEM, "out of memory");
+	for (uint32_t c = 0; c < fl.n_classes; c++) {
+		uint32_t top = 0;
+		if (fl.classes[c].root[VPC_SGT_ICMP] != 0)
+			stack[top++] = fl.classes[c].root[VPC_SGT_ICMP];
+		while (top > 0) {
+			const struct vpc_sg_node *nd = &fl.nodes[stack[--top]];
+			if (nd->n > VPC_SG_MAX_ICMPS) {
+				free(stack);
+				return fail(err, n, -E2BIG, "a security group set has more than %u "
+					    "ICMP rules for one peer prefix (the XDP engine's limit)",
+					    VPC_SG_MAX_ICMPS);
+			}
+			for (int k = 0; k < 2; k++)
+				if (nd->child[k] != 0 && top < fl.n_nodes)
+					stack[top++] = nd->child[k];
+		}
+	}
+	free(stack);
 	(void)img;
 	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
 		if (w[i].count == 0)
@@ -587,11 +606,31 @@ detach_slot(const struct vpc_xdp_fds *f, const char *pin_dir, uint32_t slot)
 	}
 }
 
+/* A removed port's slot is free again: its name forgotten, its counters
+ * zeroed (after the grace period: no program counts into it). */
+static void
+release_slot(const struct vpc_xdp_fds *f, uint32_t slot)
+{
+	char name[VPC_NAME_SIZE];
+	int ncpu = libbpf_num_possible_cpus();
+
+	vpc_xdp_slot_name(f, slot, name);
+	if (name[0] != '\0')
+		bpf_map_delete_elem(f->names, name);
+	if (ncpu > 0) {
+		struct vpc_xdp_port_stats *z = calloc((size_t)ncpu, sizeof(*z));
+		if (z != NULL)
+			bpf_map_update_elem(f->port_stats, &slot, z, 0);
+		free(z);
+	}
+}
+
 int
 vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool revalidate,
 		const char *pin_dir, struct vpc_xdp_published *out, char *err, size_t n)
 {
 	int fd[VPC_XS_COUNT];
+	uint32_t attached = 0;	/* added ports attached so far */
 	uint32_t *slots = calloc(img->n_ports + 1, sizeof(uint32_t));
 	uint8_t *fresh = calloc(img->n_ports + 1, 1);	/* names new to this apply */
 	struct vpc_sg *sg = NULL;
@@ -607,7 +646,9 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 		return fail(err, n, -ENOMEM, "out of memory");
 	}
 
-	uint32_t cur = active_set(f), target = cur;
+	/* Always the inactive set, the first publish too: a packet sees a
+	 * complete set or none (unknown-port). */
+	uint32_t cur = active_set(f), target = cur ^ 1;
 	int probe = inner_fd(f, VPC_XS_GLOBAL, cur);
 	uint32_t old_gen = 0;
 	if (probe >= 0) {
@@ -615,12 +656,11 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 		bpf_map_lookup_elem(probe, &z, &g);
 		old_gen = g.generation;
 		close(probe);
-		target = cur ^ 1;
 	}
 	int old_ports = old_gen ? inner_fd(f, VPC_XS_PORTS, cur) : -1;
 	if ((ret = assign_slots(f, img, slots, fresh, err, n)) < 0)
 		goto out;
-	ret = -1;
+	ret = -EINVAL;	/* until published */
 
 	/* global, ports, vpcs: fixed sizes, as the program's templates (their
 	 * lookups are inlined); the other arrays are sized to the image. */
@@ -750,18 +790,40 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 			out->removed[out->n_removed++] = s;
 	}
 
-	/* Devices for the added ports, before anything is published. */
+	/* Devices: every kept port must still be on its device (moving a
+	 * port to another device is a remove and an add, in two applies);
+	 * the added ones are attached before anything is published. */
 	if (pin_dir != NULL) {
+		for (uint32_t p = 0; p < img->n_ports; p++) {
+			bool added = false;
+			for (uint32_t a = 0; a < out->n_added && !added; a++)
+				added = out->added[a] == slots[p];
+			int ifindex = port_ifindex(img, p, err, n);
+			if (ifindex < 0)
+				goto out;
+			uint32_t idx = (uint32_t)ifindex, cur_ifindex, owner;
+			if (!added && bpf_map_lookup_elem(f->tx_ports, &slots[p], &cur_ifindex) == 0 &&
+			    cur_ifindex != idx) {
+				fail(err, n, 0, "port '%s' moves to another device: remove it in one "
+				     "apply and add it in the next", img->ports[p].name);
+				goto out;
+			}
+			if (added && bpf_map_lookup_elem(f->if_slots, &idx, &owner) == 0) {
+				char other[VPC_NAME_SIZE];
+				vpc_xdp_slot_name(f, owner, other);
+				fail(err, n, 0, "port '%s': its device is port '%s' already (remove that "
+				     "port first)", img->ports[p].name, other);
+				goto out;
+			}
+		}
 		for (uint32_t a = 0; a < out->n_added; a++) {
 			uint32_t p = 0;
 			while (p < img->n_ports && slots[p] != out->added[a])
 				p++;
 			int ifindex = port_ifindex(img, p, err, n);
-			if (ifindex < 0 || attach_slot(f, pin_dir, out->added[a], ifindex, err, n) < 0) {
-				for (uint32_t b = 0; b <= a; b++)
-					detach_slot(f, pin_dir, out->added[b]);
+			if (ifindex < 0 || attach_slot(f, pin_dir, out->added[a], ifindex, err, n) < 0)
 				goto out;
-			}
+			attached = a + 1;
 		}
 	}
 
@@ -776,15 +838,22 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 		fail(err, n, 0, "flipping the active set: %s", strerror(errno));
 		goto out;
 	}
+	attached = 0;	/* published: no rollback from here on */
 	/* A grace period: updating an array-of-maps waits for every running
-	 * program (synchronize_rcu), so none still reads the old set. */
-	bpf_map_update_elem(f->set[VPC_XS_GLOBAL], &target, &fd[VPC_XS_GLOBAL], 0);
-	if (pin_dir != NULL)
-		for (uint32_t r = 0; r < out->n_removed; r++)
+	 * program (synchronize_rcu), so none still reads the old set.  (If
+	 * it failed, wait by another one: the flip is done either way.) */
+	if (bpf_map_update_elem(f->set[VPC_XS_GLOBAL], &target, &fd[VPC_XS_GLOBAL], 0) < 0)
+		bpf_map_update_elem(f->set[VPC_XS_PORTS], &target, &fd[VPC_XS_PORTS], 0);
+	for (uint32_t r = 0; r < out->n_removed; r++) {
+		if (pin_dir != NULL)
 			detach_slot(f, pin_dir, out->removed[r]);
+		release_slot(f, out->removed[r]);
+	}
 	out->generation = g.generation;
 	ret = 0;
 out:
+	for (uint32_t a = 0; a < attached; a++)
+		detach_slot(f, pin_dir, out->added[a]);
 	if (ret < 0) {
 		/* A refused apply leaves no slot taken by its new names. */
 		for (uint32_t p = 0; p < img->n_ports; p++)
@@ -803,7 +872,7 @@ out:
 		close(old_ports);
 	vpc_sg_free(sg);
 	free(slots);
-	return ret < 0 ? -EINVAL : 0;
+	return ret;
 }
 
 /* ---- replay ---- */

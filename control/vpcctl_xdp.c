@@ -234,8 +234,13 @@ vpcctl_xdp_apply(const char *instance, const struct vpc_image *img, bool revalid
 	char dir[256], err[512];
 	static struct vpc_xdp_published pub;
 
-	if (lock_instance(instance) < 0 || open_instance(instance, &f) < 0)
+	/* open_instance checks the name before it makes any path of it */
+	if (open_instance(instance, &f) < 0)
 		return 1;
+	if (lock_instance(instance) < 0) {
+		vpc_xdp_close_fds(&f);
+		return 1;
+	}
 	pin_dir(dir, sizeof(dir), instance);
 	int r = vpc_xdp_publish(&f, img, revalidate, dir, &pub, err, sizeof(err));
 	if (r < 0)

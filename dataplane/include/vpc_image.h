@@ -480,6 +480,9 @@ _Static_assert(sizeof(struct vpc_xdp_action) == 28, "xdp action layout");
 struct vpc_xdp_ct {
 	__u32 dir;		/* which direction's key this value is under */
 	__u32 pad;
+	struct vpc_xdp_ct_key self;	/* the key this value is under: the map
+					 * reuses a deleted element at once, so a
+					 * reader checks it is still what it found */
 	struct vpc_xdp_ct_key other;	/* the other direction's key */
 	struct vpc_xdp_action act[2];
 	__u64 created;		/* ns */
