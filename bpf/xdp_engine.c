@@ -799,6 +799,8 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 			for (uint32_t a = 0; a < out->n_added && !added; a++)
 				added = out->added[a] == slots[p];
 			int ifindex = port_ifindex(img, p, err, n);
+			if (ifindex == -ENODEV && !added)
+				continue;	/* a kept port whose device went away */
 			if (ifindex < 0)
 				goto out;
 			uint32_t idx = (uint32_t)ifindex, cur_ifindex, owner;
