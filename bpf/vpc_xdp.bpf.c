@@ -135,6 +135,16 @@ struct {
 	__type(value, __u32);
 } if_slots SEC(".maps");
 
+/* The same for the common ifindexes, below VPC_XDP_IFINDEX_LO: an array
+ * (its lookup is inlined: no hash per packet), holding slot + 1, 0 for
+ * none; if_slots holds the larger ones. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VPC_XDP_IFINDEX_LO);
+	__type(key, __u32);
+	__type(value, __u32);
+} if_slots_lo SEC(".maps");
+
 /* slot -> device */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP);
@@ -1630,13 +1640,22 @@ vpc_xdp(struct xdp_md *ctx)
 		now = replay_now;
 	} else {
 		__u32 ifindex = ctx->ingress_ifindex;
-		__u32 *s = bpf_map_lookup_elem(&if_slots, &ifindex);
-		if (s == NULL) {
+		__u32 *s;
+		slot = 0xffffffff;
+		if (ifindex < VPC_XDP_IFINDEX_LO) {
+			s = bpf_map_lookup_elem(&if_slots_lo, &ifindex);
+			if (s != NULL && *s != 0)
+				slot = *s - 1;
+		} else {
+			s = bpf_map_lookup_elem(&if_slots, &ifindex);
+			if (s != NULL)
+				slot = *s;
+		}
+		if (slot == 0xffffffff) {
 			st->packets++;
 			st->drops[VPC_DROP_UNKNOWN_PORT]++;
 			return XDP_DROP;	/* attached, but not (or no longer) a port */
 		}
-		slot = *s;
 		now = bpf_ktime_get_ns();
 	}
 

@@ -66,7 +66,7 @@ fds_reset(struct vpc_xdp_fds *f)
 {
 	for (int i = 0; i < VPC_XS_COUNT; i++)
 		f->set[i] = -1;
-	f->control = f->ct = f->if_slots = f->tx_ports = f->stats = f->port_stats = -1;
+	f->control = f->ct = f->if_slots = f->if_slots_lo = f->tx_ports = f->stats = f->port_stats = -1;
 	f->names = f->info = f->prog = -1;
 }
 
@@ -125,6 +125,7 @@ vpc_xdp_load(bool replay, uint32_t max_conns, char *err, size_t err_size)
 	f->control = bpf_map__fd(x->skel->maps.control);
 	f->ct = bpf_map__fd(x->skel->maps.ct);
 	f->if_slots = bpf_map__fd(x->skel->maps.if_slots);
+	f->if_slots_lo = bpf_map__fd(x->skel->maps.if_slots_lo);
 	f->tx_ports = bpf_map__fd(x->skel->maps.tx_ports);
 	f->stats = bpf_map__fd(x->skel->maps.stats);
 	f->port_stats = bpf_map__fd(x->skel->maps.port_stats);
@@ -200,6 +201,7 @@ vpc_xdp_pin(struct vpc_xdp *x, const char *dir, const struct vpc_xdp_info *info,
 			return ret;
 	struct { int fd; const char *name; } more[] = {
 		{ f->control, "control" }, { f->ct, "ct" }, { f->if_slots, "if_slots" },
+		{ f->if_slots_lo, "if_slots_lo" },
 		{ f->tx_ports, "tx_ports" }, { f->stats, "stats" }, { f->port_stats, "port_stats" },
 		{ f->names, "names" }, { f->info, "info" }, { f->prog, "prog" },
 		{ bpf_program__fd(x->skel->progs.vpc_xdp_slow), "prog_slow" },
@@ -235,6 +237,7 @@ vpc_xdp_open_pinned(const char *dir, struct vpc_xdp_fds *f)
 			goto fail;
 	if ((f->control = get_pin(dir, "control")) < 0 || (f->ct = get_pin(dir, "ct")) < 0 ||
 	    (f->if_slots = get_pin(dir, "if_slots")) < 0 ||
+	    (f->if_slots_lo = get_pin(dir, "if_slots_lo")) < 0 ||
 	    (f->tx_ports = get_pin(dir, "tx_ports")) < 0 || (f->stats = get_pin(dir, "stats")) < 0 ||
 	    (f->port_stats = get_pin(dir, "port_stats")) < 0 ||
 	    (f->names = get_pin(dir, "names")) < 0 || (f->info = get_pin(dir, "info")) < 0 ||
@@ -250,7 +253,7 @@ fail:;
 void
 vpc_xdp_close_fds(struct vpc_xdp_fds *f)
 {
-	int *all[] = { &f->control, &f->ct, &f->if_slots, &f->tx_ports, &f->stats,
+	int *all[] = { &f->control, &f->ct, &f->if_slots, &f->if_slots_lo, &f->tx_ports, &f->stats,
 		       &f->port_stats, &f->names, &f->info, &f->prog };
 	for (int i = 0; i < VPC_XS_COUNT; i++)
 		if (f->set[i] >= 0)
@@ -563,6 +566,39 @@ port_ifindex(const struct vpc_image *img, uint32_t p, char *err, size_t n)
 	return fail(err, n, -EINVAL, "port '%s': host.ports does not say which device it is", name);
 }
 
+/* ifindex -> slot: the array below VPC_XDP_IFINDEX_LO (slot + 1; 0 for
+ * none), the hash above. */
+static int
+ifslot_set(const struct vpc_xdp_fds *f, uint32_t idx, uint32_t slot)
+{
+	uint32_t v = slot + 1;
+	if (idx < VPC_XDP_IFINDEX_LO)
+		return bpf_map_update_elem(f->if_slots_lo, &idx, &v, 0);
+	return bpf_map_update_elem(f->if_slots, &idx, &slot, 0);
+}
+
+static bool
+ifslot_get(const struct vpc_xdp_fds *f, uint32_t idx, uint32_t *slot)
+{
+	uint32_t v = 0;
+	if (idx >= VPC_XDP_IFINDEX_LO)
+		return bpf_map_lookup_elem(f->if_slots, &idx, slot) == 0;
+	if (bpf_map_lookup_elem(f->if_slots_lo, &idx, &v) < 0 || v == 0)
+		return false;
+	*slot = v - 1;
+	return true;
+}
+
+static void
+ifslot_del(const struct vpc_xdp_fds *f, uint32_t idx)
+{
+	uint32_t zero = 0;
+	if (idx < VPC_XDP_IFINDEX_LO)
+		bpf_map_update_elem(f->if_slots_lo, &idx, &zero, 0);
+	else
+		bpf_map_delete_elem(f->if_slots, &idx);
+}
+
 static int
 attach_slot(const struct vpc_xdp_fds *f, const char *pin_dir, uint32_t slot, int ifindex,
 	    char *err, size_t n)
@@ -574,7 +610,7 @@ attach_slot(const struct vpc_xdp_fds *f, const char *pin_dir, uint32_t slot, int
 	bpf_map_lookup_elem(f->info, &z, &info);
 	if (bpf_map_update_elem(f->tx_ports, &slot, &idx, 0) < 0)
 		return fail(err, n, -errno, "devmap (ifindex %d): %s", ifindex, strerror(errno));
-	if (bpf_map_update_elem(f->if_slots, &idx, &slot, 0) < 0)
+	if (ifslot_set(f, idx, slot) < 0)
 		return fail(err, n, -errno, "ifindex map: %s", strerror(errno));
 	LIBBPF_OPTS(bpf_link_create_opts, o, .flags = info.mode);
 	int lfd = bpf_link_create(f->prog, idx, BPF_XDP, &o);
@@ -601,7 +637,7 @@ detach_slot(const struct vpc_xdp_fds *f, const char *pin_dir, uint32_t slot)
 	link_path(path, sizeof(path), pin_dir, slot);
 	unlink(path);
 	if (bpf_map_lookup_elem(f->tx_ports, &slot, &idx) == 0) {
-		bpf_map_delete_elem(f->if_slots, &idx);
+		ifslot_del(f, idx);
 		bpf_map_delete_elem(f->tx_ports, &slot);
 	}
 }
@@ -810,7 +846,7 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 				     "apply and add it in the next", img->ports[p].name);
 				goto out;
 			}
-			if (added && bpf_map_lookup_elem(f->if_slots, &idx, &owner) == 0) {
+			if (added && ifslot_get(f, idx, &owner)) {
 				char other[VPC_NAME_SIZE];
 				vpc_xdp_slot_name(f, owner, other);
 				fail(err, n, 0, "port '%s': its device is port '%s' already (remove that "

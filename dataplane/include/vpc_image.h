@@ -334,6 +334,7 @@ _Static_assert(sizeof(struct vpc_image_header) == 32 + 16 * VPC_SEC_COUNT,
  */
 
 #define VPC_XDP_MAX_PORTS 4096	/* slots: devmap, counters */
+#define VPC_XDP_IFINDEX_LO 65536	/* ifindexes below: an array, not a hash */
 
 /* Kinds of next hop (both engines). */
 enum vpc_nh_kind {
