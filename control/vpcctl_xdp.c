@@ -23,27 +23,8 @@
 #include <linux/if_link.h>
 
 #include "compile.h"
+#include "vpc_names.h"
 #include "vpc_xdp.h"
-
-static const char *const state_names[] = {
-#define VPC_X(e, n) [VPC_CT_##e] = n,
-	VPC_CT_STATES(VPC_X)
-#undef VPC_X
-};
-
-static const char *const path_names[VPC_PATH_COUNT] = {
-	[VPC_PATH_NONE] = "none",
-#define VPC_X(e, n) [VPC_PATH_##e] = n,
-	VPC_PATHS(VPC_X)
-#undef VPC_X
-};
-
-static const char *const drop_names[VPC_DROP_COUNT] = {
-	[VPC_DROP_NONE] = "none",
-#define VPC_X(e, n, d) [VPC_DROP_##e] = n,
-	VPC_DROP_REASONS(VPC_X)
-#undef VPC_X
-};
 
 static void
 pin_dir(char *dir, size_t n, const char *instance)
@@ -152,12 +133,9 @@ xdp_start(int argc, char **argv)
 		return 1;
 	}
 	pin_dir(dir, sizeof(dir), instance);
-	/* 16,384 connections per interface, 65,536 to 1,048,576 (as vpcd). */
-	uint64_t def = (uint64_t)img->n_ifaces * 16384;
-	def = def < 65536 ? 65536 : def > 1048576 ? 1048576 : def;
 	struct vpc_xdp_info info = {
 		.mode = strcmp(mode, "generic") == 0 ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE,
-		.max_conns = max_conns ? (uint32_t)max_conns : (uint32_t)def,
+		.max_conns = max_conns ? (uint32_t)max_conns : vpc_ct_default_size(img->n_ifaces),
 	};
 	struct vpc_xdp *x = vpc_xdp_load(false, info.max_conns, err, sizeof(err));
 	if (x == NULL) {
@@ -267,10 +245,10 @@ xdp_stats(const struct vpc_xdp_fds *f, bool json)
 	if (json) {
 		printf("{\"generation\":%u,\"packets\":%" PRIu64 ",\"paths\":{", gen, (uint64_t)s.packets);
 		for (int p = 1; p < VPC_PATH_COUNT; p++)
-			printf("%s\"%s\":%" PRIu64, p > 1 ? "," : "", path_names[p], (uint64_t)s.paths[p]);
+			printf("%s\"%s\":%" PRIu64, p > 1 ? "," : "", vpc_path_name((unsigned)p), (uint64_t)s.paths[p]);
 		printf("},\"drops\":{");
 		for (int r = 1; r < VPC_DROP_COUNT; r++)
-			printf("%s\"%s\":%" PRIu64, r > 1 ? "," : "", drop_names[r], (uint64_t)s.drops[r]);
+			printf("%s\"%s\":%" PRIu64, r > 1 ? "," : "", vpc_drop_name((unsigned)r), (uint64_t)s.drops[r]);
 		printf("},\"ports\":{");
 		bool first = true;
 		for (uint32_t slot = 0; slot < VPC_XDP_MAX_PORTS; slot++) {
@@ -292,10 +270,10 @@ xdp_stats(const struct vpc_xdp_fds *f, bool json)
 	printf("generation %u, %" PRIu64 " packets\n", gen, (uint64_t)s.packets);
 	for (int p = 1; p < VPC_PATH_COUNT; p++)
 		if (s.paths[p])
-			printf("  path %-22s %" PRIu64 "\n", path_names[p], (uint64_t)s.paths[p]);
+			printf("  path %-22s %" PRIu64 "\n", vpc_path_name((unsigned)p), (uint64_t)s.paths[p]);
 	for (int r = 1; r < VPC_DROP_COUNT; r++)
 		if (s.drops[r])
-			printf("  drop %-22s %" PRIu64 "\n", drop_names[r], (uint64_t)s.drops[r]);
+			printf("  drop %-22s %" PRIu64 "\n", vpc_drop_name((unsigned)r), (uint64_t)s.drops[r]);
 	for (uint32_t slot = 0; slot < VPC_XDP_MAX_PORTS; slot++) {
 		if (!vpc_xdp_slot_active(f, slot))
 			continue;
@@ -325,8 +303,7 @@ list_one(const struct vpc_xdp_ct_key *k, const struct vpc_xdp_ct *e, void *arg)
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 	uint8_t p = (uint8_t)k->ctx_proto;
 	const char *proto = p == 6 ? "tcp" : p == 17 ? "udp" : p == 1 ? "icmp" : "other";
-	const char *state = e->state < sizeof(state_names) / sizeof(state_names[0]) ?
-			    state_names[e->state] : "?";
+	const char *state = vpc_ct_state_name(e->state);
 	uint64_t left = e->expires > c->now ? (e->expires - c->now) / 1000000000ull : 0;
 
 	inet_ntop(AF_INET, &k->src, a, sizeof(a));

@@ -29,17 +29,6 @@ struct vpc_ct {
 
 #define STAT_ADD(ct, field, n) __atomic_fetch_add(&(ct)->stats.field, (n), __ATOMIC_RELAXED)
 
-static const char *const state_names[] = {
-#define VPC_X(e, n) [VPC_CT_##e] = n,
-	VPC_CT_STATES(VPC_X)
-#undef VPC_X
-};
-
-const char *
-vpc_ct_state_name(unsigned int s)
-{
-	return s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
-}
 
 static uint32_t
 hash_entries(uint32_t max_conns)
@@ -50,12 +39,6 @@ hash_entries(uint32_t max_conns)
 	return n > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)n;
 }
 
-uint32_t
-vpc_ct_default_size(uint32_t n_ifaces)
-{
-	uint64_t n = (uint64_t)n_ifaces * 16384;
-	return n < 65536 ? 65536 : n > (1u << 20) ? 1u << 20 : (uint32_t)n;
-}
 
 uint64_t
 vpc_ct_memory(uint32_t max_conns)

@@ -54,6 +54,7 @@
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 
+#include "vpc_names.h"
 #include "vpc_reasons.h"
 
 /* 16 bytes: rte_hash compares it with one SSE instruction. */
@@ -120,9 +121,7 @@ struct vpc_ct *vpc_ct_create_shared(const char *name, uint32_t max_conns, int so
 				    struct rte_rcu_qsbr *rcu);
 void vpc_ct_free(struct vpc_ct *ct);
 
-/* The size a host of n_ifaces interfaces gets unless told otherwise:
- * 16,384 connections per interface, at least 65,536, at most 1,048,576. */
-uint32_t vpc_ct_default_size(uint32_t n_ifaces);
+/* vpc_ct_default_size(), vpc_ct_state_name(): vpc_names.h */
 
 /* Bytes of DPDK heap vpc_ct_create(max_conns) needs (for --no-huge -m). */
 uint64_t vpc_ct_memory(uint32_t max_conns);
@@ -164,6 +163,5 @@ struct vpc_ct_stats *vpc_ct_stats(struct vpc_ct *ct);
 /* Iterate live entries: *pos starts at 0; returns the next index or -1. */
 int64_t vpc_ct_next(const struct vpc_ct *ct, uint32_t *pos);
 
-const char *vpc_ct_state_name(unsigned int state);
 
 #endif /* VPC_CONNTRACK_H */

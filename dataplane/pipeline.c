@@ -42,50 +42,6 @@ struct meta {
 	uint8_t icmp_error;	/* unreachable, time exceeded, parameter problem */
 };
 
-static const char *const action_names[] = { "drop", "forward", "reply" };
-static const char *const path_names[VPC_PATH_COUNT] = {
-	[VPC_PATH_NONE] = "none",
-#define VPC_X(e, n) [VPC_PATH_##e] = n,
-	VPC_PATHS(VPC_X)
-#undef VPC_X
-};
-static const char *const drop_names[VPC_DROP_COUNT] = {
-	[VPC_DROP_NONE] = "none",
-#define VPC_X(e, n, d) [VPC_DROP_##e] = n,
-	VPC_DROP_REASONS(VPC_X)
-#undef VPC_X
-};
-static const char *const drop_descs[VPC_DROP_COUNT] = {
-	[VPC_DROP_NONE] = "not dropped",
-#define VPC_X(e, n, d) [VPC_DROP_##e] = d,
-	VPC_DROP_REASONS(VPC_X)
-#undef VPC_X
-};
-
-const char *
-vpc_action_name(unsigned int a)
-{
-	return a < 3 ? action_names[a] : "?";
-}
-
-const char *
-vpc_path_name(unsigned int p)
-{
-	return p < VPC_PATH_COUNT ? path_names[p] : "?";
-}
-
-const char *
-vpc_drop_name(unsigned int r)
-{
-	return r < VPC_DROP_COUNT ? drop_names[r] : "?";
-}
-
-const char *
-vpc_drop_description(unsigned int r)
-{
-	return r < VPC_DROP_COUNT ? drop_descs[r] : "?";
-}
-
 struct vpc_pipeline *
 vpc_pipeline_create(const struct vpc_tables *tables, struct vpc_ct *ct)
 {

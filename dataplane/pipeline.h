@@ -37,6 +37,7 @@
 #include <rte_mbuf.h>
 
 #include "tables.h"
+#include "vpc_names.h"
 #include "vpc_reasons.h"
 
 #define VPC_BURST_MAX 32
@@ -89,10 +90,6 @@ uint16_t vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 const struct vpc_stats *vpc_pipeline_stats(const struct vpc_pipeline *p);
 void vpc_pipeline_stats_reset(struct vpc_pipeline *p);
 
-/* Names: "forward", "igw-egress", "spoofed-src-ip", ... */
-const char *vpc_action_name(unsigned int action);
-const char *vpc_path_name(unsigned int path);
-const char *vpc_drop_name(unsigned int reason);
-const char *vpc_drop_description(unsigned int reason);
+/* Names: vpc_names.h. */
 
 #endif /* VPC_PIPELINE_H */
