@@ -211,52 +211,40 @@ cmd_ctl(const char *verb, int argc, char **argv)
 			return 2;
 		}
 	}
+#ifndef VPC_HAVE_XDP
 	if (instance != NULL) {
-#ifdef VPC_HAVE_XDP
-		if (strcmp(verb, "conntrack") == 0 &&
-		    (sub == NULL || (strcmp(sub, "list") != 0 && strcmp(sub, "count") != 0 &&
-				     strcmp(sub, "flush") != 0))) {
-			usage(stderr);
-			return 2;
-		}
-		if (strcmp(verb, "apply") != 0)
-			return vpcctl_xdp_query(instance, verb, sub, flags & VPC_CTL_F_JSON);
-		if (file == NULL) {
-			usage(stderr);
-			return 2;
-		}
-		struct vpc_image *img = vpc_image_load(file, stderr);
-		if (img == NULL)
-			return 1;
-		int r = vpcctl_xdp_apply(instance, img, flags & VPC_CTL_F_REVALIDATE);
-		vpc_image_free(img);
-		return r;
-#else
 		fprintf(stderr, "vpcctl: --instance: this build has no XDP engine\n");
 		return 1;
+	}
 #endif
-	}
-	if (strcmp(verb, "stats") == 0)
-		return ctl_request(sock, VPC_CTL_STATS, flags, NULL, 0);
-	if (strcmp(verb, "conntrack") == 0) {
-		uint32_t op = sub == NULL ? 0 : strcmp(sub, "list") == 0 ? VPC_CTL_CT_LIST :
-			      strcmp(sub, "count") == 0 ? VPC_CTL_CT_COUNT :
-			      strcmp(sub, "flush") == 0 ? VPC_CTL_CT_FLUSH : 0;
-		if (op == 0) {
-			usage(stderr);
-			return 2;
-		}
-		return ctl_request(sock, op, flags, NULL, 0);
-	}
-	/* apply: the same checks as validate, here, before anything is sent */
-	if (file == NULL) {
+	/* The same checks for either engine, before anything is asked. */
+	uint32_t op = strcmp(verb, "stats") == 0 ? VPC_CTL_STATS :
+		      strcmp(verb, "apply") == 0 ? VPC_CTL_APPLY :
+		      sub == NULL ? 0 : strcmp(sub, "list") == 0 ? VPC_CTL_CT_LIST :
+		      strcmp(sub, "count") == 0 ? VPC_CTL_CT_COUNT :
+		      strcmp(sub, "flush") == 0 ? VPC_CTL_CT_FLUSH : 0;
+	if (op == 0 || (op == VPC_CTL_APPLY && file == NULL)) {
 		usage(stderr);
 		return 2;
 	}
+	if (op != VPC_CTL_APPLY) {
+#ifdef VPC_HAVE_XDP
+		if (instance != NULL)
+			return vpcctl_xdp_query(instance, verb, sub, flags & VPC_CTL_F_JSON);
+#endif
+		return ctl_request(sock, op, flags, NULL, 0);
+	}
+	/* apply: the same checks as validate, here, before anything is sent */
 	struct vpc_image *img = vpc_image_load(file, stderr);
 	if (img == NULL)
 		return 1;
-	int ret = ctl_request(sock, VPC_CTL_APPLY, flags, img->buf, (uint32_t)img->size);
+	int ret;
+#ifdef VPC_HAVE_XDP
+	if (instance != NULL)
+		ret = vpcctl_xdp_apply(instance, img, flags & VPC_CTL_F_REVALIDATE);
+	else
+#endif
+		ret = ctl_request(sock, VPC_CTL_APPLY, flags, img->buf, (uint32_t)img->size);
 	vpc_image_free(img);
 	return ret;
 }
