@@ -26,6 +26,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "cksum.h"	/* RFC 1624 updates, shared with the DPDK engine */
 #include "vpc_image.h"
 #include "vpc_reasons.h"
 
@@ -199,35 +200,6 @@ key_eq(const struct vpc_xdp_ct_key *a, const struct vpc_xdp_ct_key *b)
 	       *(const __u64 *)((const __u8 *)a + 8) == *(const __u64 *)((const __u8 *)b + 8);
 }
 
-static __always_inline __u16
-csum_fold(__u32 sum)
-{
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)sum;
-}
-
-/* RFC 1624: the checksum at c covers a 16-bit word changing from o to n. */
-static __always_inline void
-csum_replace2(__u16 *c, __u16 o, __u16 n)
-{
-	__u32 sum = (__u16)~*c;
-	sum += (__u16)~o;
-	sum += n;
-	*c = (__u16)~csum_fold(sum);
-}
-
-static __always_inline void
-csum_replace4(__u16 *c, __u32 o, __u32 n)
-{
-	__u32 sum = (__u16)~*c;
-	sum += (__u16)~(o & 0xffff);
-	sum += (__u16)~(o >> 16);
-	sum += n & 0xffff;
-	sum += n >> 16;
-	*c = (__u16)~csum_fold(sum);
-}
-
 static __always_inline int
 icmp_is_query(__u8 type)
 {
@@ -318,7 +290,7 @@ parse(void *data, void *end, struct meta *m)
 #pragma unroll
 		for (int i = 0; i < 10; i++)
 			sum += w[i];
-		if (csum_fold(sum) != 0xffff) {
+		if (vpc_csum_fold(sum) != 0xffff) {
 			m->reason = VPC_DROP_IP_CHECKSUM;
 			return;
 		}
@@ -727,6 +699,19 @@ decide_uplink(struct tables *t, const struct meta *m, void *data, void *end,
 	return VPC_DROP_NONE;
 }
 
+/* Where the packet goes (from its port), stamped with the tables'
+ * generation: the slow path's first step, for a new connection and for a
+ * stale action alike. */
+static __always_inline __u8
+decide(struct tables *t, const struct vpc_xdp_port *pi, const struct meta *m, void *data,
+       void *end, struct decision *d)
+{
+	__u8 r = pi->is_uplink ? decide_uplink(t, m, data, end, d) :
+				 decide_iface(t, pi, data, end, d);
+	d->act.gen = t->g->generation;
+	return r;
+}
+
 /*
  * The rules for the connection a packet belongs to, seen from the packet:
  * dir 0, its own direction; dir 1, the roles swap.
@@ -1066,7 +1051,7 @@ apply(void *data, void *end, const struct meta *m, const struct vpc_xdp_action *
 		sum += (__u16)~(from >> 16);
 		sum += to & 0xffff;
 		sum += to >> 16;
-		ip->check = (__u16)~csum_fold(sum);
+		ip->check = (__u16)~vpc_csum_fold(sum);
 		if (src)
 			ip->saddr = to;
 		else
@@ -1074,10 +1059,10 @@ apply(void *data, void *end, const struct meta *m, const struct vpc_xdp_action *
 		__u8 *l4 = data + OFF_L4;
 		if (m->proto == IPPROTO_TCP) {
 			if ((void *)(l4 + 18) <= end)
-				csum_replace4((__u16 *)(l4 + 16), from, to);
+				vpc_csum_replace4((__u16 *)(l4 + 16), from, to);
 		} else if (m->proto == IPPROTO_UDP) {
 			if ((void *)(l4 + 8) <= end && *(__u16 *)(l4 + 6) != 0) {
-				csum_replace4((__u16 *)(l4 + 6), from, to);
+				vpc_csum_replace4((__u16 *)(l4 + 6), from, to);
 				if (*(__u16 *)(l4 + 6) == 0)
 					*(__u16 *)(l4 + 6) = 0xffff;
 			}
@@ -1086,7 +1071,7 @@ apply(void *data, void *end, const struct meta *m, const struct vpc_xdp_action *
 		__u16 *w = (__u16 *)&ip->ttl;
 		__u16 old = *w;
 		ip->ttl--;
-		csum_replace2(&ip->check, old, *w);
+		vpc_csum_replace2(&ip->check, old, *w);
 	}
 	v->action = VPC_ACT_FORWARD;
 	v->path = a->path;
@@ -1116,9 +1101,9 @@ icmp_error_translate(void *data, void *end, const struct vpc_xdp_action *a)
 		in->saddr = a->nat_addr;
 	else
 		in->daddr = a->nat_addr;
-	csum_replace4(&in->check, from, a->nat_addr);
-	csum_replace4(icsum, from, a->nat_addr);
-	csum_replace2(icsum, old_ipc, in->check);
+	vpc_csum_replace4(&in->check, from, a->nat_addr);
+	vpc_csum_replace4(icsum, from, a->nat_addr);
+	vpc_csum_replace2(icsum, old_ipc, in->check);
 	if (in->protocol == IPPROTO_UDP) {
 		__u32 ihl = (*(__u8 *)in & 0xf) * 4;
 		__u8 *l4 = (__u8 *)in + (ihl & 0x3c);
@@ -1126,10 +1111,10 @@ icmp_error_translate(void *data, void *end, const struct vpc_xdp_action *a)
 			return;
 		__u16 old = *(__u16 *)(l4 + 6);
 		if (old != 0) {
-			csum_replace4((__u16 *)(l4 + 6), from, a->nat_addr);
+			vpc_csum_replace4((__u16 *)(l4 + 6), from, a->nat_addr);
 			if (*(__u16 *)(l4 + 6) == 0)
 				*(__u16 *)(l4 + 6) = 0xffff;
-			csum_replace2(icsum, old, *(__u16 *)(l4 + 6));
+			vpc_csum_replace2(icsum, old, *(__u16 *)(l4 + 6));
 		}
 	}
 }
@@ -1250,11 +1235,8 @@ new_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
 
 	if ((void *)(ip + 1) > end)
 		return VPC_DROP_IP_TRUNCATED;
-	r = pi->is_uplink ? decide_uplink(t, m, data, end, &d) :
-			    decide_iface(t, pi, data, end, &d);
-	if (r != VPC_DROP_NONE)
+	if ((r = decide(t, pi, m, data, end, &d)) != VPC_DROP_NONE)
 		return r;
-	d.act.gen = t->g->generation;
 	__be32 saddr = ip->saddr, daddr = ip->daddr;
 
 	if (m->proto == IPPROTO_ICMP && m->icmp_error) {
@@ -1395,11 +1377,8 @@ refresh(struct tables *t, const struct vpc_xdp_port *pi, const struct meta *m,
 
 	if ((void *)(ip + 1) > end)
 		return VPC_DROP_IP_TRUNCATED;
-	r = pi->is_uplink ? decide_uplink(t, m, data, end, &d) :
-			    decide_iface(t, pi, data, end, &d);
-	if (r != VPC_DROP_NONE)
+	if ((r = decide(t, pi, m, data, end, &d)) != VPC_DROP_NONE)
 		return r;
-	d.act.gen = t->g->generation;
 	struct vpc_xdp_action *old = &e->act[dir & 1];
 	int other = old->gen != 0 && (old->out_slot != d.act.out_slot ||
 				      old->path != d.act.path);
