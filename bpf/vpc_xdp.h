@@ -93,11 +93,13 @@ int vpc_xdp_slot(const struct vpc_xdp_fds *f, const char *name);
 /* The generation of the active tables (0: none yet). */
 uint32_t vpc_xdp_generation(const struct vpc_xdp_fds *f);
 
-/* Is slot a port of the active tables? */
-bool vpc_xdp_slot_active(const struct vpc_xdp_fds *f, uint32_t slot);
-
-/* Name of a slot ("" when none); name has VPC_NAME_SIZE bytes. */
-void vpc_xdp_slot_name(const struct vpc_xdp_fds *f, uint32_t slot, char *name);
+/* Every slot's port name, and whether it is a port of the active tables:
+ * one pass over the maps (for listings, and replay's verdicts). */
+struct vpc_xdp_port_table {
+	char name[VPC_XDP_MAX_PORTS][VPC_NAME_SIZE];	/* "" where none */
+	uint8_t active[VPC_XDP_MAX_PORTS];
+};
+int vpc_xdp_port_table(const struct vpc_xdp_fds *f, struct vpc_xdp_port_table *t);
 
 /*
  * vpc-replay: run the program once on pkt (len bytes) as if it arrived on

@@ -344,19 +344,6 @@ vpc_xdp_generation(const struct vpc_xdp_fds *f)
 	return g.generation;
 }
 
-bool
-vpc_xdp_slot_active(const struct vpc_xdp_fds *f, uint32_t slot)
-{
-	int fd = inner_fd(f, VPC_XS_PORTS, active_set(f));
-	struct vpc_xdp_port p = { 0 };
-
-	if (fd < 0)
-		return false;
-	bpf_map_lookup_elem(fd, &slot, &p);
-	close(fd);
-	return p.present != 0;
-}
-
 int
 vpc_xdp_slot(const struct vpc_xdp_fds *f, const char *name)
 {
@@ -369,22 +356,30 @@ vpc_xdp_slot(const struct vpc_xdp_fds *f, const char *name)
 	return (int)slot;
 }
 
-void
-vpc_xdp_slot_name(const struct vpc_xdp_fds *f, uint32_t slot, char *name)
+int
+vpc_xdp_port_table(const struct vpc_xdp_fds *f, struct vpc_xdp_port_table *t)
 {
-	char key[VPC_NAME_SIZE] = { 0 }, next[VPC_NAME_SIZE];
+	char key[VPC_NAME_SIZE], next[VPC_NAME_SIZE];
 	void *prev = NULL;
 	uint32_t s;
 
-	name[0] = '\0';
+	memset(t, 0, sizeof(*t));
 	while (bpf_map_get_next_key(f->names, prev, next) == 0) {
 		memcpy(key, next, sizeof(key));
 		prev = key;
-		if (bpf_map_lookup_elem(f->names, key, &s) == 0 && s == slot) {
-			memcpy(name, key, VPC_NAME_SIZE);
-			return;
-		}
+		if (bpf_map_lookup_elem(f->names, key, &s) == 0 && s < VPC_XDP_MAX_PORTS)
+			memcpy(t->name[s], key, VPC_NAME_SIZE);
 	}
+	int fd = inner_fd(f, VPC_XS_PORTS, active_set(f));
+	if (fd < 0)
+		return 0;	/* no tables yet */
+	for (s = 0; s < VPC_XDP_MAX_PORTS; s++) {
+		struct vpc_xdp_port p = { 0 };
+		if (t->name[s][0] != '\0' && bpf_map_lookup_elem(fd, &s, &p) == 0)
+			t->active[s] = p.present != 0;
+	}
+	close(fd);
+	return 0;
 }
 
 /* ---- building a table set ---- */
@@ -407,21 +402,15 @@ put(int fd, const void *k, const void *v, char *err, size_t n, const char *what)
 
 /* Slots for every port of img: kept by name, new names get free ones. */
 static int
-assign_slots(const struct vpc_xdp_fds *f, const struct vpc_image *img, uint32_t *slots,
-	     uint8_t *fresh, char *err, size_t n)
+assign_slots(const struct vpc_xdp_fds *f, const struct vpc_image *img,
+	     const struct vpc_xdp_port_table *known, uint32_t *slots, uint8_t *fresh,
+	     char *err, size_t n)
 {
 	static uint8_t used[VPC_XDP_MAX_PORTS];
-	char key[VPC_NAME_SIZE], next[VPC_NAME_SIZE];
-	void *prev = NULL;
 	uint32_t s, cursor = 0;
 
-	memset(used, 0, sizeof(used));
-	while (bpf_map_get_next_key(f->names, prev, next) == 0) {
-		memcpy(key, next, sizeof(key));
-		prev = key;
-		if (bpf_map_lookup_elem(f->names, key, &s) == 0 && s < VPC_XDP_MAX_PORTS)
-			used[s] = 1;
-	}
+	for (s = 0; s < VPC_XDP_MAX_PORTS; s++)
+		used[s] = known->name[s][0] != '\0';
 	for (uint32_t p = 0; p < img->n_ports; p++) {
 		char name[VPC_NAME_SIZE] = { 0 };
 		memcpy(name, img->ports[p].name, VPC_NAME_MAX);
@@ -645,12 +634,10 @@ detach_slot(const struct vpc_xdp_fds *f, const char *pin_dir, uint32_t slot)
 /* A removed port's slot is free again: its name forgotten, its counters
  * zeroed (after the grace period: no program counts into it). */
 static void
-release_slot(const struct vpc_xdp_fds *f, uint32_t slot)
+release_slot(const struct vpc_xdp_fds *f, uint32_t slot, const char *name)
 {
-	char name[VPC_NAME_SIZE];
 	int ncpu = libbpf_num_possible_cpus();
 
-	vpc_xdp_slot_name(f, slot, name);
 	if (name[0] != '\0')
 		bpf_map_delete_elem(f->names, name);
 	if (ncpu > 0) {
@@ -669,6 +656,8 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 	uint32_t attached = 0;	/* added ports attached so far */
 	uint32_t *slots = calloc(img->n_ports + 1, sizeof(uint32_t));
 	uint8_t *fresh = calloc(img->n_ports + 1, 1);	/* names new to this apply */
+	int *ifindex = calloc(img->n_ports + 1, sizeof(int));	/* the ports' devices */
+	struct vpc_xdp_port_table *known = malloc(sizeof(*known));	/* before the apply */
 	struct vpc_sg *sg = NULL;
 	uint32_t z = 0;
 	int ret = -1;
@@ -676,9 +665,12 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 	for (int k = 0; k < VPC_XS_COUNT; k++)
 		fd[k] = -1;
 	memset(out, 0, sizeof(*out));
-	if (slots == NULL || fresh == NULL) {
+	if (slots == NULL || fresh == NULL || ifindex == NULL || known == NULL ||
+	    vpc_xdp_port_table(f, known) < 0) {
 		free(slots);
 		free(fresh);
+		free(ifindex);
+		free(known);
 		return fail(err, n, -ENOMEM, "out of memory");
 	}
 
@@ -693,8 +685,7 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 		old_gen = g.generation;
 		close(probe);
 	}
-	int old_ports = old_gen ? inner_fd(f, VPC_XS_PORTS, cur) : -1;
-	if ((ret = assign_slots(f, img, slots, fresh, err, n)) < 0)
+	if ((ret = assign_slots(f, img, known, slots, fresh, err, n)) < 0)
 		goto out;
 	ret = -EINVAL;	/* until published */
 
@@ -811,20 +802,17 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 	}
 	free(fis);
 
-	/* Added and removed ports, by slot. */
+	/* Added and removed ports, by slot (against the active tables). */
 	static uint8_t in_new[VPC_XDP_MAX_PORTS];
 	memset(in_new, 0, sizeof(in_new));
 	for (uint32_t p = 0; p < img->n_ports; p++) {
 		in_new[slots[p]] = 1;
-		struct vpc_xdp_port op = { 0 };
-		if (old_ports < 0 || bpf_map_lookup_elem(old_ports, &slots[p], &op) < 0 || !op.present)
+		if (!known->active[slots[p]])
 			out->added[out->n_added++] = slots[p];
 	}
-	for (uint32_t s = 0; old_ports >= 0 && s < VPC_XDP_MAX_PORTS; s++) {
-		struct vpc_xdp_port op = { 0 };
-		if (!in_new[s] && bpf_map_lookup_elem(old_ports, &s, &op) == 0 && op.present)
+	for (uint32_t s = 0; s < VPC_XDP_MAX_PORTS; s++)
+		if (!in_new[s] && known->active[s])
 			out->removed[out->n_removed++] = s;
-	}
 
 	/* Devices: every kept port must still be on its device (moving a
 	 * port to another device is a remove and an add, in two applies);
@@ -834,12 +822,12 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 			bool added = false;
 			for (uint32_t a = 0; a < out->n_added && !added; a++)
 				added = out->added[a] == slots[p];
-			int ifindex = port_ifindex(img, p, err, n);
-			if (ifindex == -ENODEV && !added)
+			ifindex[p] = port_ifindex(img, p, err, n);
+			if (ifindex[p] == -ENODEV && !added)
 				continue;	/* a kept port whose device went away */
-			if (ifindex < 0)
+			if (ifindex[p] < 0)
 				goto out;
-			uint32_t idx = (uint32_t)ifindex, cur_ifindex, owner;
+			uint32_t idx = (uint32_t)ifindex[p], cur_ifindex, owner;
 			if (!added && bpf_map_lookup_elem(f->tx_ports, &slots[p], &cur_ifindex) == 0 &&
 			    cur_ifindex != idx) {
 				fail(err, n, 0, "port '%s' moves to another device: remove it in one "
@@ -847,10 +835,9 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 				goto out;
 			}
 			if (added && ifslot_get(f, idx, &owner)) {
-				char other[VPC_NAME_SIZE];
-				vpc_xdp_slot_name(f, owner, other);
 				fail(err, n, 0, "port '%s': its device is port '%s' already (remove that "
-				     "port first)", img->ports[p].name, other);
+				     "port first)", img->ports[p].name,
+				     owner < VPC_XDP_MAX_PORTS ? known->name[owner] : "?");
 				goto out;
 			}
 		}
@@ -858,8 +845,7 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 			uint32_t p = 0;
 			while (p < img->n_ports && slots[p] != out->added[a])
 				p++;
-			int ifindex = port_ifindex(img, p, err, n);
-			if (ifindex < 0 || attach_slot(f, pin_dir, out->added[a], ifindex, err, n) < 0)
+			if (attach_slot(f, pin_dir, out->added[a], ifindex[p], err, n) < 0)
 				goto out;
 			attached = a + 1;
 		}
@@ -885,7 +871,7 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 	for (uint32_t r = 0; r < out->n_removed; r++) {
 		if (pin_dir != NULL)
 			detach_slot(f, pin_dir, out->removed[r]);
-		release_slot(f, out->removed[r]);
+		release_slot(f, out->removed[r], known->name[out->removed[r]]);
 	}
 	out->generation = g.generation;
 	ret = 0;
@@ -903,11 +889,11 @@ out:
 		out->n_added = out->n_removed = 0;
 	}
 	free(fresh);
+	free(ifindex);
+	free(known);
 	for (int k = 0; k < VPC_XS_COUNT; k++)
 		if (fd[k] >= 0)
 			close(fd[k]);
-	if (old_ports >= 0)
-		close(old_ports);
 	vpc_sg_free(sg);
 	free(slots);
 	return ret;

@@ -233,15 +233,15 @@ static int
 xdp_stats(const struct vpc_xdp_fds *f, bool json)
 {
 	static struct vpc_xdp_port_stats ps[VPC_XDP_MAX_PORTS];
+	static struct vpc_xdp_port_table pt;
 	struct vpc_xdp_stats s;
 
-	if (vpc_xdp_read_stats(f, &s, ps) < 0) {
+	if (vpc_xdp_read_stats(f, &s, ps) < 0 || vpc_xdp_port_table(f, &pt) < 0) {
 		fprintf(stderr, "vpcctl: cannot read the counters\n");
 		return 1;
 	}
 	uint32_t gen = vpc_xdp_generation(f), live = vpc_xdp_ct_count(f);
 	uint32_t cap = vpc_xdp_ct_capacity(f);
-	char name[VPC_NAME_SIZE];
 	if (json) {
 		printf("{\"generation\":%u,\"packets\":%" PRIu64 ",\"paths\":{", gen, (uint64_t)s.packets);
 		for (int p = 1; p < VPC_PATH_COUNT; p++)
@@ -252,11 +252,10 @@ xdp_stats(const struct vpc_xdp_fds *f, bool json)
 		printf("},\"ports\":{");
 		bool first = true;
 		for (uint32_t slot = 0; slot < VPC_XDP_MAX_PORTS; slot++) {
-			if (!vpc_xdp_slot_active(f, slot))
+			if (!pt.active[slot])
 				continue;
-			vpc_xdp_slot_name(f, slot, name);
 			printf("%s\"%s\":{\"rx_packets\":%" PRIu64 ",\"tx_packets\":%" PRIu64
-			       ",\"drops\":%" PRIu64 "}", first ? "" : ",", name,
+			       ",\"drops\":%" PRIu64 "}", first ? "" : ",", pt.name[slot],
 			       (uint64_t)ps[slot].rx_packets, (uint64_t)ps[slot].tx_packets,
 			       (uint64_t)ps[slot].drops);
 			first = false;
@@ -275,10 +274,9 @@ xdp_stats(const struct vpc_xdp_fds *f, bool json)
 		if (s.drops[r])
 			printf("  drop %-22s %" PRIu64 "\n", vpc_drop_name((unsigned)r), (uint64_t)s.drops[r]);
 	for (uint32_t slot = 0; slot < VPC_XDP_MAX_PORTS; slot++) {
-		if (!vpc_xdp_slot_active(f, slot))
+		if (!pt.active[slot])
 			continue;
-		vpc_xdp_slot_name(f, slot, name);
-		printf("  port %-16s rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64 "\n", name,
+		printf("  port %-16s rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64 "\n", pt.name[slot],
 		       (uint64_t)ps[slot].rx_packets, (uint64_t)ps[slot].tx_packets,
 		       (uint64_t)ps[slot].drops);
 	}

@@ -631,6 +631,7 @@ struct engine {
 	uint32_t gen;
 #ifdef VPC_HAVE_XDP
 	struct vpc_xdp *x;
+	struct vpc_xdp_port_table *ports;	/* slot -> name, after each publish */
 	uint64_t short_frames;	/* shorter than the kernel will test-run */
 #endif
 };
@@ -874,6 +875,8 @@ xdp_publish(struct engine *e, const struct vpc_image *img, bool revalidate, cons
 
 	if (vpc_xdp_publish(vpc_xdp_fds(e->x), img, revalidate, NULL, &pub, err, sizeof(err)) < 0)
 		die("%s: %s", what, err);
+	if (vpc_xdp_port_table(vpc_xdp_fds(e->x), e->ports) < 0)
+		die("%s: reading the port slots failed", what);
 }
 
 static void
@@ -901,9 +904,7 @@ xdp_process(struct engine *e, const struct vpc_image *cur, int port, uint64_t no
 	v->reason = xv.reason;
 	v->out_port = UINT16_MAX;
 	if (xv.action != VPC_ACT_DROP) {
-		char name[VPC_NAME_SIZE];
-		vpc_xdp_slot_name(f, xv.out_slot, name);
-		int p = port_by_name(cur, name);
+		int p = xv.out_slot < VPC_XDP_MAX_PORTS ? port_by_name(cur, e->ports->name[xv.out_slot]) : -1;
 		if (p < 0)
 			die("the XDP program sent a packet to slot %u, which is no port", xv.out_slot);
 		v->out_port = (uint16_t)p;
@@ -1035,11 +1036,15 @@ xdp_main(struct opts *o, const struct vpc_image *img, struct packet *pkts, uint3
 	if (o->prefill)
 		die("--prefill: not available with --engine xdp");
 	e.x = vpc_xdp_load(true, conns, err, sizeof(err));
+	e.ports = malloc(sizeof(*e.ports));
 	if (e.x == NULL)
 		die("%s", err);
+	if (e.ports == NULL)
+		die("out of memory");
 	xdp_publish(&e, img, false, o->config);
 	int ret = o->bench ? xdp_bench(o, &e, img, pkts, n) : replay(o, img, &e, pkts, n);
 	vpc_xdp_free(e.x);
+	free(e.ports);
 	for (uint32_t i = 0; i < o->n_applies; i++)
 		vpc_image_free(o->applies[i].img);
 	for (uint32_t i = 0; i < n; i++)
