@@ -54,8 +54,8 @@ $tmp/bad.yaml:9:35: interface 'x': IP 10.0.1.1 is reserved in subnet 'b' (the VP
 check "validate: missing file" 1 "" "$tmp/none.yaml: cannot read: No such file or directory" \
 	-- "$vpcctl" validate "$tmp/none.yaml"
 
-check "validate: no file is a usage error" 2 "" \
-"usage: vpcctl validate FILE
+# the usage text, exactly
+usage_text="usage: vpcctl validate FILE
        vpcctl show [--json] FILE      (a topology or a compiled image)
        vpcctl compile FILE -o IMAGE
        vpcctl apply FILE [--revalidate] [--socket PATH]
@@ -64,21 +64,12 @@ check "validate: no file is a usage error" 2 "" \
        (apply, stats, conntrack: --instance NAME for the XDP engine)
        vpcctl xdp start FILE [--instance NAME] [--mode native|generic]
                              [--max-connections N]
-       vpcctl xdp stop [--instance NAME]" \
+       vpcctl xdp stop [--instance NAME]"
+check "validate: no file is a usage error" 2 "" "$usage_text" \
 	-- "$vpcctl" validate
 
-check "unknown command" 2 "" \
-"vpcctl: unknown command 'frobnicate'
-usage: vpcctl validate FILE
-       vpcctl show [--json] FILE      (a topology or a compiled image)
-       vpcctl compile FILE -o IMAGE
-       vpcctl apply FILE [--revalidate] [--socket PATH]
-       vpcctl stats [--json] [--socket PATH]
-       vpcctl conntrack list|count|flush [--json] [--socket PATH]
-       (apply, stats, conntrack: --instance NAME for the XDP engine)
-       vpcctl xdp start FILE [--instance NAME] [--mode native|generic]
-                             [--max-connections N]
-       vpcctl xdp stop [--instance NAME]" \
+check "unknown command" 2 "" "vpcctl: unknown command 'frobnicate'
+$usage_text" \
 	-- "$vpcctl" frobnicate
 
 # compile, then show the image: the same text as showing the topology.
