@@ -859,6 +859,18 @@ bench(const struct opts *o, struct vpc_pipeline *pl, struct vpc_ct *ct,
 	return 0;
 }
 
+/* What main read before choosing an engine: the images and the packets. */
+static void
+free_inputs(struct opts *o, struct vpc_image *img, struct packet *pkts, uint32_t n)
+{
+	for (uint32_t i = 0; i < o->n_applies; i++)
+		vpc_image_free(o->applies[i].img);
+	for (uint32_t i = 0; i < n; i++)
+		free(pkts[i].data);
+	free(pkts);
+	vpc_image_free(img);
+}
+
 #ifdef VPC_HAVE_XDP
 /* ---- the XDP engine: the BPF program, run by BPF_PROG_TEST_RUN ---- */
 
@@ -1045,12 +1057,7 @@ xdp_main(struct opts *o, const struct vpc_image *img, struct packet *pkts, uint3
 	int ret = o->bench ? xdp_bench(o, &e, img, pkts, n) : replay(o, img, &e, pkts, n);
 	vpc_xdp_free(e.x);
 	free(e.ports);
-	for (uint32_t i = 0; i < o->n_applies; i++)
-		vpc_image_free(o->applies[i].img);
-	for (uint32_t i = 0; i < n; i++)
-		free(pkts[i].data);
-	free(pkts);
-	vpc_image_free((struct vpc_image *)img);
+	free_inputs(o, (struct vpc_image *)img, pkts, n);
 	return ret;
 }
 #endif
@@ -1113,16 +1120,11 @@ main(int argc, char **argv)
 
 	vpc_pipeline_free(pl);
 	vpc_ct_free(ct);
-	for (uint32_t i = 0; i < o.n_applies; i++) {
+	for (uint32_t i = 0; i < o.n_applies; i++)
 		vpc_tables_free(o.applies[i].tables);
-		vpc_image_free(o.applies[i].img);
-	}
 	vpc_tables_free(t);
 	rte_mempool_free(mp);
-	for (uint32_t i = 0; i < n; i++)
-		free(pkts[i].data);
-	free(pkts);
-	vpc_image_free(img);
+	free_inputs(&o, img, pkts, n);
 	rte_eal_cleanup();
 	return ret;
 }
