@@ -13,7 +13,11 @@
 #include <stdint.h>
 
 /* Address of a field of a packed header, without the compiler's warning
- * about unaligned pointers: every access through it goes by (builtin) memcpy. */
+ * about unaligned pointers: every access through it goes by (builtin) memcpy.
+ * The 16-bit words these helpers touch (IPv4, TCP, UDP, ICMP) lie at even
+ * offsets in headers that start at even offsets of a 2-aligned frame (both
+ * engines' buffers are), so they are 2-aligned: said to the compiler, the
+ * BPF target loads each with one instruction instead of two byte loads. */
 #define VPC_FIELD_PTR(hdr, field) \
 	((void *)((uint8_t *)(hdr) + offsetof(__typeof__(*(hdr)), field)))
 
@@ -29,14 +33,14 @@ static inline uint16_t
 vpc_load16(const void *p)
 {
 	uint16_t v;
-	__builtin_memcpy(&v, p, 2);
+	__builtin_memcpy(&v, __builtin_assume_aligned(p, 2), 2);
 	return v;
 }
 
 static inline void
 vpc_store16(void *p, uint16_t v)
 {
-	__builtin_memcpy(p, &v, 2);
+	__builtin_memcpy(__builtin_assume_aligned(p, 2), &v, 2);
 }
 
 /* The checksum at csum covers a 16-bit word that changes from old to new. */
