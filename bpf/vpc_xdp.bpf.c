@@ -48,12 +48,19 @@ _Static_assert(VPC_DROP_COUNT <= 64 && VPC_PATH_COUNT <= 16, "counter arrays");
  * and each verdict is written to last_verdict. */
 const volatile __u32 replay_mode = 0;
 
+#ifndef E2BIG
+#define E2BIG 7		/* the errno a full hash map's update returns */
+#endif
+
 __u64 replay_now = 0;
 
 /* A full connection table walks itself for expired entries at most once
  * per interval (on the program's clock). */
 #define RECLAIM_INTERVAL_NS 1000000000ull
 __u64 reclaim_due = 0;
+/* Nor does it look for a connection never answered (early drop) more
+ * than once an interval after a walk that found none. */
+__u64 early_drop_due = 0;
 __u32 replay_slot = 0;
 struct vpc_xdp_verdict last_verdict = { 0 };
 
@@ -993,30 +1000,99 @@ ct_resolve(const struct vpc_xdp_ct_key *k, struct vpc_xdp_ct *v, struct vpc_xdp_
 	return NULL;
 }
 
-struct reclaim_ctx {
+/* A connection that never saw a packet from its other side: a SYN never
+ * answered, a UDP or ICMP flow with no reply (as the DPDK engine). */
+static __always_inline int
+ct_unreplied(const struct vpc_xdp_ct *e)
+{
+	if (e->state == VPC_CT_TCP_SYN_SENT)
+		return 1;
+	return (e->state == VPC_CT_UDP || e->state == VPC_CT_ICMP ||
+		e->state == VPC_CT_OTHER) && e->replies == 0;
+}
+
+/* One walk for room: every expired connection is removed (when due), and
+ * the first one never answered (when due; the walk stops there if it is
+ * not reclaiming). */
+struct room_ctx {
 	__u64 now;
-	__u64 n;
+	__u64 expired;
+	__u32 reclaim, early;	/* what this walk does */
+	__u32 dropped;		/* connections never answered, removed */
 };
 
-static long
-reclaim_one(void *map, struct vpc_xdp_ct_key *key, struct vpc_xdp_ct *val, void *arg)
+/*
+ * One element of the walk.  A global function: the verifier checks it once,
+ * on its own, instead of along every path of the slow program that reaches
+ * the walk (which that program's length cannot afford).
+ */
+__attribute__((noinline)) int
+vpc_room_visit(struct vpc_xdp_ct_key *key, struct vpc_xdp_ct *val, struct room_ctx *c)
 {
-	struct reclaim_ctx *c = arg;
-
-	if (val->dir == 0 && val->expires <= c->now) {
-		struct vpc_xdp_ct_key other = val->other;
-		if (bpf_map_delete_elem(map, key) == 0) {
-			bpf_map_delete_elem(map, &other);
-			c->n++;
-		}
-	} else if (val->dir == 1) {
+	if (key == NULL || val == NULL || c == NULL)
+		return 1;
+	/* Helpers take keys on the stack only (6.1: not a function's
+	 * memory argument). */
+	struct vpc_xdp_ct_key k = *key;
+	if (val->dir != 0) {
 		/* an orphaned reply key (see ct_resolve) */
-		struct vpc_xdp_ct_key other = val->other;
-		struct vpc_xdp_ct *e = bpf_map_lookup_elem(&ct, &other);
-		if (e == NULL || !key_eq(&e->other, key))
-			bpf_map_delete_elem(map, key);
+		if (c->reclaim) {
+			struct vpc_xdp_ct_key other = val->other;
+			struct vpc_xdp_ct *e = bpf_map_lookup_elem(&ct, &other);
+			if (e == NULL || !key_eq(&e->other, &k))
+				bpf_map_delete_elem(&ct, &k);
+		}
+		return 0;
 	}
-	return 0;
+	int expired = c->reclaim && val->expires <= c->now;
+	int drop = !expired && c->early && !c->dropped && ct_unreplied(val);
+	if (!expired && !drop)
+		return 0;
+	struct vpc_xdp_ct_key other = val->other;
+	if (bpf_map_delete_elem(&ct, &k) != 0)
+		return 0;
+	bpf_map_delete_elem(&ct, &other);
+	if (expired) {
+		c->expired++;
+		return 0;
+	}
+	c->dropped++;
+	return c->reclaim ? 0 : 1;
+}
+
+static long
+room_one(void *map, struct vpc_xdp_ct_key *key, struct vpc_xdp_ct *val, void *arg)
+{
+	struct vpc_xdp_ct_key k = *key;	/* a map key is read-only to a global function */
+
+	(void)map;
+	return vpc_room_visit(&k, val, arg) ? 1 : 0;	/* 1: stop */
+}
+
+/*
+ * The table is full: reclaim what has expired (a walk of the whole table,
+ * so at most once an interval) and drop one connection never answered
+ * (Linux's early drop; after a walk that found none, not again for an
+ * interval), never one whose other side answered.  1 when room was made.
+ * (Two CPUs may both walk in the same instant: harmless.)
+ */
+static __always_inline int
+ct_make_room(__u64 now, struct vpc_xdp_stats *st)
+{
+	struct room_ctx rc = { .now = now };
+
+	rc.reclaim = now >= reclaim_due;
+	rc.early = now >= early_drop_due;
+	if (!rc.reclaim && !rc.early)
+		return 0;
+	if (rc.reclaim)
+		reclaim_due = now + RECLAIM_INTERVAL_NS;
+	bpf_for_each_map_elem(&ct, room_one, &rc, 0);
+	st->ct_expired += rc.expired;
+	st->ct_early_dropped += rc.dropped;
+	if (rc.early && !rc.dropped)
+		early_drop_due = now + RECLAIM_INTERVAL_NS;
+	return rc.expired + rc.dropped != 0;
 }
 
 /* ---- rewrites ---- */
@@ -1082,13 +1158,16 @@ apply(void *data, void *end, const struct meta *m, const struct vpc_xdp_action *
 
 /* The quoted header of an ICMP error, translated back through the NAT. */
 static __always_inline void
-icmp_error_translate(void *data, void *end, const struct vpc_xdp_action *a)
+icmp_error_translate(void *data, void *end, const struct meta *m,
+		     const struct vpc_xdp_action *a)
 {
 	struct iphdr *ip = data + OFF_IP;
 	__u8 *icmp = data + OFF_L4;
 	struct iphdr *in = data + OFF_L4 + 8;
+	__u32 avail = m->l4_len - 8;	/* parse: l4_len >= 8 */
 
-	if (a->nat == NAT_NONE || (void *)(in + 1) > end)
+	/* Only inside the IP payload (as the DPDK engine). */
+	if (a->nat == NAT_NONE || avail < 20 || (void *)(in + 1) > end)
 		return;
 	__be32 from = a->nat == NAT_SRC ? ip->saddr : ip->daddr;
 	int is_src = a->nat == NAT_DST;
@@ -1104,8 +1183,8 @@ icmp_error_translate(void *data, void *end, const struct vpc_xdp_action *a)
 	vpc_csum_replace4(&in->check, from, a->nat_addr);
 	vpc_csum_replace4(icsum, from, a->nat_addr);
 	vpc_csum_replace2(icsum, old_ipc, in->check);
-	if (in->protocol == IPPROTO_UDP) {
-		__u32 ihl = (*(__u8 *)in & 0xf) * 4;
+	__u32 ihl = (*(__u8 *)in & 0xf) * 4;
+	if (in->protocol == IPPROTO_UDP && ihl >= 20 && ihl + 8 <= avail) {
 		__u8 *l4 = (__u8 *)in + (ihl & 0x3c);
 		if ((void *)(l4 + 8) > end)
 			return;
@@ -1243,7 +1322,7 @@ new_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
 		if (!icmp_error_related(data, end, m, pi->ctx) &&
 		    !sg_allows_packet(t, pi, m, saddr, daddr, &d, 0))
 			return VPC_DROP_ICMP_UNRELATED;
-		icmp_error_translate(data, end, &d.act);
+		icmp_error_translate(data, end, m, &d.act);
 		return apply(data, end, m, &d.act, v);
 	}
 	if (m->proto == IPPROTO_TCP && (m->tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
@@ -1330,33 +1409,23 @@ new_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
 	rv->self = rev;
 	rv->other = *key;
 
+	/* The forward key, then the reply's: room made for the first is
+	 * room for both (a connection removed frees two keys). */
 	long err = bpf_map_update_elem(&ct, key, fv, BPF_NOEXIST);
-	if (err == -7 /* E2BIG: full */ && now >= reclaim_due) {
-		/* Reclaim what has expired, never a live connection: a walk
-		 * of the whole table, so at most once a second.  (Two CPUs
-		 * may both walk in the same instant: harmless.) */
-		reclaim_due = now + RECLAIM_INTERVAL_NS;
-		struct reclaim_ctx rc = { .now = now };
-		bpf_for_each_map_elem(&ct, reclaim_one, &rc, 0);
-		st->ct_expired += rc.n;
+	if (err == -E2BIG && ct_make_room(now, st))	/* full */
 		err = bpf_map_update_elem(&ct, key, fv, BPF_NOEXIST);
+	/* A flow addressed to itself has one key, in direction 0. */
+	if (err == 0 && !self_addressed) {
+		err = bpf_map_update_elem(&ct, &rev, rv, BPF_NOEXIST);
+		if (err != 0)
+			bpf_map_delete_elem(&ct, key);
 	}
-	if (err == -7) {
+	if (err == -E2BIG) {
 		st->ct_refused_full++;
 		return VPC_DROP_CT_FULL;
 	}
 	if (err != 0)
 		return VPC_DROP_CT_CONFLICT;
-	/* A flow addressed to itself has one key, in direction 0. */
-	err = self_addressed ? 0 : bpf_map_update_elem(&ct, &rev, rv, BPF_NOEXIST);
-	if (err != 0) {
-		bpf_map_delete_elem(&ct, key);
-		if (err == -7) {
-			st->ct_refused_full++;
-			return VPC_DROP_CT_FULL;
-		}
-		return VPC_DROP_CT_CONFLICT;
-	}
 	st->ct_created++;
 	return apply(data, end, m, &d.act, v);
 }

@@ -41,7 +41,7 @@ static const char *const set_names[VPC_XS_COUNT] = {
 	"set_sg_intervals", "set_sg_icmps",
 };
 
-static int
+__attribute__((format(printf, 4, 5))) static int
 fail(char *err, size_t n, int ret, const char *fmt, ...)
 {
 	va_list ap;
@@ -72,7 +72,7 @@ fds_reset(struct vpc_xdp_fds *f)
 
 /* ---- loading ---- */
 
-static int
+__attribute__((format(printf, 2, 0))) static int
 silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_WARN && getenv("VPC_XDP_DEBUG") != NULL)
@@ -492,29 +492,8 @@ build_sg(int *fd, const struct vpc_image *img, struct vpc_sg *sg, char *err, siz
 		{ fd[VPC_XS_SG_INTERVALS], fl.intervals, fl.n_intervals, "sg intervals" },
 		{ fd[VPC_XS_SG_ICMPS], fl.icmps, fl.n_icmps, "sg icmps" },
 	};
-	/* The program scans at most VPC_SG_MAX_ICMPS ICMP matches at a node:
-	 * check the nodes of the ICMP tries (a walk from each class's root). */
-	uint32_t *stack = malloc(((size_t)fl.n_nodes + 1) * sizeof(uint32_t));
-	if (stack == NULL)
-		return fail(err, n, -ENOMEM, "out of memory");
-	for (uint32_t c = 0; c < fl.n_classes; c++) {
-		uint32_t top = 0;
-		if (fl.classes[c].root[VPC_SGT_ICMP] != 0)
-			stack[top++] = fl.classes[c].root[VPC_SGT_ICMP];
-		while (top > 0) {
-			const struct vpc_sg_node *nd = &fl.nodes[stack[--top]];
-			if (nd->n > VPC_SG_MAX_ICMPS) {
-				free(stack);
-				return fail(err, n, -E2BIG, "a security group set has more than %u "
-					    "ICMP rules for one peer prefix (the XDP engine's limit)",
-					    VPC_SG_MAX_ICMPS);
-			}
-			for (int k = 0; k < 2; k++)
-				if (nd->child[k] != 0 && top < fl.n_nodes)
-					stack[top++] = nd->child[k];
-		}
-	}
-	free(stack);
+	/* vpc_sg_build() refused more than VPC_SG_MAX_ICMPS ICMP matches at
+	 * a node: the program's scan sees every one. */
 	(void)img;
 	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
 		if (w[i].count == 0)
@@ -720,7 +699,11 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 
 	sg = vpc_sg_build(img);
 	if (sg == NULL) {
-		fail(err, n, 0, "security groups: out of memory");
+		if (errno == E2BIG)
+			fail(err, n, -E2BIG, "security groups: more than %u ICMP type/code rules "
+			     "for one peer prefix (the limit)", VPC_SG_MAX_ICMPS);
+		else
+			fail(err, n, 0, "security groups: out of memory");
 		goto out;
 	}
 	if (build_sg(fd, img, sg, err, n) < 0 || build_routes(fd[VPC_XS_ROUTES], img, err, n) < 0)

@@ -536,6 +536,48 @@ check_sgs(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
 	}
 }
 
+/*
+ * Typed ICMP rules that reach one interface in one direction, counted
+ * once per distinct type and code: the security-group classifier lists
+ * them at a trie node, and both engines scan at most VPC_SG_MAX_ICMPS
+ * there.  (Counting across peers bounds every node.)
+ */
+static void
+check_icmp_limits(struct vctx *c, struct topo_vpc *v)
+{
+	for (uint32_t i = 0; i < v->n_ifaces; i++) {
+		const struct topo_iface *f = &v->ifaces[i];
+		for (int dir = 0; dir < 2; dir++) {
+			uint32_t seen[VPC_SG_MAX_ICMPS + 1], n = 0;
+			for (uint32_t k = 0; k < f->n_sgs && n <= VPC_SG_MAX_ICMPS; k++) {
+				if (f->sg_idx[k] >= v->n_sgs)
+					continue;
+				const struct topo_sg *g = &v->sgs[f->sg_idx[k]];
+				const struct topo_rule *r = dir == 0 ? g->ingress : g->egress;
+				uint32_t nr = dir == 0 ? g->n_ingress : g->n_egress;
+				for (uint32_t q = 0; q < nr && n <= VPC_SG_MAX_ICMPS; q++) {
+					if (!r[q].proto_set || r[q].proto != 1 || !r[q].icmp_type.set)
+						continue;
+					uint32_t key = (uint32_t)(r[q].icmp_type.v & 0xff) << 9 |
+						       (r[q].icmp_code.set ? 0x100u |
+							(uint32_t)(r[q].icmp_code.v & 0xff) : 0);
+					bool dup = false;
+					for (uint32_t j = 0; j < n && !dup; j++)
+						dup = seen[j] == key;
+					if (!dup)
+						seen[n++] = key;
+				}
+			}
+			if (n > VPC_SG_MAX_ICMPS)
+				ERR(c, f->has_sgs ? f->sgs_pos : f->pos,
+				    "interface '%s': its security groups have more than %u distinct "
+				    "ICMP type/code rules for %s traffic (the limit)",
+				    f->name.s ? f->name.s : "?", VPC_SG_MAX_ICMPS,
+				    dir == 0 ? "ingress" : "egress");
+		}
+	}
+}
+
 static void
 check_vpc(struct vctx *c, struct topo_vpc *v)
 {
@@ -568,6 +610,7 @@ check_vpc(struct vctx *c, struct topo_vpc *v)
 	check_ifaces(c, v, &mp);
 	check_routes(c, v, &mp);
 	check_sgs(c, v, &mp);
+	check_icmp_limits(c, v);
 out:
 	keymap_fini(&mp.subnets);
 	keymap_fini(&mp.rtables);

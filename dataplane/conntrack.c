@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#define ALLOW_EXPERIMENTAL_API	/* rte_rcu_qsbr_dq_* */
 #include "conntrack.h"
 
 #include <errno.h>
@@ -21,9 +22,11 @@ struct vpc_ct {
 	uint32_t n_free;
 	struct rte_ring *free_ring;
 	struct rte_rcu_qsbr *rcu;	/* non-NULL: shared */
+	struct rte_rcu_qsbr_dq *dq;	/* shared: deleted entries in their grace period */
 	uint32_t max;
 	uint32_t n_live;	/* shared: atomic */
 	uint32_t cursor;	/* the sweep's position; shared: atomic */
+	uint32_t drop_cursor;	/* early drop's position; shared: atomic */
 	struct vpc_ct_stats stats;	/* shared: atomic adds (never per packet) */
 };
 
@@ -71,22 +74,23 @@ ct_hash_func(const void *key, uint32_t len, uint32_t init)
 }
 
 /*
- * rte_hash's RCU defer queue calls this once a deleted key's slot is safe
- * to reuse.  The entry goes back to the pool with its last key: the
- * reverse one (deleted second), or the only one.
+ * The entries' defer queue calls this once a deleted connection's entry is
+ * safe to reuse: every reader that could hold its index has reported a
+ * quiescent state since the delete.  (The hash's key slots have their own
+ * defer queue, inside rte_hash.)
  */
 static void
-ct_reclaim(void *p, void *key_data)
+ct_reclaim(void *p, void *elem, unsigned int n)
 {
 	struct vpc_ct *ct = p;
-	uint32_t d = (uint32_t)(uintptr_t)key_data, idx = d >> 1;
-	struct vpc_ct_entry *e = &ct->entries[idx];
+	const uint32_t *idxs = elem;
 
-	if (!(d & 1) && memcmp(&e->key[0], &e->key[1], sizeof(e->key[0])) != 0)
-		return;
-	__atomic_store_n(&e->state, VPC_CT_FREE, __ATOMIC_RELEASE);
-	__atomic_fetch_sub(&ct->n_live, 1, __ATOMIC_RELAXED);
-	rte_ring_enqueue_elem(ct->free_ring, &idx, sizeof(idx));
+	for (unsigned int k = 0; k < n; k++) {
+		uint32_t idx = idxs[k];
+		__atomic_store_n(&ct->entries[idx].state, VPC_CT_FREE, __ATOMIC_RELEASE);
+		__atomic_fetch_sub(&ct->n_live, 1, __ATOMIC_RELAXED);
+		rte_ring_enqueue_elem(ct->free_ring, &idx, sizeof(idx));
+	}
 }
 
 static struct vpc_ct *
@@ -142,10 +146,26 @@ ct_create(const char *name, uint32_t max_conns, int socket_id, struct rte_rcu_qs
 			.v = rcu,
 			.mode = RTE_HASH_QSBR_MODE_DQ,
 			.trigger_reclaim_limit = 32,
-			.key_data_ptr = ct,
-			.free_key_data_func = ct_reclaim,
 		};
 		if (rte_hash_rcu_qsbr_add(ct->hash, &rc) != 0)
+			goto nomem;
+		/* Entries: reclaimed as soon as their grace period is over
+		 * (tried on every delete, and by vpc_ct_reclaim()), so a
+		 * table that emptied has its room back at once. */
+		char qname[RTE_RCU_QSBR_DQ_NAMESIZE];
+		snprintf(qname, sizeof(qname), "ctq_%s", name);
+		struct rte_rcu_qsbr_dq_parameters qp = {
+			.name = qname,
+			.size = max_conns,
+			.esize = sizeof(uint32_t),
+			.trigger_reclaim_limit = 0,
+			.max_reclaim_size = 64,
+			.free_fn = ct_reclaim,
+			.p = ct,
+			.v = rcu,
+		};
+		ct->dq = rte_rcu_qsbr_dq_create(&qp);
+		if (ct->dq == NULL)
 			goto nomem;
 	}
 	return ct;
@@ -178,6 +198,8 @@ vpc_ct_free(struct vpc_ct *ct)
 	if (ct == NULL)
 		return;
 	rte_hash_free(ct->hash);
+	if (ct->dq != NULL)
+		rte_rcu_qsbr_dq_delete(ct->dq);
 	rte_ring_free(ct->free_ring);
 	rte_free(ct->entries);
 	rte_free(ct->free_stack);
@@ -241,6 +263,18 @@ vpc_ct_delete(struct vpc_ct *ct, uint32_t idx)
 	rte_hash_del_key(ct->hash, &e->key[0]);
 	if (memcmp(&e->key[0], &e->key[1], sizeof(e->key[0])) != 0)
 		rte_hash_del_key(ct->hash, &e->key[1]);
+	/* The entry returns to the pool after the grace period.  (The queue
+	 * holds every entry: an enqueue cannot fail for room.) */
+	rte_rcu_qsbr_dq_enqueue(ct->dq, &idx);
+}
+
+void
+vpc_ct_reclaim(struct vpc_ct *ct)
+{
+	unsigned int freed, pending, avail;
+
+	if (ct->dq != NULL)
+		rte_rcu_qsbr_dq_reclaim(ct->dq, UINT32_MAX, &freed, &pending, &avail);
 }
 
 uint32_t
@@ -282,6 +316,59 @@ take_entry(struct vpc_ct *ct, uint32_t *idx)
 	return true;
 }
 
+/* A connection that never saw a packet from its other side: a SYN never
+ * answered, a UDP or ICMP flow with no reply. */
+static inline bool
+unreplied(const struct vpc_ct_entry *e, uint8_t st)
+{
+	if (st == VPC_CT_TCP_SYN_SENT)
+		return true;
+	return (st == VPC_CT_UDP || st == VPC_CT_ICMP || st == VPC_CT_OTHER) &&
+	       e->replies == 0;
+}
+
+/*
+ * The table is full.  Reclaim what finished its grace period, then what
+ * has expired near the sweep's cursor; if that is not enough, drop one
+ * connection that never saw a reply (as Linux's early drop does), never
+ * one whose other side answered.  Each step examines a bounded number of
+ * entries, so a flood of new connections into a full table stays cheap.
+ * Shared: an entry freed here returns to the pool after the grace period
+ * (a following connection gets it).
+ */
+#define ROOM_SCAN 64
+
+static bool
+make_room(struct vpc_ct *ct, uint64_t now, uint32_t *idx)
+{
+	vpc_ct_reclaim(ct);
+	if (take_entry(ct, idx))
+		return true;
+	if (vpc_ct_sweep(ct, now, ROOM_SCAN) > 0) {
+		vpc_ct_reclaim(ct);
+		if (take_entry(ct, idx))
+			return true;
+	}
+	for (uint32_t k = 0; k < ROOM_SCAN; k++) {
+		uint32_t i;
+		if (ct->rcu == NULL) {
+			i = ct->drop_cursor;
+			ct->drop_cursor = i + 1 == ct->max ? 0 : i + 1;
+		} else {
+			i = __atomic_fetch_add(&ct->drop_cursor, 1, __ATOMIC_RELAXED) % ct->max;
+		}
+		struct vpc_ct_entry *e = &ct->entries[i];
+		uint8_t st = __atomic_load_n(&e->state, __ATOMIC_RELAXED);
+		if (st != VPC_CT_FREE && st != VPC_CT_DYING && unreplied(e, st)) {
+			vpc_ct_delete(ct, i);
+			STAT_ADD(ct, early_dropped, 1);
+			vpc_ct_reclaim(ct);
+			return take_entry(ct, idx);
+		}
+	}
+	return false;
+}
+
 int
 vpc_ct_create_conn(struct vpc_ct *ct, const struct vpc_ct_key *fwd,
 		   const struct vpc_ct_key *rev, uint64_t now,
@@ -297,13 +384,9 @@ vpc_ct_create_conn(struct vpc_ct *ct, const struct vpc_ct_key *fwd,
 	 * forward.) */
 	if (rte_hash_lookup(ct->hash, fwd) >= 0 || rte_hash_lookup(ct->hash, rev) >= 0)
 		return -EEXIST;
-	if (!take_entry(ct, &idx)) {
-		/* Reclaim what has expired near the cursor; never a live one. */
-		vpc_ct_sweep(ct, now, 256);
-		if (!take_entry(ct, &idx)) {
-			STAT_ADD(ct, refused_full, 1);
-			return -ENOSPC;
-		}
+	if (!take_entry(ct, &idx) && !make_room(ct, now, &idx)) {
+		STAT_ADD(ct, refused_full, 1);
+		return -ENOSPC;
 	}
 	struct vpc_ct_entry *e = &ct->entries[idx];
 	*e = *init;

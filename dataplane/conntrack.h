@@ -21,10 +21,14 @@
  * the connection (its state, its stateful allowance) carries on -- unless
  * the apply asked for revalidation.
  *
- * Memory is fixed at creation (max connections); a full table refuses new
- * connections and never evicts a live one.  Expiry needs no scan: an
- * expired entry found by a lookup is removed there, and each burst
- * examines a few entries at a rotating cursor (vpc_ct_sweep).
+ * Memory is fixed at creation (max connections).  A full table first
+ * reclaims expired entries, then drops a connection that never saw a
+ * reply (a SYN never answered, a UDP/ICMP flow with no reply: Linux's
+ * early drop), and otherwise refuses the new connection: it never evicts
+ * one whose other side answered.  Expiry needs no scan: an expired entry
+ * found by a lookup is removed there, each new connection examines a few
+ * entries at a rotating cursor (vpc_ct_sweep), and the daemon sweeps the
+ * whole table in the background so an idle table empties too.
  *
  * Thread-safety: two modes.
  *  - vpc_ct_create(): one thread uses the table (vpc-replay, tests); no
@@ -34,8 +38,8 @@
  *    happen on any lcore (MULTI_WRITER_ADD).  A deleted connection's key
  *    slots and its entry are reclaimed only after every reader registered
  *    with the RCU variable has reported a quiescent state (rte_hash's RCU
- *    defer queue calls back into this module, which returns the entry to
- *    a lock-free ring), so a reader holding an entry index from a lookup
+ *    defer queue for the slots, one of this module's for the entries,
+ *    which returns them to a lock-free ring), so a reader holding an entry index from a lookup
  *    may use the entry until its next quiescent state.  Readers report it
  *    once per burst, between bursts.  One deleter wins an entry by an
  *    atomic compare-and-swap on its state (deletion only, never per
@@ -106,6 +110,7 @@ struct vpc_ct_stats {
 	uint64_t expired;
 	uint64_t refused_full;
 	uint64_t closed;
+	uint64_t early_dropped;	/* unreplied, removed to make room */
 };
 
 struct vpc_ct;
@@ -152,6 +157,10 @@ struct vpc_ct_entry *vpc_ct_entry(const struct vpc_ct *ct, uint32_t idx);
 /* Examine up to budget entries at the cursor; remove the expired ones.
  * Returns how many were removed. */
 uint32_t vpc_ct_sweep(struct vpc_ct *ct, uint64_t now, uint32_t budget);
+
+/* Shared: return to the pool the deleted entries whose grace period is
+ * over (also done on every delete).  Any thread. */
+void vpc_ct_reclaim(struct vpc_ct *ct);
 
 /* Remove every connection. */
 void vpc_ct_flush(struct vpc_ct *ct);

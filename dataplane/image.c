@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "vpc_image_io.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -173,6 +174,12 @@ fault(char *err, size_t err_size, const char *fmt, ...)
 	return -EINVAL;
 }
 
+/*
+ * Names are [a-z0-9][a-z0-9-]{0,31}, NUL-padded to VPC_NAME_SIZE, as the
+ * loader accepts them.  Readers rely on more than the NUL: `show` prints
+ * them raw to a terminal, vpc-replay makes file names of port names, and
+ * the XDP engine keys a map with the whole field.
+ */
 static bool
 name_ok(const char *name)
 {
@@ -180,6 +187,12 @@ name_ok(const char *name)
 
 	if (n == 0 || n > VPC_NAME_MAX)
 		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      (c == '-' && i > 0)))
+			return false;
+	}
 	for (size_t i = n; i < VPC_NAME_SIZE; i++)
 		if (name[i] != '\0')
 			return false;
@@ -192,10 +205,110 @@ name_ok(const char *name)
 			return fault(err, err_size, __VA_ARGS__); \
 	} while (0)
 
-/* Every record's indexes and enums, once the sections are known in bounds. */
+/*
+ * Bounds of the values the loader accepts (control/topo_load.c), which the
+ * engines take as given: a connection's context is VNI << 8 in 32 bits (0
+ * is the uplink's), and a timeout of 0 would expire every connection at
+ * its first packet.
+ */
+#define IMG_VNI_MAX     0xffffffu
+#define IMG_MTU_MIN     68
+#define IMG_MTU_MAX     9000
+#define IMG_TIMEOUT_MAX (30u * 86400)
+
+/* Scratch for the uniqueness checks; not the image's fault if it fails. */
+static void *
+scratch(size_t n, size_t size, char *err, size_t err_size)
+{
+	void *p = malloc((n + 1) * size);
+
+	if (p == NULL && err != NULL && err_size > 0)
+		snprintf(err, err_size, "checking the table image: out of memory");
+	return p;
+}
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * No two VPCs share a VNI: both engines key connections by VNI << 8, so
+ * two VPCs with one VNI would share connections (one's replies let into
+ * the other), and the router MAC is derived from it.
+ */
+static int
+check_vnis(const struct vpc_image *m, char *err, size_t err_size)
+{
+	uint64_t *key = scratch(m->n_vpcs, sizeof(*key), err, err_size);
+	int ret = 0;
+
+	if (key == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < m->n_vpcs; i++)
+		key[i] = (uint64_t)m->vpcs[i].vni << 32 | i;
+	qsort(key, m->n_vpcs, sizeof(*key), u64_cmp);
+	for (uint32_t i = 1; i < m->n_vpcs && ret == 0; i++)
+		if (key[i] >> 32 == key[i - 1] >> 32)
+			ret = fault(err, err_size, "vpc %u: VNI %u is also vpc %u's",
+				    (uint32_t)key[i], (uint32_t)(key[i] >> 32),
+				    (uint32_t)key[i - 1]);
+	free(key);
+	return ret;
+}
+
+/* By name, then by position: the first of two equal names sorts first. */
+static int
+port_name_cmp(const void *a, const void *b)
+{
+	const struct vpc_image_port *x = *(const struct vpc_image_port *const *)a;
+	const struct vpc_image_port *y = *(const struct vpc_image_port *const *)b;
+	int c = strncmp(x->name, y->name, VPC_NAME_SIZE);
+
+	return c != 0 ? c : (x > y) - (x < y);
+}
+
+/*
+ * No two ports share a name: a port is known by its name across applies.
+ * The XDP engine gives each name one slot and lists an added slot once per
+ * record (past its 4096-entry list with enough duplicates); the daemon
+ * moves devices between ports by name; vpc-replay writes a capture per name.
+ */
+static int
+check_port_names(const struct vpc_image *m, char *err, size_t err_size)
+{
+	const struct vpc_image_port **by_name =
+		scratch(m->n_ports, sizeof(*by_name), err, err_size);
+	int ret = 0;
+
+	if (by_name == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < m->n_ports; i++)
+		by_name[i] = &m->ports[i];
+	qsort(by_name, m->n_ports, sizeof(*by_name), port_name_cmp);
+	for (uint32_t i = 1; i < m->n_ports && ret == 0; i++)
+		if (strncmp(by_name[i]->name, by_name[i - 1]->name, VPC_NAME_SIZE) == 0)
+			ret = fault(err, err_size, "port %u: name '%s' is also port %u's",
+				    (uint32_t)(by_name[i] - m->ports), by_name[i]->name,
+				    (uint32_t)(by_name[i - 1] - m->ports));
+	free(by_name);
+	return ret;
+}
+
+/*
+ * Every record's indexes and enums, once the sections are known in bounds:
+ * whatever a reader (show, the engines' table builders, the daemon, replay)
+ * uses as an index, a count, a bound, or a flag that selects another field
+ * is checked here, so that none of them needs to check it again.
+ */
 static int
 check_records(const struct vpc_image *m, char *err, size_t err_size)
 {
+	int ret;
+
 	CHECK(m->n_host == 1, "host section holds %u records, expected 1",
 	      m->n_host);
 	CHECK(m->n_ports >= 1, "no uplink port");
@@ -205,6 +318,14 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 		CHECK(name_ok(v->name), "vpc %u: bad name", i);
 		CHECK(v->cidr_len <= 32, "vpc %u: prefix length %u", i,
 		      v->cidr_len);
+		CHECK(v->vni >= 1 && v->vni <= IMG_VNI_MAX,
+		      "vpc %u: VNI %u out of range", i, v->vni);
+		CHECK(v->mtu >= IMG_MTU_MIN && v->mtu <= IMG_MTU_MAX,
+		      "vpc %u: MTU %u out of range", i, v->mtu);
+		for (unsigned int k = 0; k < VPC_TO_COUNT; k++)
+			CHECK(v->timeouts[k] >= 1 && v->timeouts[k] <= IMG_TIMEOUT_MAX,
+			      "vpc %u: %s timeout %u out of range", i,
+			      vpc_timeout_name(k), v->timeouts[k]);
 		CHECK(v->main_rtable < m->n_rtables,
 		      "vpc %u: main route table %u out of range", i,
 		      v->main_rtable);
@@ -214,6 +335,8 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 			      m->sgs[v->default_sg].vpc == i,
 		      "vpc %u: main table or default group of another VPC", i);
 	}
+	if ((ret = check_vnis(m, err, err_size)) < 0)
+		return ret;
 	for (uint32_t i = 0; i < m->n_subnets; i++) {
 		const struct vpc_image_subnet *s = &m->subnets[i];
 		CHECK(name_ok(s->name), "subnet %u: bad name", i);
@@ -224,6 +347,7 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 		CHECK(s->cidr_len <= 32, "subnet %u: prefix length %u", i,
 		      s->cidr_len);
 	}
+	uint64_t n_owned = 0;
 	for (uint32_t i = 0; i < m->n_rtables; i++) {
 		const struct vpc_image_rtable *t = &m->rtables[i];
 		CHECK(name_ok(t->name), "route table %u: bad name", i);
@@ -236,7 +360,13 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 		for (uint32_t r = t->first_route; r < t->first_route + t->n_routes; r++)
 			CHECK(m->routes[r].rtable == i,
 			      "route %u does not belong to route table %u", r, i);
+		n_owned += t->n_routes;
 	}
+	/* The ranges are disjoint (each route names its one table); they
+	 * must also cover every route: the XDP engine loads the whole
+	 * section, the DPDK engine and show only the tables' ranges. */
+	CHECK(n_owned == m->n_routes, "%llu of %u routes are in no table's range",
+	      (unsigned long long)(m->n_routes - n_owned), m->n_routes);
 	for (uint32_t i = 0; i < m->n_routes; i++) {
 		const struct vpc_image_route *r = &m->routes[i];
 		CHECK(r->rtable < m->n_rtables, "route %u: table %u out of range",
@@ -251,6 +381,10 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 					      m->rtables[r->rtable].vpc,
 			      "route %u: interface %u out of range", i,
 			      r->target_iface);
+		else	/* the XDP engine copies it into the next hop */
+			CHECK(r->target_iface == VPC_INDEX_NONE,
+			      "route %u: target %s with interface %u", i,
+			      vpc_route_target_name(r->target), r->target_iface);
 	}
 	for (uint32_t i = 0; i < m->n_sgs; i++) {
 		const struct vpc_image_sg *g = &m->sgs[i];
@@ -279,9 +413,23 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 		      r->peer_len);
 		CHECK(r->port_lo <= r->port_hi, "rule %u: port range %u-%u", i,
 		      r->port_lo, r->port_hi);
-		CHECK(r->peer_sg == VPC_INDEX_NONE || r->peer_sg < m->n_sgs,
-		      "rule %u: peer group %u out of range", i, r->peer_sg);
+		/* The flag is what readers test before they index sgs with
+		 * peer_sg (show names the group): one without the other is
+		 * refused both ways. */
+		if (r->flags & VPC_RULE_F_SG_PEER) {
+			CHECK(r->peer_sg != VPC_INDEX_NONE,
+			      "rule %u: security-group peer without a peer group", i);
+			CHECK(r->peer_sg < m->n_sgs,
+			      "rule %u: peer group %u out of range", i, r->peer_sg);
+			CHECK(m->sgs[r->peer_sg].vpc == m->sgs[r->sg].vpc,
+			      "rule %u: peer group %u of another VPC", i, r->peer_sg);
+		} else {
+			CHECK(r->peer_sg == VPC_INDEX_NONE,
+			      "rule %u: peer group %u without the security-group peer flag",
+			      i, r->peer_sg);
+		}
 	}
+	uint32_t n_with_eip = 0;
 	for (uint32_t i = 0; i < m->n_ifaces; i++) {
 		const struct vpc_image_iface *f = &m->ifaces[i];
 		CHECK(name_ok(f->name), "interface %u: bad name", i);
@@ -298,7 +446,12 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 			CHECK(f->sgs[k] < m->n_sgs && m->sgs[f->sgs[k]].vpc == f->vpc,
 			      "interface %u: security group %u out of range", i,
 			      f->sgs[k]);
+		n_with_eip += !!(f->flags & VPC_IFACE_F_EIP);
 	}
+	/* Before the ports: a port of kind uplink must be this one. */
+	CHECK(m->host[0].uplink_port < m->n_ports &&
+		      m->ports[m->host[0].uplink_port].kind == VPC_PORT_UPLINK,
+	      "uplink port %u out of range", m->host[0].uplink_port);
 	for (uint32_t i = 0; i < m->n_ports; i++) {
 		const struct vpc_image_port *p = &m->ports[i];
 		CHECK(name_ok(p->name), "port %u: bad name", i);
@@ -306,18 +459,42 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 		if (p->kind == VPC_PORT_IFACE)
 			CHECK(p->iface < m->n_ifaces && m->ifaces[p->iface].port == i,
 			      "port %u: interface %u out of range", i, p->iface);
+		else if (p->kind == VPC_PORT_UPLINK) {
+			/* The engines send to the internet by the host's
+			 * uplink only, and take any uplink port's traffic
+			 * as the internet's: there is one. */
+			CHECK(i == m->host[0].uplink_port, "port %u: a second uplink", i);
+			CHECK(p->iface == VPC_INDEX_NONE,
+			      "port %u: uplink with interface %u", i, p->iface);
+		}
 	}
-	CHECK(m->host[0].uplink_port < m->n_ports &&
-		      m->ports[m->host[0].uplink_port].kind == VPC_PORT_UPLINK,
-	      "uplink port %u out of range", m->host[0].uplink_port);
+	if ((ret = check_port_names(m, err, err_size)) < 0)
+		return ret;
 	for (uint32_t i = 0; i < m->n_l2; i++)
 		CHECK(m->l2[i].vpc < m->n_vpcs && m->l2[i].iface < m->n_ifaces &&
 			      m->ifaces[m->l2[i].iface].vpc == m->l2[i].vpc,
 		      "l2 entry %u out of range", i);
-	for (uint32_t i = 0; i < m->n_eips; i++)
-		CHECK(m->eips[i].iface < m->n_ifaces,
+	/*
+	 * Elastic IPs: the uplink delivers an address to the interface its
+	 * entry names, whose own elastic IP the egress path translates to;
+	 * both must agree, and every interface with one has its entry.
+	 * Entries are sorted by address, hence distinct.
+	 */
+	for (uint32_t i = 0; i < m->n_eips; i++) {
+		const struct vpc_image_eip *e = &m->eips[i];
+		CHECK(e->iface < m->n_ifaces,
 		      "elastic IP entry %u: interface %u out of range", i,
-		      m->eips[i].iface);
+		      e->iface);
+		CHECK((m->ifaces[e->iface].flags & VPC_IFACE_F_EIP) &&
+			      m->ifaces[e->iface].elastic_ip == e->elastic_ip,
+		      "elastic IP entry %u: interface %u does not have that elastic IP",
+		      i, e->iface);
+		CHECK(i == 0 || ntohl(m->eips[i - 1].elastic_ip) < ntohl(e->elastic_ip),
+		      "elastic IP entry %u: not in address order", i);
+	}
+	CHECK(m->n_eips == n_with_eip,
+	      "%u interfaces have an elastic IP, %u elastic IP entries",
+	      n_with_eip, m->n_eips);
 	for (uint32_t i = 0; i < m->n_hports; i++) {
 		const struct vpc_image_hport *h = &m->hports[i];
 		CHECK(name_ok(h->name), "host port %u: bad name", i);
@@ -393,7 +570,8 @@ vpc_image_from_bytes(const void *buf, size_t size, char *err, size_t err_size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	memcpy(copy, buf, size);
+	if (size > 0)
+		memcpy(copy, buf, size);	/* buf may be NULL when size is 0 */
 	if (vpc_image_check(copy, size, err, err_size) < 0) {
 		free(copy);
 		errno = EINVAL;

@@ -818,10 +818,20 @@ apply(struct meta *m, const struct vpc_ct_action *a, struct vpc_verdict *v)
  * checksum when present (a quoted TCP checksum lies past the 8 bytes an
  * error carries), and the ICMP checksum over all of it.
  */
+/*
+ * Only what lies inside the IP payload is read or written: the quoted IP
+ * header when all 20 bytes of it are there, its UDP checksum when the
+ * quoted header's length is sane and 8 bytes follow it.  (An error that
+ * quotes less is forwarded as it is: the rules allowed it.)
+ */
 static void
 icmp_error_translate(const struct meta *m, const struct vpc_ct_action *a)
 {
+	uint32_t avail = m->l4_len - sizeof(struct rte_icmp_hdr);	/* parse: l4_len >= 8 */
 	struct rte_ipv4_hdr *in = (struct rte_ipv4_hdr *)(m->l4 + sizeof(struct rte_icmp_hdr));
+
+	if (a->nat == VPC_CT_NAT_NONE || avail < sizeof(*in))
+		return;
 	void *icsum = VPC_FIELD_PTR((struct rte_icmp_hdr *)m->l4, icmp_cksum);
 	rte_be32_t from = a->nat == VPC_CT_NAT_SRC ? m->ip->src_addr : m->ip->dst_addr;
 	bool is_src = a->nat == VPC_CT_NAT_DST;	/* outer DNAT: quoted source */
@@ -829,15 +839,16 @@ icmp_error_translate(const struct meta *m, const struct vpc_ct_action *a)
 	rte_be32_t cur;
 
 	memcpy(&cur, field, 4);
-	if (a->nat == VPC_CT_NAT_NONE || cur != from)
+	if (cur != from)
 		return;
 	uint16_t old_ipc = vpc_load16(VPC_FIELD_PTR(in, hdr_checksum));
 	memcpy(field, &a->nat_addr, 4);
 	vpc_csum_replace4(VPC_FIELD_PTR(in, hdr_checksum), from, a->nat_addr);
 	vpc_csum_replace4(icsum, from, a->nat_addr);
 	vpc_csum_replace2(icsum, old_ipc, vpc_load16(VPC_FIELD_PTR(in, hdr_checksum)));
-	if (in->next_proto_id == IPPROTO_UDP) {
-		uint8_t *l4 = (uint8_t *)in + (in->version_ihl & 0xf) * 4;
+	uint32_t ihl = (uint32_t)(in->version_ihl & 0xf) * 4;
+	if (in->next_proto_id == IPPROTO_UDP && ihl >= sizeof(*in) && ihl + 8 <= avail) {
+		uint8_t *l4 = (uint8_t *)in + ihl;
 		uint16_t old = vpc_load16(l4 + 6);
 		if (old != 0) {
 			vpc_csum_replace4(l4 + 6, from, a->nat_addr);

@@ -147,6 +147,19 @@ build_class(struct vpc_sg *sg, const struct vpc_image *img, const uint16_t *sgs,
 			const struct pending *p = &pend[k];
 			nd->all |= p->all;
 			if (kind == T_ICMP) {
+				/* Every type matches already, or this one is
+				 * listed: nothing to add. */
+				bool dup = nd->all;
+				for (uint32_t q = nd->first; q < sg->n_icmps && !dup; q++)
+					dup = memcmp(&sg->icmps[q], &p->im, sizeof(p->im)) == 0;
+				if (dup)
+					continue;
+				/* Both engines scan at most this many (the
+				 * validator refuses more). */
+				if (nd->n >= VPC_SG_MAX_ICMPS) {
+					ret = -E2BIG;
+					goto out;
+				}
 				if (grow((void **)&sg->icmps, &sg->cap_icmps, sg->n_icmps + 1,
 					 sizeof(*sg->icmps)) < 0)
 					goto nomem;
@@ -198,6 +211,7 @@ vpc_sg_build(const struct vpc_image *img)
 	struct vpc_sg *sg = calloc(1, sizeof(*sg));
 	struct class_key *keys = NULL;
 	uint32_t n_keys = 0, mask = 0;
+	int err;
 
 	if (sg == NULL)
 		goto nomem;
@@ -231,8 +245,11 @@ vpc_sg_build(const struct vpc_image *img)
 				slot = (slot + 1) & mask;
 			if (keys[slot].hash == 0) {
 				k.cls = sg->n_classes++;
-				if (build_class(sg, img, k.sgs, k.n, dir, &sg->classes[k.cls]) < 0)
-					goto nomem;
+				int rc = build_class(sg, img, k.sgs, k.n, dir, &sg->classes[k.cls]);
+				if (rc < 0) {
+					err = -rc;
+					goto fail;
+				}
 				keys[slot] = k;
 				n_keys++;
 			}
@@ -242,9 +259,11 @@ vpc_sg_build(const struct vpc_image *img)
 	free(keys);
 	return sg;
 nomem:
+	err = ENOMEM;
+fail:
 	free(keys);
 	vpc_sg_free(sg);
-	errno = ENOMEM;
+	errno = err;	/* E2BIG: more ICMP matches at a node than VPC_SG_MAX_ICMPS */
 	return NULL;
 }
 

@@ -248,6 +248,12 @@ vpc_tables_create(const struct vpc_image *img, int socket_id, char *err,
 	t->n_rtables = img->n_rtables;
 
 	t->sg = vpc_sg_build(img);
+	if (t->sg == NULL && errno == E2BIG) {
+		snprintf(err, err_size, "security groups: more than %u ICMP type/code rules "
+			 "for one peer prefix (the limit)", VPC_SG_MAX_ICMPS);
+		ret = -E2BIG;
+		goto fail;
+	}
 	t->timeouts_ns = rte_malloc_socket("vpc_timeouts",
 		((size_t)img->n_vpcs * VPC_TO_COUNT + 1) * sizeof(uint64_t), 0, socket_id);
 	if (t->sg == NULL || t->timeouts_ns == NULL)

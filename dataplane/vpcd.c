@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -669,106 +670,243 @@ ctl_apply(const void *buf, uint32_t len, uint32_t flags, FILE *out)
 	return 0;
 }
 
-static bool
-read_all(int fd, void *buf, size_t n)
+/* The daemon's clock: ns since the TSC started, as the workers see it. */
+static uint64_t
+now_ns(void)
 {
-	for (size_t got = 0; got < n;) {
-		ssize_t r = read(fd, (char *)buf + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return false;
-		got += (size_t)r;
-	}
-	return true;
+	uint64_t tsc = rte_rdtsc(), hz = d.tsc_hz;
+	return tsc / hz * 1000000000ull + tsc % hz * 1000000000ull / hz;
 }
 
-static void
-write_all(int fd, const void *buf, size_t n)
+/* One complete request: its answer as text, and a status. */
+static uint32_t
+ctl_handle(const struct vpc_ctl_rx *rx, FILE *out)
 {
-	for (size_t done = 0; done < n;) {
-		ssize_t r = write(fd, (const char *)buf + done, n - done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return;
-		done += (size_t)r;
-	}
-}
+	const struct vpc_ctl_req *req = &rx->req;
+	bool json = req->flags & VPC_CTL_F_JSON;
 
-static void
-ctl_serve(int fd)
-{
-	struct vpc_ctl_req req;
-	char *text = NULL;
-	size_t text_len = 0;
-	FILE *out = open_memstream(&text, &text_len);
-	uint32_t status = 0;
-	void *payload = NULL;
-
-	if (out == NULL)
-		return;
-	if (!read_all(fd, &req, sizeof(req)) || req.magic != VPC_CTL_MAGIC ||
-	    req.len > VPC_IMAGE_MAX_SIZE) {
-		fprintf(out, "bad request\n");
-		status = EPROTO;
-		goto reply;
-	}
-	if (req.len) {
-		payload = malloc(req.len);
-		if (payload == NULL || !read_all(fd, payload, req.len)) {
-			fprintf(out, "bad request\n");
-			status = EPROTO;
-			goto reply;
-		}
-	}
-	bool json = req.flags & VPC_CTL_F_JSON;
-	switch (req.op) {
+	switch (req->op) {
 	case VPC_CTL_APPLY:
-		status = (uint32_t)ctl_apply(payload, req.len, req.flags, out);
-		break;
+		return (uint32_t)ctl_apply(rx->payload, req->len, req->flags, out);
 	case VPC_CTL_STATS:
 		ctl_stats(out, json);
-		break;
+		return 0;
 	case VPC_CTL_CT_LIST:
 		ctl_ct_list(out, json);
-		break;
+		return 0;
 	case VPC_CTL_CT_COUNT:
 		fprintf(out, json ? "{\"tracked\":%u,\"capacity\":%u}\n" :
 				    "%u connections tracked (capacity %u)\n",
 			vpc_ct_count(d.ct), vpc_ct_capacity(d.ct));
-		break;
+		return 0;
 	case VPC_CTL_CT_FLUSH: {
 		uint32_t before = vpc_ct_count(d.ct);
 		vpc_ct_flush(d.ct);
 		fprintf(out, json ? "{\"flushed\":%u}\n" : "flushed %u connections\n", before);
-		break;
+		return 0;
 	}
-	default:
-		fprintf(out, "unknown request %u\n", req.op);
-		status = EOPNOTSUPP;
+	default:	/* vpc_ctl_rx_feed() let no other op through */
+		fprintf(out, "unknown request %u\n", req->op);
+		return EOPNOTSUPP;
 	}
-reply:
+}
+
+/*
+ * The control socket serves many clients at once from one thread: every
+ * socket is non-blocking, each client has a deadline to send its request
+ * and another to read the answer, and a client that stalls, lies or goes
+ * away only loses its own connection (answers are sent with MSG_NOSIGNAL;
+ * SIGPIPE is ignored as well).  Requests are carried out one at a time,
+ * in the order they complete.  Between events the same thread reclaims
+ * expired connections, so an idle daemon's table empties too.
+ */
+#define CTL_MAX_CLIENTS 64
+#define CTL_TICK_MS 100
+
+struct ctl_client {
+	int fd;				/* -1: slot unused */
+	uint64_t deadline;		/* ns, daemon clock */
+	struct vpc_ctl_rx rx;
+	char *out;			/* answer: header + text */
+	size_t out_len, out_sent;	/* out != NULL: answering */
+};
+
+static void
+ctl_client_close(struct ctl_client *c)
+{
+	close(c->fd);
+	vpc_ctl_rx_free(&c->rx);
+	free(c->out);
+	*c = (struct ctl_client){ .fd = -1 };
+}
+
+/* Queue the answer (status, text) and start sending it. */
+static void
+ctl_client_answer(struct ctl_client *c, uint32_t status, const char *text, size_t len)
+{
+	struct vpc_ctl_resp resp = { VPC_CTL_MAGIC, status, (uint32_t)len, 0 };
+
+	c->out = malloc(sizeof(resp) + len);
+	if (c->out == NULL) {
+		ctl_client_close(c);
+		return;
+	}
+	memcpy(c->out, &resp, sizeof(resp));
+	memcpy(c->out + sizeof(resp), text, len);
+	c->out_len = sizeof(resp) + len;
+	c->out_sent = 0;
+	c->deadline = now_ns() + VPC_CTL_DEADLINE_S * 1000000000ull;
+}
+
+/* The request is complete (or refused): carry it out, answer. */
+static void
+ctl_client_serve(struct ctl_client *c)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	uint32_t status;
+
+	if (out == NULL) {
+		ctl_client_close(c);
+		return;
+	}
+	if (c->rx.state == VPC_CTL_RX_BAD) {
+		status = (uint32_t)c->rx.error;
+		if (status == EOPNOTSUPP)
+			fprintf(out, "unknown request %u\n", c->rx.req.op);
+		else
+			fprintf(out, "bad request: %s\n", strerror(c->rx.error));
+	} else {
+		status = ctl_handle(&c->rx, out);
+	}
 	fclose(out);
-	struct vpc_ctl_resp resp = { VPC_CTL_MAGIC, status, (uint32_t)text_len, 0 };
-	write_all(fd, &resp, sizeof(resp));
-	write_all(fd, text, text_len);
+	vpc_ctl_rx_free(&c->rx);
+	ctl_client_answer(c, status, text, len);
 	free(text);
-	free(payload);
+}
+
+static void
+ctl_client_read(struct ctl_client *c)
+{
+	uint8_t buf[65536];
+
+	for (;;) {
+		ssize_t r = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (r <= 0) {		/* gone before asking: nobody to answer */
+			ctl_client_close(c);
+			return;
+		}
+		size_t used;
+		int st = vpc_ctl_rx_feed(&c->rx, buf, (size_t)r, &used);
+		if (st != VPC_CTL_RX_MORE) {
+			ctl_client_serve(c);	/* bytes past the request: ignored */
+			return;
+		}
+	}
+}
+
+static void
+ctl_client_write(struct ctl_client *c)
+{
+	while (c->out_sent < c->out_len) {
+		ssize_t r = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (r <= 0)
+			break;		/* gone: EPIPE, ECONNRESET */
+		c->out_sent += (size_t)r;
+	}
+	ctl_client_close(c);
 }
 
 static void *
 ctl_thread(void *arg)
 {
 	int lfd = (int)(intptr_t)arg;
+	struct ctl_client cl[CTL_MAX_CLIENTS];
+	struct pollfd pfd[CTL_MAX_CLIENTS + 1];
+	uint32_t sweep_budget = vpc_ct_capacity(d.ct) / 16;
+	uint64_t next_tick = 0;
 
+	if (sweep_budget < 1024)
+		sweep_budget = 1024;
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+		cl[i] = (struct ctl_client){ .fd = -1 };
 	while (!quit) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			continue;	/* EINTR at shutdown, or a client gone */
-		ctl_serve(fd);
-		close(fd);
+		int n = 0, used = 0, slot[CTL_MAX_CLIENTS + 1];
+		for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+			if (cl[i].fd >= 0) {
+				pfd[n] = (struct pollfd){ cl[i].fd, cl[i].out ? POLLOUT : POLLIN, 0 };
+				slot[n++] = i;
+				used++;
+			}
+		/* At the limit, newcomers wait in the backlog. */
+		if (used < CTL_MAX_CLIENTS) {
+			pfd[n] = (struct pollfd){ lfd, POLLIN, 0 };
+			slot[n++] = -1;
+		}
+		int r = poll(pfd, (nfds_t)n, CTL_TICK_MS);
+		uint64_t now = now_ns();
+		for (int k = 0; r > 0 && k < n; k++) {
+			if (pfd[k].revents == 0)
+				continue;
+			if (slot[k] < 0) {
+				for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
+					if (cl[i].fd >= 0)
+						continue;
+					int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+					if (fd < 0)
+						break;	/* none waiting, or a client gone */
+					cl[i] = (struct ctl_client){
+						.fd = fd,
+						.deadline = now + VPC_CTL_DEADLINE_S * 1000000000ull,
+					};
+					vpc_ctl_rx_init(&cl[i].rx);
+				}
+				continue;
+			}
+			struct ctl_client *c = &cl[slot[k]];
+			if (c->out != NULL)
+				ctl_client_write(c);
+			else
+				ctl_client_read(c);
+			/* The answer may go out at once. */
+			if (c->fd >= 0 && c->out != NULL && c->out_sent == 0)
+				ctl_client_write(c);
+		}
+		now = now_ns();
+		for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
+			if (cl[i].fd < 0 || cl[i].deadline > now)
+				continue;
+			if (cl[i].out == NULL) {
+				/* Too slow to ask: say so if it listens, then close. */
+				static const char msg[] = "timed out waiting for the request\n";
+				cl[i].rx.state = VPC_CTL_RX_BAD;
+				ctl_client_answer(&cl[i], ETIMEDOUT, msg, sizeof(msg) - 1);
+				if (cl[i].fd >= 0)
+					ctl_client_write(&cl[i]);
+			}
+			if (cl[i].fd >= 0)	/* too slow to read its answer */
+				ctl_client_close(&cl[i]);
+		}
+		if (now >= next_tick) {
+			/* Expired connections go even when none are opened. */
+			vpc_ct_sweep(d.ct, now, sweep_budget);
+			vpc_ct_reclaim(d.ct);
+			next_tick = now + CTL_TICK_MS * 1000000ull;
+		}
 	}
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (cl[i].fd >= 0)
+			ctl_client_close(&cl[i]);
 	return NULL;
 }
 
@@ -788,7 +926,8 @@ ctl_listen(const char *path)
 		*slash = '\0';
 		mkdir(dir, 0700);
 	}
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: the control thread accepts until none is waiting. */
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		die("control socket: %s", strerror(errno));
 	unlink(path);
@@ -797,7 +936,7 @@ ctl_listen(const char *path)
 		die("control socket %s: %s", path, strerror(errno));
 	umask(old);
 	chmod(path, 0600);
-	if (listen(fd, 8) < 0)
+	if (listen(fd, SOMAXCONN) < 0)
 		die("control socket %s: %s", path, strerror(errno));
 	return fd;
 }
@@ -895,15 +1034,22 @@ main(int argc, char **argv)
 
 	/* EAL: the user's arguments; PCI devices of the topology allowed. */
 	char **eargs = calloc((size_t)(argc - eal_at) + img->n_hports + 2, sizeof(char *));
-	int ne = 0;
+	/* rte_eal_init() may reorder eargs: the strings made here are freed
+	 * from a list of their own. */
+	char **allow = calloc(img->n_hports + 1, sizeof(char *));
+	int ne = 0, na = 0;
+	if (eargs == NULL || allow == NULL)
+		die("out of memory");
 	eargs[ne++] = argv[0];
 	for (int i = eal_at + 1; i < argc; i++)
 		eargs[ne++] = argv[i];
 	for (uint32_t i = 0; i < img->n_hports; i++)
 		if (img->hports[i].type == VPC_HPORT_PCI) {
 			char *a = malloc(160);
+			if (a == NULL)
+				die("out of memory");
 			snprintf(a, 160, "--allow=%s", img->hports[i].a);
-			eargs[ne++] = a;
+			eargs[ne++] = allow[na++] = a;
 		}
 	if (rte_eal_init(ne, eargs) < 0)
 		die("DPDK initialisation failed: %s", rte_strerror(rte_errno));
@@ -943,10 +1089,11 @@ main(int argc, char **argv)
 			die("out of memory");
 	}
 
-	/* No SA_RESTART: a blocked accept() returns at shutdown. */
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* A control client that goes away must not take the daemon along. */
+	signal(SIGPIPE, SIG_IGN);
 	tel_register();
 	int lfd = ctl_listen(sock);
 	pthread_t ctl;
@@ -959,9 +1106,7 @@ main(int argc, char **argv)
 		rte_eal_remote_launch(worker_main, &d.workers[i], d.workers[i].lcore);
 	worker_main(&d.workers[0]);
 	rte_eal_mp_wait_lcore();
-	/* The control thread: wake it from accept() and wait for it. */
-	shutdown(lfd, SHUT_RDWR);
-	pthread_kill(ctl, SIGTERM);
+	/* The control thread sees quit within one tick. */
 	pthread_join(ctl, NULL);
 	close(lfd);
 	unlink(sock);
@@ -978,5 +1123,9 @@ main(int argc, char **argv)
 	rte_free(d.rcu);
 	rte_mempool_free(d.mp);
 	rte_eal_cleanup();
+	for (int i = 0; i < na; i++)
+		free(allow[i]);
+	free(allow);
+	free(eargs);
 	return 0;
 }

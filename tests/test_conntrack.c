@@ -26,7 +26,11 @@
 #include "conntrack.h"
 
 /* A connection that does not expire on its own. */
-static const struct vpc_ct_entry live_init = { .state = VPC_CT_UDP, .expires = UINT64_MAX };
+/* A connection whose other side answered: never dropped to make room. */
+static const struct vpc_ct_entry live_init = { .state = VPC_CT_UDP, .replies = 1,
+					       .expires = UINT64_MAX };
+/* One that never saw a reply. */
+static const struct vpc_ct_entry unreplied_init = { .state = VPC_CT_UDP, .expires = UINT64_MAX };
 
 static struct vpc_ct_key
 key(uint32_t ctx, uint32_t src, uint32_t dst, uint16_t sp, uint16_t dp)
@@ -162,6 +166,57 @@ test_million(void **state)
 	vpc_ct_free(ct);
 }
 
+/* A full table drops a connection that never saw a reply (Linux's early
+ * drop), never one that did, and never an established TCP connection. */
+static void
+test_early_drop(void **state)
+{
+	struct vpc_ct *ct = vpc_ct_create("t5", 4, SOCKET_ID_ANY);
+	struct vpc_ct_key f, r;
+	bool found;
+	int idx;
+	(void)state;
+
+	/* Three answered, one SYN never answered. */
+	for (uint32_t i = 0; i < 4; i++) {
+		f = key(1, i, 99, 1, 2);
+		r = key(1, 99, i, 2, 1);
+		idx = vpc_ct_create_conn(ct, &f, &r, 0, &live_init);
+		assert_true(idx >= 0);
+		vpc_ct_entry(ct, (uint32_t)idx)->state =
+			i == 2 ? VPC_CT_TCP_SYN_SENT : VPC_CT_TCP_ESTABLISHED;
+	}
+	f = key(1, 50, 99, 1, 2);
+	r = key(1, 99, 50, 2, 1);
+	idx = vpc_ct_create_conn(ct, &f, &r, 10, &unreplied_init);
+	assert_true(idx >= 0);
+	assert_int_equal(vpc_ct_stats(ct)->early_dropped, 1);
+	assert_int_equal(vpc_ct_count(ct), 4);
+	struct vpc_ct_key gone = key(1, 2, 99, 1, 2);
+	find(ct, &gone, &found);
+	assert_false(found);
+	for (uint32_t i = 0; i < 4; i++) {
+		struct vpc_ct_key k = key(1, i, 99, 1, 2);
+		find(ct, &k, &found);
+		assert_true(found == (i != 2));
+	}
+	/* Now the UDP flow with no reply is the one that goes... */
+	f = key(1, 51, 99, 1, 2);
+	r = key(1, 99, 51, 2, 1);
+	assert_true(vpc_ct_create_conn(ct, &f, &r, 20, &live_init) >= 0);
+	struct vpc_ct_key first = key(1, 50, 99, 1, 2);
+	find(ct, &first, &found);
+	assert_false(found);
+	assert_int_equal(vpc_ct_stats(ct)->early_dropped, 2);
+	/* ...and with every connection answered, a new one is refused. */
+	f = key(1, 52, 99, 1, 2);
+	r = key(1, 99, 52, 2, 1);
+	assert_int_equal(vpc_ct_create_conn(ct, &f, &r, 30, &unreplied_init), -ENOSPC);
+	assert_int_equal(vpc_ct_stats(ct)->refused_full, 1);
+	assert_int_equal(vpc_ct_count(ct), 4);
+	vpc_ct_free(ct);
+}
+
 /* ---- shared mode: a reader lcore against a writer ---- */
 
 #define N_KEYS 256
@@ -273,6 +328,55 @@ test_shared_reader_writer(void **state)
 	rte_free(qsv);
 }
 
+/*
+ * Shared mode, after a flood: the table is full of connections that have
+ * expired.  The room comes back as soon as it is needed -- the first new
+ * connection finds it -- and a sweep with nobody opening connections (the
+ * daemon's idle sweep) empties the table: nothing waits for a later
+ * delete to push reclamation along.
+ */
+static void
+test_shared_reclaim_after_flood(void **state)
+{
+	(void)state;
+	struct rte_rcu_qsbr *v = rte_zmalloc(NULL, rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE),
+					     RTE_CACHE_LINE_SIZE);
+	assert_non_null(v);
+	assert_int_equal(rte_rcu_qsbr_init(v, RTE_MAX_LCORE), 0);
+	struct vpc_ct *ct = vpc_ct_create_shared("flood", 1000, SOCKET_ID_ANY, v);
+	assert_non_null(ct);
+	struct vpc_ct_entry syn = { .state = VPC_CT_TCP_SYN_SENT, .expires = 100 };
+	struct vpc_ct_entry est = { .state = VPC_CT_TCP_ESTABLISHED, .expires = 1000000 };
+	/* The flood: 990 SYNs never answered, 10 established connections. */
+	for (uint32_t i = 0; i < 1000; i++) {
+		struct vpc_ct_key f = key(4, i, 1, 5, 6), r = key(4, 1, i, 6, 5);
+		assert_true(vpc_ct_create_conn(ct, &f, &r, 0, i < 10 ? &est : &syn) >= 0);
+	}
+	/* During the flood: a SYN pushes out one never answered. */
+	struct vpc_ct_key f = key(4, 5000, 1, 5, 6), r = key(4, 1, 5000, 6, 5);
+	assert_true(vpc_ct_create_conn(ct, &f, &r, 50, &syn) >= 0);
+	assert_int_equal(vpc_ct_stats(ct)->early_dropped, 1);
+	/* After it, with time past the opening timeout: the idle sweep
+	 * alone frees every expired entry, at once. */
+	uint32_t removed = 0;
+	for (int k = 0; k < 2; k++)
+		removed += vpc_ct_sweep(ct, 200, 1000);
+	vpc_ct_reclaim(ct);
+	assert_int_equal(removed, 990);
+	assert_int_equal(vpc_ct_count(ct), 10);
+	for (uint32_t i = 0; i < 990; i++) {
+		struct vpc_ct_key g = key(4, 10000 + i, 1, 5, 6), h = key(4, 1, 10000 + i, 6, 5);
+		assert_true(vpc_ct_create_conn(ct, &g, &h, 200, &est) >= 0);
+	}
+	assert_int_equal(vpc_ct_stats(ct)->refused_full, 0);
+	/* Full of established ones: refused, none evicted. */
+	struct vpc_ct_key g = key(4, 99999, 1, 5, 6), h = key(4, 1, 99999, 6, 5);
+	assert_int_equal(vpc_ct_create_conn(ct, &g, &h, 300, &syn), -ENOSPC);
+	assert_int_equal(vpc_ct_count(ct), 1000);
+	vpc_ct_free(ct);
+	rte_free(v);
+}
+
 static int
 setup(void **state)
 {
@@ -301,6 +405,8 @@ main(void)
 		cmocka_unit_test(test_sweep_and_iterate),
 		cmocka_unit_test(test_million),
 		cmocka_unit_test(test_shared_reader_writer),
+		cmocka_unit_test(test_early_drop),
+		cmocka_unit_test(test_shared_reclaim_after_flood),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -5,7 +5,14 @@
  * mismatch, section out of bounds, index or enum out of range).  An index
  * corruption is re-sealed (checksum recomputed) so the test reaches the
  * record checks rather than stopping at the checksum.
+ *
+ * test_reader_hazards_refused feeds the checker one corruption per record
+ * check: every value a reader (show, the engines' table builders, the
+ * daemon, vpc-replay) would use as an index, a count, a bound, a flag that
+ * selects another field, or a name -- a crafted image must be refused
+ * before any of them reads it.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,17 +26,18 @@
 #include <cmocka.h>
 
 #include "compile.h"
+#include "show.h"
 #include "topo.h"
 
 static const char *config_dir;
 
 static struct vpc_image *
-compile_default(void)
+compile_config(const char *file)
 {
 	char path[1024];
 	struct vpc_diag d;
 
-	snprintf(path, sizeof(path), "%s/default.yaml", config_dir);
+	snprintf(path, sizeof(path), "%s/%s", config_dir, file);
 	vpc_diag_init(&d, path);
 	struct topo *t = topo_load_valid(path, &d);
 	assert_non_null(t);
@@ -38,6 +46,12 @@ compile_default(void)
 	topo_free(t);
 	vpc_diag_fini(&d);
 	return img;
+}
+
+static struct vpc_image *
+compile_default(void)
+{
+	return compile_config("default.yaml");
 }
 
 static void
@@ -175,10 +189,246 @@ test_corrupt_refused(void **state)
 	vpc_image_free(img);
 }
 
+/* Set a name field to s, NUL-padded as the compiler writes names. */
+static void
+set_name(char name[VPC_NAME_SIZE], const char *s)
+{
+	memset(name, 0, VPC_NAME_SIZE);
+	memcpy(name, s, strlen(s));
+}
+
+/*
+ * config/default.yaml: one VPC (VNI 100); route tables main (route 0) and
+ * public (routes 1-3: local, blackhole, internet gateway); groups web
+ * (rules 0-4; rule 2 from group bastion), bastion (5-8), db (9-13, all
+ * expanded from groups), default (14-15); interfaces web-1, web-2,
+ * bastion, db-1 on ports 0-3, uplink port 4; elastic IP entries bastion,
+ * web-1, web-2 (db-1 has none).
+ */
+static void h_peer_none(struct vpc_image *c) { c->rules[2].peer_sg = VPC_INDEX_NONE; }
+static void h_peer_flag_only(struct vpc_image *c) { c->rules[0].flags |= VPC_RULE_F_SG_PEER; }
+static void h_peer_no_flag(struct vpc_image *c) { c->rules[0].peer_sg = 1; }
+static void h_peer_range(struct vpc_image *c) { c->rules[9].peer_sg = 4; }
+static void h_vni_zero(struct vpc_image *c) { c->vpcs[0].vni = 0; }
+static void h_vni_wide(struct vpc_image *c) { c->vpcs[0].vni = (1u << 24) + 100; }
+static void h_mtu_zero(struct vpc_image *c) { c->vpcs[0].mtu = 0; }
+static void h_mtu_big(struct vpc_image *c) { c->vpcs[0].mtu = 9001; }
+static void h_timeout_zero(struct vpc_image *c) { c->vpcs[0].timeouts[VPC_TO_UDP] = 0; }
+static void h_timeout_big(struct vpc_image *c) { c->vpcs[0].timeouts[VPC_TO_TCP_ESTABLISHED] = 30 * 86400 + 1; }
+static void h_vpc_len(struct vpc_image *c) { c->vpcs[0].cidr_len = 33; }
+static void h_vpc_sg(struct vpc_image *c) { c->vpcs[0].default_sg = 9; }
+static void h_name_path(struct vpc_image *c) { set_name(c->ports[1].name, "../../etc/x"); }
+static void h_name_escape(struct vpc_image *c) { set_name(c->ifaces[0].name, "\033[2J"); }
+static void h_name_upper(struct vpc_image *c) { set_name(c->vpcs[0].name, "Prod"); }
+static void h_name_dash(struct vpc_image *c) { set_name(c->subnets[0].name, "-a"); }
+static void h_name_space(struct vpc_image *c) { set_name(c->rtables[0].name, "main "); }
+static void h_name_tail(struct vpc_image *c) { c->sgs[0].name[10] = 'x'; }
+static void h_port_dup(struct vpc_image *c) { set_name(c->ports[1].name, "web-1"); }
+static void h_uplink_dup(struct vpc_image *c) { set_name(c->ports[4].name, "db-1"); }
+static void h_uplink_iface(struct vpc_image *c) { c->ports[4].iface = 2; }
+static void h_uplink_kind(struct vpc_image *c) { c->ports[4].kind = 7; }
+static void h_port_iface(struct vpc_image *c) { c->ports[0].iface = 1; }
+static void h_no_host(struct vpc_image *c) { c->hdr->sections[VPC_SEC_HOST].count = 0; }
+static void h_no_port(struct vpc_image *c) { c->hdr->sections[VPC_SEC_PORT].count = 0; }
+static void h_subnet_vpc(struct vpc_image *c) { c->subnets[0].vpc = 5; }
+static void h_subnet_rtable(struct vpc_image *c) { c->subnets[0].rtable = 7; }
+static void h_subnet_len(struct vpc_image *c) { c->subnets[1].cidr_len = 40; }
+static void h_rtable_vpc(struct vpc_image *c) { c->rtables[1].vpc = 3; }
+static void h_route_owner(struct vpc_image *c) { c->routes[0].rtable = 1; }
+static void h_route_orphan(struct vpc_image *c) { c->rtables[1].n_routes = 2; }
+static void h_route_len(struct vpc_image *c) { c->routes[3].prefix_len = 33; }
+static void h_route_stray_iface(struct vpc_image *c) { c->routes[3].target_iface = 0; }
+static void h_sg_vpc(struct vpc_image *c) { c->sgs[0].vpc = 2; }
+static void h_sg_rules(struct vpc_image *c) { c->sgs[3].n_egress = 5; }
+static void h_rule_sg(struct vpc_image *c) { c->rules[5].sg = 0; }
+static void h_rule_dir(struct vpc_image *c) { c->rules[4].dir = VPC_DIR_INGRESS; }
+static void h_rule_len(struct vpc_image *c) { c->rules[0].peer_len = 33; }
+static void h_iface_vpc(struct vpc_image *c) { c->ifaces[0].vpc = 1; }
+static void h_iface_sgs(struct vpc_image *c) { c->ifaces[0].n_sgs = VPC_IFACE_MAX_SGS + 1; }
+static void h_l2_vpc(struct vpc_image *c) { c->l2[0].vpc = 1; }
+static void h_eip_no_flag(struct vpc_image *c) { c->eips[0].iface = 3; }
+static void h_eip_other_addr(struct vpc_image *c) { c->eips[0].iface = 0; }
+static void h_iface_lost_eip(struct vpc_image *c) { c->ifaces[0].flags &= (uint8_t)~VPC_IFACE_F_EIP; }
+static void
+h_eip_order(struct vpc_image *c)
+{
+	struct vpc_image_eip e = c->eips[0];
+	c->eips[0] = c->eips[1];
+	c->eips[1] = e;
+}
+static void h_eip_dup(struct vpc_image *c) { c->eips[2] = c->eips[1]; }
+static void
+h_eip_missing(struct vpc_image *c)
+{
+	c->ifaces[3].flags |= VPC_IFACE_F_EIP;
+	c->ifaces[3].elastic_ip = htonl(0xcb007114);	/* 203.0.113.20 */
+}
+
+/*
+ * config/multi-vpc.yaml: VPCs tenant-a (VNI 1: groups app 0, default 1;
+ * rules 0-1 expanded from app) and tenant-b (VNI 2: group default 2);
+ * ports a-app-1, a-app-2, b-app-1, b-app-2, uplink, with host ports in
+ * that order (the last a PCI device).
+ */
+static void m_peer_other_vpc(struct vpc_image *c) { c->rules[0].peer_sg = 2; }
+static void m_vni_dup(struct vpc_image *c) { c->vpcs[1].vni = 1; }
+static void m_main_other_vpc(struct vpc_image *c) { c->vpcs[1].main_rtable = 0; }
+static void m_port_dup(struct vpc_image *c) { set_name(c->ports[2].name, "a-app-1"); }
+static void m_hport_type0(struct vpc_image *c) { c->hports[0].type = 0; }
+static void m_hport_type7(struct vpc_image *c) { c->hports[4].type = 7; }
+static void m_hport_a(struct vpc_image *c) { memset(c->hports[2].a, 'x', VPC_HPORT_STR); }
+static void m_hport_b(struct vpc_image *c) { memset(c->hports[3].b, 'x', VPC_HPORT_STR); }
+static void m_hport_name(struct vpc_image *c) { set_name(c->hports[1].name, "a_app-2"); }
+
+static void
+test_reader_hazards_refused(void **state)
+{
+	static const struct {
+		bool multi;	/* multi-vpc.yaml, not default.yaml */
+		void (*fn)(struct vpc_image *);
+		const char *msg;
+	} cases[] = {
+		/* The reported crash: `show` names the peer group of a rule
+		 * flagged as expanded from one, and indexed sgs[0xffffffff]. */
+		{ false, h_peer_none, "rule 2: security-group peer without a peer group" },
+		{ false, h_peer_flag_only, "rule 0: security-group peer without a peer group" },
+		{ false, h_peer_no_flag, "rule 0: peer group 1 without the security-group peer flag" },
+		{ false, h_peer_range, "rule 9: peer group 4 out of range" },
+		{ true, m_peer_other_vpc, "rule 0: peer group 2 of another VPC" },
+		/* VPCs: VNI (connection context), MTU, timeouts. */
+		{ false, h_vni_zero, "vpc 0: VNI 0 out of range" },
+		{ false, h_vni_wide, "vpc 0: VNI 16777316 out of range" },
+		{ true, m_vni_dup, "vpc 1: VNI 1 is also vpc 0's" },
+		{ false, h_mtu_zero, "vpc 0: MTU 0 out of range" },
+		{ false, h_mtu_big, "vpc 0: MTU 9001 out of range" },
+		{ false, h_timeout_zero, "vpc 0: udp timeout 0 out of range" },
+		{ false, h_timeout_big, "vpc 0: tcp_established timeout 2592001 out of range" },
+		{ false, h_vpc_len, "vpc 0: prefix length 33" },
+		{ false, h_vpc_sg, "vpc 0: default group 9 out of range" },
+		{ true, m_main_other_vpc, "vpc 1: main table or default group of another VPC" },
+		/* Names: printed raw, used as file names and map keys. */
+		{ false, h_name_path, "port 1: bad name" },
+		{ false, h_name_escape, "interface 0: bad name" },
+		{ false, h_name_upper, "vpc 0: bad name" },
+		{ false, h_name_dash, "subnet 0: bad name" },
+		{ false, h_name_space, "route table 0: bad name" },
+		{ false, h_name_tail, "security group 0: bad name" },
+		{ true, m_hport_name, "host port 1: bad name" },
+		/* Ports: unique names, one uplink, the host's. */
+		{ false, h_port_dup, "port 1: name 'web-1' is also port 0's" },
+		{ false, h_uplink_dup, "port 4: name 'db-1' is also port 3's" },
+		{ true, m_port_dup, "port 2: name 'a-app-1' is also port 0's" },
+		{ false, h_uplink_iface, "port 4: uplink with interface 2" },
+		{ false, h_uplink_kind, "uplink port 4 out of range" },
+		{ false, h_port_iface, "interface 0: port 0 out of range" },
+		{ false, h_no_host, "host section holds 0 records, expected 1" },
+		{ false, h_no_port, "no uplink port" },
+		/* Subnets, route tables, routes. */
+		{ false, h_subnet_vpc, "subnet 0: vpc 5 out of range" },
+		{ false, h_subnet_rtable, "subnet 0: route table 7 out of range" },
+		{ false, h_subnet_len, "subnet 1: prefix length 40" },
+		/* (caught where subnet 0 checks its table's VPC, first) */
+		{ false, h_rtable_vpc, "subnet 0: route table 1 out of range" },
+		{ false, h_route_owner, "route 0 does not belong to route table 0" },
+		{ false, h_route_orphan, "1 of 4 routes are in no table's range" },
+		{ false, h_route_len, "route 3: prefix length 33" },
+		{ false, h_route_stray_iface, "route 3: target internet_gateway with interface 0" },
+		/* Security groups and rules. */
+		{ false, h_sg_vpc, "security group 0: vpc 2 out of range" },
+		{ false, h_sg_rules, "security group 3: rules out of range" },
+		{ false, h_rule_sg, "rule 5 does not belong to security group 1" },
+		{ false, h_rule_dir, "rule 4 does not belong to security group 0" },
+		{ false, h_rule_len, "rule 0: prefix length 33" },
+		/* Interfaces, L2, elastic IPs. */
+		{ false, h_iface_vpc, "interface 0: vpc 1 out of range" },
+		{ false, h_iface_sgs, "interface 0: 17 security groups" },
+		{ false, h_l2_vpc, "l2 entry 0 out of range" },
+		{ false, h_eip_no_flag, "elastic IP entry 0: interface 3 does not have that elastic IP" },
+		{ false, h_eip_other_addr, "elastic IP entry 0: interface 0 does not have that elastic IP" },
+		{ false, h_iface_lost_eip, "elastic IP entry 1: interface 0 does not have that elastic IP" },
+		{ false, h_eip_order, "elastic IP entry 1: not in address order" },
+		{ false, h_eip_dup, "elastic IP entry 2: not in address order" },
+		{ false, h_eip_missing, "4 interfaces have an elastic IP, 3 elastic IP entries" },
+		/* Host ports: the daemon indexes its driver table by type. */
+		{ true, m_hport_type0, "host port 0: type 0" },
+		{ true, m_hport_type7, "host port 4: type 7" },
+		{ true, m_hport_a, "host port 2: unterminated string" },
+		{ true, m_hport_b, "host port 3: unterminated string" },
+	};
+	struct vpc_image *img[2] = { compile_default(), compile_config("multi-vpc.yaml") };
+	char err[256];
+	(void)state;
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(vpc_image_check(img[k]->buf, img[k]->size, err, sizeof(err)), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct vpc_image *base = img[cases[i].multi];
+		void *buf = corrupt(base, cases[i].fn, true);
+		int ret = vpc_image_check(buf, base->size, err, sizeof(err));
+		if (ret != -EINVAL || strstr(err, cases[i].msg) == NULL)
+			fail_msg("case %zu: got %d \"%s\", expected \"%s\"", i, ret, err,
+				 cases[i].msg);
+		free(buf);
+	}
+	vpc_image_free(img[0]);
+	vpc_image_free(img[1]);
+}
+
+/*
+ * The reported case end to end, as `vpcctl show FILE` reads it: a file
+ * whose checksum is right and whose rule 2 is flagged as expanded from a
+ * group but names none.
+ */
+static void
+test_rule_peer_none_file_refused(void **state)
+{
+	struct vpc_image *img = compile_default();
+	char path[] = "/tmp/vpc-test-img-XXXXXX", err[256];
+	(void)state;
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_true(img->rules[2].flags & VPC_RULE_F_SG_PEER);
+	img->rules[2].peer_sg = VPC_INDEX_NONE;
+	vpc_image_seal(img);
+	assert_int_equal(vpc_image_write_file(img, path), 0);
+	assert_null(vpc_image_read_file(path, err, sizeof(err)));
+	assert_int_equal(errno, EINVAL);
+	assert_string_equal(err, "corrupt table image: rule 2: security-group peer without a peer group");
+	unlink(path);
+	vpc_image_free(img);
+}
+
+/* Two ports of kind uplink: the engines send to the internet by the
+ * host's one only.  Built from nothing: a compiled image has one. */
+static void
+test_second_uplink_refused(void **state)
+{
+	uint32_t counts[VPC_SEC_COUNT] = { [VPC_SEC_PORT] = 2, [VPC_SEC_HOST] = 1 };
+	struct vpc_image *img = vpc_image_alloc(counts);
+	char err[256];
+	(void)state;
+	assert_non_null(img);
+	for (uint32_t p = 0; p < 2; p++) {
+		set_name(img->ports[p].name, p ? "uplink-2" : "uplink");
+		img->ports[p].kind = VPC_PORT_UPLINK;
+		img->ports[p].iface = VPC_INDEX_NONE;
+	}
+	img->host[0].uplink_port = 0;
+	vpc_image_seal(img);
+	assert_int_equal(vpc_image_check(img->buf, img->size, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "corrupt table image: port 1: a second uplink");
+	img->hdr->sections[VPC_SEC_PORT].count = 1;	/* the one uplink: valid */
+	vpc_image_seal(img);
+	assert_int_equal(vpc_image_check(img->buf, img->size, err, sizeof(err)), 0);
+	vpc_image_free(img);
+}
+
 /*
  * Random corruption with a fixed seed: each mutant is either refused or,
  * if accepted, every index in it is in range -- the checker, run under
- * ASan, must never read out of bounds whatever the bytes say.
+ * ASan, must never read out of bounds whatever the bytes say, and `show`,
+ * which follows every index of an image, must not either on what the
+ * checker accepts.
  */
 static void
 test_random_corruption(void **state)
@@ -186,7 +436,9 @@ test_random_corruption(void **state)
 	struct vpc_image *img = compile_default();
 	uint64_t seed = 0x9e3779b97f4a7c15ull;
 	uint32_t refused_n = 0, accepted = 0;
+	FILE *null = fopen("/dev/null", "w");
 	(void)state;
+	assert_non_null(null);
 	for (int round = 0; round < 20000; round++) {
 		struct vpc_image *c = vpc_image_from_bytes(img->buf, img->size, NULL, 0);
 		assert_non_null(c);
@@ -197,12 +449,21 @@ test_random_corruption(void **state)
 		}
 		vpc_image_seal(c);	/* reach the structural checks */
 		char err[256];
-		if (vpc_image_check(c->buf, c->size, err, sizeof(err)) == 0)
+		if (vpc_image_check(c->buf, c->size, err, sizeof(err)) == 0) {
+			/* c's views are of the bytes before the mutation */
+			struct vpc_image *v = vpc_image_from_bytes(c->buf, c->size, err,
+								   sizeof(err));
+			assert_non_null(v);
+			vpc_show_text(v, null);
+			vpc_show_json(v, null);
+			vpc_image_free(v);
 			accepted++;
-		else
+		} else {
 			refused_n++;
+		}
 		vpc_image_free(c);
 	}
+	fclose(null);
 	/* Some mutants only touch names' padding-free bytes or MACs and are
 	 * legitimately accepted; most must be refused. */
 	assert_true(refused_n > 0);
@@ -216,6 +477,9 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_truncation_refused),
 		cmocka_unit_test(test_corrupt_refused),
+		cmocka_unit_test(test_reader_hazards_refused),
+		cmocka_unit_test(test_rule_peer_none_file_refused),
+		cmocka_unit_test(test_second_uplink_refused),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_random_corruption),
 	};

@@ -151,9 +151,12 @@ test_slots_by_name(void **state)
 	vpc_xdp_free(x);
 }
 
-/* 65 ICMP rules for one peer: past what the program scans.  Refused with
- * a reason; the running tables, generation and slots stay as they were,
- * and the refused image's new port names take no slot. */
+/* 65 distinct ICMP rules for one peer: past what the program scans.  The
+ * validator refuses such a topology, so the image is made by hand: 64
+ * distinct rules and a duplicate, then the duplicate changed in the
+ * image.  Refused with a reason; the running tables, generation and slots
+ * stay as they were, and the refused image's new port names take no
+ * slot. */
 static void
 test_refused_apply_changes_nothing(void **state)
 {
@@ -173,15 +176,23 @@ test_refused_apply_changes_nothing(void **state)
 		     "    security_groups:\n      - name: many\n        ingress:\n");
 	for (int t = 0; t < 65; t++)
 		fprintf(out, "          - { protocol: icmp, icmp_type: %d, icmp_code: %d, source: 10.0.0.0/8 }\n",
-			t % 50, t / 50);
+			t % 64 % 50, t % 64 / 50);
 	fprintf(out, "    interfaces:\n      - { name: newcomer, subnet: s, ip: 10.0.1.10, "
 		     "security_groups: [many] }\n");
 	fclose(out);
 	struct vpc_image *bad = vpc_image_load(path, stderr);
 	unlink(path);
 	assert_non_null(bad);
+	struct vpc_image_rule *dup = NULL;
+	for (uint32_t r = 0; r < bad->n_rules; r++)
+		if (bad->rules[r].proto == 1 && bad->rules[r].icmp_type == 0 &&
+		    bad->rules[r].icmp_code == 0)
+			dup = (struct vpc_image_rule *)&bad->rules[r];	/* the second wins */
+	assert_non_null(dup);
+	dup->icmp_type = 60;
+	vpc_image_seal(bad);
 	assert_int_not_equal(vpc_xdp_publish(f, bad, false, NULL, &pub, err, sizeof(err)), 0);
-	assert_non_null(strstr(err, "ICMP rules for one peer prefix"));
+	assert_non_null(strstr(err, "ICMP type/code rules for one peer prefix"));
 	assert_int_equal(vpc_xdp_generation(f), 1);
 	assert_int_equal(active(f), a);
 	assert_int_equal(vpc_xdp_slot(f, "newcomer"), -1);

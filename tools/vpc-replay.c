@@ -19,6 +19,7 @@
  * DPDK runs in-process with --no-huge, --no-shconf and no devices: the user
  * needs no hugepages and no EAL flags.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -391,6 +392,24 @@ ct_size(const struct opts *o, const struct vpc_image *img)
 	return vpc_ct_default_size(img->n_ifaces) + (uint32_t)o->prefill;
 }
 
+static char eal_rundir[4096];	/* the EAL's runtime directory */
+
+/* The runtime directory the EAL made (it makes one even with
+ * --no-shconf, and leaves it): removed at exit, whichever way. */
+static void
+remove_rundir(void)
+{
+	DIR *dir = opendir(eal_rundir);
+	if (dir != NULL) {
+		struct dirent *de;
+		while ((de = readdir(dir)) != NULL)
+			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+				unlinkat(dirfd(dir), de->d_name, 0);
+		closedir(dir);
+	}
+	rmdir(eal_rundir);
+}
+
 static void
 eal_init(const struct opts *o, const struct vpc_image *img, uint32_t n_mbufs, uint32_t room)
 {
@@ -410,6 +429,8 @@ eal_init(const struct opts *o, const struct vpc_image *img, uint32_t n_mbufs, ui
 	int argc = (int)(sizeof(args) / sizeof(args[0])) - 1;
 	if (rte_eal_init(argc, args) < 0)
 		die("DPDK initialisation failed: %s", rte_strerror(rte_errno));
+	snprintf(eal_rundir, sizeof(eal_rundir), "%s", rte_eal_get_runtime_dir());
+	atexit(remove_rundir);
 }
 
 struct out_port {

@@ -7,9 +7,17 @@
  * (a table image for APPLY); one response: a header, then len bytes of
  * text -- JSON when the request asked for it, readable lines otherwise.
  * status is 0 or a positive errno; on error the text says why.
+ *
+ * The server checks the header before it believes any of it (magic, a
+ * known op and flags, a payload only for APPLY and at most
+ * VPC_IMAGE_MAX_SIZE bytes) and gives each client a deadline; bytes after
+ * the request are ignored.  A client that goes away early affects nobody.
  */
 #ifndef VPC_CTL_H
 #define VPC_CTL_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #include <linux/types.h>
 
@@ -40,5 +48,33 @@ struct vpc_ctl_resp {
 	__u32 len;
 	__u32 pad;
 };
+
+/* Seconds a client has to send its request, and then to read the answer. */
+#define VPC_CTL_DEADLINE_S 10
+
+/*
+ * The server's reader of one request (ctl_rx.c): feed it the bytes as they
+ * arrive.  Not thread-safe: one per client, used by one thread.
+ */
+enum vpc_ctl_rx_state {
+	VPC_CTL_RX_MORE,	/* incomplete: feed more */
+	VPC_CTL_RX_DONE,	/* req and payload (req.len bytes) complete */
+	VPC_CTL_RX_BAD,		/* refused: error says why */
+};
+
+struct vpc_ctl_rx {
+	struct vpc_ctl_req req;
+	uint32_t hdr_got;	/* bytes of req received */
+	uint32_t got;		/* bytes of payload received */
+	uint32_t cap;		/* bytes allocated at payload */
+	uint8_t *payload;
+	int state;		/* enum vpc_ctl_rx_state */
+	int error;		/* VPC_CTL_RX_BAD: a positive errno */
+};
+
+void vpc_ctl_rx_init(struct vpc_ctl_rx *rx);
+void vpc_ctl_rx_free(struct vpc_ctl_rx *rx);
+/* Consume up to n bytes (*used: how many were taken); returns the state. */
+int vpc_ctl_rx_feed(struct vpc_ctl_rx *rx, const void *buf, size_t n, size_t *used);
 
 #endif /* VPC_CTL_H */

@@ -504,6 +504,7 @@ struct vpc_xdp_stats {
 	__u64 paths[16];	/* by enum vpc_path */
 	__u64 ct_created, ct_expired, ct_refused_full, ct_closed;
 	__u64 tx_errors;	/* redirect to a port with no device */
+	__u64 ct_early_dropped;	/* never answered, removed to make room */
 };
 
 struct vpc_xdp_port_stats {

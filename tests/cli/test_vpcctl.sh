@@ -119,6 +119,16 @@ $tmp/bad.yaml:7:52: subnet 'b': unknown route table 'nope' in VPC 'prod'
 $tmp/bad.yaml:9:35: interface 'x': IP 10.0.1.1 is reserved in subnet 'b' (the VPC router)" \
 	-- "$vpcctl" apply "$tmp/bad.yaml" --socket "$tmp/none.sock"
 
+# A crafted image (a rule flagged with a group peer that names none) once
+# crashed show; the checker refuses it for every reader.
+img=tests/topo/invalid-images/rule-peer-none.img
+for sub in show "show --json" validate; do
+	# shellcheck disable=SC2086
+	check "$sub refuses an image whose rule has a group peer that names none" 1 "" \
+		"$img: corrupt table image: rule 2: security-group peer without a peer group" \
+		-- "$vpcctl" $sub "$img"
+done
+
 # Every example validates; the scale topology too.
 for f in config/*.yaml; do
 	check "validate $f" 0 "$("$vpcctl" validate "$f")" "" -- "$vpcctl" validate "$f"

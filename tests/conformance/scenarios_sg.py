@@ -306,23 +306,43 @@ scenario("an apply that revalidates keeps what the rules still allow", [
 
 # ---------------------------------------------------------------- a full table
 
-scenario("a full table refuses new connections, never established ones", [
+scenario("a full table of answered connections refuses new ones, never drops one", [
     step("w1", w1_tcp_out(443, sp=1, flags="S", seq=10), "uplink", "igw-egress"),
     step("uplink", inet_tcp_back(443, dp=1, flags="SA", seq=90, ack=11), "w1", "igw-ingress"),
     step("w1", w1_tcp_out(443, sp=2, flags="S", seq=10), "uplink", "igw-egress"),
+    step("uplink", inet_tcp_back(443, dp=2, flags="SA", seq=90, ack=11), "w1", "igw-ingress"),
     denied("w1", w1_tcp_out(443, sp=3, flags="S", seq=10), "conntrack-full"),
     denied("w1", w1_tcp_out(443, sp=4, flags="S", seq=10), "conntrack-full"),
     step("w1", w1_tcp_out(443, sp=1, flags="A", seq=11, ack=91), "uplink", "igw-egress"),
+    step("w1", w1_tcp_out(443, sp=2, flags="A", seq=11, ack=91), "uplink", "igw-egress"),
 ], args=["--max-connections", "2"])
-scenario("an idle flood cannot evict live connections; expiry frees room", [
+scenario("a full table drops a SYN never answered to make room (early drop)", [
+    step("w1", w1_tcp_out(443, sp=1, flags="S", seq=10), "uplink", "igw-egress"),
+    step("uplink", inet_tcp_back(443, dp=1, flags="SA", seq=90, ack=11), "w1", "igw-ingress"),
+    step("w1", w1_tcp_out(443, sp=2, flags="S", seq=10), "uplink", "igw-egress"),
+    step("w1", w1_tcp_out(443, sp=3, flags="S", seq=10), "uplink", "igw-egress"),
+    denied("uplink", inet_tcp_back(443, dp=2, flags="SA", seq=90, ack=11), "tcp-not-syn"),
+    step("w1", w1_tcp_out(443, sp=1, flags="A", seq=11, ack=91), "uplink", "igw-egress"),
+], args=["--max-connections", "2"])
+scenario("an idle flood cannot evict answered connections; expiry frees room", [
     step("w1", (udp_frame(R, MAC["w1"], IP["w1"], NET, 7, 7, b"x"),
                 udp_frame(GW, UPLINK, EIP, NET, 7, 7, b"x", ttl=63)), "uplink", "igw-egress", t=1.0),
+    step("uplink", (udp_frame(UPLINK, GW, NET, EIP, 7, 7, b"r"),
+                    udp_frame(MAC["w1"], R, NET, IP["w1"], 7, 7, b"r", ttl=63)), "w1", "igw-ingress", t=1.5),
     denied("w1", (udp_frame(R, MAC["w1"], IP["w1"], NET, 8, 8, b"y"),), "conntrack-full", t=2.0),
     denied("w1", (udp_frame(R, MAC["w1"], IP["w1"], NET, 9, 9, b"y"),), "conntrack-full", t=3.0),
-    step("uplink", (udp_frame(UPLINK, GW, NET, EIP, 7, 7, b"r"),
-                    udp_frame(MAC["w1"], R, NET, IP["w1"], 7, 7, b"r", ttl=63)), "w1", "igw-ingress", t=20.0),
+    step("w1", (udp_frame(R, MAC["w1"], IP["w1"], NET, 7, 7, b"x"),
+                udp_frame(GW, UPLINK, EIP, NET, 7, 7, b"x", ttl=63)), "uplink", "igw-egress", t=20.0),
     step("w1", (udp_frame(R, MAC["w1"], IP["w1"], NET, 8, 8, b"y"),
                 udp_frame(GW, UPLINK, EIP, NET, 8, 8, b"y", ttl=63)), "uplink", "igw-egress", t=60.0),
+], args=["--max-connections", "1"])
+scenario("a UDP flow never answered makes room for the next (early drop)", [
+    step("w1", (udp_frame(R, MAC["w1"], IP["w1"], NET, 7, 7, b"x"),
+                udp_frame(GW, UPLINK, EIP, NET, 7, 7, b"x", ttl=63)), "uplink", "igw-egress", t=1.0),
+    step("w1", (udp_frame(R, MAC["w1"], IP["w1"], NET, 8, 8, b"y"),
+                udp_frame(GW, UPLINK, EIP, NET, 8, 8, b"y", ttl=63)), "uplink", "igw-egress", t=2.0),
+    step("w1", (udp_frame(R, MAC["w1"], IP["w1"], NET, 9, 9, b"z"),
+                udp_frame(GW, UPLINK, EIP, NET, 9, 9, b"z", ttl=63)), "uplink", "igw-egress", t=3.0),
 ], args=["--max-connections", "1"])
 scenario("a frame of a tracked flow sent to another MAC is not forwarded by the cache", [
     step_vm("w2", "w1", vm_tcp("w2", "w1", 40000, 8080, "S", seq=1)),
