@@ -286,6 +286,24 @@ scenario("ICMP error from a VM to the internet: quoted address becomes the EIP",
          "uplink", "igw-egress"),
 ])
 
+# A probe found the DPDK engine reading (and writing) a quote the frame did
+# not have when the rules, not a connection, let an ICMP error through:
+# only what lies inside the IP payload is translated.
+scenario("ICMP error to the internet quoting nothing: the outer header alone is NATed", [
+    step("w1", (ip_frame(R, MAC["w1"], IP["w1"], NET, 1, icmp(3, 3)),
+                ip_frame(GW, UPLINK, EIP, NET, 1, icmp(3, 3), ttl=63)),
+         "uplink", "igw-egress"),
+])
+scenario("ICMP error quoting a header longer than the quote: nothing past the frame", [
+    step("w1", (ip_frame(R, MAC["w1"], IP["w1"], NET, 1,
+                         icmp(3, 3, b"\0\0\0\0", ipv4(NET, IP["w1"], 17, b"\x14\xe9\x00\x35\x00\x0d\x12\x34",
+                                                     ihl=15, total_length=28))),
+                ip_frame(GW, UPLINK, EIP, NET, 1,
+                         icmp(3, 3, b"\0\0\0\0", ipv4(NET, EIP, 17, b"\x14\xe9\x00\x35\x00\x0d\x12\x34",
+                                                     ihl=15, total_length=28)), ttl=63)),
+         "uplink", "igw-egress"),
+])
+
 # ---------------------------------------------------------------- applies
 
 scenario("removing a rule does not cut a tracked connection", handshake_in() + [
