@@ -413,6 +413,14 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 		      r->peer_len);
 		CHECK(r->port_lo <= r->port_hi, "rule %u: port range %u-%u", i,
 		      r->port_lo, r->port_hi);
+		/* A code without a type, or ICMP fields on another protocol,
+		 * mean different things to the classifier and to show (a
+		 * fuzzed image found the classifier allowing every code). */
+		CHECK(!(r->flags & VPC_RULE_F_ICMP_CODE) || (r->flags & VPC_RULE_F_ICMP_TYPE),
+		      "rule %u: ICMP code without a type", i);
+		CHECK(!(r->flags & (VPC_RULE_F_ICMP_TYPE | VPC_RULE_F_ICMP_CODE)) ||
+			      (r->proto == 1 && !(r->flags & VPC_RULE_F_ANY_PROTO)),
+		      "rule %u: ICMP type or code on protocol %u", i, r->proto);
 		/* The flag is what readers test before they index sgs with
 		 * peer_sg (show names the group): one without the other is
 		 * refused both ways. */

@@ -208,6 +208,18 @@ set_name(char name[VPC_NAME_SIZE], const char *s)
 static void h_peer_none(struct vpc_image *c) { c->rules[2].peer_sg = VPC_INDEX_NONE; }
 static void h_peer_flag_only(struct vpc_image *c) { c->rules[0].flags |= VPC_RULE_F_SG_PEER; }
 static void h_peer_no_flag(struct vpc_image *c) { c->rules[0].peer_sg = 1; }
+/* Found by the image fuzz target: the classifier read a code without a
+ * type as "every ICMP packet". */
+static void h_icmp_code_only(struct vpc_image *c)
+{
+	c->rules[0].proto = 1;
+	c->rules[0].flags = (uint8_t)((c->rules[0].flags & ~VPC_RULE_F_ANY_PROTO) | VPC_RULE_F_ICMP_CODE);
+}
+static void h_icmp_on_tcp(struct vpc_image *c)
+{
+	c->rules[0].proto = 6;
+	c->rules[0].flags = (uint8_t)((c->rules[0].flags & ~VPC_RULE_F_ANY_PROTO) | VPC_RULE_F_ICMP_TYPE);
+}
 static void h_peer_range(struct vpc_image *c) { c->rules[9].peer_sg = 4; }
 static void h_vni_zero(struct vpc_image *c) { c->vpcs[0].vni = 0; }
 static void h_vni_wide(struct vpc_image *c) { c->vpcs[0].vni = (1u << 24) + 100; }
@@ -293,6 +305,8 @@ test_reader_hazards_refused(void **state)
 		{ false, h_peer_none, "rule 2: security-group peer without a peer group" },
 		{ false, h_peer_flag_only, "rule 0: security-group peer without a peer group" },
 		{ false, h_peer_no_flag, "rule 0: peer group 1 without the security-group peer flag" },
+		{ false, h_icmp_code_only, "rule 0: ICMP code without a type" },
+		{ false, h_icmp_on_tcp, "rule 0: ICMP type or code on protocol 6" },
 		{ false, h_peer_range, "rule 9: peer group 4 out of range" },
 		{ true, m_peer_other_vpc, "rule 0: peer group 2 of another VPC" },
 		/* VPCs: VNI (connection context), MTU, timeouts. */
