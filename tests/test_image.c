@@ -207,6 +207,17 @@ set_name(char name[VPC_NAME_SIZE], const char *s)
  */
 static void h_peer_none(struct vpc_image *c) { c->rules[2].peer_sg = VPC_INDEX_NONE; }
 static void h_peer_flag_only(struct vpc_image *c) { c->rules[0].flags |= VPC_RULE_F_SG_PEER; }
+/* UBSan once saw memcpy from NULL here: an apply that carried no bytes. */
+static void
+test_empty_buffer_refused(void **state)
+{
+	char err[256];
+	(void)state;
+	assert_null(vpc_image_from_bytes(NULL, 0, err, sizeof(err)));
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(strstr(err, "shorter than the header"));
+}
+
 static void h_peer_no_flag(struct vpc_image *c) { c->rules[0].peer_sg = 1; }
 /* Found by the image fuzz target: the classifier read a code without a
  * type as "every ICMP packet". */
@@ -496,6 +507,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_second_uplink_refused),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_random_corruption),
+		cmocka_unit_test(test_empty_buffer_refused),
 	};
 	config_dir = argc > 1 ? argv[1] : "config";
 	return cmocka_run_group_tests(tests, NULL, NULL);

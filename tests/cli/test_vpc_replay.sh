@@ -109,5 +109,14 @@ if [ "$got" = "dpdk 21 7 ['connections', 'cycles_per_packet', 'engine', 'loops',
 if grep -q "^packets: *6 (3 x 2 loops)" "$tmp/b" && grep -q "^ns/packet:" "$tmp/b" && grep -q "^Mpps:" "$tmp/b" && grep -q "^cycles/packet:" "$tmp/b" && grep -q "^seconds:" "$tmp/b"; then
 	ok "--bench summary"; else fail "--bench summary" "$(cat "$tmp/b")"; fi
 
+# No EAL runtime directory is left behind (the EAL makes one per process,
+# even with --no-shconf): a replay whose PID we know leaves none.
+"$replay" --config $topo --in web-1="$tmp/w1.pcap" --out "$tmp/o3" >/dev/null 2>&1 &
+rpid=$!
+wait "$rpid"
+rrc=$?
+if [ "$rrc" = 0 ] && [ ! -e "/var/run/dpdk/vpc-replay-$rpid" ] && [ ! -e "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/vpc-replay-$rpid" ]; then
+	ok "no EAL runtime directory left"; else fail "no EAL runtime directory left" "rc $rrc" "$(ls -d /var/run/dpdk/vpc-replay-$rpid 2>&1)"; fi
+
 echo "$n_pass passed, $n_fail failed"
 [ "$n_fail" -eq 0 ]
