@@ -29,16 +29,19 @@
 #include "cksum.h"	/* RFC 1624 updates, shared with the DPDK engine */
 #include "vpc_image.h"
 #include "vpc_reasons.h"
+#include "vpc_xdp_maps.h"
+
+/* The XDP engine's option walker (below), for the shared tracker. */
+struct xdp_md;
+int xdp_tcp_wscale(struct xdp_md *ctx);
+#define VPC_TCP_WSCALE(ctx) xdp_tcp_wscale((struct xdp_md *)(ctx))
+#include "vpc_tcp.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 
 enum { NAT_NONE, NAT_SRC, NAT_DST };
 
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define TCP_ACK 0x10
 
 _Static_assert(VPC_DROP_COUNT <= 64 && VPC_PATH_COUNT <= 16, "counter arrays");
 
@@ -774,26 +777,7 @@ timeout_ns(struct tables *t, __u16 vpc, int id)
 static __always_inline __u64
 entry_timeout(struct tables *t, const struct vpc_xdp_ct *e, __u16 vpc)
 {
-	switch (e->state) {
-	case VPC_CT_TCP_SYN_SENT:
-	case VPC_CT_TCP_SYN_RECV:
-		return timeout_ns(t, vpc, VPC_TO_TCP_OPENING);
-	case VPC_CT_TCP_ESTABLISHED:
-		return timeout_ns(t, vpc, VPC_TO_TCP_ESTABLISHED);
-	case VPC_CT_TCP_FIN_WAIT:
-	case VPC_CT_TCP_TIME_WAIT:
-		return timeout_ns(t, vpc, VPC_TO_TCP_CLOSING);
-	case VPC_CT_TCP_CLOSE: {
-		__u64 c = timeout_ns(t, vpc, VPC_TO_TCP_CLOSING);
-		return c < 10000000000ull ? c : 10000000000ull;
-	}
-	case VPC_CT_UDP:
-		return timeout_ns(t, vpc, e->replies > 1 ? VPC_TO_UDP_STREAM : VPC_TO_UDP);
-	case VPC_CT_ICMP:
-		return timeout_ns(t, vpc, VPC_TO_ICMP);
-	default:
-		return timeout_ns(t, vpc, VPC_TO_OTHER);
-	}
+	return vpc_ct_timeout(&e->trk, timeout_ns(t, vpc, vpc_ct_timeout_class(&e->trk)));
 }
 
 /* Window scale option of a SYN, or 0xff when absent: the options are
@@ -858,98 +842,33 @@ xdp_tcp_wscale(struct xdp_md *ctx)
 	return w.result;
 }
 
-struct tcpinfo {
-	__u32 seq, ack;
-	__u32 seg_len;
-	__u16 win;
-	__u8 flags;
-};
-
+/* The segment record the shared tracker reads. */
 static __always_inline int
-tcp_info(void *data, void *end, const struct meta *m, struct tcpinfo *ti)
+tcp_seg(void *data, void *end, const struct meta *m, struct vpc_tcp_seg *s)
 {
 	__u8 *tcp = data + OFF_L4;
 	if ((void *)(tcp + 20) > end)
 		return -1;
-	ti->seq = bpf_ntohl(*(__be32 *)(tcp + 4));
-	ti->ack = bpf_ntohl(*(__be32 *)(tcp + 8));
-	ti->win = bpf_ntohs(*(__be16 *)(tcp + 14));
-	ti->flags = m->tcp_flags;
-	ti->seg_len = m->l4_len - (__u32)(tcp[12] >> 4) * 4 +
-		      !!(m->tcp_flags & TCP_SYN) + !!(m->tcp_flags & TCP_FIN);
+	s->seq = bpf_ntohl(*(__be32 *)(tcp + 4));
+	s->ack = bpf_ntohl(*(__be32 *)(tcp + 8));
+	s->win = bpf_ntohs(*(__be16 *)(tcp + 14));
+	s->flags = m->tcp_flags;
+	s->len = m->l4_len - (__u32)(tcp[12] >> 4) * 4 +
+		 !!(m->tcp_flags & VPC_TCP_SYN) + !!(m->tcp_flags & VPC_TCP_FIN);
 	return 0;
 }
 
-static __always_inline void
-tcp_track(struct vpc_xdp_ct *e, int dir, const struct tcpinfo *ti)
-{
-	__u32 end = ti->seq + ti->seg_len;
-	__u32 win = ti->win;
-	dir &= 1;
-
-	if ((__s32)(end - e->end[dir]) > 0 || e->end[dir] == 0)
-		e->end[dir] = end;
-	if (!(ti->flags & TCP_SYN) && e->wscale[0] != 0xff && e->wscale[1] != 0xff)
-		win <<= e->wscale[dir] & 15;
-	if (win > e->maxwin[dir])
-		e->maxwin[dir] = win;
-}
-
-static __always_inline int
-tcp_rst_ok(const struct vpc_xdp_ct *e, int dir, const struct tcpinfo *ti)
-{
-	dir &= 1;
-	if (e->state == VPC_CT_TCP_SYN_SENT && dir == 1)
-		return (ti->flags & TCP_ACK) && ti->ack == e->end[0];
-	__u32 w = e->maxwin[!dir] ? e->maxwin[!dir] : 65535;
-	return (__u32)(ti->seq - e->end[dir] + w) <= 2 * w;
-}
-
-/* VPC_DROP_NONE: forward; a drop reason; or 0xff: a new connection over
- * this one (a SYN after a reset or close). */
-static __always_inline __u8
+/* VPC_DROP_NONE: forward; a drop reason; or VPC_TCP_REOPEN: a new
+ * connection over this one (a SYN after a reset or close). */
+static __always_inline unsigned int
 tcp_update(struct xdp_md *ctx, struct vpc_xdp_ct *e, int dir, void *data, void *end,
 	   const struct meta *m)
 {
-	struct tcpinfo ti;
-	__u8 f = m->tcp_flags;
-	int syn = f & TCP_SYN, ack = f & TCP_ACK;
+	struct vpc_tcp_seg s;
 
-	if (tcp_info(data, end, m, &ti) < 0)
+	if (tcp_seg(data, end, m, &s) < 0)
 		return VPC_DROP_L4_TRUNCATED;
-	if (f & TCP_RST) {
-		if (!tcp_rst_ok(e, dir, &ti))
-			return VPC_DROP_TCP_BAD_RST;
-		e->state = VPC_CT_TCP_CLOSE;
-		return VPC_DROP_NONE;
-	}
-	switch (e->state) {
-	case VPC_CT_TCP_CLOSE:
-	case VPC_CT_TCP_TIME_WAIT:
-		if (dir == 0 && syn && !ack)
-			return 0xff;
-		if (e->state == VPC_CT_TCP_CLOSE)
-			return VPC_DROP_TCP_CLOSED;
-		break;
-	case VPC_CT_TCP_SYN_SENT:
-		if (dir == 1 && syn && ack) {
-			e->wscale[1] = (__u8)xdp_tcp_wscale(ctx);
-			e->state = VPC_CT_TCP_SYN_RECV;
-		}
-		break;
-	case VPC_CT_TCP_SYN_RECV:
-		if (dir == 0 && ack && !syn)
-			e->state = VPC_CT_TCP_ESTABLISHED;
-		break;
-	default:
-		break;
-	}
-	if (f & TCP_FIN) {
-		e->fin_seen |= (__u8)(1u << (dir & 1));
-		e->state = e->fin_seen == 3 ? VPC_CT_TCP_TIME_WAIT : VPC_CT_TCP_FIN_WAIT;
-	}
-	tcp_track(e, dir, &ti);
-	return VPC_DROP_NONE;
+	return vpc_tcp_update(&e->trk, (unsigned int)dir, &s, ctx);
 }
 
 static __always_inline struct vpc_xdp_stats *
@@ -1000,17 +919,6 @@ ct_resolve(const struct vpc_xdp_ct_key *k, struct vpc_xdp_ct *v, struct vpc_xdp_
 	return NULL;
 }
 
-/* A connection that never saw a packet from its other side: a SYN never
- * answered, a UDP or ICMP flow with no reply (as the DPDK engine). */
-static __always_inline int
-ct_unreplied(const struct vpc_xdp_ct *e)
-{
-	if (e->state == VPC_CT_TCP_SYN_SENT)
-		return 1;
-	return (e->state == VPC_CT_UDP || e->state == VPC_CT_ICMP ||
-		e->state == VPC_CT_OTHER) && e->replies == 0;
-}
-
 /* One walk for room: every expired connection is removed (when due), and
  * the first one never answered (when due; the walk stops there if it is
  * not reclaiming). */
@@ -1045,7 +953,7 @@ vpc_room_visit(struct vpc_xdp_ct_key *key, struct vpc_xdp_ct *val, struct room_c
 		return 0;
 	}
 	int expired = c->reclaim && val->expires <= c->now;
-	int drop = !expired && c->early && !c->dropped && ct_unreplied(val);
+	int drop = !expired && c->early && !c->dropped && vpc_ct_unreplied(&val->trk);
 	if (!expired && !drop)
 		return 0;
 	struct vpc_xdp_ct_key other = val->other;
@@ -1325,7 +1233,7 @@ new_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
 		icmp_error_translate(data, end, m, &d.act);
 		return apply(data, end, m, &d.act, v);
 	}
-	if (m->proto == IPPROTO_TCP && (m->tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
+	if (m->proto == IPPROTO_TCP && (m->tcp_flags & (VPC_TCP_SYN | VPC_TCP_ACK | VPC_TCP_RST)) != VPC_TCP_SYN)
 		return VPC_DROP_TCP_NOT_SYN;
 	if (!sg_allows_packet(t, pi, m, saddr, daddr, &d, 0))
 		return VPC_DROP_SG_DENIED;
@@ -1383,23 +1291,20 @@ new_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
 	fv->created = now;
 	switch (m->proto) {
 	case IPPROTO_TCP: {
-		struct tcpinfo ti;
-		if (tcp_info(data, end, m, &ti) < 0)
+		struct vpc_tcp_seg seg;
+		if (tcp_seg(data, end, m, &seg) < 0)
 			return VPC_DROP_L4_TRUNCATED;
-		fv->state = VPC_CT_TCP_SYN_SENT;
-		fv->wscale[0] = (__u8)xdp_tcp_wscale(ctx);
-		fv->wscale[1] = 0xff;
-		tcp_track(fv, 0, &ti);
+		vpc_tcp_open(&fv->trk, &seg, (__u8)xdp_tcp_wscale(ctx));
 		break;
 	}
 	case IPPROTO_UDP:
-		fv->state = VPC_CT_UDP;
+		fv->trk.state = VPC_CT_UDP;
 		break;
 	case IPPROTO_ICMP:
-		fv->state = VPC_CT_ICMP;
+		fv->trk.state = VPC_CT_ICMP;
 		break;
 	default:
-		fv->state = VPC_CT_OTHER;
+		fv->trk.state = VPC_CT_OTHER;
 		break;
 	}
 	fv->act[0] = d.act;
@@ -1644,15 +1549,15 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 		return SLOW;
 	}
 	if (m.proto == IPPROTO_TCP) {
-		r = tcp_update(ctx, e, dir, data, end, &m);
-		if (r == 0xff) {	/* reopened: a new connection */
+		unsigned int u = tcp_update(ctx, e, dir, data, end, &m);
+		if (u == VPC_TCP_REOPEN) {	/* a new connection */
 			ct_delete(e, &fwd);
 			return SLOW;
 		}
-		if (r != VPC_DROP_NONE)
-			return r;
-	} else if (dir == 1 && e->replies < 0xffff) {
-		e->replies++;
+		if (u != VPC_DROP_NONE)
+			return (__u8)u;
+	} else if (dir == 1 && e->trk.replies < 0xffff) {
+		e->trk.replies++;
 	}
 	struct vpc_xdp_action *a = &e->act[dir & 1];
 	struct ethhdr *eth = data;

@@ -29,6 +29,7 @@
 
 #include "vpc_image_io.h"
 #include "vpc_reasons.h"
+#include "vpc_xdp_maps.h"
 
 #define VPC_XDP_PIN_ROOT "/sys/fs/bpf/vpc"
 

@@ -301,7 +301,7 @@ list_one(const struct vpc_xdp_ct_key *k, const struct vpc_xdp_ct *e, void *arg)
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 	uint8_t p = (uint8_t)k->ctx_proto;
 	const char *proto = p == 6 ? "tcp" : p == 17 ? "udp" : p == 1 ? "icmp" : "other";
-	const char *state = vpc_ct_state_name(e->state);
+	const char *state = vpc_ct_state_name(e->trk.state);
 	uint64_t left = e->expires > c->now ? (e->expires - c->now) / 1000000000ull : 0;
 
 	inet_ntop(AF_INET, &k->src, a, sizeof(a));

@@ -87,7 +87,7 @@ ct_reclaim(void *p, void *elem, unsigned int n)
 
 	for (unsigned int k = 0; k < n; k++) {
 		uint32_t idx = idxs[k];
-		__atomic_store_n(&ct->entries[idx].state, VPC_CT_FREE, __ATOMIC_RELEASE);
+		__atomic_store_n(&ct->entries[idx].trk.state, VPC_CT_FREE, __ATOMIC_RELEASE);
 		__atomic_fetch_sub(&ct->n_live, 1, __ATOMIC_RELAXED);
 		rte_ring_enqueue_elem(ct->free_ring, &idx, sizeof(idx));
 	}
@@ -238,11 +238,11 @@ vpc_ct_delete(struct vpc_ct *ct, uint32_t idx)
 	struct vpc_ct_entry *e = &ct->entries[idx];
 
 	if (ct->rcu == NULL) {
-		if (e->state == VPC_CT_FREE)
+		if (e->trk.state == VPC_CT_FREE)
 			return;
 		rte_hash_del_key(ct->hash, &e->key[0]);
 		rte_hash_del_key(ct->hash, &e->key[1]);
-		e->state = VPC_CT_FREE;
+		e->trk.state = VPC_CT_FREE;
 		ct->free_stack[ct->n_free++] = idx;
 		return;
 	}
@@ -251,10 +251,10 @@ vpc_ct_delete(struct vpc_ct *ct, uint32_t idx)
 	 * period.  (The state may change under us through a packet's plain
 	 * store: retry a few times.) */
 	for (int tries = 0; tries < 8; tries++) {
-		uint8_t cur = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+		uint8_t cur = __atomic_load_n(&e->trk.state, __ATOMIC_ACQUIRE);
 		if (cur == VPC_CT_FREE || cur == VPC_CT_DYING)
 			return;
-		if (__atomic_compare_exchange_n(&e->state, &cur, VPC_CT_DYING, false,
+		if (__atomic_compare_exchange_n(&e->trk.state, &cur, VPC_CT_DYING, false,
 						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			break;
 		if (tries == 7)
@@ -291,7 +291,7 @@ vpc_ct_sweep(struct vpc_ct *ct, uint64_t now, uint32_t budget)
 			i = __atomic_fetch_add(&ct->cursor, 1, __ATOMIC_RELAXED) % ct->max;
 		}
 		struct vpc_ct_entry *e = &ct->entries[i];
-		uint8_t st = __atomic_load_n(&e->state, __ATOMIC_RELAXED);
+		uint8_t st = __atomic_load_n(&e->trk.state, __ATOMIC_RELAXED);
 		if (st != VPC_CT_FREE && st != VPC_CT_DYING && e->expires <= now) {
 			vpc_ct_delete(ct, i);
 			STAT_ADD(ct, expired, 1);
@@ -314,17 +314,6 @@ take_entry(struct vpc_ct *ct, uint32_t *idx)
 		return false;
 	__atomic_fetch_add(&ct->n_live, 1, __ATOMIC_RELAXED);
 	return true;
-}
-
-/* A connection that never saw a packet from its other side: a SYN never
- * answered, a UDP or ICMP flow with no reply. */
-static inline bool
-unreplied(const struct vpc_ct_entry *e, uint8_t st)
-{
-	if (st == VPC_CT_TCP_SYN_SENT)
-		return true;
-	return (st == VPC_CT_UDP || st == VPC_CT_ICMP || st == VPC_CT_OTHER) &&
-	       e->replies == 0;
 }
 
 /*
@@ -358,8 +347,8 @@ make_room(struct vpc_ct *ct, uint64_t now, uint32_t *idx)
 			i = __atomic_fetch_add(&ct->drop_cursor, 1, __ATOMIC_RELAXED) % ct->max;
 		}
 		struct vpc_ct_entry *e = &ct->entries[i];
-		uint8_t st = __atomic_load_n(&e->state, __ATOMIC_RELAXED);
-		if (st != VPC_CT_FREE && st != VPC_CT_DYING && unreplied(e, st)) {
+		uint8_t st = __atomic_load_n(&e->trk.state, __ATOMIC_RELAXED);
+		if (st != VPC_CT_FREE && st != VPC_CT_DYING && vpc_ct_unreplied(&e->trk)) {
 			vpc_ct_delete(ct, i);
 			STAT_ADD(ct, early_dropped, 1);
 			vpc_ct_reclaim(ct);
@@ -390,8 +379,8 @@ vpc_ct_create_conn(struct vpc_ct *ct, const struct vpc_ct_key *fwd,
 	}
 	struct vpc_ct_entry *e = &ct->entries[idx];
 	*e = *init;
-	if (e->state == VPC_CT_FREE || e->state == VPC_CT_DYING)
-		e->state = VPC_CT_OTHER;	/* live from now on */
+	if (e->trk.state == VPC_CT_FREE || e->trk.state == VPC_CT_DYING)
+		e->trk.state = VPC_CT_OTHER;	/* live from now on */
 	e->key[0] = *fwd;
 	e->key[1] = *rev;
 	/* The entry is complete; the adds publish it (release ordering
@@ -413,10 +402,10 @@ vpc_ct_create_conn(struct vpc_ct *ct, const struct vpc_ct_key *fwd,
 	return (int)idx;
 undo:
 	if (ct->rcu == NULL) {
-		e->state = VPC_CT_FREE;
+		e->trk.state = VPC_CT_FREE;
 		ct->free_stack[ct->n_free++] = idx;
 	} else {
-		__atomic_store_n(&e->state, VPC_CT_FREE, __ATOMIC_RELEASE);
+		__atomic_store_n(&e->trk.state, VPC_CT_FREE, __ATOMIC_RELEASE);
 		__atomic_fetch_sub(&ct->n_live, 1, __ATOMIC_RELAXED);
 		rte_ring_enqueue_elem(ct->free_ring, &idx, sizeof(idx));
 	}
@@ -435,7 +424,7 @@ vpc_ct_flush(struct vpc_ct *ct)
 	}
 	rte_hash_reset(ct->hash);
 	for (uint32_t i = 0; i < ct->max; i++) {
-		ct->entries[i].state = VPC_CT_FREE;
+		ct->entries[i].trk.state = VPC_CT_FREE;
 		ct->free_stack[i] = ct->max - 1 - i;
 	}
 	ct->n_free = ct->max;
@@ -467,7 +456,7 @@ vpc_ct_next(const struct vpc_ct *ct, uint32_t *pos)
 {
 	while (*pos < ct->max) {
 		uint32_t i = (*pos)++;
-		uint8_t st = __atomic_load_n(&ct->entries[i].state, __ATOMIC_RELAXED);
+		uint8_t st = __atomic_load_n(&ct->entries[i].trk.state, __ATOMIC_RELAXED);
 		if (st != VPC_CT_FREE && st != VPC_CT_DYING)
 			return i;
 	}

@@ -58,6 +58,7 @@
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 
+#include "vpc_ct_track.h"
 #include "vpc_names.h"
 #include "vpc_reasons.h"
 
@@ -94,13 +95,7 @@ struct vpc_ct_entry {
 	struct vpc_ct_action act[2];	/* [0]: the direction that opened it */
 	/* line 1: the fast path's writes, and TCP tracking */
 	uint64_t expires;	/* ns, on the replay/daemon clock */
-	uint8_t state;		/* enum vpc_ct_state */
-	uint8_t fin_seen;	/* bit d: direction d sent FIN */
-	uint8_t wscale[2];	/* window scale each direction announced */
-	uint16_t replies;	/* packets seen in direction 1 (UDP streams) */
-	uint16_t pad;
-	uint32_t end[2];	/* highest seq + len sent by each direction */
-	uint32_t maxwin[2];	/* largest (scaled) window each advertised */
+	struct vpc_ct_track trk;	/* state, TCP tracking (shared with XDP) */
 	uint32_t pad2[2];
 	struct vpc_ct_key key[2];
 } __rte_cache_aligned;

@@ -17,6 +17,12 @@
 
 #include "cksum.h"
 #include "conntrack.h"
+
+/* The DPDK engine's option walker, for the shared tracker (below). */
+struct meta;
+static uint8_t tcp_wscale(const struct meta *m);
+#define VPC_TCP_WSCALE(ctx) tcp_wscale((const struct meta *)(ctx))
+#include "vpc_tcp.h"
 #include "sg.h"
 
 struct vpc_pipeline {
@@ -596,13 +602,8 @@ timeout_ns(const struct vpc_tables *t, uint16_t vpc, enum vpc_timeout_id id)
 	return t->timeouts_ns[vpc * VPC_TO_COUNT + id];
 }
 
-static inline uint32_t
-tcp_seq(const struct meta *m)
-{
-	return rte_be_to_cpu_32(((const struct rte_tcp_hdr *)m->l4)->sent_seq);
-}
-
-/* Window scale option of a SYN, or 0xff when absent. */
+/* Window scale option of a SYN, or 0xff when absent: the DPDK engine's
+ * own option walker (vpc_tcp.h's VPC_TCP_WSCALE). */
 static uint8_t
 tcp_wscale(const struct meta *m)
 {
@@ -626,120 +627,34 @@ tcp_wscale(const struct meta *m)
 	return 0xff;
 }
 
-/* Sequence space a segment occupies: payload, plus one for SYN and FIN. */
-static inline uint32_t
-tcp_seg_len(const struct meta *m)
-{
-	const struct rte_tcp_hdr *tcp = (const void *)m->l4;
-	uint32_t len = m->l4_len - (uint32_t)(tcp->data_off >> 4) * 4;
-	return len + !!(m->tcp_flags & RTE_TCP_SYN_FLAG) + !!(m->tcp_flags & RTE_TCP_FIN_FLAG);
-}
-
+/* The segment record the shared tracker reads (parse checked the header
+ * is in the frame). */
 static inline __attribute__((always_inline)) void
-tcp_track(struct vpc_ct_entry *e, unsigned int dir, const struct meta *m)
+tcp_seg(const struct meta *m, struct vpc_tcp_seg *s)
 {
 	const struct rte_tcp_hdr *tcp = (const void *)m->l4;
-	uint32_t end = tcp_seq(m) + tcp_seg_len(m);
-	uint32_t win = rte_be_to_cpu_16(tcp->rx_win);
 
-	if ((int32_t)(end - e->end[dir]) > 0 || e->end[dir] == 0)
-		e->end[dir] = end;
-	/* Scaling applies once both sides announced it (RFC 7323). */
-	if (!(m->tcp_flags & RTE_TCP_SYN_FLAG) && e->wscale[0] != 0xff && e->wscale[1] != 0xff)
-		win <<= e->wscale[dir];
-	if (win > e->maxwin[dir])
-		e->maxwin[dir] = win;
+	s->seq = rte_be_to_cpu_32(tcp->sent_seq);
+	s->ack = rte_be_to_cpu_32(tcp->recv_ack);
+	s->win = rte_be_to_cpu_16(tcp->rx_win);
+	s->flags = m->tcp_flags;
+	s->len = m->l4_len - (uint32_t)(tcp->data_off >> 4) * 4 +
+		 !!(m->tcp_flags & VPC_TCP_SYN) + !!(m->tcp_flags & VPC_TCP_FIN);
 }
 
-/*
- * A reset is believed when its sequence number lies within the window the
- * receiver advertised around what the sender has sent (RFC 5961's spirit,
- * as Linux does): a stray or forged RST cannot end a connection.
- */
-static bool
-tcp_rst_ok(const struct vpc_ct_entry *e, unsigned int dir, const struct meta *m)
-{
-	const struct rte_tcp_hdr *tcp = (const void *)m->l4;
-	uint32_t seq = tcp_seq(m);
-
-	if (e->state == VPC_CT_TCP_SYN_SENT && dir == 1)
-		/* the answer to a SYN: must acknowledge it */
-		return (m->tcp_flags & RTE_TCP_ACK_FLAG) &&
-		       rte_be_to_cpu_32(tcp->recv_ack) == e->end[0];
-	uint32_t w = e->maxwin[!dir] ? e->maxwin[!dir] : 65535;
-	return (uint32_t)(seq - e->end[dir] + w) <= 2 * w;
-}
-
-/*
- * Advance a TCP connection's state with a packet of direction dir.
- * Returns a drop reason, VPC_DROP_NONE to forward, or 0xff when the packet
- * opens a new connection over this one (a SYN after a reset or close).
- */
-static inline __attribute__((always_inline)) uint8_t
+static inline __attribute__((always_inline)) unsigned int
 tcp_update(struct vpc_ct_entry *e, unsigned int dir, const struct meta *m)
 {
-	uint8_t f = m->tcp_flags;
-	bool syn = f & RTE_TCP_SYN_FLAG, ack = f & RTE_TCP_ACK_FLAG;
+	struct vpc_tcp_seg s;
 
-	if (f & RTE_TCP_RST_FLAG) {
-		if (!tcp_rst_ok(e, dir, m))
-			return VPC_DROP_TCP_BAD_RST;
-		e->state = VPC_CT_TCP_CLOSE;
-		return VPC_DROP_NONE;
-	}
-	switch (e->state) {
-	case VPC_CT_TCP_CLOSE:
-	case VPC_CT_TCP_TIME_WAIT:
-		if (dir == 0 && syn && !ack)
-			return 0xff;	/* the port is reused: a new connection */
-		if (e->state == VPC_CT_TCP_CLOSE)
-			return VPC_DROP_TCP_CLOSED;
-		break;
-	case VPC_CT_TCP_SYN_SENT:
-		if (dir == 1 && syn && ack) {
-			e->wscale[1] = tcp_wscale(m);
-			e->state = VPC_CT_TCP_SYN_RECV;
-		}
-		break;
-	case VPC_CT_TCP_SYN_RECV:
-		if (dir == 0 && ack && !syn)
-			e->state = VPC_CT_TCP_ESTABLISHED;
-		break;
-	default:
-		break;
-	}
-	if (f & RTE_TCP_FIN_FLAG) {
-		e->fin_seen |= (uint8_t)(1u << dir);
-		e->state = e->fin_seen == 3 ? VPC_CT_TCP_TIME_WAIT : VPC_CT_TCP_FIN_WAIT;
-	}
-	tcp_track(e, dir, m);
-	return VPC_DROP_NONE;
+	tcp_seg(m, &s);
+	return vpc_tcp_update(&e->trk, dir, &s, (void *)(uintptr_t)m);
 }
 
 static inline __attribute__((always_inline)) uint64_t
 entry_timeout(const struct vpc_tables *t, const struct vpc_ct_entry *e, uint16_t vpc)
 {
-	switch (e->state) {
-	case VPC_CT_TCP_SYN_SENT:
-	case VPC_CT_TCP_SYN_RECV:
-		return timeout_ns(t, vpc, VPC_TO_TCP_OPENING);
-	case VPC_CT_TCP_ESTABLISHED:
-		return timeout_ns(t, vpc, VPC_TO_TCP_ESTABLISHED);
-	case VPC_CT_TCP_FIN_WAIT:
-	case VPC_CT_TCP_TIME_WAIT:
-		return timeout_ns(t, vpc, VPC_TO_TCP_CLOSING);
-	case VPC_CT_TCP_CLOSE: {
-		/* after a reset, at most 10 s (as Linux), never past closing */
-		uint64_t c = timeout_ns(t, vpc, VPC_TO_TCP_CLOSING);
-		return c < 10000000000ull ? c : 10000000000ull;
-	}
-	case VPC_CT_UDP:
-		return timeout_ns(t, vpc, e->replies > 1 ? VPC_TO_UDP_STREAM : VPC_TO_UDP);
-	case VPC_CT_ICMP:
-		return timeout_ns(t, vpc, VPC_TO_ICMP);
-	default:
-		return timeout_ns(t, vpc, VPC_TO_OTHER);
-	}
+	return vpc_ct_timeout(&e->trk, timeout_ns(t, vpc, vpc_ct_timeout_class(&e->trk)));
 }
 
 /* ---- applying an action ---- */
@@ -977,20 +892,20 @@ slow_path(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 	struct vpc_ct_entry init;
 	memset(&init, 0, offsetof(struct vpc_ct_entry, key));
 	switch (m->proto) {
-	case IPPROTO_TCP:
-		init.state = VPC_CT_TCP_SYN_SENT;
-		init.wscale[0] = tcp_wscale(m);
-		init.wscale[1] = 0xff;
-		tcp_track(&init, 0, m);
+	case IPPROTO_TCP: {
+		struct vpc_tcp_seg seg;
+		tcp_seg(m, &seg);
+		vpc_tcp_open(&init.trk, &seg, tcp_wscale(m));
 		break;
+	}
 	case IPPROTO_UDP:
-		init.state = VPC_CT_UDP;
+		init.trk.state = VPC_CT_UDP;
 		break;
 	case IPPROTO_ICMP:
-		init.state = VPC_CT_ICMP;
+		init.trk.state = VPC_CT_ICMP;
 		break;
 	default:
-		init.state = VPC_CT_OTHER;
+		init.trk.state = VPC_CT_OTHER;
 		break;
 	}
 	init.act[0] = d.act;
@@ -1131,19 +1046,19 @@ tracked:
 		}
 		if (e != NULL) {
 			if (m->proto == IPPROTO_TCP) {
-				r = tcp_update(e, dir, m);
-				if (r == 0xff) {	/* reopened: a new connection */
+				unsigned int u = tcp_update(e, dir, m);
+				if (u == VPC_TCP_REOPEN) {	/* a new connection */
 					vpc_ct_delete(p->ct, data[k] >> 1);
 					e = NULL;
 					dir = 0;
 					goto slow;
 				}
-				if (r != VPC_DROP_NONE) {
-					set_drop(&v[i], r);
+				if (u != VPC_DROP_NONE) {
+					set_drop(&v[i], (uint8_t)u);
 					continue;
 				}
-			} else if (dir == 1 && e->replies < UINT16_MAX) {
-				e->replies++;
+			} else if (dir == 1 && e->trk.replies < UINT16_MAX) {
+				e->trk.replies++;
 			}
 			const struct vpc_ct_action *a = &e->act[dir];
 			if (likely(a->gen == t->generation && fast_path_ok(pi, m, a))) {

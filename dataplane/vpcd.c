@@ -609,11 +609,11 @@ ctl_ct_list(FILE *out, bool json)
 				"\"dst\":\"%s\",\"dport\":%u,\"state\":\"%s\",\"expires_in\":%" PRIu64 "}",
 				n ? "," : "", k->ctx_proto >> 8, ct_proto((uint8_t)k->ctx_proto), a,
 				rte_be_to_cpu_16(k->sport), b, rte_be_to_cpu_16(k->dport),
-				vpc_ct_state_name(e->state), left);
+				vpc_ct_state_name(e->trk.state), left);
 		else
 			fprintf(out, "%-5s vni %-8u %s:%u -> %s:%u %s, expires in %" PRIu64 " s\n",
 				ct_proto((uint8_t)k->ctx_proto), k->ctx_proto >> 8, a, rte_be_to_cpu_16(k->sport),
-				b, rte_be_to_cpu_16(k->dport), vpc_ct_state_name(e->state), left);
+				b, rte_be_to_cpu_16(k->dport), vpc_ct_state_name(e->trk.state), left);
 		n++;
 	}
 	if (json)

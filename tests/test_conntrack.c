@@ -27,10 +27,10 @@
 
 /* A connection that does not expire on its own. */
 /* A connection whose other side answered: never dropped to make room. */
-static const struct vpc_ct_entry live_init = { .state = VPC_CT_UDP, .replies = 1,
+static const struct vpc_ct_entry live_init = { .trk.state = VPC_CT_UDP, .trk.replies = 1,
 					       .expires = UINT64_MAX };
 /* One that never saw a reply. */
-static const struct vpc_ct_entry unreplied_init = { .state = VPC_CT_UDP, .expires = UINT64_MAX };
+static const struct vpc_ct_entry unreplied_init = { .trk.state = VPC_CT_UDP, .expires = UINT64_MAX };
 
 static struct vpc_ct_key
 key(uint32_t ctx, uint32_t src, uint32_t dst, uint16_t sp, uint16_t dp)
@@ -93,7 +93,7 @@ test_full_table(void **state)
 		struct vpc_ct_key f = key(1, i, 99, 1, 2), r = key(1, 99, i, 2, 1);
 		int idx = vpc_ct_create_conn(ct, &f, &r, 0, &live_init);
 		assert_true(idx >= 0);
-		vpc_ct_entry(ct, (uint32_t)idx)->state = VPC_CT_UDP;
+		vpc_ct_entry(ct, (uint32_t)idx)->trk.state = VPC_CT_UDP;
 		vpc_ct_entry(ct, (uint32_t)idx)->expires = 1000 + i;
 	}
 	/* Full, nothing expired at t=500: refused, nothing evicted. */
@@ -126,7 +126,7 @@ test_sweep_and_iterate(void **state)
 		struct vpc_ct_key f = key(1, i, 7, 1, 2), r = key(1, 7, i, 2, 1);
 		int idx = vpc_ct_create_conn(ct, &f, &r, 0, &live_init);
 		assert_true(idx >= 0);
-		vpc_ct_entry(ct, (uint32_t)idx)->state = VPC_CT_UDP;
+		vpc_ct_entry(ct, (uint32_t)idx)->trk.state = VPC_CT_UDP;
 		vpc_ct_entry(ct, (uint32_t)idx)->expires = i % 2 ? 100 : 1000000;
 	}
 	/* A bounded sweep looks at budget entries, no more. */
@@ -183,7 +183,7 @@ test_early_drop(void **state)
 		r = key(1, 99, i, 2, 1);
 		idx = vpc_ct_create_conn(ct, &f, &r, 0, &live_init);
 		assert_true(idx >= 0);
-		vpc_ct_entry(ct, (uint32_t)idx)->state =
+		vpc_ct_entry(ct, (uint32_t)idx)->trk.state =
 			i == 2 ? VPC_CT_TCP_SYN_SENT : VPC_CT_TCP_ESTABLISHED;
 	}
 	f = key(1, 50, 99, 1, 2);
@@ -345,8 +345,8 @@ test_shared_reclaim_after_flood(void **state)
 	assert_int_equal(rte_rcu_qsbr_init(v, RTE_MAX_LCORE), 0);
 	struct vpc_ct *ct = vpc_ct_create_shared("flood", 1000, SOCKET_ID_ANY, v);
 	assert_non_null(ct);
-	struct vpc_ct_entry syn = { .state = VPC_CT_TCP_SYN_SENT, .expires = 100 };
-	struct vpc_ct_entry est = { .state = VPC_CT_TCP_ESTABLISHED, .expires = 1000000 };
+	struct vpc_ct_entry syn = { .trk.state = VPC_CT_TCP_SYN_SENT, .expires = 100 };
+	struct vpc_ct_entry est = { .trk.state = VPC_CT_TCP_ESTABLISHED, .expires = 1000000 };
 	/* The flood: 990 SYNs never answered, 10 established connections. */
 	for (uint32_t i = 0; i < 1000; i++) {
 		struct vpc_ct_key f = key(4, i, 1, 5, 6), r = key(4, 1, i, 6, 5);

@@ -808,7 +808,7 @@ prefill(struct vpc_ct *ct, uint64_t n)
 		struct vpc_ct_key r = f;
 		r.src = f.dst;
 		r.dst = f.src;
-		struct vpc_ct_entry init = { .state = VPC_CT_OTHER, .expires = UINT64_MAX };
+		struct vpc_ct_entry init = { .trk.state = VPC_CT_OTHER, .expires = UINT64_MAX };
 		if (vpc_ct_create_conn(ct, &f, &r, 0, &init) < 0)
 			die("--prefill: the connection table is full after %" PRIu64
 			    " connections (raise --max-connections)", i);

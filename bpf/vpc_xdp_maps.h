@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The XDP engine's tables.  Derived from an image by the loader
+ * (bpf/xdp_engine.c) and read by the program (bpf/vpc_xdp.bpf.c): the
+ * key and value layouts of its maps, here so that both sides compile the
+ * same bytes.  Naming: vpc_xdp_*.
+ *
+ * Table sets: every map whose contents come from an image exists twice,
+ * as the two slots of an array-of-maps (set 0 and set 1).  The program
+ * reads the active set's number once per packet from the control map
+ * and looks up every table of that set: an apply fills the other set's
+ * maps, publishes them in their slots, then flips the number -- a packet
+ * sees the old tables or the new, never a mix (see bpf/README.md).
+ *
+ * Ports are named by a slot, not by their index in an image: a slot is
+ * given to a port name the first time an image has it and is kept across
+ * applies, so counters, the devmap and the ifindex map never renumber.
+ *
+ * Freestanding: the program (clang -target bpf) and user space include it.
+ */
+
+#define VPC_XDP_MAX_PORTS 4096	/* slots: devmap, counters */
+#define VPC_XDP_IFINDEX_LO 65536	/* ifindexes below: an array, not a hash */
+#ifndef VPC_XDP_MAPS_H
+#define VPC_XDP_MAPS_H
+
+#include <linux/types.h>
+
+#include "vpc_ct_track.h"	/* the tracking record a connection value embeds */
+#include "vpc_image.h"		/* VPC_TO_COUNT, the classifier records */
+
+/* routes: an LPM trie over (route table, destination); prefixlen counts
+ * the table's 32 bits too. */
+struct vpc_xdp_route_key {
+	__u32 prefixlen;	/* 32 + route prefix length */
+	__u32 rtable;		/* big-endian: matched as bytes */
+	__be32 addr;
+};
+
+struct vpc_xdp_nexthop {
+	__u32 kind;		/* enum vpc_nh_kind */
+	__u32 iface;		/* DELIVER, APPLIANCE */
+};
+
+/* ifaces: an interface as a destination (and as a source, inside its
+ * port record).  Indexed by image interface index. */
+struct vpc_xdp_iface {
+	__u8 mac[6];
+	__u8 router_mac[6];	/* its VPC router's */
+	__u16 slot;		/* its port's slot */
+	__u16 mtu;
+	__u32 vpc;
+	__u32 subnet;
+	__be32 ip;
+	__be32 eip;
+	__u8 src_dst_check;
+	__u8 has_eip;
+	__u16 pad;
+	__u32 ctx;		/* VNI << 8: connection-tracking context */
+	__u32 sg_class[2];	/* security-group classifiers, by direction */
+};
+_Static_assert(sizeof(struct vpc_xdp_iface) == 48, "xdp iface layout");
+
+/* ports: a port as a source, indexed by slot. */
+struct vpc_xdp_port {
+	__u32 present;		/* 0: the slot is not a port of this set */
+	__u32 is_uplink;
+	__u32 iface;		/* VPC_INDEX_NONE for the uplink */
+	__u32 ctx;		/* VNI << 8; 0 on the uplink */
+	__u32 rtable;		/* the source subnet's route table */
+	__be32 gateway_ip;
+	struct vpc_xdp_iface fi;	/* the interface (zero for the uplink) */
+};
+
+/* global: one record per set. */
+struct vpc_xdp_global {
+	__u32 generation;	/* never 0 */
+	__u32 revalidate;	/* the apply asked to re-check connections */
+	__u32 uplink_slot;
+	__u8 uplink_mac[6];
+	__u8 gateway_mac[6];
+};
+
+/* vpcs: the VPC's timeouts in nanoseconds, by enum vpc_timeout_id. */
+struct vpc_xdp_vpc {
+	__u64 timeouts_ns[VPC_TO_COUNT];
+};
+
+/* l2: (VPC, MAC) -> interface index (__u32). */
+struct vpc_xdp_l2_key {
+	__u32 vpc;
+	__u8 mac[6];
+	__u16 pad;
+};
+
+/* ips: (VPC, IP) -> interface index, for the ARP responder. */
+struct vpc_xdp_ip_key {
+	__u32 vpc;
+	__be32 ip;
+};
+/* eips: elastic IP (__be32) -> interface index. */
+
+/* Connection tracking (shared by both table sets: connections outlive
+ * applies).  ct: a hash from each direction's key to a vpc_xdp_ct value.
+ * Direction 0's value holds the connection; direction 1's names the
+ * direction-0 key.  Same semantics as dataplane/conntrack.h. */
+struct vpc_xdp_ct_key {
+	__u32 ctx_proto;	/* VNI << 8 | IP protocol; 0 << 8: the uplink */
+	__be32 src;
+	__be32 dst;
+	__be16 sport;		/* TCP/UDP ports; ICMP: identifier, type << 8 | code */
+	__be16 dport;
+};
+
+struct vpc_xdp_action {
+	__u32 gen;		/* generation of the tables; 0: not computed */
+	__u16 out_slot;
+	__u8 path;		/* enum vpc_path */
+	__u8 nat;		/* 0 none, 1 source (to the EIP), 2 destination */
+	__be32 nat_addr;
+	__u8 src_mac[6];
+	__u8 dst_mac[6];
+	__u8 rewrite_macs;	/* routed: MACs and TTL change */
+	__u8 pad;
+	__u16 vpc;		/* the VPC whose timeouts apply */
+};
+_Static_assert(sizeof(struct vpc_xdp_action) == 28, "xdp action layout");
+
+struct vpc_xdp_ct {
+	__u32 dir;		/* which direction's key this value is under */
+	__u32 pad;
+	struct vpc_xdp_ct_key self;	/* the key this value is under: the map
+					 * reuses a deleted element at once, so a
+					 * reader checks it is still what it found */
+	struct vpc_xdp_ct_key other;	/* the other direction's key */
+	struct vpc_xdp_action act[2];
+	__u64 created;		/* ns */
+	__u64 expires;		/* ns */
+	struct vpc_ct_track trk;	/* direction 0's value: state, TCP tracking */
+};
+
+/* Counters: per-CPU arrays.  stats[0]; port_stats[slot]. */
+struct vpc_xdp_stats {
+	__u64 packets;
+	__u64 drops[64];	/* by enum vpc_drop_reason */
+	__u64 paths[16];	/* by enum vpc_path */
+	__u64 ct_created, ct_expired, ct_refused_full, ct_closed;
+	__u64 tx_errors;	/* redirect to a port with no device */
+	__u64 ct_early_dropped;	/* never answered, removed to make room */
+};
+
+struct vpc_xdp_port_stats {
+	__u64 rx_packets, rx_bytes;
+	__u64 tx_packets, tx_bytes;
+	__u64 drops;
+};
+
+/* control[0]: the active table set (0 or 1). */
+struct vpc_xdp_control {
+	__u32 active;
+	__u32 pad;
+};
+
+/* What the program did with the last packet, for vpc-replay (test runs
+ * only: the program writes it when loaded with record_verdict set). */
+struct vpc_xdp_verdict {
+	__u8 action;		/* enum vpc_action */
+	__u8 path;
+	__u8 reason;
+	__u8 pad;
+	__u32 out_slot;
+};
+
+#endif /* VPC_XDP_MAPS_H */
