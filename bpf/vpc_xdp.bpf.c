@@ -27,6 +27,8 @@
 #include <bpf/bpf_helpers.h>
 
 #include "cksum.h"	/* RFC 1624 updates, shared with the DPDK engine */
+#include "vpc_icmp.h"	/* queries, errors, the quote's NAT: shared too */
+#include "vpc_decide.h"
 #include "vpc_image.h"
 #include "vpc_reasons.h"
 #include "vpc_xdp_maps.h"
@@ -210,29 +212,6 @@ key_eq(const struct vpc_xdp_ct_key *a, const struct vpc_xdp_ct_key *b)
 	       *(const __u64 *)((const __u8 *)a + 8) == *(const __u64 *)((const __u8 *)b + 8);
 }
 
-static __always_inline int
-icmp_is_query(__u8 type)
-{
-	return type == 0 || type == 8 || (type >= 13 && type <= 18);
-}
-
-static __always_inline __u8
-icmp_peer_type(__u8 type)
-{
-	switch (type) {
-	case 8:
-		return 0;
-	case 0:
-		return 8;
-	case 13: case 15: case 17:
-		return type + 1;
-	case 14: case 16: case 18:
-		return type - 1;
-	default:
-		return type;
-	}
-}
-
 /* ---- parse ---- */
 
 enum { META_DROP, META_ARP, META_IPV4 };
@@ -348,8 +327,8 @@ parse(void *data, void *end, struct meta *m)
 			}
 			m->icmp_type = l4[0];
 			m->icmp_code = l4[1];
-			m->icmp_error = l4[0] == 3 || l4[0] == 11 || l4[0] == 12;
-			m->sport = icmp_is_query(l4[0]) ? *(__be16 *)(l4 + 4) : 0;
+			m->icmp_error = (__u8)vpc_icmp_is_error(l4[0]);
+			m->sport = vpc_icmp_is_query(l4[0]) ? *(__be16 *)(l4 + 4) : 0;
 			m->dport = bpf_htons((__u16)(l4[0] << 8 | l4[1]));
 		}
 		m->kind = META_IPV4;
@@ -645,12 +624,8 @@ decide_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void *
 			d->act.rewrite_macs = 1;
 			d->act.vpc = (__u16)fi->vpc;
 			return VPC_DROP_NONE;
-		case VPC_NH_BLACKHOLE:
-			return VPC_DROP_BLACKHOLE;
-		case VPC_NH_LOCAL_MISS:
-			return VPC_DROP_NO_INTERFACE;
 		default:
-			return VPC_DROP_NO_ROUTE;
+			return vpc_nh_drop_reason(nh->kind);
 		}
 	}
 
@@ -736,7 +711,7 @@ sg_allows_packet(struct tables *t, const struct vpc_xdp_port *pi, const struct m
 	__be32 egress_peer = dir == 0 ? daddr : saddr;
 	__be32 ingress_peer = dir == 0 ? saddr : daddr;
 	__u16 port = bpf_ntohs(dir == 0 ? m->dport : m->sport);
-	__u8 type = dir == 0 ? m->icmp_type : icmp_peer_type(m->icmp_type);
+	__u8 type = dir == 0 ? m->icmp_type : vpc_icmp_peer_type(m->icmp_type);
 	/* the key: the port, or for ICMP type << 8 | code */
 	__u32 key = m->proto == IPPROTO_ICMP ? (__u32)type << 8 | m->icmp_code : port;
 
@@ -1070,40 +1045,11 @@ icmp_error_translate(void *data, void *end, const struct meta *m,
 		     const struct vpc_xdp_action *a)
 {
 	struct iphdr *ip = data + OFF_IP;
-	__u8 *icmp = data + OFF_L4;
-	struct iphdr *in = data + OFF_L4 + 8;
-	__u32 avail = m->l4_len - 8;	/* parse: l4_len >= 8 */
 
-	/* Only inside the IP payload (as the DPDK engine). */
-	if (a->nat == NAT_NONE || avail < 20 || (void *)(in + 1) > end)
+	if (a->nat == NAT_NONE || (void *)(ip + 1) > end)
 		return;
-	__be32 from = a->nat == NAT_SRC ? ip->saddr : ip->daddr;
-	int is_src = a->nat == NAT_DST;
-	__be32 cur = is_src ? in->saddr : in->daddr;
-	if (cur != from)
-		return;
-	__u16 *icsum = (__u16 *)(icmp + 2);
-	__u16 old_ipc = in->check;
-	if (is_src)
-		in->saddr = a->nat_addr;
-	else
-		in->daddr = a->nat_addr;
-	vpc_csum_replace4(&in->check, from, a->nat_addr);
-	vpc_csum_replace4(icsum, from, a->nat_addr);
-	vpc_csum_replace2(icsum, old_ipc, in->check);
-	__u32 ihl = (*(__u8 *)in & 0xf) * 4;
-	if (in->protocol == IPPROTO_UDP && ihl >= 20 && ihl + 8 <= avail) {
-		__u8 *l4 = (__u8 *)in + (ihl & 0x3c);
-		if ((void *)(l4 + 8) > end)
-			return;
-		__u16 old = *(__u16 *)(l4 + 6);
-		if (old != 0) {
-			vpc_csum_replace4((__u16 *)(l4 + 6), from, a->nat_addr);
-			if (*(__u16 *)(l4 + 6) == 0)
-				*(__u16 *)(l4 + 6) = 0xffff;
-			vpc_csum_replace2(icsum, old, *(__u16 *)(l4 + 6));
-		}
-	}
+	vpc_icmp_quote_nat(data + OFF_L4, end, (__u32)m->l4_len - 8, a->nat == NAT_DST,
+			   a->nat == NAT_SRC ? ip->saddr : ip->daddr, a->nat_addr);
 }
 
 /* Is the ICMP error about a tracked connection (by the reverse of the
@@ -1133,9 +1079,9 @@ icmp_error_related(void *data, void *end, const struct meta *m, __u32 ctx)
 		k.dport = *(__be16 *)l4;
 	} else if (in->protocol == IPPROTO_ICMP) {
 		__u8 type = l4[0];
-		if (icmp_is_query(type))
+		if (vpc_icmp_is_query(type))
 			k.sport = *(__be16 *)(l4 + 4);
-		k.dport = bpf_htons((__u16)(icmp_peer_type(type) << 8 | l4[1]));
+		k.dport = bpf_htons((__u16)(vpc_icmp_peer_type(type) << 8 | l4[1]));
 	}
 	return bpf_map_lookup_elem(&ct, &k) != NULL;
 }
@@ -1248,7 +1194,7 @@ new_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
 	};
 	if (m->proto == IPPROTO_ICMP) {
 		rev.sport = m->sport;
-		rev.dport = bpf_htons((__u16)(icmp_peer_type(m->icmp_type) << 8 | m->icmp_code));
+		rev.dport = bpf_htons((__u16)(vpc_icmp_peer_type(m->icmp_type) << 8 | m->icmp_code));
 	} else {
 		rev.sport = m->dport;
 		rev.dport = m->sport;

@@ -17,6 +17,8 @@
 
 #include "cksum.h"
 #include "conntrack.h"
+#include "vpc_icmp.h"
+#include "vpc_decide.h"
 
 /* The DPDK engine's option walker, for the shared tracker (below). */
 struct meta;
@@ -130,31 +132,6 @@ ipv4_hdr_cksum_ok(const struct rte_ipv4_hdr *ip)
 	return vpc_csum_fold((uint32_t)sum) == 0xffff;
 }
 
-/* ICMP queries and their replies: echo, timestamp, information, mask. */
-static inline bool
-icmp_is_query(uint8_t type)
-{
-	return type == 0 || type == 8 || (type >= 13 && type <= 18);
-}
-
-/* The reply type of a query type (and back). */
-static inline uint8_t
-icmp_peer_type(uint8_t type)
-{
-	switch (type) {
-	case 8:
-		return 0;
-	case 0:
-		return 8;
-	case 13: case 15: case 17:
-		return (uint8_t)(type + 1);
-	case 14: case 16: case 18:
-		return (uint8_t)(type - 1);
-	default:
-		return type;
-	}
-}
-
 static inline void
 parse_one(struct rte_mbuf *m, struct meta *x)
 {
@@ -242,10 +219,9 @@ parse_one(struct rte_mbuf *m, struct meta *x)
 			}
 			x->icmp_type = ic->icmp_type;
 			x->icmp_code = ic->icmp_code;
-			x->icmp_error = ic->icmp_type == 3 || ic->icmp_type == 11 ||
-					ic->icmp_type == 12;
+			x->icmp_error = (uint8_t)vpc_icmp_is_error(ic->icmp_type);
 			/* Query/reply pairs by identifier, others by type and code. */
-			x->sport = icmp_is_query(ic->icmp_type) ? ic->icmp_ident : 0;
+			x->sport = vpc_icmp_is_query(ic->icmp_type) ? ic->icmp_ident : 0;
 			x->dport = rte_cpu_to_be_16((uint16_t)(ic->icmp_type << 8 | ic->icmp_code));
 			break;
 		}
@@ -464,12 +440,8 @@ decide_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
 				.rewrite_macs = 1, .vpc = (uint16_t)fi->vpc,
 			};
 			return VPC_DROP_NONE;
-		case VPC_NH_BLACKHOLE:
-			return VPC_DROP_BLACKHOLE;
-		case VPC_NH_LOCAL_MISS:
-			return VPC_DROP_NO_INTERFACE;
 		default:
-			return VPC_DROP_NO_ROUTE;
+			return vpc_nh_drop_reason(nh->kind);
 		}
 	}
 
@@ -556,7 +528,7 @@ sg_allows_packet(const struct vpc_tables *t, const struct vpc_port_info *pi,
 		return sg_allows(t, here, d->receiver, m->proto, m->ip->dst_addr,
 				 m->ip->src_addr, m->dport, m->icmp_type, m->icmp_code);
 	return sg_allows(t, d->receiver, here, m->proto, m->ip->src_addr, m->ip->dst_addr,
-			 m->sport, icmp_peer_type(m->icmp_type), m->icmp_code);
+			 m->sport, vpc_icmp_peer_type(m->icmp_type), m->icmp_code);
 }
 
 /* ---- connection tracking ---- */
@@ -581,7 +553,7 @@ ct_reverse_key(struct vpc_ct_key *r, const struct vpc_tables *t, const struct me
 	r->dst = m->ip->src_addr;
 	if (m->proto == IPPROTO_ICMP) {
 		r->sport = m->sport;
-		r->dport = rte_cpu_to_be_16((uint16_t)(icmp_peer_type(m->icmp_type) << 8 |
+		r->dport = rte_cpu_to_be_16((uint16_t)(vpc_icmp_peer_type(m->icmp_type) << 8 |
 						       m->icmp_code));
 	} else {
 		r->sport = m->dport;
@@ -725,53 +697,16 @@ apply(struct meta *m, const struct vpc_ct_action *a, struct vpc_verdict *v)
 	return VPC_DROP_NONE;
 }
 
-/*
- * An ICMP error carries the start of the packet it is about.  When the
- * outer header is NATed, the quoted one is translated back the same way,
- * so the VM sees its own private address in it and the internet only ever
- * sees the elastic IP.  Fixes the quoted IP checksum, the quoted UDP
- * checksum when present (a quoted TCP checksum lies past the 8 bytes an
- * error carries), and the ICMP checksum over all of it.
- */
-/*
- * Only what lies inside the IP payload is read or written: the quoted IP
- * header when all 20 bytes of it are there, its UDP checksum when the
- * quoted header's length is sane and 8 bytes follow it.  (An error that
- * quotes less is forwarded as it is: the rules allowed it.)
- */
-static void
+/* An ICMP error the action NATs: its quote translated back the same way
+ * (vpc_icmp.h, bounded by the IP payload and the frame). */
+static inline void
 icmp_error_translate(const struct meta *m, const struct vpc_ct_action *a)
 {
-	uint32_t avail = m->l4_len - sizeof(struct rte_icmp_hdr);	/* parse: l4_len >= 8 */
-	struct rte_ipv4_hdr *in = (struct rte_ipv4_hdr *)(m->l4 + sizeof(struct rte_icmp_hdr));
-
-	if (a->nat == VPC_CT_NAT_NONE || avail < sizeof(*in))
+	if (a->nat == VPC_CT_NAT_NONE)
 		return;
-	void *icsum = VPC_FIELD_PTR((struct rte_icmp_hdr *)m->l4, icmp_cksum);
-	rte_be32_t from = a->nat == VPC_CT_NAT_SRC ? m->ip->src_addr : m->ip->dst_addr;
-	bool is_src = a->nat == VPC_CT_NAT_DST;	/* outer DNAT: quoted source */
-	void *field = is_src ? VPC_FIELD_PTR(in, src_addr) : VPC_FIELD_PTR(in, dst_addr);
-	rte_be32_t cur;
-
-	memcpy(&cur, field, 4);
-	if (cur != from)
-		return;
-	uint16_t old_ipc = vpc_load16(VPC_FIELD_PTR(in, hdr_checksum));
-	memcpy(field, &a->nat_addr, 4);
-	vpc_csum_replace4(VPC_FIELD_PTR(in, hdr_checksum), from, a->nat_addr);
-	vpc_csum_replace4(icsum, from, a->nat_addr);
-	vpc_csum_replace2(icsum, old_ipc, vpc_load16(VPC_FIELD_PTR(in, hdr_checksum)));
-	uint32_t ihl = (uint32_t)(in->version_ihl & 0xf) * 4;
-	if (in->next_proto_id == IPPROTO_UDP && ihl >= sizeof(*in) && ihl + 8 <= avail) {
-		uint8_t *l4 = (uint8_t *)in + ihl;
-		uint16_t old = vpc_load16(l4 + 6);
-		if (old != 0) {
-			vpc_csum_replace4(l4 + 6, from, a->nat_addr);
-			if (vpc_load16(l4 + 6) == 0)
-				vpc_store16(l4 + 6, 0xffff);
-			vpc_csum_replace2(icsum, old, vpc_load16(l4 + 6));
-		}
-	}
+	vpc_icmp_quote_nat(m->l4, m->l4 + m->l4_len, m->l4_len - sizeof(struct rte_icmp_hdr),
+			   a->nat == VPC_CT_NAT_DST,
+			   a->nat == VPC_CT_NAT_SRC ? m->ip->src_addr : m->ip->dst_addr, a->nat_addr);
 }
 
 /*
@@ -799,9 +734,9 @@ icmp_error_related(const struct vpc_pipeline *p, const struct meta *m, uint32_t 
 		memcpy(&k.dport, l4, 2);
 	} else if (in->next_proto_id == IPPROTO_ICMP) {
 		uint8_t type = l4[0];
-		if (icmp_is_query(type))
+		if (vpc_icmp_is_query(type))
 			memcpy(&k.sport, l4 + 4, 2);
-		k.dport = rte_cpu_to_be_16((uint16_t)(icmp_peer_type(type) << 8 | l4[1]));
+		k.dport = rte_cpu_to_be_16((uint16_t)(vpc_icmp_peer_type(type) << 8 | l4[1]));
 	}
 	uint64_t hits;
 	uint32_t data;
