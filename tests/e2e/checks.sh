@@ -1,26 +1,220 @@
-# shellcheck shell=bash disable=SC2154  # here: set by the sourcing script
+# shellcheck shell=bash disable=SC2154  # here, tmp: set by the sourcing script
 # Real-traffic checks shared by the end-to-end tests of the two engines
 # (test_vpcd.sh: the DPDK daemon; test_xdp.sh: the XDP program), sourced
-# by both.  Each VM, and the internet, is a network namespace on a veth
-# pair whose host side the engine serves; topo-vpcd.yaml names them.
+# by both; test_vhost.sh uses its helpers (ok/fail, waits, daemons).  Each
+# VM, and the internet, is a network namespace on a veth pair whose host
+# side the engine serves; topo-vpcd.yaml names them.
 #
 # The sourcing script sets:
 #   here    the directory of the topologies (tests/e2e)
 #   vpcctl  the vpcctl binary
+#   tmp     a directory of its own (daemon logs, the checks' files)
 # and defines:
 #   vctl ARGS...   runs vpcctl ARGS with the option that selects its engine
 #                  (--socket for vpcd, --instance for XDP)
 #   host_extra NS  (optional) engine-specific setup of a namespace's eth0,
 #                  run by host after the rest
-# then calls, in order: e2e_need_root, e2e_cleanup_net (from its cleanup),
-# e2e_hosts, [starts its engine], e2e_checks, [its own checks], e2e_summary.
+# then calls, in order: e2e_trap CLEANUP (CLEANUP removes what it made;
+# e2e_cleanup_net among it), e2e_need_root, e2e_hosts, [starts its engine],
+# e2e_checks, [its own checks], e2e_summary.
+#
+# Nothing waits a fixed time for something to happen: each wait polls the
+# event itself (a socket, a listener, a file, a counter) up to $E2E_WAIT
+# seconds (60 by default: a sanitizer build on two loaded cores passes),
+# and says what it was waiting for when it gives up.  Every process the
+# checks start in the background is a daemon of this shell (daemon_start):
+# it is stopped by daemon_stop or joined by daemon_join, which wait for it
+# and check its exit status (a sanitizer's abort, 134, fails the test); one
+# that died before it was stopped fails with its status and its log's tail;
+# whatever is still running at exit is stopped and checked by the EXIT
+# trap, before the cleanup.
 
+E2E_WAIT=${E2E_WAIT:-60}
+E2E_STOP_WAIT=${E2E_STOP_WAIT:-30} # a daemon told to stop has that long to exit
 n_pass=0
 n_fail=0
 
 ok() { n_pass=$((n_pass + 1)); echo "ok - $1"; }
-fail() { n_fail=$((n_fail + 1)); echo "not ok - $1"; [ $# -gt 1 ] && printf '    %s\n' "${@:2}"; }
-in_ns() { local ns=e2e-$1; shift; timeout 20 ip netns exec "$ns" "$@"; }
+fail() {
+	n_fail=$((n_fail + 1)); echo "not ok - $1"
+	[ $# -gt 1 ] && printf '%s\n' "${@:2}" | sed '/^$/d; s/^/    /'
+	return 0
+}
+in_ns() { local ns=e2e-$1; shift; timeout $((E2E_WAIT + 30)) ip netns exec "$ns" "$@"; }
+
+# wait_for SECONDS WHAT CMD...: runs CMD every 0.1 s until it succeeds;
+# after SECONDS, prints that WHAT did not happen and returns 1.
+wait_for() {
+	local limit=$1 what=$2 end
+	shift 2
+	end=$((SECONDS + limit))
+	until "$@"; do
+		if [ "$SECONDS" -ge "$end" ]; then
+			echo "# timed out after ${limit}s waiting for $what"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# ---- daemons: background processes, children of this shell ----
+declare -gA d_pid=() d_log=()
+d_status=0
+
+# describe_status STATUS: "134 (SIGABRT)" and the like
+describe_status() {
+	local st=$1 sig
+	if [ "$st" -gt 128 ] && sig=$(kill -l $((st - 128)) 2>/dev/null); then
+		case $sig in
+		ABRT) echo "$st (killed by SIGABRT: an abort, e.g. a sanitizer's report)" ;;
+		*) echo "$st (killed by SIG$sig)" ;;
+		esac
+	else
+		echo "$st"
+	fi
+}
+
+# daemon_start NAME LOG CMD...: CMD in the background (stdin /dev/null,
+# stdout and stderr to LOG).  CMD must be a program, not a function, so
+# that the signals of daemon_stop reach it.
+daemon_start() {
+	local name=$1 log=$2
+	shift 2
+	"$@" </dev/null >"$log" 2>&1 &
+	d_pid[$name]=$!
+	d_log[$name]=$log
+}
+# ns_daemon NAME NS CMD...: CMD in namespace e2e-NS (ip netns exec execs
+# it: the pid is CMD's), its log in $tmp.
+ns_daemon() {
+	local name=$1 ns=$2
+	shift 2
+	daemon_start "$name" "$tmp/${name//[^A-Za-z0-9_.-]/_}.log" ip netns exec "e2e-$ns" "$@"
+}
+
+# daemon_running NAME: started, not stopped, and not exited (an exited
+# child not yet waited for is a zombie, which kill -0 still finds).
+daemon_running() {
+	local pid=${d_pid[$1]:-} s
+	[ -n "$pid" ] || return 1
+	{ read -r s <"/proc/$pid/stat"; } 2>/dev/null || return 1
+	s=${s##*) }
+	[ "${s%% *}" != Z ]
+}
+daemon_gone() { ! daemon_running "$1"; }
+daemon_tail() { echo "--- last lines of $1's output (${d_log[$1]}):"; tail -n 25 "${d_log[$1]}" 2>/dev/null; }
+
+# daemon_reap NAME: waits for NAME (which has exited) and forgets it;
+# its exit status in $d_status.
+daemon_reap() {
+	wait "${d_pid[$1]}"
+	d_status=$?
+	unset "d_pid[$1]"
+}
+
+# daemon_stop NAME [SIGNAL [STATUS]]: sends SIGNAL (TERM) to NAME, waits
+# for it (up to $E2E_STOP_WAIT s, then SIGKILL) and checks that it exited with
+# STATUS (0).  Fails -- naming NAME, its status, and its output's tail --
+# if it exited otherwise, if it did not exit, or if it had died before it
+# was stopped.
+daemon_stop() {
+	local name=$1 sig=${2:-TERM} want=${3:-0} pid=${d_pid[$1]:-} early=0 hung=0
+	[ -n "$pid" ] || return 1 # never started, or already reported
+	if daemon_running "$name"; then
+		kill -s "$sig" "$pid" 2>/dev/null
+		if ! wait_for "$E2E_STOP_WAIT" "$name to exit after SIG$sig" daemon_gone "$name" >/dev/null; then
+			hung=1
+			kill -s KILL "$pid" 2>/dev/null
+		fi
+	else
+		early=1
+	fi
+	daemon_reap "$name"
+	if [ $early = 1 ]; then
+		fail "$name died before the test stopped it: exit status $(describe_status $d_status)" "$(daemon_tail "$name")"
+	elif [ $hung = 1 ]; then
+		fail "$name did not exit within ${E2E_STOP_WAIT}s of SIG$sig (killed)" "$(daemon_tail "$name")"
+	elif [ "$d_status" != "$want" ]; then
+		fail "$name: exit status $(describe_status $d_status) after SIG$sig, not $want" "$(daemon_tail "$name")"
+	else
+		return 0
+	fi
+	return 1
+}
+
+# daemon_join NAME [STATUS]: waits for NAME to exit by itself (up to
+# $E2E_WAIT s; then stops it with SIGTERM, which the checks' helpers
+# answer by reporting what they have and exiting 0) and checks its status
+# (0).
+daemon_join() {
+	local name=$1 want=${2:-0}
+	[ -n "${d_pid[$name]:-}" ] || return 1 # never started, or already reported
+	if ! wait_for "$E2E_WAIT" "$name to finish" daemon_gone "$name"; then
+		daemon_stop "$name" TERM "$want"
+		return
+	fi
+	daemon_reap "$name"
+	if [ "$d_status" != "$want" ]; then
+		fail "$name: exit status $(describe_status $d_status), not $want" "$(daemon_tail "$name")"
+		return 1
+	fi
+}
+
+# daemon_wait NAME WHAT CMD...: polls CMD until it succeeds (the daemon
+# is ready); fails at once if NAME dies meanwhile, or after $E2E_WAIT s.
+daemon_wait() {
+	local name=$1 what=$2 msg
+	shift 2
+	if msg=$(wait_for "$E2E_WAIT" "$what" _ready_or_gone "$name" "$@") && daemon_running "$name"; then
+		return 0
+	fi
+	if daemon_running "$name"; then
+		fail "$name: $what: never happened" "$msg" "$(daemon_tail "$name")"
+	else
+		daemon_stop "$name" # reports the early exit
+	fi
+	return 1
+}
+_ready_or_gone() { local name=$1; shift; ! daemon_running "$name" || "$@"; }
+
+# daemons_stop_all: stops (SIGTERM, status 0) what is still running.
+daemons_stop_all() {
+	local name rc=0
+	for name in "${!d_pid[@]}"; do daemon_stop "$name" TERM 0 || rc=1; done
+	return $rc
+}
+
+# e2e_trap CLEANUP: on exit (or SIGTERM/SIGINT, meson's timeout), the
+# daemons still running are stopped and checked (a bad status fails the
+# test), then CLEANUP runs.  A SIGTERM/SIGINT meanwhile (meson gives 0.5 s
+# before its SIGKILL) SIGKILLs them: none is left running.
+e2e_trap() {
+	# shellcheck disable=SC2064
+	trap "_e2e_exit $1" EXIT
+	trap 'exit 143' TERM
+	trap 'exit 130' INT
+}
+_e2e_exit() {
+	local rc=$?
+	trap _e2e_kill_all TERM INT
+	daemons_stop_all || rc=1
+	"$@"
+	exit "$rc"
+}
+_e2e_kill_all() {
+	local name
+	for name in "${!d_pid[@]}"; do kill -s KILL "${d_pid[$name]}" 2>/dev/null; done
+}
+
+# ns_listening NS tcp|udp PORT: a socket listens (TCP) or is bound (UDP)
+# on PORT in namespace e2e-NS
+ns_listening() {
+	local opt=-Hltn
+	[ "$2" = udp ] && opt=-Hlun
+	[ -n "$(ip netns exec "e2e-$1" ss $opt "sport = :$3" 2>/dev/null)" ]
+}
+# ns_serving NAME NS tcp|udp PORT: waits until daemon NAME listens
+ns_serving() { daemon_wait "$1" "a $3 listener on port $4 in e2e-$2" ns_listening "$2" "$3" "$4"; }
 
 # Exits 77 (skipped) without root or network namespaces.
 e2e_need_root() {
@@ -74,34 +268,156 @@ e2e_hosts() {
 	ip netns exec e2e-inet ip route add 198.51.100.50/32 dev eth0
 }
 
-# A TCP server in a namespace: answers "hello from NAME, you are PEER".
-serve_tcp() { # NS PORT  (in a subshell: no job-control chatter when killed)
-	( in_ns "$1" python3 -c '
-import socket, sys
+# ---- the helpers run in the namespaces (python3 -c) ----
+# Each daemon exits 0 on SIGTERM (after saying what it has, where that is
+# its result), and 1 if still running after 600 s.
+py_prologue='
+import signal, socket, sys, time
+class Stop(Exception):
+    pass
+def _stop(*_):
+    raise Stop()
+signal.signal(signal.SIGTERM, _stop)
+signal.signal(signal.SIGALRM, lambda *_: sys.exit("still running after 600 s"))
+signal.alarm(600)
+'
+# A TCP server: answers each connection "hello from NAME, you are PEER".
+# args: NAME PORT
+py_tcp_server=$py_prologue'
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[2]))); s.listen(8); s.settimeout(15)
-while True:
-    try:
+s.bind(("0.0.0.0", int(sys.argv[2]))); s.listen(8)
+try:
+    while True:
         c, a = s.accept()
+        try:
+            c.sendall(("hello from %s, you are %s\n" % (sys.argv[1], a[0])).encode())
+        except OSError:
+            pass
+        c.close()
+except Stop:
+    pass
+'
+# A UDP server: answers each datagram "pong:DATA", and prints "PEER DATA"
+# for each.  args: PORT
+py_udp_pong=$py_prologue'
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", int(sys.argv[1])))
+try:
+    while True:
+        d, a = s.recvfrom(100)
+        print(a[0], d.decode(), flush=True)
+        s.sendto(b"pong:" + d, a)
+except Stop:
+    pass
+'
+# A UDP client: sends "ping" to ADDR PORT, again every second until an
+# answer comes (up to SECONDS); prints the answer and the number of sends,
+# or "timeout".  args: ADDR PORT SECONDS
+py_udp_ping='
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1)
+end = time.monotonic() + float(sys.argv[3]); sends = 0
+while time.monotonic() < end:
+    s.sendto(b"ping", (sys.argv[1], int(sys.argv[2]))); sends += 1
+    try:
+        print(s.recvfrom(100)[0].decode(), sends); break
     except socket.timeout:
-        break
-    c.sendall(("hello from %s, you are %s\n" % (sys.argv[1], a[0])).encode()); c.close()
-' "$1" "$2" & )
+        pass
+else:
+    print("timeout")
+'
+# A TCP echo server for one connection, which it serves to its end.
+# args: PORT
+py_echo_once=$py_prologue'
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(4)
+try:
+    c, a = s.accept()
+    while True:
+        d = c.recv(100)
+        if not d:
+            break
+        c.sendall(d)
+except Stop:
+    pass
+'
+# A client that keeps one connection open across an event: sends "before",
+# reads the echo, creates GO, waits for DONE to exist, sends "after", reads
+# the echo; prints both echoes.  args: ADDR PORT GO DONE SECONDS
+py_keep_open=$py_prologue'
+import os
+s = socket.socket(); s.settimeout(float(sys.argv[5])); s.connect((sys.argv[1], int(sys.argv[2])))
+s.sendall(b"before"); a = s.recv(100)
+open(sys.argv[3], "w").close()
+end = time.monotonic() + float(sys.argv[5])
+while not os.path.exists(sys.argv[4]):
+    if time.monotonic() > end:
+        sys.exit("%s never appeared" % sys.argv[4])
+    time.sleep(0.05)
+s.sendall(b"after"); b = s.recv(100)
+print(a.decode(), b.decode())
+'
+# A UDP sink for datagrams numbered 0..N-1: exits when it has them all, or
+# on SIGTERM; prints "RECEIVED MISSING".  (Its receive buffer is large: a
+# loaded machine that leaves it unscheduled for a while must not drop what
+# the dataplane delivered.)  args: PORT N
+py_udp_sink=$py_prologue'
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE (root)
+s.bind(("0.0.0.0", int(sys.argv[1]))); n = int(sys.argv[2])
+seen = set()
+try:
+    while len(seen) < n:
+        seen.add(int(s.recvfrom(100)[0]))
+except Stop:
+    pass
+print(len(seen), len([i for i in range(n) if i not in seen]))
+'
+# A UDP source: N numbered datagrams to ADDR PORT, 1 ms apart.
+# args: ADDR PORT N
+py_udp_source='
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(int(sys.argv[3])):
+    s.sendto(str(i).encode(), (sys.argv[1], int(sys.argv[2]))); time.sleep(0.001)
+'
+
+# serve_tcp NS PORT: a TCP server (py_tcp_server) in NS, listening on
+# return (daemon "tcp-server NS:PORT").
+serve_tcp() {
+	ns_daemon "tcp-server $1:$2" "$1" python3 -c "$py_tcp_server" "$1" "$2" &&
+		ns_serving "tcp-server $1:$2" "$1" tcp "$2"
 }
-# Connect: prints the greeting, or "refused"/"timeout".
-connect_tcp() { # NS ADDR PORT
+# stop_servers NS...: stops the TCP servers of those namespaces, each to
+# exit 0.
+stop_servers() {
+	local ns name
+	for ns in "$@"; do
+		for name in "${!d_pid[@]}"; do
+			[[ $name == "tcp-server $ns:"* ]] && daemon_stop "$name"
+		done
+	done
+	return 0
+}
+# Connect: prints the greeting, or "timeout"/"error: ...".  TIMEOUT: 3 s
+# where the connection is to be refused (dropped: it times out), $E2E_WAIT
+# where it is to succeed.
+connect_tcp() { # NS ADDR PORT [TIMEOUT]
 	in_ns "$1" python3 -c '
 import socket, sys
-s = socket.socket(); s.settimeout(3)
+s = socket.socket(); s.settimeout(float(sys.argv[3]))
 try:
     s.connect((sys.argv[1], int(sys.argv[2]))); print(s.recv(200).decode().strip())
 except socket.timeout:
     print("timeout")
 except OSError as e:
     print("error: %s" % e)
-' "$2" "$3"
+' "$2" "$3" "${4:-3}"
 }
-stop_servers() { for ns in "$@"; do ip netns pids "e2e-$ns" | xargs -r kill 2>/dev/null; done; sleep 0.2; }
+# ping_ok NS ADDR: two echo replies, waiting up to $E2E_WAIT s for them
+# (ping_none, for what must not answer, waits 1-2 s: a reply would be
+# the failure)
+ping_ok() { in_ns "$1" ping -c 2 -i 0.5 -w "$E2E_WAIT" -q "$2" >/dev/null; }
+ping_none() { ! in_ns "$1" ping -c "${3:-1}" -W 1 -q "$2" >/dev/null 2>&1; }
 
 # The checks, against an engine serving topo-vpcd.yaml at generation 1.
 # Checks, with real tools: ARP against the dataplane, ping in a subnet and
@@ -114,155 +430,122 @@ stop_servers() { for ns in "$@"; do ip netns pids "e2e-$ns" | xargs -r kill 2>/d
 # while a UDP stream flows, not one of its packets lost; applies that add
 # and remove an interface (its port opened and closed); a port deleted
 # under the engine (e2e-vm3 is gone afterwards).
+# Every server and client it starts is stopped (or has finished) by its
+# end, each with exit status 0.
 e2e_checks() {
-	local mac got srv n out applied f g i
+	local mac got srv n out rc applied f g i sends
 	serve_tcp vm2 80; serve_tcp vm2 22; serve_tcp inet 8080; serve_tcp vm1 80
-	sleep 0.5
 
-	in_ns vm1 ping -c 2 -W 2 -q 10.50.1.11 >/dev/null && ok "ping in a subnet (ARP for a peer, switched)" || fail "ping in a subnet"
-	in_ns vm1 ping -c 2 -W 2 -q 10.50.2.10 >/dev/null && ok "ping across subnets (ARP for the gateway, routed)" || fail "ping across subnets"
+	ping_ok vm1 10.50.1.11 && ok "ping in a subnet (ARP for a peer, switched)" || fail "ping in a subnet"
+	ping_ok vm1 10.50.2.10 && ok "ping across subnets (ARP for the gateway, routed)" || fail "ping across subnets"
 	mac=$(in_ns vm1 ip neigh show 10.50.1.1 | awk '{print $5}')
 	[ "$mac" = "06:00:00:00:32:01" ] && ok "the gateway resolves to the VPC router's MAC" || fail "gateway MAC" "$mac"
 
-	got=$(connect_tcp vm1 10.50.2.10 80)
+	got=$(connect_tcp vm1 10.50.2.10 80 "$E2E_WAIT")
 	[ "$got" = "hello from vm2, you are 10.50.1.10" ] && ok "TCP 80 allowed by the security group, replies with no reverse rule" || fail "TCP 80" "$got"
 	got=$(connect_tcp vm1 10.50.2.10 22)
 	[ "$got" = "timeout" ] && ok "TCP 22 refused by the security group (connect times out)" || fail "TCP 22" "$got"
 
-	got=$(connect_tcp vm1 203.0.113.1 8080)
+	got=$(connect_tcp vm1 203.0.113.1 8080 "$E2E_WAIT")
 	[ "$got" = "hello from inet, you are 198.51.100.50" ] && ok "to the internet: the internet sees only the elastic IP" || fail "egress via elastic IP" "$got"
-	got=$(connect_tcp inet 198.51.100.50 80)
+	got=$(connect_tcp inet 198.51.100.50 80 "$E2E_WAIT")
 	[ "$got" = "hello from vm1, you are 203.0.113.1" ] && ok "from the internet to the elastic IP (port 80 allowed)" || fail "ingress via elastic IP" "$got"
-	in_ns inet ping -c 2 -W 2 -q 198.51.100.50 >/dev/null && ok "the internet pings the elastic IP" || fail "ping to the elastic IP"
+	ping_ok inet 198.51.100.50 && ok "the internet pings the elastic IP" || fail "ping to the elastic IP"
 
-	( in_ns vm3 python3 -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 5353)); s.settimeout(5)
-d, a = s.recvfrom(100); s.sendto(b"pong:" + d, a); print(a[0], d.decode())' >/tmp/e2e-udp-srv.out 2>&1 & )
-	sleep 0.3
-	got=$(in_ns vm1 python3 -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
-s.sendto(b"ping", ("10.50.1.11", 5353))
-try:
-    print(s.recvfrom(100)[0].decode())
-except socket.timeout:
-    print("timeout")')
-	sleep 0.2
-	srv=$(cat /tmp/e2e-udp-srv.out); rm -f /tmp/e2e-udp-srv.out
-	[ "$srv" = "10.50.1.10 ping" ] && [ "$got" = "pong:ping" ] && ok "UDP exchange, reply allowed by state" || fail "UDP" "$srv / $got"
+	# UDP: vm3 answers, bound before vm1 sends; vm1 sends again every
+	# second until the answer comes (a datagram is not retransmitted).
+	ns_daemon "udp-server vm3:5353" vm3 python3 -c "$py_udp_pong" 5353
+	ns_serving "udp-server vm3:5353" vm3 udp 5353
+	read -r got sends < <(in_ns vm1 python3 -c "$py_udp_ping" 10.50.1.11 5353 "$E2E_WAIT")
+	daemon_stop "udp-server vm3:5353"
+	srv=$(sort -u "$tmp/udp-server_vm3_5353.log")
+	[ "$srv" = "10.50.1.10 ping" ] && [ "$got" = "pong:ping" ] && ok "UDP exchange, reply allowed by state ($sends datagram(s) sent)" ||
+		fail "UDP" "server received: $srv" "client: $got $sends"
 
-	if in_ns twin1 ping -c 2 -W 1 -q 10.50.1.10 >/dev/null 2>&1 || in_ns twin1 ping -c 1 -W 1 -q 10.50.1.11 >/dev/null 2>&1; then
+	ping_none twin1 10.50.1.10 2 && ping_none twin1 10.50.1.11 && ok "two VPCs with the same CIDR are isolated" ||
 		fail "two VPCs with the same CIDR are isolated"
-	else
-		ok "two VPCs with the same CIDR are isolated"
-	fi
 
 	# ---- live: stats, conntrack, applies ----
 	got=$(vctl stats --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 print(d["generation"], d["ports"]["vm1"]["rx_packets"] > 0, d["drops"]["sg-denied"] > 0, d["connections"]["created"] > 0)')
-	[ "$got" = "1 True True True" ] && ok "vpcctl stats --json" || fail "vpcctl stats" "$got"
+	rc=$?
+	[ "$rc" = 0 ] && [ "$got" = "1 True True True" ] && ok "vpcctl stats --json" || fail "vpcctl stats (exit $rc)" "$got"
 	n=$(vctl conntrack count --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["tracked"] > 0)')
-	[ "$n" = "True" ] && ok "vpcctl conntrack count" || fail "conntrack count" "$n"
-	vctl conntrack list | grep -q "tcp   vni 50       10.50.1.10:[0-9]* -> 10.50.2.10:80 " &&
-		ok "vpcctl conntrack list shows the TCP connection to vm2:80" || fail "conntrack list" "$(vctl conntrack list | head)"
+	rc=$?
+	[ "$rc" = 0 ] && [ "$n" = "True" ] && ok "vpcctl conntrack count" || fail "conntrack count (exit $rc)" "$n"
+	out=$(vctl conntrack list)
+	rc=$?
+	[ "$rc" = 0 ] && grep -q "tcp   vni 50       10.50.1.10:[0-9]* -> 10.50.2.10:80 " <<<"$out" &&
+		ok "vpcctl conntrack list shows the TCP connection to vm2:80" || fail "conntrack list (exit $rc)" "$(head <<<"$out")"
 
 	# An echo server on vm2:80 and a client that keeps its connection open
 	# across an apply removing web's rule for port 80.  (The first part's
 	# servers go first.)
-	stop_servers vm1 vm2 vm3 inet
-	( in_ns vm2 python3 -c '
-import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 80)); s.listen(4); s.settimeout(20)
-c, a = s.accept(); c.settimeout(20)
-while True:
-    d = c.recv(100)
-    if not d:
-        break
-    c.sendall(d)
-' & )
-	sleep 0.3
-	( in_ns vm1 python3 -c '
-import socket, time
-s = socket.socket(); s.settimeout(5); s.connect(("10.50.2.10", 80))
-s.sendall(b"before"); a = s.recv(100)
-open("/tmp/e2e-apply-go", "w").close()
-for _ in range(100):
-    time.sleep(0.1)
-    try:
-        open("/tmp/e2e-apply-done").close(); break
-    except OSError:
-        pass
-s.sendall(b"after"); b = s.recv(100)
-print(a.decode(), b.decode())' >/tmp/e2e-client.out 2>&1 & )
-	for _ in $(seq 50); do [ -e /tmp/e2e-apply-go ] && break; sleep 0.1; done
+	stop_servers vm1 vm2 inet
+	ns_daemon "echo-server vm2:80" vm2 python3 -c "$py_echo_once" 80
+	ns_serving "echo-server vm2:80" vm2 tcp 80
+	ns_daemon "keep-open client vm1" vm1 python3 -c "$py_keep_open" 10.50.2.10 80 "$tmp/apply-go" "$tmp/apply-done" "$E2E_WAIT"
+	daemon_wait "keep-open client vm1" "its connection to vm2:80 open and echoed" test -e "$tmp/apply-go"
 	out=$(vctl apply "$here/topo-vpcd-no80.yaml")
-	[ "$out" = "applied: generation 2, 2 VPCs, 4 interfaces" ] && ok "vpcctl apply: live, generation 2" || fail "apply" "$out"
-	touch /tmp/e2e-apply-done
-	sleep 1
-	[ "$(cat /tmp/e2e-client.out)" = "before after" ] && ok "an open TCP connection survives the removal of its rule" ||
-		fail "connection across apply" "$(cat /tmp/e2e-client.out)"
-	rm -f /tmp/e2e-apply-go /tmp/e2e-apply-done /tmp/e2e-client.out
-	stop_servers vm2
+	rc=$?
+	[ "$rc" = 0 ] && [ "$out" = "applied: generation 2, 2 VPCs, 4 interfaces" ] && ok "vpcctl apply: live, generation 2" || fail "apply (exit $rc)" "$out"
+	touch "$tmp/apply-done"
+	daemon_join "keep-open client vm1"
+	daemon_join "echo-server vm2:80"
+	got=$(cat "$tmp/keep-open_client_vm1.log")
+	[ "$got" = "before after" ] && ok "an open TCP connection survives the removal of its rule" ||
+		fail "connection across apply" "$got"
 	serve_tcp vm2 80
-	sleep 0.3
 	got=$(connect_tcp vm1 10.50.2.10 80)
 	[ "$got" = "timeout" ] && ok "after the apply a new connection to port 80 is refused" || fail "new connection after apply" "$got"
+	stop_servers vm2
 	out=$(vctl apply "$here/topo-vpcd.yaml" 2>&1)
-	[ "$out" = "applied: generation 3, 2 VPCs, 4 interfaces" ] && ok "apply back" || fail "apply back" "$out"
+	rc=$?
+	[ "$rc" = 0 ] && [ "$out" = "applied: generation 3, 2 VPCs, 4 interfaces" ] && ok "apply back" || fail "apply back (exit $rc)" "$out"
 
-	# 100 applies while vm1 streams 3,000 numbered UDP datagrams to vm3.
-	( in_ns vm3 python3 -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 5353)); s.settimeout(3)
-seen = set()
-while True:
-    try:
-        d, a = s.recvfrom(100)
-    except socket.timeout:
-        break
-    seen.add(int(d))
-missing = [i for i in range(3000) if i not in seen]
-print(len(seen), len(missing))' >/tmp/e2e-udp.out 2>&1 & )
-	sleep 0.3
-	( in_ns vm1 python3 -c '
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range(3000):
-    s.sendto(str(i).encode(), ("10.50.1.11", 5353)); time.sleep(0.001)' & )
+	# 100 applies while vm1 streams 3,000 numbered UDP datagrams to vm3
+	# (bound before the first is sent); vm3 has them all, or, once the
+	# stream is over, waits $E2E_WAIT s for what is missing.
+	ns_daemon "udp-sink vm3:5353" vm3 python3 -c "$py_udp_sink" 5353 3000
+	ns_serving "udp-sink vm3:5353" vm3 udp 5353
+	ns_daemon "udp-source vm1" vm1 python3 -c "$py_udp_source" 10.50.1.11 5353 3000
 	applied=0
 	for i in $(seq 100); do
 		if [ $((i % 2)) = 1 ]; then f=topo-vpcd-alt.yaml; else f=topo-vpcd.yaml; fi
 		vctl apply "$here/$f" >/dev/null && applied=$((applied + 1))
 	done
-	for _ in $(seq 100); do [ -s /tmp/e2e-udp.out ] && break; sleep 0.1; done
-	got=$(cat /tmp/e2e-udp.out); rm -f /tmp/e2e-udp.out
+	daemon_join "udp-source vm1"
+	daemon_join "udp-sink vm3:5353"
+	got=$(cat "$tmp/udp-sink_vm3_5353.log")
 	[ "$applied" = 100 ] && [ "$got" = "3000 0" ] && ok "100 applies under load: 3000 of 3000 datagrams arrived" ||
-		fail "applies under load" "applied $applied, received/missing: $got"
+		fail "applies under load" "applied $applied, received/missing: $got" \
+			"vm3's UDP receive-buffer drops: $(ip netns exec e2e-vm3 nstat -az UdpRcvbufErrors 2>&1 | awk '/UdpRcvbufErrors/ {print $2}')"
 	out=$(vctl apply "$here/../topo/invalid/001-subnet-outside-vpc.yaml" 2>&1)
+	rc=$?
 	g=$(vctl stats --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["generation"])')
-	[ "$g" = 103 ] && ok "a failed apply changes nothing (generation stays 103)" || fail "failed apply" "$g $out"
+	[ "$rc" != 0 ] && [ "$g" = 103 ] && ok "a failed apply changes nothing (generation stays 103)" || fail "failed apply" "exit $rc, generation $g: $out"
 
 	# An apply that adds an interface opens its port; the one that takes it
 	# away closes it.
 	host vm5 e2e-vm5 02:32:0a:32:02:0b 10.50.2.11/24 10.50.2.1
 	out=$(vctl apply "$here/topo-vpcd-add.yaml" 2>&1)
-	[ "$out" = "applied: generation 104, 2 VPCs, 5 interfaces, 1 port opened, 0 closed" ] &&
-		ok "an apply that adds an interface opens its port" || fail "apply adding vm5" "$out"
-	in_ns vm1 ping -c 2 -W 2 -q 10.50.2.11 >/dev/null && ok "the added interface is reachable" || fail "ping vm5"
+	rc=$?
+	[ "$rc" = 0 ] && [ "$out" = "applied: generation 104, 2 VPCs, 5 interfaces, 1 port opened, 0 closed" ] &&
+		ok "an apply that adds an interface opens its port" || fail "apply adding vm5 (exit $rc)" "$out"
+	ping_ok vm1 10.50.2.11 && ok "the added interface is reachable" || fail "ping vm5"
 	out=$(vctl apply "$here/topo-vpcd.yaml" 2>&1)
-	[ "$out" = "applied: generation 105, 2 VPCs, 4 interfaces, 0 ports opened, 1 closed" ] &&
-		ok "an apply that removes it closes the port" || fail "apply removing vm5" "$out"
-	if in_ns vm1 ping -c 1 -W 1 -q 10.50.2.11 >/dev/null 2>&1; then fail "vm5 still reachable"; else ok "the removed interface is gone"; fi
-	in_ns vm1 ping -c 2 -W 2 -q 10.50.2.10 >/dev/null && ok "the others go on" || fail "ping vm2 after the removal"
+	rc=$?
+	[ "$rc" = 0 ] && [ "$out" = "applied: generation 105, 2 VPCs, 4 interfaces, 0 ports opened, 1 closed" ] &&
+		ok "an apply that removes it closes the port" || fail "apply removing vm5 (exit $rc)" "$out"
+	ping_none vm1 10.50.2.11 && ok "the removed interface is gone" || fail "vm5 still reachable"
+	ping_ok vm1 10.50.2.10 && ok "the others go on" || fail "ping vm2 after the removal"
 
 	# A port that goes away (a VM stops, its interface is deleted) does not
 	# stop the others.
 	ip link del e2e-vm3
-	in_ns vm1 ping -c 2 -W 2 -q 10.50.2.10 >/dev/null && ok "a deleted port does not stop the others" ||
+	ping_ok vm1 10.50.2.10 && ok "a deleted port does not stop the others" ||
 		fail "traffic after a port went away"
 }
 

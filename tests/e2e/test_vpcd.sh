@@ -10,7 +10,8 @@
 # an open TCP connection (it survives, a new one is refused); 100 applies
 # while a UDP stream flows, not one of its packets lost; applies that add
 # and remove an interface (its port opened and closed); a deleted port.
-# Here: vpcd keeps running without the port, and stops cleanly on SIGINT.
+# Here: vpcd keeps running without the port, and stops cleanly on SIGINT
+# (exit status 0: a sanitizer's report at exit fails the test).
 # usage: test_vpcd.sh VPCD VPCCTL SOURCE_ROOT [LCORES]   (root; cleans up after itself)
 # LCORES: the EAL core list for vpcd (default 0); with 0-1 the ports are
 # dealt to two lcores and the directions of a connection cross them.
@@ -21,42 +22,38 @@ src=$3
 lcores=${4:-0}
 here="$src/tests/e2e"
 topo="$here/topo-vpcd.yaml"
-log=$(mktemp)
-sock=$(mktemp -u /tmp/vpcd-e2e-XXXXXX.sock)
-pid=""
+tmp=""
 . "$here/checks.sh"
 
-vctl() { "$vpcctl" "$@" --socket "$sock"; }
+# (bounded: a control socket that stops answering fails a check, not the
+# whole test by meson's timeout)
+vctl() { timeout "$E2E_WAIT" "$vpcctl" "$@" --socket "$sock"; }
 
 cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	e2e_cleanup_net
-	rm -f "$log" "$sock"
+	[ -n "$tmp" ] && rm -rf "$tmp"
 }
-trap cleanup EXIT
+e2e_trap cleanup
 
 e2e_need_root
-cleanup 2>/dev/null; trap cleanup EXIT
+cleanup 2>/dev/null
+tmp=$(mktemp -d /tmp/vpcd-e2e-XXXXXX)
+log=$tmp/vpcd.log
+sock=$tmp/vpcd.sock
 
 e2e_hosts
 
-"$vpcd" --config "$topo" --socket "$sock" -- --no-huge -m 512 --no-shconf --file-prefix=e2e-vpcd \
-	-l "$lcores" --log-level=error >"$log" 2>&1 &
-pid=$!
-for _ in $(seq 50); do
-	grep -q "forwarding" "$log" && break
-	sleep 0.1
-done
-if ! grep -q "forwarding" "$log"; then
-	echo "not ok - vpcd did not start"; cat "$log"; exit 1
-fi
+daemon_start vpcd "$log" "$vpcd" --config "$topo" --socket "$sock" -- --no-huge -m 512 --no-shconf \
+	--file-prefix=e2e-vpcd -l "$lcores" --log-level=error
+vpcd_ready() { grep -q "forwarding" "$log" && vctl stats >/dev/null 2>&1; }
+daemon_wait vpcd "vpcd forwarding and answering on $sock" vpcd_ready || exit 1
 
 e2e_checks
 
-kill -0 "$pid" 2>/dev/null && ok "vpcd keeps running without the port" || fail "vpcd died with a port"
+daemon_running vpcd && ok "vpcd keeps running without the port" || fail "vpcd died with a port"
 
-kill -INT "$pid"; wait "$pid"; pid=""
-grep -q "vpcd: stopped after" "$log" && ok "SIGINT: clean stop with final counters" || fail "clean stop" "$(cat "$log")"
-grep -q "drop sg-denied" "$log" && ok "the refused connection is counted under sg-denied" || fail "sg-denied counted" "$(cat "$log")"
+daemon_stop vpcd INT 0 && ok "SIGINT: vpcd exits with status 0"
+grep -q "vpcd: stopped after" "$log" && ok "SIGINT: clean stop with final counters" || fail "clean stop" "$(tail -n 25 "$log")"
+grep -q "drop sg-denied" "$log" && ok "the refused connection is counted under sg-denied" || fail "sg-denied counted" "$(tail -n 25 "$log")"
 
 e2e_summary

@@ -36,17 +36,17 @@ generic) prog=xdpgeneric ;;
 esac
 . "$here/checks.sh"
 
-vctl() { "$vpcctl" "$@" --instance "$inst"; }
+vctl() { timeout "$E2E_WAIT" "$vpcctl" "$@" --instance "$inst"; }
 
 cleanup() {
 	"$vpcctl" xdp stop --instance "$inst" >/dev/null 2>&1
 	e2e_cleanup_net
 	[ -n "$tmp" ] && rm -rf "$tmp"
 }
-trap cleanup EXIT
+e2e_trap cleanup
 
 e2e_need_root
-cleanup 2>/dev/null; trap cleanup EXIT
+cleanup 2>/dev/null
 tmp=$(mktemp -d /tmp/vpc-xdp-e2e-XXXXXX)
 
 if [ "$mode" = native ]; then
@@ -88,7 +88,8 @@ got=$(vctl stats --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 print(d["generation"], d["drops"]["sg-denied"] > 0)')
-[ "$got" = "105 True" ] && ok "stats without the deleted port: generation 105, sg-denied counted" || fail "stats after the deleted port" "$got"
+rc=$?
+[ "$rc" = 0 ] && [ "$got" = "105 True" ] && ok "stats without the deleted port: generation 105, sg-denied counted" || fail "stats after the deleted port (exit $rc)" "$got"
 
 # An apply whose new port names no device is refused before anything is
 # published: the generation stays, nothing is attached, traffic goes on.
@@ -98,7 +99,7 @@ rc=$?
 g=$(vctl stats --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["generation"])')
 [ "$rc" = 1 ] && [ "$out" = "refused: port 'vm5': no network device 'e2e-nodev'" ] && [ "$g" = 105 ] &&
 	ok "an apply naming a missing device is refused; generation stays 105" || fail "apply with a missing device" "exit $rc: $out (generation $g)"
-in_ns vm1 ping -c 2 -W 2 -q 10.50.2.10 >/dev/null && ok "traffic goes on after the refused apply" || fail "ping after the refused apply"
+ping_ok vm1 10.50.2.10 && ok "traffic goes on after the refused apply" || fail "ping after the refused apply"
 
 # vm3's interface is gone, and its link with it: 4 ports are left to
 # detach.
@@ -108,9 +109,10 @@ rc=$?
 	ok "vpcctl xdp stop" || fail "xdp stop (exit $rc)" "$out"
 left=""
 for l in e2e-vm1 e2e-vm2 e2e-vm5 e2e-twin1 e2e-up; do xdp_none "$l" || left="$left $l"; done
-[ -z "$left" ] && ok "after stop no XDP program on the host ports" || fail "XDP programs left after stop" "on:$left"
+[ -z "$left" ] && ok "after stop no XDP program on the host ports" ||
+	fail "XDP programs left after stop" "on:$left" "$(for l in $left; do ip -d link show "$l"; done)"
 [ ! -e "$pins" ] && ok "after stop $pins is gone" || fail "pins left after stop" "$(ls -la "$pins" 2>&1)"
-if in_ns vm1 ping -c 1 -W 1 -q 10.50.2.10 >/dev/null 2>&1; then fail "traffic still forwarded after stop"; else ok "after stop nothing is forwarded"; fi
+ping_none vm1 10.50.2.10 && ok "after stop nothing is forwarded" || fail "traffic still forwarded after stop"
 if vctl stats --json >/dev/null 2>&1; then fail "stats of a stopped instance succeed"; else ok "after stop the instance is gone (stats fail)"; fi
 
 e2e_summary

@@ -5,11 +5,15 @@ writes to its tap is what the program receives; what the program
 redirects to a tap (or bounces with XDP_TX) is what that guest reads.
 Checks, byte for byte: an ARP answer, a switched frame, a routed frame
 (MACs rewritten, TTL and checksum), a frame refused by the security
-groups; then the counters.
+groups; then the counters.  Nothing waits a fixed time for what is to
+arrive: a frame is awaited up to WAIT seconds (and returned as soon as it
+is read), the counters polled until they reach their values; each vpcctl
+run must exit 0.
 
     test_xdp_tap.py VPCCTL SOURCE_ROOT [native|generic]   (root)
 """
 import fcntl
+import json
 import os
 import select
 import struct
@@ -20,6 +24,7 @@ import time
 TUNSETIFF = 0x400454CA
 IFF_TAP, IFF_NO_PI = 0x0002, 0x1000
 INSTANCE = "e2e-xdp-tap"
+WAIT = 20.0  # seconds, the most a frame or a counter is waited for
 
 
 def mac(s):
@@ -69,7 +74,7 @@ class Taps:
     def send(self, n, frame):
         os.write(self.fds[n], frame)
 
-    def recv(self, n, etype, timeout=2.0):
+    def recv(self, n, etype, timeout=WAIT):
         """The next frame of that ethertype read from tap n, or None."""
         end = time.time() + timeout
         while time.time() < end:
@@ -106,9 +111,12 @@ def main():
     try:
         r = subprocess.run([vpcctl, "xdp", "start", os.path.join(src, "tests/e2e/topo-xdp-tap.yaml"),
                             "--instance", INSTANCE, "--mode", mode], capture_output=True, text=True)
+        started = r.returncode == 0
         check("vpcctl xdp start on taps (%s)" % mode,
-              r.stdout.strip() == "xdp: instance %s attached to 4 ports (%s), generation 1" % (INSTANCE, mode),
-              r.stdout + r.stderr)
+              started and r.stdout.strip() == "xdp: instance %s attached to 4 ports (%s), generation 1" % (INSTANCE, mode),
+              "exit status %d: %s" % (r.returncode, r.stdout + r.stderr))
+        if not started:
+            return 1
         taps.drain()
 
         # vm1 asks who has vm2's address: answered on vm1's tap
@@ -146,18 +154,29 @@ def main():
         got = taps.recv("e2e-xtap2", 0x0800, timeout=0.5)
         check("a frame with another source IP is not forwarded", got is None, got.hex() if got else "")
 
-        r = subprocess.run([vpcctl, "stats", "--json", "--instance", INSTANCE], capture_output=True, text=True)
-        import json
-        d = json.loads(r.stdout)
+        # The counters, polled until they are what the frames above make
+        # them (or one has gone past, or WAIT is over).
+        want = (1, 1, 1, 1, 4)
+        end = time.monotonic() + WAIT
+        while True:
+            r = subprocess.run([vpcctl, "stats", "--json", "--instance", INSTANCE],
+                               capture_output=True, text=True)
+            got = None
+            if r.returncode == 0:
+                d = json.loads(r.stdout)
+                got = (d["paths"]["arp-reply"], d["paths"]["l2-switch"], d["paths"]["routed"],
+                       d["drops"]["spoofed-src-ip"], d["ports"]["vm1"]["rx_packets"])
+            if got is None or got == want or any(g > w for g, w in zip(got, want)) or time.monotonic() > end:
+                break
+            time.sleep(0.1)
         check("counters: one ARP answer, one switched, one routed, one spoofed",
-              (d["paths"]["arp-reply"], d["paths"]["l2-switch"], d["paths"]["routed"],
-               d["drops"]["spoofed-src-ip"], d["ports"]["vm1"]["rx_packets"]) == (1, 1, 1, 1, 4),
-              r.stdout)
+              got == want, "exit status %d: %s %s" % (r.returncode, r.stdout, r.stderr))
     finally:
         r = subprocess.run([vpcctl, "xdp", "stop", "--instance", INSTANCE], capture_output=True, text=True)
         taps.close()
-    check("vpcctl xdp stop", r.stdout.strip() == "xdp: instance %s detached from 4 ports" % INSTANCE,
-          r.stdout + r.stderr)
+    check("vpcctl xdp stop", r.returncode == 0 and
+          r.stdout.strip() == "xdp: instance %s detached from 4 ports" % INSTANCE,
+          "exit status %d: %s" % (r.returncode, r.stdout + r.stderr))
     print("%d passed, %d failed" % (n_pass, n_fail))
     return 1 if n_fail else 0
 
