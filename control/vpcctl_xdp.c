@@ -24,6 +24,7 @@
 
 #include "compile.h"
 #include "vpc_names.h"
+#include "vpc_report.h"
 #include "vpc_xdp.h"
 
 static void
@@ -234,57 +235,32 @@ xdp_stats(const struct vpc_xdp_fds *f, bool json)
 {
 	static struct vpc_xdp_port_stats ps[VPC_XDP_MAX_PORTS];
 	static struct vpc_xdp_port_table pt;
+	static struct vpc_report_port rp[VPC_XDP_MAX_PORTS];
+	static uint64_t paths[VPC_PATH_COUNT], drops[VPC_DROP_COUNT];
 	struct vpc_xdp_stats s;
+	uint32_t n = 0;
 
 	if (vpc_xdp_read_stats(f, &s, ps) < 0 || vpc_xdp_port_table(f, &pt) < 0) {
 		fprintf(stderr, "vpcctl: cannot read the counters\n");
 		return 1;
 	}
-	uint32_t gen = vpc_xdp_generation(f), live = vpc_xdp_ct_count(f);
-	uint32_t cap = vpc_xdp_ct_capacity(f);
-	if (json) {
-		printf("{\"generation\":%u,\"packets\":%" PRIu64 ",\"paths\":{", gen, (uint64_t)s.packets);
-		for (int p = 1; p < VPC_PATH_COUNT; p++)
-			printf("%s\"%s\":%" PRIu64, p > 1 ? "," : "", vpc_path_name((unsigned)p), (uint64_t)s.paths[p]);
-		printf("},\"drops\":{");
-		for (int r = 1; r < VPC_DROP_COUNT; r++)
-			printf("%s\"%s\":%" PRIu64, r > 1 ? "," : "", vpc_drop_name((unsigned)r), (uint64_t)s.drops[r]);
-		printf("},\"ports\":{");
-		bool first = true;
-		for (uint32_t slot = 0; slot < VPC_XDP_MAX_PORTS; slot++) {
-			if (!pt.active[slot])
-				continue;
-			printf("%s\"%s\":{\"rx_packets\":%" PRIu64 ",\"tx_packets\":%" PRIu64
-			       ",\"drops\":%" PRIu64 "}", first ? "" : ",", pt.name[slot],
-			       (uint64_t)ps[slot].rx_packets, (uint64_t)ps[slot].tx_packets,
-			       (uint64_t)ps[slot].drops);
-			first = false;
-		}
-		printf("},\"tx_errors\":%" PRIu64 ",\"connections\":{\"tracked\":%u,\"capacity\":%u,"
-		       "\"created\":%" PRIu64 ",\"expired\":%" PRIu64 ",\"refused\":%" PRIu64 "}}\n",
-		       (uint64_t)s.tx_errors, live, cap, (uint64_t)s.ct_created,
-		       (uint64_t)s.ct_expired, (uint64_t)s.ct_refused_full);
-		return 0;
-	}
-	printf("generation %u, %" PRIu64 " packets\n", gen, (uint64_t)s.packets);
-	for (int p = 1; p < VPC_PATH_COUNT; p++)
-		if (s.paths[p])
-			printf("  path %-22s %" PRIu64 "\n", vpc_path_name((unsigned)p), (uint64_t)s.paths[p]);
-	for (int r = 1; r < VPC_DROP_COUNT; r++)
-		if (s.drops[r])
-			printf("  drop %-22s %" PRIu64 "\n", vpc_drop_name((unsigned)r), (uint64_t)s.drops[r]);
-	for (uint32_t slot = 0; slot < VPC_XDP_MAX_PORTS; slot++) {
-		if (!pt.active[slot])
-			continue;
-		printf("  port %-16s rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64 "\n", pt.name[slot],
-		       (uint64_t)ps[slot].rx_packets, (uint64_t)ps[slot].tx_packets,
-		       (uint64_t)ps[slot].drops);
-	}
-	if (s.tx_errors)
-		printf("  tx errors (no device for the port) %" PRIu64 "\n", (uint64_t)s.tx_errors);
-	printf("  connections: %u tracked of %u, %" PRIu64 " opened, %" PRIu64 " expired, %"
-	       PRIu64 " refused\n", live, cap, (uint64_t)s.ct_created, (uint64_t)s.ct_expired,
-	       (uint64_t)s.ct_refused_full);
+	for (uint32_t slot = 0; slot < VPC_XDP_MAX_PORTS; slot++)
+		if (pt.active[slot])
+			rp[n++] = (struct vpc_report_port){
+				pt.name[slot], ps[slot].rx_packets, ps[slot].tx_packets, ps[slot].drops,
+			};
+	for (int p = 0; p < VPC_PATH_COUNT; p++)
+		paths[p] = s.paths[p];
+	for (int r = 0; r < VPC_DROP_COUNT; r++)
+		drops[r] = s.drops[r];
+	struct vpc_report r = {
+		.generation = vpc_xdp_generation(f), .packets = s.packets,
+		.paths = paths, .drops = drops, .ports = rp, .n_ports = n,
+		.has_tx_errors = true, .tx_errors = s.tx_errors,
+		.tracked = vpc_xdp_ct_count(f), .capacity = vpc_xdp_ct_capacity(f),
+		.created = s.ct_created, .expired = s.ct_expired, .refused = s.ct_refused_full,
+	};
+	vpc_report_stats(stdout, &r, json);
 	return 0;
 }
 
@@ -298,25 +274,13 @@ static void
 list_one(const struct vpc_xdp_ct_key *k, const struct vpc_xdp_ct *e, void *arg)
 {
 	struct list_ctx *c = arg;
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
-	uint8_t p = (uint8_t)k->ctx_proto;
-	const char *proto = p == 6 ? "tcp" : p == 17 ? "udp" : p == 1 ? "icmp" : "other";
-	const char *state = vpc_ct_state_name(e->trk.state);
-	uint64_t left = e->expires > c->now ? (e->expires - c->now) / 1000000000ull : 0;
+	struct vpc_report_conn rc = {
+		.ctx_proto = k->ctx_proto, .src = k->src, .dst = k->dst,
+		.sport = k->sport, .dport = k->dport, .state = e->trk.state,
+		.expires_in = e->expires > c->now ? (e->expires - c->now) / 1000000000ull : 0,
+	};
 
-	inet_ntop(AF_INET, &k->src, a, sizeof(a));
-	inet_ntop(AF_INET, &k->dst, b, sizeof(b));
-	if (c->n >= 100000)
-		return;
-	if (c->json)
-		printf("%s{\"vni\":%u,\"proto\":\"%s\",\"src\":\"%s\",\"sport\":%u,"
-		       "\"dst\":\"%s\",\"dport\":%u,\"state\":\"%s\",\"expires_in\":%" PRIu64 "}",
-		       c->n ? "," : "", k->ctx_proto >> 8, proto, a, ntohs(k->sport), b,
-		       ntohs(k->dport), state, left);
-	else
-		printf("%-5s vni %-8u %s:%u -> %s:%u %s, expires in %" PRIu64 " s\n", proto,
-		       k->ctx_proto >> 8, a, ntohs(k->sport), b, ntohs(k->dport), state, left);
-	c->n++;
+	vpc_report_conn(stdout, &rc, c->json, &c->n);
 }
 
 int
@@ -331,11 +295,9 @@ vpcctl_xdp_query(const char *instance, const char *verb, const char *sub, bool j
 		ret = xdp_stats(&f, json);
 	} else if (strcmp(sub, "list") == 0) {
 		struct list_ctx c = { .json = json, .now = vpc_xdp_now() };
-		if (json)
-			printf("[");
+		vpc_report_conns_begin(stdout, json);
 		vpc_xdp_ct_each(&f, list_one, &c);
-		if (json)
-			printf("]\n");
+		vpc_report_conns_end(stdout, json);
 	} else if (strcmp(sub, "count") == 0) {
 		printf(json ? "{\"tracked\":%u,\"capacity\":%u}\n" :
 			      "%u connections tracked (capacity %u)\n",

@@ -67,6 +67,7 @@
 #include "tables.h"
 #include "topo.h"
 #include "vpc_ctl.h"
+#include "vpc_report.h"
 
 #define RX_DESC 1024
 #define TX_DESC 1024
@@ -523,66 +524,49 @@ tel_register(void)
 
 /* ---- the control socket ---- */
 
-static const char *
-ct_proto(uint8_t p)
+/* The daemon's clock: ns since the TSC started, as the workers see it. */
+static uint64_t
+now_ns(void)
 {
-	return p == 6 ? "tcp" : p == 17 ? "udp" : p == 1 ? "icmp" : "other";
+	uint64_t tsc = rte_rdtsc(), hz = d.tsc_hz;
+	return tsc / hz * 1000000000ull + tsc % hz * 1000000000ull / hz;
 }
 
+/* `vpcctl stats`: the lcores' counters summed, printed by vpc_report. */
 static void
 ctl_stats(FILE *out, bool json)
 {
 	const struct cfg *c = d.cfg;	/* the control thread alone swaps it */
 	struct vpc_stats sum;
-	uint64_t per_lcore[RTE_MAX_LCORE];
+	struct vpc_report_lcore lcores[RTE_MAX_LCORE];
 	struct port_counters *ports = calloc(c->n_ports + 1, sizeof(*ports));
+	struct vpc_report_port *rp = calloc(c->n_ports + 1, sizeof(*rp));
 
+	if (ports == NULL || rp == NULL) {
+		fprintf(out, "out of memory\n");
+		goto out;
+	}
 	sum_stats(c, &sum, ports);
 	for (unsigned int i = 0; i < d.n_workers; i++)
-		per_lcore[i] = vpc_pipeline_stats(d.workers[i].pl)->packets;
+		lcores[i] = (struct vpc_report_lcore){
+			d.workers[i].lcore, vpc_pipeline_stats(d.workers[i].pl)->packets,
+		};
+	for (uint32_t p = 0; p < c->n_ports; p++)
+		rp[p] = (struct vpc_report_port){
+			c->img->ports[p].name, ports[p].rx, ports[p].tx, ports[p].drops,
+		};
 	const struct vpc_ct_stats *cs = vpc_ct_stats(d.ct);
-	if (json) {
-		fprintf(out, "{\"generation\":%u,\"packets\":%" PRIu64 ",\"paths\":{", c->tables->generation, sum.packets);
-		bool first = true;
-		for (int p = 1; p < VPC_PATH_COUNT; p++) {
-			fprintf(out, "%s\"%s\":%" PRIu64, first ? "" : ",", vpc_path_name((unsigned)p), sum.paths[p]);
-			first = false;
-		}
-		fprintf(out, "},\"drops\":{");
-		first = true;
-		for (int r = 1; r < VPC_DROP_COUNT; r++) {
-			fprintf(out, "%s\"%s\":%" PRIu64, first ? "" : ",", vpc_drop_name((unsigned)r), sum.drops[r]);
-			first = false;
-		}
-		fprintf(out, "},\"ports\":{");
-		for (uint32_t p = 0; p < c->n_ports; p++)
-			fprintf(out, "%s\"%s\":{\"rx_packets\":%" PRIu64 ",\"tx_packets\":%" PRIu64
-				",\"drops\":%" PRIu64 "}", p ? "," : "", c->img->ports[p].name,
-				ports[p].rx, ports[p].tx, ports[p].drops);
-		fprintf(out, "},\"lcores\":[");
-		for (unsigned int i = 0; i < d.n_workers; i++)
-			fprintf(out, "%s{\"lcore\":%u,\"packets\":%" PRIu64 "}", i ? "," : "",
-				d.workers[i].lcore, per_lcore[i]);
-		fprintf(out, "],\"connections\":{\"tracked\":%u,\"capacity\":%u,\"created\":%" PRIu64
-			",\"expired\":%" PRIu64 ",\"refused\":%" PRIu64 "}}\n",
-			vpc_ct_count(d.ct), vpc_ct_capacity(d.ct), cs->created, cs->expired, cs->refused_full);
-	} else {
-		fprintf(out, "generation %u, %" PRIu64 " packets\n", c->tables->generation, sum.packets);
-		for (int p = 1; p < VPC_PATH_COUNT; p++)
-			if (sum.paths[p])
-				fprintf(out, "  path %-22s %" PRIu64 "\n", vpc_path_name((unsigned)p), sum.paths[p]);
-		for (int r = 1; r < VPC_DROP_COUNT; r++)
-			if (sum.drops[r])
-				fprintf(out, "  drop %-22s %" PRIu64 "\n", vpc_drop_name((unsigned)r), sum.drops[r]);
-		for (uint32_t p = 0; p < c->n_ports; p++)
-			fprintf(out, "  port %-16s rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64 "\n",
-				c->img->ports[p].name, ports[p].rx, ports[p].tx, ports[p].drops);
-		for (unsigned int i = 0; i < d.n_workers; i++)
-			fprintf(out, "  lcore %u: %" PRIu64 " packets\n", d.workers[i].lcore, per_lcore[i]);
-		fprintf(out, "  connections: %u tracked of %u, %" PRIu64 " opened, %" PRIu64 " expired, %"
-			PRIu64 " refused\n", vpc_ct_count(d.ct), vpc_ct_capacity(d.ct), cs->created,
-			cs->expired, cs->refused_full);
-	}
+	struct vpc_report r = {
+		.generation = c->tables->generation, .packets = sum.packets,
+		.paths = sum.paths, .drops = sum.drops,
+		.ports = rp, .n_ports = c->n_ports,
+		.has_lcores = true, .lcores = lcores, .n_lcores = d.n_workers,
+		.tracked = vpc_ct_count(d.ct), .capacity = vpc_ct_capacity(d.ct),
+		.created = cs->created, .expired = cs->expired, .refused = cs->refused_full,
+	};
+	vpc_report_stats(out, &r, json);
+out:
+	free(rp);
 	free(ports);
 }
 
@@ -591,33 +575,20 @@ ctl_ct_list(FILE *out, bool json)
 {
 	uint32_t pos = 0, n = 0;
 	int64_t i;
-	uint64_t tsc = rte_rdtsc(), hz = d.tsc_hz;
-	uint64_t now = tsc / hz * 1000000000ull + tsc % hz * 1000000000ull / hz;
+	uint64_t now = now_ns();
 
-	if (json)
-		fprintf(out, "[");
-	while ((i = vpc_ct_next(d.ct, &pos)) >= 0 && n < 100000) {
+	vpc_report_conns_begin(out, json);
+	while ((i = vpc_ct_next(d.ct, &pos)) >= 0 && n < VPC_REPORT_MAX_CONNS) {
 		const struct vpc_ct_entry *e = vpc_ct_entry(d.ct, (uint32_t)i);
 		const struct vpc_ct_key *k = &e->key[0];
-		char a[16], b[16];
-		uint32_t sa = rte_be_to_cpu_32(k->src), da = rte_be_to_cpu_32(k->dst);
-		snprintf(a, sizeof(a), "%u.%u.%u.%u", sa >> 24, (sa >> 16) & 255, (sa >> 8) & 255, sa & 255);
-		snprintf(b, sizeof(b), "%u.%u.%u.%u", da >> 24, (da >> 16) & 255, (da >> 8) & 255, da & 255);
-		uint64_t left = e->expires > now ? (e->expires - now) / 1000000000ull : 0;
-		if (json)
-			fprintf(out, "%s{\"vni\":%u,\"proto\":\"%s\",\"src\":\"%s\",\"sport\":%u,"
-				"\"dst\":\"%s\",\"dport\":%u,\"state\":\"%s\",\"expires_in\":%" PRIu64 "}",
-				n ? "," : "", k->ctx_proto >> 8, ct_proto((uint8_t)k->ctx_proto), a,
-				rte_be_to_cpu_16(k->sport), b, rte_be_to_cpu_16(k->dport),
-				vpc_ct_state_name(e->trk.state), left);
-		else
-			fprintf(out, "%-5s vni %-8u %s:%u -> %s:%u %s, expires in %" PRIu64 " s\n",
-				ct_proto((uint8_t)k->ctx_proto), k->ctx_proto >> 8, a, rte_be_to_cpu_16(k->sport),
-				b, rte_be_to_cpu_16(k->dport), vpc_ct_state_name(e->trk.state), left);
-		n++;
+		struct vpc_report_conn rc = {
+			.ctx_proto = k->ctx_proto, .src = k->src, .dst = k->dst,
+			.sport = k->sport, .dport = k->dport, .state = e->trk.state,
+			.expires_in = e->expires > now ? (e->expires - now) / 1000000000ull : 0,
+		};
+		vpc_report_conn(out, &rc, json, &n);
 	}
-	if (json)
-		fprintf(out, "]\n");
+	vpc_report_conns_end(out, json);
 }
 
 /* Apply: check; open added ports and build; publish; wait for the
@@ -668,14 +639,6 @@ ctl_apply(const void *buf, uint32_t len, uint32_t flags, FILE *out)
 		fprintf(out, ", %u port%s opened, %u closed", added, added == 1 ? "" : "s", removed);
 	fprintf(out, "%s\n", c->tables->revalidate ? ", connections revalidated" : "");
 	return 0;
-}
-
-/* The daemon's clock: ns since the TSC started, as the workers see it. */
-static uint64_t
-now_ns(void)
-{
-	uint64_t tsc = rte_rdtsc(), hz = d.tsc_hz;
-	return tsc / hz * 1000000000ull + tsc % hz * 1000000000ull / hz;
 }
 
 /* One complete request: its answer as text, and a status. */

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* report.c -- see vpc_report.h. */
+#include "vpc_report.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "vpc_names.h"
+
+static const char *
+proto_name(uint8_t p)
+{
+	return p == 6 ? "tcp" : p == 17 ? "udp" : p == 1 ? "icmp" : "other";
+}
+
+static uint16_t
+ntoh16(uint16_t v)
+{
+	const uint8_t *b = (const uint8_t *)&v;
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+/* Dotted quad of an address in network order. */
+static void
+ip_text(char *buf, size_t n, uint32_t a)
+{
+	const uint8_t *b = (const uint8_t *)&a;
+	snprintf(buf, n, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+}
+
+static void
+stats_json(FILE *out, const struct vpc_report *r)
+{
+	fprintf(out, "{\"generation\":%u,\"packets\":%" PRIu64 ",\"paths\":{", r->generation,
+		r->packets);
+	for (int p = 1; p < VPC_PATH_COUNT; p++)
+		fprintf(out, "%s\"%s\":%" PRIu64, p > 1 ? "," : "", vpc_path_name((unsigned)p),
+			r->paths[p]);
+	fprintf(out, "},\"drops\":{");
+	for (int d = 1; d < VPC_DROP_COUNT; d++)
+		fprintf(out, "%s\"%s\":%" PRIu64, d > 1 ? "," : "", vpc_drop_name((unsigned)d),
+			r->drops[d]);
+	fprintf(out, "},\"ports\":{");
+	for (uint32_t p = 0; p < r->n_ports; p++)
+		fprintf(out, "%s\"%s\":{\"rx_packets\":%" PRIu64 ",\"tx_packets\":%" PRIu64
+			",\"drops\":%" PRIu64 "}", p ? "," : "", r->ports[p].name, r->ports[p].rx,
+			r->ports[p].tx, r->ports[p].drops);
+	fprintf(out, "}");
+	if (r->has_lcores) {
+		fprintf(out, ",\"lcores\":[");
+		for (uint32_t i = 0; i < r->n_lcores; i++)
+			fprintf(out, "%s{\"lcore\":%u,\"packets\":%" PRIu64 "}", i ? "," : "",
+				r->lcores[i].lcore, r->lcores[i].packets);
+		fprintf(out, "]");
+	}
+	if (r->has_tx_errors)
+		fprintf(out, ",\"tx_errors\":%" PRIu64, r->tx_errors);
+	fprintf(out, ",\"connections\":{\"tracked\":%u,\"capacity\":%u,\"created\":%" PRIu64
+		",\"expired\":%" PRIu64 ",\"refused\":%" PRIu64 "}}\n", r->tracked, r->capacity,
+		r->created, r->expired, r->refused);
+}
+
+static void
+stats_text(FILE *out, const struct vpc_report *r)
+{
+	fprintf(out, "generation %u, %" PRIu64 " packets\n", r->generation, r->packets);
+	for (int p = 1; p < VPC_PATH_COUNT; p++)
+		if (r->paths[p])
+			fprintf(out, "  path %-22s %" PRIu64 "\n", vpc_path_name((unsigned)p),
+				r->paths[p]);
+	for (int d = 1; d < VPC_DROP_COUNT; d++)
+		if (r->drops[d])
+			fprintf(out, "  drop %-22s %" PRIu64 "\n", vpc_drop_name((unsigned)d),
+				r->drops[d]);
+	for (uint32_t p = 0; p < r->n_ports; p++)
+		fprintf(out, "  port %-16s rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64 "\n",
+			r->ports[p].name, r->ports[p].rx, r->ports[p].tx, r->ports[p].drops);
+	if (r->has_lcores)
+		for (uint32_t i = 0; i < r->n_lcores; i++)
+			fprintf(out, "  lcore %u: %" PRIu64 " packets\n", r->lcores[i].lcore,
+				r->lcores[i].packets);
+	if (r->has_tx_errors && r->tx_errors)
+		fprintf(out, "  tx errors (no device for the port) %" PRIu64 "\n", r->tx_errors);
+	fprintf(out, "  connections: %u tracked of %u, %" PRIu64 " opened, %" PRIu64
+		" expired, %" PRIu64 " refused\n", r->tracked, r->capacity, r->created, r->expired,
+		r->refused);
+}
+
+void
+vpc_report_stats(FILE *out, const struct vpc_report *r, bool json)
+{
+	if (json)
+		stats_json(out, r);
+	else
+		stats_text(out, r);
+}
+
+void
+vpc_report_conns_begin(FILE *out, bool json)
+{
+	if (json)
+		fputc('[', out);
+}
+
+void
+vpc_report_conn(FILE *out, const struct vpc_report_conn *c, bool json, uint32_t *n)
+{
+	char a[16], b[16];
+
+	if (*n >= VPC_REPORT_MAX_CONNS)
+		return;
+	ip_text(a, sizeof(a), c->src);
+	ip_text(b, sizeof(b), c->dst);
+	if (json)
+		fprintf(out, "%s{\"vni\":%u,\"proto\":\"%s\",\"src\":\"%s\",\"sport\":%u,"
+			"\"dst\":\"%s\",\"dport\":%u,\"state\":\"%s\",\"expires_in\":%" PRIu64 "}",
+			*n ? "," : "", c->ctx_proto >> 8, proto_name((uint8_t)c->ctx_proto), a,
+			ntoh16(c->sport), b, ntoh16(c->dport), vpc_ct_state_name(c->state),
+			c->expires_in);
+	else
+		fprintf(out, "%-5s vni %-8u %s:%u -> %s:%u %s, expires in %" PRIu64 " s\n",
+			proto_name((uint8_t)c->ctx_proto), c->ctx_proto >> 8, a, ntoh16(c->sport), b,
+			ntoh16(c->dport), vpc_ct_state_name(c->state), c->expires_in);
+	(*n)++;
+}
+
+void
+vpc_report_conns_end(FILE *out, bool json)
+{
+	if (json)
+		fputs("]\n", out);
+}
