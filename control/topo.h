@@ -9,7 +9,7 @@
  *                    field that could not be read is left unset (its `set`
  *                    flag false) and the object is kept, so references to
  *                    it still resolve and one mistake is reported once.
- *   topo_validate()  every rule of spec/topology.md; resolves names to
+ *   topo_validate()  every rule of docs/topology.md; resolves names to
  *                    indexes, adds the implicit objects (each VPC's default
  *                    security group and main route table) and derives VNIs
  *                    and MACs.  Reports all errors, in file order.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * topo_validate.c -- every rule of spec/topology.md, all errors in one run.
+ * topo_validate.c -- every rule of docs/topology.md, all errors in one run.
  *
  * Order of work: per VPC, index the names of each kind (duplicates are
  * errors), add the implicit default group and main table, check CIDRs,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * vpcctl -- the control process's command line (spec/cli.md).
+ * vpcctl -- the control process's command line (docs/cli.md).
  *
  *   vpcctl validate FILE            exit 0 + one-line summary, or every
  *                                   error as FILE:LINE:COL: message, exit 1

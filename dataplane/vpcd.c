@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * vpcd -- the DPDK vswitch daemon (spec/cli.md).
+ * vpcd -- the DPDK vswitch daemon (docs/cli.md).
  *
  *   vpcd --config TOPO.yaml [--socket PATH] [--max-connections N] [-- EAL options]
  *

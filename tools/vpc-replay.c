@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * vpc-replay -- the pcap replay harness (spec/cli.md).
+ * vpc-replay -- the pcap replay harness (docs/cli.md).
  *
  *   vpc-replay --config TOPO.yaml --in PORT=IN.pcap [--in ...] --out DIR
  *              [--engine dpdk|xdp] [--bench [--loops N]] [--json]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The vpc-replay command-line contract (spec/cli.md): argument and input
+# The vpc-replay command-line contract (docs/cli.md): argument and input
 # errors before any packet, timestamp merge order, one pcap per port,
 # verdicts.jsonl, --bench output.  usage: test_vpc_replay.sh REPLAY SOURCE_ROOT
 set -uo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The vpcctl command-line contract (spec/cli.md): exact outputs, exit codes,
+# The vpcctl command-line contract (docs/cli.md): exact outputs, exit codes,
 # and the stream each goes to.  usage: test_vpcctl.sh VPCCTL SOURCE_ROOT
 set -uo pipefail
 vpcctl=$1
