@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * stage_decide.h -- decide: where a packet goes, before the security groups.
+ *
+ * Reads: meta, the port, the L2 table (switched within a subnet), the
+ *        route table's FIB (routed: deliver, appliance, internet gateway,
+ *        blackhole), the elastic-IP table (from the uplink).
+ * Sets:  struct decision: the action (egress port, MACs, NAT, path) and
+ *        who receives the packet; or a drop reason.
+ * Next:  security groups (stage_sg.h) for a new connection or a
+ *        revalidation; then open (stage_open.h) or apply.
+ */
+#ifndef VPC_STAGE_DECIDE_H
+#define VPC_STAGE_DECIDE_H
+
+#include "pipeline_priv.h"
+#include "vpc_decide.h"
+
+static inline void
+act_deliver(struct decision *d, const struct vpc_tables *t, uint32_t x, uint8_t path)
+{
+	const struct vpc_iface_info *fi = &t->ifaces[x];
+	d->receiver = x;
+	d->act = (struct vpc_ct_action){
+		.out_port = fi->port, .path = path, .nat = VPC_CT_NAT_NONE,
+		.src_mac = fi->router_mac, .dst_mac = fi->mac,
+		.rewrite_macs = 1, .vpc = (uint16_t)fi->vpc,
+	};
+}
+
+/* From an interface's port; anti-spoofing already passed. */
+static uint8_t
+decide_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
+	     const struct meta *m, struct decision *d)
+{
+	const struct vpc_iface_info *fi = pi->fi;
+
+	if (rte_is_same_ether_addr(&m->eth->dst_addr, &fi->router_mac)) {
+		uint32_t ip = rte_be_to_cpu_32(m->ip->dst_addr);
+		uint64_t nh_idx;
+		const struct vpc_rtable *rt = pi->rtable;
+		rte_fib_lookup_bulk(rt->fib, &ip, &nh_idx, 1);
+		const struct vpc_nexthop *nh = &rt->nexthops[nh_idx];
+		switch (nh->kind) {
+		case VPC_NH_DELIVER:
+		case VPC_NH_APPLIANCE: {
+			const struct vpc_iface_info *x = &t->ifaces[nh->iface];
+			if (x->src_dst_check && m->ip->dst_addr != x->ip)
+				return VPC_DROP_DST_NOT_OWNER;
+			act_deliver(d, t, nh->iface, nh->kind == VPC_NH_DELIVER ?
+				    VPC_PATH_ROUTED : VPC_PATH_ROUTED_APPLIANCE);
+			return VPC_DROP_NONE;
+		}
+		case VPC_NH_IGW:
+			/* 1:1 NAT: only the interface's own address has an
+			 * elastic IP (an appliance forwarding others' packets
+			 * does not lend them its own). */
+			if (!fi->has_eip || m->ip->src_addr != fi->ip)
+				return VPC_DROP_NO_ELASTIC_IP;
+			d->receiver = VPC_INDEX_NONE;
+			d->act = (struct vpc_ct_action){
+				.out_port = (uint16_t)t->uplink_port, .path = VPC_PATH_IGW_EGRESS,
+				.nat = VPC_CT_NAT_SRC, .nat_addr = fi->eip,
+				.src_mac = t->uplink_mac, .dst_mac = t->gateway_mac,
+				.rewrite_macs = 1, .vpc = (uint16_t)fi->vpc,
+			};
+			return VPC_DROP_NONE;
+		default:
+			return vpc_nh_drop_reason(nh->kind);
+		}
+	}
+
+	struct vpc_l2_key k = { .vpc = fi->vpc };
+	void *data;
+	rte_ether_addr_copy(&m->eth->dst_addr, &k.mac);
+	if (rte_hash_lookup_data(t->l2, &k, &data) < 0)
+		return VPC_DROP_UNKNOWN_DST_MAC;
+	uint32_t xi = (uint32_t)(uintptr_t)data;
+	const struct vpc_iface_info *x = &t->ifaces[xi];
+	if (x == fi)
+		return VPC_DROP_HAIRPIN;
+	if (x->subnet != fi->subnet)
+		return VPC_DROP_DST_OTHER_SUBNET;
+	if (x->src_dst_check && m->ip->dst_addr != x->ip)
+		return VPC_DROP_DST_NOT_OWNER;
+	d->receiver = xi;
+	/* Switched frames keep their MACs; dst_mac records the one the
+	 * action is for (see fast_path_ok). */
+	d->act = (struct vpc_ct_action){
+		.out_port = x->port, .path = VPC_PATH_L2_SWITCH, .nat = VPC_CT_NAT_NONE,
+		.dst_mac = x->mac, .rewrite_macs = 0, .vpc = (uint16_t)x->vpc,
+	};
+	return VPC_DROP_NONE;
+}
+
+/* From the uplink; the destination MAC already checked. */
+static uint8_t
+decide_uplink(const struct vpc_tables *t, const struct meta *m, struct decision *d)
+{
+	struct vpc_eip_key k = { .ip = m->ip->dst_addr };
+	void *data;
+
+	if (rte_hash_lookup_data(t->eip, &k, &data) < 0)
+		return VPC_DROP_UNKNOWN_ELASTIC_IP;
+	uint32_t xi = (uint32_t)(uintptr_t)data;
+	const struct vpc_iface_info *x = &t->ifaces[xi];
+	if (rte_be_to_cpu_16(m->ip->total_length) > x->mtu)
+		return VPC_DROP_MTU_EXCEEDED;
+	act_deliver(d, t, xi, VPC_PATH_IGW_INGRESS);
+	d->act.nat = VPC_CT_NAT_DST;
+	d->act.nat_addr = x->ip;
+	return VPC_DROP_NONE;
+}
+
+#endif /* VPC_STAGE_DECIDE_H */

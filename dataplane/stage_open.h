@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * stage_open.h -- open: connection tracking -- a new connection's entry, and what an
+ * established one's packets change.
+ *
+ * Reads: meta (5-tuple, TCP header through the shared tracker
+ *        common/vpc_tcp.h), the decision, the connection table.
+ * Sets:  keys (forward, and the reply's as replies will arrive), the
+ *        tracking record, the expiry, direction 0's action; for a tracked
+ *        TCP connection, its state and windows.
+ * Next:  apply (stage_apply.h); a full table or a conflicting key drops.
+ */
+#ifndef VPC_STAGE_OPEN_H
+#define VPC_STAGE_OPEN_H
+
+#include "pipeline_priv.h"
+#include "stage_apply.h"
+#include "vpc_icmp.h"
+
+/* The DPDK engine's own TCP option walker (below), for the shared
+ * tracker. */
+static uint8_t tcp_wscale(const struct meta *m);
+#define VPC_TCP_WSCALE(ctx) tcp_wscale((const struct meta *)(ctx))
+#include "vpc_tcp.h"
+
+static inline void
+ct_key(struct vpc_ct_key *k, uint32_t ctx, const struct meta *m)
+{
+	k->ctx_proto = ctx | m->proto;
+	k->src = m->ip->src_addr;
+	k->dst = m->ip->dst_addr;
+	k->sport = m->sport;
+	k->dport = m->dport;
+}
+
+/* The key the replies of a new connection will arrive with. */
+static void
+ct_reverse_key(struct vpc_ct_key *r, const struct vpc_tables *t, const struct meta *m,
+	       const struct decision *d, uint32_t ctx)
+{
+	r->ctx_proto = m->proto;
+	r->src = m->ip->dst_addr;
+	r->dst = m->ip->src_addr;
+	if (m->proto == IPPROTO_ICMP) {
+		r->sport = m->sport;
+		r->dport = rte_cpu_to_be_16((uint16_t)(vpc_icmp_peer_type(m->icmp_type) << 8 |
+						       m->icmp_code));
+	} else {
+		r->sport = m->dport;
+		r->dport = m->sport;
+	}
+	if (d->act.nat == VPC_CT_NAT_SRC) {	/* replies come to the EIP */
+		r->dst = d->act.nat_addr;
+		return;				/* context 0: the uplink */
+	}
+	if (d->act.nat == VPC_CT_NAT_DST)	/* replies come from the VM */
+		r->src = d->act.nat_addr;
+	r->ctx_proto |= d->receiver != VPC_INDEX_NONE ? t->ifaces[d->receiver].ctx : ctx;
+}
+
+
+/* Window scale option of a SYN, or 0xff when absent: the DPDK engine's
+ * own option walker (vpc_tcp.h's VPC_TCP_WSCALE). */
+static uint8_t
+tcp_wscale(const struct meta *m)
+{
+	const struct rte_tcp_hdr *tcp = (const void *)m->l4;
+	const uint8_t *o = m->l4 + sizeof(*tcp);
+	uint32_t len = (uint32_t)(tcp->data_off >> 4) * 4 - sizeof(*tcp);
+
+	for (uint32_t i = 0; i < len && i < 40;) {	/* bounded: options <= 40 bytes */
+		if (o[i] == 0)
+			break;
+		if (o[i] == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || o[i + 1] < 2)
+			break;
+		if (o[i] == 3 && o[i + 1] == 3 && i + 2 < len)
+			return o[i + 2] > 14 ? 14 : o[i + 2];
+		i += o[i + 1];
+	}
+	return 0xff;
+}
+
+/* The segment record the shared tracker reads (parse checked the header
+ * is in the frame). */
+static inline __attribute__((always_inline)) void
+tcp_seg(const struct meta *m, struct vpc_tcp_seg *s)
+{
+	const struct rte_tcp_hdr *tcp = (const void *)m->l4;
+
+	s->seq = rte_be_to_cpu_32(tcp->sent_seq);
+	s->ack = rte_be_to_cpu_32(tcp->recv_ack);
+	s->win = rte_be_to_cpu_16(tcp->rx_win);
+	s->flags = m->tcp_flags;
+	s->len = m->l4_len - (uint32_t)(tcp->data_off >> 4) * 4 +
+		 !!(m->tcp_flags & VPC_TCP_SYN) + !!(m->tcp_flags & VPC_TCP_FIN);
+}
+
+static inline __attribute__((always_inline)) unsigned int
+tcp_update(struct vpc_ct_entry *e, unsigned int dir, const struct meta *m)
+{
+	struct vpc_tcp_seg s;
+
+	tcp_seg(m, &s);
+	return vpc_tcp_update(&e->trk, dir, &s, (void *)(uintptr_t)m);
+}
+
+static inline __attribute__((always_inline)) uint64_t
+entry_timeout(const struct vpc_tables *t, const struct vpc_ct_entry *e, uint16_t vpc)
+{
+	return vpc_ct_timeout(&e->trk, timeout_ns(t, vpc, vpc_ct_timeout_class(&e->trk)));
+}
+
+/*
+ * Is the ICMP error m about a tracked connection?  The quoted packet went
+ * the other way, so the connection is found by the reverse of the quoted
+ * tuple, in the context the error arrived in.
+ */
+static bool
+icmp_error_related(const struct vpc_pipeline *p, const struct meta *m, uint32_t ctx)
+{
+	uint32_t avail = m->l4_len - sizeof(struct rte_icmp_hdr);
+	const struct rte_ipv4_hdr *in = (const void *)(m->l4 + sizeof(struct rte_icmp_hdr));
+
+	if (avail < sizeof(*in) + 8 || (in->version_ihl >> 4) != 4 ||
+	    (in->version_ihl & 0xf) < 5 || (uint32_t)(in->version_ihl & 0xf) * 4 + 8 > avail)
+		return false;
+	const uint8_t *l4 = (const uint8_t *)in + (in->version_ihl & 0xf) * 4;
+	struct vpc_ct_key k = {
+		.ctx_proto = ctx | in->next_proto_id,
+		.src = in->dst_addr,
+		.dst = in->src_addr,
+	};
+	if (in->next_proto_id == IPPROTO_TCP || in->next_proto_id == IPPROTO_UDP) {
+		memcpy(&k.sport, l4 + 2, 2);
+		memcpy(&k.dport, l4, 2);
+	} else if (in->next_proto_id == IPPROTO_ICMP) {
+		uint8_t type = l4[0];
+		if (vpc_icmp_is_query(type))
+			memcpy(&k.sport, l4 + 4, 2);
+		k.dport = rte_cpu_to_be_16((uint16_t)(vpc_icmp_peer_type(type) << 8 | l4[1]));
+	}
+	uint64_t hits;
+	uint32_t data;
+	vpc_ct_lookup_bulk(p->ct, &k, 1, &hits, &data);
+	return hits & 1;
+}
+
+/*
+ * A packet the groups allow opens its connection: both keys (the reply's
+ * as the replies will arrive, after NAT), the tracking record (a TCP
+ * connection from its SYN), direction 0's action; then the action is
+ * applied.  Direction 1's action is computed from its first packet.
+ */
+static uint8_t
+open_conn(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m,
+	  const struct decision *d, const struct vpc_ct_key *key, uint64_t now,
+	  struct vpc_verdict *v)
+{
+	/* Each new connection pays for reclaiming a couple of expired ones
+	 * at the sweep's cursor: expiry keeps pace with creation, and
+	 * established traffic never touches cold entries. */
+	vpc_ct_sweep(p->ct, now, 2);
+
+	struct vpc_ct_key rev;
+	ct_reverse_key(&rev, p->t, m, d, pi->ctx);
+	/* The entry is built here and published whole by create_conn. */
+	struct vpc_ct_entry init;
+	memset(&init, 0, offsetof(struct vpc_ct_entry, key));
+	switch (m->proto) {
+	case IPPROTO_TCP: {
+		struct vpc_tcp_seg seg;
+		tcp_seg(m, &seg);
+		vpc_tcp_open(&init.trk, &seg, tcp_wscale(m));
+		break;
+	}
+	case IPPROTO_UDP:
+		init.trk.state = VPC_CT_UDP;
+		break;
+	case IPPROTO_ICMP:
+		init.trk.state = VPC_CT_ICMP;
+		break;
+	default:
+		init.trk.state = VPC_CT_OTHER;
+		break;
+	}
+	init.act[0] = d->act;
+	init.expires = now + entry_timeout(p->t, &init, d->act.vpc);
+	int idx = vpc_ct_create_conn(p->ct, key, &rev, now, &init);
+	if (idx < 0)
+		return idx == -ENOSPC ? VPC_DROP_CT_FULL : VPC_DROP_CT_CONFLICT;
+	struct vpc_ct_entry *e = vpc_ct_entry(p->ct, (uint32_t)idx);
+	return apply(m, &e->act[0], v);
+}
+
+#endif /* VPC_STAGE_OPEN_H */

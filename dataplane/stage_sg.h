@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * stage_sg.h -- security groups: does a connection pass the sender's egress and the
+ * receiver's ingress rules (sg.h's classifiers)?
+ *
+ * Reads: meta, the decision (who receives), the classifiers.
+ * Sets:  nothing: allowed or not.
+ * Next:  open (stage_open.h), or a drop (sg-denied, icmp-unrelated).
+ */
+#ifndef VPC_STAGE_SG_H
+#define VPC_STAGE_SG_H
+
+#include "pipeline_priv.h"
+#include "sg.h"
+#include "vpc_icmp.h"
+
+/*
+ * Does a connection from sender to receiver pass the sender's egress and
+ * the receiver's ingress rules?  (VPC_INDEX_NONE: the internet, which has
+ * no rules.)  egress_peer: the destination as the sender addressed it;
+ * ingress_peer: the source as the receiver sees it.
+ */
+static bool
+sg_allows(const struct vpc_tables *t, uint32_t sender, uint32_t receiver, uint8_t proto,
+	  rte_be32_t egress_peer, rte_be32_t ingress_peer, rte_be16_t port,
+	  uint8_t icmp_type, uint8_t icmp_code)
+{
+	uint16_t p = rte_be_to_cpu_16(port);
+
+	if (sender != VPC_INDEX_NONE &&
+	    !vpc_sg_allows(t->sg, t->ifaces[sender].sg_class[VPC_DIR_EGRESS], proto,
+			   rte_be_to_cpu_32(egress_peer), p, icmp_type, icmp_code))
+		return false;
+	if (receiver != VPC_INDEX_NONE &&
+	    !vpc_sg_allows(t->sg, t->ifaces[receiver].sg_class[VPC_DIR_INGRESS], proto,
+			   rte_be_to_cpu_32(ingress_peer), p, icmp_type, icmp_code))
+		return false;
+	return true;
+}
+
+/*
+ * The rules for the connection a packet belongs to, seen from the packet:
+ * forward (dir 0), it is the connection's own direction; reverse (dir 1),
+ * the roles swap -- the original sender is this packet's receiver.
+ */
+static bool
+sg_allows_packet(const struct vpc_tables *t, const struct vpc_port_info *pi,
+		 const struct meta *m, const struct decision *d, unsigned int dir)
+{
+	uint32_t here = pi->is_uplink ? VPC_INDEX_NONE : pi->iface;
+
+	if (dir == 0)
+		return sg_allows(t, here, d->receiver, m->proto, m->ip->dst_addr,
+				 m->ip->src_addr, m->dport, m->icmp_type, m->icmp_code);
+	return sg_allows(t, d->receiver, here, m->proto, m->ip->src_addr, m->ip->dst_addr,
+			 m->sport, vpc_icmp_peer_type(m->icmp_type), m->icmp_code);
+}
+
+#endif /* VPC_STAGE_SG_H */

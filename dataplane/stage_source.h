@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * stage_source.h -- source checks: what a port may send, and ARP.
+ *
+ * Reads: meta, the port's interface (MAC, IP, source/destination check,
+ *        MTU) or the uplink's MAC; the IP and elastic-IP tables for ARP.
+ * Sets:  an ARP request turned into its reply in place (verdict: reply);
+ *        or a drop reason (spoofed MAC or IP, MTU, multicast, a frame on
+ *        the uplink for another MAC).
+ * Next:  the connection lookup (pipeline.c), then the fast path or the
+ *        slow path.
+ */
+#ifndef VPC_STAGE_SOURCE_H
+#define VPC_STAGE_SOURCE_H
+
+#include "pipeline_priv.h"
+
+/* Turn the request in place into the reply "tip is at mac". */
+static void
+arp_answer(struct meta *x, const struct rte_ether_addr *mac)
+{
+	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(x->eth + 1);
+	struct rte_arp_ipv4 *a = &arp->arp_data;
+	rte_be32_t tip = a->arp_tip;
+
+	rte_ether_addr_copy(&a->arp_sha, &x->eth->dst_addr);
+	rte_ether_addr_copy(mac, &x->eth->src_addr);
+	arp->arp_opcode = RTE_BE16(RTE_ARP_OP_REPLY);
+	rte_ether_addr_copy(&a->arp_sha, &a->arp_tha);
+	a->arp_tip = a->arp_sip;
+	rte_ether_addr_copy(mac, &a->arp_sha);
+	a->arp_sip = tip;
+}
+
+/* ARP from an interface: answer for the gateway and same-subnet IPs. */
+static uint8_t
+arp_from_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
+	       struct meta *x)
+{
+	const struct vpc_iface_info *fi = pi->fi;
+	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(x->eth + 1);
+	const struct rte_arp_ipv4 *a = &arp->arp_data;
+
+	/* A guest cannot claim another's address, whatever its
+	 * source_dest_check says.  0.0.0.0 is an address probe (RFC 5227). */
+	if (!rte_is_same_ether_addr(&x->eth->src_addr, &fi->mac) ||
+	    !rte_is_same_ether_addr(&a->arp_sha, &fi->mac) ||
+	    (a->arp_sip != fi->ip && a->arp_sip != 0))
+		return VPC_DROP_ARP_SPOOFED;
+	if (arp->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST))
+		return VPC_DROP_ARP_NOT_REQUEST;
+	if (a->arp_sip == 0)
+		return VPC_DROP_ARP_UNANSWERED;
+	if (a->arp_tip == pi->gateway_ip) {
+		arp_answer(x, &fi->router_mac);
+		return VPC_DROP_NONE;
+	}
+	struct vpc_ip_key k = { .vpc = fi->vpc, .ip = a->arp_tip };
+	void *data;
+	if (rte_hash_lookup_data(t->ip, &k, &data) >= 0) {
+		const struct vpc_iface_info *o = &t->ifaces[(uintptr_t)data];
+		if (o->subnet == fi->subnet && o != fi) {
+			arp_answer(x, &o->mac);
+			return VPC_DROP_NONE;
+		}
+	}
+	return VPC_DROP_ARP_UNANSWERED;
+}
+
+/* ARP on the uplink: answer for the elastic IPs. */
+static uint8_t
+arp_from_uplink(const struct vpc_tables *t, struct meta *x)
+{
+	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(x->eth + 1);
+	void *data;
+
+	if (!rte_is_broadcast_ether_addr(&x->eth->dst_addr) &&
+	    !rte_is_same_ether_addr(&x->eth->dst_addr, &t->uplink_mac))
+		return VPC_DROP_UPLINK_DST_MAC;
+	if (arp->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST))
+		return VPC_DROP_ARP_NOT_REQUEST;
+	struct vpc_eip_key k = { .ip = arp->arp_data.arp_tip };
+	if (rte_hash_lookup_data(t->eip, &k, &data) < 0)
+		return VPC_DROP_ARP_UNANSWERED;
+	arp_answer(x, &t->uplink_mac);
+	return VPC_DROP_NONE;
+}
+
+
+/* Source checks of a packet from an interface: 0 when it may go on. */
+static inline uint8_t
+iface_checks(const struct vpc_tables *t, const struct vpc_port_info *pi, struct meta *m,
+	     struct vpc_verdict *v, bool *done)
+{
+	const struct vpc_iface_info *fi = pi->fi;
+
+	*done = false;
+	if (unlikely(m->kind == META_ARP)) {
+		uint8_t r = arp_from_iface(t, pi, m);
+		if (r == VPC_DROP_NONE)
+			set_reply(v, UINT16_MAX);	/* the port is set below */
+		*done = r == VPC_DROP_NONE;
+		return r;
+	}
+	if (unlikely(rte_is_multicast_ether_addr(&m->eth->dst_addr)))
+		return VPC_DROP_MULTICAST;
+	if (fi->src_dst_check) {
+		if (unlikely(!rte_is_same_ether_addr(&m->eth->src_addr, &fi->mac)))
+			return VPC_DROP_SPOOFED_MAC;
+		if (unlikely(m->ip->src_addr != fi->ip))
+			return VPC_DROP_SPOOFED_IP;
+	}
+	if (unlikely(rte_be_to_cpu_16(m->ip->total_length) > fi->mtu))
+		return VPC_DROP_MTU_EXCEEDED;
+	/* 224.0.0.0/3: multicast, reserved, limited broadcast */
+	if (unlikely((m->ip->dst_addr & RTE_BE32(0xe0000000)) == RTE_BE32(0xe0000000)))
+		return VPC_DROP_MULTICAST;
+	return VPC_DROP_NONE;
+}
+
+static inline uint8_t
+uplink_checks(const struct vpc_tables *t, struct meta *m, struct vpc_verdict *v, bool *done)
+{
+	*done = false;
+	if (unlikely(m->kind == META_ARP)) {
+		uint8_t r = arp_from_uplink(t, m);
+		if (r == VPC_DROP_NONE)
+			set_reply(v, (uint16_t)t->uplink_port);
+		*done = r == VPC_DROP_NONE;
+		return r;
+	}
+	if (unlikely(rte_is_multicast_ether_addr(&m->eth->dst_addr)))
+		return VPC_DROP_MULTICAST;
+	if (unlikely(!rte_is_same_ether_addr(&m->eth->dst_addr, &t->uplink_mac)))
+		return VPC_DROP_UPLINK_DST_MAC;
+	return VPC_DROP_NONE;
+}
+
+#endif /* VPC_STAGE_SOURCE_H */
