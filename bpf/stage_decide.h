@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * stage_decide.h -- decide: where a packet goes, before the security groups.
+ *
+ * Reads: meta, the port, the L2 map, the route LPM trie, the elastic-IP map.
+ * Sets:  struct decision (the action and who receives); or a drop reason.
+ * Next:  security groups (stage_sg.h), then open (stage_open.h) or apply.
+ *
+ * A stage of the XDP program: included by vpc_xdp.bpf.c alone (one
+ * compilation unit, as BPF needs), after its maps and helpers; the DPDK
+ * engine's stage of the same name is dataplane/stage_decide.h.
+ */
+#ifndef VPC_XDP_STAGE_DECIDE_H
+#define VPC_XDP_STAGE_DECIDE_H
+
+struct decision {
+	struct vpc_xdp_action act;
+	__u32 receiver;		/* interface, or VPC_INDEX_NONE: the internet */
+};
+
+static __always_inline void
+act_deliver(struct decision *d, const struct vpc_xdp_iface *x, __u32 xi, __u8 path)
+{
+	d->receiver = xi;
+	__builtin_memset(&d->act, 0, sizeof(d->act));
+	d->act.out_slot = x->slot;
+	d->act.path = path;
+	d->act.nat = NAT_NONE;
+	mac_copy(d->act.src_mac, x->router_mac);
+	mac_copy(d->act.dst_mac, x->mac);
+	d->act.rewrite_macs = 1;
+	d->act.vpc = (__u16)x->vpc;
+}
+
+static __always_inline __u8
+decide_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void *end,
+	     struct decision *d)
+{
+	struct ethhdr *eth = data;
+	struct iphdr *ip = data + OFF_IP;
+	const struct vpc_xdp_iface *fi = &pi->fi;
+
+	if ((void *)(ip + 1) > end)
+		return VPC_DROP_IP_TRUNCATED;
+	if (mac_eq(eth->h_dest, fi->router_mac)) {
+		void *routes = inner(&set_routes, t->set);
+		if (routes == NULL)
+			return VPC_DROP_NO_ROUTE;
+		struct vpc_xdp_route_key k = {
+			.prefixlen = 64, .rtable = bpf_htonl(pi->rtable), .addr = ip->daddr,
+		};
+		struct vpc_xdp_nexthop *nh = bpf_map_lookup_elem(routes, &k);
+		if (nh == NULL)
+			return VPC_DROP_NO_ROUTE;
+		switch (nh->kind) {
+		case VPC_NH_DELIVER:
+		case VPC_NH_APPLIANCE: {
+			__u32 xi = nh->iface;
+			__u8 path = nh->kind == VPC_NH_DELIVER ? VPC_PATH_ROUTED :
+								 VPC_PATH_ROUTED_APPLIANCE;
+			const struct vpc_xdp_iface *x = iface_at(t, xi);
+			if (x == NULL)
+				return VPC_DROP_NO_INTERFACE;
+			if (x->src_dst_check && ip->daddr != x->ip)
+				return VPC_DROP_DST_NOT_OWNER;
+			act_deliver(d, x, xi, path);
+			return VPC_DROP_NONE;
+		}
+		case VPC_NH_IGW:
+			if (!fi->has_eip || ip->saddr != fi->ip)
+				return VPC_DROP_NO_ELASTIC_IP;
+			d->receiver = VPC_INDEX_NONE;
+			__builtin_memset(&d->act, 0, sizeof(d->act));
+			d->act.out_slot = (__u16)t->g->uplink_slot;
+			d->act.path = VPC_PATH_IGW_EGRESS;
+			d->act.nat = NAT_SRC;
+			d->act.nat_addr = fi->eip;
+			mac_copy(d->act.src_mac, t->g->uplink_mac);
+			mac_copy(d->act.dst_mac, t->g->gateway_mac);
+			d->act.rewrite_macs = 1;
+			d->act.vpc = (__u16)fi->vpc;
+			return VPC_DROP_NONE;
+		default:
+			return vpc_nh_drop_reason(nh->kind);
+		}
+	}
+
+	void *l2 = inner(&set_l2, t->set);
+	if (l2 == NULL)
+		return VPC_DROP_UNKNOWN_DST_MAC;
+	struct vpc_xdp_l2_key k = { .vpc = fi->vpc };
+	mac_copy(k.mac, eth->h_dest);
+	__u32 *xp = bpf_map_lookup_elem(l2, &k);
+	if (xp == NULL)
+		return VPC_DROP_UNKNOWN_DST_MAC;
+	__u32 xi = *xp;
+	if (xi == pi->iface)
+		return VPC_DROP_HAIRPIN;
+	const struct vpc_xdp_iface *x = iface_at(t, xi);
+	if (x == NULL)
+		return VPC_DROP_UNKNOWN_DST_MAC;
+	if (x->subnet != fi->subnet)
+		return VPC_DROP_DST_OTHER_SUBNET;
+	if (x->src_dst_check && ip->daddr != x->ip)
+		return VPC_DROP_DST_NOT_OWNER;
+	d->receiver = xi;
+	__builtin_memset(&d->act, 0, sizeof(d->act));
+	d->act.out_slot = x->slot;
+	d->act.path = VPC_PATH_L2_SWITCH;
+	mac_copy(d->act.dst_mac, x->mac);
+	d->act.rewrite_macs = 0;
+	d->act.vpc = (__u16)x->vpc;
+	return VPC_DROP_NONE;
+}
+
+static __always_inline __u8
+decide_uplink(struct tables *t, const struct meta *m, void *data, void *end,
+	      struct decision *d)
+{
+	struct iphdr *ip = data + OFF_IP;
+
+	if ((void *)(ip + 1) > end)
+		return VPC_DROP_IP_TRUNCATED;
+	void *eips = inner(&set_eips, t->set);
+	__be32 dst = ip->daddr;
+	if (eips == NULL)
+		return VPC_DROP_UNKNOWN_ELASTIC_IP;
+	__u32 *xp = bpf_map_lookup_elem(eips, &dst);
+	if (xp == NULL)
+		return VPC_DROP_UNKNOWN_ELASTIC_IP;
+	__u32 xi = *xp;
+	const struct vpc_xdp_iface *x = iface_at(t, xi);
+	if (x == NULL)
+		return VPC_DROP_UNKNOWN_ELASTIC_IP;
+	if (m->tot_len > x->mtu)
+		return VPC_DROP_MTU_EXCEEDED;
+	act_deliver(d, x, xi, VPC_PATH_IGW_INGRESS);
+	d->act.nat = NAT_DST;
+	d->act.nat_addr = x->ip;
+	return VPC_DROP_NONE;
+}
+
+/* Where the packet goes (from its port), stamped with the tables'
+ * generation: the slow path's first step, for a new connection and for a
+ * stale action alike. */
+static __always_inline __u8
+decide(struct tables *t, const struct vpc_xdp_port *pi, const struct meta *m, void *data,
+       void *end, struct decision *d)
+{
+	__u8 r = pi->is_uplink ? decide_uplink(t, m, data, end, d) :
+				 decide_iface(t, pi, data, end, d);
+	d->act.gen = t->g->generation;
+	return r;
+}
+
+#endif /* VPC_XDP_STAGE_DECIDE_H */

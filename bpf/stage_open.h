@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * stage_open.h -- open: connection tracking -- a new connection's two keys, and what
+ * an established one's packets change.
+ *
+ * Reads: meta (the TCP header through the shared tracker common/vpc_tcp.h),
+ *        the decision, the connection map.
+ * Sets:  both keys' values (the connection in direction 0's), the tracking
+ *        record, the expiry, direction 0's action; room in a full table.
+ * Next:  apply (stage_apply.h); a full table or a conflicting key drops.
+ *
+ * A stage of the XDP program: included by vpc_xdp.bpf.c alone (one
+ * compilation unit, as BPF needs), after its maps and helpers; the DPDK
+ * engine's stage of the same name is dataplane/stage_open.h.
+ */
+#ifndef VPC_XDP_STAGE_OPEN_H
+#define VPC_XDP_STAGE_OPEN_H
+
+/* The XDP engine's option walker (below), for the shared tracker. */
+struct xdp_md;
+int xdp_tcp_wscale(struct xdp_md *ctx);
+#define VPC_TCP_WSCALE(ctx) xdp_tcp_wscale((struct xdp_md *)(ctx))
+#include "vpc_tcp.h"
+
+static __always_inline __u64
+timeout_ns(struct tables *t, __u16 vpc, int id)
+{
+	void *vpcs = inner(&set_vpcs, t->set);
+	__u32 k = vpc;
+	if (vpcs == NULL)
+		return 0;
+	struct vpc_xdp_vpc *v = bpf_map_lookup_elem(vpcs, &k);
+	if (v == NULL)
+		return 0;
+	if (id < 0 || id >= VPC_TO_COUNT)
+		return 0;
+	return v->timeouts_ns[id];
+}
+
+static __always_inline __u64
+entry_timeout(struct tables *t, const struct vpc_xdp_ct *e, __u16 vpc)
+{
+	return vpc_ct_timeout(&e->trk, timeout_ns(t, vpc, vpc_ct_timeout_class(&e->trk)));
+}
+
+/* Window scale option of a SYN, or 0xff when absent: the options are
+ * copied to the stack and walked by bpf_loop, whose step is verified once
+ * (a plain loop's variable stride makes the verifier walk every path). */
+struct wscale_walk {
+	__u8 opt[40];
+	__u32 len;
+	__u32 i;
+	__u32 result;
+};
+
+static long
+wscale_step(__u32 n, void *arg)
+{
+	struct wscale_walk *w = arg;
+	__u32 i = w->i;
+
+	if (i >= w->len || i >= 40)
+		return 1;
+	__u8 kind = w->opt[i];
+	if (kind == 0)
+		return 1;
+	if (kind == 1) {
+		w->i = i + 1;
+		return 0;
+	}
+	if (i + 1 >= w->len || i + 1 >= 40)
+		return 1;
+	__u8 l = w->opt[i + 1];
+	if (l < 2)
+		return 1;
+	if (kind == 3 && l == 3 && i + 2 < w->len && i + 2 < 40) {
+		__u8 s = w->opt[i + 2];
+		w->result = s > 14 ? 14 : s;
+		return 1;
+	}
+	w->i = i + l;
+	return 0;
+}
+
+__attribute__((noinline)) int
+xdp_tcp_wscale(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u8 *tcp = data + OFF_L4;
+	struct wscale_walk w = { .result = 0xff };
+
+	if ((void *)(tcp + 20) > end)
+		return 0xff;
+	__u32 len = (__u32)(tcp[12] >> 4) * 4;
+	if (len <= 20)
+		return 0xff;
+	len -= 20;
+	if (len > 40)
+		return 0xff;
+	if (bpf_xdp_load_bytes(ctx, OFF_L4 + 20, w.opt, len) < 0)
+		return 0xff;
+	w.len = len;
+	bpf_loop(40, wscale_step, &w, 0);
+	return w.result;
+}
+
+/* The segment record the shared tracker reads. */
+static __always_inline int
+tcp_seg(void *data, void *end, const struct meta *m, struct vpc_tcp_seg *s)
+{
+	__u8 *tcp = data + OFF_L4;
+	if ((void *)(tcp + 20) > end)
+		return -1;
+	s->seq = bpf_ntohl(*(__be32 *)(tcp + 4));
+	s->ack = bpf_ntohl(*(__be32 *)(tcp + 8));
+	s->win = bpf_ntohs(*(__be16 *)(tcp + 14));
+	s->flags = m->tcp_flags;
+	s->len = m->l4_len - (__u32)(tcp[12] >> 4) * 4 +
+		 !!(m->tcp_flags & VPC_TCP_SYN) + !!(m->tcp_flags & VPC_TCP_FIN);
+	return 0;
+}
+
+/* VPC_DROP_NONE: forward; a drop reason; or VPC_TCP_REOPEN: a new
+ * connection over this one (a SYN after a reset or close). */
+static __always_inline unsigned int
+tcp_update(struct xdp_md *ctx, struct vpc_xdp_ct *e, int dir, void *data, void *end,
+	   const struct meta *m)
+{
+	struct vpc_tcp_seg s;
+
+	if (tcp_seg(data, end, m, &s) < 0)
+		return VPC_DROP_L4_TRUNCATED;
+	return vpc_tcp_update(&e->trk, (unsigned int)dir, &s, ctx);
+}
+
+
+/* Remove connection e (its direction-0 value, under fwd).  The CPU whose
+ * delete of fwd succeeds removes the reply key too; one that finds fwd
+ * gone already (another CPU removing the same connection) stops there.
+ * What a race of deleters can still leave -- a reply key without its
+ * connection -- is an orphan that ct_resolve removes when it meets it. */
+static __always_inline void
+ct_delete(struct vpc_xdp_ct *e, const struct vpc_xdp_ct_key *fwd)
+{
+	struct vpc_xdp_ct_key rev = e->other;
+
+	if (bpf_map_delete_elem(&ct, fwd) == 0 && !key_eq(fwd, &rev))
+		bpf_map_delete_elem(&ct, &rev);
+}
+
+/*
+ * The connection of the value v found under key k: v itself (direction 0),
+ * or the direction-0 value v names (direction 1) -- provided it still
+ * names k back.  A direction-1 key whose connection is gone, or belongs to
+ * another connection now, is an orphan (a race of two deleters, or an
+ * element reused): it is removed and the packet is of no connection.
+ */
+static __always_inline struct vpc_xdp_ct *
+ct_resolve(const struct vpc_xdp_ct_key *k, struct vpc_xdp_ct *v, struct vpc_xdp_ct_key *fwd,
+	   int *dir)
+{
+	*dir = 0;
+	*fwd = *k;
+	if (v == NULL || !key_eq(&v->self, k))
+		return NULL;
+	if (v->dir == 0)
+		return v;
+	*fwd = v->other;
+	*dir = 1;
+	struct vpc_xdp_ct *e = bpf_map_lookup_elem(&ct, fwd);
+	if (e != NULL && e->dir == 0 && key_eq(&e->self, fwd) && key_eq(&e->other, k))
+		return e;
+	if (e == NULL || !key_eq(&e->other, k))
+		bpf_map_delete_elem(&ct, k);
+	return NULL;
+}
+
+/* One walk for room: every expired connection is removed (when due), and
+ * the first one never answered (when due; the walk stops there if it is
+ * not reclaiming). */
+struct room_ctx {
+	__u64 now;
+	__u64 expired;
+	__u32 reclaim, early;	/* what this walk does */
+	__u32 dropped;		/* connections never answered, removed */
+};
+
+/*
+ * One element of the walk.  A global function: the verifier checks it once,
+ * on its own, instead of along every path of the slow program that reaches
+ * the walk (which that program's length cannot afford).
+ */
+__attribute__((noinline)) int
+vpc_room_visit(struct vpc_xdp_ct_key *key, struct vpc_xdp_ct *val, struct room_ctx *c)
+{
+	if (key == NULL || val == NULL || c == NULL)
+		return 1;
+	/* Helpers take keys on the stack only (6.1: not a function's
+	 * memory argument). */
+	struct vpc_xdp_ct_key k = *key;
+	if (val->dir != 0) {
+		/* an orphaned reply key (see ct_resolve) */
+		if (c->reclaim) {
+			struct vpc_xdp_ct_key other = val->other;
+			struct vpc_xdp_ct *e = bpf_map_lookup_elem(&ct, &other);
+			if (e == NULL || !key_eq(&e->other, &k))
+				bpf_map_delete_elem(&ct, &k);
+		}
+		return 0;
+	}
+	int expired = c->reclaim && val->expires <= c->now;
+	int drop = !expired && c->early && !c->dropped && vpc_ct_unreplied(&val->trk);
+	if (!expired && !drop)
+		return 0;
+	struct vpc_xdp_ct_key other = val->other;
+	if (bpf_map_delete_elem(&ct, &k) != 0)
+		return 0;
+	bpf_map_delete_elem(&ct, &other);
+	if (expired) {
+		c->expired++;
+		return 0;
+	}
+	c->dropped++;
+	return c->reclaim ? 0 : 1;
+}
+
+static long
+room_one(void *map, struct vpc_xdp_ct_key *key, struct vpc_xdp_ct *val, void *arg)
+{
+	struct vpc_xdp_ct_key k = *key;	/* a map key is read-only to a global function */
+
+	(void)map;
+	return vpc_room_visit(&k, val, arg) ? 1 : 0;	/* 1: stop */
+}
+
+/*
+ * The table is full: reclaim what has expired (a walk of the whole table,
+ * so at most once an interval) and drop one connection never answered
+ * (Linux's early drop; after a walk that found none, not again for an
+ * interval), never one whose other side answered.  1 when room was made.
+ * (Two CPUs may both walk in the same instant: harmless.)
+ */
+static __always_inline int
+ct_make_room(__u64 now, struct vpc_xdp_stats *st)
+{
+	struct room_ctx rc = { .now = now };
+
+	rc.reclaim = now >= reclaim_due;
+	rc.early = now >= early_drop_due;
+	if (!rc.reclaim && !rc.early)
+		return 0;
+	if (rc.reclaim)
+		reclaim_due = now + RECLAIM_INTERVAL_NS;
+	bpf_for_each_map_elem(&ct, room_one, &rc, 0);
+	st->ct_expired += rc.expired;
+	st->ct_early_dropped += rc.dropped;
+	if (rc.early && !rc.dropped)
+		early_drop_due = now + RECLAIM_INTERVAL_NS;
+	return rc.expired + rc.dropped != 0;
+}
+
+/* Is the ICMP error about a tracked connection (by the reverse of the
+ * quoted tuple, in the context it arrived in)? */
+static __always_inline int
+icmp_error_related(void *data, void *end, const struct meta *m, __u32 ctx)
+{
+	struct iphdr *in = data + OFF_L4 + 8;
+	__u32 avail = m->l4_len - 8;
+
+	if ((void *)(in + 1) > end)
+		return 0;
+	__u8 vihl = *(__u8 *)in;
+	__u32 ihl = (vihl & 0xf) * 4;
+	if (avail < 28 || (vihl >> 4) != 4 || ihl < 20 || ihl + 8 > avail)
+		return 0;
+	__u8 *l4 = (__u8 *)in + (ihl & 0x3c);
+	if ((void *)(l4 + 8) > end)
+		return 0;
+	struct vpc_xdp_ct_key k = {
+		.ctx_proto = ctx | in->protocol,
+		.src = in->daddr,
+		.dst = in->saddr,
+	};
+	if (in->protocol == IPPROTO_TCP || in->protocol == IPPROTO_UDP) {
+		k.sport = *(__be16 *)(l4 + 2);
+		k.dport = *(__be16 *)l4;
+	} else if (in->protocol == IPPROTO_ICMP) {
+		__u8 type = l4[0];
+		if (vpc_icmp_is_query(type))
+			k.sport = *(__be16 *)(l4 + 4);
+		k.dport = bpf_htons((__u16)(vpc_icmp_peer_type(type) << 8 | l4[1]));
+	}
+	return bpf_map_lookup_elem(&ct, &k) != NULL;
+}
+
+/*
+ * A packet the groups allow opens its connection: both keys (the reply's
+ * as the replies will enter, after NAT), the tracking record (a TCP
+ * connection from its SYN), direction 0's action; then the action is
+ * applied.  Direction 1's action is computed from its first packet.
+ */
+static __always_inline __u8
+open_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
+	  const struct meta *m, void *data, void *end, const struct vpc_xdp_ct_key *key,
+	  const struct decision *d, __be32 saddr, __be32 daddr, __u64 now,
+	  struct vpc_xdp_verdict *v, struct vpc_xdp_stats *st)
+{
+	/* The reply's key: as the replies will enter. */
+	struct vpc_xdp_ct_key rev = {
+		.ctx_proto = m->proto,
+		.src = daddr,
+		.dst = saddr,
+	};
+	if (m->proto == IPPROTO_ICMP) {
+		rev.sport = m->sport;
+		rev.dport = bpf_htons((__u16)(vpc_icmp_peer_type(m->icmp_type) << 8 | m->icmp_code));
+	} else {
+		rev.sport = m->dport;
+		rev.dport = m->sport;
+	}
+	if (d->act.nat == NAT_SRC) {
+		rev.dst = d->act.nat_addr;	/* context 0: the uplink */
+	} else {
+		if (d->act.nat == NAT_DST)
+			rev.src = d->act.nat_addr;
+		if (d->receiver != VPC_INDEX_NONE) {
+			const struct vpc_xdp_iface *x = iface_at(t, d->receiver);
+			if (x == NULL)
+				return VPC_DROP_NO_INTERFACE;
+			rev.ctx_proto |= x->ctx;
+		} else {
+			rev.ctx_proto |= pi->ctx;
+		}
+	}
+	/* The reply key taken: by another live connection a conflict; an
+	 * orphan (see ct_resolve) is removed on the way. */
+	int self_addressed = key_eq(key, &rev);
+	struct vpc_xdp_ct *taken = bpf_map_lookup_elem(&ct, &rev);
+	if (taken != NULL && !self_addressed) {
+		struct vpc_xdp_ct_key ofwd;
+		int odir;
+		if (ct_resolve(&rev, taken, &ofwd, &odir) != NULL ||
+		    bpf_map_lookup_elem(&ct, &rev) != NULL)
+			return VPC_DROP_CT_CONFLICT;
+	}
+
+	__u32 z = 0, one = 1;
+	struct vpc_xdp_ct *fv = bpf_map_lookup_elem(&scratch, &z);
+	struct vpc_xdp_ct *rv = bpf_map_lookup_elem(&scratch, &one);
+	if (fv == NULL || rv == NULL)
+		return VPC_DROP_CT_FULL;
+	__builtin_memset(fv, 0, sizeof(*fv));
+	fv->dir = 0;
+	fv->self = *key;
+	fv->other = rev;
+	fv->created = now;
+	switch (m->proto) {
+	case IPPROTO_TCP: {
+		struct vpc_tcp_seg seg;
+		if (tcp_seg(data, end, m, &seg) < 0)
+			return VPC_DROP_L4_TRUNCATED;
+		vpc_tcp_open(&fv->trk, &seg, (__u8)xdp_tcp_wscale(ctx));
+		break;
+	}
+	case IPPROTO_UDP:
+		fv->trk.state = VPC_CT_UDP;
+		break;
+	case IPPROTO_ICMP:
+		fv->trk.state = VPC_CT_ICMP;
+		break;
+	default:
+		fv->trk.state = VPC_CT_OTHER;
+		break;
+	}
+	fv->act[0] = d->act;
+	fv->expires = now + entry_timeout(t, fv, d->act.vpc);
+	__builtin_memset(rv, 0, sizeof(*rv));
+	rv->dir = 1;
+	rv->self = rev;
+	rv->other = *key;
+
+	/* The forward key, then the reply's: room made for the first is
+	 * room for both (a connection removed frees two keys). */
+	long err = bpf_map_update_elem(&ct, key, fv, BPF_NOEXIST);
+	if (err == -E2BIG && ct_make_room(now, st))	/* full */
+		err = bpf_map_update_elem(&ct, key, fv, BPF_NOEXIST);
+	/* A flow addressed to itself has one key, in direction 0. */
+	if (err == 0 && !self_addressed) {
+		err = bpf_map_update_elem(&ct, &rev, rv, BPF_NOEXIST);
+		if (err != 0)
+			bpf_map_delete_elem(&ct, key);
+	}
+	if (err == -E2BIG) {
+		st->ct_refused_full++;
+		return VPC_DROP_CT_FULL;
+	}
+	if (err != 0)
+		return VPC_DROP_CT_CONFLICT;
+	st->ct_created++;
+	return apply(data, end, m, &d->act, v);
+}
+
+#endif /* VPC_XDP_STAGE_OPEN_H */
