@@ -11,7 +11,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-[ -x build/vpcd ] || tools/run build
+[ -x build/daemon/vpcd ] || tools/run build
 dir=$top/out/bench
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; pkill -f "file-prefix=benchvpcd" 2>/dev/null || true' EXIT
@@ -35,7 +35,7 @@ vpcd_pps() { # CASE CLIENT_PORT SERVER_PORT
 			fi
 		done
 	} >"$topo"
-	build/vpcd --config "$topo" --socket "$tmp/s" -- "${eal[@]}" --file-prefix=benchvpcd -l 0 >"$tmp/vpcd.log" 2>&1 &
+	build/daemon/vpcd --config "$topo" --socket "$tmp/s" -- "${eal[@]}" --file-prefix=benchvpcd -l 0 >"$tmp/vpcd.log" 2>&1 &
 	local pid=$!
 	sleep 2
 	local a b

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_ctl -- libFuzzer target: the control socket's request reader,
- * vpc_ctl_rx_feed() (dataplane/ctl_rx.c), fed a byte stream in pieces.
+ * vpc_ctl_rx_feed() (lib/ctl_rx.c), fed a byte stream in pieces.
  *
  * Input: data[0] & 15 = k, then k chunk sizes (one byte each), then the
  * stream.  The stream is fed in chunks of sizes[0], sizes[1], ... (round

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_image -- libFuzzer target: the table-image reader
- * (vpc_image_from_bytes, dataplane/image.c) and what reads an image it
+ * (vpc_image_from_bytes, lib/image.c) and what reads an image it
  * accepted: `vpcctl show` (text and JSON, control/show.c) and the
- * security-group classifiers (dataplane/sg.c).
+ * security-group classifiers (lib/sg.c).
  *
  * Input: an image's bytes.  Each input is tried twice: as it is, then
  * with the header's checksum made right (a mutated image almost never

@@ -3,7 +3,7 @@
  * vpc_names.h -- the names of vpc_reasons.h's enums ("forward",
  * "igw-egress", "spoofed-src-ip", "established", ...) and the host's
  * default connection-table size: shared by both engines' user space, the
- * tools and vpcctl (dataplane/names.c, in the image library: no DPDK).
+ * tools and vpcctl (lib/names.c, in the image library: no DPDK).
  */
 #ifndef VPC_NAMES_H
 #define VPC_NAMES_H

@@ -21,7 +21,7 @@
  * and the reader refuses it).
  *
  * Trust: an image read from outside the process is checked by
- * vpc_image_check() (dataplane/image.c) -- magic, version, sizes, section
+ * vpc_image_check() (lib/image.c) -- magic, version, sizes, section
  * bounds, checksum, and every index and enum value in every record -- before
  * any engine uses it.  A dataplane never dereferences an unchecked image.
  *
@@ -324,7 +324,7 @@ enum vpc_nh_kind {
 };
 
 /*
- * Security-group classifiers (dataplane/sg.h has the design): one set of
+ * Security-group classifiers (lib/include/sg.h has the design): one set of
  * prefix tries per (groups, direction).  Pointer-free, so the DPDK engine
  * walks them in memory and the XDP program through array maps.
  */

@@ -4,7 +4,7 @@
  * connection listing (`vpcctl conntrack list`), text and JSON, for every
  * engine: vpcd fills a report from its lcores' counters, vpcctl from the
  * XDP engine's maps, and both print it here, so their outputs cannot
- * drift (dataplane/report.c, in the image library: no DPDK, no libbpf).
+ * drift (lib/report.c, in the image library: no DPDK, no libbpf).
  *
  * Stateless: any thread, with its own FILE.
  */

@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * control.c -- the control socket (vpc_ctl.h): stats, connection listings, flush,
+ * apply; many clients at once with deadlines, and the idle sweep of the
+ * connection table between events.  The control thread.
+ */
+#include "vpcd.h"
+#include "vpc_report.h"
+
+/* ---- the control socket ---- */
+
+/* The daemon's clock: ns since the TSC started, as the workers see it. */
+uint64_t
+now_ns(void)
+{
+	uint64_t tsc = rte_rdtsc(), hz = vpcd.tsc_hz;
+	return tsc / hz * 1000000000ull + tsc % hz * 1000000000ull / hz;
+}
+
+/* `vpcctl stats`: the lcores' counters summed, printed by vpc_report. */
+static void
+ctl_stats(FILE *out, bool json)
+{
+	const struct cfg *c = vpcd.cfg;	/* the control thread alone swaps it */
+	struct vpc_stats sum;
+	struct vpc_report_lcore lcores[RTE_MAX_LCORE];
+	struct port_counters *ports = calloc(c->n_ports + 1, sizeof(*ports));
+	struct vpc_report_port *rp = calloc(c->n_ports + 1, sizeof(*rp));
+
+	if (ports == NULL || rp == NULL) {
+		fprintf(out, "out of memory\n");
+		goto out;
+	}
+	sum_stats(c, &sum, ports);
+	for (unsigned int i = 0; i < vpcd.n_workers; i++)
+		lcores[i] = (struct vpc_report_lcore){
+			vpcd.workers[i].lcore, vpc_pipeline_stats(vpcd.workers[i].pl)->packets,
+		};
+	for (uint32_t p = 0; p < c->n_ports; p++)
+		rp[p] = (struct vpc_report_port){
+			c->img->ports[p].name, ports[p].rx, ports[p].tx, ports[p].drops,
+		};
+	const struct vpc_ct_stats *cs = vpc_ct_stats(vpcd.ct);
+	struct vpc_report r = {
+		.generation = c->tables->generation, .packets = sum.packets,
+		.paths = sum.paths, .drops = sum.drops,
+		.ports = rp, .n_ports = c->n_ports,
+		.has_lcores = true, .lcores = lcores, .n_lcores = vpcd.n_workers,
+		.tracked = vpc_ct_count(vpcd.ct), .capacity = vpc_ct_capacity(vpcd.ct),
+		.created = cs->created, .expired = cs->expired, .refused = cs->refused_full,
+	};
+	vpc_report_stats(out, &r, json);
+out:
+	free(rp);
+	free(ports);
+}
+
+static void
+ctl_ct_list(FILE *out, bool json)
+{
+	uint32_t pos = 0, n = 0;
+	int64_t i;
+	uint64_t now = now_ns();
+
+	vpc_report_conns_begin(out, json);
+	while ((i = vpc_ct_next(vpcd.ct, &pos)) >= 0 && n < VPC_REPORT_MAX_CONNS) {
+		const struct vpc_ct_entry *e = vpc_ct_entry(vpcd.ct, (uint32_t)i);
+		const struct vpc_ct_key *k = &e->key[0];
+		struct vpc_report_conn rc = {
+			.ctx_proto = k->ctx_proto, .src = k->src, .dst = k->dst,
+			.sport = k->sport, .dport = k->dport, .state = e->trk.state,
+			.expires_in = e->expires > now ? (e->expires - now) / 1000000000ull : 0,
+		};
+		vpc_report_conn(out, &rc, json, &n);
+	}
+	vpc_report_conns_end(out, json);
+}
+
+
+/* One complete request: its answer as text, and a status. */
+static uint32_t
+ctl_handle(const struct vpc_ctl_rx *rx, FILE *out)
+{
+	const struct vpc_ctl_req *req = &rx->req;
+	bool json = req->flags & VPC_CTL_F_JSON;
+
+	switch (req->op) {
+	case VPC_CTL_APPLY:
+		return (uint32_t)ctl_apply(rx->payload, req->len, req->flags, out);
+	case VPC_CTL_STATS:
+		ctl_stats(out, json);
+		return 0;
+	case VPC_CTL_CT_LIST:
+		ctl_ct_list(out, json);
+		return 0;
+	case VPC_CTL_CT_COUNT:
+		fprintf(out, json ? "{\"tracked\":%u,\"capacity\":%u}\n" :
+				    "%u connections tracked (capacity %u)\n",
+			vpc_ct_count(vpcd.ct), vpc_ct_capacity(vpcd.ct));
+		return 0;
+	case VPC_CTL_CT_FLUSH: {
+		uint32_t before = vpc_ct_count(vpcd.ct);
+		vpc_ct_flush(vpcd.ct);
+		fprintf(out, json ? "{\"flushed\":%u}\n" : "flushed %u connections\n", before);
+		return 0;
+	}
+	default:	/* vpc_ctl_rx_feed() let no other op through */
+		fprintf(out, "unknown request %u\n", req->op);
+		return EOPNOTSUPP;
+	}
+}
+
+/*
+ * The control socket serves many clients at once from one thread: every
+ * socket is non-blocking, each client has a deadline to send its request
+ * and another to read the answer, and a client that stalls, lies or goes
+ * away only loses its own connection (answers are sent with MSG_NOSIGNAL;
+ * SIGPIPE is ignored as well).  Requests are carried out one at a time,
+ * in the order they complete.  Between events the same thread reclaims
+ * expired connections, so an idle daemon's table empties too.
+ */
+#define CTL_MAX_CLIENTS 64
+#define CTL_TICK_MS 100
+
+struct ctl_client {
+	int fd;				/* -1: slot unused */
+	uint64_t deadline;		/* ns, daemon clock */
+	struct vpc_ctl_rx rx;
+	char *out;			/* answer: header + text */
+	size_t out_len, out_sent;	/* out != NULL: answering */
+};
+
+static void
+ctl_client_close(struct ctl_client *c)
+{
+	close(c->fd);
+	vpc_ctl_rx_free(&c->rx);
+	free(c->out);
+	*c = (struct ctl_client){ .fd = -1 };
+}
+
+/* Queue the answer (status, text) and start sending it. */
+static void
+ctl_client_answer(struct ctl_client *c, uint32_t status, const char *text, size_t len)
+{
+	struct vpc_ctl_resp resp = { VPC_CTL_MAGIC, status, (uint32_t)len, 0 };
+
+	c->out = malloc(sizeof(resp) + len);
+	if (c->out == NULL) {
+		ctl_client_close(c);
+		return;
+	}
+	memcpy(c->out, &resp, sizeof(resp));
+	memcpy(c->out + sizeof(resp), text, len);
+	c->out_len = sizeof(resp) + len;
+	c->out_sent = 0;
+	c->deadline = now_ns() + VPC_CTL_DEADLINE_S * 1000000000ull;
+}
+
+/* The request is complete (or refused): carry it out, answer. */
+static void
+ctl_client_serve(struct ctl_client *c)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	uint32_t status;
+
+	if (out == NULL) {
+		ctl_client_close(c);
+		return;
+	}
+	if (c->rx.state == VPC_CTL_RX_BAD) {
+		status = (uint32_t)c->rx.error;
+		if (status == EOPNOTSUPP)
+			fprintf(out, "unknown request %u\n", c->rx.req.op);
+		else
+			fprintf(out, "bad request: %s\n", strerror(c->rx.error));
+	} else {
+		status = ctl_handle(&c->rx, out);
+	}
+	fclose(out);
+	vpc_ctl_rx_free(&c->rx);
+	ctl_client_answer(c, status, text, len);
+	free(text);
+}
+
+static void
+ctl_client_read(struct ctl_client *c)
+{
+	uint8_t buf[65536];
+
+	for (;;) {
+		ssize_t r = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (r <= 0) {		/* gone before asking: nobody to answer */
+			ctl_client_close(c);
+			return;
+		}
+		size_t used;
+		int st = vpc_ctl_rx_feed(&c->rx, buf, (size_t)r, &used);
+		if (st != VPC_CTL_RX_MORE) {
+			ctl_client_serve(c);	/* bytes past the request: ignored */
+			return;
+		}
+	}
+}
+
+static void
+ctl_client_write(struct ctl_client *c)
+{
+	while (c->out_sent < c->out_len) {
+		ssize_t r = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (r <= 0)
+			break;		/* gone: EPIPE, ECONNRESET */
+		c->out_sent += (size_t)r;
+	}
+	ctl_client_close(c);
+}
+
+void *
+ctl_thread(void *arg)
+{
+	int lfd = (int)(intptr_t)arg;
+	struct ctl_client cl[CTL_MAX_CLIENTS];
+	struct pollfd pfd[CTL_MAX_CLIENTS + 1];
+	uint32_t sweep_budget = vpc_ct_capacity(vpcd.ct) / 16;
+	uint64_t next_tick = 0;
+
+	if (sweep_budget < 1024)
+		sweep_budget = 1024;
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+		cl[i] = (struct ctl_client){ .fd = -1 };
+	while (!vpcd_quit) {
+		int n = 0, used = 0, slot[CTL_MAX_CLIENTS + 1];
+		for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+			if (cl[i].fd >= 0) {
+				pfd[n] = (struct pollfd){ cl[i].fd, cl[i].out ? POLLOUT : POLLIN, 0 };
+				slot[n++] = i;
+				used++;
+			}
+		/* At the limit, newcomers wait in the backlog. */
+		if (used < CTL_MAX_CLIENTS) {
+			pfd[n] = (struct pollfd){ lfd, POLLIN, 0 };
+			slot[n++] = -1;
+		}
+		int r = poll(pfd, (nfds_t)n, CTL_TICK_MS);
+		uint64_t now = now_ns();
+		for (int k = 0; r > 0 && k < n; k++) {
+			if (pfd[k].revents == 0)
+				continue;
+			if (slot[k] < 0) {
+				for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
+					if (cl[i].fd >= 0)
+						continue;
+					int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+					if (fd < 0)
+						break;	/* none waiting, or a client gone */
+					cl[i] = (struct ctl_client){
+						.fd = fd,
+						.deadline = now + VPC_CTL_DEADLINE_S * 1000000000ull,
+					};
+					vpc_ctl_rx_init(&cl[i].rx);
+				}
+				continue;
+			}
+			struct ctl_client *c = &cl[slot[k]];
+			if (c->out != NULL)
+				ctl_client_write(c);
+			else
+				ctl_client_read(c);
+			/* The answer may go out at once. */
+			if (c->fd >= 0 && c->out != NULL && c->out_sent == 0)
+				ctl_client_write(c);
+		}
+		now = now_ns();
+		for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
+			if (cl[i].fd < 0 || cl[i].deadline > now)
+				continue;
+			if (cl[i].out == NULL) {
+				/* Too slow to ask: say so if it listens, then close. */
+				static const char msg[] = "timed out waiting for the request\n";
+				cl[i].rx.state = VPC_CTL_RX_BAD;
+				ctl_client_answer(&cl[i], ETIMEDOUT, msg, sizeof(msg) - 1);
+				if (cl[i].fd >= 0)
+					ctl_client_write(&cl[i]);
+			}
+			if (cl[i].fd >= 0)	/* too slow to read its answer */
+				ctl_client_close(&cl[i]);
+		}
+		if (now >= next_tick) {
+			/* Expired connections go even when none are opened. */
+			vpc_ct_sweep(vpcd.ct, now, sweep_budget);
+			vpc_ct_reclaim(vpcd.ct);
+			next_tick = now + CTL_TICK_MS * 1000000ull;
+		}
+	}
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+		if (cl[i].fd >= 0)
+			ctl_client_close(&cl[i]);
+	return NULL;
+}
+
+int
+ctl_listen(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		die("--socket: path longer than %zu bytes", sizeof(sa.sun_path) - 1);
+	strcpy(sa.sun_path, path);
+	/* The default directory: root's only. */
+	char dir[sizeof(sa.sun_path)];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0700);
+	}
+	/* Non-blocking: the control thread accepts until none is waiting. */
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		die("control socket: %s", strerror(errno));
+	unlink(path);
+	mode_t old = umask(0077);	/* mode 0600: root only */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("control socket %s: %s", path, strerror(errno));
+	umask(old);
+	chmod(path, 0600);
+	if (listen(fd, SOMAXCONN) < 0)
+		die("control socket %s: %s", path, strerror(errno));
+	return fd;
+}

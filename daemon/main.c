@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vpcd -- the DPDK vswitch daemon (docs/cli.md).
+ *
+ *   vpcd --config TOPO.yaml [--socket PATH] [--max-connections N] [-- EAL options]
+ *
+ * Opens the topology's host ports (host.ports: vhost-user, tap, af_packet,
+ * af_xdp, pcap as DPDK virtual devices; pci by address), and forwards on
+ * every lcore given to the EAL (default: one).  Run-to-completion: each
+ * port's one rx queue is owned by one lcore (ports are dealt round-robin);
+ * every lcore has its own tx queue on every port that has enough of them,
+ * so it transmits there without locks.  A device with fewer tx queues
+ * than lcores (af_packet, pcap) shares them: a per-port spinlock, taken
+ * once per burst sent to that port, never per packet.  The connection table is shared by all lcores
+ * (lock-free lookups, RCU: each worker reports a quiescent state once per
+ * loop).  SIGINT/SIGTERM stop the workers; the final counters are printed.
+ * A port that goes away (a VM stops, a tap is deleted) only fails its own
+ * rx/tx: the other ports go on.
+ *
+ * The control socket (vpc_ctl.h; a thread of its own, never on the fast
+ * path) takes `vpcctl apply`: the image is checked; the ports it adds are
+ * opened (hot-plugged) and the new tables built; then the configuration
+ * -- tables, port map, each worker's rx ports -- is published by one
+ * pointer store.  Each worker picks it up between two bursts, so no packet
+ * is ever forwarded by a mix of old and new tables; a port kept across the
+ * apply stays with its worker, so no rx queue is ever polled by two
+ * lcores.  After an RCU grace period the old configuration is freed and
+ * the ports it alone had are closed.  A failed apply changes nothing and
+ * says why.  Also `vpcctl stats` and `vpcctl conntrack list|count|flush`,
+ * and the counters in DPDK telemetry.
+ *
+ * Per-port counters are kept by each worker under the DPDK port id, which
+ * an apply never renumbers (topology port indexes it may).
+ */
+#include "vpcd.h"
+
+/* The daemon's state (vpcd.h). */
+struct vpcd_state vpcd = { .cfg_lock = PTHREAD_MUTEX_INITIALIZER };
+volatile sig_atomic_t vpcd_quit;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	vpcd_quit = 1;
+}
+
+__attribute__((format(printf, 1, 2), noreturn)) void
+die(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "vpcd: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+
+static void
+print_final(void)
+{
+	const struct cfg *c = vpcd.cfg;
+	struct vpc_stats sum;
+	struct port_counters *ports = calloc(c->n_ports + 1, sizeof(*ports));
+
+	sum_stats(c, &sum, ports);
+	printf("vpcd: stopped after %" PRIu64 " packets\n", sum.packets);
+	for (int p = 1; p < VPC_PATH_COUNT; p++)
+		if (sum.paths[p])
+			printf("  path %-22s %" PRIu64 "\n", vpc_path_name((unsigned)p), sum.paths[p]);
+	for (int r = 1; r < VPC_DROP_COUNT; r++)
+		if (sum.drops[r])
+			printf("  drop %-22s %" PRIu64 "\n", vpc_drop_name((unsigned)r), sum.drops[r]);
+	const struct vpc_ct_stats *cs = vpc_ct_stats(vpcd.ct);
+	printf("  connections: %" PRIu64 " opened, %" PRIu64 " expired, %" PRIu64
+	       " refused, %u tracked\n", cs->created, cs->expired, cs->refused_full,
+	       vpc_ct_count(vpcd.ct));
+	for (uint32_t p = 0; p < c->n_ports; p++)
+		printf("  port %-16s rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64 "\n",
+		       c->img->ports[p].name, ports[p].rx, ports[p].tx, ports[p].drops);
+	fflush(stdout);
+	free(ports);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: vpcd --config TOPO.yaml [--socket PATH] [--max-connections N] [-- EAL options]\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *config = NULL, *sock = VPC_CTL_DEFAULT_SOCKET;
+	uint64_t max_conns = 0;
+	int eal_at = argc;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			eal_at = i;
+			break;
+		}
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "max-connections", required_argument, NULL, 'M' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+	opterr = 0;
+	while ((ch = getopt_long(eal_at, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'M':
+			max_conns = strtoull(optarg, NULL, 10);
+			if (max_conns == 0 || max_conns > (1u << 26))
+				die("--max-connections needs 1..%u", 1u << 26);
+			break;
+		case 'S':
+			sock = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (config == NULL) {
+		usage(stderr);
+		return 2;
+	}
+
+	/* The tables and the host's ports, from the topology. */
+	struct vpc_image *img = vpc_image_load(config, stderr);
+	if (img == NULL)
+		die("%s: invalid topology", config);
+	for (uint32_t p = 0; p < img->n_ports; p++)
+		if (hport_of(img, img->ports[p].name) == NULL)
+			die("%s: port '%s' has no entry in host.ports (how is it realised on this host?)",
+			    config, img->ports[p].name);
+	if (img->n_ports > RTE_MAX_ETHPORTS)
+		die("%s: %u ports; this DPDK build opens at most %d", config, img->n_ports,
+		    RTE_MAX_ETHPORTS);
+
+	/* EAL: the user's arguments; PCI devices of the topology allowed. */
+	char **eargs = calloc((size_t)(argc - eal_at) + img->n_hports + 2, sizeof(char *));
+	/* rte_eal_init() may reorder eargs: the strings made here are freed
+	 * from a list of their own. */
+	char **allow = calloc(img->n_hports + 1, sizeof(char *));
+	int ne = 0, na = 0;
+	if (eargs == NULL || allow == NULL)
+		die("out of memory");
+	eargs[ne++] = argv[0];
+	for (int i = eal_at + 1; i < argc; i++)
+		eargs[ne++] = argv[i];
+	for (uint32_t i = 0; i < img->n_hports; i++)
+		if (img->hports[i].type == VPC_HPORT_PCI) {
+			char *a = malloc(160);
+			if (a == NULL)
+				die("out of memory");
+			snprintf(a, 160, "--allow=%s", img->hports[i].a);
+			eargs[ne++] = allow[na++] = a;
+		}
+	if (rte_eal_init(ne, eargs) < 0)
+		die("DPDK initialisation failed: %s", rte_strerror(rte_errno));
+	vpcd.tsc_hz = rte_get_tsc_hz();
+
+	size_t rsz = rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE);
+	vpcd.rcu = rte_zmalloc("vpcd_rcu", rsz, RTE_CACHE_LINE_SIZE);
+	if (vpcd.rcu == NULL || rte_rcu_qsbr_init(vpcd.rcu, RTE_MAX_LCORE) != 0)
+		die("RCU: out of memory");
+	uint32_t cmax = max_conns ? (uint32_t)max_conns : vpc_ct_default_size(img->n_ifaces);
+	vpcd.ct = vpc_ct_create_shared("vpcd", cmax, (int)rte_socket_id(), vpcd.rcu);
+	if (vpcd.ct == NULL)
+		die("connection table of %u entries: %s", cmax, strerror(errno));
+	vpcd.mp = rte_pktmbuf_pool_create("vpcd", N_MBUFS + RTE_MAX_ETHPORTS * (RX_DESC + TX_DESC),
+				       256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (vpcd.mp == NULL)
+		die("mbuf pool: %s", rte_strerror(rte_errno));
+
+	/* Workers: every lcore. */
+	unsigned int lc;
+	RTE_LCORE_FOREACH(lc) {
+		struct worker *w = &vpcd.workers[vpcd.n_workers];
+		w->idx = vpcd.n_workers;
+		w->lcore = lc;
+		w->txq = (uint16_t)vpcd.n_workers;
+		vpcd.n_workers++;
+	}
+
+	/* The first configuration: every port opened, dealt to the workers. */
+	char err[256];
+	vpcd.cfg = cfg_build(img, NULL, 1, false, err, sizeof(err));
+	if (vpcd.cfg == NULL)
+		die("%s", err);
+	for (unsigned int i = 0; i < vpcd.n_workers; i++) {
+		vpcd.workers[i].pl = vpc_pipeline_create(vpcd.cfg->tables, vpcd.ct);
+		if (vpcd.workers[i].pl == NULL)
+			die("out of memory");
+	}
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* A control client that goes away must not take the daemon along. */
+	signal(SIGPIPE, SIG_IGN);
+	tel_register();
+	int lfd = ctl_listen(sock);
+	pthread_t ctl;
+	if (pthread_create(&ctl, NULL, ctl_thread, (void *)(intptr_t)lfd) != 0)
+		die("control thread: %s", strerror(errno));
+	printf("vpcd: forwarding between %u ports on %u lcore%s\n", vpcd.cfg->n_ports, vpcd.n_workers,
+	       vpcd.n_workers == 1 ? "" : "s");
+	fflush(stdout);
+	for (unsigned int i = 1; i < vpcd.n_workers; i++)
+		rte_eal_remote_launch(worker_main, &vpcd.workers[i], vpcd.workers[i].lcore);
+	worker_main(&vpcd.workers[0]);
+	rte_eal_mp_wait_lcore();
+	/* The control thread sees vpcd_quit within one tick. */
+	pthread_join(ctl, NULL);
+	close(lfd);
+	unlink(sock);
+
+	print_final();
+	for (uint32_t p = 0; p < vpcd.cfg->n_ports; p++) {
+		rte_eth_dev_stop(vpcd.cfg->ethdev[p]);
+		rte_eth_dev_close(vpcd.cfg->ethdev[p]);
+	}
+	for (unsigned int i = 0; i < vpcd.n_workers; i++)
+		vpc_pipeline_free(vpcd.workers[i].pl);
+	vpc_ct_free(vpcd.ct);
+	cfg_free(vpcd.cfg);
+	rte_free(vpcd.rcu);
+	rte_mempool_free(vpcd.mp);
+	rte_eal_cleanup();
+	for (int i = 0; i < na; i++)
+		free(allow[i]);
+	free(allow);
+	free(eargs);
+	return 0;
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vpcd.h -- what the daemon's files share: the published configuration,
+ * the workers, the process-wide state, and each file's entry points.
+ *
+ *   main.c       command line, EAL, start and stop, the final counters
+ *   ports.c      opening, starting and closing the DPDK ports of host.ports
+ *   publish.c    a configuration built from an image, published by one
+ *                pointer store, the old one freed after an RCU grace period
+ *   workers.c    the lcores' loop: receive, pipeline, transmit, counters
+ *   control.c    the control socket (vpc_ctl.h): many clients, deadlines
+ *   telemetry.c  the counters in DPDK telemetry
+ *
+ * Concurrency: the workers read the published configuration through RCU
+ * and write only their own counters; the control thread alone publishes
+ * and frees configurations and answers clients; the telemetry thread
+ * reads under cfg_lock.  vpcd_quit is set by the signal handler and read
+ * by every loop.
+ */
+#ifndef VPCD_H
+#define VPCD_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_dev.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_spinlock.h>
+#include <rte_telemetry.h>
+
+#include "compile.h"
+#include "conntrack.h"
+#include "pipeline.h"
+#include "tables.h"
+#include "topo.h"
+#include "vpc_ctl.h"
+#include "vpc_image_io.h"
+
+#define RX_DESC 1024
+#define TX_DESC 1024
+#define N_MBUFS 16383
+
+
+/* Set by SIGINT/SIGTERM; every loop ends when it sees it. */
+extern volatile sig_atomic_t vpcd_quit;
+
+/*
+ * A configuration: the tables and the ports that go with them.  Immutable
+ * once published.  Workers read the published one through RCU (once per
+ * loop); the telemetry thread under cfg_lock; the control thread (which
+ * alone publishes and frees) freely.
+ */
+struct cfg {
+	struct vpc_image *img;
+	struct vpc_tables *tables;
+	uint32_t n_ports;
+	uint16_t *ethdev;			/* topology port -> DPDK port id */
+	uint16_t *rx[RTE_MAX_LCORE];		/* per worker: its rx ports */
+	uint16_t n_rx[RTE_MAX_LCORE];
+};
+
+struct port_counters {
+	uint64_t rx, tx, drops;
+};
+
+struct worker {
+	unsigned int idx;
+	unsigned int lcore;
+	uint16_t txq;			/* this worker's tx queue on every port */
+	struct vpc_pipeline *pl;
+	const struct cfg *cur;		/* the configuration this worker uses */
+	struct port_counters ports[RTE_MAX_ETHPORTS];	/* by DPDK port id */
+} __rte_cache_aligned;
+
+struct vpcd_state {
+	struct cfg *cfg;		/* the published one (see struct cfg) */
+	pthread_mutex_t cfg_lock;	/* telemetry readers vs. apply's swap */
+	struct vpc_ct *ct;
+	struct rte_rcu_qsbr *rcu;
+	struct rte_mempool *mp;
+	struct worker workers[RTE_MAX_LCORE];
+	unsigned int n_workers;
+	uint64_t tsc_hz;
+	/* By DPDK port id; written before a port is published, then read. */
+	uint16_t n_txq[RTE_MAX_ETHPORTS];
+	rte_spinlock_t tx_lock[RTE_MAX_ETHPORTS];	/* shared tx queues */
+	uint32_t dev_seq;		/* names of hot-plugged devices */
+};
+
+/* The daemon: main.c defines it; see each field for who writes it. */
+extern struct vpcd_state vpcd;
+
+/* main.c */
+__attribute__((format(printf, 1, 2), noreturn)) void die(const char *fmt, ...);
+
+/* ports.c */
+const struct vpc_image_hport *hport_of(const struct vpc_image *img, const char *name);
+int port_open(const struct vpc_image *img, const char *name, uint16_t *pid, char *err,
+	      size_t err_size);
+void port_close(uint16_t pid);
+
+/* publish.c */
+void cfg_free(struct cfg *c);
+struct cfg *cfg_build(struct vpc_image *img, const struct cfg *prev, uint32_t generation,
+		      bool revalidate, char *err, size_t err_size);
+int ctl_apply(const void *buf, uint32_t len, uint32_t flags, FILE *out);
+
+/* workers.c */
+int worker_main(void *arg);
+void sum_stats(const struct cfg *c, struct vpc_stats *sum, struct port_counters *ports);
+
+/* telemetry.c */
+void tel_register(void);
+
+/* control.c */
+uint64_t now_ns(void);
+int ctl_listen(const char *path);
+void *ctl_thread(void *arg);
+
+#endif /* VPCD_H */
