@@ -36,46 +36,12 @@ apply(void *data, void *end, const struct meta *m, const struct vpc_xdp_action *
 	if (a->rewrite_macs) {
 		if (ip->ttl <= 1)
 			return VPC_DROP_TTL_EXPIRED;
-		mac_copy(eth->h_source, a->src_mac);
-		mac_copy(eth->h_dest, a->dst_mac);
+		vpc_mac_copy(eth->h_source, a->src_mac);
+		vpc_mac_copy(eth->h_dest, a->dst_mac);
 	}
-	if (a->nat != NAT_NONE) {
-		int src = a->nat == NAT_SRC;
-		__be32 from = src ? ip->saddr : ip->daddr, to = a->nat_addr;
-		__u16 *w = (__u16 *)&ip->ttl;
-		__u32 sum = (__u16)~ip->check;
-		if (a->rewrite_macs) {
-			__u16 old = *w;
-			ip->ttl--;
-			sum += (__u16)~old;
-			sum += *w;
-		}
-		sum += (__u16)~(from & 0xffff);
-		sum += (__u16)~(from >> 16);
-		sum += to & 0xffff;
-		sum += to >> 16;
-		ip->check = (__u16)~vpc_csum_fold(sum);
-		if (src)
-			ip->saddr = to;
-		else
-			ip->daddr = to;
-		__u8 *l4 = data + OFF_L4;
-		if (m->proto == IPPROTO_TCP) {
-			if ((void *)(l4 + 18) <= end)
-				vpc_csum_replace4((__u16 *)(l4 + 16), from, to);
-		} else if (m->proto == IPPROTO_UDP) {
-			if ((void *)(l4 + 8) <= end && *(__u16 *)(l4 + 6) != 0) {
-				vpc_csum_replace4((__u16 *)(l4 + 6), from, to);
-				if (*(__u16 *)(l4 + 6) == 0)
-					*(__u16 *)(l4 + 6) = 0xffff;
-			}
-		}
-	} else if (a->rewrite_macs) {
-		__u16 *w = (__u16 *)&ip->ttl;
-		__u16 old = *w;
-		ip->ttl--;
-		vpc_csum_replace2(&ip->check, old, *w);
-	}
+	/* TTL, NAT and their checksums (vpc_rewrite.h). */
+	vpc_ipv4_rewrite((__u8 *)ip, data + OFF_L4, end, m->proto, a->rewrite_macs, a->nat,
+			 a->nat_addr);
 	v->action = VPC_ACT_FORWARD;
 	v->path = a->path;
 	v->reason = VPC_DROP_NONE;
@@ -90,10 +56,10 @@ icmp_error_translate(void *data, void *end, const struct meta *m,
 {
 	struct iphdr *ip = data + OFF_IP;
 
-	if (a->nat == NAT_NONE || (void *)(ip + 1) > end)
+	if (a->nat == VPC_NAT_NONE || (void *)(ip + 1) > end)
 		return;
-	vpc_icmp_quote_nat(data + OFF_L4, end, (__u32)m->l4_len - 8, a->nat == NAT_DST,
-			   a->nat == NAT_SRC ? ip->saddr : ip->daddr, a->nat_addr);
+	vpc_icmp_quote_nat(data + OFF_L4, end, (__u32)m->l4_len - 8, a->nat == VPC_NAT_DST,
+			   a->nat == VPC_NAT_SRC ? ip->saddr : ip->daddr, a->nat_addr);
 }
 
 #endif /* VPC_XDP_STAGE_APPLY_H */

@@ -25,9 +25,9 @@ act_deliver(struct decision *d, const struct vpc_xdp_iface *x, __u32 xi, __u8 pa
 	__builtin_memset(&d->act, 0, sizeof(d->act));
 	d->act.out_slot = x->slot;
 	d->act.path = path;
-	d->act.nat = NAT_NONE;
-	mac_copy(d->act.src_mac, x->router_mac);
-	mac_copy(d->act.dst_mac, x->mac);
+	d->act.nat = VPC_NAT_NONE;
+	vpc_mac_copy(d->act.src_mac, x->router_mac);
+	vpc_mac_copy(d->act.dst_mac, x->mac);
 	d->act.rewrite_macs = 1;
 	d->act.vpc = (__u16)x->vpc;
 }
@@ -73,10 +73,10 @@ decide_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void *
 			__builtin_memset(&d->act, 0, sizeof(d->act));
 			d->act.out_slot = (__u16)t->g->uplink_slot;
 			d->act.path = VPC_PATH_IGW_EGRESS;
-			d->act.nat = NAT_SRC;
+			d->act.nat = VPC_NAT_SRC;
 			d->act.nat_addr = fi->eip;
-			mac_copy(d->act.src_mac, t->g->uplink_mac);
-			mac_copy(d->act.dst_mac, t->g->gateway_mac);
+			vpc_mac_copy(d->act.src_mac, t->g->uplink_mac);
+			vpc_mac_copy(d->act.dst_mac, t->g->gateway_mac);
 			d->act.rewrite_macs = 1;
 			d->act.vpc = (__u16)fi->vpc;
 			return VPC_DROP_NONE;
@@ -89,7 +89,7 @@ decide_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void *
 	if (l2 == NULL)
 		return VPC_DROP_UNKNOWN_DST_MAC;
 	struct vpc_xdp_l2_key k = { .vpc = fi->vpc };
-	mac_copy(k.mac, eth->h_dest);
+	vpc_mac_copy(k.mac, eth->h_dest);
 	__u32 *xp = bpf_map_lookup_elem(l2, &k);
 	if (xp == NULL)
 		return VPC_DROP_UNKNOWN_DST_MAC;
@@ -107,7 +107,7 @@ decide_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void *
 	__builtin_memset(&d->act, 0, sizeof(d->act));
 	d->act.out_slot = x->slot;
 	d->act.path = VPC_PATH_L2_SWITCH;
-	mac_copy(d->act.dst_mac, x->mac);
+	vpc_mac_copy(d->act.dst_mac, x->mac);
 	d->act.rewrite_macs = 0;
 	d->act.vpc = (__u16)x->vpc;
 	return VPC_DROP_NONE;
@@ -135,7 +135,7 @@ decide_uplink(struct tables *t, const struct meta *m, void *data, void *end,
 	if (m->tot_len > x->mtu)
 		return VPC_DROP_MTU_EXCEEDED;
 	act_deliver(d, x, xi, VPC_PATH_IGW_INGRESS);
-	d->act.nat = NAT_DST;
+	d->act.nat = VPC_NAT_DST;
 	d->act.nat_addr = x->ip;
 	return VPC_DROP_NONE;
 }

@@ -319,10 +319,10 @@ open_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
 		rev.sport = m->dport;
 		rev.dport = m->sport;
 	}
-	if (d->act.nat == NAT_SRC) {
+	if (d->act.nat == VPC_NAT_SRC) {
 		rev.dst = d->act.nat_addr;	/* context 0: the uplink */
 	} else {
-		if (d->act.nat == NAT_DST)
+		if (d->act.nat == VPC_NAT_DST)
 			rev.src = d->act.nat_addr;
 		if (d->receiver != VPC_INDEX_NONE) {
 			const struct vpc_xdp_iface *x = iface_at(t, d->receiver);

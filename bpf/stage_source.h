@@ -18,15 +18,7 @@
 static __always_inline void
 arp_answer(struct ethhdr *eth, struct arp_eth *a, const __u8 *mac)
 {
-	__be32 tip = a->tip;
-
-	mac_copy(eth->h_dest, a->sha);
-	mac_copy(eth->h_source, mac);
-	a->op = bpf_htons(2);
-	mac_copy(a->tha, a->sha);
-	a->tip = a->sip;
-	mac_copy(a->sha, mac);
-	a->sip = tip;
+	vpc_arp_reply((__u8 *)eth, (__u8 *)a, mac);
 }
 
 static __always_inline __u8
@@ -60,7 +52,7 @@ arp_from_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void
 	if (o == NULL || o->subnet != fi->subnet)
 		return VPC_DROP_ARP_UNANSWERED;
 	__u8 mac[6];
-	mac_copy(mac, o->mac);
+	vpc_mac_copy(mac, o->mac);
 	arp_answer(eth, a, mac);
 	return VPC_DROP_NONE;
 }
@@ -83,7 +75,7 @@ arp_from_uplink(struct tables *t, void *data, void *end)
 	if (eips == NULL || bpf_map_lookup_elem(eips, &tip) == NULL)
 		return VPC_DROP_ARP_UNANSWERED;
 	__u8 mac[6];
-	mac_copy(mac, t->g->uplink_mac);
+	vpc_mac_copy(mac, t->g->uplink_mac);
 	arp_answer(eth, a, mac);
 	return VPC_DROP_NONE;
 }

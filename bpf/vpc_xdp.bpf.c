@@ -27,6 +27,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "cksum.h"	/* RFC 1624 updates, shared with the DPDK engine */
+#include "vpc_rewrite.h"	/* ARP reply, TTL, NAT: shared */
 #include "vpc_icmp.h"	/* queries, errors, the quote's NAT: shared too */
 #include "vpc_decide.h"
 #include "vpc_image.h"
@@ -37,7 +38,6 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 
-enum { NAT_NONE, NAT_SRC, NAT_DST };
 
 
 _Static_assert(VPC_DROP_COUNT <= 64 && VPC_PATH_COUNT <= 16, "counter arrays");
@@ -191,13 +191,6 @@ mac_eq(const void *a, const void *b)
 {
 	return *(const __u32 *)a == *(const __u32 *)b &&
 	       *(const __u16 *)((const __u8 *)a + 4) == *(const __u16 *)((const __u8 *)b + 4);
-}
-
-static __always_inline void
-mac_copy(void *dst, const void *src)
-{
-	*(__u32 *)dst = *(const __u32 *)src;
-	*(__u16 *)((__u8 *)dst + 4) = *(const __u16 *)((const __u8 *)src + 4);
 }
 
 static __always_inline int

@@ -59,6 +59,7 @@
 #include <rte_ether.h>
 
 #include "vpc_ct_track.h"
+#include "vpc_rewrite.h"
 #include "vpc_names.h"
 #include "vpc_reasons.h"
 
@@ -71,14 +72,13 @@ struct vpc_ct_key {
 	rte_be16_t dport;
 } __rte_aligned(16);
 
-enum vpc_ct_nat { VPC_CT_NAT_NONE, VPC_CT_NAT_SRC, VPC_CT_NAT_DST };
 
 /* What to do with a packet of one direction. 32 bytes. */
 struct vpc_ct_action {
 	uint32_t gen;		/* tables generation; 0: not computed yet */
 	uint16_t out_port;
 	uint8_t path;		/* enum vpc_path */
-	uint8_t nat;		/* enum vpc_ct_nat */
+	uint8_t nat;		/* enum vpc_nat (vpc_rewrite.h) */
 	rte_be32_t nat_addr;
 	struct rte_ether_addr src_mac, dst_mac;
 	uint8_t rewrite_macs;	/* routed: MACs and TTL change */

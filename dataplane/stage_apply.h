@@ -14,37 +14,7 @@
 #include "pipeline_priv.h"
 #include "cksum.h"
 #include "vpc_icmp.h"
-
-/*
- * Decrement the TTL (the caller checked it is above 1).  The new TTL and
- * protocol word is built in a register and stored once: writing the TTL
- * byte and reading the word back stalls store forwarding.
- */
-static inline void
-ttl_dec(struct rte_ipv4_hdr *ip)
-{
-	void *w = VPC_FIELD_PTR(ip, time_to_live);
-	uint16_t old = vpc_load16(w), new_ = old;
-
-	((uint8_t *)&new_)[0] = (uint8_t)(((uint8_t *)&old)[0] - 1);
-	vpc_store16(w, new_);
-	vpc_csum_replace2(VPC_FIELD_PTR(ip, hdr_checksum), old, new_);
-}
-
-/* The L4 checksum, when it covers the pseudo-header, or NULL. */
-static inline void *
-l4_pseudo_csum(const struct meta *x)
-{
-	if (x->proto == IPPROTO_TCP)
-		return VPC_FIELD_PTR((struct rte_tcp_hdr *)x->l4, cksum);
-	if (x->proto == IPPROTO_UDP) {
-		struct rte_udp_hdr *u = (struct rte_udp_hdr *)x->l4;
-		return u->dgram_cksum != 0 ? VPC_FIELD_PTR(u, dgram_cksum) : NULL;
-	}
-	return NULL;
-}
-
-
+#include "vpc_rewrite.h"
 
 /*
  * The connection key has no MACs: a cached action is only used for a frame
@@ -67,7 +37,6 @@ static inline __attribute__((always_inline)) uint8_t
 apply(struct meta *m, const struct vpc_ct_action *a, struct vpc_verdict *v)
 {
 	struct rte_ipv4_hdr *ip = m->ip;
-	void *ipc = VPC_FIELD_PTR(ip, hdr_checksum);
 
 	if (a->rewrite_macs) {
 		if (unlikely(ip->time_to_live <= 1))
@@ -75,39 +44,10 @@ apply(struct meta *m, const struct vpc_ct_action *a, struct vpc_verdict *v)
 		rte_ether_addr_copy(&a->src_mac, &m->eth->src_addr);
 		rte_ether_addr_copy(&a->dst_mac, &m->eth->dst_addr);
 	}
-	if (a->nat != VPC_CT_NAT_NONE) {
-		/* TTL and address in one update of the header checksum (the
-		 * TTL word built in a register: see ttl_dec). */
-		void *w = VPC_FIELD_PTR(ip, time_to_live);
-		bool src = a->nat == VPC_CT_NAT_SRC;
-		rte_be32_t from = src ? ip->src_addr : ip->dst_addr, to = a->nat_addr;
-		uint32_t sum = (uint16_t)~vpc_load16(ipc);
-		if (a->rewrite_macs) {
-			uint16_t old = vpc_load16(w), new_ = old;
-			((uint8_t *)&new_)[0] = (uint8_t)(((uint8_t *)&old)[0] - 1);
-			vpc_store16(w, new_);
-			sum += (uint16_t)~old;
-			sum += new_;
-		}
-		sum += (uint16_t)~(from & 0xffff);
-		sum += (uint16_t)~(from >> 16);
-		sum += to & 0xffff;
-		sum += to >> 16;
-		vpc_store16(ipc, (uint16_t)~vpc_csum_fold(sum));
-		if (src)
-			ip->src_addr = to;
-		else
-			ip->dst_addr = to;
-		void *l4 = l4_pseudo_csum(m);
-		if (l4 != NULL) {
-			vpc_csum_replace4(l4, from, to);
-			/* UDP: 0 means "no checksum"; a computed 0 is ffff */
-			if (m->proto == IPPROTO_UDP && vpc_load16(l4) == 0)
-				vpc_store16(l4, 0xffff);
-		}
-	} else if (a->rewrite_macs) {
-		ttl_dec(ip);
-	}
+	/* TTL, NAT and their checksums (vpc_rewrite.h); parse checked the
+	 * L4 header is whole in the IP payload. */
+	vpc_ipv4_rewrite((uint8_t *)ip, m->l4, m->l4 + m->l4_len, m->proto, a->rewrite_macs,
+			 a->nat, a->nat_addr);
 	set_forward(v, a->out_port, a->path);
 	return VPC_DROP_NONE;
 }
@@ -117,11 +57,11 @@ apply(struct meta *m, const struct vpc_ct_action *a, struct vpc_verdict *v)
 static inline void
 icmp_error_translate(const struct meta *m, const struct vpc_ct_action *a)
 {
-	if (a->nat == VPC_CT_NAT_NONE)
+	if (a->nat == VPC_NAT_NONE)
 		return;
 	vpc_icmp_quote_nat(m->l4, m->l4 + m->l4_len, m->l4_len - sizeof(struct rte_icmp_hdr),
-			   a->nat == VPC_CT_NAT_DST,
-			   a->nat == VPC_CT_NAT_SRC ? m->ip->src_addr : m->ip->dst_addr, a->nat_addr);
+			   a->nat == VPC_NAT_DST,
+			   a->nat == VPC_NAT_SRC ? m->ip->src_addr : m->ip->dst_addr, a->nat_addr);
 }
 
 #endif /* VPC_STAGE_APPLY_H */

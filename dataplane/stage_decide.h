@@ -22,7 +22,7 @@ act_deliver(struct decision *d, const struct vpc_tables *t, uint32_t x, uint8_t 
 	const struct vpc_iface_info *fi = &t->ifaces[x];
 	d->receiver = x;
 	d->act = (struct vpc_ct_action){
-		.out_port = fi->port, .path = path, .nat = VPC_CT_NAT_NONE,
+		.out_port = fi->port, .path = path, .nat = VPC_NAT_NONE,
 		.src_mac = fi->router_mac, .dst_mac = fi->mac,
 		.rewrite_macs = 1, .vpc = (uint16_t)fi->vpc,
 	};
@@ -60,7 +60,7 @@ decide_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
 			d->receiver = VPC_INDEX_NONE;
 			d->act = (struct vpc_ct_action){
 				.out_port = (uint16_t)t->uplink_port, .path = VPC_PATH_IGW_EGRESS,
-				.nat = VPC_CT_NAT_SRC, .nat_addr = fi->eip,
+				.nat = VPC_NAT_SRC, .nat_addr = fi->eip,
 				.src_mac = t->uplink_mac, .dst_mac = t->gateway_mac,
 				.rewrite_macs = 1, .vpc = (uint16_t)fi->vpc,
 			};
@@ -87,7 +87,7 @@ decide_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
 	/* Switched frames keep their MACs; dst_mac records the one the
 	 * action is for (see fast_path_ok). */
 	d->act = (struct vpc_ct_action){
-		.out_port = x->port, .path = VPC_PATH_L2_SWITCH, .nat = VPC_CT_NAT_NONE,
+		.out_port = x->port, .path = VPC_PATH_L2_SWITCH, .nat = VPC_NAT_NONE,
 		.dst_mac = x->mac, .rewrite_macs = 0, .vpc = (uint16_t)x->vpc,
 	};
 	return VPC_DROP_NONE;
@@ -107,7 +107,7 @@ decide_uplink(const struct vpc_tables *t, const struct meta *m, struct decision 
 	if (rte_be_to_cpu_16(m->ip->total_length) > x->mtu)
 		return VPC_DROP_MTU_EXCEEDED;
 	act_deliver(d, t, xi, VPC_PATH_IGW_INGRESS);
-	d->act.nat = VPC_CT_NAT_DST;
+	d->act.nat = VPC_NAT_DST;
 	d->act.nat_addr = x->ip;
 	return VPC_DROP_NONE;
 }

@@ -49,11 +49,11 @@ ct_reverse_key(struct vpc_ct_key *r, const struct vpc_tables *t, const struct me
 		r->sport = m->dport;
 		r->dport = m->sport;
 	}
-	if (d->act.nat == VPC_CT_NAT_SRC) {	/* replies come to the EIP */
+	if (d->act.nat == VPC_NAT_SRC) {	/* replies come to the EIP */
 		r->dst = d->act.nat_addr;
 		return;				/* context 0: the uplink */
 	}
-	if (d->act.nat == VPC_CT_NAT_DST)	/* replies come from the VM */
+	if (d->act.nat == VPC_NAT_DST)	/* replies come from the VM */
 		r->src = d->act.nat_addr;
 	r->ctx_proto |= d->receiver != VPC_INDEX_NONE ? t->ifaces[d->receiver].ctx : ctx;
 }

@@ -14,22 +14,13 @@
 #define VPC_STAGE_SOURCE_H
 
 #include "pipeline_priv.h"
+#include "vpc_rewrite.h"
 
 /* Turn the request in place into the reply "tip is at mac". */
-static void
+static inline void
 arp_answer(struct meta *x, const struct rte_ether_addr *mac)
 {
-	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(x->eth + 1);
-	struct rte_arp_ipv4 *a = &arp->arp_data;
-	rte_be32_t tip = a->arp_tip;
-
-	rte_ether_addr_copy(&a->arp_sha, &x->eth->dst_addr);
-	rte_ether_addr_copy(mac, &x->eth->src_addr);
-	arp->arp_opcode = RTE_BE16(RTE_ARP_OP_REPLY);
-	rte_ether_addr_copy(&a->arp_sha, &a->arp_tha);
-	a->arp_tip = a->arp_sip;
-	rte_ether_addr_copy(mac, &a->arp_sha);
-	a->arp_sip = tip;
+	vpc_arp_reply((uint8_t *)x->eth, (uint8_t *)(x->eth + 1), mac->addr_bytes);
 }
 
 /* ARP from an interface: answer for the gateway and same-subnet IPs. */
