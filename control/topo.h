@@ -215,6 +215,8 @@ void topo_free(struct topo *t);
 struct topo *topo_load_valid(const char *path, struct vpc_diag *d);
 
 /* Helpers shared by the loader, validator and tests. */
+/* Value parsers and formatters (addr.c): 0 or -EINVAL / -ERANGE. */
+int topo_parse_uint(const char *s, uint64_t max, uint64_t *out);	/* decimal, <= max */
 int topo_parse_ipv4(const char *s, uint32_t *addr);
 int topo_parse_cidr(const char *s, uint32_t *addr, uint8_t *len);
 int topo_parse_mac(const char *s, uint8_t mac[6]);

@@ -25,133 +25,6 @@ struct ld {
 
 #define ERR(ld, pos, ...) vpc_diag_add((ld)->d, (pos), __VA_ARGS__)
 
-/* ---- value parsers, shared with the validator and tests ---- */
-
-static int
-parse_u32_dec(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (*s == '\0')
-		return -EINVAL;
-	for (; *s; s++) {
-		if (!isdigit((unsigned char)*s))
-			return -EINVAL;
-		v = v * 10 + (uint64_t)(*s - '0');
-		if (v > max)
-			return -ERANGE;
-	}
-	*out = v;
-	return 0;
-}
-
-int
-topo_parse_ipv4(const char *s, uint32_t *addr)
-{
-	uint32_t a = 0;
-
-	for (int i = 0; i < 4; i++) {
-		unsigned int v = 0, digits = 0;
-		while (isdigit((unsigned char)*s)) {
-			/* No leading zeros: "010" is octal to some tools. */
-			if (digits == 1 && v == 0)
-				return -EINVAL;
-			v = v * 10 + (unsigned int)(*s++ - '0');
-			if (++digits > 3 || v > 255)
-				return -EINVAL;
-		}
-		if (digits == 0)
-			return -EINVAL;
-		a = a << 8 | v;
-		if (i < 3 && *s++ != '.')
-			return -EINVAL;
-	}
-	if (*s != '\0')
-		return -EINVAL;
-	*addr = a;
-	return 0;
-}
-
-int
-topo_parse_cidr(const char *s, uint32_t *addr, uint8_t *len)
-{
-	const char *slash = strchr(s, '/');
-	char ip[16];
-	uint64_t l;
-
-	if (slash == NULL || (size_t)(slash - s) >= sizeof(ip))
-		return -EINVAL;
-	memcpy(ip, s, (size_t)(slash - s));
-	ip[slash - s] = '\0';
-	if (topo_parse_ipv4(ip, addr) < 0)
-		return -EINVAL;
-	if (slash[1] == '0' && slash[2] != '\0')
-		return -EINVAL;
-	if (parse_u32_dec(slash + 1, 32, &l) < 0)
-		return -EINVAL;
-	*len = (uint8_t)l;
-	return 0;
-}
-
-int
-topo_parse_mac(const char *s, uint8_t mac[6])
-{
-	for (int i = 0; i < 6; i++) {
-		unsigned int v = 0;
-		for (int k = 0; k < 2; k++) {
-			char c = *s++;
-			if (!isxdigit((unsigned char)c))
-				return -EINVAL;
-			v = v << 4 | (unsigned int)(isdigit((unsigned char)c) ?
-				c - '0' : tolower((unsigned char)c) - 'a' + 10);
-		}
-		mac[i] = (uint8_t)v;
-		if (i < 5 && *s++ != ':')
-			return -EINVAL;
-	}
-	return *s == '\0' ? 0 : -EINVAL;
-}
-
-const char *
-topo_fmt_ip(char *buf, uint32_t a)
-{
-	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff,
-		 (a >> 8) & 0xff, a & 0xff);
-	return buf;
-}
-
-const char *
-topo_fmt_cidr(char *buf, uint32_t addr, uint8_t len)
-{
-	char ip[16];
-	snprintf(buf, 19, "%s/%u", topo_fmt_ip(ip, addr), len);
-	return buf;
-}
-
-const char *
-topo_fmt_mac(char *buf, const uint8_t m[6])
-{
-	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
-		 m[3], m[4], m[5]);
-	return buf;
-}
-
-bool
-topo_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > VPC_NAME_MAX)
-		return false;
-	if (!(islower((unsigned char)s[0]) || isdigit((unsigned char)s[0])))
-		return false;
-	for (size_t i = 1; i < n; i++)
-		if (!(islower((unsigned char)s[i]) ||
-		      isdigit((unsigned char)s[i]) || s[i] == '-'))
-			return false;
-	return true;
-}
-
 /* ---- typed readers ---- */
 
 /* A scalar value, or an error naming key.  Null counts as absent-with-error. */
@@ -251,7 +124,7 @@ read_uint(struct ld *ld, const struct ynode *n, const char *key, uint64_t lo,
 	out->pos = n->pos;
 	if (s == NULL)
 		return;
-	if (parse_u32_dec(s, hi, &v) < 0 || v < lo) {
+	if (topo_parse_uint(s, hi, &v) < 0 || v < lo) {
 		ERR(ld, n->pos, "'%s' must be an integer in %llu..%llu, got '%s'",
 		    key, (unsigned long long)lo, (unsigned long long)hi, s);
 		return;
@@ -490,7 +363,7 @@ parse_protocol(const char *s)
 		return 1;
 	if (strcmp(s, "all") == 0)
 		return TOPO_PROTO_ALL;
-	if (parse_u32_dec(s, 255, &v) == 0)
+	if (topo_parse_uint(s, 255, &v) == 0)
 		return (int)v;
 	return -2;
 }
@@ -507,7 +380,7 @@ read_ports(struct ld *ld, const struct ynode *n, struct topo_rule *r)
 		return;
 	const char *dash = strchr(s, '-');
 	if (dash == NULL) {
-		if (parse_u32_dec(s, 65535, &lo) < 0)
+		if (topo_parse_uint(s, 65535, &lo) < 0)
 			goto bad;
 		hi = lo;
 	} else {
@@ -516,8 +389,8 @@ read_ports(struct ld *ld, const struct ynode *n, struct topo_rule *r)
 			goto bad;
 		memcpy(buf, s, l);
 		buf[l] = '\0';
-		if (parse_u32_dec(buf, 65535, &lo) < 0 ||
-		    parse_u32_dec(dash + 1, 65535, &hi) < 0)
+		if (topo_parse_uint(buf, 65535, &lo) < 0 ||
+		    topo_parse_uint(dash + 1, 65535, &hi) < 0)
 			goto bad;
 		if (lo > hi) {
 			ERR(ld, n->pos,
