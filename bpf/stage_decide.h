@@ -19,11 +19,11 @@ struct decision {
 };
 
 static __always_inline void
-act_deliver(struct decision *d, const struct vpc_xdp_iface *x, __u32 xi, __u8 path)
+act_deliver(struct decision *d, const struct vpc_iface_rec *x, __u32 xi, __u8 path)
 {
 	d->receiver = xi;
 	__builtin_memset(&d->act, 0, sizeof(d->act));
-	d->act.out_slot = x->slot;
+	d->act.out_slot = x->port;
 	d->act.path = path;
 	d->act.nat = VPC_NAT_NONE;
 	vpc_mac_copy(d->act.src_mac, x->router_mac);
@@ -38,7 +38,7 @@ decide_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void *
 {
 	struct ethhdr *eth = data;
 	struct iphdr *ip = data + OFF_IP;
-	const struct vpc_xdp_iface *fi = &pi->fi;
+	const struct vpc_iface_rec *fi = &pi->fi;
 
 	if ((void *)(ip + 1) > end)
 		return VPC_DROP_IP_TRUNCATED;
@@ -58,7 +58,7 @@ decide_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void *
 			__u32 xi = nh->iface;
 			__u8 path = nh->kind == VPC_NH_DELIVER ? VPC_PATH_ROUTED :
 								 VPC_PATH_ROUTED_APPLIANCE;
-			const struct vpc_xdp_iface *x = iface_at(t, xi);
+			const struct vpc_iface_rec *x = iface_at(t, xi);
 			if (x == NULL)
 				return VPC_DROP_NO_INTERFACE;
 			if (x->src_dst_check && ip->daddr != x->ip)
@@ -96,7 +96,7 @@ decide_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void *
 	__u32 xi = *xp;
 	if (xi == pi->iface)
 		return VPC_DROP_HAIRPIN;
-	const struct vpc_xdp_iface *x = iface_at(t, xi);
+	const struct vpc_iface_rec *x = iface_at(t, xi);
 	if (x == NULL)
 		return VPC_DROP_UNKNOWN_DST_MAC;
 	if (x->subnet != fi->subnet)
@@ -105,7 +105,7 @@ decide_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void *
 		return VPC_DROP_DST_NOT_OWNER;
 	d->receiver = xi;
 	__builtin_memset(&d->act, 0, sizeof(d->act));
-	d->act.out_slot = x->slot;
+	d->act.out_slot = x->port;
 	d->act.path = VPC_PATH_L2_SWITCH;
 	vpc_mac_copy(d->act.dst_mac, x->mac);
 	d->act.rewrite_macs = 0;
@@ -129,7 +129,7 @@ decide_uplink(struct tables *t, const struct meta *m, void *data, void *end,
 	if (xp == NULL)
 		return VPC_DROP_UNKNOWN_ELASTIC_IP;
 	__u32 xi = *xp;
-	const struct vpc_xdp_iface *x = iface_at(t, xi);
+	const struct vpc_iface_rec *x = iface_at(t, xi);
 	if (x == NULL)
 		return VPC_DROP_UNKNOWN_ELASTIC_IP;
 	if (m->tot_len > x->mtu)

@@ -325,7 +325,7 @@ open_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
 		if (d->act.nat == VPC_NAT_DST)
 			rev.src = d->act.nat_addr;
 		if (d->receiver != VPC_INDEX_NONE) {
-			const struct vpc_xdp_iface *x = iface_at(t, d->receiver);
+			const struct vpc_iface_rec *x = iface_at(t, d->receiver);
 			if (x == NULL)
 				return VPC_DROP_NO_INTERFACE;
 			rev.ctx_proto |= x->ctx;

@@ -26,7 +26,7 @@ arp_from_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void
 {
 	struct ethhdr *eth = data;
 	struct arp_eth *a = data + sizeof(*eth);
-	const struct vpc_xdp_iface *fi = &pi->fi;
+	const struct vpc_iface_rec *fi = &pi->fi;
 
 	if ((void *)(a + 1) > end)
 		return VPC_DROP_ARP_MALFORMED;
@@ -48,7 +48,7 @@ arp_from_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void
 	__u32 *xi = bpf_map_lookup_elem(ips, &k);
 	if (xi == NULL || *xi == pi->iface)
 		return VPC_DROP_ARP_UNANSWERED;
-	const struct vpc_xdp_iface *o = iface_at(t, *xi);
+	const struct vpc_iface_rec *o = iface_at(t, *xi);
 	if (o == NULL || o->subnet != fi->subnet)
 		return VPC_DROP_ARP_UNANSWERED;
 	__u8 mac[6];
@@ -86,7 +86,7 @@ iface_checks(struct tables *t, const struct vpc_xdp_port *pi, const struct meta 
 {
 	struct ethhdr *eth = data;
 	struct iphdr *ip = data + OFF_IP;
-	const struct vpc_xdp_iface *fi = &pi->fi;
+	const struct vpc_iface_rec *fi = &pi->fi;
 
 	*done = 0;
 	if (m->kind == META_ARP) {

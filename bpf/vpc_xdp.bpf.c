@@ -95,7 +95,7 @@ struct vpc_xdp_verdict last_verdict = { 0 };
 
 INNER_FIXED(in_global, 1, sizeof(struct vpc_xdp_global));
 INNER_FIXED(in_ports, VPC_XDP_MAX_PORTS, sizeof(struct vpc_xdp_port));
-INNER_SZ(in_ifaces, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_xdp_iface));
+INNER_SZ(in_ifaces, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_iface_rec));
 INNER_FIXED(in_vpcs, VPC_MAX_VPCS, sizeof(struct vpc_xdp_vpc));
 INNER_SZ(in_l2, BPF_MAP_TYPE_HASH, 0, sizeof(struct vpc_xdp_l2_key), sizeof(__u32));
 INNER_SZ(in_ips, BPF_MAP_TYPE_HASH, 0, sizeof(struct vpc_xdp_ip_key), sizeof(__u32));
@@ -214,7 +214,7 @@ inner(void *outer, __u32 set)
 	return bpf_map_lookup_elem(outer, &set);
 }
 
-static __always_inline const struct vpc_xdp_iface *
+static __always_inline const struct vpc_iface_rec *
 iface_at(struct tables *t, __u32 i)
 {
 	if (t->ifaces == NULL)

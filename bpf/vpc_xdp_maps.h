@@ -28,6 +28,7 @@
 
 #include "vpc_ct_track.h"	/* the tracking record a connection value embeds */
 #include "vpc_image.h"		/* VPC_TO_COUNT, the classifier records */
+#include "vpc_records.h"	/* the interface record, shared with DPDK */
 
 /* routes: an LPM trie over (route table, destination); prefixlen counts
  * the table's 32 bits too. */
@@ -44,22 +45,7 @@ struct vpc_xdp_nexthop {
 
 /* ifaces: an interface as a destination (and as a source, inside its
  * port record).  Indexed by image interface index. */
-struct vpc_xdp_iface {
-	__u8 mac[6];
-	__u8 router_mac[6];	/* its VPC router's */
-	__u16 slot;		/* its port's slot */
-	__u16 mtu;
-	__u32 vpc;
-	__u32 subnet;
-	__be32 ip;
-	__be32 eip;
-	__u8 src_dst_check;
-	__u8 has_eip;
-	__u16 pad;
-	__u32 ctx;		/* VNI << 8: connection-tracking context */
-	__u32 sg_class[2];	/* security-group classifiers, by direction */
-};
-_Static_assert(sizeof(struct vpc_xdp_iface) == 48, "xdp iface layout");
+/* ifaces: struct vpc_iface_rec (vpc_records.h), port = the slot. */
 
 /* ports: a port as a source, indexed by slot. */
 struct vpc_xdp_port {
@@ -69,7 +55,7 @@ struct vpc_xdp_port {
 	__u32 ctx;		/* VNI << 8; 0 on the uplink */
 	__u32 rtable;		/* the source subnet's route table */
 	__be32 gateway_ip;
-	struct vpc_xdp_iface fi;	/* the interface (zero for the uplink) */
+	struct vpc_iface_rec fi;	/* the interface (zero for the uplink) */
 };
 
 /* global: one record per set. */

@@ -675,7 +675,7 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 	fd[VPC_XS_PORTS] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_ports", 4,
 				   sizeof(struct vpc_xdp_port), VPC_XDP_MAX_PORTS, 0);
 	fd[VPC_XS_IFACES] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_ifaces", 4,
-				    sizeof(struct vpc_xdp_iface), img->n_ifaces, BPF_F_INNER_MAP);
+				    sizeof(struct vpc_iface_rec), img->n_ifaces, BPF_F_INNER_MAP);
 	/* (the established path reads a VPC's timeouts on every packet) */
 	fd[VPC_XS_VPCS] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_vpcs", 4, sizeof(struct vpc_xdp_vpc),
 				  VPC_MAX_VPCS, 0);
@@ -725,28 +725,15 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 		if (put(fd[VPC_XS_VPCS], &v, &x, err, n, "vpcs") < 0)
 			goto out;
 	}
-	struct vpc_xdp_iface *fis = calloc(img->n_ifaces + 1, sizeof(*fis));
+	struct vpc_iface_rec *fis = calloc(img->n_ifaces + 1, sizeof(*fis));
 	if (fis == NULL) {
 		fail(err, n, 0, "out of memory");
 		goto out;
 	}
 	for (uint32_t i = 0; i < img->n_ifaces; i++) {
 		const struct vpc_image_iface *f_ = &img->ifaces[i];
-		const struct vpc_image_vpc *v = &img->vpcs[f_->vpc];
-		struct vpc_xdp_iface *fi = &fis[i];
-		memcpy(fi->mac, f_->mac, 6);
-		memcpy(fi->router_mac, v->router_mac, 6);
-		fi->slot = (uint16_t)slots[f_->port];
-		fi->mtu = v->mtu;
-		fi->vpc = f_->vpc;
-		fi->subnet = f_->subnet;
-		fi->ip = f_->ip;
-		fi->eip = f_->elastic_ip;
-		fi->src_dst_check = !!(f_->flags & VPC_IFACE_F_SRC_DST_CHECK);
-		fi->has_eip = !!(f_->flags & VPC_IFACE_F_EIP);
-		fi->ctx = v->vni << 8;
-		fi->sg_class[VPC_DIR_INGRESS] = vpc_sg_class_of(sg, i, VPC_DIR_INGRESS);
-		fi->sg_class[VPC_DIR_EGRESS] = vpc_sg_class_of(sg, i, VPC_DIR_EGRESS);
+		struct vpc_iface_rec *fi = &fis[i];
+		vpc_lower_iface(img, i, (uint16_t)slots[f_->port], sg, fi);
 		struct vpc_xdp_l2_key lk = { .vpc = f_->vpc };
 		memcpy(lk.mac, f_->mac, 6);
 		struct vpc_xdp_ip_key ik = { .vpc = f_->vpc, .ip = f_->ip };

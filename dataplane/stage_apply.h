@@ -30,7 +30,7 @@ fast_path_ok(const struct vpc_port_info *pi, const struct meta *m,
 		return true;	/* the uplink MAC was checked already */
 	if (a->path == VPC_PATH_L2_SWITCH)
 		return rte_is_same_ether_addr(&m->eth->dst_addr, &a->dst_mac);
-	return rte_is_same_ether_addr(&m->eth->dst_addr, &pi->fi->router_mac);
+	return rte_is_same_ether_addr(&m->eth->dst_addr, VPC_ETH(pi->fi->router_mac));
 }
 
 static inline __attribute__((always_inline)) uint8_t

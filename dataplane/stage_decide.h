@@ -19,11 +19,11 @@
 static inline void
 act_deliver(struct decision *d, const struct vpc_tables *t, uint32_t x, uint8_t path)
 {
-	const struct vpc_iface_info *fi = &t->ifaces[x];
+	const struct vpc_iface_rec *fi = &t->ifaces[x];
 	d->receiver = x;
 	d->act = (struct vpc_ct_action){
 		.out_port = fi->port, .path = path, .nat = VPC_NAT_NONE,
-		.src_mac = fi->router_mac, .dst_mac = fi->mac,
+		.src_mac = *VPC_ETH(fi->router_mac), .dst_mac = *VPC_ETH(fi->mac),
 		.rewrite_macs = 1, .vpc = (uint16_t)fi->vpc,
 	};
 }
@@ -33,9 +33,9 @@ static uint8_t
 decide_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
 	     const struct meta *m, struct decision *d)
 {
-	const struct vpc_iface_info *fi = pi->fi;
+	const struct vpc_iface_rec *fi = pi->fi;
 
-	if (rte_is_same_ether_addr(&m->eth->dst_addr, &fi->router_mac)) {
+	if (rte_is_same_ether_addr(&m->eth->dst_addr, VPC_ETH(fi->router_mac))) {
 		uint32_t ip = rte_be_to_cpu_32(m->ip->dst_addr);
 		uint64_t nh_idx;
 		const struct vpc_rtable *rt = pi->rtable;
@@ -44,7 +44,7 @@ decide_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
 		switch (nh->kind) {
 		case VPC_NH_DELIVER:
 		case VPC_NH_APPLIANCE: {
-			const struct vpc_iface_info *x = &t->ifaces[nh->iface];
+			const struct vpc_iface_rec *x = &t->ifaces[nh->iface];
 			if (x->src_dst_check && m->ip->dst_addr != x->ip)
 				return VPC_DROP_DST_NOT_OWNER;
 			act_deliver(d, t, nh->iface, nh->kind == VPC_NH_DELIVER ?
@@ -76,7 +76,7 @@ decide_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
 	if (rte_hash_lookup_data(t->l2, &k, &data) < 0)
 		return VPC_DROP_UNKNOWN_DST_MAC;
 	uint32_t xi = (uint32_t)(uintptr_t)data;
-	const struct vpc_iface_info *x = &t->ifaces[xi];
+	const struct vpc_iface_rec *x = &t->ifaces[xi];
 	if (x == fi)
 		return VPC_DROP_HAIRPIN;
 	if (x->subnet != fi->subnet)
@@ -88,7 +88,7 @@ decide_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
 	 * action is for (see fast_path_ok). */
 	d->act = (struct vpc_ct_action){
 		.out_port = x->port, .path = VPC_PATH_L2_SWITCH, .nat = VPC_NAT_NONE,
-		.dst_mac = x->mac, .rewrite_macs = 0, .vpc = (uint16_t)x->vpc,
+		.dst_mac = *VPC_ETH(x->mac), .rewrite_macs = 0, .vpc = (uint16_t)x->vpc,
 	};
 	return VPC_DROP_NONE;
 }
@@ -103,7 +103,7 @@ decide_uplink(const struct vpc_tables *t, const struct meta *m, struct decision 
 	if (rte_hash_lookup_data(t->eip, &k, &data) < 0)
 		return VPC_DROP_UNKNOWN_ELASTIC_IP;
 	uint32_t xi = (uint32_t)(uintptr_t)data;
-	const struct vpc_iface_info *x = &t->ifaces[xi];
+	const struct vpc_iface_rec *x = &t->ifaces[xi];
 	if (rte_be_to_cpu_16(m->ip->total_length) > x->mtu)
 		return VPC_DROP_MTU_EXCEEDED;
 	act_deliver(d, t, xi, VPC_PATH_IGW_INGRESS);

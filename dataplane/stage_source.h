@@ -28,14 +28,14 @@ static uint8_t
 arp_from_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
 	       struct meta *x)
 {
-	const struct vpc_iface_info *fi = pi->fi;
+	const struct vpc_iface_rec *fi = pi->fi;
 	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(x->eth + 1);
 	const struct rte_arp_ipv4 *a = &arp->arp_data;
 
 	/* A guest cannot claim another's address, whatever its
 	 * source_dest_check says.  0.0.0.0 is an address probe (RFC 5227). */
-	if (!rte_is_same_ether_addr(&x->eth->src_addr, &fi->mac) ||
-	    !rte_is_same_ether_addr(&a->arp_sha, &fi->mac) ||
+	if (!rte_is_same_ether_addr(&x->eth->src_addr, VPC_ETH(fi->mac)) ||
+	    !rte_is_same_ether_addr(&a->arp_sha, VPC_ETH(fi->mac)) ||
 	    (a->arp_sip != fi->ip && a->arp_sip != 0))
 		return VPC_DROP_ARP_SPOOFED;
 	if (arp->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST))
@@ -43,15 +43,15 @@ arp_from_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
 	if (a->arp_sip == 0)
 		return VPC_DROP_ARP_UNANSWERED;
 	if (a->arp_tip == pi->gateway_ip) {
-		arp_answer(x, &fi->router_mac);
+		arp_answer(x, VPC_ETH(fi->router_mac));
 		return VPC_DROP_NONE;
 	}
 	struct vpc_ip_key k = { .vpc = fi->vpc, .ip = a->arp_tip };
 	void *data;
 	if (rte_hash_lookup_data(t->ip, &k, &data) >= 0) {
-		const struct vpc_iface_info *o = &t->ifaces[(uintptr_t)data];
+		const struct vpc_iface_rec *o = &t->ifaces[(uintptr_t)data];
 		if (o->subnet == fi->subnet && o != fi) {
-			arp_answer(x, &o->mac);
+			arp_answer(x, VPC_ETH(o->mac));
 			return VPC_DROP_NONE;
 		}
 	}
@@ -83,7 +83,7 @@ static inline uint8_t
 iface_checks(const struct vpc_tables *t, const struct vpc_port_info *pi, struct meta *m,
 	     struct vpc_verdict *v, bool *done)
 {
-	const struct vpc_iface_info *fi = pi->fi;
+	const struct vpc_iface_rec *fi = pi->fi;
 
 	*done = false;
 	if (unlikely(m->kind == META_ARP)) {
@@ -96,7 +96,7 @@ iface_checks(const struct vpc_tables *t, const struct vpc_port_info *pi, struct 
 	if (unlikely(rte_is_multicast_ether_addr(&m->eth->dst_addr)))
 		return VPC_DROP_MULTICAST;
 	if (fi->src_dst_check) {
-		if (unlikely(!rte_is_same_ether_addr(&m->eth->src_addr, &fi->mac)))
+		if (unlikely(!rte_is_same_ether_addr(&m->eth->src_addr, VPC_ETH(fi->mac))))
 			return VPC_DROP_SPOOFED_MAC;
 		if (unlikely(m->ip->src_addr != fi->ip))
 			return VPC_DROP_SPOOFED_IP;

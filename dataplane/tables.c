@@ -279,21 +279,7 @@ vpc_tables_create(const struct vpc_image *img, int socket_id, char *err,
 
 	for (uint32_t i = 0; i < img->n_ifaces; i++) {
 		const struct vpc_image_iface *f = &img->ifaces[i];
-		const struct vpc_image_vpc *v = &img->vpcs[f->vpc];
-		struct vpc_iface_info *fi = &t->ifaces[i];
-		memcpy(&fi->mac, f->mac, 6);
-		memcpy(&fi->router_mac, v->router_mac, 6);
-		fi->port = (uint16_t)f->port;
-		fi->mtu = v->mtu;
-		fi->vpc = f->vpc;
-		fi->subnet = f->subnet;
-		fi->ip = f->ip;
-		fi->eip = f->elastic_ip;
-		fi->src_dst_check = !!(f->flags & VPC_IFACE_F_SRC_DST_CHECK);
-		fi->has_eip = !!(f->flags & VPC_IFACE_F_EIP);
-		fi->ctx = v->vni << 8;
-		fi->sg_class[VPC_DIR_INGRESS] = vpc_sg_class_of(t->sg, i, VPC_DIR_INGRESS);
-		fi->sg_class[VPC_DIR_EGRESS] = vpc_sg_class_of(t->sg, i, VPC_DIR_EGRESS);
+		vpc_lower_iface(img, i, (uint16_t)f->port, t->sg, &t->ifaces[i]);
 
 		struct vpc_l2_key lk = { .vpc = f->vpc };
 		memcpy(&lk.mac, f->mac, 6);

@@ -29,6 +29,7 @@
 #include <rte_ether.h>
 
 #include "vpc_image_io.h"
+#include "vpc_records.h"
 
 struct rte_fib;
 struct rte_hash;
@@ -47,29 +48,16 @@ struct vpc_rtable {
 	uint32_t n_nexthops;
 };
 
-/* An interface as a destination. */
-struct vpc_iface_info {
-	struct rte_ether_addr mac;
-	struct rte_ether_addr router_mac;	/* its VPC router's */
-	uint16_t port;
-	uint16_t mtu;
-	uint32_t vpc;
-	uint32_t subnet;
-	rte_be32_t ip;
-	rte_be32_t eip;
-	uint8_t src_dst_check;
-	uint8_t has_eip;
-	uint16_t pad;
-	uint32_t ctx;		/* its VPC's VNI << 8: conntrack context */
-	uint32_t sg_class[2];	/* security-group classifiers, by direction */
-} __rte_cache_aligned;
+/* An interface as a destination: struct vpc_iface_rec (vpc_records.h),
+ * the XDP engine's record too.  Its MACs as DPDK's type: */
+#define VPC_ETH(mac) ((const struct rte_ether_addr *)(const void *)(mac))
 
 /* A port as a source. */
 struct vpc_port_info {
 	uint32_t is_uplink;
 	uint32_t ctx;		/* conntrack context: VNI << 8; 0 on the uplink */
 	uint32_t iface;		/* VPC_INDEX_NONE for the uplink */
-	const struct vpc_iface_info *fi;	/* NULL for the uplink */
+	const struct vpc_iface_rec *fi;	/* NULL for the uplink */
 	const struct vpc_rtable *rtable;	/* the source subnet's table */
 	rte_be32_t gateway_ip;
 	rte_be32_t subnet_addr;
@@ -103,7 +91,7 @@ struct vpc_tables {
 	uint32_t n_ports;
 	uint32_t uplink_port;
 	struct vpc_port_info *ports;
-	struct vpc_iface_info *ifaces;
+	struct vpc_iface_rec *ifaces;
 	struct vpc_rtable *rtables;
 	uint32_t n_rtables;
 	struct rte_hash *l2;
