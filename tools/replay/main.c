@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * main.c -- vpc-replay (docs/cli.md): the engines that registered, the
+ * replay loop, main.
+ *
+ *   vpc-replay --config TOPO.yaml --in PORT=IN.pcap [--in ...] --out DIR
+ *              [--engine dpdk|xdp] [--bench [--loops N]] [--json]
+ *
+ * Replay: every packet of every input, in timestamp order (ties: the order
+ * of --in, then the order in the file), goes through the engine one at a
+ * time with its capture time as the clock.  Output: DIR/PORT.pcap for every
+ * port (what the dataplane sent out of it, with the timestamp of the input
+ * packet that caused it), DIR/verdicts.jsonl (one object per input packet),
+ * and a readable account on stdout (--json: the same as one JSON object).
+ *
+ * Bench: the same inputs, --loops times (the engine's bench).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "replay.h"
+
+#include "vpc_names.h"
+
+/* The engines this build has (each registers itself at start-up). */
+static const struct replay_engine *engines[4];
+static unsigned int n_engines;
+
+void
+replay_engine_register(const struct replay_engine *eng)
+{
+	if (n_engines < sizeof(engines) / sizeof(engines[0]))
+		engines[n_engines++] = eng;
+}
+
+int
+replay(struct opts *o, const struct vpc_image *img, const struct replay_engine *eng,
+       void *e, struct packet *pkts, uint32_t n)
+{
+	bool nano = false;
+	for (uint32_t i = 0; i < o->n_inputs; i++)
+		nano |= o->inputs[i].nano;
+
+	mkdir_p(o->out);
+	struct outputs outs = { 0 };
+	outputs_add(&outs, img, o->out, nano);
+	for (uint32_t i = 0; i < o->n_applies; i++)
+		outputs_add(&outs, o->applies[i].img, o->out, nano);
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/verdicts.jsonl", o->out);
+	FILE *vf = fopen(path, "w");
+	if (vf == NULL)
+		die("%s: %s", path, strerror(errno));
+
+	/* The input ports' names: an apply may renumber the ports. */
+	const struct vpc_image *cur = img;
+	uint32_t next_apply = 0;
+	uint8_t *buf = malloc(REPLAY_MBUF_ROOM);
+	if (buf == NULL)
+		die("out of memory");
+
+	/* Each input's port in the current tables (-1: gone after an apply). */
+	int *in_ports = calloc(o->n_inputs, sizeof(int));
+	if (in_ports == NULL)
+		die("out of memory");
+	for (uint32_t k = 0; k < o->n_inputs; k++)
+		in_ports[k] = port_by_name(cur, o->inputs[k].port_name);
+
+	bool verbose = !o->json && n <= 200;
+	if (verbose)
+		printf("replaying %u packets through %u ports\n\n", n, img->n_ports);
+	for (uint32_t i = 0; i < n; i++) {
+		struct packet *p = &pkts[i];
+		while (next_apply < o->n_applies && o->applies[next_apply].at_ns <= p->ts_ns) {
+			struct apply *ap = &o->applies[next_apply++];
+			eng->apply(e, ap);
+			cur = ap->img;
+			for (uint32_t k = 0; k < o->n_inputs; k++)
+				in_ports[k] = port_by_name(cur, o->inputs[k].port_name);
+			if (verbose)
+				printf("  -- applied %s%s\n", ap->path,
+				       ap->revalidate ? " (revalidating connections)" : "");
+		}
+		const char *in_name = o->inputs[p->input].port_name;
+		int port = in_ports[p->input];
+		struct vpc_verdict v;
+		uint32_t len = p->len;
+		memcpy(buf, p->data, len);
+		eng->process(e, cur, port, p->ts_ns, buf, &len, &v);
+
+		const char *out_name = v.action == VPC_ACT_DROP ? NULL : cur->ports[v.out_port].name;
+		if (out_name != NULL) {
+			struct pcap_pkthdr h = {
+				.caplen = len,
+				.len = len,
+			};
+			h.ts.tv_sec = (time_t)(p->ts_ns / 1000000000ull);
+			h.ts.tv_usec = (suseconds_t)(p->ts_ns % 1000000000ull);
+			if (!nano)
+				h.ts.tv_usec /= 1000;
+			struct out_port *op = &outs.ports[output_of(&outs, out_name)];
+			pcap_dump((u_char *)op->dump, &h, buf);
+			op->packets++;
+		}
+		fprintf(vf, "{\"seq\":%u,\"time\":%" PRIu64 ".%09" PRIu64 ",\"in_port\":",
+			i, (uint64_t)(p->ts_ns / 1000000000u), (uint64_t)(p->ts_ns % 1000000000u));
+		json_str(vf, in_name);
+		fprintf(vf, ",\"action\":\"%s\",\"out_port\":", vpc_action_name(v.action));
+		if (out_name == NULL)
+			fprintf(vf, "null");
+		else
+			json_str(vf, out_name);
+		fprintf(vf, ",\"reason\":\"%s\"}\n",
+			v.action == VPC_ACT_DROP ? vpc_drop_name(v.reason) : vpc_path_name(v.path));
+		if (verbose)
+			describe(stdout, p, in_name, cur, buf, len, &v);
+	}
+	free(buf);
+	if (fclose(vf) != 0)
+		die("verdicts.jsonl: %s", strerror(errno));
+	for (uint32_t q = 0; q < outs.n; q++) {
+		pcap_dump_close(outs.ports[q].dump);
+		pcap_close(outs.ports[q].dead);
+	}
+	free(outs.ports);
+	free(outs.names);
+	free(in_ports);
+	if (!o->json && !verbose)
+		printf("replayed %u packets (per-packet account in %s/verdicts.jsonl)\n", n, o->out);
+	eng->account(e, cur, n, o->json);
+	if (!o->json)
+		printf("\noutputs: %s/<port>.pcap, %s/verdicts.jsonl\n", o->out, o->out);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	uint32_t n, max_len;
+
+	parse_args(argc, argv, &o);
+	struct vpc_image *img = load_topology(o.config);
+	for (uint32_t i = 0; i < o.n_applies; i++) {
+		o.applies[i].img = load_topology(o.applies[i].path);
+		if (i > 0 && o.applies[i].at_ns < o.applies[i - 1].at_ns)
+			die("--apply times must not go back (%s)", o.applies[i].path);
+	}
+	struct packet *pkts = read_inputs(&o, img, &n, &max_len);
+	const struct replay_engine *eng = NULL;
+	for (unsigned int i = 0; i < n_engines && eng == NULL; i++)
+		if (strcmp(engines[i]->name, o.engine) == 0)
+			eng = engines[i];
+	if (eng == NULL)	/* parse_args knows every engine's name */
+		die("engine '%s': this build has no %s engine (libbpf, clang and bpftool were "
+		    "missing when it was configured)", o.engine, strcmp(o.engine, "xdp") ? o.engine : "XDP");
+	void *e = eng->open(&o, img, n, max_len);
+	int ret = o.bench ? eng->bench(e, &o, img, pkts, n) : replay(&o, img, eng, e, pkts, n);
+	eng->close(e, &o);
+	free_inputs(&o, img, pkts, n);
+	return ret;
+}
