@@ -33,13 +33,7 @@
 #include "topo.h"
 #include "vpc_ctl.h"
 #include "vpc_image_io.h"
-#ifdef VPC_HAVE_XDP
-#include "vpcctl_xdp.h"
-#endif
-
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
+#include "vpcctl_engine.h"
 
 static void
 usage(FILE *out)
@@ -145,48 +139,6 @@ cmd_compile(int argc, char **argv)
 	return ret < 0 ? 1 : 0;
 }
 
-/* One request to vpcd; prints its answer.  Exit status 0 or 1. */
-static int
-ctl_request(const char *sock, uint32_t op, uint32_t flags, const void *payload, uint32_t len)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0 || strlen(sock) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "vpcctl: %s: bad socket path\n", sock);
-		return 1;
-	}
-	strcpy(sa.sun_path, sock);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "vpcctl: cannot reach vpcd at %s: %s\n", sock, strerror(errno));
-		close(fd);
-		return 1;
-	}
-	struct vpc_ctl_req req = { VPC_CTL_MAGIC, op, flags, len };
-	struct vpc_ctl_resp resp;
-	FILE *f = fdopen(fd, "r+");
-	if (f == NULL || fwrite(&req, sizeof(req), 1, f) != 1 ||
-	    (len && fwrite(payload, len, 1, f) != 1) || fflush(f) != 0 ||
-	    fread(&resp, sizeof(resp), 1, f) != 1 || resp.magic != VPC_CTL_MAGIC) {
-		fprintf(stderr, "vpcctl: %s: no valid answer from vpcd\n", sock);
-		if (f)
-			fclose(f);
-		return 1;
-	}
-	char buf[65536];
-	uint32_t left = resp.len;
-	FILE *to = resp.status ? stderr : stdout;
-	while (left > 0) {
-		size_t n = fread(buf, 1, left < sizeof(buf) ? left : sizeof(buf), f);
-		if (n == 0)
-			break;
-		fwrite(buf, 1, n, to);
-		left -= (uint32_t)n;
-	}
-	fclose(f);
-	return resp.status ? 1 : 0;
-}
-
 static int
 cmd_ctl(const char *verb, int argc, char **argv)
 {
@@ -211,12 +163,13 @@ cmd_ctl(const char *verb, int argc, char **argv)
 			return 2;
 		}
 	}
-#ifndef VPC_HAVE_XDP
-	if (instance != NULL) {
+	/* The engine: the XDP engine's instance, or vpcd's socket. */
+	const struct vpcctl_engine *eng = vpcctl_engine(instance != NULL ? "xdp" : "vpcd");
+	if (eng == NULL) {
 		fprintf(stderr, "vpcctl: --instance: this build has no XDP engine\n");
 		return 1;
 	}
-#endif
+	const char *target = instance != NULL ? instance : sock;
 	/* The same checks for either engine, before anything is asked. */
 	uint32_t op = strcmp(verb, "stats") == 0 ? VPC_CTL_STATS :
 		      strcmp(verb, "apply") == 0 ? VPC_CTL_APPLY :
@@ -227,26 +180,35 @@ cmd_ctl(const char *verb, int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (op != VPC_CTL_APPLY) {
-#ifdef VPC_HAVE_XDP
-		if (instance != NULL)
-			return vpcctl_xdp_query(instance, verb, sub, flags & VPC_CTL_F_JSON);
-#endif
-		return ctl_request(sock, op, flags, NULL, 0);
-	}
+	if (op != VPC_CTL_APPLY)
+		return eng->query(target, op, flags);
 	/* apply: the same checks as validate, here, before anything is sent */
 	struct vpc_image *img = vpc_image_load(file, stderr);
 	if (img == NULL)
 		return 1;
-	int ret;
-#ifdef VPC_HAVE_XDP
-	if (instance != NULL)
-		ret = vpcctl_xdp_apply(instance, img, flags & VPC_CTL_F_REVALIDATE);
-	else
-#endif
-		ret = ctl_request(sock, VPC_CTL_APPLY, flags, img->buf, (uint32_t)img->size);
+	int ret = eng->apply(target, img, flags);
 	vpc_image_free(img);
 	return ret;
+}
+
+/* The engines this build has (each registers itself at start-up). */
+static const struct vpcctl_engine *engines[4];
+static unsigned int n_engines;
+
+void
+vpcctl_engine_register(const struct vpcctl_engine *eng)
+{
+	if (n_engines < sizeof(engines) / sizeof(engines[0]))
+		engines[n_engines++] = eng;
+}
+
+const struct vpcctl_engine *
+vpcctl_engine(const char *name)
+{
+	for (unsigned int i = 0; i < n_engines; i++)
+		if (strcmp(engines[i]->name, name) == 0)
+			return engines[i];
+	return NULL;
 }
 
 int
@@ -271,15 +233,15 @@ main(int argc, char **argv)
 	    strcmp(argv[1], "conntrack") == 0)
 		return cmd_ctl(argv[1], argc - 2, argv + 2);
 	if (strcmp(argv[1], "xdp") == 0) {
-#ifdef VPC_HAVE_XDP
-		int r = vpcctl_xdp(argc - 2, argv + 2);
+		const struct vpcctl_engine *x = vpcctl_engine("xdp");
+		if (x == NULL || x->verbs == NULL) {
+			fprintf(stderr, "vpcctl: this build has no XDP engine\n");
+			return 1;
+		}
+		int r = x->verbs(argc - 2, argv + 2);
 		if (r == 2)
 			usage(stderr);
 		return r;
-#else
-		fprintf(stderr, "vpcctl: this build has no XDP engine\n");
-		return 1;
-#endif
 	}
 	fprintf(stderr, "vpcctl: unknown command '%s'\n", argv[1]);
 	usage(stderr);

@@ -7,7 +7,7 @@
  * instance are serialised by a lock file.  Outputs are vpcd's, line for
  * line, so scripts need not care which engine runs.
  */
-#include "vpcctl_xdp.h"
+#include "vpcctl_engine.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -196,8 +196,8 @@ xdp_stop(int argc, char **argv)
 	return 0;
 }
 
-int
-vpcctl_xdp(int argc, char **argv)
+static int
+xdp_verbs(int argc, char **argv)
 {
 	if (argc >= 1 && strcmp(argv[0], "start") == 0)
 		return xdp_start(argc - 1, argv + 1);
@@ -206,8 +206,8 @@ vpcctl_xdp(int argc, char **argv)
 	return 2;
 }
 
-int
-vpcctl_xdp_apply(const char *instance, const struct vpc_image *img, bool revalidate)
+static int
+xdp_apply(const char *instance, const struct vpc_image *img, uint32_t flags)
 {
 	struct vpc_xdp_fds f;
 	char dir[256], err[512];
@@ -221,6 +221,7 @@ vpcctl_xdp_apply(const char *instance, const struct vpc_image *img, bool revalid
 		return 1;
 	}
 	pin_dir(dir, sizeof(dir), instance);
+	bool revalidate = flags & VPC_CTL_F_REVALIDATE;
 	int r = vpc_xdp_publish(&f, img, revalidate, dir, &pub, err, sizeof(err));
 	if (r < 0)
 		fprintf(stderr, "refused: %s\n", err);
@@ -283,22 +284,23 @@ list_one(const struct vpc_xdp_ct_key *k, const struct vpc_xdp_ct *e, void *arg)
 	vpc_report_conn(stdout, &rc, c->json, &c->n);
 }
 
-int
-vpcctl_xdp_query(const char *instance, const char *verb, const char *sub, bool json)
+static int
+xdp_query(const char *instance, uint32_t op, uint32_t flags)
 {
+	bool json = flags & VPC_CTL_F_JSON;
 	struct vpc_xdp_fds f;
 	int ret = 0;
 
 	if (open_instance(instance, &f) < 0)
 		return 1;
-	if (strcmp(verb, "stats") == 0) {
+	if (op == VPC_CTL_STATS) {
 		ret = xdp_stats(&f, json);
-	} else if (strcmp(sub, "list") == 0) {
+	} else if (op == VPC_CTL_CT_LIST) {
 		struct list_ctx c = { .json = json, .now = vpc_xdp_now() };
 		vpc_report_conns_begin(stdout, json);
 		vpc_xdp_ct_each(&f, list_one, &c);
 		vpc_report_conns_end(stdout, json);
-	} else if (strcmp(sub, "count") == 0) {
+	} else if (op == VPC_CTL_CT_COUNT) {
 		printf(json ? "{\"tracked\":%u,\"capacity\":%u}\n" :
 			      "%u connections tracked (capacity %u)\n",
 		       vpc_xdp_ct_count(&f), vpc_xdp_ct_capacity(&f));
@@ -308,4 +310,14 @@ vpcctl_xdp_query(const char *instance, const char *verb, const char *sub, bool j
 	}
 	vpc_xdp_close_fds(&f);
 	return ret;
+}
+
+static const struct vpcctl_engine xdp_engine = {
+	.name = "xdp", .apply = xdp_apply, .query = xdp_query, .verbs = xdp_verbs,
+};
+
+static void __attribute__((constructor))
+xdp_register(void)
+{
+	vpcctl_engine_register(&xdp_engine);
 }
