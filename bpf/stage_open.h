@@ -265,32 +265,14 @@ ct_make_room(__u64 now, struct vpc_xdp_stats *st)
 static __always_inline int
 icmp_error_related(void *data, void *end, const struct meta *m, __u32 ctx)
 {
-	struct iphdr *in = data + OFF_L4 + 8;
-	__u32 avail = m->l4_len - 8;
+	struct vpc_flow f;
 
-	if ((void *)(in + 1) > end)
-		return 0;
-	__u8 vihl = *(__u8 *)in;
-	__u32 ihl = (vihl & 0xf) * 4;
-	if (avail < 28 || (vihl >> 4) != 4 || ihl < 20 || ihl + 8 > avail)
-		return 0;
-	__u8 *l4 = (__u8 *)in + (ihl & 0x3c);
-	if ((void *)(l4 + 8) > end)
+	if (!vpc_icmp_quote_flow(data + OFF_L4, end, (__u32)m->l4_len - 8, &f))
 		return 0;
 	struct vpc_xdp_ct_key k = {
-		.ctx_proto = ctx | in->protocol,
-		.src = in->daddr,
-		.dst = in->saddr,
+		.ctx_proto = ctx | f.proto, .src = f.src, .dst = f.dst,
+		.sport = f.sport, .dport = f.dport,
 	};
-	if (in->protocol == IPPROTO_TCP || in->protocol == IPPROTO_UDP) {
-		k.sport = *(__be16 *)(l4 + 2);
-		k.dport = *(__be16 *)l4;
-	} else if (in->protocol == IPPROTO_ICMP) {
-		__u8 type = l4[0];
-		if (vpc_icmp_is_query(type))
-			k.sport = *(__be16 *)(l4 + 4);
-		k.dport = bpf_htons((__u16)(vpc_icmp_peer_type(type) << 8 | l4[1]));
-	}
 	return bpf_map_lookup_elem(&ct, &k) != NULL;
 }
 

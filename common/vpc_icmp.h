@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "cksum.h"
+#include "vpc_rewrite.h"	/* vpc_load32 */
 
 /* Queries and their replies: echo, timestamp, information, address mask. */
 static inline __attribute__((always_inline)) int
@@ -95,6 +96,51 @@ vpc_icmp_quote_nat(uint8_t *icmp, const uint8_t *end, uint32_t avail, int quoted
 	if (vpc_load16(udp + 6) == 0)
 		vpc_store16(udp + 6, 0xffff);	/* a computed 0 is sent as ffff */
 	vpc_csum_replace2(icmp + 2, old, vpc_load16(udp + 6));
+}
+
+/* A connection's 5-tuple as its packets arrive (addresses and ports in
+ * network order, as they lie in the headers). */
+struct vpc_flow {
+	uint32_t src, dst;
+	uint16_t sport, dport;	/* TCP/UDP ports; ICMP: identifier, type << 8 | code */
+	uint8_t proto;
+};
+
+/*
+ * The connection an ICMP error is about, as that connection's packets
+ * arrive here: the reverse of the quoted packet (which went the other
+ * way).  icmp: the ICMP header (8 bytes in the frame); avail: the bytes of
+ * IP payload after it; end: the frame's end.  0 when the quote is not a
+ * whole IPv4 header and 8 bytes of what it carried, inside both.
+ */
+static inline __attribute__((always_inline)) int
+vpc_icmp_quote_flow(const uint8_t *icmp, const uint8_t *end, uint32_t avail, struct vpc_flow *f)
+{
+	const uint8_t *in = icmp + 8;
+
+	if (in + 20 > end)
+		return 0;
+	uint8_t vihl = in[0];
+	uint32_t ihl = (uint32_t)(vihl & 0xf) * 4;
+	if (avail < 28 || (vihl >> 4) != 4 || ihl < 20 || ihl + 8 > avail)
+		return 0;
+	const uint8_t *l4 = in + (ihl & 0x3c);
+	if (l4 + 8 > end)
+		return 0;
+	f->proto = in[9];
+	f->src = vpc_load32(in + 16);
+	f->dst = vpc_load32(in + 12);
+	f->sport = f->dport = 0;
+	if (f->proto == 6 || f->proto == 17) {		/* TCP, UDP */
+		f->sport = vpc_load16(l4 + 2);
+		f->dport = vpc_load16(l4);
+	} else if (f->proto == 1) {			/* ICMP: pairs by identifier */
+		uint8_t td[2] = { vpc_icmp_peer_type(l4[0]), l4[1] };
+		if (vpc_icmp_is_query(l4[0]))
+			f->sport = vpc_load16(l4 + 4);
+		__builtin_memcpy(&f->dport, td, 2);	/* type, code: network order */
+	}
+	return 1;
 }
 
 #endif /* VPC_ICMP_H */

@@ -122,27 +122,15 @@ entry_timeout(const struct vpc_tables *t, const struct vpc_ct_entry *e, uint16_t
 static bool
 icmp_error_related(const struct vpc_pipeline *p, const struct meta *m, uint32_t ctx)
 {
-	uint32_t avail = m->l4_len - sizeof(struct rte_icmp_hdr);
-	const struct rte_ipv4_hdr *in = (const void *)(m->l4 + sizeof(struct rte_icmp_hdr));
+	struct vpc_flow f;
 
-	if (avail < sizeof(*in) + 8 || (in->version_ihl >> 4) != 4 ||
-	    (in->version_ihl & 0xf) < 5 || (uint32_t)(in->version_ihl & 0xf) * 4 + 8 > avail)
+	if (!vpc_icmp_quote_flow(m->l4, m->l4 + m->l4_len,
+				 m->l4_len - sizeof(struct rte_icmp_hdr), &f))
 		return false;
-	const uint8_t *l4 = (const uint8_t *)in + (in->version_ihl & 0xf) * 4;
 	struct vpc_ct_key k = {
-		.ctx_proto = ctx | in->next_proto_id,
-		.src = in->dst_addr,
-		.dst = in->src_addr,
+		.ctx_proto = ctx | f.proto, .src = f.src, .dst = f.dst,
+		.sport = f.sport, .dport = f.dport,
 	};
-	if (in->next_proto_id == IPPROTO_TCP || in->next_proto_id == IPPROTO_UDP) {
-		memcpy(&k.sport, l4 + 2, 2);
-		memcpy(&k.dport, l4, 2);
-	} else if (in->next_proto_id == IPPROTO_ICMP) {
-		uint8_t type = l4[0];
-		if (vpc_icmp_is_query(type))
-			memcpy(&k.sport, l4 + 4, 2);
-		k.dport = rte_cpu_to_be_16((uint16_t)(vpc_icmp_peer_type(type) << 8 | l4[1]));
-	}
 	uint64_t hits;
 	uint32_t data;
 	vpc_ct_lookup_bulk(p->ct, &k, 1, &hits, &data);
