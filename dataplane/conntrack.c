@@ -277,22 +277,36 @@ vpc_ct_reclaim(struct vpc_ct *ct)
 		rte_rcu_qsbr_dq_reclaim(ct->dq, UINT32_MAX, &freed, &pending, &avail);
 }
 
+/* The entry at a rotating cursor, and the cursor moved on (shared: an
+ * atomic add, so lcores sweeping at once look at different entries). */
+static inline uint32_t
+cursor_next(struct vpc_ct *ct, uint32_t *cursor)
+{
+	if (ct->rcu == NULL) {
+		uint32_t i = *cursor;
+		*cursor = i + 1 == ct->max ? 0 : i + 1;
+		return i;
+	}
+	return __atomic_fetch_add(cursor, 1, __ATOMIC_RELAXED) % ct->max;
+}
+
+/* A connection that is neither free nor being deleted. */
+static inline bool
+entry_live(const struct vpc_ct_entry *e)
+{
+	uint8_t st = __atomic_load_n(&e->trk.state, __ATOMIC_RELAXED);
+	return st != VPC_CT_FREE && st != VPC_CT_DYING;
+}
+
 uint32_t
 vpc_ct_sweep(struct vpc_ct *ct, uint64_t now, uint32_t budget)
 {
 	uint32_t removed = 0;
 
 	while (budget-- > 0) {
-		uint32_t i;
-		if (ct->rcu == NULL) {
-			i = ct->cursor;
-			ct->cursor = i + 1 == ct->max ? 0 : i + 1;
-		} else {
-			i = __atomic_fetch_add(&ct->cursor, 1, __ATOMIC_RELAXED) % ct->max;
-		}
+		uint32_t i = cursor_next(ct, &ct->cursor);
 		struct vpc_ct_entry *e = &ct->entries[i];
-		uint8_t st = __atomic_load_n(&e->trk.state, __ATOMIC_RELAXED);
-		if (st != VPC_CT_FREE && st != VPC_CT_DYING && e->expires <= now) {
+		if (entry_live(e) && e->expires <= now) {
 			vpc_ct_delete(ct, i);
 			STAT_ADD(ct, expired, 1);
 			removed++;
@@ -339,16 +353,9 @@ make_room(struct vpc_ct *ct, uint64_t now, uint32_t *idx)
 			return true;
 	}
 	for (uint32_t k = 0; k < ROOM_SCAN; k++) {
-		uint32_t i;
-		if (ct->rcu == NULL) {
-			i = ct->drop_cursor;
-			ct->drop_cursor = i + 1 == ct->max ? 0 : i + 1;
-		} else {
-			i = __atomic_fetch_add(&ct->drop_cursor, 1, __ATOMIC_RELAXED) % ct->max;
-		}
+		uint32_t i = cursor_next(ct, &ct->drop_cursor);
 		struct vpc_ct_entry *e = &ct->entries[i];
-		uint8_t st = __atomic_load_n(&e->trk.state, __ATOMIC_RELAXED);
-		if (st != VPC_CT_FREE && st != VPC_CT_DYING && vpc_ct_unreplied(&e->trk)) {
+		if (entry_live(e) && vpc_ct_unreplied(&e->trk)) {
 			vpc_ct_delete(ct, i);
 			STAT_ADD(ct, early_dropped, 1);
 			vpc_ct_reclaim(ct);
@@ -456,8 +463,7 @@ vpc_ct_next(const struct vpc_ct *ct, uint32_t *pos)
 {
 	while (*pos < ct->max) {
 		uint32_t i = (*pos)++;
-		uint8_t st = __atomic_load_n(&ct->entries[i].trk.state, __ATOMIC_RELAXED);
-		if (st != VPC_CT_FREE && st != VPC_CT_DYING)
+		if (entry_live(&ct->entries[i]))
 			return i;
 	}
 	return -1;
