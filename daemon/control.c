@@ -104,7 +104,7 @@ ctl_handle(const struct vpc_ctl_rx *rx, FILE *out)
 		fprintf(out, json ? "{\"flushed\":%u}\n" : "flushed %u connections\n", before);
 		return 0;
 	}
-	default:	/* vpc_ctl_rx_feed() let no other op through */
+	default:	/* refused by vpc_ctl_rx_feed(), answered here */
 		fprintf(out, "unknown request %u\n", req->op);
 		return EOPNOTSUPP;
 	}
@@ -170,14 +170,11 @@ ctl_client_serve(struct ctl_client *c)
 		ctl_client_close(c);
 		return;
 	}
-	if (c->rx.state == VPC_CTL_RX_BAD) {
+	if (c->rx.state == VPC_CTL_RX_BAD && c->rx.error != EOPNOTSUPP) {
 		status = (uint32_t)c->rx.error;
-		if (status == EOPNOTSUPP)
-			fprintf(out, "unknown request %u\n", c->rx.req.op);
-		else
-			fprintf(out, "bad request: %s\n", strerror(c->rx.error));
+		fprintf(out, "bad request: %s\n", strerror(c->rx.error));
 	} else {
-		status = ctl_handle(&c->rx, out);
+		status = ctl_handle(&c->rx, out);	/* an unknown op: its default */
 	}
 	fclose(out);
 	vpc_ctl_rx_free(&c->rx);
@@ -273,12 +270,10 @@ ctl_thread(void *arg)
 				continue;
 			}
 			struct ctl_client *c = &cl[slot[k]];
-			if (c->out != NULL)
-				ctl_client_write(c);
-			else
+			if (c->out == NULL)
 				ctl_client_read(c);
-			/* The answer may go out at once. */
-			if (c->fd >= 0 && c->out != NULL && c->out_sent == 0)
+			/* An answer goes out as far as the socket takes it. */
+			if (c->fd >= 0 && c->out != NULL)
 				ctl_client_write(c);
 		}
 		now = now_ns();
@@ -288,7 +283,6 @@ ctl_thread(void *arg)
 			if (cl[i].out == NULL) {
 				/* Too slow to ask: say so if it listens, then close. */
 				static const char msg[] = "timed out waiting for the request\n";
-				cl[i].rx.state = VPC_CTL_RX_BAD;
 				ctl_client_answer(&cl[i], ETIMEDOUT, msg, sizeof(msg) - 1);
 				if (cl[i].fd >= 0)
 					ctl_client_write(&cl[i]);
