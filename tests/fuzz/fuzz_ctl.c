@@ -26,18 +26,8 @@
 
 #include "vpc_ctl.h"
 #include "vpc_image.h"
+#include "fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* UBSan stops at its first report, so that libFuzzer records it. */
-const char *__ubsan_default_options(void);
-const char *
-__ubsan_default_options(void)
-{
-	return "halt_on_error=1:print_stacktrace=1";
-}
-
-#define CHECK(c) do { if (!(c)) __builtin_trap(); } while (0)
 
 static int
 header_ok(const struct vpc_ctl_req *h)

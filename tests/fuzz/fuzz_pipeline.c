@@ -55,25 +55,13 @@
 #include "conntrack.h"
 #include "pipeline.h"
 #include "tables.h"
+#include "fuzz.h"
 
 #ifndef VPC_SOURCE_ROOT
 #define VPC_SOURCE_ROOT "."
 #endif
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* UBSan stops at its first report, so that libFuzzer records it. */
-const char *__ubsan_default_options(void);
-const char *
-__ubsan_default_options(void)
-{
-	return "halt_on_error=1:print_stacktrace=1";
-}
-
-#define CHECK(c) do { if (!(c)) { \
-	fprintf(stderr, "fuzz_pipeline: invariant failed: %s (line %d)\n", #c, __LINE__); \
-	__builtin_trap(); } } while (0)
 
 #define CT_SIZE 64
 
