@@ -5,27 +5,14 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include <arpa/inet.h>
+
 #include "vpc_names.h"
 
 static const char *
 proto_name(uint8_t p)
 {
 	return p == 6 ? "tcp" : p == 17 ? "udp" : p == 1 ? "icmp" : "other";
-}
-
-static uint16_t
-ntoh16(uint16_t v)
-{
-	const uint8_t *b = (const uint8_t *)&v;
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-/* Dotted quad of an address in network order. */
-static void
-ip_text(char *buf, size_t n, uint32_t a)
-{
-	const uint8_t *b = (const uint8_t *)&a;
-	snprintf(buf, n, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
 }
 
 static void
@@ -105,22 +92,22 @@ vpc_report_conns_begin(FILE *out, bool json)
 void
 vpc_report_conn(FILE *out, const struct vpc_report_conn *c, bool json, uint32_t *n)
 {
-	char a[16], b[16];
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 
 	if (*n >= VPC_REPORT_MAX_CONNS)
 		return;
-	ip_text(a, sizeof(a), c->src);
-	ip_text(b, sizeof(b), c->dst);
+	inet_ntop(AF_INET, &c->src, a, sizeof(a));
+	inet_ntop(AF_INET, &c->dst, b, sizeof(b));
 	if (json)
 		fprintf(out, "%s{\"vni\":%u,\"proto\":\"%s\",\"src\":\"%s\",\"sport\":%u,"
 			"\"dst\":\"%s\",\"dport\":%u,\"state\":\"%s\",\"expires_in\":%" PRIu64 "}",
 			*n ? "," : "", c->ctx_proto >> 8, proto_name((uint8_t)c->ctx_proto), a,
-			ntoh16(c->sport), b, ntoh16(c->dport), vpc_ct_state_name(c->state),
+			ntohs(c->sport), b, ntohs(c->dport), vpc_ct_state_name(c->state),
 			c->expires_in);
 	else
 		fprintf(out, "%-5s vni %-8u %s:%u -> %s:%u %s, expires in %" PRIu64 " s\n",
-			proto_name((uint8_t)c->ctx_proto), c->ctx_proto >> 8, a, ntoh16(c->sport), b,
-			ntoh16(c->dport), vpc_ct_state_name(c->state), c->expires_in);
+			proto_name((uint8_t)c->ctx_proto), c->ctx_proto >> 8, a, ntohs(c->sport), b,
+			ntohs(c->dport), vpc_ct_state_name(c->state), c->expires_in);
 	(*n)++;
 }
 
