@@ -15,7 +15,6 @@
 #include <stdint.h>
 
 #include "cksum.h"
-#include "vpc_rewrite.h"	/* vpc_load32 */
 
 /* Queries and their replies: echo, timestamp, information, address mask. */
 static inline __attribute__((always_inline)) int
@@ -75,11 +74,11 @@ vpc_icmp_quote_nat(uint8_t *icmp, const uint8_t *end, uint32_t avail, int quoted
 	if (avail < 20 || in + 20 > end)
 		return;
 	uint8_t *field = in + (quoted_src ? 12 : 16);
-	__builtin_memcpy(&cur, field, 4);
+	cur = vpc_load32(field);
 	if (cur != from)
 		return;
 	uint16_t old_ipc = vpc_load16(in + 10);
-	__builtin_memcpy(field, &to, 4);
+	vpc_store32(field, to);
 	vpc_csum_replace4(in + 10, from, to);
 	vpc_csum_replace4(icmp + 2, from, to);
 	vpc_csum_replace2(icmp + 2, old_ipc, vpc_load16(in + 10));

@@ -25,20 +25,6 @@ enum vpc_nat {
 	VPC_NAT_DST,	/* the destination becomes the private IP (ingress) */
 };
 
-/*
- * The BPF target has no unaligned moves of its own: unless told a pointer
- * is aligned it splits a 32-bit move into four byte moves.  The packet path
- * allows unaligned access (as the kernel's header structs assume), so for
- * BPF the 4-byte moves below are said to be aligned.  Elsewhere that would
- * be a lie the sanitizers catch (a frame's addresses are only 2-aligned),
- * and the compiler needs no hint: an unaligned 4-byte memcpy is one move.
- */
-#ifdef __bpf__
-#define VPC_ALIGNED4(p) __builtin_assume_aligned((p), 4)
-#else
-#define VPC_ALIGNED4(p) ((void *)(p))
-#endif
-
 /* A MAC: one 32-bit and one 16-bit move (MACs lie at even offsets of
  * 2-aligned frames). */
 static inline __attribute__((always_inline)) void
@@ -46,21 +32,6 @@ vpc_mac_copy(uint8_t *dst, const uint8_t *src)
 {
 	__builtin_memcpy(VPC_ALIGNED4(dst), VPC_ALIGNED4(src), 4);
 	__builtin_memcpy(__builtin_assume_aligned(dst + 4, 2), __builtin_assume_aligned(src + 4, 2), 2);
-}
-
-/* An IPv4 address in a header (see VPC_ALIGNED4). */
-static inline __attribute__((always_inline)) uint32_t
-vpc_load32(const void *p)
-{
-	uint32_t v;
-	__builtin_memcpy(&v, VPC_ALIGNED4(p), 4);
-	return v;
-}
-
-static inline __attribute__((always_inline)) void
-vpc_store32(void *p, uint32_t v)
-{
-	__builtin_memcpy(VPC_ALIGNED4(p), &v, 4);
 }
 
 /*
