@@ -3,7 +3,8 @@
  * cksum.h -- incremental Internet checksum updates (RFC 1624, eqn. 3):
  * HC' = ~(~HC + ~m + m').  The one's-complement sum does not depend on
  * byte order, so the 16-bit words are used exactly as they lie in the
- * packet (network order), with no conversion.
+ * packet (network order), with no conversion.  Also the 16- and 32-bit
+ * field moves every rewrite uses.
  */
 #ifndef VPC_CKSUM_H
 #define VPC_CKSUM_H
