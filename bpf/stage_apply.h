@@ -25,11 +25,11 @@ fast_path_ok(const struct vpc_xdp_port *pi, const void *dst_mac, const struct vp
 }
 
 static __always_inline __u8
-apply(void *data, void *end, const struct meta *m, const struct vpc_xdp_action *a,
+apply(void *data, void *end, const struct vpc_pkt *m, const struct vpc_xdp_action *a,
       struct vpc_xdp_verdict *v)
 {
 	struct ethhdr *eth = data;
-	struct iphdr *ip = data + OFF_IP;
+	struct iphdr *ip = data + VPC_OFF_IP;
 
 	if ((void *)(ip + 1) > end)
 		return VPC_DROP_IP_TRUNCATED;
@@ -40,7 +40,7 @@ apply(void *data, void *end, const struct meta *m, const struct vpc_xdp_action *
 		vpc_mac_copy(eth->h_dest, a->dst_mac);
 	}
 	/* TTL, NAT and their checksums (vpc_rewrite.h). */
-	vpc_ipv4_rewrite((__u8 *)ip, data + OFF_L4, end, m->proto, a->rewrite_macs, a->nat,
+	vpc_ipv4_rewrite((__u8 *)ip, data + VPC_OFF_L4, end, m->proto, a->rewrite_macs, a->nat,
 			 a->nat_addr);
 	v->action = VPC_ACT_FORWARD;
 	v->path = a->path;
@@ -51,14 +51,14 @@ apply(void *data, void *end, const struct meta *m, const struct vpc_xdp_action *
 
 /* The quoted header of an ICMP error, translated back through the NAT. */
 static __always_inline void
-icmp_error_translate(void *data, void *end, const struct meta *m,
+icmp_error_translate(void *data, void *end, const struct vpc_pkt *m,
 		     const struct vpc_xdp_action *a)
 {
-	struct iphdr *ip = data + OFF_IP;
+	struct iphdr *ip = data + VPC_OFF_IP;
 
 	if (a->nat == VPC_NAT_NONE || (void *)(ip + 1) > end)
 		return;
-	vpc_icmp_quote_nat(data + OFF_L4, end, (__u32)m->l4_len - 8, a->nat == VPC_NAT_DST,
+	vpc_icmp_quote_nat(data + VPC_OFF_L4, end, (__u32)m->l4_len - 8, a->nat == VPC_NAT_DST,
 			   a->nat == VPC_NAT_SRC ? ip->saddr : ip->daddr, a->nat_addr);
 }
 

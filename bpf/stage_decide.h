@@ -37,7 +37,7 @@ decide_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void *
 	     struct decision *d)
 {
 	struct ethhdr *eth = data;
-	struct iphdr *ip = data + OFF_IP;
+	struct iphdr *ip = data + VPC_OFF_IP;
 	const struct vpc_iface_rec *fi = &pi->fi;
 
 	if ((void *)(ip + 1) > end)
@@ -114,10 +114,10 @@ decide_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void *
 }
 
 static __always_inline __u8
-decide_uplink(struct tables *t, const struct meta *m, void *data, void *end,
+decide_uplink(struct tables *t, const struct vpc_pkt *m, void *data, void *end,
 	      struct decision *d)
 {
-	struct iphdr *ip = data + OFF_IP;
+	struct iphdr *ip = data + VPC_OFF_IP;
 
 	if ((void *)(ip + 1) > end)
 		return VPC_DROP_IP_TRUNCATED;
@@ -144,7 +144,7 @@ decide_uplink(struct tables *t, const struct meta *m, void *data, void *end,
  * generation: the slow path's first step, for a new connection and for a
  * stale action alike. */
 static __always_inline __u8
-decide(struct tables *t, const struct vpc_xdp_port *pi, const struct meta *m, void *data,
+decide(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc_pkt *m, void *data,
        void *end, struct decision *d)
 {
 	__u8 r = pi->is_uplink ? decide_uplink(t, m, data, end, d) :

@@ -87,7 +87,7 @@ xdp_tcp_wscale(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	__u8 *tcp = data + OFF_L4;
+	__u8 *tcp = data + VPC_OFF_L4;
 	struct wscale_walk w = { .result = 0xff };
 
 	if ((void *)(tcp + 20) > end)
@@ -98,38 +98,22 @@ xdp_tcp_wscale(struct xdp_md *ctx)
 	len -= 20;
 	if (len > 40)
 		return 0xff;
-	if (bpf_xdp_load_bytes(ctx, OFF_L4 + 20, w.opt, len) < 0)
+	if (bpf_xdp_load_bytes(ctx, VPC_OFF_L4 + 20, w.opt, len) < 0)
 		return 0xff;
 	w.len = len;
 	bpf_loop(40, wscale_step, &w, 0);
 	return w.result;
 }
 
-/* The segment record the shared tracker reads. */
-static __always_inline int
-tcp_seg(void *data, void *end, const struct meta *m, struct vpc_tcp_seg *s)
-{
-	__u8 *tcp = data + OFF_L4;
-	if ((void *)(tcp + 20) > end)
-		return -1;
-	s->seq = bpf_ntohl(*(__be32 *)(tcp + 4));
-	s->ack = bpf_ntohl(*(__be32 *)(tcp + 8));
-	s->win = bpf_ntohs(*(__be16 *)(tcp + 14));
-	s->flags = m->tcp_flags;
-	s->len = m->l4_len - (__u32)(tcp[12] >> 4) * 4 +
-		 !!(m->tcp_flags & VPC_TCP_SYN) + !!(m->tcp_flags & VPC_TCP_FIN);
-	return 0;
-}
-
 /* VPC_DROP_NONE: forward; a drop reason; or VPC_TCP_REOPEN: a new
  * connection over this one (a SYN after a reset or close). */
 static __always_inline unsigned int
 tcp_update(struct xdp_md *ctx, struct vpc_xdp_ct *e, int dir, void *data, void *end,
-	   const struct meta *m)
+	   const struct vpc_pkt *m)
 {
 	struct vpc_tcp_seg s;
 
-	if (tcp_seg(data, end, m, &s) < 0)
+	if (vpc_tcp_seg_read((const __u8 *)data + VPC_OFF_L4, end, m, &s) < 0)
 		return VPC_DROP_L4_TRUNCATED;
 	return vpc_tcp_update(&e->trk, (unsigned int)dir, &s, ctx);
 }
@@ -141,11 +125,11 @@ tcp_update(struct xdp_md *ctx, struct vpc_xdp_ct *e, int dir, void *data, void *
  * What a race of deleters can still leave -- a reply key without its
  * connection -- is an orphan that ct_resolve removes when it meets it. */
 static __always_inline void
-ct_delete(struct vpc_xdp_ct *e, const struct vpc_xdp_ct_key *fwd)
+ct_delete(struct vpc_xdp_ct *e, const struct vpc_ct_key *fwd)
 {
-	struct vpc_xdp_ct_key rev = e->other;
+	struct vpc_ct_key rev = e->other;
 
-	if (bpf_map_delete_elem(&ct, fwd) == 0 && !key_eq(fwd, &rev))
+	if (bpf_map_delete_elem(&ct, fwd) == 0 && !vpc_ct_key_eq(fwd, &rev))
 		bpf_map_delete_elem(&ct, &rev);
 }
 
@@ -157,21 +141,21 @@ ct_delete(struct vpc_xdp_ct *e, const struct vpc_xdp_ct_key *fwd)
  * element reused): it is removed and the packet is of no connection.
  */
 static __always_inline struct vpc_xdp_ct *
-ct_resolve(const struct vpc_xdp_ct_key *k, struct vpc_xdp_ct *v, struct vpc_xdp_ct_key *fwd,
+ct_resolve(const struct vpc_ct_key *k, struct vpc_xdp_ct *v, struct vpc_ct_key *fwd,
 	   int *dir)
 {
 	*dir = 0;
 	*fwd = *k;
-	if (v == NULL || !key_eq(&v->self, k))
+	if (v == NULL || !vpc_ct_key_eq(&v->self, k))
 		return NULL;
 	if (v->dir == 0)
 		return v;
 	*fwd = v->other;
 	*dir = 1;
 	struct vpc_xdp_ct *e = bpf_map_lookup_elem(&ct, fwd);
-	if (e != NULL && e->dir == 0 && key_eq(&e->self, fwd) && key_eq(&e->other, k))
+	if (e != NULL && e->dir == 0 && vpc_ct_key_eq(&e->self, fwd) && vpc_ct_key_eq(&e->other, k))
 		return e;
-	if (e == NULL || !key_eq(&e->other, k))
+	if (e == NULL || !vpc_ct_key_eq(&e->other, k))
 		bpf_map_delete_elem(&ct, k);
 	return NULL;
 }
@@ -192,19 +176,19 @@ struct room_ctx {
  * the walk (which that program's length cannot afford).
  */
 __attribute__((noinline)) int
-vpc_room_visit(struct vpc_xdp_ct_key *key, struct vpc_xdp_ct *val, struct room_ctx *c)
+vpc_room_visit(struct vpc_ct_key *key, struct vpc_xdp_ct *val, struct room_ctx *c)
 {
 	if (key == NULL || val == NULL || c == NULL)
 		return 1;
 	/* Helpers take keys on the stack only (6.1: not a function's
 	 * memory argument). */
-	struct vpc_xdp_ct_key k = *key;
+	struct vpc_ct_key k = *key;
 	if (val->dir != 0) {
 		/* an orphaned reply key (see ct_resolve) */
 		if (c->reclaim) {
-			struct vpc_xdp_ct_key other = val->other;
+			struct vpc_ct_key other = val->other;
 			struct vpc_xdp_ct *e = bpf_map_lookup_elem(&ct, &other);
-			if (e == NULL || !key_eq(&e->other, &k))
+			if (e == NULL || !vpc_ct_key_eq(&e->other, &k))
 				bpf_map_delete_elem(&ct, &k);
 		}
 		return 0;
@@ -213,7 +197,7 @@ vpc_room_visit(struct vpc_xdp_ct_key *key, struct vpc_xdp_ct *val, struct room_c
 	int drop = !expired && c->early && !c->dropped && vpc_ct_unreplied(&val->trk);
 	if (!expired && !drop)
 		return 0;
-	struct vpc_xdp_ct_key other = val->other;
+	struct vpc_ct_key other = val->other;
 	if (bpf_map_delete_elem(&ct, &k) != 0)
 		return 0;
 	bpf_map_delete_elem(&ct, &other);
@@ -226,9 +210,9 @@ vpc_room_visit(struct vpc_xdp_ct_key *key, struct vpc_xdp_ct *val, struct room_c
 }
 
 static long
-room_one(void *map, struct vpc_xdp_ct_key *key, struct vpc_xdp_ct *val, void *arg)
+room_one(void *map, struct vpc_ct_key *key, struct vpc_xdp_ct *val, void *arg)
 {
-	struct vpc_xdp_ct_key k = *key;	/* a map key is read-only to a global function */
+	struct vpc_ct_key k = *key;	/* a map key is read-only to a global function */
 
 	(void)map;
 	return vpc_room_visit(&k, val, arg) ? 1 : 0;	/* 1: stop */
@@ -263,16 +247,14 @@ ct_make_room(__u64 now, struct vpc_xdp_stats *st)
 /* Is the ICMP error about a tracked connection (by the reverse of the
  * quoted tuple, in the context it arrived in)? */
 static __always_inline int
-icmp_error_related(void *data, void *end, const struct meta *m, __u32 ctx)
+icmp_error_related(void *data, void *end, const struct vpc_pkt *m, __u32 ctx)
 {
 	struct vpc_flow f;
 
-	if (!vpc_icmp_quote_flow(data + OFF_L4, end, (__u32)m->l4_len - 8, &f))
+	if (!vpc_icmp_quote_flow(data + VPC_OFF_L4, end, (__u32)m->l4_len - 8, &f))
 		return 0;
-	struct vpc_xdp_ct_key k = {
-		.ctx_proto = ctx | f.proto, .src = f.src, .dst = f.dst,
-		.sport = f.sport, .dport = f.dport,
-	};
+	struct vpc_ct_key k;
+	vpc_ct_key_of_flow(&k, ctx, &f);
 	return bpf_map_lookup_elem(&ct, &k) != NULL;
 }
 
@@ -284,43 +266,26 @@ icmp_error_related(void *data, void *end, const struct meta *m, __u32 ctx)
  */
 static __always_inline __u8
 open_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
-	  const struct meta *m, void *data, void *end, const struct vpc_xdp_ct_key *key,
+	  const struct vpc_pkt *m, void *data, void *end, const struct vpc_ct_key *key,
 	  const struct decision *d, __be32 saddr, __be32 daddr, __u64 now,
 	  struct vpc_xdp_verdict *v, struct vpc_xdp_stats *st)
 {
-	/* The reply's key: as the replies will enter. */
-	struct vpc_xdp_ct_key rev = {
-		.ctx_proto = m->proto,
-		.src = daddr,
-		.dst = saddr,
-	};
-	if (m->proto == IPPROTO_ICMP) {
-		rev.sport = m->sport;
-		rev.dport = bpf_htons((__u16)(vpc_icmp_peer_type(m->icmp_type) << 8 | m->icmp_code));
-	} else {
-		rev.sport = m->dport;
-		rev.dport = m->sport;
+	/* The reply's key: as the replies will enter (common/vpc_key.h). */
+	__u32 reply_ctx = pi->ctx;
+	if (d->act.nat != VPC_NAT_SRC && d->receiver != VPC_INDEX_NONE) {
+		const struct vpc_iface_rec *x = iface_at(t, d->receiver);
+		if (x == NULL)
+			return VPC_DROP_NO_INTERFACE;
+		reply_ctx = x->ctx;
 	}
-	if (d->act.nat == VPC_NAT_SRC) {
-		rev.dst = d->act.nat_addr;	/* context 0: the uplink */
-	} else {
-		if (d->act.nat == VPC_NAT_DST)
-			rev.src = d->act.nat_addr;
-		if (d->receiver != VPC_INDEX_NONE) {
-			const struct vpc_iface_rec *x = iface_at(t, d->receiver);
-			if (x == NULL)
-				return VPC_DROP_NO_INTERFACE;
-			rev.ctx_proto |= x->ctx;
-		} else {
-			rev.ctx_proto |= pi->ctx;
-		}
-	}
+	struct vpc_ct_key rev;
+	vpc_ct_key_reverse(&rev, m, saddr, daddr, d->act.nat, d->act.nat_addr, reply_ctx);
 	/* The reply key taken: by another live connection a conflict; an
 	 * orphan (see ct_resolve) is removed on the way. */
-	int self_addressed = key_eq(key, &rev);
+	int self_addressed = vpc_ct_key_eq(key, &rev);
 	struct vpc_xdp_ct *taken = bpf_map_lookup_elem(&ct, &rev);
 	if (taken != NULL && !self_addressed) {
-		struct vpc_xdp_ct_key ofwd;
+		struct vpc_ct_key ofwd;
 		int odir;
 		if (ct_resolve(&rev, taken, &ofwd, &odir) != NULL ||
 		    bpf_map_lookup_elem(&ct, &rev) != NULL)
@@ -340,7 +305,7 @@ open_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
 	switch (m->proto) {
 	case IPPROTO_TCP: {
 		struct vpc_tcp_seg seg;
-		if (tcp_seg(data, end, m, &seg) < 0)
+		if (vpc_tcp_seg_read((const __u8 *)data + VPC_OFF_L4, end, m, &seg) < 0)
 			return VPC_DROP_L4_TRUNCATED;
 		vpc_tcp_open(&fv->trk, &seg, (__u8)xdp_tcp_wscale(ctx));
 		break;

@@ -125,7 +125,7 @@ sg_class_allows(__u32 set, __u32 cls, __u32 proto, __u32 peer_be, __u32 key)
  * dir 0, its own direction; dir 1, the roles swap.
  */
 static __always_inline int
-sg_allows_packet(struct tables *t, const struct vpc_xdp_port *pi, const struct meta *m,
+sg_allows_packet(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc_pkt *m,
 		 __be32 saddr, __be32 daddr, const struct decision *d, int dir)
 {
 	__u32 here = pi->is_uplink ? VPC_INDEX_NONE : pi->iface;

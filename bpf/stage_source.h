@@ -81,15 +81,15 @@ arp_from_uplink(struct tables *t, void *data, void *end)
 }
 
 static __always_inline __u8
-iface_checks(struct tables *t, const struct vpc_xdp_port *pi, const struct meta *m,
+iface_checks(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc_pkt *m,
 	     void *data, void *end, int *done)
 {
 	struct ethhdr *eth = data;
-	struct iphdr *ip = data + OFF_IP;
+	struct iphdr *ip = data + VPC_OFF_IP;
 	const struct vpc_iface_rec *fi = &pi->fi;
 
 	*done = 0;
-	if (m->kind == META_ARP) {
+	if (m->kind == VPC_PKT_ARP) {
 		__u8 r = arp_from_iface(t, pi, data, end);
 		*done = r == VPC_DROP_NONE;
 		return r;
@@ -112,12 +112,12 @@ iface_checks(struct tables *t, const struct vpc_xdp_port *pi, const struct meta 
 }
 
 static __always_inline __u8
-uplink_checks(struct tables *t, const struct meta *m, void *data, void *end, int *done)
+uplink_checks(struct tables *t, const struct vpc_pkt *m, void *data, void *end, int *done)
 {
 	struct ethhdr *eth = data;
 
 	*done = 0;
-	if (m->kind == META_ARP) {
+	if (m->kind == VPC_PKT_ARP) {
 		__u8 r = arp_from_uplink(t, data, end);
 		*done = r == VPC_DROP_NONE;
 		return r;

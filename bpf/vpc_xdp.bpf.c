@@ -131,7 +131,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 2);
-	__type(key, struct vpc_xdp_ct_key);
+	__type(key, struct vpc_ct_key);
 	__type(value, struct vpc_xdp_ct);
 } ct SEC(".maps");
 
@@ -193,13 +193,6 @@ mac_eq(const void *a, const void *b)
 	       *(const __u16 *)((const __u8 *)a + 4) == *(const __u16 *)((const __u8 *)b + 4);
 }
 
-static __always_inline int
-key_eq(const struct vpc_xdp_ct_key *a, const struct vpc_xdp_ct_key *b)
-{
-	return *(const __u64 *)a == *(const __u64 *)b &&
-	       *(const __u64 *)((const __u8 *)a + 8) == *(const __u64 *)((const __u8 *)b + 8);
-}
-
 /* ---- the tables of one set ---- */
 
 struct tables {
@@ -258,10 +251,10 @@ set_drop(struct vpc_xdp_verdict *v, __u8 reason)
 /* A new connection (or an ICMP error, which opens none). */
 static __always_inline __u8
 new_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
-	 const struct meta *m, void *data, void *end, const struct vpc_xdp_ct_key *key, __u64 now,
+	 const struct vpc_pkt *m, void *data, void *end, const struct vpc_ct_key *key, __u64 now,
 	 struct vpc_xdp_verdict *v, struct vpc_xdp_stats *st)
 {
-	struct iphdr *ip = data + OFF_IP;
+	struct iphdr *ip = data + VPC_OFF_IP;
 	struct decision d;
 	__u8 r;
 
@@ -294,11 +287,11 @@ new_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
  * when the apply asked for it or the frame now reaches someone else.
  */
 static __always_inline __u8
-refresh(struct tables *t, const struct vpc_xdp_port *pi, const struct meta *m,
+refresh(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc_pkt *m,
 	void *data, void *end, struct vpc_xdp_ct *e, int dir,
-	const struct vpc_xdp_ct_key *fwd, __u64 now, struct vpc_xdp_verdict *v)
+	const struct vpc_ct_key *fwd, __u64 now, struct vpc_xdp_verdict *v)
 {
-	struct iphdr *ip = data + OFF_IP;
+	struct iphdr *ip = data + VPC_OFF_IP;
 	struct decision d;
 	__u8 r;
 
@@ -326,8 +319,8 @@ refresh(struct tables *t, const struct vpc_xdp_port *pi, const struct meta *m,
 struct slow {
 	struct tables t;
 	const struct vpc_xdp_port *pi;
-	struct meta m;
-	struct vpc_xdp_ct_key key;
+	struct vpc_pkt m;
+	struct vpc_ct_key key;
 	struct vpc_xdp_stats *st;
 };
 
@@ -349,15 +342,11 @@ slow_setup(struct xdp_md *ctx, __u32 set, __u32 slot, struct slow *s)
 	s->st = counters();
 	if (s->t.g == NULL || s->pi == NULL || s->st == NULL)
 		return -1;
-	parse(data, end, &s->m);
-	struct iphdr *ip = data + OFF_IP;
-	if (s->m.kind != META_IPV4 || (void *)(ip + 1) > end)
+	vpc_parse(data, end, &s->m);
+	struct iphdr *ip = data + VPC_OFF_IP;
+	if (s->m.kind != VPC_PKT_IPV4 || (void *)(ip + 1) > end)
 		return -1;
-	s->key.ctx_proto = s->pi->ctx | s->m.proto;
-	s->key.src = ip->saddr;
-	s->key.dst = ip->daddr;
-	s->key.sport = s->m.sport;
-	s->key.dport = s->m.dport;
+	vpc_ct_key_fwd(&s->key, s->pi->ctx, &s->m, ip->saddr, ip->daddr);
 	return 0;
 }
 
@@ -449,7 +438,7 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 	__u32 z = 0;
 	struct vpc_xdp_control *c = bpf_map_lookup_elem(&control, &z);
 	struct tables t = { 0 };
-	struct meta m;
+	struct vpc_pkt m;
 	__u8 r;
 	int done;
 
@@ -466,8 +455,8 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 	if (t.g == NULL || pi == NULL || !pi->present)
 		return VPC_DROP_UNKNOWN_PORT;
 
-	parse(data, end, &m);
-	if (m.kind == META_DROP)
+	vpc_parse(data, end, &m);
+	if (m.kind == VPC_PKT_DROP)
 		return m.reason;
 	r = pi->is_uplink ? uplink_checks(&t, &m, data, end, &done) :
 			    iface_checks(&t, pi, &m, data, end, &done);
@@ -481,17 +470,12 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 	if (r != VPC_DROP_NONE)
 		return r;
 
-	struct iphdr *ip = data + OFF_IP;
+	struct iphdr *ip = data + VPC_OFF_IP;
 	if ((void *)(ip + 1) > end)
 		return VPC_DROP_IP_TRUNCATED;
-	struct vpc_xdp_ct_key key = {
-		.ctx_proto = pi->ctx | m.proto,
-		.src = ip->saddr,
-		.dst = ip->daddr,
-		.sport = m.sport,
-		.dport = m.dport,
-	};
-	struct vpc_xdp_ct_key fwd;
+	struct vpc_ct_key key;
+	vpc_ct_key_fwd(&key, pi->ctx, &m, ip->saddr, ip->daddr);
+	struct vpc_ct_key fwd;
 	int dir;
 	struct vpc_xdp_ct *e = ct_resolve(&key, bpf_map_lookup_elem(&ct, &key), &fwd, &dir);
 	if (e == NULL)
@@ -522,7 +506,7 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 		 * used: a deleted one is reused by the map at once. */
 		e->expires = now + entry_timeout(&t, e, a->vpc);
 		struct vpc_xdp_action act = *a;
-		if (!key_eq(&e->self, &fwd))
+		if (!vpc_ct_key_eq(&e->self, &fwd))
 			return SLOW;
 		return apply(data, end, &m, &act, v);
 	}
@@ -602,7 +586,7 @@ vpc_xdp_slow(struct xdp_md *ctx)
 	}
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	struct vpc_xdp_ct_key fwd;
+	struct vpc_ct_key fwd;
 	int dir;
 	struct vpc_xdp_ct *e = ct_resolve(&s.key, bpf_map_lookup_elem(&ct, &s.key), &fwd, &dir);
 	if (e == NULL)

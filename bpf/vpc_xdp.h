@@ -125,7 +125,7 @@ uint32_t vpc_xdp_ct_count(const struct vpc_xdp_fds *f);
 uint32_t vpc_xdp_ct_capacity(const struct vpc_xdp_fds *f);
 uint32_t vpc_xdp_ct_flush(const struct vpc_xdp_fds *f);
 int vpc_xdp_ct_each(const struct vpc_xdp_fds *f,
-		    void (*fn)(const struct vpc_xdp_ct_key *k, const struct vpc_xdp_ct *e, void *arg),
+		    void (*fn)(const struct vpc_ct_key *k, const struct vpc_xdp_ct *e, void *arg),
 		    void *arg);
 
 /* Detach from every port and remove the pins (and dir). */

@@ -27,6 +27,7 @@
 #include <linux/types.h>
 
 #include "vpc_ct_track.h"	/* the tracking record a connection value embeds */
+#include "vpc_key.h"		/* the connection key (the map's key) */
 #include "vpc_image.h"		/* VPC_TO_COUNT, the classifier records */
 #include "vpc_records.h"	/* the interface record, shared with DPDK */
 
@@ -90,13 +91,7 @@ struct vpc_xdp_ip_key {
  * applies).  ct: a hash from each direction's key to a vpc_xdp_ct value.
  * Direction 0's value holds the connection; direction 1's names the
  * direction-0 key.  Same semantics as dataplane/conntrack.h. */
-struct vpc_xdp_ct_key {
-	__u32 ctx_proto;	/* VNI << 8 | IP protocol; 0 << 8: the uplink */
-	__be32 src;
-	__be32 dst;
-	__be16 sport;		/* TCP/UDP ports; ICMP: identifier, type << 8 | code */
-	__be16 dport;
-};
+/* struct vpc_ct_key: common/vpc_key.h (one layout for both engines). */
 
 struct vpc_xdp_action {
 	__u32 gen;		/* generation of the tables; 0: not computed */
@@ -115,10 +110,10 @@ _Static_assert(sizeof(struct vpc_xdp_action) == 28, "xdp action layout");
 struct vpc_xdp_ct {
 	__u32 dir;		/* which direction's key this value is under */
 	__u32 pad;
-	struct vpc_xdp_ct_key self;	/* the key this value is under: the map
+	struct vpc_ct_key self;	/* the key this value is under: the map
 					 * reuses a deleted element at once, so a
 					 * reader checks it is still what it found */
-	struct vpc_xdp_ct_key other;	/* the other direction's key */
+	struct vpc_ct_key other;	/* the other direction's key */
 	struct vpc_xdp_action act[2];
 	__u64 created;		/* ns */
 	__u64 expires;		/* ns */

@@ -954,10 +954,10 @@ vpc_xdp_read_stats(const struct vpc_xdp_fds *f, struct vpc_xdp_stats *sum,
 
 int
 vpc_xdp_ct_each(const struct vpc_xdp_fds *f,
-		void (*fn)(const struct vpc_xdp_ct_key *k, const struct vpc_xdp_ct *e, void *arg),
+		void (*fn)(const struct vpc_ct_key *k, const struct vpc_xdp_ct *e, void *arg),
 		void *arg)
 {
-	struct vpc_xdp_ct_key key, next;
+	struct vpc_ct_key key, next;
 	void *prev = NULL;
 	struct vpc_xdp_ct e;
 	int n = 0;
@@ -974,7 +974,7 @@ vpc_xdp_ct_each(const struct vpc_xdp_fds *f,
 }
 
 static void
-count_one(const struct vpc_xdp_ct_key *k, const struct vpc_xdp_ct *e, void *arg)
+count_one(const struct vpc_ct_key *k, const struct vpc_xdp_ct *e, void *arg)
 {
 	(void)k;
 	(void)e;
@@ -1004,7 +1004,7 @@ vpc_xdp_ct_capacity(const struct vpc_xdp_fds *f)
 uint32_t
 vpc_xdp_ct_flush(const struct vpc_xdp_fds *f)
 {
-	struct vpc_xdp_ct_key key;
+	struct vpc_ct_key key;
 	uint32_t n = vpc_xdp_ct_count(f);
 
 	/* Deleting the first key each time: the iteration order changes as

@@ -26,7 +26,9 @@
 
 #include <stdint.h>
 
+#include "cksum.h"
 #include "vpc_ct_track.h"
+#include "vpc_pkt.h"
 #include "vpc_reasons.h"	/* drop reasons */
 
 #ifndef VPC_TCP_WSCALE
@@ -54,6 +56,24 @@ struct vpc_tcp_seg {
 	uint8_t flags;		/* VPC_TCP_* */
 	uint8_t pad;
 };
+
+/* The segment record of the TCP header at tcp (the packet m; the frame
+ * ends at end): 0, or -1 when the header is not inside the frame. */
+static inline __attribute__((always_inline)) int
+vpc_tcp_seg_read(const uint8_t *tcp, const uint8_t *end, const struct vpc_pkt *m,
+		 struct vpc_tcp_seg *s)
+{
+	if (tcp + 20 > end)
+		return -1;
+	s->seq = __builtin_bswap32(vpc_load32(tcp + 4));
+	s->ack = __builtin_bswap32(vpc_load32(tcp + 8));
+	s->win = __builtin_bswap16(vpc_load16(tcp + 14));
+	s->flags = m->tcp_flags;
+	s->pad = 0;
+	s->len = m->l4_len - (uint32_t)(tcp[12] >> 4) * 4 + !!(m->tcp_flags & VPC_TCP_SYN) +
+		 !!(m->tcp_flags & VPC_TCP_FIN);
+	return 0;
+}
 
 /* Record what a segment of direction dir sent and advertised. */
 static inline __attribute__((always_inline)) void

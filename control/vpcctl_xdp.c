@@ -272,7 +272,7 @@ struct list_ctx {
 };
 
 static void
-list_one(const struct vpc_xdp_ct_key *k, const struct vpc_xdp_ct *e, void *arg)
+list_one(const struct vpc_ct_key *k, const struct vpc_xdp_ct *e, void *arg)
 {
 	struct list_ctx *c = arg;
 	struct vpc_report_conn rc = {

@@ -59,18 +59,12 @@
 #include <rte_ether.h>
 
 #include "vpc_ct_track.h"
+#include "vpc_key.h"
 #include "vpc_rewrite.h"
 #include "vpc_names.h"
 #include "vpc_reasons.h"
 
-/* 16 bytes: rte_hash compares it with one SSE instruction. */
-struct vpc_ct_key {
-	uint32_t ctx_proto;	/* VNI << 8 | IP protocol; VNI 0 = the uplink */
-	rte_be32_t src;
-	rte_be32_t dst;
-	rte_be16_t sport;	/* TCP/UDP ports; ICMP: identifier, type */
-	rte_be16_t dport;
-} __rte_aligned(16);
+/* struct vpc_ct_key: common/vpc_key.h (one layout for both engines). */
 
 
 /* What to do with a packet of one direction. 32 bytes. */

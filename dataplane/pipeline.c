@@ -145,7 +145,7 @@ slow_path(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 		return apply(m, &e->act[dir], v);
 	}
 
-	if (m->proto == IPPROTO_ICMP && m->icmp_error) {
+	if (m->pkt.proto == IPPROTO_ICMP && m->pkt.icmp_error) {
 		/* Errors open nothing: related to a connection, or allowed by
 		 * the rules as they stand. */
 		if (!icmp_error_related(p, m, pi->ctx) &&
@@ -154,8 +154,8 @@ slow_path(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 		icmp_error_translate(m, &d.act);
 		return apply(m, &d.act, v);
 	}
-	if (m->proto == IPPROTO_TCP &&
-	    (m->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) !=
+	if (m->pkt.proto == IPPROTO_TCP &&
+	    (m->pkt.tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) !=
 		    RTE_TCP_SYN_FLAG)
 		return VPC_DROP_TCP_NOT_SYN;
 	if (!sg_allows_packet(t, pi, m, &d, 0))
@@ -197,7 +197,7 @@ one_packet(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *
 				dir = 0;
 			}
 		}
-		if (e != NULL && m->proto == IPPROTO_TCP) {
+		if (e != NULL && m->pkt.proto == IPPROTO_TCP) {
 			unsigned int u = tcp_update(e, dir, m);
 			if (u == VPC_TCP_REOPEN) {	/* a new connection over it */
 				vpc_ct_delete(p->ct, *data >> 1);
@@ -254,8 +254,8 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
 		struct meta *m = &x[i];
 		parse_one(pkts[i], m);
-		if (m->kind == META_DROP) {
-			set_drop(&v[i], m->reason);
+		if (m->pkt.kind == VPC_PKT_DROP) {
+			set_drop(&v[i], m->pkt.reason);
 			continue;
 		}
 		bool done;
@@ -267,7 +267,7 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 			set_drop(&v[i], r);
 			continue;
 		}
-		ct_key(&keys[n_ct], pi->ctx, m);
+		vpc_ct_key_fwd(&keys[n_ct], pi->ctx, &m->pkt, m->ip->src_addr, m->ip->dst_addr);
 		idx[n_ct++] = i;
 	}
 

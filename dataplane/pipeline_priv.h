@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_arp.h>
 #include <rte_ether.h>
@@ -21,7 +22,26 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include "cksum.h"
 #include "conntrack.h"
+
+/* The DPDK engine's header-checksum check: five 32-bit loads into a
+ * 64-bit sum, folded (x86 loads unaligned words at no cost). */
+static inline bool
+ipv4_hdr_sum_ok32(const uint8_t *b)
+{
+	uint64_t sum = 0;
+	for (int i = 0; i < 20; i += 4) {
+		uint32_t w;
+		memcpy(&w, b + i, 4);
+		sum += w;
+	}
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	return vpc_csum_fold((uint32_t)sum) == 0xffff;
+}
+#define VPC_IPV4_HDR_SUM_OK(ip) ipv4_hdr_sum_ok32(ip)
+#include "vpc_parse.h"
 #include "pipeline.h"
 #include "tables.h"
 
@@ -31,21 +51,13 @@ struct vpc_pipeline {
 	struct vpc_stats stats;
 };
 
-/* What the parse stage learned about one packet. */
-enum meta_kind { META_DROP, META_ARP, META_IPV4 };
-
+/* What the parse stage learned about one packet: the shared record
+ * (common/vpc_parse.h), and the headers' addresses in the mbuf. */
 struct meta {
-	uint8_t kind;
-	uint8_t reason;		/* META_DROP */
-	uint8_t proto;
-	uint8_t tcp_flags;
+	struct vpc_pkt pkt;
 	struct rte_ether_hdr *eth;
 	struct rte_ipv4_hdr *ip;
 	uint8_t *l4;
-	uint16_t l4_len;	/* bytes of IP payload in the frame */
-	rte_be16_t sport, dport;	/* conntrack ports (see ct_key) */
-	uint8_t icmp_type, icmp_code;
-	uint8_t icmp_error;	/* unreachable, time exceeded, parameter problem */
 };
 
 /* The slow path's answer for one packet: its action, and who receives it

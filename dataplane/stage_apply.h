@@ -46,7 +46,7 @@ apply(struct meta *m, const struct vpc_ct_action *a, struct vpc_verdict *v)
 	}
 	/* TTL, NAT and their checksums (vpc_rewrite.h); parse checked the
 	 * L4 header is whole in the IP payload. */
-	vpc_ipv4_rewrite((uint8_t *)ip, m->l4, m->l4 + m->l4_len, m->proto, a->rewrite_macs,
+	vpc_ipv4_rewrite((uint8_t *)ip, m->l4, m->l4 + m->pkt.l4_len, m->pkt.proto, a->rewrite_macs,
 			 a->nat, a->nat_addr);
 	set_forward(v, a->out_port, a->path);
 	return VPC_DROP_NONE;
@@ -59,7 +59,7 @@ icmp_error_translate(const struct meta *m, const struct vpc_ct_action *a)
 {
 	if (a->nat == VPC_NAT_NONE)
 		return;
-	vpc_icmp_quote_nat(m->l4, m->l4 + m->l4_len, m->l4_len - sizeof(struct rte_icmp_hdr),
+	vpc_icmp_quote_nat(m->l4, m->l4 + m->pkt.l4_len, m->pkt.l4_len - sizeof(struct rte_icmp_hdr),
 			   a->nat == VPC_NAT_DST,
 			   a->nat == VPC_NAT_SRC ? m->ip->src_addr : m->ip->dst_addr, a->nat_addr);
 }

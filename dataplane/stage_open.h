@@ -23,41 +23,17 @@ static uint8_t tcp_wscale(const struct meta *m);
 #define VPC_TCP_WSCALE(ctx) tcp_wscale((const struct meta *)(ctx))
 #include "vpc_tcp.h"
 
+/* The key the replies of a new connection will arrive with
+ * (common/vpc_key.h), in the receiver's context. */
 static inline void
-ct_key(struct vpc_ct_key *k, uint32_t ctx, const struct meta *m)
-{
-	k->ctx_proto = ctx | m->proto;
-	k->src = m->ip->src_addr;
-	k->dst = m->ip->dst_addr;
-	k->sport = m->sport;
-	k->dport = m->dport;
-}
-
-/* The key the replies of a new connection will arrive with. */
-static void
 ct_reverse_key(struct vpc_ct_key *r, const struct vpc_tables *t, const struct meta *m,
 	       const struct decision *d, uint32_t ctx)
 {
-	r->ctx_proto = m->proto;
-	r->src = m->ip->dst_addr;
-	r->dst = m->ip->src_addr;
-	if (m->proto == IPPROTO_ICMP) {
-		r->sport = m->sport;
-		r->dport = rte_cpu_to_be_16((uint16_t)(vpc_icmp_peer_type(m->icmp_type) << 8 |
-						       m->icmp_code));
-	} else {
-		r->sport = m->dport;
-		r->dport = m->sport;
-	}
-	if (d->act.nat == VPC_NAT_SRC) {	/* replies come to the EIP */
-		r->dst = d->act.nat_addr;
-		return;				/* context 0: the uplink */
-	}
-	if (d->act.nat == VPC_NAT_DST)	/* replies come from the VM */
-		r->src = d->act.nat_addr;
-	r->ctx_proto |= d->receiver != VPC_INDEX_NONE ? t->ifaces[d->receiver].ctx : ctx;
-}
+	uint32_t reply_ctx = d->receiver != VPC_INDEX_NONE ? t->ifaces[d->receiver].ctx : ctx;
 
+	vpc_ct_key_reverse(r, &m->pkt, m->ip->src_addr, m->ip->dst_addr, d->act.nat,
+			   d->act.nat_addr, reply_ctx);
+}
 
 /* Window scale option of a SYN, or 0xff when absent: the DPDK engine's
  * own option walker (vpc_tcp.h's VPC_TCP_WSCALE). */
@@ -84,27 +60,13 @@ tcp_wscale(const struct meta *m)
 	return 0xff;
 }
 
-/* The segment record the shared tracker reads (parse checked the header
- * is in the frame). */
-static inline __attribute__((always_inline)) void
-tcp_seg(const struct meta *m, struct vpc_tcp_seg *s)
-{
-	const struct rte_tcp_hdr *tcp = (const void *)m->l4;
-
-	s->seq = rte_be_to_cpu_32(tcp->sent_seq);
-	s->ack = rte_be_to_cpu_32(tcp->recv_ack);
-	s->win = rte_be_to_cpu_16(tcp->rx_win);
-	s->flags = m->tcp_flags;
-	s->len = m->l4_len - (uint32_t)(tcp->data_off >> 4) * 4 +
-		 !!(m->tcp_flags & VPC_TCP_SYN) + !!(m->tcp_flags & VPC_TCP_FIN);
-}
-
 static inline __attribute__((always_inline)) unsigned int
 tcp_update(struct vpc_ct_entry *e, unsigned int dir, const struct meta *m)
 {
 	struct vpc_tcp_seg s;
 
-	tcp_seg(m, &s);
+	if (unlikely(vpc_tcp_seg_read(m->l4, m->l4 + m->pkt.l4_len, &m->pkt, &s) < 0))
+		return VPC_DROP_L4_TRUNCATED;	/* parse checked it: never */
 	return vpc_tcp_update(&e->trk, dir, &s, (void *)(uintptr_t)m);
 }
 
@@ -124,13 +86,11 @@ icmp_error_related(const struct vpc_pipeline *p, const struct meta *m, uint32_t 
 {
 	struct vpc_flow f;
 
-	if (!vpc_icmp_quote_flow(m->l4, m->l4 + m->l4_len,
-				 m->l4_len - sizeof(struct rte_icmp_hdr), &f))
+	if (!vpc_icmp_quote_flow(m->l4, m->l4 + m->pkt.l4_len,
+				 m->pkt.l4_len - sizeof(struct rte_icmp_hdr), &f))
 		return false;
-	struct vpc_ct_key k = {
-		.ctx_proto = ctx | f.proto, .src = f.src, .dst = f.dst,
-		.sport = f.sport, .dport = f.dport,
-	};
+	struct vpc_ct_key k;
+	vpc_ct_key_of_flow(&k, ctx, &f);
 	uint64_t hits;
 	uint32_t data;
 	vpc_ct_lookup_bulk(p->ct, &k, 1, &hits, &data);
@@ -158,10 +118,11 @@ open_conn(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 	/* The entry is built here and published whole by create_conn. */
 	struct vpc_ct_entry init;
 	memset(&init, 0, offsetof(struct vpc_ct_entry, key));
-	switch (m->proto) {
+	switch (m->pkt.proto) {
 	case IPPROTO_TCP: {
 		struct vpc_tcp_seg seg;
-		tcp_seg(m, &seg);
+		if (vpc_tcp_seg_read(m->l4, m->l4 + m->pkt.l4_len, &m->pkt, &seg) < 0)
+			return VPC_DROP_L4_TRUNCATED;	/* parse checked it: never */
 		vpc_tcp_open(&init.trk, &seg, tcp_wscale(m));
 		break;
 	}

@@ -50,10 +50,10 @@ sg_allows_packet(const struct vpc_tables *t, const struct vpc_port_info *pi,
 	uint32_t here = pi->is_uplink ? VPC_INDEX_NONE : pi->iface;
 
 	if (dir == 0)
-		return sg_allows(t, here, d->receiver, m->proto, m->ip->dst_addr,
-				 m->ip->src_addr, m->dport, m->icmp_type, m->icmp_code);
-	return sg_allows(t, d->receiver, here, m->proto, m->ip->src_addr, m->ip->dst_addr,
-			 m->sport, vpc_icmp_peer_type(m->icmp_type), m->icmp_code);
+		return sg_allows(t, here, d->receiver, m->pkt.proto, m->ip->dst_addr,
+				 m->ip->src_addr, m->pkt.dport, m->pkt.icmp_type, m->pkt.icmp_code);
+	return sg_allows(t, d->receiver, here, m->pkt.proto, m->ip->src_addr, m->ip->dst_addr,
+			 m->pkt.sport, vpc_icmp_peer_type(m->pkt.icmp_type), m->pkt.icmp_code);
 }
 
 #endif /* VPC_STAGE_SG_H */

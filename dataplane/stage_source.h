@@ -86,7 +86,7 @@ iface_checks(const struct vpc_tables *t, const struct vpc_port_info *pi, struct 
 	const struct vpc_iface_rec *fi = pi->fi;
 
 	*done = false;
-	if (unlikely(m->kind == META_ARP)) {
+	if (unlikely(m->pkt.kind == VPC_PKT_ARP)) {
 		uint8_t r = arp_from_iface(t, pi, m);
 		if (r == VPC_DROP_NONE)
 			set_reply(v, UINT16_MAX);	/* the port is set below */
@@ -113,7 +113,7 @@ static inline uint8_t
 uplink_checks(const struct vpc_tables *t, struct meta *m, struct vpc_verdict *v, bool *done)
 {
 	*done = false;
-	if (unlikely(m->kind == META_ARP)) {
+	if (unlikely(m->pkt.kind == VPC_PKT_ARP)) {
 		uint8_t r = arp_from_uplink(t, m);
 		if (r == VPC_DROP_NONE)
 			set_reply(v, (uint16_t)t->uplink_port);
