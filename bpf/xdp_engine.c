@@ -435,32 +435,28 @@ assign_slots(const struct vpc_xdp_fds *f, const struct vpc_image *img,
 static int
 build_routes(int fd, const struct vpc_image *img, char *err, size_t n)
 {
+	struct vpc_route_rec x;
+
 	for (uint32_t r = 0; r < img->n_routes; r++) {
-		const struct vpc_image_route *x = &img->routes[r];
-		static const uint32_t kind[VPC_RT_COUNT] = {
-			[VPC_RT_LOCAL] = VPC_NH_LOCAL_MISS, [VPC_RT_IGW] = VPC_NH_IGW,
-			[VPC_RT_BLACKHOLE] = VPC_NH_BLACKHOLE, [VPC_RT_IFACE] = VPC_NH_APPLIANCE,
-		};
+		vpc_lower_route(img, r, &x);
 		struct vpc_xdp_route_key k = {
-			.prefixlen = 32u + x->prefix_len, .rtable = htonl(x->rtable),
-			.addr = x->prefix,
+			.prefixlen = 32u + x.prefix_len, .rtable = htonl(x.rtable), .addr = x.prefix,
 		};
-		struct vpc_xdp_nexthop nh = { kind[x->target], x->target_iface };
+		struct vpc_xdp_nexthop nh = { x.kind, x.iface };
 		if (put(fd, &k, &nh, err, n, "routes") < 0)
 			return -1;
 	}
-	/* Delivery routes: each interface IP whose longest match in a table
-	 * of its VPC is the local route (decided by the trie itself). */
+	/* Delivery routes where the IP's longest match in the table is the
+	 * local route (decided by the trie itself, the file's routes in it). */
 	for (uint32_t t = 0; t < img->n_rtables; t++)
 		for (uint32_t i = 0; i < img->n_ifaces; i++) {
-			const struct vpc_image_iface *f = &img->ifaces[i];
-			if (f->vpc != img->rtables[t].vpc)
+			if (!vpc_lower_delivery(img, t, i, &x))
 				continue;
-			struct vpc_xdp_route_key k = { 64, htonl(t), f->ip };
+			struct vpc_xdp_route_key k = { 32u + x.prefix_len, htonl(t), x.prefix };
 			struct vpc_xdp_nexthop cur;
 			if (bpf_map_lookup_elem(fd, &k, &cur) < 0 || cur.kind != VPC_NH_LOCAL_MISS)
 				continue;
-			struct vpc_xdp_nexthop nh = { VPC_NH_DELIVER, i };
+			struct vpc_xdp_nexthop nh = { x.kind, x.iface };
 			if (put(fd, &k, &nh, err, n, "routes") < 0)
 				return -1;
 		}
@@ -686,8 +682,7 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 	fd[VPC_XS_EIPS] = new_map(BPF_MAP_TYPE_HASH, "vpc_eips", 4, 4, img->n_eips, 0);
 	uint32_t n_routes = img->n_routes;
 	for (uint32_t t = 0; t < img->n_rtables; t++)
-		for (uint32_t i = 0; i < img->n_ifaces; i++)
-			n_routes += img->ifaces[i].vpc == img->rtables[t].vpc;
+		n_routes += vpc_lower_n_deliveries(img, t);
 	fd[VPC_XS_ROUTES] = new_map(BPF_MAP_TYPE_LPM_TRIE, "vpc_routes",
 				    sizeof(struct vpc_xdp_route_key),
 				    sizeof(struct vpc_xdp_nexthop), n_routes, BPF_F_NO_PREALLOC);
@@ -751,20 +746,14 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 			goto out;
 		}
 	for (uint32_t p = 0; p < img->n_ports; p++) {
-		const struct vpc_image_port *ip = &img->ports[p];
-		struct vpc_xdp_port x = { .present = 1 };
-		if (ip->kind == VPC_PORT_UPLINK) {
-			x.is_uplink = 1;
-			x.iface = VPC_INDEX_NONE;
-		} else {
-			const struct vpc_image_iface *f_ = &img->ifaces[ip->iface];
-			const struct vpc_image_subnet *s = &img->subnets[f_->subnet];
-			x.iface = ip->iface;
-			x.fi = fis[ip->iface];
-			x.ctx = x.fi.ctx;
-			x.rtable = s->rtable;
-			x.gateway_ip = s->gateway_ip;
-		}
+		struct vpc_port_rec r;
+		vpc_lower_port(img, p, &r);
+		struct vpc_xdp_port x = {
+			.present = 1, .is_uplink = r.is_uplink, .iface = r.iface, .ctx = r.ctx,
+			.rtable = r.rtable, .gateway_ip = r.gateway_ip,
+		};
+		if (!r.is_uplink)
+			x.fi = fis[r.iface];
 		if (put(fd[VPC_XS_PORTS], &slots[p], &x, err, n, "ports") < 0) {
 			free(fis);
 			goto out;

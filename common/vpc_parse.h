@@ -46,7 +46,7 @@ vpc_cursor_take(struct vpc_cursor *c, uint32_t n)
 {
 	const uint8_t *p = c->pos;
 
-	if (p + n > c->end)
+	if (VPC_UNLIKELY(p + n > c->end))
 		return (const uint8_t *)0;
 	c->pos = p + n;
 	return p;
@@ -79,28 +79,33 @@ vpc_parse_l4(struct vpc_cursor *c, uint8_t proto, uint32_t len, struct vpc_pkt *
 	uint16_t sport = 0, dport = 0;
 	uint8_t flags = 0, type = 0, code = 0, error = 0;
 
-	if (__builtin_expect(proto == VPC_IPPROTO_TCP, 1)) {
+	switch (proto) {
+	case VPC_IPPROTO_TCP: {
 		uint32_t doff;
-		if (len < 20 || (l4 = vpc_cursor_take(c, 20)) == 0)
+		if (VPC_UNLIKELY(len < 20 || (l4 = vpc_cursor_take(c, 20)) == 0))
 			return VPC_DROP_L4_TRUNCATED;
 		doff = l4[12] >> 4;
-		if (doff < 5 || doff * 4 > len)
+		if (VPC_UNLIKELY(doff < 5 || doff * 4 > len))
 			return VPC_DROP_L4_TRUNCATED;
 		sport = vpc_load16(l4);
 		dport = vpc_load16(l4 + 2);
 		flags = l4[13];
-	} else if (proto == VPC_IPPROTO_UDP) {
+		break;
+	}
+	case VPC_IPPROTO_UDP: {
 		uint16_t dl;
-		if (len < 8 || (l4 = vpc_cursor_take(c, 8)) == 0)
+		if (VPC_UNLIKELY(len < 8 || (l4 = vpc_cursor_take(c, 8)) == 0))
 			return VPC_DROP_L4_TRUNCATED;
 		dl = __builtin_bswap16(vpc_load16(l4 + 4));
-		if (dl < 8 || dl > len)
+		if (VPC_UNLIKELY(dl < 8 || dl > len))
 			return VPC_DROP_L4_TRUNCATED;
 		sport = vpc_load16(l4);
 		dport = vpc_load16(l4 + 2);
-	} else if (proto == VPC_IPPROTO_ICMP) {
+		break;
+	}
+	case VPC_IPPROTO_ICMP: {
 		uint8_t td[2];
-		if (len < 8 || (l4 = vpc_cursor_take(c, 8)) == 0)
+		if (VPC_UNLIKELY(len < 8 || (l4 = vpc_cursor_take(c, 8)) == 0))
 			return VPC_DROP_L4_TRUNCATED;
 		type = l4[0];
 		code = l4[1];
@@ -111,6 +116,10 @@ vpc_parse_l4(struct vpc_cursor *c, uint8_t proto, uint32_t len, struct vpc_pkt *
 		td[0] = type;
 		td[1] = code;
 		__builtin_memcpy(&dport, td, 2);	/* type, code: network order */
+		break;
+	}
+	default:
+		break;
 	}
 	m->sport = sport;
 	m->dport = dport;
@@ -131,20 +140,20 @@ vpc_parse_ipv4(struct vpc_cursor *c, struct vpc_pkt *m)
 	uint16_t tot;
 	uint8_t vihl, proto;
 
-	if (vpc_cursor_take(c, 20) == 0)
+	if (VPC_UNLIKELY(vpc_cursor_take(c, 20) == 0))
 		return VPC_DROP_IP_TRUNCATED;
 	vihl = ip[0];
-	if ((vihl >> 4) != 4)
+	if (VPC_UNLIKELY((vihl >> 4) != 4))
 		return VPC_DROP_IP_VERSION;
-	if ((vihl & 0xf) != 5)
+	if (VPC_UNLIKELY((vihl & 0xf) != 5))
 		return (vihl & 0xf) < 5 ? VPC_DROP_IP_IHL : VPC_DROP_IP_OPTIONS;
 	tot = __builtin_bswap16(vpc_load16(ip + 2));
-	if (tot < 20 || tot > avail)
+	if (VPC_UNLIKELY(tot < 20 || tot > avail))
 		return VPC_DROP_IP_TRUNCATED;
 	/* A correct header, checksum field included, sums to ffff. */
-	if (!VPC_IPV4_HDR_SUM_OK(ip))
+	if (VPC_UNLIKELY(!VPC_IPV4_HDR_SUM_OK(ip)))
 		return VPC_DROP_IP_CHECKSUM;
-	if (__builtin_bswap16(vpc_load16(ip + 6)) & 0x1fff)
+	if (VPC_UNLIKELY(__builtin_bswap16(vpc_load16(ip + 6)) & 0x1fff))
 		return VPC_DROP_IP_FRAGMENT;
 	proto = ip[9];
 	m->tot_len = tot;
@@ -174,7 +183,7 @@ vpc_parse(const uint8_t *data, const uint8_t *end, struct vpc_pkt *m)
 	uint16_t type;
 	uint8_t reason;
 
-	if (eth == 0) {
+	if (VPC_UNLIKELY(eth == 0)) {
 		m->kind = VPC_PKT_DROP;
 		m->reason = VPC_DROP_FRAME_TRUNCATED;
 		return;

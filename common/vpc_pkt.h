@@ -12,6 +12,9 @@
 
 #include <stdint.h>
 
+/* A check that fails only for bad input: its failure laid out of line. */
+#define VPC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
 /* Where the headers lie: IPv4 options are dropped, so L4 is at 34. */
 #define VPC_OFF_IP 14
 #define VPC_OFF_L4 34

@@ -25,23 +25,6 @@
 static atomic_uint table_seq;
 
 static uint32_t
-mask_len(uint8_t len)
-{
-	return len == 0 ? 0 : 0xffffffffu << (32 - len);
-}
-
-/* Interfaces of the table's VPC: at most that many /32 delivery routes. */
-static uint32_t
-deliveries(const struct vpc_image *img, uint32_t table)
-{
-	uint32_t vpc = img->rtables[table].vpc, n = 0;
-
-	for (uint32_t i = 0; i < img->n_ifaces; i++)
-		n += img->ifaces[i].vpc == vpc;
-	return n;
-}
-
-static uint32_t
 num_tbl8(uint32_t n_long_prefixes, unsigned int nh_sz)
 {
 	/* One tbl8 group per /24 holding a longer prefix, at worst; DPDK
@@ -58,7 +41,7 @@ vpc_tables_memory(const struct vpc_image *img)
 	uint64_t total = 8u << 20;	/* hashes, arrays, slack */
 
 	for (uint32_t t = 0; t < img->n_rtables; t++) {
-		uint32_t n_long = img->rtables[t].n_routes + deliveries(img, t);
+		uint32_t n_long = img->rtables[t].n_routes + vpc_lower_n_deliveries(img, t);
 		unsigned int nh_sz = n_long + 64 > FIB_NH_MAX_2B ? 4 : 2;
 		total += TBL24_BYTES(nh_sz) + (uint64_t)num_tbl8(n_long, nh_sz) * 256 * nh_sz +
 			 (uint64_t)n_long * 96 + (1u << 20);
@@ -99,7 +82,7 @@ build_rtable(struct vpc_tables *t, uint32_t ti, int socket_id, unsigned int seq,
 	const struct vpc_image *img = t->img;
 	const struct vpc_image_rtable *it = &img->rtables[ti];
 	struct vpc_rtable *rt = &t->rtables[ti];
-	uint32_t n_deliver = deliveries(img, ti);
+	uint32_t n_deliver = vpc_lower_n_deliveries(img, ti);
 	uint32_t max_nh = 1 + it->n_routes + n_deliver;
 	uint32_t n_entries = 0;
 	char name[64];
@@ -119,7 +102,7 @@ build_rtable(struct vpc_tables *t, uint32_t ti, int socket_id, unsigned int seq,
 	 * interface, then one per delivered interface. */
 	rt->nexthops[0] = (struct vpc_nexthop){ VPC_NH_NO_ROUTE, VPC_INDEX_NONE };
 	rt->n_nexthops = 1;
-	uint32_t shared[VPC_RT_COUNT] = { 0 };
+	uint32_t shared[VPC_NH_COUNT] = { 0 };	/* by kind */
 	uint32_t *appliance_nh = rte_zmalloc("vpc_appl", (img->n_ifaces + 1) * sizeof(uint32_t), 0);
 	if (appliance_nh == NULL) {
 		ret = -ENOMEM;
@@ -127,39 +110,37 @@ build_rtable(struct vpc_tables *t, uint32_t ti, int socket_id, unsigned int seq,
 		goto out;
 	}
 	for (uint32_t r = it->first_route; r < it->first_route + it->n_routes; r++) {
-		const struct vpc_image_route *x = &img->routes[r];
+		struct vpc_route_rec x;
 		uint32_t nh;
-		if (x->target == VPC_RT_IFACE) {
-			if (appliance_nh[x->target_iface] == 0) {
-				appliance_nh[x->target_iface] = rt->n_nexthops;
+		vpc_lower_route(img, r, &x);
+		if (x.kind == VPC_NH_APPLIANCE) {
+			if (appliance_nh[x.iface] == 0) {
+				appliance_nh[x.iface] = rt->n_nexthops;
 				rt->nexthops[rt->n_nexthops++] = (struct vpc_nexthop){
-					VPC_NH_APPLIANCE, x->target_iface };
+					VPC_NH_APPLIANCE, x.iface };
 			}
-			nh = appliance_nh[x->target_iface];
+			nh = appliance_nh[x.iface];
 		} else {
-			if (shared[x->target] == 0) {
-				static const uint32_t kind[VPC_RT_COUNT] = {
-					[VPC_RT_LOCAL] = VPC_NH_LOCAL_MISS,
-					[VPC_RT_IGW] = VPC_NH_IGW,
-					[VPC_RT_BLACKHOLE] = VPC_NH_BLACKHOLE,
-				};
-				shared[x->target] = rt->n_nexthops;
+			if (shared[x.kind] == 0) {
+				shared[x.kind] = rt->n_nexthops;
 				rt->nexthops[rt->n_nexthops++] = (struct vpc_nexthop){
-					kind[x->target], VPC_INDEX_NONE };
+					x.kind, VPC_INDEX_NONE };
 			}
-			nh = shared[x->target];
+			nh = shared[x.kind];
 		}
 		entries[n_entries++] = (struct fib_entry){
-			rte_be_to_cpu_32(x->prefix), x->prefix_len, nh };
+			rte_be_to_cpu_32(x.prefix), x.prefix_len, nh };
 	}
 	rte_free(appliance_nh);
 	/* Delivery routes: each interface IP whose longest match is the local
 	 * route.  Decided below with the FIB itself, once the file's routes
 	 * are in it: one lookup per interface, whatever the table's size. */
 	uint32_t first_deliver = rt->n_nexthops;
-	for (uint32_t i = 0; i < img->n_ifaces; i++)
-		if (img->ifaces[i].vpc == it->vpc)
-			rt->nexthops[rt->n_nexthops++] = (struct vpc_nexthop){ VPC_NH_DELIVER, i };
+	for (uint32_t i = 0; i < img->n_ifaces; i++) {
+		struct vpc_route_rec d;
+		if (vpc_lower_delivery(img, ti, i, &d))
+			rt->nexthops[rt->n_nexthops++] = (struct vpc_nexthop){ d.kind, d.iface };
+	}
 	uint32_t n_file = n_entries;
 
 	/* 2-byte next hops (32 MiB of tbl24) unless this table has more
@@ -300,22 +281,19 @@ vpc_tables_create(const struct vpc_image *img, int socket_id, char *err,
 	}
 
 	for (uint32_t p = 0; p < img->n_ports; p++) {
-		const struct vpc_image_port *ip = &img->ports[p];
+		struct vpc_port_rec r;
 		struct vpc_port_info *pi = &t->ports[p];
-		if (ip->kind == VPC_PORT_UPLINK) {
-			pi->is_uplink = 1;
-			pi->iface = VPC_INDEX_NONE;
+		vpc_lower_port(img, p, &r);
+		pi->is_uplink = r.is_uplink;
+		pi->iface = r.iface;
+		if (r.is_uplink)
 			continue;
-		}
-		const struct vpc_image_iface *f = &img->ifaces[ip->iface];
-		const struct vpc_image_subnet *s = &img->subnets[f->subnet];
-		pi->iface = ip->iface;
-		pi->fi = &t->ifaces[ip->iface];
-		pi->ctx = pi->fi->ctx;
-		pi->rtable = &t->rtables[s->rtable];
-		pi->gateway_ip = s->gateway_ip;
-		pi->subnet_addr = s->cidr_addr;
-		pi->subnet_mask = rte_cpu_to_be_32(mask_len(s->cidr_len));
+		pi->fi = &t->ifaces[r.iface];
+		pi->ctx = r.ctx;
+		pi->rtable = &t->rtables[r.rtable];
+		pi->gateway_ip = r.gateway_ip;
+		pi->subnet_addr = r.subnet_addr;
+		pi->subnet_mask = r.subnet_mask;
 	}
 	return t;
 

@@ -321,6 +321,7 @@ enum vpc_nh_kind {
 	VPC_NH_IGW,
 	VPC_NH_BLACKHOLE,
 	VPC_NH_APPLIANCE,	/* route to an interface */
+	VPC_NH_COUNT
 };
 
 /*

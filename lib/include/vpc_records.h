@@ -34,6 +34,47 @@ _Static_assert(sizeof(struct vpc_iface_rec) == 48, "interface record layout");
 struct vpc_image;
 struct vpc_sg;
 
+/* A port as a source: what the source checks and the route lookup of a
+ * packet arriving on it need.  Each engine copies it into its own port
+ * record (beside its table pointers or map slot). */
+struct vpc_port_rec {
+	uint32_t is_uplink;
+	uint32_t iface;		/* VPC_INDEX_NONE for the uplink */
+	uint32_t ctx;		/* VNI << 8; 0 on the uplink */
+	uint32_t rtable;	/* the source subnet's route table */
+	uint32_t gateway_ip;	/* network order: the subnet's router */
+	uint32_t subnet_addr;	/* network order */
+	uint32_t subnet_mask;	/* network order */
+};
+
+/* A route as a table entry: (route table, prefix) -> next hop. */
+struct vpc_route_rec {
+	uint32_t rtable;
+	uint32_t prefix;	/* network order */
+	uint8_t prefix_len;
+	uint8_t kind;		/* enum vpc_nh_kind */
+	uint32_t iface;		/* VPC_NH_APPLIANCE, VPC_NH_DELIVER: the interface */
+};
+
+/* Port p of img. */
+void vpc_lower_port(const struct vpc_image *img, uint32_t p, struct vpc_port_rec *out);
+
+/* Route r of img (its target as a next-hop kind). */
+void vpc_lower_route(const struct vpc_image *img, uint32_t r, struct vpc_route_rec *out);
+
+/*
+ * Delivery routes: interface i's IP as a /32 to it in route table t, when
+ * i is in t's VPC (1; 0 otherwise).  The engine adds it only where the
+ * IP's longest match in the table is the local route (a more specific
+ * route the file gives wins): a lookup in the engine's own table, once
+ * the routes are in it.
+ */
+int vpc_lower_delivery(const struct vpc_image *img, uint32_t t, uint32_t i,
+		       struct vpc_route_rec *out);
+
+/* How many delivery candidates table t has (the bound of its /32s). */
+uint32_t vpc_lower_n_deliveries(const struct vpc_image *img, uint32_t t);
+
 /* Interface i of img, on the engine's port `port`, with its classifiers
  * from sg (vpc_sg_build of the same image). */
 void vpc_lower_iface(const struct vpc_image *img, uint32_t i, uint16_t port,
