@@ -623,49 +623,12 @@ release_slot(const struct vpc_xdp_fds *f, uint32_t slot, const char *name)
 	}
 }
 
-int
-vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool revalidate,
-		const char *pin_dir, struct vpc_xdp_published *out, char *err, size_t n)
+/* The maps of one table set, empty: global, ports, vpcs at the fixed sizes
+ * of the program's templates (their lookups are inlined); the other arrays
+ * sized to the image.  0, or -1 with err set (fd[] holds what was made). */
+static int
+set_create(int fd[VPC_XS_COUNT], const struct vpc_image *img, char *err, size_t n)
 {
-	int fd[VPC_XS_COUNT];
-	uint32_t attached = 0;	/* added ports attached so far */
-	uint32_t *slots = calloc(img->n_ports + 1, sizeof(uint32_t));
-	uint8_t *fresh = calloc(img->n_ports + 1, 1);	/* names new to this apply */
-	int *ifindex = calloc(img->n_ports + 1, sizeof(int));	/* the ports' devices */
-	struct vpc_xdp_port_table *known = malloc(sizeof(*known));	/* before the apply */
-	struct vpc_sg *sg = NULL;
-	uint32_t z = 0;
-	int ret = -1;
-
-	for (int k = 0; k < VPC_XS_COUNT; k++)
-		fd[k] = -1;
-	memset(out, 0, sizeof(*out));
-	if (slots == NULL || fresh == NULL || ifindex == NULL || known == NULL ||
-	    vpc_xdp_port_table(f, known) < 0) {
-		free(slots);
-		free(fresh);
-		free(ifindex);
-		free(known);
-		return fail(err, n, -ENOMEM, "out of memory");
-	}
-
-	/* Always the inactive set, the first publish too: a packet sees a
-	 * complete set or none (unknown-port). */
-	uint32_t cur = active_set(f), target = cur ^ 1;
-	int probe = inner_fd(f, VPC_XS_GLOBAL, cur);
-	uint32_t old_gen = 0;
-	if (probe >= 0) {
-		struct vpc_xdp_global g = { 0 };
-		bpf_map_lookup_elem(probe, &z, &g);
-		old_gen = g.generation;
-		close(probe);
-	}
-	if ((ret = assign_slots(f, img, known, slots, fresh, err, n)) < 0)
-		goto out;
-	ret = -EINVAL;	/* until published */
-
-	/* global, ports, vpcs: fixed sizes, as the program's templates (their
-	 * lookups are inlined); the other arrays are sized to the image. */
 	fd[VPC_XS_GLOBAL] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_global", 4,
 				    sizeof(struct vpc_xdp_global), 1, 0);
 	fd[VPC_XS_PORTS] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_ports", 4,
@@ -687,44 +650,21 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 				    sizeof(struct vpc_xdp_route_key),
 				    sizeof(struct vpc_xdp_nexthop), n_routes, BPF_F_NO_PREALLOC);
 	for (int k = 0; k <= VPC_XS_ROUTES; k++)
-		if (fd[k] < 0) {
-			fail(err, n, 0, "creating the table maps: %s", strerror(errno));
-			goto out;
-		}
+		if (fd[k] < 0)
+			return fail(err, n, 0, "creating the table maps: %s", strerror(errno));
+	return 0;
+}
 
-	sg = vpc_sg_build(img);
-	if (sg == NULL) {
-		if (errno == E2BIG)
-			fail(err, n, -E2BIG, "security groups: more than %u ICMP type/code rules "
-			     "for one peer prefix (the limit)", VPC_SG_MAX_ICMPS);
-		else
-			fail(err, n, 0, "security groups: out of memory");
-		goto out;
-	}
-	if (build_sg(fd, img, sg, err, n) < 0 || build_routes(fd[VPC_XS_ROUTES], img, err, n) < 0)
-		goto out;
-
-	const struct vpc_image_host *h = &img->host[0];
-	struct vpc_xdp_global g = {
-		.generation = old_gen + 1, .revalidate = revalidate,
-		.uplink_slot = slots[h->uplink_port],
-	};
-	memcpy(g.uplink_mac, h->uplink_mac, 6);
-	memcpy(g.gateway_mac, h->gateway_mac, 6);
-	if (put(fd[VPC_XS_GLOBAL], &z, &g, err, n, "global") < 0)
-		goto out;
-	for (uint32_t v = 0; v < img->n_vpcs; v++) {
-		struct vpc_xdp_vpc x = { 0 };
-		for (int k = 0; k < VPC_TO_COUNT; k++)
-			x.timeouts_ns[k] = (uint64_t)img->vpcs[v].timeouts[k] * 1000000000ull;
-		if (put(fd[VPC_XS_VPCS], &v, &x, err, n, "vpcs") < 0)
-			goto out;
-	}
+/* The image's interfaces, elastic IPs and ports into the set's maps. */
+static int
+set_fill_ifaces(int fd[VPC_XS_COUNT], const struct vpc_image *img, const uint32_t *slots,
+		const struct vpc_sg *sg, char *err, size_t n)
+{
 	struct vpc_iface_rec *fis = calloc(img->n_ifaces + 1, sizeof(*fis));
-	if (fis == NULL) {
-		fail(err, n, 0, "out of memory");
-		goto out;
-	}
+	int ret = -1;
+
+	if (fis == NULL)
+		return fail(err, n, 0, "out of memory");
 	for (uint32_t i = 0; i < img->n_ifaces; i++) {
 		const struct vpc_image_iface *f_ = &img->ifaces[i];
 		struct vpc_iface_rec *fi = &fis[i];
@@ -734,17 +674,13 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 		struct vpc_xdp_ip_key ik = { .vpc = f_->vpc, .ip = f_->ip };
 		if (put(fd[VPC_XS_IFACES], &i, fi, err, n, "interfaces") < 0 ||
 		    put(fd[VPC_XS_L2], &lk, &i, err, n, "l2") < 0 ||
-		    put(fd[VPC_XS_IPS], &ik, &i, err, n, "ips") < 0) {
-			free(fis);
+		    put(fd[VPC_XS_IPS], &ik, &i, err, n, "ips") < 0)
 			goto out;
-		}
 	}
 	for (uint32_t e = 0; e < img->n_eips; e++)
 		if (put(fd[VPC_XS_EIPS], &img->eips[e].elastic_ip, &img->eips[e].iface,
-			err, n, "elastic IPs") < 0) {
-			free(fis);
+			err, n, "elastic IPs") < 0)
 			goto out;
-		}
 	for (uint32_t p = 0; p < img->n_ports; p++) {
 		struct vpc_port_rec r;
 		vpc_lower_port(img, p, &r);
@@ -754,15 +690,44 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 		};
 		if (!r.is_uplink)
 			x.fi = fis[r.iface];
-		if (put(fd[VPC_XS_PORTS], &slots[p], &x, err, n, "ports") < 0) {
-			free(fis);
+		if (put(fd[VPC_XS_PORTS], &slots[p], &x, err, n, "ports") < 0)
 			goto out;
-		}
 	}
+	ret = 0;
+out:
 	free(fis);
+	return ret;
+}
 
-	/* Added and removed ports, by slot (against the active tables). */
+/* Every map of the set: security groups, routes, the global record g,
+ * VPC timeouts, interfaces and ports. */
+static int
+set_fill(int fd[VPC_XS_COUNT], const struct vpc_image *img, const uint32_t *slots,
+	 struct vpc_sg *sg, const struct vpc_xdp_global *g, char *err, size_t n)
+{
+	uint32_t z = 0;
+
+	if (build_sg(fd, img, sg, err, n) < 0 || build_routes(fd[VPC_XS_ROUTES], img, err, n) < 0)
+		return -1;
+	if (put(fd[VPC_XS_GLOBAL], &z, g, err, n, "global") < 0)
+		return -1;
+	for (uint32_t v = 0; v < img->n_vpcs; v++) {
+		struct vpc_xdp_vpc x = { 0 };
+		for (int k = 0; k < VPC_TO_COUNT; k++)
+			x.timeouts_ns[k] = (uint64_t)img->vpcs[v].timeouts[k] * 1000000000ull;
+		if (put(fd[VPC_XS_VPCS], &v, &x, err, n, "vpcs") < 0)
+			return -1;
+	}
+	return set_fill_ifaces(fd, img, slots, sg, err, n);
+}
+
+/* Added and removed ports, by slot (against the active tables). */
+static void
+port_changes(const struct vpc_image *img, const uint32_t *slots,
+	     const struct vpc_xdp_port_table *known, struct vpc_xdp_published *out)
+{
 	static uint8_t in_new[VPC_XDP_MAX_PORTS];
+
 	memset(in_new, 0, sizeof(in_new));
 	for (uint32_t p = 0; p < img->n_ports; p++) {
 		in_new[slots[p]] = 1;
@@ -772,61 +737,142 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 	for (uint32_t s = 0; s < VPC_XDP_MAX_PORTS; s++)
 		if (!in_new[s] && known->active[s])
 			out->removed[out->n_removed++] = s;
+}
 
-	/* Devices: every kept port must still be on its device (moving a
-	 * port to another device is a remove and an add, in two applies);
-	 * the added ones are attached before anything is published. */
-	if (pin_dir != NULL) {
-		for (uint32_t p = 0; p < img->n_ports; p++) {
-			bool added = false;
-			for (uint32_t a = 0; a < out->n_added && !added; a++)
-				added = out->added[a] == slots[p];
-			ifindex[p] = port_ifindex(img, p, err, n);
-			if (ifindex[p] == -ENODEV && !added)
-				continue;	/* a kept port whose device went away */
-			if (ifindex[p] < 0)
-				goto out;
-			uint32_t idx = (uint32_t)ifindex[p], cur_ifindex, owner;
-			if (!added && bpf_map_lookup_elem(f->tx_ports, &slots[p], &cur_ifindex) == 0 &&
-			    cur_ifindex != idx) {
-				fail(err, n, 0, "port '%s' moves to another device: remove it in one "
-				     "apply and add it in the next", img->ports[p].name);
-				goto out;
-			}
-			if (added && ifslot_get(f, idx, &owner)) {
-				fail(err, n, 0, "port '%s': its device is port '%s' already (remove that "
-				     "port first)", img->ports[p].name,
-				     owner < VPC_XDP_MAX_PORTS ? known->name[owner] : "?");
-				goto out;
-			}
-		}
-		for (uint32_t a = 0; a < out->n_added; a++) {
-			uint32_t p = 0;
-			while (p < img->n_ports && slots[p] != out->added[a])
-				p++;
-			if (attach_slot(f, pin_dir, out->added[a], ifindex[p], err, n) < 0)
-				goto out;
-			attached = a + 1;
-		}
+/*
+ * Devices: every kept port must still be on its device (moving a port to
+ * another device is a remove and an add, in two applies); the added ones
+ * are attached before anything is published (*attached counts them, for
+ * the caller's rollback).
+ */
+static int
+ports_attach(const struct vpc_xdp_fds *f, const struct vpc_image *img, const uint32_t *slots,
+	     const struct vpc_xdp_port_table *known, const char *pin_dir, int *ifindex,
+	     const struct vpc_xdp_published *out, uint32_t *attached, char *err, size_t n)
+{
+	for (uint32_t p = 0; p < img->n_ports; p++) {
+		bool added = false;
+		for (uint32_t a = 0; a < out->n_added && !added; a++)
+			added = out->added[a] == slots[p];
+		ifindex[p] = port_ifindex(img, p, err, n);
+		if (ifindex[p] == -ENODEV && !added)
+			continue;	/* a kept port whose device went away */
+		if (ifindex[p] < 0)
+			return -1;
+		uint32_t idx = (uint32_t)ifindex[p], cur_ifindex, owner;
+		if (!added && bpf_map_lookup_elem(f->tx_ports, &slots[p], &cur_ifindex) == 0 &&
+		    cur_ifindex != idx)
+			return fail(err, n, 0, "port '%s' moves to another device: remove it in one "
+				    "apply and add it in the next", img->ports[p].name);
+		if (added && ifslot_get(f, idx, &owner))
+			return fail(err, n, 0, "port '%s': its device is port '%s' already (remove "
+				    "that port first)", img->ports[p].name,
+				    owner < VPC_XDP_MAX_PORTS ? known->name[owner] : "?");
 	}
+	for (uint32_t a = 0; a < out->n_added; a++) {
+		uint32_t p = 0;
+		while (p < img->n_ports && slots[p] != out->added[a])
+			p++;
+		if (attach_slot(f, pin_dir, out->added[a], ifindex[p], err, n) < 0)
+			return -1;
+		*attached = a + 1;
+	}
+	return 0;
+}
 
-	/* Publish: the target set's slots, then the flip. */
+/* Publish: the target set's slots, then the flip, then a grace period. */
+static int
+set_flip(const struct vpc_xdp_fds *f, const int fd[VPC_XS_COUNT], uint32_t target, char *err,
+	 size_t n)
+{
+	uint32_t z = 0;
+
 	for (int k = 0; k < VPC_XS_COUNT; k++)
-		if (bpf_map_update_elem(f->set[k], &target, &fd[k], 0) < 0) {
-			fail(err, n, 0, "publishing %s: %s", set_names[k], strerror(errno));
-			goto out;	/* the active set is untouched */
-		}
+		if (bpf_map_update_elem(f->set[k], &target, &fd[k], 0) < 0)
+			return fail(err, n, 0, "publishing %s: %s", set_names[k], strerror(errno));
+	/* (until here the active set is untouched) */
 	struct vpc_xdp_control c = { .active = target };
-	if (bpf_map_update_elem(f->control, &z, &c, 0) < 0) {
-		fail(err, n, 0, "flipping the active set: %s", strerror(errno));
-		goto out;
-	}
-	attached = 0;	/* published: no rollback from here on */
+	if (bpf_map_update_elem(f->control, &z, &c, 0) < 0)
+		return fail(err, n, 0, "flipping the active set: %s", strerror(errno));
 	/* A grace period: updating an array-of-maps waits for every running
 	 * program (synchronize_rcu), so none still reads the old set.  (If
 	 * it failed, wait by another one: the flip is done either way.) */
 	if (bpf_map_update_elem(f->set[VPC_XS_GLOBAL], &target, &fd[VPC_XS_GLOBAL], 0) < 0)
 		bpf_map_update_elem(f->set[VPC_XS_PORTS], &target, &fd[VPC_XS_PORTS], 0);
+	return 0;
+}
+
+/* The generation of set's global record (0: none yet). */
+static uint32_t
+set_generation(const struct vpc_xdp_fds *f, uint32_t set)
+{
+	struct vpc_xdp_global g = { 0 };
+	uint32_t z = 0;
+	int probe = inner_fd(f, VPC_XS_GLOBAL, set);
+
+	if (probe < 0)
+		return 0;
+	bpf_map_lookup_elem(probe, &z, &g);
+	close(probe);
+	return g.generation;
+}
+
+int
+vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool revalidate,
+		const char *pin_dir, struct vpc_xdp_published *out, char *err, size_t n)
+{
+	int fd[VPC_XS_COUNT];
+	uint32_t attached = 0;	/* added ports attached so far */
+	uint32_t *slots = calloc(img->n_ports + 1, sizeof(uint32_t));
+	uint8_t *fresh = calloc(img->n_ports + 1, 1);	/* names new to this apply */
+	int *ifindex = calloc(img->n_ports + 1, sizeof(int));	/* the ports' devices */
+	struct vpc_xdp_port_table *known = malloc(sizeof(*known));	/* before the apply */
+	struct vpc_sg *sg = NULL;
+	int ret = -1;
+
+	for (int k = 0; k < VPC_XS_COUNT; k++)
+		fd[k] = -1;
+	memset(out, 0, sizeof(*out));
+	if (slots == NULL || fresh == NULL || ifindex == NULL || known == NULL ||
+	    vpc_xdp_port_table(f, known) < 0) {
+		free(slots);
+		free(fresh);
+		free(ifindex);
+		free(known);
+		return fail(err, n, -ENOMEM, "out of memory");
+	}
+
+	/* Always the inactive set, the first publish too: a packet sees a
+	 * complete set or none (unknown-port). */
+	uint32_t cur = active_set(f), target = cur ^ 1;
+	struct vpc_xdp_global g = { .generation = set_generation(f, cur) + 1,
+				    .revalidate = revalidate };
+	if ((ret = assign_slots(f, img, known, slots, fresh, err, n)) < 0)
+		goto out;
+	ret = -EINVAL;	/* until published */
+	if (set_create(fd, img, err, n) < 0)
+		goto out;
+	sg = vpc_sg_build(img);
+	if (sg == NULL) {
+		if (errno == E2BIG)
+			fail(err, n, -E2BIG, "security groups: more than %u ICMP type/code rules "
+			     "for one peer prefix (the limit)", VPC_SG_MAX_ICMPS);
+		else
+			fail(err, n, 0, "security groups: out of memory");
+		goto out;
+	}
+	g.uplink_slot = slots[img->host[0].uplink_port];
+	memcpy(g.uplink_mac, img->host[0].uplink_mac, 6);
+	memcpy(g.gateway_mac, img->host[0].gateway_mac, 6);
+	if (set_fill(fd, img, slots, sg, &g, err, n) < 0)
+		goto out;
+	port_changes(img, slots, known, out);
+	if (pin_dir != NULL &&
+	    ports_attach(f, img, slots, known, pin_dir, ifindex, out, &attached, err, n) < 0)
+		goto out;
+	if (set_flip(f, fd, target, err, n) < 0)
+		goto out;
+	attached = 0;	/* published: no rollback from here on */
 	for (uint32_t r = 0; r < out->n_removed; r++) {
 		if (pin_dir != NULL)
 			detach_slot(f, pin_dir, out->removed[r]);
