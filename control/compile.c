@@ -1,4 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * compile.c -- the last step of the pipeline (load, validate, derive,
+ * compile): a validated, derived model -> a sealed table image, and
+ * vpc_image_load() for either kind of input file.  Owns the translation
+ * into image records: indexes made global, addresses in network order,
+ * group peers expanded, each table's local route added and its routes
+ * sorted, and the defaults that exist only as record fields (MTU,
+ * timeouts, source/dest check, an omitted egress list as allow-all, each
+ * subnet's gateway address).  The values derived from the file (implicit
+ * objects, VNIs, ports, MACs, router and uplink MACs) are topo_derive.c's.
+ */
 #include "compile.h"
 
 #include <arpa/inet.h>
@@ -7,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "topo_derive.h"
 
 static void
 copy_name(char dst[VPC_NAME_SIZE], const char *src)
@@ -160,21 +173,43 @@ emit_rules(struct vpc_image_rule *out, uint32_t sg, enum vpc_rule_dir dir,
 	return k;
 }
 
-struct vpc_image *
-topo_compile(const struct topo *t)
+static void
+members_free_all(struct members *mem, uint32_t n)
 {
-	uint32_t counts[VPC_SEC_COUNT] = { 0 };
-	struct members *mem = NULL;
-	struct vpc_image *img = NULL;
-	uint64_t n_rules = 0;
+	if (mem != NULL)
+		for (uint32_t vi = 0; vi < n; vi++)
+			members_free(&mem[vi]);
+	free(mem);
+}
 
-	if (t == NULL || !t->validated) {
-		errno = EINVAL;
-		return NULL;
+/* Rule records of one VPC's groups, group peers expanded and an omitted
+ * egress list counted as its one allow-all record. */
+static uint64_t
+count_rule_records(const struct topo_vpc *v, const struct members *m)
+{
+	uint64_t n = 0;
+
+	for (uint32_t g = 0; g < v->n_sgs; g++) {
+		const struct topo_sg *sg = &v->sgs[g];
+		for (uint32_t k = 0; k < sg->n_ingress; k++)
+			n += rule_records(&sg->ingress[k], m);
+		if (!sg->has_egress)
+			n += 1;
+		for (uint32_t k = 0; k < sg->n_egress; k++)
+			n += rule_records(&sg->egress[k], m);
 	}
-	mem = calloc(t->n_vpcs ? t->n_vpcs : 1, sizeof(*mem));
-	if (mem == NULL)
-		goto nomem;
+	return n;
+}
+
+/*
+ * The image's section sizes, building each VPC's group members on the way
+ * (mem: one per VPC).  0, -ENOMEM, or -E2BIG past the rule limit.
+ */
+static int
+count_records(const struct topo *t, struct members *mem,
+	      uint32_t counts[VPC_SEC_COUNT])
+{
+	uint64_t n_rules = 0;
 
 	counts[VPC_SEC_VPC] = t->n_vpcs;
 	for (uint32_t vi = 0; vi < t->n_vpcs; vi++) {
@@ -186,192 +221,211 @@ topo_compile(const struct topo *t)
 		for (uint32_t r = 0; r < v->n_rtables; r++)
 			counts[VPC_SEC_ROUTE] += v->rtables[r].n_routes + 1;
 		if (members_build(&mem[vi], v) < 0)
-			goto nomem;
-		for (uint32_t g = 0; g < v->n_sgs; g++) {
-			const struct topo_sg *sg = &v->sgs[g];
-			for (uint32_t k = 0; k < sg->n_ingress; k++)
-				n_rules += rule_records(&sg->ingress[k], &mem[vi]);
-			if (!sg->has_egress)
-				n_rules += 1;
-			for (uint32_t k = 0; k < sg->n_egress; k++)
-				n_rules += rule_records(&sg->egress[k], &mem[vi]);
-		}
+			return -ENOMEM;
+		n_rules += count_rule_records(v, &mem[vi]);
 		for (uint32_t i = 0; i < v->n_ifaces; i++)
 			if (v->ifaces[i].eip.set)
 				counts[VPC_SEC_EIP]++;
 	}
-	if (n_rules > VPC_MAX_RULES) {
-		errno = E2BIG;
-		goto fail;
-	}
+	if (n_rules > VPC_MAX_RULES)
+		return -E2BIG;
 	counts[VPC_SEC_RULE] = (uint32_t)n_rules;
 	counts[VPC_SEC_PORT] = counts[VPC_SEC_IFACE] + 1;
 	counts[VPC_SEC_L2] = counts[VPC_SEC_IFACE];
 	counts[VPC_SEC_HOST] = 1;
 	counts[VPC_SEC_HPORT] = t->host.n_ports;
+	return 0;
+}
 
-	img = vpc_image_alloc(counts);
-	if (img == NULL)
-		goto fail;
+/*
+ * Where the VPC being emitted starts in each object section (its local
+ * indexes are offsets from these), and the next free record of the
+ * sections filled across VPCs.
+ */
+struct cursor {
+	uint32_t sub, rt, sg, iface;
+	uint32_t route, rule, eip;
+};
 
-	uint32_t sub_base = 0, rt_base = 0, sg_base = 0, if_base = 0;
-	uint32_t route_i = 0, rule_i = 0, eip_i = 0;
-	for (uint32_t vi = 0; vi < t->n_vpcs; vi++) {
-		const struct topo_vpc *v = &t->vpcs[vi];
-		struct vpc_image_vpc *ov = &img->vpcs[vi];
-
-		copy_name(ov->name, v->name.s);
-		ov->vni = (uint32_t)v->vni.v;
-		ov->cidr_addr = htonl(v->cidr.addr);
-		ov->cidr_len = v->cidr.len;
-		ov->flags = v->igw.set && v->igw.v ? VPC_VPC_F_IGW : 0;
-		ov->mtu = v->mtu.set ? (uint16_t)v->mtu.v : 1500;
-		ov->main_rtable = rt_base + v->main_rtable;
-		ov->default_sg = sg_base + v->default_sg;
-		topo_router_mac(ov->router_mac, ov->vni);
-		static const uint32_t def_to[VPC_TO_COUNT] = {
+static void
+emit_vpc(struct vpc_image_vpc *ov, const struct topo_vpc *v,
+	 const struct cursor *cur)
+{
+	static const uint32_t def_to[VPC_TO_COUNT] = {
 #define VPC_X(e, f, d) [VPC_TO_##e] = d,
-			VPC_TIMEOUTS(VPC_X)
+		VPC_TIMEOUTS(VPC_X)
 #undef VPC_X
-		};
-		for (int k = 0; k < VPC_TO_COUNT; k++)
-			ov->timeouts[k] = v->timeouts[k].set ?
-				(uint32_t)v->timeouts[k].v : def_to[k];
+	};
 
-		for (uint32_t s = 0; s < v->n_subnets; s++) {
-			const struct topo_subnet *ts = &v->subnets[s];
-			struct vpc_image_subnet *os = &img->subnets[sub_base + s];
-			copy_name(os->name, ts->name.s);
-			os->vpc = vi;
-			os->rtable = rt_base + ts->rtable_idx;
-			os->cidr_addr = htonl(ts->cidr.addr);
-			os->cidr_len = ts->cidr.len;
-			os->gateway_ip = htonl(ts->cidr.addr + 1);
-		}
+	copy_name(ov->name, v->name.s);
+	ov->vni = (uint32_t)v->vni.v;
+	ov->cidr_addr = htonl(v->cidr.addr);
+	ov->cidr_len = v->cidr.len;
+	ov->flags = v->igw.set && v->igw.v ? VPC_VPC_F_IGW : 0;
+	ov->mtu = v->mtu.set ? (uint16_t)v->mtu.v : 1500;
+	ov->main_rtable = cur->rt + v->main_rtable;
+	ov->default_sg = cur->sg + v->default_sg;
+	topo_router_mac(ov->router_mac, ov->vni);
+	for (int k = 0; k < VPC_TO_COUNT; k++)
+		ov->timeouts[k] = v->timeouts[k].set ?
+			(uint32_t)v->timeouts[k].v : def_to[k];
+}
 
-		for (uint32_t r = 0; r < v->n_rtables; r++) {
-			const struct topo_rtable *tr = &v->rtables[r];
-			struct vpc_image_rtable *orr = &img->rtables[rt_base + r];
-			copy_name(orr->name, tr->name.s);
-			orr->vpc = vi;
-			orr->is_main = r == v->main_rtable;
-			orr->first_route = route_i;
-			struct vpc_image_route *o = &img->routes[route_i];
-			/* The implicit local route. */
-			o[0] = (struct vpc_image_route){
-				.rtable = rt_base + r,
-				.prefix = htonl(v->cidr.addr),
-				.prefix_len = v->cidr.len,
-				.target = VPC_RT_LOCAL,
-				.flags = VPC_ROUTE_F_IMPLICIT,
-				.target_iface = VPC_INDEX_NONE,
-			};
-			for (uint32_t k = 0; k < tr->n_routes; k++) {
-				const struct topo_route *x = &tr->routes[k];
-				o[k + 1] = (struct vpc_image_route){
-					.rtable = rt_base + r,
-					.prefix = htonl(x->dest.addr),
-					.prefix_len = x->dest.len,
-					.target = x->target == TOPO_TGT_IGW ? VPC_RT_IGW :
-						  x->target == TOPO_TGT_BLACKHOLE ?
-						  VPC_RT_BLACKHOLE : VPC_RT_IFACE,
-					.target_iface = x->target == TOPO_TGT_IFACE ?
-						if_base + x->iface_idx : VPC_INDEX_NONE,
-				};
-			}
-			orr->n_routes = tr->n_routes + 1;
-			qsort(o, orr->n_routes, sizeof(*o), route_cmp);
-			route_i += orr->n_routes;
-		}
-
-		for (uint32_t g = 0; g < v->n_sgs; g++) {
-			const struct topo_sg *tg = &v->sgs[g];
-			struct vpc_image_sg *og = &img->sgs[sg_base + g];
-			copy_name(og->name, tg->name.s);
-			og->vpc = vi;
-			og->flags = tg->implicit ? VPC_SG_F_IMPLICIT : 0;
-			og->n_members = n_members(&mem[vi], g);
-			og->first_rule = rule_i;
-			og->n_ingress = emit_rules(&img->rules[rule_i], sg_base + g,
-						   VPC_DIR_INGRESS, v, &mem[vi], tg->ingress,
-						   tg->n_ingress, sg_base);
-			rule_i += og->n_ingress;
-			if (tg->has_egress) {
-				og->n_egress = emit_rules(&img->rules[rule_i], sg_base + g,
-							  VPC_DIR_EGRESS, v, &mem[vi], tg->egress,
-							  tg->n_egress, sg_base);
-			} else {
-				/* Omitted egress: allow all. */
-				struct topo_rule all = { .proto = TOPO_PROTO_ALL,
-							 .peer_kind = TOPO_PEER_CIDR };
-				emit_rule(&img->rules[rule_i], sg_base + g,
-					  VPC_DIR_EGRESS, &all, 0);
-				og->n_egress = 1;
-			}
-			rule_i += og->n_egress;
-		}
-
-		for (uint32_t i = 0; i < v->n_ifaces; i++) {
-			const struct topo_iface *tf = &v->ifaces[i];
-			uint32_t gi = if_base + i;
-			struct vpc_image_iface *of = &img->ifaces[gi];
-			copy_name(of->name, tf->name.s);
-			of->vpc = vi;
-			of->subnet = sub_base + tf->subnet_idx;
-			of->port = gi;
-			of->ip = htonl(tf->ip.addr);
-			memcpy(of->mac, tf->mac.b, 6);
-			if (!tf->sdc.set || tf->sdc.v)
-				of->flags |= VPC_IFACE_F_SRC_DST_CHECK;
-			if (tf->mac_derived)
-				of->flags |= VPC_IFACE_F_MAC_DERIVED;
-			if (tf->eip.set) {
-				of->flags |= VPC_IFACE_F_EIP;
-				of->elastic_ip = htonl(tf->eip.addr);
-				img->eips[eip_i++] = (struct vpc_image_eip){
-					of->elastic_ip, gi };
-			}
-			of->n_sgs = (uint8_t)tf->n_sgs;
-			for (uint32_t k = 0; k < tf->n_sgs; k++)
-				of->sgs[k] = (uint16_t)(sg_base + tf->sg_idx[k]);
-
-			struct vpc_image_port *op = &img->ports[gi];
-			copy_name(op->name, tf->port.s);
-			op->kind = VPC_PORT_IFACE;
-			op->iface = gi;
-
-			struct vpc_image_l2 *ol = &img->l2[gi];
-			ol->vpc = vi;
-			memcpy(ol->mac, tf->mac.b, 6);
-			ol->iface = gi;
-		}
-		sub_base += v->n_subnets;
-		rt_base += v->n_rtables;
-		sg_base += v->n_sgs;
-		if_base += v->n_ifaces;
+static void
+emit_subnets(struct vpc_image *img, const struct topo_vpc *v, uint32_t vi,
+	     const struct cursor *cur)
+{
+	for (uint32_t s = 0; s < v->n_subnets; s++) {
+		const struct topo_subnet *ts = &v->subnets[s];
+		struct vpc_image_subnet *os = &img->subnets[cur->sub + s];
+		copy_name(os->name, ts->name.s);
+		os->vpc = vi;
+		os->rtable = cur->rt + ts->rtable_idx;
+		os->cidr_addr = htonl(ts->cidr.addr);
+		os->cidr_len = ts->cidr.len;
+		os->gateway_ip = htonl(ts->cidr.addr + 1);
 	}
+}
 
-	struct vpc_image_port *up = &img->ports[if_base];
-	copy_name(up->name, t->host.uplink_port.s ? t->host.uplink_port.s : "uplink");
-	up->kind = VPC_PORT_UPLINK;
-	up->iface = VPC_INDEX_NONE;
+/* Each table's routes with its implicit local one, longest prefix first. */
+static void
+emit_rtables(struct vpc_image *img, const struct topo_vpc *v, uint32_t vi,
+	     struct cursor *cur)
+{
+	for (uint32_t r = 0; r < v->n_rtables; r++) {
+		const struct topo_rtable *tr = &v->rtables[r];
+		struct vpc_image_rtable *orr = &img->rtables[cur->rt + r];
+		copy_name(orr->name, tr->name.s);
+		orr->vpc = vi;
+		orr->is_main = r == v->main_rtable;
+		orr->first_route = cur->route;
+		struct vpc_image_route *o = &img->routes[cur->route];
+		/* The implicit local route. */
+		o[0] = (struct vpc_image_route){
+			.rtable = cur->rt + r,
+			.prefix = htonl(v->cidr.addr),
+			.prefix_len = v->cidr.len,
+			.target = VPC_RT_LOCAL,
+			.flags = VPC_ROUTE_F_IMPLICIT,
+			.target_iface = VPC_INDEX_NONE,
+		};
+		for (uint32_t k = 0; k < tr->n_routes; k++) {
+			const struct topo_route *x = &tr->routes[k];
+			o[k + 1] = (struct vpc_image_route){
+				.rtable = cur->rt + r,
+				.prefix = htonl(x->dest.addr),
+				.prefix_len = x->dest.len,
+				.target = x->target == TOPO_TGT_IGW ? VPC_RT_IGW :
+					  x->target == TOPO_TGT_BLACKHOLE ?
+					  VPC_RT_BLACKHOLE : VPC_RT_IFACE,
+				.target_iface = x->target == TOPO_TGT_IFACE ?
+					cur->iface + x->iface_idx : VPC_INDEX_NONE,
+			};
+		}
+		orr->n_routes = tr->n_routes + 1;
+		qsort(o, orr->n_routes, sizeof(*o), route_cmp);
+		cur->route += orr->n_routes;
+	}
+}
 
-	struct vpc_image_host *h = &img->host[0];
-	static const uint8_t def_up[6] = VPC_DEFAULT_UPLINK_MAC;
-	static const uint8_t def_gw[6] = VPC_DEFAULT_GATEWAY_MAC;
-	h->uplink_port = if_base;
-	memcpy(h->uplink_mac, t->host.uplink_mac.set ? t->host.uplink_mac.b : def_up, 6);
-	memcpy(h->gateway_mac, t->host.gateway_mac.set ? t->host.gateway_mac.b : def_gw, 6);
-	if (t->host.uplink_mac.set && t->host.gateway_mac.set)
-		h->flags |= VPC_HOST_F_UPLINK_MACS;
+/* Each group with its ingress, then its egress rules (allow-all when the
+ * file omits the list). */
+static void
+emit_sgs(struct vpc_image *img, const struct topo_vpc *v, uint32_t vi,
+	 const struct members *m, struct cursor *cur)
+{
+	for (uint32_t g = 0; g < v->n_sgs; g++) {
+		const struct topo_sg *tg = &v->sgs[g];
+		struct vpc_image_sg *og = &img->sgs[cur->sg + g];
+		copy_name(og->name, tg->name.s);
+		og->vpc = vi;
+		og->flags = tg->implicit ? VPC_SG_F_IMPLICIT : 0;
+		og->n_members = n_members(m, g);
+		og->first_rule = cur->rule;
+		og->n_ingress = emit_rules(&img->rules[cur->rule], cur->sg + g,
+					   VPC_DIR_INGRESS, v, m, tg->ingress,
+					   tg->n_ingress, cur->sg);
+		cur->rule += og->n_ingress;
+		if (tg->has_egress) {
+			og->n_egress = emit_rules(&img->rules[cur->rule], cur->sg + g,
+						  VPC_DIR_EGRESS, v, m, tg->egress,
+						  tg->n_egress, cur->sg);
+		} else {
+			/* Omitted egress: allow all. */
+			struct topo_rule all = { .proto = TOPO_PROTO_ALL,
+						 .peer_kind = TOPO_PEER_CIDR };
+			emit_rule(&img->rules[cur->rule], cur->sg + g,
+				  VPC_DIR_EGRESS, &all, 0);
+			og->n_egress = 1;
+		}
+		cur->rule += og->n_egress;
+	}
+}
 
+/* Each interface with its port, its L2 entry and its elastic IP. */
+static void
+emit_ifaces(struct vpc_image *img, const struct topo_vpc *v, uint32_t vi,
+	    struct cursor *cur)
+{
+	for (uint32_t i = 0; i < v->n_ifaces; i++) {
+		const struct topo_iface *tf = &v->ifaces[i];
+		uint32_t gi = cur->iface + i;
+		struct vpc_image_iface *of = &img->ifaces[gi];
+		copy_name(of->name, tf->name.s);
+		of->vpc = vi;
+		of->subnet = cur->sub + tf->subnet_idx;
+		of->port = gi;
+		of->ip = htonl(tf->ip.addr);
+		memcpy(of->mac, tf->mac.b, 6);
+		if (!tf->sdc.set || tf->sdc.v)
+			of->flags |= VPC_IFACE_F_SRC_DST_CHECK;
+		if (tf->mac_derived)
+			of->flags |= VPC_IFACE_F_MAC_DERIVED;
+		if (tf->eip.set) {
+			of->flags |= VPC_IFACE_F_EIP;
+			of->elastic_ip = htonl(tf->eip.addr);
+			img->eips[cur->eip++] = (struct vpc_image_eip){
+				of->elastic_ip, gi };
+		}
+		of->n_sgs = (uint8_t)tf->n_sgs;
+		for (uint32_t k = 0; k < tf->n_sgs; k++)
+			of->sgs[k] = (uint16_t)(cur->sg + tf->sg_idx[k]);
+
+		struct vpc_image_port *op = &img->ports[gi];
+		copy_name(op->name, tf->port.s);
+		op->kind = VPC_PORT_IFACE;
+		op->iface = gi;
+
+		struct vpc_image_l2 *ol = &img->l2[gi];
+		ol->vpc = vi;
+		memcpy(ol->mac, tf->mac.b, 6);
+		ol->iface = gi;
+	}
+}
+
+/* The uplink's port (after every interface's) and MACs, the host ports. */
+static void
+emit_host(struct vpc_image *img, const struct topo_host *th, uint32_t uplink)
+{
 	static const uint32_t hport_type[] = {
 		[TOPO_PORT_VHOST_USER] = VPC_HPORT_VHOST_USER, [TOPO_PORT_TAP] = VPC_HPORT_TAP,
 		[TOPO_PORT_AF_PACKET] = VPC_HPORT_AF_PACKET, [TOPO_PORT_AF_XDP] = VPC_HPORT_AF_XDP,
 		[TOPO_PORT_PCAP] = VPC_HPORT_PCAP, [TOPO_PORT_PCI] = VPC_HPORT_PCI,
 	};
-	for (uint32_t i = 0; i < t->host.n_ports; i++) {
-		const struct topo_hostport *hp = &t->host.ports[i];
+	struct vpc_image_port *up = &img->ports[uplink];
+	copy_name(up->name, topo_uplink_port(th));
+	up->kind = VPC_PORT_UPLINK;
+	up->iface = VPC_INDEX_NONE;
+
+	struct vpc_image_host *h = &img->host[0];
+	h->uplink_port = uplink;
+	memcpy(h->uplink_mac, topo_uplink_mac(th), 6);
+	memcpy(h->gateway_mac, topo_gateway_mac(th), 6);
+	if (th->uplink_mac.set && th->gateway_mac.set)
+		h->flags |= VPC_HOST_F_UPLINK_MACS;
+
+	for (uint32_t i = 0; i < th->n_ports; i++) {
+		const struct topo_hostport *hp = &th->ports[i];
 		struct vpc_image_hport *o = &img->hports[i];
 		const char *a = hp->path.s ? hp->path.s : hp->ifname.s ? hp->ifname.s :
 				hp->device.s ? hp->device.s : hp->rx.s;
@@ -383,23 +437,57 @@ topo_compile(const struct topo *t)
 		if (hp->tx.s != NULL)
 			snprintf(o->b, sizeof(o->b), "%s", hp->tx.s);
 	}
+}
+
+struct vpc_image *
+topo_compile(const struct topo *t)
+{
+	uint32_t counts[VPC_SEC_COUNT] = { 0 };
+	struct members *mem = NULL;
+	struct vpc_image *img = NULL;
+	struct cursor cur = { 0 };
+	int rc;
+
+	if (t == NULL || !t->validated) {
+		errno = EINVAL;
+		return NULL;
+	}
+	mem = calloc(t->n_vpcs ? t->n_vpcs : 1, sizeof(*mem));
+	if (mem == NULL) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	if ((rc = count_records(t, mem, counts)) < 0) {
+		errno = -rc;
+		goto fail;
+	}
+	img = vpc_image_alloc(counts);
+	if (img == NULL)
+		goto fail;
+
+	for (uint32_t vi = 0; vi < t->n_vpcs; vi++) {
+		const struct topo_vpc *v = &t->vpcs[vi];
+		emit_vpc(&img->vpcs[vi], v, &cur);
+		emit_subnets(img, v, vi, &cur);
+		emit_rtables(img, v, vi, &cur);
+		emit_sgs(img, v, vi, &mem[vi], &cur);
+		emit_ifaces(img, v, vi, &cur);
+		cur.sub += v->n_subnets;
+		cur.rt += v->n_rtables;
+		cur.sg += v->n_sgs;
+		cur.iface += v->n_ifaces;
+	}
+	emit_host(img, &t->host, cur.iface);
 
 	qsort(img->l2, img->n_l2, sizeof(*img->l2), l2_cmp);
 	qsort(img->eips, img->n_eips, sizeof(*img->eips), eip_cmp);
 	vpc_image_seal(img);
-	for (uint32_t vi = 0; vi < t->n_vpcs; vi++)
-		members_free(&mem[vi]);
-	free(mem);
+	members_free_all(mem, t->n_vpcs);
 	return img;
 
-nomem:
-	errno = ENOMEM;
 fail:;
 	int saved = errno;
-	if (mem != NULL)
-		for (uint32_t vi = 0; vi < t->n_vpcs; vi++)
-			members_free(&mem[vi]);
-	free(mem);
+	members_free_all(mem, t->n_vpcs);
 	vpc_image_free(img);
 	errno = saved;
 	return NULL;

@@ -34,8 +34,6 @@ struct vpc_image *topo_compile(const struct topo *t);
  */
 struct vpc_image *vpc_image_load(const char *path, FILE *errs);
 
-/* Defaults used when the file has no host.uplink MACs (replay only). */
-#define VPC_DEFAULT_UPLINK_MAC  { 0x02, 0xfe, 0x00, 0x00, 0x00, 0x01 }
-#define VPC_DEFAULT_GATEWAY_MAC { 0x02, 0xfe, 0x00, 0x00, 0x00, 0xfe }
+/* VPC_DEFAULT_UPLINK_MAC and VPC_DEFAULT_GATEWAY_MAC: topo.h. */
 
 #endif /* VPC_COMPILE_H */

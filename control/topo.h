@@ -10,9 +10,10 @@
  *                    flag false) and the object is kept, so references to
  *                    it still resolve and one mistake is reported once.
  *   topo_validate()  every rule of docs/topology.md; resolves names to
- *                    indexes, adds the implicit objects (each VPC's default
- *                    security group and main route table) and derives VNIs
- *                    and MACs.  Reports all errors, in file order.
+ *                    indexes.  Reports all errors, in file order.  At fixed
+ *                    points it runs the derivation steps (topo_derive.h):
+ *                    the implicit objects (each VPC's default security group
+ *                    and main route table), VNIs, ports and MACs.
  *   topo_compile()   (compile.h) a validated model -> table image.
  *
  * Addresses are kept in host byte order here; the image holds them in
@@ -226,10 +227,14 @@ const char *topo_fmt_ip(char *buf, uint32_t addr);	/* >= 16 bytes */
 const char *topo_fmt_mac(char *buf, const uint8_t mac[6]);	/* >= 18 */
 bool topo_name_ok(const char *s);
 
-/* Derived addresses (topo_validate.c): an interface's MAC when the file
+/* Derived addresses (topo_derive.c): an interface's MAC when the file
  * gives none (attempt 0 first, the next attempt while the MAC is taken),
  * and a VPC router's MAC. */
 void topo_derive_mac(uint8_t mac[6], uint32_t vni, uint32_t ip, uint32_t attempt);
 void topo_router_mac(uint8_t mac[6], uint32_t vni);
+
+/* Defaults used when the file has no host.uplink MACs (replay only). */
+#define VPC_DEFAULT_UPLINK_MAC  { 0x02, 0xfe, 0x00, 0x00, 0x00, 0x01 }
+#define VPC_DEFAULT_GATEWAY_MAC { 0x02, 0xfe, 0x00, 0x00, 0x00, 0xfe }
 
 #endif /* VPC_TOPO_H */

@@ -6,7 +6,9 @@
  * ones with a typed reader that reports a wrong type or an unparsable value
  * at the value's position, and reports missing required keys at the
  * object's position.  Semantic rules (ranges that depend on other objects,
- * references, uniqueness) belong to topo_validate.c.
+ * references, uniqueness) belong to topo_validate.c, and the values a file
+ * leaves out to topo_derive.c.  topo_load_valid() at the end sequences the
+ * pipeline: load, then validate (which derives).
  */
 #include "topo.h"
 

@@ -2,13 +2,17 @@
 /*
  * topo_validate.c -- every rule of docs/topology.md, all errors in one run.
  *
- * Order of work: per VPC, index the names of each kind (duplicates are
- * errors), add the implicit default group and main table, check CIDRs,
- * subnets, interfaces, routes and rules, resolving every reference to an
- * index; then the host-wide checks (VNIs, ports, MACs, elastic IPs, the
- * host section) and the derived values (VNIs, MACs).  Fields the loader
- * could not read are unset and skipped, so a mistake is reported once.
- * All lookups are hash-based: validation is linear in the topology's size.
+ * Owns the checks and the resolution of names to indexes; the values the
+ * file leaves out are topo_derive.c's, whose steps topo_validate() runs
+ * where the checks need them.  Order of work: per VPC, index the names of
+ * each kind (duplicates are errors), add the implicit default group and
+ * main table (derived), check CIDRs, subnets, interfaces, routes and
+ * rules, resolving every reference to an index; then the VNIs (checked,
+ * then the omitted ones derived), the host-wide checks (ports, MACs,
+ * elastic IPs, the host section), and last the derived ports and MACs.
+ * Fields the loader could not read are unset and skipped, so a mistake is
+ * reported once.  All lookups are hash-based: validation is linear in the
+ * topology's size.
  */
 #include "topo.h"
 
@@ -19,6 +23,7 @@
 #include <string.h>
 
 #include "keymap.h"
+#include "topo_derive.h"
 
 struct vctx {
 	struct topo *t;
@@ -113,48 +118,33 @@ proto_name(char *buf, int proto)
 	}
 }
 
+/*
+ * The index of the object that ref names in m, or VPC_KEYMAP_NEW after
+ * "OWNER 'NAME': unknown KIND 'REF' in VPC 'VPC'" at the reference.
+ */
+static uint32_t
+resolve_ref(struct vctx *c, const struct keymap *m, const struct topo_str *ref,
+	    const char *owner, const char *name, const char *kind,
+	    const struct topo_vpc *v)
+{
+	uint32_t k = keymap_get_str(m, ref->s);
+
+	if (k == VPC_KEYMAP_NEW)
+		ERR(c, ref->pos, "%s '%s': unknown %s '%s' in VPC '%s'", owner,
+		    name, kind, ref->s, v->name.s ? v->name.s : "?");
+	return k;
+}
+
 /* ---- per-VPC checks ---- */
 
 struct vpc_maps {
 	struct keymap subnets, rtables, sgs, ifaces, ips;
 };
 
+/* At most one table marked main; v->main_rtable is the first, if any. */
 static void
-add_implicit(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
+check_main_rtables(struct vctx *c, struct topo_vpc *v)
 {
-	/* The default security group: ingress from its own members, all
-	 * protocols; egress omitted, hence allow all. */
-	if (keymap_get_str(&mp->sgs, "default") == VPC_KEYMAP_NEW) {
-		struct topo_sg *g = realloc(v->sgs, (v->n_sgs + 1) * sizeof(*g));
-		struct topo_rule *r = calloc(1, sizeof(*r));
-		if (g == NULL || r == NULL) {
-			if (g != NULL)
-				v->sgs = g;
-			free(r);
-			c->oom = true;
-			return;
-		}
-		v->sgs = g;
-		r->proto_set = true;
-		r->proto = TOPO_PROTO_ALL;
-		r->peer_kind = TOPO_PEER_SG;
-		r->peer_sg.s = "default";
-		r->pos = v->pos;
-		g = &v->sgs[v->n_sgs];
-		*g = (struct topo_sg){
-			.name = { "default", v->pos },
-			.pos = v->pos,
-			.implicit = true,
-			.has_ingress = true,
-			.ingress = r,
-			.n_ingress = 1,
-		};
-		keymap_put_str(&mp->sgs, "default", v->n_sgs);
-		v->n_sgs++;
-	}
-	v->default_sg = keymap_get_str(&mp->sgs, "default");
-
-	/* Exactly one main table; none in the file means an empty one. */
 	v->main_rtable = VPC_INDEX_NONE;
 	for (uint32_t i = 0; i < v->n_rtables; i++) {
 		struct topo_rtable *t = &v->rtables[i];
@@ -172,28 +162,19 @@ add_implicit(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
 		    v->rtables[v->main_rtable].pos.line,
 		    t->name.s ? t->name.s : "?");
 	}
-	if (v->main_rtable == VPC_INDEX_NONE) {
-		struct topo_rtable *t = realloc(v->rtables,
-						(v->n_rtables + 1) * sizeof(*t));
-		if (t == NULL) {
-			c->oom = true;
-			return;
-		}
-		v->rtables = t;
-		/* Named "main" unless the file uses that name for a table
-		 * that is not main. */
-		const char *name = keymap_get_str(&mp->rtables, "main") ==
-						   VPC_KEYMAP_NEW ?
-					   "main" : "implicit-main";
-		v->rtables[v->n_rtables] = (struct topo_rtable){
-			.name = { name, v->pos },
-			.pos = v->pos,
-			.implicit = true,
-			.main = { true, true, v->pos },
-		};
-		keymap_put_str(&mp->rtables, name, v->n_rtables);
-		v->main_rtable = v->n_rtables++;
+}
+
+/* The implicit objects (topo_derive.c), before any name is resolved. */
+static void
+add_implicit(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
+{
+	if (topo_derive_default_sg(v, &mp->sgs) < 0) {
+		c->oom = true;
+		return;
 	}
+	check_main_rtables(c, v);
+	if (topo_derive_main_rtable(v, &mp->rtables) < 0)
+		c->oom = true;
 }
 
 static void
@@ -232,61 +213,61 @@ span_cmp(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-static void
-check_subnets(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
+/*
+ * One subnet's route table and CIDR.  True when the CIDR takes part in the
+ * overlap check.  A subnet naming no table is left unresolved here: it
+ * uses the main table (topo_derive_vpc_refs).
+ */
+static bool
+check_subnet(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp,
+	     struct topo_subnet *s)
 {
 	const char *vn = v->name.s ? v->name.s : "?";
-	struct span *spans = calloc(v->n_subnets ? v->n_subnets : 1, sizeof(*spans));
-	uint32_t n_spans = 0;
+	const char *sn = s->name.s ? s->name.s : "?";
+	char a[20], b[20], pfx[80];
+
+	s->rtable_idx = VPC_INDEX_NONE;
+	if (s->rtable.s != NULL) {
+		uint32_t r = resolve_ref(c, &mp->rtables, &s->rtable, "subnet",
+					 sn, "route table", v);
+		if (r != VPC_KEYMAP_NEW)
+			s->rtable_idx = r;
+	}
+	if (!s->cidr.set)
+		return false;
+	snprintf(pfx, sizeof(pfx), "subnet '%s': ", sn);
+	if (s->cidr.len > 28) {
+		ERR(c, s->cidr.pos,
+		    "subnet '%s': prefix length /%u is too long (a subnet is at most /28)",
+		    sn, s->cidr.len);
+		s->cidr.set = false;
+		return false;
+	}
+	if (!check_host_bits(c, &s->cidr, pfx))
+		s->cidr.addr &= mask_of(s->cidr.len);
+	if (v->cidr.set &&
+	    (s->cidr.len < v->cidr.len ||
+	     !cidr_contains(v->cidr.addr, v->cidr.len, s->cidr.addr))) {
+		ERR(c, s->cidr.pos,
+		    "subnet '%s' (%s) is not inside VPC '%s' (%s)", sn,
+		    topo_fmt_cidr(a, s->cidr.addr, s->cidr.len), vn,
+		    topo_fmt_cidr(b, v->cidr.addr, v->cidr.len));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Overlaps: sorted by start, each subnet is compared with the one reaching
+ * furthest among those before it.  The later subnet in the file is the one
+ * reported.
+ */
+static void
+check_subnet_overlaps(struct vctx *c, struct topo_vpc *v, struct span *spans,
+		      uint32_t n_spans)
+{
 	char a[20], b[20];
 
-	if (spans == NULL) {
-		c->oom = true;
-		return;
-	}
-	for (uint32_t i = 0; i < v->n_subnets; i++) {
-		struct topo_subnet *s = &v->subnets[i];
-		const char *sn = s->name.s ? s->name.s : "?";
-		char pfx[80];
-
-		s->rtable_idx = v->main_rtable;
-		if (s->rtable.s != NULL) {
-			uint32_t r = keymap_get_str(&mp->rtables, s->rtable.s);
-			if (r == VPC_KEYMAP_NEW)
-				ERR(c, s->rtable.pos,
-				    "subnet '%s': unknown route table '%s' in VPC '%s'",
-				    sn, s->rtable.s, vn);
-			else
-				s->rtable_idx = r;
-		}
-		if (!s->cidr.set)
-			continue;
-		snprintf(pfx, sizeof(pfx), "subnet '%s': ", sn);
-		if (s->cidr.len > 28) {
-			ERR(c, s->cidr.pos,
-			    "subnet '%s': prefix length /%u is too long (a subnet is at most /28)",
-			    sn, s->cidr.len);
-			s->cidr.set = false;
-			continue;
-		}
-		if (!check_host_bits(c, &s->cidr, pfx))
-			s->cidr.addr &= mask_of(s->cidr.len);
-		if (v->cidr.set &&
-		    (s->cidr.len < v->cidr.len ||
-		     !cidr_contains(v->cidr.addr, v->cidr.len, s->cidr.addr))) {
-			ERR(c, s->cidr.pos,
-			    "subnet '%s' (%s) is not inside VPC '%s' (%s)", sn,
-			    topo_fmt_cidr(a, s->cidr.addr, s->cidr.len), vn,
-			    topo_fmt_cidr(b, v->cidr.addr, v->cidr.len));
-			continue;
-		}
-		spans[n_spans++] = (struct span){
-			s->cidr.addr, s->cidr.addr | ~mask_of(s->cidr.len), i
-		};
-	}
-	/* Overlaps: sorted by start, each subnet is compared with the one
-	 * reaching furthest among those before it.  The later subnet in the
-	 * file is the one reported. */
 	qsort(spans, n_spans, sizeof(*spans), span_cmp);
 	int64_t reach_hi = -1;
 	uint32_t reach_idx = 0;
@@ -310,6 +291,26 @@ check_subnets(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
 			reach_idx = spans[k].idx;
 		}
 	}
+}
+
+static void
+check_subnets(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
+{
+	struct span *spans = calloc(v->n_subnets ? v->n_subnets : 1, sizeof(*spans));
+	uint32_t n_spans = 0;
+
+	if (spans == NULL) {
+		c->oom = true;
+		return;
+	}
+	for (uint32_t i = 0; i < v->n_subnets; i++) {
+		struct topo_subnet *s = &v->subnets[i];
+		if (check_subnet(c, v, mp, s))
+			spans[n_spans++] = (struct span){
+				s->cidr.addr, s->cidr.addr | ~mask_of(s->cidr.len), i
+			};
+	}
+	check_subnet_overlaps(c, v, spans, n_spans);
 	free(spans);
 }
 
@@ -331,95 +332,121 @@ reserved_role(const struct topo_subnet *s, uint32_t ip)
 	return NULL;
 }
 
+/* The interface's subnet, resolved; NULL when unknown or unreadable. */
+static struct topo_subnet *
+resolve_iface_subnet(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp,
+		     struct topo_iface *f)
+{
+	f->subnet_idx = VPC_INDEX_NONE;
+	if (f->subnet.s == NULL)
+		return NULL;
+	uint32_t k = resolve_ref(c, &mp->subnets, &f->subnet, "interface",
+				 f->name.s ? f->name.s : "?", "subnet", v);
+	if (k == VPC_KEYMAP_NEW)
+		return NULL;
+	f->subnet_idx = k;
+	return &v->subnets[k];
+}
+
+/* Unique in the VPC, inside its subnet, not reserved there. */
+static void
+check_iface_ip(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp,
+	       struct topo_iface *f, uint32_t i, const struct topo_subnet *s)
+{
+	const char *fn = f->name.s ? f->name.s : "?";
+	char a[20], b[20];
+	const char *role;
+	bool bad = true;
+
+	if (!f->ip.set)
+		return;
+	uint32_t first = keymap_put_u64(&mp->ips, f->ip.addr, i);
+	if (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL)
+		ERR(c, f->ip.pos,
+		    "interface '%s': IP %s is already used by interface '%s'",
+		    fn, topo_fmt_ip(a, f->ip.addr),
+		    v->ifaces[first].name.s ? v->ifaces[first].name.s : "?");
+	else if (s != NULL && s->cidr.set &&
+		 !cidr_contains(s->cidr.addr, s->cidr.len, f->ip.addr))
+		ERR(c, f->ip.pos,
+		    "interface '%s': IP %s is not inside subnet '%s' (%s)",
+		    fn, topo_fmt_ip(a, f->ip.addr), s->name.s,
+		    topo_fmt_cidr(b, s->cidr.addr, s->cidr.len));
+	else if (s != NULL && s->cidr.set &&
+		 (role = reserved_role(s, f->ip.addr)) != NULL)
+		ERR(c, f->ip.pos,
+		    "interface '%s': IP %s is reserved in subnet '%s' (%s)",
+		    fn, topo_fmt_ip(a, f->ip.addr), s->name.s, role);
+	else
+		bad = false;
+	/* Nothing derived from a rejected address: its MAC would only
+	 * repeat the error. */
+	if (bad)
+		f->ip.set = false;
+}
+
+/* The listed groups, resolved; none listed is the default group
+ * (topo_derive_vpc_refs). */
+static void
+check_iface_sgs(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp,
+		struct topo_iface *f)
+{
+	const char *fn = f->name.s ? f->name.s : "?";
+
+	for (uint32_t k = 0; k < f->n_sgs; k++) {
+		struct topo_str *g = &f->sgs[k];
+		f->sg_idx[k] = VPC_INDEX_NONE;
+		if (g->s == NULL)
+			continue;
+		uint32_t idx = resolve_ref(c, &mp->sgs, g, "interface", fn,
+					   "security group", v);
+		if (idx == VPC_KEYMAP_NEW)
+			continue;
+		for (uint32_t j = 0; j < k; j++)
+			if (f->sg_idx[j] == idx) {
+				ERR(c, g->pos,
+				    "interface '%s': security group '%s' is listed twice",
+				    fn, g->s);
+				break;
+			}
+		f->sg_idx[k] = idx;
+	}
+}
+
+/* An explicit MAC must be a usable unicast address. */
+static void
+check_iface_mac(struct vctx *c, const struct topo_iface *f)
+{
+	const char *fn = f->name.s ? f->name.s : "?";
+	char a[20];
+
+	if (f->mac.set && (f->mac.b[0] & 1))
+		ERR(c, f->mac.pos,
+		    "interface '%s': MAC %s is a multicast address (expected a unicast MAC)",
+		    fn, topo_fmt_mac(a, f->mac.b));
+	else if (f->mac.set &&
+		 !(f->mac.b[0] | f->mac.b[1] | f->mac.b[2] | f->mac.b[3] |
+		   f->mac.b[4] | f->mac.b[5]))
+		ERR(c, f->mac.pos, "interface '%s': MAC 00:00:00:00:00:00 is not a usable address",
+		    fn);
+}
+
 static void
 check_ifaces(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
 {
-	const char *vn = v->name.s ? v->name.s : "?";
-	char a[20], b[20];
-
 	for (uint32_t i = 0; i < v->n_ifaces; i++) {
 		struct topo_iface *f = &v->ifaces[i];
-		const char *fn = f->name.s ? f->name.s : "?";
-		struct topo_subnet *s = NULL;
+		struct topo_subnet *s = resolve_iface_subnet(c, v, mp, f);
 
-		f->subnet_idx = VPC_INDEX_NONE;
-		if (f->subnet.s != NULL) {
-			uint32_t k = keymap_get_str(&mp->subnets, f->subnet.s);
-			if (k == VPC_KEYMAP_NEW)
-				ERR(c, f->subnet.pos,
-				    "interface '%s': unknown subnet '%s' in VPC '%s'",
-				    fn, f->subnet.s, vn);
-			else {
-				f->subnet_idx = k;
-				s = &v->subnets[k];
-			}
-		}
-		if (f->ip.set) {
-			uint32_t first = keymap_put_u64(&mp->ips, f->ip.addr, i);
-			const char *role;
-			bool bad = true;
-			if (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL)
-				ERR(c, f->ip.pos,
-				    "interface '%s': IP %s is already used by interface '%s'",
-				    fn, topo_fmt_ip(a, f->ip.addr),
-				    v->ifaces[first].name.s ? v->ifaces[first].name.s : "?");
-			else if (s != NULL && s->cidr.set &&
-				 !cidr_contains(s->cidr.addr, s->cidr.len, f->ip.addr))
-				ERR(c, f->ip.pos,
-				    "interface '%s': IP %s is not inside subnet '%s' (%s)",
-				    fn, topo_fmt_ip(a, f->ip.addr), s->name.s,
-				    topo_fmt_cidr(b, s->cidr.addr, s->cidr.len));
-			else if (s != NULL && s->cidr.set &&
-				 (role = reserved_role(s, f->ip.addr)) != NULL)
-				ERR(c, f->ip.pos,
-				    "interface '%s': IP %s is reserved in subnet '%s' (%s)",
-				    fn, topo_fmt_ip(a, f->ip.addr), s->name.s, role);
-			else
-				bad = false;
-			/* Nothing derived from a rejected address: its MAC
-			 * would only repeat the error. */
-			if (bad)
-				f->ip.set = false;
-		}
-		if (f->has_sgs) {
-			for (uint32_t k = 0; k < f->n_sgs; k++) {
-				struct topo_str *g = &f->sgs[k];
-				f->sg_idx[k] = VPC_INDEX_NONE;
-				if (g->s == NULL)
-					continue;
-				uint32_t idx = keymap_get_str(&mp->sgs, g->s);
-				if (idx == VPC_KEYMAP_NEW) {
-					ERR(c, g->pos,
-					    "interface '%s': unknown security group '%s' in VPC '%s'",
-					    fn, g->s, vn);
-					continue;
-				}
-				for (uint32_t j = 0; j < k; j++)
-					if (f->sg_idx[j] == idx) {
-						ERR(c, g->pos,
-						    "interface '%s': security group '%s' is listed twice",
-						    fn, g->s);
-						break;
-					}
-				f->sg_idx[k] = idx;
-			}
-		} else {
-			f->n_sgs = 1;
-			f->sg_idx[0] = v->default_sg;
-		}
+		check_iface_ip(c, v, mp, f, i, s);
+		if (f->has_sgs)
+			check_iface_sgs(c, v, mp, f);
 		if (f->eip.set && !(v->igw.set && v->igw.v))
 			ERR(c, f->eip.pos,
 			    "interface '%s': an elastic IP needs an internet gateway, but VPC '%s' has none (set internet_gateway: true)",
-			    fn, vn);
-		if (f->mac.set && (f->mac.b[0] & 1))
-			ERR(c, f->mac.pos,
-			    "interface '%s': MAC %s is a multicast address (expected a unicast MAC)",
-			    fn, topo_fmt_mac(a, f->mac.b));
-		else if (f->mac.set &&
-			 !(f->mac.b[0] | f->mac.b[1] | f->mac.b[2] | f->mac.b[3] |
-			   f->mac.b[4] | f->mac.b[5]))
-			ERR(c, f->mac.pos, "interface '%s': MAC 00:00:00:00:00:00 is not a usable address",
-			    fn);
+			    f->name.s ? f->name.s : "?",
+			    v->name.s ? v->name.s : "?");
+		check_iface_mac(c, f);
 	}
 }
 
@@ -467,12 +494,10 @@ check_routes(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
 				    "route table '%s': target internet_gateway, but VPC '%s' has no internet gateway (set internet_gateway: true)",
 				    tn, vn);
 			if (r->target == TOPO_TGT_IFACE) {
-				uint32_t k = keymap_get_str(&mp->ifaces, r->iface.s);
-				if (k == VPC_KEYMAP_NEW)
-					ERR(c, r->iface.pos,
-					    "route table '%s': unknown interface '%s' in VPC '%s'",
-					    tn, r->iface.s, vn);
-				else
+				uint32_t k = resolve_ref(c, &mp->ifaces, &r->iface,
+							 "route table", tn,
+							 "interface", v);
+				if (k != VPC_KEYMAP_NEW)
 					r->iface_idx = k;
 			}
 		}
@@ -610,6 +635,9 @@ check_vpc(struct vctx *c, struct topo_vpc *v)
 	check_ifaces(c, v, &mp);
 	check_routes(c, v, &mp);
 	check_sgs(c, v, &mp);
+	/* The default references, before the ICMP limit counts the
+	 * default group's rules. */
+	topo_derive_vpc_refs(v);
 	check_icmp_limits(c, v);
 out:
 	keymap_fini(&mp.subnets);
@@ -621,8 +649,9 @@ out:
 
 /* ---- host-wide checks ---- */
 
+/* Explicit VNIs are unique; the omitted ones are derived afterwards. */
 static void
-assign_vnis(struct vctx *c)
+check_vnis(struct vctx *c)
 {
 	struct topo *t = c->t;
 	struct keymap vnis;
@@ -639,16 +668,6 @@ assign_vnis(struct vctx *c)
 			    v->name.s ? v->name.s : "?",
 			    (unsigned long long)v->vni.v,
 			    t->vpcs[first].name.s ? t->vpcs[first].name.s : "?");
-	}
-	/* Omitted VNIs: the smallest unused numbers, in file order. */
-	uint64_t next = 1;
-	for (uint32_t i = 0; i < t->n_vpcs; i++) {
-		struct topo_vpc *v = &t->vpcs[i];
-		if (v->vni.set)
-			continue;
-		while (keymap_get_u64(&vnis, next) != VPC_KEYMAP_NEW)
-			next++;
-		v->vni.v = next++;
 	}
 	keymap_fini(&vnis);
 }
@@ -687,58 +706,6 @@ iref_vpc(const struct topo *t, struct iref r)
 	return n ? n : "?";
 }
 
-void
-topo_derive_mac(uint8_t mac[6], uint32_t vni, uint32_t ip, uint32_t attempt)
-{
-	if (attempt == 0) {
-		/* 02 (locally administered, unicast), the VNI's low byte,
-		 * the IP: readable in a capture. */
-		mac[0] = 0x02;
-		mac[1] = (uint8_t)vni;
-		mac[2] = (uint8_t)(ip >> 24);
-		mac[3] = (uint8_t)(ip >> 16);
-		mac[4] = (uint8_t)(ip >> 8);
-		mac[5] = (uint8_t)ip;
-		return;
-	}
-	/* Taken (VNIs equal in their low byte and the same IP, or an
-	 * explicit MAC): 0a (locally administered, unicast, never used by
-	 * the first form or by routers) and 40 bits of a hash of (VNI, IP,
-	 * attempt).  Deterministic: the same file gives the same MACs. */
-	uint64_t h = 0xcbf29ce484222325ull;
-	uint32_t words[3] = { vni, ip, attempt };
-	for (int i = 0; i < 3; i++)
-		for (int k = 0; k < 4; k++) {
-			h ^= (words[i] >> (8 * k)) & 0xff;
-			h *= 0x100000001b3ull;
-		}
-	mac[0] = 0x0a;
-	for (int k = 1; k < 6; k++)
-		mac[k] = (uint8_t)(h >> (8 * (k - 1)));
-}
-
-void
-topo_router_mac(uint8_t mac[6], uint32_t vni)
-{
-	/* 06 (locally administered, unicast, distinct from derived interface
-	 * MACs), 00, the 24-bit VNI, 01. */
-	mac[0] = 0x06;
-	mac[1] = 0x00;
-	mac[2] = (uint8_t)(vni >> 16);
-	mac[3] = (uint8_t)(vni >> 8);
-	mac[4] = (uint8_t)vni;
-	mac[5] = 0x01;
-}
-
-static uint64_t
-mac_key(const uint8_t m[6])
-{
-	uint64_t k = 0;
-	for (int i = 0; i < 6; i++)
-		k = k << 8 | m[i];
-	return k;
-}
-
 /* DDDD:BB:DD.F or BB:DD.F, hex digits only, device 0..1f, function 0..7. */
 static bool
 pci_addr_ok(const char *s)
@@ -766,222 +733,263 @@ pci_addr_ok(const char *s)
 	return dev <= 0x1f;
 }
 
-static void
-check_host_wide(struct vctx *c)
-{
-	struct topo *t = c->t;
-	struct topo_host *h = &t->host;
-	uint32_t n_ifaces = 0;
+/*
+ * What the host-wide checks share: every interface by its index across
+ * VPCs (g, in file order), and what is already taken host-wide: ports,
+ * MACs (the uplink's two, then interfaces'), elastic IPs, router MACs.
+ */
+struct host_maps {
+	struct iref *refs;	/* g -> (VPC, interface) */
 	struct keymap ports, macs, eips, routers;
-	char a[20], b[20];
+};
 
+static bool
+host_maps_init(struct vctx *c, struct host_maps *hm)
+{
+	const struct topo *t = c->t;
+	uint32_t n_ifaces = 0, g = 0;
+
+	memset(hm, 0, sizeof(*hm));
 	for (uint32_t i = 0; i < t->n_vpcs; i++)
 		n_ifaces += t->vpcs[i].n_ifaces;
-	struct iref *refs = calloc(n_ifaces ? n_ifaces : 1, sizeof(*refs));
-	if (refs == NULL) {
+	hm->refs = calloc(n_ifaces ? n_ifaces : 1, sizeof(*hm->refs));
+	if (hm->refs == NULL) {
 		c->oom = true;
-		return;
+		return false;
 	}
-	if (!h->uplink_port.s) {
-		h->uplink_port.s = "uplink";
-	}
-	memset(&ports, 0, sizeof(ports));
-	memset(&macs, 0, sizeof(macs));
-	memset(&eips, 0, sizeof(eips));
-	memset(&routers, 0, sizeof(routers));
-	if (!keymap_ok(c, &ports, n_ifaces + 1) ||
-	    !keymap_ok(c, &macs, n_ifaces + 2) || !keymap_ok(c, &eips, n_ifaces) ||
-	    !keymap_ok(c, &routers, t->n_vpcs))
-		goto out;
-
+	if (!keymap_ok(c, &hm->ports, n_ifaces + 1) ||
+	    !keymap_ok(c, &hm->macs, n_ifaces + 2) ||
+	    !keymap_ok(c, &hm->eips, n_ifaces) ||
+	    !keymap_ok(c, &hm->routers, t->n_vpcs))
+		return false;
+	for (uint32_t vi = 0; vi < t->n_vpcs; vi++)
+		for (uint32_t i = 0; i < t->vpcs[vi].n_ifaces; i++)
+			hm->refs[g++] = (struct iref){ vi, i };
+	/* Router MACs come from the VNIs, derived by now. */
 	for (uint32_t i = 0; i < t->n_vpcs; i++) {
 		uint8_t m[6];
 		topo_router_mac(m, (uint32_t)t->vpcs[i].vni.v);
-		keymap_put_u64(&routers, mac_key(m), i);
+		keymap_put_u64(&hm->routers, topo_mac_key(m), i);
 	}
 	/* The uplink's MACs (the file's, or the replay defaults) are taken
 	 * too; their keymap value is past every interface. */
-	static const uint8_t def_up[6] = { 0x02, 0xfe, 0, 0, 0, 0x01 };
-	static const uint8_t def_gw[6] = { 0x02, 0xfe, 0, 0, 0, 0xfe };
-	const uint8_t *uplink_mac = h->uplink_mac.set ? h->uplink_mac.b : def_up;
-	const uint8_t *gateway_mac = h->gateway_mac.set ? h->gateway_mac.b : def_gw;
-	keymap_put_u64(&macs, mac_key(uplink_mac), n_ifaces);
-	keymap_put_u64(&macs, mac_key(gateway_mac), n_ifaces);
+	keymap_put_u64(&hm->macs, topo_mac_key(topo_uplink_mac(&t->host)), n_ifaces);
+	keymap_put_u64(&hm->macs, topo_mac_key(topo_gateway_mac(&t->host)), n_ifaces);
+	return true;
+}
 
-	uint32_t g = 0;
-	/* Explicit MACs first, so a derived MAC that collides is the one
-	 * reported (it is the one the user can fix by adding 'mac'). */
-	for (int pass = 0; pass < 2; pass++) {
-		g = 0;
-		for (uint32_t vi = 0; vi < t->n_vpcs; vi++) {
-			struct topo_vpc *v = &t->vpcs[vi];
-			for (uint32_t i = 0; i < v->n_ifaces; i++, g++) {
-				struct topo_iface *f = &v->ifaces[i];
-				const char *fn = f->name.s ? f->name.s : "?";
-				refs[g] = (struct iref){ vi, i };
-				if (pass == 0 && f->mac.set) {
-					uint32_t r = keymap_get_u64(&routers, mac_key(f->mac.b));
-					uint32_t first;
-					if (r != VPC_KEYMAP_NEW) {
-						ERR(c, f->mac.pos,
-						    "interface '%s': MAC %s is the router MAC of VPC '%s'",
-						    fn, topo_fmt_mac(a, f->mac.b),
-						    t->vpcs[r].name.s ? t->vpcs[r].name.s : "?");
-					} else if (memcmp(f->mac.b, uplink_mac, 6) == 0) {
-						ERR(c, f->mac.pos,
-						    "interface '%s': MAC %s is the uplink's MAC",
-						    fn, topo_fmt_mac(a, f->mac.b));
-					} else if (memcmp(f->mac.b, gateway_mac, 6) == 0) {
-						ERR(c, f->mac.pos,
-						    "interface '%s': MAC %s is the uplink gateway's MAC",
-						    fn, topo_fmt_mac(a, f->mac.b));
-					} else if ((first = keymap_put_u64(&macs, mac_key(f->mac.b), g)) !=
-							   VPC_KEYMAP_NEW &&
-						   first != VPC_KEYMAP_FULL) {
-						ERR(c, f->mac.pos,
-						    "interface '%s': MAC %s is already used by interface '%s' in VPC '%s'",
-						    fn, topo_fmt_mac(a, f->mac.b),
-						    iref_name(t, refs[first]),
-						    iref_vpc(t, refs[first]));
-					}
-				}
-				if (pass == 1 && !f->mac.set && f->ip.set) {
-					/* Derived MACs never fail a valid file:
-					 * a taken one is derived again. */
-					uint32_t attempt = 0, first;
-					do {
-						topo_derive_mac(f->mac.b, (uint32_t)v->vni.v,
-								f->ip.addr, attempt++);
-						first = keymap_put_u64(&macs, mac_key(f->mac.b), g);
-					} while (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL &&
-						 attempt < 1000);
-					f->mac_derived = true;
-				}
-			}
+static void
+host_maps_fini(struct host_maps *hm)
+{
+	keymap_fini(&hm->ports);
+	keymap_fini(&hm->macs);
+	keymap_fini(&hm->eips);
+	keymap_fini(&hm->routers);
+	free(hm->refs);
+}
+
+/* An explicit MAC: no router's, not the uplink's, unique host-wide. */
+static void
+check_iface_mac_unique(struct vctx *c, struct host_maps *hm,
+		       const struct topo_iface *f, uint32_t g)
+{
+	const struct topo *t = c->t;
+	const char *fn = f->name.s ? f->name.s : "?";
+	uint32_t r = keymap_get_u64(&hm->routers, topo_mac_key(f->mac.b));
+	uint32_t first;
+	char a[20];
+
+	if (r != VPC_KEYMAP_NEW) {
+		ERR(c, f->mac.pos,
+		    "interface '%s': MAC %s is the router MAC of VPC '%s'",
+		    fn, topo_fmt_mac(a, f->mac.b),
+		    t->vpcs[r].name.s ? t->vpcs[r].name.s : "?");
+	} else if (memcmp(f->mac.b, topo_uplink_mac(&t->host), 6) == 0) {
+		ERR(c, f->mac.pos,
+		    "interface '%s': MAC %s is the uplink's MAC",
+		    fn, topo_fmt_mac(a, f->mac.b));
+	} else if (memcmp(f->mac.b, topo_gateway_mac(&t->host), 6) == 0) {
+		ERR(c, f->mac.pos,
+		    "interface '%s': MAC %s is the uplink gateway's MAC",
+		    fn, topo_fmt_mac(a, f->mac.b));
+	} else if ((first = keymap_put_u64(&hm->macs, topo_mac_key(f->mac.b), g)) !=
+			   VPC_KEYMAP_NEW &&
+		   first != VPC_KEYMAP_FULL) {
+		ERR(c, f->mac.pos,
+		    "interface '%s': MAC %s is already used by interface '%s' in VPC '%s'",
+		    fn, topo_fmt_mac(a, f->mac.b),
+		    iref_name(t, hm->refs[first]), iref_vpc(t, hm->refs[first]));
+	}
+}
+
+/* Ports: host-wide, and never the uplink's.  A port defaulted from a
+ * duplicate name would only repeat the duplicate-name error. */
+static void
+check_iface_port(struct vctx *c, struct host_maps *hm,
+		 const struct topo_vpc *v, const struct topo_iface *f, uint32_t g)
+{
+	const struct topo *t = c->t;
+	const char *fn = f->name.s ? f->name.s : "?";
+	struct topo_str port = topo_iface_port(f);
+	bool implicit_port = f->port.s == NULL;
+	uint32_t first;
+
+	if (port.s == NULL || (implicit_port && f->name_dup))
+		return;
+	if (strcmp(port.s, topo_uplink_port(&t->host)) == 0)
+		ERR(c, port.pos,
+		    "interface '%s': port '%s' is the uplink's port",
+		    fn, port.s);
+	else if ((first = keymap_put_str(&hm->ports, port.s, g)) !=
+			 VPC_KEYMAP_NEW &&
+		 first != VPC_KEYMAP_FULL)
+		ERR(c, port.pos,
+		    "interface '%s' in VPC '%s': port '%s' is already bound to interface '%s' in VPC '%s' (set 'port')",
+		    fn, v->name.s ? v->name.s : "?", port.s,
+		    iref_name(t, hm->refs[first]), iref_vpc(t, hm->refs[first]));
+}
+
+/* Elastic IPs: public, outside every VPC, unique. */
+static void
+check_iface_eip(struct vctx *c, struct host_maps *hm,
+		const struct topo_iface *f, uint32_t g)
+{
+	const struct topo *t = c->t;
+	const char *fn = f->name.s ? f->name.s : "?";
+	uint32_t e = f->eip.addr;
+	char a[20], b[20];
+
+	if (!f->eip.set)
+		return;
+	for (uint32_t k = 0; k < t->n_vpcs; k++) {
+		const struct topo_vpc *o = &t->vpcs[k];
+		if (o->cidr.set && cidr_contains(o->cidr.addr, o->cidr.len, e)) {
+			ERR(c, f->eip.pos,
+			    "interface '%s': elastic IP %s lies inside VPC '%s' (%s)",
+			    fn, topo_fmt_ip(a, e), o->name.s ? o->name.s : "?",
+			    topo_fmt_cidr(b, o->cidr.addr, o->cidr.len));
+			return;
 		}
 	}
+	for (size_t k = 0; k < sizeof(non_public) / sizeof(non_public[0]); k++)
+		if (cidr_contains(non_public[k].net, non_public[k].len, e)) {
+			ERR(c, f->eip.pos,
+			    "interface '%s': elastic IP %s is not a public address (%s is %s)",
+			    fn, topo_fmt_ip(a, e),
+			    topo_fmt_cidr(b, non_public[k].net, non_public[k].len),
+			    non_public[k].what);
+			return;
+		}
+	uint32_t first = keymap_put_u64(&hm->eips, e, g);
+	if (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL)
+		ERR(c, f->eip.pos,
+		    "interface '%s': elastic IP %s is already used by interface '%s' in VPC '%s'",
+		    fn, topo_fmt_ip(a, e), iref_name(t, hm->refs[first]),
+		    iref_vpc(t, hm->refs[first]));
+}
 
+/*
+ * Every interface's MAC first, so that a later pass of derived MACs
+ * (topo_derive_host) avoids them all; then ports and elastic IPs.
+ */
+static void
+check_ifaces_host_wide(struct vctx *c, struct host_maps *hm)
+{
+	const struct topo *t = c->t;
+	uint32_t g = 0;
+
+	for (uint32_t vi = 0; vi < t->n_vpcs; vi++)
+		for (uint32_t i = 0; i < t->vpcs[vi].n_ifaces; i++, g++)
+			if (t->vpcs[vi].ifaces[i].mac.set)
+				check_iface_mac_unique(c, hm, &t->vpcs[vi].ifaces[i], g);
 	g = 0;
 	for (uint32_t vi = 0; vi < t->n_vpcs; vi++) {
-		struct topo_vpc *v = &t->vpcs[vi];
+		const struct topo_vpc *v = &t->vpcs[vi];
 		for (uint32_t i = 0; i < v->n_ifaces; i++, g++) {
-			struct topo_iface *f = &v->ifaces[i];
-			const char *fn = f->name.s ? f->name.s : "?";
-
-			/* Ports: host-wide, and never the uplink's.  A port
-			 * defaulted from a duplicate name would only repeat
-			 * the duplicate-name error. */
-			bool implicit_port = f->port.s == NULL;
-			if (implicit_port && f->name.s != NULL)
-				f->port = (struct topo_str){ f->name.s, f->pos };
-			if (f->port.s != NULL && !(implicit_port && f->name_dup)) {
-				uint32_t first;
-				if (strcmp(f->port.s, h->uplink_port.s) == 0)
-					ERR(c, f->port.pos,
-					    "interface '%s': port '%s' is the uplink's port",
-					    fn, f->port.s);
-				else if ((first = keymap_put_str(&ports, f->port.s, g)) !=
-						 VPC_KEYMAP_NEW &&
-					 first != VPC_KEYMAP_FULL)
-					ERR(c, f->port.pos,
-					    "interface '%s' in VPC '%s': port '%s' is already bound to interface '%s' in VPC '%s' (set 'port')",
-					    fn, v->name.s ? v->name.s : "?", f->port.s,
-					    iref_name(t, refs[first]),
-					    iref_vpc(t, refs[first]));
-			}
-
-			/* Elastic IPs: public, outside every VPC, unique. */
-			if (!f->eip.set)
-				continue;
-			uint32_t e = f->eip.addr;
-			bool bad = false;
-			for (uint32_t k = 0; k < t->n_vpcs && !bad; k++) {
-				struct topo_vpc *o = &t->vpcs[k];
-				if (o->cidr.set && cidr_contains(o->cidr.addr, o->cidr.len, e)) {
-					ERR(c, f->eip.pos,
-					    "interface '%s': elastic IP %s lies inside VPC '%s' (%s)",
-					    fn, topo_fmt_ip(a, e), o->name.s ? o->name.s : "?",
-					    topo_fmt_cidr(b, o->cidr.addr, o->cidr.len));
-					bad = true;
-				}
-			}
-			for (size_t k = 0; k < sizeof(non_public) / sizeof(non_public[0]) && !bad; k++)
-				if (cidr_contains(non_public[k].net, non_public[k].len, e)) {
-					ERR(c, f->eip.pos,
-					    "interface '%s': elastic IP %s is not a public address (%s is %s)",
-					    fn, topo_fmt_ip(a, e),
-					    topo_fmt_cidr(b, non_public[k].net, non_public[k].len),
-					    non_public[k].what);
-					bad = true;
-				}
-			if (bad)
-				continue;
-			uint32_t first = keymap_put_u64(&eips, e, g);
-			if (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL)
-				ERR(c, f->eip.pos,
-				    "interface '%s': elastic IP %s is already used by interface '%s' in VPC '%s'",
-				    fn, topo_fmt_ip(a, e), iref_name(t, refs[first]),
-				    iref_vpc(t, refs[first]));
+			check_iface_port(c, hm, v, &v->ifaces[i], g);
+			check_iface_eip(c, hm, &v->ifaces[i], g);
 		}
 	}
+}
 
-	/* The host section. */
+/* A host port: bound, a usable path, ifname or PCI device. */
+static void
+check_host_port(struct vctx *c, const struct keymap *ports,
+		struct keymap *ifnames, uint32_t i)
+{
+	const struct topo_host *h = &c->t->host;
+	const struct topo_hostport *p = &h->ports[i];
+
+	if (p->name.s == NULL)
+		return;
+	if (strcmp(p->name.s, topo_uplink_port(h)) != 0 &&
+	    keymap_get_str(ports, p->name.s) == VPC_KEYMAP_NEW)
+		ERR(c, p->name.pos,
+		    "host port '%s' is not bound to any interface or to the uplink",
+		    p->name.s);
+	if (p->path.s != NULL && p->path.s[0] != '/')
+		ERR(c, p->path.pos, "port '%s': path '%s' must be absolute",
+		    p->name.s, p->path.s);
+	else if (p->path.s != NULL && strlen(p->path.s) > 107)
+		ERR(c, p->path.pos,
+		    "port '%s': path is %zu bytes, longer than the 107 a Unix socket path can hold",
+		    p->name.s, strlen(p->path.s));
+	if (p->ifname.s != NULL) {
+		size_t n = strlen(p->ifname.s);
+		bool ok = n >= 1 && n <= 15;
+		for (size_t k = 0; k < n; k++)
+			ok &= p->ifname.s[k] > ' ' && p->ifname.s[k] != '/' &&
+			      p->ifname.s[k] != ':' && p->ifname.s[k] < 127;
+		if (!ok)
+			ERR(c, p->ifname.pos,
+			    "port '%s': ifname '%s' is not a valid interface name (1 to 15 printable characters, no '/', ':' or spaces)",
+			    p->name.s, p->ifname.s);
+		else {
+			uint32_t first = keymap_put_str(ifnames, p->ifname.s, i);
+			if (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL)
+				ERR(c, p->ifname.pos,
+				    "port '%s': ifname '%s' is already used by port '%s'",
+				    p->name.s, p->ifname.s,
+				    h->ports[first].name.s ? h->ports[first].name.s : "?");
+		}
+	}
+	if (p->device.s != NULL && !pci_addr_ok(p->device.s))
+		ERR(c, p->device.pos,
+		    "port '%s': device '%s' is not a PCI address (expected DDDD:BB:DD.F)",
+		    p->name.s, p->device.s);
+}
+
+/* The host section: the uplink's MACs and the host ports. */
+static void
+check_host_section(struct vctx *c, const struct host_maps *hm)
+{
+	const struct topo_host *h = &c->t->host;
+	struct keymap ifnames;
+	char a[20];
+
 	if (h->uplink_mac.set && (h->uplink_mac.b[0] & 1))
 		ERR(c, h->uplink_mac.pos, "uplink: MAC %s is a multicast address (expected a unicast MAC)",
 		    topo_fmt_mac(a, h->uplink_mac.b));
 	if (h->gateway_mac.set && (h->gateway_mac.b[0] & 1))
 		ERR(c, h->gateway_mac.pos, "uplink: gateway MAC %s is a multicast address (expected a unicast MAC)",
 		    topo_fmt_mac(a, h->gateway_mac.b));
-	struct keymap ifnames;
 	if (!keymap_ok(c, &ifnames, h->n_ports))
-		goto out;
-	for (uint32_t i = 0; i < h->n_ports; i++) {
-		struct topo_hostport *p = &h->ports[i];
-		if (p->name.s == NULL)
-			continue;
-		if (strcmp(p->name.s, h->uplink_port.s) != 0 &&
-		    keymap_get_str(&ports, p->name.s) == VPC_KEYMAP_NEW)
-			ERR(c, p->name.pos,
-			    "host port '%s' is not bound to any interface or to the uplink",
-			    p->name.s);
-		if (p->path.s != NULL && p->path.s[0] != '/')
-			ERR(c, p->path.pos, "port '%s': path '%s' must be absolute",
-			    p->name.s, p->path.s);
-		else if (p->path.s != NULL && strlen(p->path.s) > 107)
-			ERR(c, p->path.pos,
-			    "port '%s': path is %zu bytes, longer than the 107 a Unix socket path can hold",
-			    p->name.s, strlen(p->path.s));
-		if (p->ifname.s != NULL) {
-			size_t n = strlen(p->ifname.s);
-			bool ok = n >= 1 && n <= 15;
-			for (size_t k = 0; k < n; k++)
-				ok &= p->ifname.s[k] > ' ' && p->ifname.s[k] != '/' &&
-				      p->ifname.s[k] != ':' && p->ifname.s[k] < 127;
-			if (!ok)
-				ERR(c, p->ifname.pos,
-				    "port '%s': ifname '%s' is not a valid interface name (1 to 15 printable characters, no '/', ':' or spaces)",
-				    p->name.s, p->ifname.s);
-			else {
-				uint32_t first = keymap_put_str(&ifnames, p->ifname.s, i);
-				if (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL)
-					ERR(c, p->ifname.pos,
-					    "port '%s': ifname '%s' is already used by port '%s'",
-					    p->name.s, p->ifname.s,
-					    h->ports[first].name.s ? h->ports[first].name.s : "?");
-			}
-		}
-		if (p->device.s != NULL && !pci_addr_ok(p->device.s))
-			ERR(c, p->device.pos,
-			    "port '%s': device '%s' is not a PCI address (expected DDDD:BB:DD.F)",
-			    p->name.s, p->device.s);
-	}
+		return;
+	for (uint32_t i = 0; i < h->n_ports; i++)
+		check_host_port(c, &hm->ports, &ifnames, i);
 	keymap_fini(&ifnames);
-out:
-	keymap_fini(&ports);
-	keymap_fini(&macs);
-	keymap_fini(&eips);
-	keymap_fini(&routers);
-	free(refs);
+}
+
+static void
+check_host_wide(struct vctx *c)
+{
+	struct host_maps hm;
+
+	if (host_maps_init(c, &hm)) {
+		check_ifaces_host_wide(c, &hm);
+		check_host_section(c, &hm);
+	}
+	host_maps_fini(&hm);
 }
 
 static void
@@ -1028,9 +1036,13 @@ topo_validate(struct topo *t, struct vpc_diag *d)
 	for (uint32_t i = 0; i < t->n_vpcs && !c.oom; i++)
 		check_vpc(&c, &t->vpcs[i]);
 	if (!c.oom)
-		assign_vnis(&c);
+		check_vnis(&c);
+	if (!c.oom && topo_derive_vnis(t) < 0)
+		c.oom = true;
 	if (!c.oom)
 		check_host_wide(&c);
+	if (!c.oom && topo_derive_host(t) < 0)
+		c.oom = true;
 	if (c.oom) {
 		vpc_diag_add(d, (struct vpc_pos){ 0, 0 }, "out of memory");
 		c.n_errors++;
