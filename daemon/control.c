@@ -39,6 +39,7 @@ ctl_stats(FILE *out, bool json)
 	for (uint32_t p = 0; p < c->n_ports; p++)
 		rp[p] = (struct vpc_report_port){
 			c->img->ports[p].name, ports[p].rx, ports[p].tx, ports[p].drops,
+			ports[p].tx_failed,
 		};
 	const struct vpc_ct_stats *cs = vpc_ct_stats(vpcd.ct);
 	struct vpc_report r = {

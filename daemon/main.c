@@ -34,6 +34,8 @@
  */
 #include "vpcd.h"
 
+#include <sched.h>
+
 /* The daemon's state (vpcd.h). */
 struct vpcd_state vpcd = { .cfg_lock = PTHREAD_MUTEX_INITIALIZER };
 volatile sig_atomic_t vpcd_quit;
@@ -77,11 +79,91 @@ print_final(void)
 	printf("  connections: %" PRIu64 " opened, %" PRIu64 " expired, %" PRIu64
 	       " refused, %u tracked\n", cs->created, cs->expired, cs->refused_full,
 	       vpc_ct_count(vpcd.ct));
-	for (uint32_t p = 0; p < c->n_ports; p++)
-		printf("  port %-16s rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64 "\n",
+	for (uint32_t p = 0; p < c->n_ports; p++) {
+		printf("  port %-16s rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64,
 		       c->img->ports[p].name, ports[p].rx, ports[p].tx, ports[p].drops);
+		if (ports[p].tx_failed)
+			printf(" tx-failed %" PRIu64, ports[p].tx_failed);
+		putchar('\n');
+	}
 	fflush(stdout);
 	free(ports);
+}
+
+/* Is one of the EAL options names (with its value attached or not) among
+ * args?  names: "-l", "--lcores", ... */
+static bool
+eal_has(char **args, int n, const char *const *names)
+{
+	for (int i = 1; i < n; i++)
+		for (const char *const *nm = names; *nm != NULL; nm++) {
+			size_t k = strlen(*nm);
+			if (strncmp(args[i], *nm, k) != 0)
+				continue;
+			/* "-l", "-l0-3", "--lcores", "--lcores=0-3"; not "--lcoresX" */
+			if (args[i][k] == '\0' || (*nm)[1] != '-' || args[i][k] == '=')
+				return true;
+		}
+	return false;
+}
+
+/* The first CPU this process may run on (the one lcore of the default). */
+static int
+first_cpu(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &set))
+				return c;
+	return 0;
+}
+
+/*
+ * What the user's EAL options leave out, vpcd chooses, and says so in one
+ * line: one lcore (the first allowed CPU) when no -l/-c/--lcores; --no-pci
+ * when the topology has no PCI port and no device is allowed or blocked;
+ * -m 1024 (MB) with --no-huge and no -m/--socket-mem (the EAL's 64 MB
+ * default holds no mbuf pool).  Appends to eargs (room for 3 made in
+ * main); made strings go to *made (freed by the caller).
+ */
+static int
+eal_defaults(char **eargs, int ne, const struct vpc_image *img, char **made, int *n_made)
+{
+	static const char *const lcore_opts[] = { "-l", "-c", "--lcores", "--coremask", NULL };
+	static const char *const pci_opts[] = { "--no-pci", "-a", "--allow", "-b", "--block",
+						"--pci-whitelist", "--pci-blacklist", NULL };
+	static const char *const mem_opts[] = { "-m", "--socket-mem", NULL };
+	static const char *const nohuge_opt[] = { "--no-huge", NULL };
+	char said[256] = "";
+	int n0 = ne;
+
+	if (!eal_has(eargs, n0, lcore_opts)) {
+		char *a = malloc(32);
+		if (a == NULL)
+			die("out of memory");
+		snprintf(a, 32, "-l%d", first_cpu());
+		eargs[ne++] = made[(*n_made)++] = a;
+		snprintf(said + strlen(said), sizeof(said) - strlen(said),
+			 "%sone lcore (CPU %d; -l for more)", said[0] ? ", " : "", first_cpu());
+	}
+	bool has_pci_port = false;
+	for (uint32_t i = 0; i < img->n_hports; i++)
+		has_pci_port |= img->hports[i].type == VPC_HPORT_PCI;
+	if (!has_pci_port && !eal_has(eargs, n0, pci_opts)) {
+		eargs[ne++] = (char *)"--no-pci";
+		snprintf(said + strlen(said), sizeof(said) - strlen(said),
+			 "%s--no-pci (no pci port)", said[0] ? ", " : "");
+	}
+	if (eal_has(eargs, n0, nohuge_opt) && !eal_has(eargs, n0, mem_opts)) {
+		eargs[ne++] = (char *)"-m1024";
+		snprintf(said + strlen(said), sizeof(said) - strlen(said),
+			 "%s-m 1024 (--no-huge without -m)", said[0] ? ", " : "");
+	}
+	if (said[0])
+		printf("vpcd: EAL options chosen: %s\n", said);
+	return ne;
 }
 
 static void
@@ -142,7 +224,8 @@ main(int argc, char **argv)
 	if (img == NULL)
 		die("%s: invalid topology", config);
 	for (uint32_t p = 0; p < img->n_ports; p++)
-		if (hport_of(img, img->ports[p].name) == NULL)
+		if (hport_of(img, img->ports[p].name) == NULL &&
+		    (img->ports[p].kind != VPC_PORT_UPLINK || uplink_needed(img)))
 			die("%s: port '%s' has no entry in host.ports (how is it realised on this host?)",
 			    config, img->ports[p].name);
 	if (img->n_ports > RTE_MAX_ETHPORTS)
@@ -150,10 +233,10 @@ main(int argc, char **argv)
 		    RTE_MAX_ETHPORTS);
 
 	/* EAL: the user's arguments; PCI devices of the topology allowed. */
-	char **eargs = calloc((size_t)(argc - eal_at) + img->n_hports + 2, sizeof(char *));
+	char **eargs = calloc((size_t)(argc - eal_at) + img->n_hports + 2 + 3, sizeof(char *));
 	/* rte_eal_init() may reorder eargs: the strings made here are freed
 	 * from a list of their own. */
-	char **allow = calloc(img->n_hports + 1, sizeof(char *));
+	char **allow = calloc(img->n_hports + 2, sizeof(char *));
 	int ne = 0, na = 0;
 	if (eargs == NULL || allow == NULL)
 		die("out of memory");
@@ -168,6 +251,8 @@ main(int argc, char **argv)
 			snprintf(a, 160, "--allow=%s", img->hports[i].a);
 			eargs[ne++] = allow[na++] = a;
 		}
+	ne = eal_defaults(eargs, ne, img, allow, &na);
+	fflush(stdout);
 	if (rte_eal_init(ne, eargs) < 0)
 		die("DPDK initialisation failed: %s", rte_strerror(rte_errno));
 	vpcd.tsc_hz = rte_get_tsc_hz();
@@ -216,8 +301,12 @@ main(int argc, char **argv)
 	pthread_t ctl;
 	if (pthread_create(&ctl, NULL, ctl_thread, (void *)(intptr_t)lfd) != 0)
 		die("control thread: %s", strerror(errno));
-	printf("vpcd: forwarding between %u ports on %u lcore%s\n", vpcd.cfg->n_ports, vpcd.n_workers,
-	       vpcd.n_workers == 1 ? "" : "s");
+	uint32_t n_open = 0;
+	for (uint32_t p = 0; p < vpcd.cfg->n_ports; p++)
+		n_open += vpcd.cfg->ethdev[p] != PORT_UNREALISED;
+	printf("vpcd: forwarding between %u ports on %u lcore%s%s\n", n_open, vpcd.n_workers,
+	       vpcd.n_workers == 1 ? "" : "s",
+	       n_open < vpcd.cfg->n_ports ? " (no uplink: no internet gateway)" : "");
 	fflush(stdout);
 	for (unsigned int i = 1; i < vpcd.n_workers; i++)
 		rte_eal_remote_launch(worker_main, &vpcd.workers[i], vpcd.workers[i].lcore);
@@ -230,6 +319,8 @@ main(int argc, char **argv)
 
 	print_final();
 	for (uint32_t p = 0; p < vpcd.cfg->n_ports; p++) {
+		if (vpcd.cfg->ethdev[p] == PORT_UNREALISED)
+			continue;
 		rte_eth_dev_stop(vpcd.cfg->ethdev[p]);
 		rte_eth_dev_close(vpcd.cfg->ethdev[p]);
 	}

@@ -7,6 +7,8 @@
  */
 #include "vpcd.h"
 
+#include <net/if.h>
+
 const struct vpc_image_hport *
 hport_of(const struct vpc_image *img, const char *name)
 {
@@ -14,6 +16,19 @@ hport_of(const struct vpc_image *img, const char *name)
 		if (strcmp(img->hports[i].name, name) == 0)
 			return &img->hports[i];
 	return NULL;
+}
+
+/* Does anything reach the internet gateway (a route to it, an elastic
+ * IP)?  If not, the uplink needs no device. */
+bool
+uplink_needed(const struct vpc_image *img)
+{
+	if (img->n_eips > 0)
+		return true;
+	for (uint32_t r = 0; r < img->n_routes; r++)
+		if (img->routes[r].target == VPC_RT_IGW)
+			return true;
+	return false;
 }
 
 /* Start a port with one rx queue and up to n_txq tx queues. */
@@ -28,7 +43,14 @@ port_start(uint16_t pid, unsigned int n_txq, const char *name, char *err, size_t
 		goto fail;
 	if (n_txq > info.max_tx_queues)
 		n_txq = info.max_tx_queues;
-	if ((ret = rte_eth_dev_configure(pid, 1, (uint16_t)n_txq, &conf)) != 0)
+	ret = rte_eth_dev_configure(pid, 1, (uint16_t)n_txq, &conf);
+	if (ret == -EINVAL && n_txq > 1) {
+		/* Devices that want as many tx queues as rx queues (tap):
+		 * one, shared by the workers under the port's lock. */
+		n_txq = 1;
+		ret = rte_eth_dev_configure(pid, 1, 1, &conf);
+	}
+	if (ret != 0)
 		goto fail;
 	uint16_t nb_rx = RX_DESC, nb_tx = TX_DESC;
 	rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rx, &nb_tx);
@@ -71,7 +93,7 @@ port_open(const struct vpc_image *img, const char *name, uint16_t *pid, char *er
 		[VPC_HPORT_TAP] = { "net_tap", "" },
 		[VPC_HPORT_AF_PACKET] = { "net_af_packet", ",qpairs=1" },
 		[VPC_HPORT_AF_XDP] = { "net_af_xdp", "" },
-		[VPC_HPORT_VHOST_USER] = { "net_vhost", ",queues=1" },
+		[VPC_HPORT_VHOST_USER] = { "net_vhost", ",queues=1,legacy-ol-flags=0" },
 	};
 	if (h->type == VPC_HPORT_PCAP) {
 		snprintf(dev, sizeof(dev), "net_pcap%u", seq);
@@ -84,6 +106,11 @@ port_open(const struct vpc_image *img, const char *name, uint16_t *pid, char *er
 	} else {
 		snprintf(dev, sizeof(dev), "%s%u", vdev[h->type].driver, seq);
 		snprintf(args, sizeof(args), "%s,iface=%s%s", dev, h->a, vdev[h->type].options);
+	}
+	if ((h->type == VPC_HPORT_AF_PACKET || h->type == VPC_HPORT_AF_XDP) &&
+	    if_nametoindex(h->a) == 0) {
+		snprintf(err, err_size, "port '%s': no network device '%s' on this host", name, h->a);
+		return -ENODEV;
 	}
 	if (args[0] != '\0') {
 		int ret = rte_dev_probe(args);

@@ -15,6 +15,7 @@ cfg_free(struct cfg *c)
 	for (unsigned int w = 0; w < RTE_MAX_LCORE; w++)
 		free(c->rx[w]);
 	free(c->ethdev);
+	free(c->partial_csum);
 	vpc_tables_free(c->tables);
 	vpc_image_free(c->img);
 	free(c);
@@ -38,14 +39,17 @@ cfg_build(struct vpc_image *img, const struct cfg *prev, uint32_t generation,
 	c->img = img;
 	c->n_ports = img->n_ports;
 	c->ethdev = calloc(img->n_ports, sizeof(uint16_t));
-	if (c->ethdev == NULL)
+	c->partial_csum = calloc(img->n_ports + 1, 1);
+	if (c->ethdev == NULL || c->partial_csum == NULL)
 		goto nomem;
 	for (unsigned int w = 0; w < vpcd.n_workers; w++)
 		if ((c->rx[w] = calloc(img->n_ports, sizeof(uint16_t))) == NULL)
 			goto nomem;
 	for (uint32_t p = 0; p < img->n_ports; p++) {
 		const char *name = img->ports[p].name;
+		const struct vpc_image_hport *h = hport_of(img, name);
 		int owner = -1;
+		c->partial_csum[p] = h != NULL && h->type == VPC_HPORT_AF_PACKET;
 		for (uint32_t q = 0; prev != NULL && q < prev->n_ports && owner < 0; q++)
 			if (strcmp(prev->img->ports[q].name, name) == 0) {
 				c->ethdev[p] = prev->ethdev[q];
@@ -54,6 +58,11 @@ cfg_build(struct vpc_image *img, const struct cfg *prev, uint32_t generation,
 						if (prev->rx[w][r] == q)
 							owner = (int)w;
 			}
+		if (owner < 0 && img->ports[p].kind == VPC_PORT_UPLINK &&
+		    hport_of(img, name) == NULL && !uplink_needed(img)) {
+			c->ethdev[p] = PORT_UNREALISED;	/* nothing goes there */
+			continue;
+		}
 		if (owner < 0) {
 			if (n_opened == RTE_MAX_ETHPORTS ||
 			    port_open(img, name, &c->ethdev[p], err, err_size) < 0)
@@ -114,7 +123,7 @@ ctl_apply(const void *buf, uint32_t len, uint32_t flags, FILE *out)
 		bool kept = false;
 		for (uint32_t p = 0; p < c->n_ports && !kept; p++)
 			kept = c->ethdev[p] == old->ethdev[q];
-		if (!kept) {
+		if (!kept && old->ethdev[q] != PORT_UNREALISED) {
 			port_close(old->ethdev[q]);
 			removed++;
 		}
@@ -123,7 +132,7 @@ ctl_apply(const void *buf, uint32_t len, uint32_t flags, FILE *out)
 		bool known = false;
 		for (uint32_t q = 0; q < old->n_ports && !known; q++)
 			known = c->ethdev[p] == old->ethdev[q];
-		added += !known;
+		added += !known && c->ethdev[p] != PORT_UNREALISED;
 	}
 	cfg_free(old);
 	fprintf(out, "applied: generation %u, %u VPCs, %u interfaces", c->tables->generation,

@@ -51,6 +51,7 @@
 
 #include "compile.h"
 #include "conntrack.h"
+#include "offload.h"
 #include "pipeline.h"
 #include "tables.h"
 #include "topo.h"
@@ -60,6 +61,10 @@
 #define RX_DESC 1024
 #define TX_DESC 1024
 #define N_MBUFS 16383
+
+/* cfg->ethdev of a port this host does not realise: the uplink of a
+ * topology with no internet gateway and no host.ports entry for it. */
+#define PORT_UNREALISED UINT16_MAX
 
 
 /* Set by SIGINT/SIGTERM; every loop ends when it sees it. */
@@ -78,10 +83,14 @@ struct cfg {
 	uint16_t *ethdev;			/* topology port -> DPDK port id */
 	uint16_t *rx[RTE_MAX_LCORE];		/* per worker: its rx ports */
 	uint16_t n_rx[RTE_MAX_LCORE];
+	uint8_t *partial_csum;			/* per port: may deliver partial L4
+						 * checksums (af_packet on a veth
+						 * with transmit offload) */
 };
 
 struct port_counters {
 	uint64_t rx, tx, drops;
+	uint64_t tx_failed;	/* frames the port did not take */
 };
 
 struct worker {
@@ -90,6 +99,7 @@ struct worker {
 	uint16_t txq;			/* this worker's tx queue on every port */
 	struct vpc_pipeline *pl;
 	const struct cfg *cur;		/* the configuration this worker uses */
+	uint64_t tx_failed;		/* over every port: drop reason tx-failed */
 	struct port_counters ports[RTE_MAX_ETHPORTS];	/* by DPDK port id */
 } __rte_cache_aligned;
 
@@ -115,6 +125,7 @@ extern struct vpcd_state vpcd;
 __attribute__((format(printf, 1, 2), noreturn)) void die(const char *fmt, ...);
 
 /* ports.c */
+bool uplink_needed(const struct vpc_image *img);
 const struct vpc_image_hport *hport_of(const struct vpc_image *img, const char *name);
 int port_open(const struct vpc_image *img, const char *name, uint16_t *pid, char *err,
 	      size_t err_size);

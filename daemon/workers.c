@@ -32,8 +32,9 @@ transmit(struct worker *w, const struct cfg *c, uint16_t in_port, struct rte_mbu
 			}
 		}
 		uint16_t done = 0;
-		if (port < c->n_ports) {
-			uint16_t pid = c->ethdev[port];
+		uint16_t pid = UINT16_MAX;
+		if (port < c->n_ports && c->ethdev[port] != PORT_UNREALISED) {
+			pid = c->ethdev[port];
 			if (w->txq < vpcd.n_txq[pid]) {
 				done = rte_eth_tx_burst(pid, w->txq, out, k);
 			} else {
@@ -44,8 +45,14 @@ transmit(struct worker *w, const struct cfg *c, uint16_t in_port, struct rte_mbu
 			}
 			w->ports[pid].tx += done;
 		}
-		if (done < k)
+		if (done < k) {
+			/* Not taken (a guest down, its ring full; or a port the
+			 * configuration no longer has): counted, then freed. */
+			if (pid != UINT16_MAX)
+				w->ports[pid].tx_failed += k - done;
+			w->tx_failed += k - done;
 			rte_pktmbuf_free_bulk(out + done, k - done);
+		}
 	}
 }
 
@@ -74,6 +81,8 @@ worker_main(void *arg)
 			uint16_t n = rte_eth_rx_burst(pid, 0, pkts, VPC_BURST_MAX);
 			if (n == 0)
 				continue;
+			if (c->partial_csum[port])
+				vpc_finish_partial_csums(pkts, n);
 			vpc_pipeline_process(w->pl, port, pkts, n, now, v);
 			w->ports[pid].rx += n;
 			for (uint16_t i = 0; i < n; i++)
@@ -103,11 +112,15 @@ sum_stats(const struct cfg *c, struct vpc_stats *sum, struct port_counters *port
 			sum->drops[r] += st->drops[r];
 		for (int p = 0; p < VPC_PATH_COUNT; p++)
 			sum->paths[p] += st->paths[p];
+		sum->drops[VPC_DROP_TX_FAILED] += vpcd.workers[i].tx_failed;
 		for (uint32_t p = 0; ports != NULL && p < c->n_ports; p++) {
+			if (c->ethdev[p] == PORT_UNREALISED)
+				continue;
 			const struct port_counters *pc = &vpcd.workers[i].ports[c->ethdev[p]];
 			ports[p].rx += pc->rx;
 			ports[p].tx += pc->tx;
 			ports[p].drops += pc->drops;
+			ports[p].tx_failed += pc->tx_failed;
 		}
 	}
 }

@@ -30,8 +30,9 @@ stats_json(FILE *out, const struct vpc_report *r)
 	fprintf(out, "},\"ports\":{");
 	for (uint32_t p = 0; p < r->n_ports; p++)
 		fprintf(out, "%s\"%s\":{\"rx_packets\":%" PRIu64 ",\"tx_packets\":%" PRIu64
-			",\"drops\":%" PRIu64 "}", p ? "," : "", r->ports[p].name, r->ports[p].rx,
-			r->ports[p].tx, r->ports[p].drops);
+			",\"drops\":%" PRIu64 ",\"tx_failed\":%" PRIu64 "}", p ? "," : "",
+			r->ports[p].name, r->ports[p].rx, r->ports[p].tx, r->ports[p].drops,
+			r->ports[p].tx_failed);
 	fprintf(out, "}");
 	if (r->has_lcores) {
 		fprintf(out, ",\"lcores\":[");
@@ -59,9 +60,13 @@ stats_text(FILE *out, const struct vpc_report *r)
 		if (r->drops[d])
 			fprintf(out, "  drop %-22s %" PRIu64 "\n", vpc_drop_name((unsigned)d),
 				r->drops[d]);
-	for (uint32_t p = 0; p < r->n_ports; p++)
-		fprintf(out, "  port %-16s rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64 "\n",
+	for (uint32_t p = 0; p < r->n_ports; p++) {
+		fprintf(out, "  port %-16s rx %" PRIu64 " tx %" PRIu64 " drops %" PRIu64,
 			r->ports[p].name, r->ports[p].rx, r->ports[p].tx, r->ports[p].drops);
+		if (r->ports[p].tx_failed)
+			fprintf(out, " tx-failed %" PRIu64, r->ports[p].tx_failed);
+		fputc('\n', out);
+	}
 	if (r->has_lcores)
 		for (uint32_t i = 0; i < r->n_lcores; i++)
 			fprintf(out, "  lcore %u: %" PRIu64 " packets\n", r->lcores[i].lcore,

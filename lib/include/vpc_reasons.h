@@ -57,7 +57,11 @@ enum vpc_action {
 	X(CT_FULL,           "conntrack-full",     "connection table full: new connection refused") \
 	X(CT_CONFLICT,       "conntrack-conflict", "reply tuple already tracked for another connection") \
 	X(ICMP_UNRELATED,    "icmp-unrelated",     "ICMP error about no tracked connection, not allowed by rules") \
-	X(ENGINE,            "engine-error",       "the engine could not run (XDP: slow path or tables missing)")
+	X(ENGINE,            "engine-error",       "the engine could not run (XDP: slow path or tables missing)") \
+	X(TX_FAILED,         "tx-failed",          "the output port took no more (a guest down, its ring full)") \
+	X(DHCP_MALFORMED,    "dhcp-malformed",     "DHCP request that is not a whole BOOTREQUEST with a message type") \
+	X(DHCP_SPOOFED,      "dhcp-spoofed",       "DHCP request for another MAC, or from another address") \
+	X(DHCP_UNANSWERED,   "dhcp-unanswered",    "DHCP release, decline, or a message type a server does not answer")
 
 enum vpc_drop_reason {
 	VPC_DROP_NONE = 0,
@@ -74,7 +78,8 @@ enum vpc_drop_reason {
 	X(ROUTED_APPLIANCE, "routed-appliance") \
 	X(IGW_EGRESS,      "igw-egress")       \
 	X(IGW_INGRESS,     "igw-ingress")      \
-	X(ARP_REPLY,       "arp-reply")
+	X(ARP_REPLY,       "arp-reply")        \
+	X(DHCP_REPLY,      "dhcp-reply")
 
 enum vpc_path {
 	VPC_PATH_NONE = 0,

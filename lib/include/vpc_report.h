@@ -18,6 +18,7 @@
 struct vpc_report_port {
 	const char *name;
 	uint64_t rx, tx, drops;
+	uint64_t tx_failed;	/* frames the port did not take (text: only when not 0) */
 };
 
 struct vpc_report_lcore {
