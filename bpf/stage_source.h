@@ -6,7 +6,8 @@
  *        elastic-IP maps for ARP.
  * Sets:  an ARP request turned into its reply in place (XDP_TX); or a
  *        drop reason (spoofing, MTU, multicast, another MAC on the uplink).
- * Next:  the connection lookup, then the fast path or the slow program.
+ * Next:  the connection lookup, then the fast path or the slow program; a
+ *        DHCP request goes to the slow program's dhcp_answer (below).
  *
  * A stage of the XDP program: included by vpc_xdp.bpf.c alone (one
  * compilation unit, as BPF needs), after its maps and helpers; the DPDK
@@ -14,6 +15,8 @@
  */
 #ifndef VPC_XDP_STAGE_SOURCE_H
 #define VPC_XDP_STAGE_SOURCE_H
+
+#include "vpc_dhcp.h"
 
 static __always_inline void
 arp_answer(struct ethhdr *eth, struct arp_eth *a, const __u8 *mac)
@@ -80,6 +83,97 @@ arp_from_uplink(struct tables *t, void *data, void *end)
 	return VPC_DROP_NONE;
 }
 
+/* What the source checks leave to do (*done). */
+enum source_done {
+	SOURCE_GO_ON = 0,	/* to the connection lookup */
+	SOURCE_ANSWERED,	/* an ARP reply, in place */
+	SOURCE_DHCP,		/* a DHCP request: the slow program answers */
+};
+
+/* The DHCP option walk (common/vpc_dhcp.h's vpc_dhcp_step), one option a
+ * bpf_loop step, through helper reads (a variable offset in the frame). */
+/* What a NAK's options end in (bpf_xdp_store_bytes copies it). */
+static const __u8 dhcp_zeros[VPC_DHCP_FRAME_LEN - VPC_DHCP_NAK_ZERO_AT];
+
+struct dhcp_walk {
+	struct xdp_md *ctx;
+	struct vpc_dhcp_req r;
+	__u32 off;
+	__u32 end_off;
+};
+
+static long
+dhcp_walk_step(__u32 i, void *arg)
+{
+	struct dhcp_walk *w = arg;
+	__u8 b[8] = { 0 };
+	__u32 off = w->off;
+
+	(void)i;
+	if (off < w->end_off) {
+		__u32 n = w->end_off - off;
+		if (n > 6)
+			n = 6;
+		/* 1..6, said so that the verifier sees 1..8 */
+		if (bpf_xdp_load_bytes(w->ctx, off, b, ((n - 1) & 7) + 1) < 0)
+			return 1;
+	}
+	return vpc_dhcp_step(&w->r, &w->off, w->end_off, b) ? 0 : 1;
+}
+
+/*
+ * Answer a DHCP request from an interface's port (common/vpc_dhcp.h): the
+ * reply frame of the port's subnet written over the request (the frame
+ * grown or shrunk to its length), patched, sent back.  In the slow
+ * program: rare, and its stack is the slow program's.
+ */
+static __always_inline __u8
+dhcp_answer(struct xdp_md *ctx, const struct vpc_xdp_port *pi, __u32 slot,
+	    struct vpc_xdp_verdict *v)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u8 *udp = data + VPC_OFF_L4;
+	struct dhcp_walk w = { .ctx = ctx, .off = VPC_DHCP_OPTIONS };
+	__u8 reply;
+
+	if ((void *)(udp + 8) > end)
+		return VPC_DROP_L4_TRUNCATED;
+	w.end_off = VPC_OFF_L4 + bpf_ntohs(*(__be16 *)(udp + 4));
+	__u8 r = vpc_dhcp_check(data, end, w.end_off, pi->fi.mac, pi->fi.ip, &w.r);
+	if (r != VPC_DROP_NONE)
+		return r;
+	bpf_loop(VPC_DHCP_MAX_STEPS, dhcp_walk_step, &w, 0);
+	r = vpc_dhcp_answer(&w.r, pi->fi.ip, pi->gateway_ip, &reply);
+	if (r != VPC_DROP_NONE)
+		return r;
+	/* The reply's length: a shrink always works, a growth needs the
+	 * driver's tailroom (generic mode and most NICs have it; a veth's
+	 * native mode may not: counted as engine-error). */
+	__u32 rlen = pi->dhcp.len;
+	if (rlen < VPC_DHCP_MIN_LEN || rlen > VPC_DHCP_FRAME_LEN)
+		return VPC_DROP_ENGINE;
+	int delta = (int)rlen - (int)(ctx->data_end - ctx->data);
+	if (delta != 0 && bpf_xdp_adjust_tail(ctx, delta) < 0)
+		return VPC_DROP_ENGINE;
+	if (bpf_xdp_store_bytes(ctx, 0, (void *)pi->dhcp.frame, rlen) < 0)
+		return VPC_DROP_ENGINE;
+	if (reply == VPC_DHCP_NAK &&
+	    bpf_xdp_store_bytes(ctx, VPC_DHCP_NAK_ZERO_AT, (void *)dhcp_zeros,
+				rlen - VPC_DHCP_NAK_ZERO_AT) < 0)
+		return VPC_DROP_ENGINE;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (data + VPC_DHCP_MIN_LEN > end)
+		return VPC_DROP_ENGINE;
+	vpc_dhcp_patch(data, &pi->dhcp, &w.r, reply, pi->fi.mac, pi->fi.ip);
+	v->action = VPC_ACT_REPLY;
+	v->path = VPC_PATH_DHCP_REPLY;
+	v->reason = VPC_DROP_NONE;
+	v->out_slot = slot;
+	return VPC_DROP_NONE;
+}
+
 static __always_inline __u8
 iface_checks(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc_pkt *m,
 	     void *data, void *end, int *done)
@@ -88,14 +182,18 @@ iface_checks(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc_p
 	struct iphdr *ip = data + VPC_OFF_IP;
 	const struct vpc_iface_rec *fi = &pi->fi;
 
-	*done = 0;
+	*done = SOURCE_GO_ON;
 	if (m->kind == VPC_PKT_ARP) {
 		__u8 r = arp_from_iface(t, pi, data, end);
-		*done = r == VPC_DROP_NONE;
+		*done = r == VPC_DROP_NONE ? SOURCE_ANSWERED : SOURCE_GO_ON;
 		return r;
 	}
 	if ((void *)(ip + 1) > end)
 		return VPC_DROP_IP_TRUNCATED;
+	if (vpc_dhcp_is_request(m)) {
+		*done = SOURCE_DHCP;
+		return VPC_DROP_NONE;
+	}
 	if (eth->h_dest[0] & 1)
 		return VPC_DROP_MULTICAST;
 	if (fi->src_dst_check) {
@@ -116,10 +214,10 @@ uplink_checks(struct tables *t, const struct vpc_pkt *m, void *data, void *end, 
 {
 	struct ethhdr *eth = data;
 
-	*done = 0;
+	*done = SOURCE_GO_ON;
 	if (m->kind == VPC_PKT_ARP) {
 		__u8 r = arp_from_uplink(t, data, end);
-		*done = r == VPC_DROP_NONE;
+		*done = r == VPC_DROP_NONE ? SOURCE_ANSWERED : SOURCE_GO_ON;
 		return r;
 	}
 	if (eth->h_dest[0] & 1)

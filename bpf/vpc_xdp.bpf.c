@@ -460,7 +460,9 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 		return m.reason;
 	r = pi->is_uplink ? uplink_checks(&t, &m, data, end, &done) :
 			    iface_checks(&t, pi, &m, data, end, &done);
-	if (done) {
+	if (done == SOURCE_DHCP)
+		return SLOW;
+	if (done == SOURCE_ANSWERED) {
 		v->action = VPC_ACT_REPLY;
 		v->path = VPC_PATH_ARP_REPLY;
 		v->reason = VPC_DROP_NONE;
@@ -584,6 +586,8 @@ vpc_xdp_slow(struct xdp_md *ctx)
 			return XDP_ABORTED;
 		return finish(slot, len, &v, VPC_DROP_ENGINE, st);
 	}
+	if (!s.pi->is_uplink && vpc_dhcp_is_request(&s.m))
+		return finish(slot, len, &v, dhcp_answer(ctx, s.pi, slot, &v), s.st);
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	struct vpc_ct_key fwd;

@@ -74,6 +74,8 @@ void vpc_xdp_close_fds(struct vpc_xdp_fds *f);
 struct vpc_xdp_published {
 	uint32_t generation;
 	uint32_t n_added, n_removed;	/* ports (slots) */
+	uint32_t n_attached;		/* added ports attached to a device (not the
+					 * uplink of a topology with no gateway) */
 	uint32_t added[VPC_XDP_MAX_PORTS];	/* their slots */
 	uint32_t removed[VPC_XDP_MAX_PORTS];
 };
@@ -108,7 +110,7 @@ int vpc_xdp_port_table(const struct vpc_xdp_fds *f, struct vpc_xdp_port_table *t
  * length; buf has room for len bytes).  0 or -errno.
  */
 int vpc_xdp_run(struct vpc_xdp *x, uint32_t slot, uint64_t now, uint8_t *pkt, uint32_t len,
-		uint32_t *out_len, struct vpc_xdp_verdict *v);
+		uint32_t cap, uint32_t *out_len, struct vpc_xdp_verdict *v);
 
 /* vpc-replay --bench: run pkt once; *ns is the run's time as the kernel
  * measured it.  baseline: run instead an empty XDP program (the cost of

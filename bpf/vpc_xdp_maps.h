@@ -57,6 +57,7 @@ struct vpc_xdp_port {
 	__u32 rtable;		/* the source subnet's route table */
 	__be32 gateway_ip;
 	struct vpc_iface_rec fi;	/* the interface (zero for the uplink) */
+	struct vpc_dhcp_rec dhcp;	/* its subnet's DHCP reply (the uplink: zero) */
 };
 
 /* global: one record per set. */

@@ -527,6 +527,8 @@ port_ifindex(const struct vpc_image *img, uint32_t p, char *err, size_t n)
 			return fail(err, n, -ENODEV, "port '%s': no network device '%s'", name, hp->a);
 		return (int)idx;
 	}
+	if (img->ports[p].kind == VPC_PORT_UPLINK && !vpc_lower_uplink_needed(img))
+		return 0;	/* no internet gateway: the uplink needs no device */
 	return fail(err, n, -EINVAL, "port '%s': host.ports does not say which device it is", name);
 }
 
@@ -688,8 +690,10 @@ set_fill_ifaces(int fd[VPC_XS_COUNT], const struct vpc_image *img, const uint32_
 			.present = 1, .is_uplink = r.is_uplink, .iface = r.iface, .ctx = r.ctx,
 			.rtable = r.rtable, .gateway_ip = r.gateway_ip,
 		};
-		if (!r.is_uplink)
+		if (!r.is_uplink) {
 			x.fi = fis[r.iface];
+			vpc_lower_dhcp(img, fis[r.iface].subnet, &x.dhcp);
+		}
 		if (put(fd[VPC_XS_PORTS], &slots[p], &x, err, n, "ports") < 0)
 			goto out;
 	}
@@ -748,7 +752,7 @@ port_changes(const struct vpc_image *img, const uint32_t *slots,
 static int
 ports_attach(const struct vpc_xdp_fds *f, const struct vpc_image *img, const uint32_t *slots,
 	     const struct vpc_xdp_port_table *known, const char *pin_dir, int *ifindex,
-	     const struct vpc_xdp_published *out, uint32_t *attached, char *err, size_t n)
+	     struct vpc_xdp_published *out, uint32_t *attached, char *err, size_t n)
 {
 	for (uint32_t p = 0; p < img->n_ports; p++) {
 		bool added = false;
@@ -759,6 +763,8 @@ ports_attach(const struct vpc_xdp_fds *f, const struct vpc_image *img, const uin
 			continue;	/* a kept port whose device went away */
 		if (ifindex[p] < 0)
 			return -1;
+		if (ifindex[p] == 0)
+			continue;	/* a port this host does not realise */
 		uint32_t idx = (uint32_t)ifindex[p], cur_ifindex, owner;
 		if (!added && bpf_map_lookup_elem(f->tx_ports, &slots[p], &cur_ifindex) == 0 &&
 		    cur_ifindex != idx)
@@ -773,8 +779,11 @@ ports_attach(const struct vpc_xdp_fds *f, const struct vpc_image *img, const uin
 		uint32_t p = 0;
 		while (p < img->n_ports && slots[p] != out->added[a])
 			p++;
+		if (ifindex[p] == 0)
+			continue;	/* not realised here */
 		if (attach_slot(f, pin_dir, out->added[a], ifindex[p], err, n) < 0)
 			return -1;
+		out->n_attached++;
 		*attached = a + 1;
 	}
 	return 0;
@@ -908,7 +917,7 @@ out:
 
 int
 vpc_xdp_run(struct vpc_xdp *x, uint32_t slot, uint64_t now, uint8_t *pkt, uint32_t len,
-	    uint32_t *out_len, struct vpc_xdp_verdict *v)
+	    uint32_t cap, uint32_t *out_len, struct vpc_xdp_verdict *v)
 {
 	static uint8_t out[65536];
 
@@ -920,7 +929,7 @@ vpc_xdp_run(struct vpc_xdp *x, uint32_t slot, uint64_t now, uint8_t *pkt, uint32
 	if (bpf_prog_test_run_opts(x->fds.prog, &o) < 0)
 		return -errno;
 	*v = x->skel->bss->last_verdict;
-	if (o.data_size_out > len)
+	if (o.data_size_out > cap)	/* a reply longer than the request (DHCP) fits cap */
 		return -EOVERFLOW;
 	memcpy(pkt, out, o.data_size_out);
 	*out_len = o.data_size_out;

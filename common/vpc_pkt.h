@@ -31,8 +31,11 @@
 /* Network order of a 16-bit constant, at compile time. */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define VPC_BE16(x) ((uint16_t)((((x) & 0xff) << 8) | (((x) >> 8) & 0xff)))
+#define VPC_BE32(x) ((uint32_t)((((x) & 0xffu) << 24) | (((x) & 0xff00u) << 8) | \
+				(((x) >> 8) & 0xff00u) | (((x) >> 24) & 0xffu)))
 #else
 #define VPC_BE16(x) ((uint16_t)(x))
+#define VPC_BE32(x) ((uint32_t)(x))
 #endif
 
 enum vpc_pkt_kind {

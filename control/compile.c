@@ -8,7 +8,8 @@
  * sorted, and the defaults that exist only as record fields (MTU,
  * timeouts, source/dest check, an omitted egress list as allow-all, each
  * subnet's gateway address).  The values derived from the file (implicit
- * objects, VNIs, ports, MACs, router and uplink MACs) are topo_derive.c's.
+ * objects, VNIs, DHCP options, ports, MACs, router and uplink MACs) are
+ * topo_derive.c's.
  */
 #include "compile.h"
 
@@ -234,6 +235,7 @@ count_records(const struct topo *t, struct members *mem,
 	counts[VPC_SEC_L2] = counts[VPC_SEC_IFACE];
 	counts[VPC_SEC_HOST] = 1;
 	counts[VPC_SEC_HPORT] = t->host.n_ports;
+	counts[VPC_SEC_DHCP] = t->n_vpcs;
 	return 0;
 }
 
@@ -269,6 +271,25 @@ emit_vpc(struct vpc_image_vpc *ov, const struct topo_vpc *v,
 	for (int k = 0; k < VPC_TO_COUNT; k++)
 		ov->timeouts[k] = v->timeouts[k].set ?
 			(uint32_t)v->timeouts[k].v : def_to[k];
+}
+
+/* The VPC's DHCP options, as derived (topo_derive_dhcp); the domain
+ * NUL-padded, as the image checker wants it. */
+static void
+emit_dhcp(struct vpc_image_dhcp *od, const struct topo_dhcp *td)
+{
+	memset(od, 0, sizeof(*od));
+	od->n_dns = (uint8_t)td->n_dns;
+	for (uint32_t k = 0; k < td->n_dns; k++)
+		od->dns[k] = htonl(td->dns[k].addr);
+	od->n_ntp = (uint8_t)td->n_ntp;
+	for (uint32_t k = 0; k < td->n_ntp; k++)
+		od->ntp[k] = htonl(td->ntp[k].addr);
+	od->lease = (uint32_t)td->lease.v;
+	if (td->domain.s != NULL) {
+		od->domain_len = (uint8_t)strlen(td->domain.s);
+		memcpy(od->domain, td->domain.s, od->domain_len);
+	}
 }
 
 static void
@@ -468,6 +489,7 @@ topo_compile(const struct topo *t)
 	for (uint32_t vi = 0; vi < t->n_vpcs; vi++) {
 		const struct topo_vpc *v = &t->vpcs[vi];
 		emit_vpc(&img->vpcs[vi], v, &cur);
+		emit_dhcp(&img->dhcp[vi], &v->dhcp);
 		emit_subnets(img, v, vi, &cur);
 		emit_rtables(img, v, vi, &cur);
 		emit_sgs(img, v, vi, &mem[vi], &cur);

@@ -8,7 +8,8 @@
  * prefix first, security-group rules with group peers expanded to member
  * addresses and an omitted egress list made an explicit allow-all, the
  * default group and main table made explicit, derived MACs and VNIs, the
- * VPC routers' MACs and each subnet's gateway address.  The output is
+ * VPC routers' MACs, each subnet's gateway address and each VPC's DHCP
+ * options with AWS's defaults.  The output is
  * deterministic: the same file always compiles to the same bytes.
  */
 #ifndef VPC_COMPILE_H

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <string.h>
 
 static const char *
@@ -84,6 +85,34 @@ text_rule(const struct vpc_image *img, const struct vpc_image_rule *r, FILE *out
 	fputc('\n', out);
 }
 
+/* "10.0.0.2 10.0.0.3", or "none"; quoted and comma-separated for JSON. */
+static void
+addr_list(FILE *out, const __be32 *a, unsigned int n, bool json)
+{
+	char b[16];
+
+	if (n == 0 && !json)
+		fprintf(out, "none");
+	for (unsigned int k = 0; k < n; k++)
+		fprintf(out, json ? "%s\"%s\"" : "%s%s", k ? (json ? "," : " ") : "",
+			ip_str(b, a[k]));
+}
+
+/* The domain is a C string: NUL-padded past domain_len (the checker's). */
+static void
+text_dhcp(const struct vpc_image_dhcp *o, FILE *out)
+{
+	fprintf(out, "  dhcp_options: domain_name_servers ");
+	addr_list(out, o->dns, o->n_dns, false);
+	if (o->domain_len)
+		fprintf(out, ", domain_name \"%s\"", o->domain);
+	else
+		fprintf(out, ", domain_name none");
+	fprintf(out, ", ntp_servers ");
+	addr_list(out, o->ntp, o->n_ntp, false);
+	fprintf(out, ", lease_time %us\n", o->lease);
+}
+
 void
 vpc_show_text(const struct vpc_image *img, FILE *out)
 {
@@ -110,6 +139,7 @@ vpc_show_text(const struct vpc_image *img, FILE *out)
 			fprintf(out, " %s %us", vpc_timeout_name((unsigned)k),
 				v->timeouts[k]);
 		fputc('\n', out);
+		text_dhcp(&img->dhcp[vi], out);
 
 		fprintf(out, "  subnets:\n");
 		for (uint32_t i = 0; i < img->n_subnets; i++) {
@@ -221,6 +251,21 @@ json_str(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+static void
+json_dhcp(const struct vpc_image_dhcp *o, FILE *out)
+{
+	fprintf(out, ",\"dhcp_options\":{\"domain_name_servers\":[");
+	addr_list(out, o->dns, o->n_dns, true);
+	fprintf(out, "],\"domain_name\":");
+	if (o->domain_len)
+		json_str(out, o->domain);
+	else
+		fprintf(out, "null");
+	fprintf(out, ",\"ntp_servers\":[");
+	addr_list(out, o->ntp, o->n_ntp, true);
+	fprintf(out, "],\"lease_time\":%u}", o->lease);
+}
+
 void
 vpc_show_json(const struct vpc_image *img, FILE *out)
 {
@@ -244,7 +289,9 @@ vpc_show_json(const struct vpc_image *img, FILE *out)
 		for (int k = 0; k < VPC_TO_COUNT; k++)
 			fprintf(out, "%s\"%s\":%u", k ? "," : "",
 				vpc_timeout_name((unsigned)k), v->timeouts[k]);
-		fprintf(out, "}}");
+		fputc('}', out);
+		json_dhcp(&img->dhcp[vi], out);
+		fputc('}', out);
 	}
 	fprintf(out, "],\"subnets\":[");
 	for (uint32_t i = 0; i < img->n_subnets; i++) {

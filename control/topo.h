@@ -13,7 +13,8 @@
  *                    indexes.  Reports all errors, in file order.  At fixed
  *                    points it runs the derivation steps (topo_derive.h):
  *                    the implicit objects (each VPC's default security group
- *                    and main route table), VNIs, ports and MACs.
+ *                    and main route table), VNIs, DHCP options, ports and
+ *                    MACs.
  *   topo_compile()   (compile.h) a validated model -> table image.
  *
  * Addresses are kept in host byte order here; the image holds them in
@@ -149,6 +150,23 @@ struct topo_iface {
 	bool name_dup;		/* its name repeats an earlier interface's */
 };
 
+/*
+ * A VPC's DHCP options (dhcp_options).  The loader reads what the file
+ * gives; topo_derive_dhcp() fills in the rest: the DNS servers (the VPC's
+ * base address + 2 when none are given, and for each AmazonProvidedDNS)
+ * and the lease time.
+ */
+struct topo_dhcp {
+	bool has_dns;		/* domain_name_servers given and readable */
+	struct topo_ip dns[VPC_DHCP_MAX_SERVERS];
+	bool dns_amazon[VPC_DHCP_MAX_SERVERS];	/* AmazonProvidedDNS */
+	uint32_t n_dns;
+	struct topo_str domain;	/* domain_name */
+	struct topo_ip ntp[VPC_DHCP_MAX_SERVERS];
+	uint32_t n_ntp;
+	struct topo_uint lease;	/* lease_time, seconds */
+};
+
 struct topo_vpc {
 	struct topo_str name;
 	struct vpc_pos pos;
@@ -157,6 +175,7 @@ struct topo_vpc {
 	struct topo_bool igw;
 	struct topo_uint mtu;
 	struct topo_uint timeouts[VPC_TO_COUNT];
+	struct topo_dhcp dhcp;
 	struct topo_subnet *subnets;
 	struct topo_rtable *rtables;
 	struct topo_sg *sgs;

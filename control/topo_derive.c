@@ -2,8 +2,9 @@
 /*
  * topo_derive.c -- every value the topology file does not write: the
  * implicit default security group and main route table, the references
- * that default to them, omitted VNIs, interfaces' ports (their names) and
- * MACs, routers' MACs, and the uplink's port and MACs.
+ * that default to them, each VPC's DHCP options (AmazonProvidedDNS and the
+ * lease time), omitted VNIs, interfaces' ports (their names) and MACs,
+ * routers' MACs, and the uplink's port and MACs.
  *
  * Derivation reports no errors: the rules are topo_validate.c's, which runs
  * these steps where its checks need the derived values (topo_derive.h).
@@ -91,6 +92,26 @@ topo_derive_vpc_refs(struct topo_vpc *v)
 		f->n_sgs = 1;
 		f->sg_idx[0] = v->default_sg;
 	}
+}
+
+/* ---- DHCP options (per VPC) ---- */
+
+void
+topo_derive_dhcp(struct topo_vpc *v)
+{
+	struct topo_dhcp *o = &v->dhcp;
+
+	/* No domain_name_servers: AmazonProvidedDNS, as AWS's default set. */
+	if (!o->has_dns) {
+		o->n_dns = 1;
+		o->dns_amazon[0] = true;
+	}
+	/* AmazonProvidedDNS: the VPC's base address + 2. */
+	for (uint32_t i = 0; i < o->n_dns; i++)
+		if (o->dns_amazon[i])
+			o->dns[i].addr = v->cidr.addr + 2;
+	if (!o->lease.set)
+		o->lease.v = VPC_DHCP_LEASE_DEFAULT;
 }
 
 /* ---- VNIs ---- */

@@ -2,8 +2,9 @@
 /*
  * topo_derive.h -- the values a topology file leaves out, filled in
  * (topo_derive.c): the implicit objects (each VPC's default security group
- * and main route table), the references that default to them, omitted VNIs,
- * interfaces' ports and MACs, and the uplink's port and MACs.
+ * and main route table), the references that default to them, each VPC's
+ * DHCP options, omitted VNIs, interfaces' ports and MACs, and the uplink's
+ * port and MACs.
  *
  * topo_validate() runs these steps at fixed points of its checks: the
  * implicit objects before names are resolved against them, the VNIs before
@@ -28,6 +29,10 @@ int topo_derive_main_rtable(struct topo_vpc *v, struct keymap *rtables);
 /* Subnets with no (resolved) route table use the main one; interfaces
  * with no security_groups are in the default group. */
 void topo_derive_vpc_refs(struct topo_vpc *v);
+/* DHCP options: the DNS servers when none are given, and each
+ * AmazonProvidedDNS, are the VPC's base address + 2 (after its CIDR is
+ * checked); the lease time defaults to VPC_DHCP_LEASE_DEFAULT. */
+void topo_derive_dhcp(struct topo_vpc *v);
 
 /* Host-wide: omitted VNIs, the smallest unused numbers in file order. */
 int topo_derive_vnis(struct topo *t);

@@ -599,12 +599,102 @@ load_timeouts(struct ld *ld, const struct ynode *m, struct topo_vpc *vpc)
 	}
 }
 
+/* AWS's name for the VPC's own DNS server (its base address + 2, derived). */
+#define AMAZON_DNS "AmazonProvidedDNS"
+
+/*
+ * A list of min to VPC_DHCP_MAX_SERVERS server addresses under key, each
+ * called what in messages; with amazon, an entry may be AmazonProvidedDNS.
+ * True when the list itself is usable (its entries may still be unset).
+ */
+static bool
+read_servers(struct ld *ld, const struct ynode *n, const char *key,
+	     const char *what, uint32_t min, struct topo_ip out[], bool amazon[],
+	     uint32_t *n_out)
+{
+	if (!is_seq(ld, n, key))
+		return false;
+	if (n->n_items < min || n->n_items > VPC_DHCP_MAX_SERVERS) {
+		if (min == 0)
+			ERR(ld, n->pos, "'%s' has %u addresses; it must have at most %d",
+			    key, n->n_items, VPC_DHCP_MAX_SERVERS);
+		else
+			ERR(ld, n->pos, "'%s' has %u addresses; it must have %u to %d",
+			    key, n->n_items, min, VPC_DHCP_MAX_SERVERS);
+		return false;
+	}
+	for (uint32_t i = 0; i < n->n_items; i++) {
+		const struct ynode *item = n->items[i];
+		const char *s = scalar(ld, item, what);
+		out[i].pos = item->pos;
+		if (s == NULL)
+			continue;
+		if (amazon != NULL && strcmp(s, AMAZON_DNS) == 0)
+			amazon[i] = true;
+		else if (topo_parse_ipv4(s, &out[i].addr) == 0)
+			out[i].set = true;
+		else
+			ERR(ld, item->pos,
+			    "%s '%s' is not a valid IPv4 address (expected A.B.C.D%s)",
+			    what, s, amazon != NULL ? " or " AMAZON_DNS : "");
+	}
+	*n_out = n->n_items;
+	return true;
+}
+
+/* domain_name_servers: AmazonProvidedDNS, or a list of 1 to 4 entries. */
+static void
+read_dns_servers(struct ld *ld, const struct ynode *n, struct topo_dhcp *o)
+{
+	if (n->kind == YNODE_SEQ) {
+		o->has_dns = read_servers(ld, n, "domain_name_servers",
+					  "domain name server", 1, o->dns,
+					  o->dns_amazon, &o->n_dns);
+	} else if (n->kind == YNODE_SCALAR && !n->is_null &&
+		   strcmp(n->str, AMAZON_DNS) == 0) {
+		o->has_dns = true;
+		o->dns[0].pos = n->pos;
+		o->dns_amazon[0] = true;
+		o->n_dns = 1;
+	} else if (n->kind == YNODE_SCALAR && !n->is_null) {
+		ERR(ld, n->pos,
+		    "'domain_name_servers' must be " AMAZON_DNS " or a list of 1 to %d IPv4 addresses, got '%s'",
+		    VPC_DHCP_MAX_SERVERS, n->str);
+	} else {
+		ERR(ld, n->pos,
+		    "'domain_name_servers' must be " AMAZON_DNS " or a list of 1 to %d IPv4 addresses, got %s",
+		    VPC_DHCP_MAX_SERVERS, ynode_kind_name(n));
+	}
+}
+
+/* dhcp_options: what the file gives; the rest is derived (topo_derive_dhcp). */
+static void
+load_dhcp(struct ld *ld, const struct ynode *m, struct topo_dhcp *o)
+{
+	static const char *const keys[] = { "domain_name_servers", "domain_name",
+					    "ntp_servers", "lease_time", NULL };
+	const struct ynode *v;
+
+	if (!is_map(ld, m, "'dhcp_options'"))
+		return;
+	check_keys(ld, m, keys, "dhcp_options");
+	if ((v = ymap_get(m, "domain_name_servers")) != NULL)
+		read_dns_servers(ld, v, o);
+	if ((v = ymap_get(m, "domain_name")) != NULL)
+		read_str(ld, v, "domain_name", &o->domain);
+	if ((v = ymap_get(m, "ntp_servers")) != NULL)
+		read_servers(ld, v, "ntp_servers", "NTP server", 0, o->ntp, NULL,
+			     &o->n_ntp);
+	if ((v = ymap_get(m, "lease_time")) != NULL)
+		read_uint(ld, v, "lease_time", 60, 365 * 86400, &o->lease);
+}
+
 static void
 load_vpc(struct ld *ld, const struct ynode *m, struct topo_vpc *vpc)
 {
 	static const char *const keys[] = { "name", "cidr", "vni",
 					    "internet_gateway", "mtu", "timeouts",
-					    "route_tables", "subnets",
+					    "dhcp_options", "route_tables", "subnets",
 					    "security_groups", "interfaces", NULL };
 	const struct ynode *v;
 	char what[64];
@@ -627,6 +717,8 @@ load_vpc(struct ld *ld, const struct ynode *m, struct topo_vpc *vpc)
 		read_uint(ld, v, "mtu", 68, 9000, &vpc->mtu);
 	if ((v = ymap_get(m, "timeouts")) != NULL)
 		load_timeouts(ld, v, vpc);
+	if ((v = ymap_get(m, "dhcp_options")) != NULL)
+		load_dhcp(ld, v, &vpc->dhcp);
 	v = ymap_get(m, "route_tables");
 	READ_LIST(ld, v, "route_tables", vpc->rtables, vpc->n_rtables, load_rtable);
 	v = ymap_get(m, "subnets");

@@ -6,8 +6,9 @@
  * file leaves out are topo_derive.c's, whose steps topo_validate() runs
  * where the checks need them.  Order of work: per VPC, index the names of
  * each kind (duplicates are errors), add the implicit default group and
- * main table (derived), check CIDRs, subnets, interfaces, routes and
- * rules, resolving every reference to an index; then the VNIs (checked,
+ * main table (derived), check CIDRs, DHCP options, subnets, interfaces,
+ * routes and rules, resolving every reference to an index (the default
+ * references and DHCP options derived last); then the VNIs (checked,
  * then the omitted ones derived), the host-wide checks (ports, MACs,
  * elastic IPs, the host section), and last the derived ports and MACs.
  * Fields the loader could not read are unset and skipped, so a mistake is
@@ -48,6 +49,39 @@ static bool
 cidr_contains(uint32_t net, uint8_t len, uint32_t addr)
 {
 	return (addr & mask_of(len)) == net;
+}
+
+/*
+ * The address ranges that are not public: no elastic IP lies in one.  A
+ * DHCP server address (DNS, NTP) may lie in those a guest can reach
+ * (server_ok: AWS's own DNS and NTP are link-local, 169.254.169.253 and
+ * 169.254.169.123), never in the others.
+ */
+static const struct {
+	uint32_t net;
+	uint8_t len;
+	bool server_ok;
+	const char *what;
+} non_public[] = {
+	{ 0x00000000, 8, false, "\"this network\"" },
+	{ 0x0a000000, 8, true, "private" },
+	{ 0x64400000, 10, true, "shared address space" },
+	{ 0x7f000000, 8, false, "loopback" },
+	{ 0xa9fe0000, 16, true, "link-local" },
+	{ 0xac100000, 12, true, "private" },
+	{ 0xc0a80000, 16, true, "private" },
+	{ 0xe0000000, 4, false, "multicast" },
+	{ 0xf0000000, 4, false, "reserved" },
+};
+
+/* The range of non_public that a holds, or -1. */
+static int
+non_public_range(uint32_t a)
+{
+	for (size_t k = 0; k < sizeof(non_public) / sizeof(non_public[0]); k++)
+		if (cidr_contains(non_public[k].net, non_public[k].len, a))
+			return (int)k;
+	return -1;
 }
 
 /* Host bits set?  Reports "did you mean" with the network address. */
@@ -603,6 +637,69 @@ check_icmp_limits(struct vctx *c, struct topo_vpc *v)
 	}
 }
 
+/*
+ * dhcp_options' domain_name: domain names separated by single spaces, each
+ * of labels of 1 to 63 letters, digits and '-' (not first or last) joined
+ * by dots -- what a guest's resolver takes from option 15.
+ */
+static bool
+domain_names_ok(const char *s)
+{
+	const char *label = s;
+
+	for (const char *p = s;; p++) {
+		if (*p == '.' || *p == ' ' || *p == '\0') {
+			size_t n = (size_t)(p - label);
+			if (n == 0 || n > 63 || label[0] == '-' || p[-1] == '-')
+				return false;
+			if (*p == '\0')
+				return true;
+			label = p + 1;
+		} else if (!isalnum((unsigned char)*p) && *p != '-') {
+			return false;
+		}
+	}
+}
+
+/* A DNS or NTP server: an address a guest can send to. */
+static void
+check_dhcp_server(struct vctx *c, const struct topo_vpc *v,
+		  const struct topo_ip *x, const char *what)
+{
+	char a[20], b[20];
+	int k;
+
+	if (!x->set || (k = non_public_range(x->addr)) < 0 || non_public[k].server_ok)
+		return;
+	ERR(c, x->pos, "VPC '%s': %s %s is not a usable address (%s is %s)",
+	    v->name.s ? v->name.s : "?", what, topo_fmt_ip(a, x->addr),
+	    topo_fmt_cidr(b, non_public[k].net, non_public[k].len),
+	    non_public[k].what);
+}
+
+static void
+check_dhcp(struct vctx *c, const struct topo_vpc *v)
+{
+	const struct topo_dhcp *o = &v->dhcp;
+	const char *vn = v->name.s ? v->name.s : "?";
+
+	for (uint32_t i = 0; i < o->n_dns; i++)
+		check_dhcp_server(c, v, &o->dns[i], "domain name server");
+	for (uint32_t i = 0; i < o->n_ntp; i++)
+		check_dhcp_server(c, v, &o->ntp[i], "NTP server");
+	if (o->domain.s == NULL)
+		return;
+	size_t n = strlen(o->domain.s);
+	if (n == 0 || n >= VPC_DHCP_DOMAIN_MAX)
+		ERR(c, o->domain.pos,
+		    "VPC '%s': domain_name is %zu characters; it must be 1 to %d",
+		    vn, n, VPC_DHCP_DOMAIN_MAX - 1);
+	else if (!domain_names_ok(o->domain.s))
+		ERR(c, o->domain.pos,
+		    "VPC '%s': domain_name '%s' is not a valid domain name (labels of 1 to 63 letters, digits and '-', not starting or ending with '-', joined by dots; several names separated by single spaces)",
+		    vn, o->domain.s);
+}
+
 static void
 check_vpc(struct vctx *c, struct topo_vpc *v)
 {
@@ -631,6 +728,7 @@ check_vpc(struct vctx *c, struct topo_vpc *v)
 	if (c->oom)
 		goto out;
 	check_vpc_cidr(c, v);
+	check_dhcp(c, v);
 	check_subnets(c, v, &mp);
 	check_ifaces(c, v, &mp);
 	check_routes(c, v, &mp);
@@ -638,6 +736,7 @@ check_vpc(struct vctx *c, struct topo_vpc *v)
 	/* The default references, before the ICMP limit counts the
 	 * default group's rules. */
 	topo_derive_vpc_refs(v);
+	topo_derive_dhcp(v);
 	check_icmp_limits(c, v);
 out:
 	keymap_fini(&mp.subnets);
@@ -671,22 +770,6 @@ check_vnis(struct vctx *c)
 	}
 	keymap_fini(&vnis);
 }
-
-static const struct {
-	uint32_t net;
-	uint8_t len;
-	const char *what;
-} non_public[] = {
-	{ 0x00000000, 8, "\"this network\"" },
-	{ 0x0a000000, 8, "private" },
-	{ 0x64400000, 10, "shared address space" },
-	{ 0x7f000000, 8, "loopback" },
-	{ 0xa9fe0000, 16, "link-local" },
-	{ 0xac100000, 12, "private" },
-	{ 0xc0a80000, 16, "private" },
-	{ 0xe0000000, 4, "multicast" },
-	{ 0xf0000000, 4, "reserved" },
-};
 
 struct iref {
 	uint32_t vpc, iface;
@@ -871,15 +954,15 @@ check_iface_eip(struct vctx *c, struct host_maps *hm,
 			return;
 		}
 	}
-	for (size_t k = 0; k < sizeof(non_public) / sizeof(non_public[0]); k++)
-		if (cidr_contains(non_public[k].net, non_public[k].len, e)) {
-			ERR(c, f->eip.pos,
-			    "interface '%s': elastic IP %s is not a public address (%s is %s)",
-			    fn, topo_fmt_ip(a, e),
-			    topo_fmt_cidr(b, non_public[k].net, non_public[k].len),
-			    non_public[k].what);
-			return;
-		}
+	int k = non_public_range(e);
+	if (k >= 0) {
+		ERR(c, f->eip.pos,
+		    "interface '%s': elastic IP %s is not a public address (%s is %s)",
+		    fn, topo_fmt_ip(a, e),
+		    topo_fmt_cidr(b, non_public[k].net, non_public[k].len),
+		    non_public[k].what);
+		return;
+	}
 	uint32_t first = keymap_put_u64(&hm->eips, e, g);
 	if (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL)
 		ERR(c, f->eip.pos,

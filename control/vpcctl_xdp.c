@@ -159,8 +159,8 @@ xdp_start(int argc, char **argv)
 		vpc_xdp_unpin(dir, &n, e2, sizeof(e2));	/* nothing stays behind */
 		goto out;
 	}
-	printf("xdp: instance %s attached to %u ports (%s), generation %u\n", instance,
-	       pub.n_added, mode, pub.generation);
+	printf("xdp: instance %s attached to %u port%s (%s), generation %u\n", instance,
+	       pub.n_attached, pub.n_attached == 1 ? "" : "s", mode, pub.generation);
 	ret = 0;
 out:
 	vpc_xdp_free(x);

@@ -225,7 +225,7 @@ main(int argc, char **argv)
 		die("%s: invalid topology", config);
 	for (uint32_t p = 0; p < img->n_ports; p++)
 		if (hport_of(img, img->ports[p].name) == NULL &&
-		    (img->ports[p].kind != VPC_PORT_UPLINK || uplink_needed(img)))
+		    (img->ports[p].kind != VPC_PORT_UPLINK || vpc_lower_uplink_needed(img)))
 			die("%s: port '%s' has no entry in host.ports (how is it realised on this host?)",
 			    config, img->ports[p].name);
 	if (img->n_ports > RTE_MAX_ETHPORTS)
@@ -304,7 +304,7 @@ main(int argc, char **argv)
 	uint32_t n_open = 0;
 	for (uint32_t p = 0; p < vpcd.cfg->n_ports; p++)
 		n_open += vpcd.cfg->ethdev[p] != PORT_UNREALISED;
-	printf("vpcd: forwarding between %u ports on %u lcore%s%s\n", n_open, vpcd.n_workers,
+	printf("vpcd: forwarding between %u port%s on %u lcore%s%s\n", n_open, n_open == 1 ? "" : "s", vpcd.n_workers,
 	       vpcd.n_workers == 1 ? "" : "s",
 	       n_open < vpcd.cfg->n_ports ? " (no uplink: no internet gateway)" : "");
 	fflush(stdout);

@@ -18,19 +18,6 @@ hport_of(const struct vpc_image *img, const char *name)
 	return NULL;
 }
 
-/* Does anything reach the internet gateway (a route to it, an elastic
- * IP)?  If not, the uplink needs no device. */
-bool
-uplink_needed(const struct vpc_image *img)
-{
-	if (img->n_eips > 0)
-		return true;
-	for (uint32_t r = 0; r < img->n_routes; r++)
-		if (img->routes[r].target == VPC_RT_IGW)
-			return true;
-	return false;
-}
-
 /* Start a port with one rx queue and up to n_txq tx queues. */
 static int
 port_start(uint16_t pid, unsigned int n_txq, const char *name, char *err, size_t err_size)

@@ -59,7 +59,7 @@ cfg_build(struct vpc_image *img, const struct cfg *prev, uint32_t generation,
 							owner = (int)w;
 			}
 		if (owner < 0 && img->ports[p].kind == VPC_PORT_UPLINK &&
-		    hport_of(img, name) == NULL && !uplink_needed(img)) {
+		    hport_of(img, name) == NULL && !vpc_lower_uplink_needed(img)) {
 			c->ethdev[p] = PORT_UNREALISED;	/* nothing goes there */
 			continue;
 		}

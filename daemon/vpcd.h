@@ -125,7 +125,6 @@ extern struct vpcd_state vpcd;
 __attribute__((format(printf, 1, 2), noreturn)) void die(const char *fmt, ...);
 
 /* ports.c */
-bool uplink_needed(const struct vpc_image *img);
 const struct vpc_image_hport *hport_of(const struct vpc_image *img, const char *name);
 int port_open(const struct vpc_image *img, const char *name, uint16_t *pid, char *err,
 	      size_t err_size);

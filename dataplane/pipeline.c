@@ -260,7 +260,7 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 		}
 		bool done;
 		uint8_t r = pi->is_uplink ? uplink_checks(t, m, &v[i], &done) :
-					    iface_checks(t, pi, m, &v[i], &done);
+					    iface_checks(t, pi, pkts[i], m, &v[i], &done);
 		if (done)
 			continue;
 		if (r != VPC_DROP_NONE) {

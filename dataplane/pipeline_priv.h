@@ -86,10 +86,10 @@ set_forward(struct vpc_verdict *v, uint16_t port, uint8_t path)
 }
 
 static inline void
-set_reply(struct vpc_verdict *v, uint16_t port)
+set_reply(struct vpc_verdict *v, uint16_t port, uint8_t path)
 {
 	v->action = VPC_ACT_REPLY;
-	v->path = VPC_PATH_ARP_REPLY;
+	v->path = path;
 	v->reason = VPC_DROP_NONE;
 	v->out_port = port;
 }

@@ -14,6 +14,7 @@
 #define VPC_STAGE_SOURCE_H
 
 #include "pipeline_priv.h"
+#include "vpc_dhcp.h"
 #include "vpc_rewrite.h"
 
 /* Turn the request in place into the reply "tip is at mac". */
@@ -78,10 +79,56 @@ arp_from_uplink(const struct vpc_tables *t, struct meta *x)
 }
 
 
+/*
+ * DHCP from an interface (common/vpc_dhcp.h): the request checked, its
+ * options walked, the answer built over it in the mbuf (trimmed or grown
+ * to the reply's length).  VPC_DROP_NONE: send it back.
+ */
+static uint8_t
+dhcp_from_iface(const struct vpc_tables *t, const struct vpc_port_info *pi, struct rte_mbuf *mb,
+		const struct meta *m)
+{
+	const struct vpc_iface_rec *fi = pi->fi;
+	uint8_t *f = rte_pktmbuf_mtod(mb, uint8_t *);
+	uint32_t end_off = VPC_OFF_L4 + rte_be_to_cpu_16(((const struct rte_udp_hdr *)m->l4)->dgram_len);
+	struct vpc_dhcp_req r;
+	uint8_t reason = vpc_dhcp_check(f, f + rte_pktmbuf_data_len(mb), end_off, fi->mac, fi->ip, &r);
+
+	if (reason != VPC_DROP_NONE)
+		return reason;
+	uint32_t off = VPC_DHCP_OPTIONS;
+	for (int k = 0; k < VPC_DHCP_MAX_STEPS; k++) {
+		uint8_t b[6] = { 0 };
+		if (off < end_off)
+			memcpy(b, f + off, RTE_MIN(end_off - off, 6u));
+		if (!vpc_dhcp_step(&r, &off, end_off, b))
+			break;
+	}
+	uint8_t reply;
+	reason = vpc_dhcp_answer(&r, fi->ip, pi->gateway_ip, &reply);
+	if (reason != VPC_DROP_NONE)
+		return reason;
+	/* The reply's length, in one segment. */
+	uint32_t len = rte_pktmbuf_pkt_len(mb);
+	if (mb->nb_segs > 1 && rte_pktmbuf_linearize(mb) < 0)
+		return VPC_DROP_ENGINE;
+	const struct vpc_dhcp_rec *rec = &t->dhcp[fi->subnet];
+	if (len > rec->len)
+		rte_pktmbuf_trim(mb, (uint16_t)(len - rec->len));
+	else if (len < rec->len && rte_pktmbuf_append(mb, (uint16_t)(rec->len - len)) == NULL)
+		return VPC_DROP_ENGINE;
+	f = rte_pktmbuf_mtod(mb, uint8_t *);
+	memcpy(f, rec->frame, rec->len);
+	if (reply == VPC_DHCP_NAK)
+		memset(f + VPC_DHCP_NAK_ZERO_AT, 0, rec->len - VPC_DHCP_NAK_ZERO_AT);
+	vpc_dhcp_patch(f, rec, &r, reply, fi->mac, fi->ip);
+	return VPC_DROP_NONE;
+}
+
 /* Source checks of a packet from an interface: 0 when it may go on. */
 static inline uint8_t
-iface_checks(const struct vpc_tables *t, const struct vpc_port_info *pi, struct meta *m,
-	     struct vpc_verdict *v, bool *done)
+iface_checks(const struct vpc_tables *t, const struct vpc_port_info *pi, struct rte_mbuf *mb,
+	     struct meta *m, struct vpc_verdict *v, bool *done)
 {
 	const struct vpc_iface_rec *fi = pi->fi;
 
@@ -89,8 +136,17 @@ iface_checks(const struct vpc_tables *t, const struct vpc_port_info *pi, struct 
 	if (unlikely(m->pkt.kind == VPC_PKT_ARP)) {
 		uint8_t r = arp_from_iface(t, pi, m);
 		if (r == VPC_DROP_NONE)
-			set_reply(v, UINT16_MAX);	/* the port is set below */
+			set_reply(v, UINT16_MAX, VPC_PATH_ARP_REPLY);	/* the port is set below */
 		*done = r == VPC_DROP_NONE;
+		return r;
+	}
+	if (unlikely(vpc_dhcp_is_request(&m->pkt))) {
+		*done = true;		/* answered here, or dropped */
+		uint8_t r = dhcp_from_iface(t, pi, mb, m);
+		if (r == VPC_DROP_NONE)
+			set_reply(v, UINT16_MAX, VPC_PATH_DHCP_REPLY);
+		else
+			set_drop(v, r);
 		return r;
 	}
 	if (unlikely(rte_is_multicast_ether_addr(&m->eth->dst_addr)))
@@ -116,7 +172,7 @@ uplink_checks(const struct vpc_tables *t, struct meta *m, struct vpc_verdict *v,
 	if (unlikely(m->pkt.kind == VPC_PKT_ARP)) {
 		uint8_t r = arp_from_uplink(t, m);
 		if (r == VPC_DROP_NONE)
-			set_reply(v, (uint16_t)t->uplink_port);
+			set_reply(v, (uint16_t)t->uplink_port, VPC_PATH_ARP_REPLY);
 		*done = r == VPC_DROP_NONE;
 		return r;
 	}

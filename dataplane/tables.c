@@ -244,6 +244,13 @@ vpc_tables_create(const struct vpc_image *img, int socket_id, char *err,
 			t->timeouts_ns[v * VPC_TO_COUNT + k] =
 				(uint64_t)img->vpcs[v].timeouts[k] * 1000000000ull;
 
+	t->dhcp = rte_malloc_socket("vpc_dhcp", (img->n_subnets + 1) * sizeof(*t->dhcp),
+				    RTE_CACHE_LINE_SIZE, socket_id);
+	if (t->dhcp == NULL)
+		goto nomem;
+	for (uint32_t s = 0; s < img->n_subnets; s++)
+		vpc_lower_dhcp(img, s, &t->dhcp[s]);
+
 	for (uint32_t i = 0; i < img->n_rtables; i++) {
 		ret = build_rtable(t, i, socket_id, seq, err, err_size);
 		if (ret < 0)
@@ -317,6 +324,7 @@ vpc_tables_free(struct vpc_tables *t)
 		}
 	vpc_sg_free(t->sg);
 	rte_free(t->timeouts_ns);
+	rte_free(t->dhcp);
 	rte_hash_free(t->l2);
 	rte_hash_free(t->ip);
 	rte_hash_free(t->eip);

@@ -101,6 +101,7 @@ struct vpc_tables {
 	struct rte_ether_addr gateway_mac;
 	struct vpc_sg *sg;
 	uint64_t *timeouts_ns;	/* [vpc * VPC_TO_COUNT + enum vpc_timeout_id] */
+	struct vpc_dhcp_rec *dhcp;	/* [subnet]: the DHCP reply (vpc_records.h) */
 	/*
 	 * Set by the publisher before the tables are used: cached actions
 	 * stamped with another generation are recomputed; with revalidate,

@@ -38,6 +38,7 @@ static const uint32_t section_max[VPC_SEC_COUNT] = {
 	[VPC_SEC_EIP] = VPC_MAX_IFACES,
 	[VPC_SEC_HOST] = 1,
 	[VPC_SEC_HPORT] = VPC_MAX_IFACES + 1,
+	[VPC_SEC_DHCP] = VPC_MAX_VPCS,
 };
 
 static const char *const target_names[VPC_RT_COUNT] = {
@@ -208,13 +209,16 @@ name_ok(const char *name)
 /*
  * Bounds of the values the loader accepts (control/topo_load.c), which the
  * engines take as given: a connection's context is VNI << 8 in 32 bits (0
- * is the uplink's), and a timeout of 0 would expire every connection at
- * its first packet.
+ * is the uplink's), a timeout of 0 would expire every connection at its
+ * first packet, and a DHCP lease of at most a year keeps its rebinding
+ * time (lease * 7 / 8) within 32 bits.
  */
 #define IMG_VNI_MAX     0xffffffu
 #define IMG_MTU_MIN     68
 #define IMG_MTU_MAX     9000
 #define IMG_TIMEOUT_MAX (30u * 86400)
+#define IMG_LEASE_MIN   60
+#define IMG_LEASE_MAX   (365u * 86400)
 
 /* Scratch for the uniqueness checks; not the image's fault if it fails. */
 static void *
@@ -298,6 +302,49 @@ check_port_names(const struct vpc_image *m, char *err, size_t err_size)
 	return ret;
 }
 
+/* What validation accepts in a domain name list (letters, digits, '-',
+ * dots and the spaces between names): show prints it raw. */
+static bool
+domain_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '.' || c == ' ';
+}
+
+/*
+ * DHCP options, one record per VPC (dhcp[i] is vpcs[i]'s): the dataplane
+ * copies the first n_dns and n_ntp addresses and domain_len bytes of the
+ * domain into its answers, and the lease and its renewal times derived
+ * from it.
+ */
+static int
+check_dhcp(const struct vpc_image *m, char *err, size_t err_size)
+{
+	CHECK(m->n_dhcp == m->n_vpcs,
+	      "dhcp section holds %u records, expected one per VPC (%u)",
+	      m->n_dhcp, m->n_vpcs);
+	for (uint32_t i = 0; i < m->n_dhcp; i++) {
+		const struct vpc_image_dhcp *o = &m->dhcp[i];
+		CHECK(o->n_dns >= 1 && o->n_dns <= VPC_DHCP_MAX_SERVERS,
+		      "dhcp %u: %u domain name servers", i, o->n_dns);
+		CHECK(o->n_ntp <= VPC_DHCP_MAX_SERVERS, "dhcp %u: %u NTP servers",
+		      i, o->n_ntp);
+		CHECK(o->domain_len < VPC_DHCP_DOMAIN_MAX,
+		      "dhcp %u: domain name of %u bytes", i, o->domain_len);
+		for (unsigned int k = 0; k < o->domain_len; k++)
+			CHECK(domain_char_ok(o->domain[k]),
+			      "dhcp %u: domain name byte %u is 0x%02x", i, k,
+			      (unsigned char)o->domain[k]);
+		for (unsigned int k = o->domain_len; k < VPC_DHCP_DOMAIN_MAX; k++)
+			CHECK(o->domain[k] == '\0',
+			      "dhcp %u: byte %u past the domain name is not 0", i, k);
+		CHECK(o->lease >= IMG_LEASE_MIN && o->lease <= IMG_LEASE_MAX,
+		      "dhcp %u: lease %u seconds out of range", i, o->lease);
+		CHECK(o->pad == 0, "dhcp %u: padding is not 0", i);
+	}
+	return 0;
+}
+
 /*
  * Every record's indexes and enums, once the sections are known in bounds:
  * whatever a reader (show, the engines' table builders, the daemon, replay)
@@ -335,7 +382,8 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 			      m->sgs[v->default_sg].vpc == i,
 		      "vpc %u: main table or default group of another VPC", i);
 	}
-	if ((ret = check_vnis(m, err, err_size)) < 0)
+	if ((ret = check_vnis(m, err, err_size)) < 0 ||
+	    (ret = check_dhcp(m, err, err_size)) < 0)
 		return ret;
 	for (uint32_t i = 0; i < m->n_subnets; i++) {
 		const struct vpc_image_subnet *s = &m->subnets[i];

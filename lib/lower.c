@@ -98,3 +98,124 @@ vpc_lower_n_deliveries(const struct vpc_image *img, uint32_t t)
 		n += img->ifaces[i].vpc == img->rtables[t].vpc;
 	return n;
 }
+
+/* Does the reply patch the 16-bit word at frame offset off (common/
+ * vpc_dhcp.h's list)?  The record's sums leave those out. */
+static int
+dhcp_patched(uint32_t off)
+{
+	const uint32_t b = VPC_DHCP_BOOTP;
+
+	return off == b + 4 || off == b + 6 ||			/* xid */
+	       (off >= b + 10 && off < b + 20) ||		/* flags, ciaddr, yiaddr */
+	       (off >= b + 28 && off < b + 34) ||		/* chaddr */
+	       off == VPC_DHCP_TYPE_AT ||
+	       (off >= VPC_DHCP_LEASE_AT - 1 && off < VPC_DHCP_LEASE_AT + VPC_DHCP_LEASE_LEN);
+}
+
+void
+vpc_lower_dhcp(const struct vpc_image *img, uint32_t si, struct vpc_dhcp_rec *out)
+{
+	const struct vpc_image_subnet *s = &img->subnets[si];
+	const struct vpc_image_vpc *v = &img->vpcs[s->vpc];
+	const struct vpc_image_dhcp *d = &img->dhcp[s->vpc];
+	uint8_t *f = out->frame, *o;
+	uint32_t mask = htonl(s->cidr_len == 0 ? 0 : 0xffffffffu << (32 - s->cidr_len));
+	uint32_t lease = d->lease, t1 = lease / 2, t2 = (uint32_t)((uint64_t)lease * 7 / 8);
+
+	memset(out, 0, sizeof(*out));
+	/* Ethernet: from the VPC router, to the client (patched). */
+	memcpy(f + 6, v->router_mac, 6);
+	f[12] = 0x08;
+	/* IPv4: 576 bytes, from the subnet's router, TTL 64, UDP. */
+	uint8_t *ip = f + 14;
+	ip[0] = 0x45;
+
+	ip[8] = 64;
+	ip[9] = 17;
+	memcpy(ip + 12, &s->gateway_ip, 4);
+	/* UDP 67 -> 68. */
+	uint8_t *udp = f + 34;
+	udp[1] = 67;
+	udp[3] = 68;
+	/* BOOTREPLY, Ethernet, the cookie. */
+	uint8_t *b = f + VPC_DHCP_BOOTP;
+	b[0] = 2;
+	b[1] = 1;
+	b[2] = 6;
+	memcpy(b + 236, (const uint8_t[]){ 99, 130, 83, 99 }, 4);
+	/* Options at their fixed offsets, then the VPC's. */
+	o = f + VPC_DHCP_OPTIONS;
+	*o++ = 53, *o++ = 1, *o++ = 0;				/* type: patched */
+	*o++ = 54, *o++ = 4;					/* server identifier */
+	memcpy(o, &s->gateway_ip, 4), o += 4;
+	const uint32_t lease_be[3] = { htonl(lease), htonl(t1), htonl(t2) };
+	static const uint8_t lease_codes[3] = { 51, 58, 59 };	/* lease, T1, T2 */
+	for (int k = 0; k < 3; k++) {
+		*o++ = lease_codes[k], *o++ = 4;
+		memcpy(o, &lease_be[k], 4), o += 4;
+	}
+	*o++ = 1, *o++ = 4;					/* subnet mask */
+	memcpy(o, &mask, 4), o += 4;
+	*o++ = 3, *o++ = 4;					/* router */
+	memcpy(o, &s->gateway_ip, 4), o += 4;
+	*o++ = 6, *o++ = (uint8_t)(4 * d->n_dns);		/* DNS */
+	memcpy(o, d->dns, 4u * d->n_dns), o += 4u * d->n_dns;
+	if (d->domain_len > 0) {				/* domain name */
+		*o++ = 15, *o++ = d->domain_len;
+		memcpy(o, d->domain, d->domain_len), o += d->domain_len;
+	}
+	if (d->n_ntp > 0) {					/* NTP servers */
+		*o++ = 42, *o++ = (uint8_t)(4 * d->n_ntp);
+		memcpy(o, d->ntp, 4u * d->n_ntp), o += 4u * d->n_ntp;
+	}
+	*o++ = 26, *o++ = 2;					/* interface MTU */
+	*o++ = (uint8_t)(v->mtu >> 8), *o++ = (uint8_t)v->mtu;
+	*o++ = 255;						/* END; zeros follow */
+
+	/* Its length: through END, at least a BOOTP message of 300, even. */
+	uint32_t len = (uint32_t)(o - f);
+	if (len < VPC_DHCP_MIN_LEN)
+		len = VPC_DHCP_MIN_LEN;
+	len += len & 1;
+	out->len = (uint16_t)len;
+	ip[2] = (uint8_t)((len - 14) >> 8);
+	ip[3] = (uint8_t)(len - 14);
+	udp[4] = (uint8_t)((len - 34) >> 8);
+	udp[5] = (uint8_t)(len - 34);
+
+	/* The UDP sum of what nobody patches, and the pseudo-header's
+	 * constant part: source address, protocol, length. */
+	uint32_t sum = 0, tail = 0;
+	uint16_t w;
+	for (uint32_t off = 26; off < 30; off += 2) {
+		memcpy(&w, f + off, 2);
+		sum += w;
+	}
+	const uint8_t proto_len[4] = { 0, 17, (uint8_t)((len - 34) >> 8), (uint8_t)(len - 34) };
+	memcpy(&w, proto_len, 2);
+	sum += w;
+	memcpy(&w, proto_len + 2, 2);
+	sum += w;
+	for (uint32_t off = 34; off < len; off += 2)
+		if (!dhcp_patched(off)) {
+			memcpy(&w, f + off, 2);
+			if (off < VPC_DHCP_NAK_ZERO_AT)
+				sum += w;
+			else
+				tail += w;
+		}
+	out->nak_sum = sum;
+	out->sum = sum + tail;
+}
+
+bool
+vpc_lower_uplink_needed(const struct vpc_image *img)
+{
+	if (img->n_eips > 0)
+		return true;
+	for (uint32_t r = 0; r < img->n_routes; r++)
+		if (img->routes[r].target == VPC_RT_IGW)
+			return true;
+	return false;
+}

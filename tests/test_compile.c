@@ -3,7 +3,8 @@
  * test_compile -- the example topologies compile to exactly the expected
  * tables.  The default topology is checked record by record; the others
  * for what they exist to show (isolation of overlapping VPCs, per-VPC
- * timeouts, appliance routes, an explicit empty egress list).
+ * timeouts and DHCP options, appliance routes, an explicit empty egress
+ * list); DHCP options in every form from a topology in the test.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -23,12 +25,10 @@
 static const char *config_dir;
 
 static struct vpc_image *
-compile_file(const char *name)
+compile_path(const char *path)
 {
-	char path[1024];
 	struct vpc_diag d;
 
-	snprintf(path, sizeof(path), "%s/%s", config_dir, name);
 	vpc_diag_init(&d, path);
 	struct topo *t = topo_load_valid(path, &d);
 	if (t == NULL)
@@ -39,6 +39,15 @@ compile_file(const char *name)
 	topo_free(t);
 	vpc_diag_fini(&d);
 	return img;
+}
+
+static struct vpc_image *
+compile_file(const char *name)
+{
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s/%s", config_dir, name);
+	return compile_path(path);
 }
 
 static __be32
@@ -83,6 +92,30 @@ check_route(const struct vpc_image_route *r, uint32_t table, const char *pfx,
 	assert_int_equal(r->target_iface, iface);
 }
 
+/* A DHCP record: its servers (NULL-terminated lists), domain and lease;
+ * every byte past them 0. */
+static void
+check_dhcp(const struct vpc_image_dhcp *o, const char *const dns[],
+	   const char *const ntp[], const char *domain, uint32_t lease)
+{
+	struct vpc_image_dhcp want = { .lease = lease };
+
+	for (; dns[want.n_dns] != NULL; want.n_dns++)
+		want.dns[want.n_dns] = ip(dns[want.n_dns]);
+	for (; ntp[want.n_ntp] != NULL; want.n_ntp++)
+		want.ntp[want.n_ntp] = ip(ntp[want.n_ntp]);
+	want.domain_len = (uint8_t)strlen(domain);
+	memcpy(want.domain, domain, want.domain_len);
+	assert_int_equal(o->n_dns, want.n_dns);
+	assert_int_equal(o->n_ntp, want.n_ntp);
+	assert_string_equal(o->domain, domain);
+	assert_int_equal(o->lease, lease);
+	assert_memory_equal(o, &want, sizeof(want));
+}
+
+#define NONE ((const char *const[]){ NULL })
+#define ADDRS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
 static void
 test_default_topology(void **state)
 {
@@ -115,6 +148,9 @@ test_default_topology(void **state)
 	assert_memory_equal(v->router_mac, MAC(0x06, 0, 0, 0, 100, 1), 6);
 	static const uint32_t to[VPC_TO_COUNT] = { 120, 432000, 120, 30, 180, 30, 600 };
 	assert_memory_equal(v->timeouts, to, sizeof(to));
+	/* DHCP options: AWS's defaults (DNS at the VPC's base + 2) */
+	assert_int_equal(m->n_dhcp, 1);
+	check_dhcp(&m->dhcp[0], ADDRS("10.0.0.2"), NONE, "", 3600);
 
 	/* Subnets, with their gateways and tables */
 	assert_string_equal(m->subnets[0].name, "public-a");
@@ -276,6 +312,11 @@ test_multi_vpc(void **state)
 	assert_int_equal(m->vpcs[1].timeouts[VPC_TO_TCP_ESTABLISHED], 3600);
 	assert_int_equal(m->vpcs[1].timeouts[VPC_TO_UDP], 60);
 	assert_int_equal(m->vpcs[1].timeouts[VPC_TO_ICMP], 30);
+	/* tenant-a's DHCP options; tenant-b's AWS's defaults */
+	assert_int_equal(m->n_dhcp, 2);
+	check_dhcp(&m->dhcp[0], ADDRS("172.16.1.53", "172.16.0.2"),
+		   ADDRS("169.254.169.123"), "tenant-a.internal", 86400);
+	check_dhcp(&m->dhcp[1], ADDRS("172.16.0.2"), NONE, "", 3600);
 	/* tenant-b has no route table in the file: an empty main one exists */
 	const struct vpc_image_rtable *t = &m->rtables[m->vpcs[1].main_rtable];
 	assert_string_equal(t->name, "main");
@@ -387,6 +428,63 @@ test_deterministic(void **state)
 	}
 }
 
+/*
+ * dhcp_options, every form: AmazonProvidedDNS alone or in the list (the
+ * VPC's base + 2, in its place), the bounds of each list, of the domain
+ * and of the lease, and an empty mapping (all defaults).
+ */
+static void
+test_dhcp_options(void **state)
+{
+	static const char text[] =
+		"version: 1\n"
+		"vpcs:\n"
+		"  - name: a\n"
+		"    cidr: 10.1.0.0/16\n"
+		"    dhcp_options: { domain_name_servers: AmazonProvidedDNS }\n"
+		"  - name: b\n"
+		"    cidr: 192.168.64.0/18\n"
+		"    dhcp_options:\n"
+		"      domain_name_servers: [10.9.9.9, AmazonProvidedDNS, 8.8.8.8, 1.1.1.1]\n"
+		"      domain_name: corp.example.com Example-2.COM\n"
+		"      ntp_servers: [169.254.169.123, 10.0.0.1, 10.0.0.2, 10.0.0.3]\n"
+		"      lease_time: 60\n"
+		"  - name: c\n"
+		"    cidr: 172.31.0.0/16\n"
+		"    dhcp_options: {}\n"
+		"  - name: d\n"
+		"    cidr: 10.1.0.0/16\n"
+		"    dhcp_options:\n"
+		"      ntp_servers: []\n"
+		"      lease_time: 31536000\n"
+		"      domain_name: ";	/* 127 characters, below */
+	/* 63 characters, the longest label */
+	const char *label = "a23456789012345678901234567890123456789012345678901234567890123";
+	char domain[128], path[] = "/tmp/vpc-test-dhcp-XXXXXX";
+	(void)state;
+
+	snprintf(domain, sizeof(domain), "%s.%s", label, label);
+	assert_int_equal(strlen(domain), 127);
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	assert_non_null(f);
+	fprintf(f, "%s%s\n", text, domain);
+	fclose(f);
+	struct vpc_image *m = compile_path(path);
+	unlink(path);
+	assert_int_equal(m->n_dhcp, 4);
+	check_dhcp(&m->dhcp[0], ADDRS("10.1.0.2"), NONE, "", 3600);
+	check_dhcp(&m->dhcp[1], ADDRS("10.9.9.9", "192.168.64.2", "8.8.8.8", "1.1.1.1"),
+		   ADDRS("169.254.169.123", "10.0.0.1", "10.0.0.2", "10.0.0.3"),
+		   "corp.example.com Example-2.COM", 60);
+	check_dhcp(&m->dhcp[2], ADDRS("172.31.0.2"), NONE, "", 3600);
+	check_dhcp(&m->dhcp[3], ADDRS("10.1.0.2"), NONE, domain, 31536000);
+	char err[256];
+	assert_int_equal(vpc_image_check(m->buf, m->size, err, sizeof(err)), 0);
+	vpc_image_free(m);
+}
+
 static void
 test_unvalidated_refused(void **state)
 {
@@ -418,6 +516,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_appliance),
 		cmocka_unit_test(test_derived_mac_collisions),
 		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_dhcp_options),
 	};
 	config_dir = argc > 1 ? argv[1] : "config";
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -157,7 +157,7 @@ test_corrupt_refused(void **state)
 		{ bad_version, false, "corrupt table image: version 2, this build reads version 1" },
 		{ flip_byte, false, "corrupt table image: checksum mismatch" },
 		{ bad_entry_size, true, "corrupt table image: section routes: records of 8 bytes, expected 16" },
-		{ huge_count, true, "corrupt table image: section rules: bytes [880, 24000880) out of bounds" },
+		{ huge_count, true, "corrupt table image: section rules: bytes [896, 24000896) out of bounds" },
 		{ iface_subnet, true, "corrupt table image: interface 1: subnet 999 out of range" },
 		{ iface_sg, true, "corrupt table image: interface 0: security group 77 out of range" },
 		{ iface_no_sg, true, "corrupt table image: interface 2: 0 security groups" },
@@ -286,12 +286,31 @@ h_eip_missing(struct vpc_image *c)
 	c->ifaces[3].flags |= VPC_IFACE_F_EIP;
 	c->ifaces[3].elastic_ip = htonl(0xcb007114);	/* 203.0.113.20 */
 }
+/* DHCP options: the default record (DNS 10.0.0.2, no domain, no NTP,
+ * lease 3600). */
+static void h_dhcp_missing(struct vpc_image *c) { c->hdr->sections[VPC_SEC_DHCP].count = 0; }
+static void h_dhcp_no_dns(struct vpc_image *c) { c->dhcp[0].n_dns = 0; }
+static void h_dhcp_5_dns(struct vpc_image *c) { c->dhcp[0].n_dns = VPC_DHCP_MAX_SERVERS + 1; }
+static void h_dhcp_5_ntp(struct vpc_image *c) { c->dhcp[0].n_ntp = VPC_DHCP_MAX_SERVERS + 1; }
+static void h_dhcp_domain_len(struct vpc_image *c) { c->dhcp[0].domain_len = VPC_DHCP_DOMAIN_MAX; }
+static void h_dhcp_domain_nul(struct vpc_image *c) { c->dhcp[0].domain_len = 3; }
+static void
+h_dhcp_domain_escape(struct vpc_image *c)
+{
+	memcpy(c->dhcp[0].domain, "a\033[2J", 6);
+	c->dhcp[0].domain_len = 6;
+}
+static void h_dhcp_domain_tail(struct vpc_image *c) { c->dhcp[0].domain[VPC_DHCP_DOMAIN_MAX - 1] = 'x'; }
+static void h_dhcp_lease_short(struct vpc_image *c) { c->dhcp[0].lease = 59; }
+static void h_dhcp_lease_long(struct vpc_image *c) { c->dhcp[0].lease = 365 * 86400 + 1; }
+static void h_dhcp_pad(struct vpc_image *c) { c->dhcp[0].pad = 1; }
 
 /*
  * config/multi-vpc.yaml: VPCs tenant-a (VNI 1: groups app 0, default 1;
  * rules 0-1 expanded from app) and tenant-b (VNI 2: group default 2);
  * ports a-app-1, a-app-2, b-app-1, b-app-2, uplink, with host ports in
- * that order (the last a PCI device).
+ * that order (the last a PCI device); tenant-a's DHCP options with the
+ * domain "tenant-a.internal", tenant-b's the defaults.
  */
 static void m_peer_other_vpc(struct vpc_image *c) { c->rules[0].peer_sg = 2; }
 static void m_vni_dup(struct vpc_image *c) { c->vpcs[1].vni = 1; }
@@ -302,6 +321,9 @@ static void m_hport_type7(struct vpc_image *c) { c->hports[4].type = 7; }
 static void m_hport_a(struct vpc_image *c) { memset(c->hports[2].a, 'x', VPC_HPORT_STR); }
 static void m_hport_b(struct vpc_image *c) { memset(c->hports[3].b, 'x', VPC_HPORT_STR); }
 static void m_hport_name(struct vpc_image *c) { set_name(c->hports[1].name, "a_app-2"); }
+static void m_dhcp_one(struct vpc_image *c) { c->hdr->sections[VPC_SEC_DHCP].count = 1; }
+static void m_dhcp_domain_tail(struct vpc_image *c) { c->dhcp[0].domain[c->dhcp[0].domain_len + 1] = 'a'; }
+static void m_dhcp_domain_cut(struct vpc_image *c) { c->dhcp[0].domain_len = 8; }
 
 static void
 test_reader_hazards_refused(void **state)
@@ -379,6 +401,22 @@ test_reader_hazards_refused(void **state)
 		{ true, m_hport_type7, "host port 4: type 7" },
 		{ true, m_hport_a, "host port 2: unterminated string" },
 		{ true, m_hport_b, "host port 3: unterminated string" },
+		/* DHCP options: the dataplane copies the counted addresses
+		 * and bytes into its answers, show prints the domain. */
+		{ false, h_dhcp_missing, "dhcp section holds 0 records, expected one per VPC (1)" },
+		{ true, m_dhcp_one, "dhcp section holds 1 records, expected one per VPC (2)" },
+		{ false, h_dhcp_no_dns, "dhcp 0: 0 domain name servers" },
+		{ false, h_dhcp_5_dns, "dhcp 0: 5 domain name servers" },
+		{ false, h_dhcp_5_ntp, "dhcp 0: 5 NTP servers" },
+		{ false, h_dhcp_domain_len, "dhcp 0: domain name of 128 bytes" },
+		{ false, h_dhcp_domain_nul, "dhcp 0: domain name byte 0 is 0x00" },
+		{ false, h_dhcp_domain_escape, "dhcp 0: domain name byte 1 is 0x1b" },
+		{ false, h_dhcp_domain_tail, "dhcp 0: byte 127 past the domain name is not 0" },
+		{ true, m_dhcp_domain_tail, "dhcp 0: byte 18 past the domain name is not 0" },
+		{ true, m_dhcp_domain_cut, "dhcp 0: byte 8 past the domain name is not 0" },
+		{ false, h_dhcp_lease_short, "dhcp 0: lease 59 seconds out of range" },
+		{ false, h_dhcp_lease_long, "dhcp 0: lease 31536001 seconds out of range" },
+		{ false, h_dhcp_pad, "dhcp 0: padding is not 0" },
 	};
 	struct vpc_image *img[2] = { compile_default(), compile_config("multi-vpc.yaml") };
 	char err[256];

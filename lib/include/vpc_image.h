@@ -67,7 +67,8 @@
 	X(L2,     l2,      struct vpc_image_l2)        \
 	X(EIP,    eips,    struct vpc_image_eip)       \
 	X(HOST,   host,    struct vpc_image_host)      \
-	X(HPORT,  hports,  struct vpc_image_hport)
+	X(HPORT,  hports,  struct vpc_image_hport)     \
+	X(DHCP,   dhcp,    struct vpc_image_dhcp)
 
 enum vpc_image_section_id {
 #define VPC_X(e, f, t) VPC_SEC_##e,
@@ -109,6 +110,30 @@ struct vpc_image_vpc {
 	__u32 timeouts[VPC_TO_COUNT];	/* seconds, by enum vpc_timeout_id */
 };
 _Static_assert(sizeof(struct vpc_image_vpc) == 96, "vpc record layout");
+
+/*
+ * A VPC's DHCP options (its DHCP options set, AWS's dhcp_options): one
+ * record per VPC, in VPC order (dhcp[i] is vpcs[i]'s).  What the dataplane
+ * answers a guest's DHCP with, besides the guest's own address, its
+ * subnet's mask and router (the subnet's gateway, also the server
+ * identifier) and the VPC MTU.  Absent options in the topology compile to
+ * AWS's defaults: DNS the VPC's base address + 2 (AmazonProvidedDNS), no
+ * domain name, no NTP servers.
+ */
+#define VPC_DHCP_MAX_SERVERS 4
+#define VPC_DHCP_DOMAIN_MAX 128
+#define VPC_DHCP_LEASE_DEFAULT 3600	/* seconds, as AWS */
+struct vpc_image_dhcp {
+	__be32 dns[VPC_DHCP_MAX_SERVERS];	/* the first n_dns */
+	__be32 ntp[VPC_DHCP_MAX_SERVERS];	/* the first n_ntp */
+	__u8 n_dns;		/* 1..VPC_DHCP_MAX_SERVERS */
+	__u8 n_ntp;		/* 0..VPC_DHCP_MAX_SERVERS */
+	__u8 domain_len;	/* 0..VPC_DHCP_DOMAIN_MAX - 1 */
+	__u8 pad;
+	__u32 lease;		/* seconds, >= 60 */
+	char domain[VPC_DHCP_DOMAIN_MAX];	/* domain_len bytes, the rest 0 */
+};
+_Static_assert(sizeof(struct vpc_image_dhcp) == 168, "dhcp record layout");
 
 struct vpc_image_subnet {
 	char name[VPC_NAME_SIZE];

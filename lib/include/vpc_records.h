@@ -30,7 +30,42 @@ struct vpc_iface_rec {
 };
 _Static_assert(sizeof(struct vpc_iface_rec) == 48, "interface record layout");
 
+/*
+ * The DHCP reply of a subnet's interfaces (common/vpc_dhcp.h answers with
+ * it): one whole frame of len bytes, Ethernet to the options' END (a
+ * request's frame is mostly as long: the engine seldom grows it), with the
+ * per-request fields zero -- client MAC and address, xid, flags, ciaddr,
+ * yiaddr, the message type, the IP destination and both checksums.
+ * Options, at fixed offsets: 53 (type), 54 (server identifier), then the
+ * lease block (51, 58, 59: blanked for an INFORM), then 1, 3, 6, 15, 42,
+ * 26, END, zeros.  sum: the one's-complement sum (16-bit words as a load
+ * reads them, unfolded) of the UDP segment's words nobody patches, plus
+ * the pseudo-header's constant part (source address, protocol, length).
+ * A NAK's frame is zero from VPC_DHCP_NAK_ZERO_AT on: the engine clears
+ * it (its own way) before vpc_dhcp_patch().
+ */
+#define VPC_DHCP_FRAME_LEN 590		/* at most: 14 + 20 + 8 + 236 + 312 */
+#define VPC_DHCP_MIN_LEN 342		/* at least: a BOOTP message of 300 */
+#define VPC_DHCP_BOOTP 42		/* the BOOTP message */
+#define VPC_DHCP_OPTIONS 282		/* the options, after the cookie */
+#define VPC_DHCP_TYPE_AT 284		/* option 53's value */
+#define VPC_DHCP_SERVER_AT 285		/* option 54 */
+#define VPC_DHCP_LEASE_AT 291		/* the lease block: 51, 58, 59 */
+#define VPC_DHCP_LEASE_LEN 18
+#define VPC_DHCP_NAK_END_AT 291		/* a NAK ends after 54 ... */
+#define VPC_DHCP_NAK_ZERO_AT 292	/* ... and is zero from here on */
+struct vpc_dhcp_rec {
+	uint8_t frame[VPC_DHCP_FRAME_LEN];	/* the first len bytes; zero after */
+	uint16_t len;		/* the reply's length: the BOOTP message through END,
+				 * at least 300 bytes (RFC 1542), even */
+	uint32_t sum;
+	uint32_t nak_sum;	/* the same, for a NAK: nothing from NAK_ZERO_AT on */
+};
+_Static_assert(sizeof(struct vpc_dhcp_rec) == 600, "dhcp record layout");
+
 #ifndef __bpf__
+#include <stdbool.h>
+
 struct vpc_image;
 struct vpc_sg;
 
@@ -71,6 +106,13 @@ void vpc_lower_route(const struct vpc_image *img, uint32_t r, struct vpc_route_r
  */
 int vpc_lower_delivery(const struct vpc_image *img, uint32_t t, uint32_t i,
 		       struct vpc_route_rec *out);
+
+/* Does anything reach the internet gateway (a route to it, an elastic
+ * IP)?  If not, the uplink port needs no device. */
+bool vpc_lower_uplink_needed(const struct vpc_image *img);
+
+/* The DHCP reply record of subnet s (its VPC's DHCP options). */
+void vpc_lower_dhcp(const struct vpc_image *img, uint32_t s, struct vpc_dhcp_rec *out);
 
 /* How many delivery candidates table t has (the bound of its /32s). */
 uint32_t vpc_lower_n_deliveries(const struct vpc_image *img, uint32_t t);

@@ -96,6 +96,19 @@ v = d[\"vpcs\"][0]
 print(v[\"name\"], v[\"vni\"], v[\"cidr\"], [g[\"name\"] for g in d[\"security_groups\"]],
       d[\"elastic_ips\"][0][\"elastic_ip\"], d[\"ports\"][-1][\"name\"])'"
 
+# DHCP options: each VPC's, AWS's defaults where the file gives none.
+check "show: DHCP options" 0 \
+"  dhcp_options: domain_name_servers 172.16.1.53 172.16.0.2, domain_name \"tenant-a.internal\", ntp_servers 169.254.169.123, lease_time 86400s
+  dhcp_options: domain_name_servers 172.16.0.2, domain_name none, ntp_servers none, lease_time 3600s" "" \
+	-- bash -c "'$vpcctl' show config/multi-vpc.yaml | grep dhcp_options"
+check "show --json: DHCP options" 0 \
+'{"domain_name_servers": ["172.16.1.53", "172.16.0.2"], "domain_name": "tenant-a.internal", "ntp_servers": ["169.254.169.123"], "lease_time": 86400}
+{"domain_name_servers": ["172.16.0.2"], "domain_name": null, "ntp_servers": [], "lease_time": 3600}' "" \
+	-- bash -c "'$vpcctl' show --json config/multi-vpc.yaml | python3 -c '
+import json, sys
+for v in json.load(sys.stdin)[\"vpcs\"]:
+    print(json.dumps(v[\"dhcp_options\"]))'"
+
 check "apply with no vpcd running" 1 "" "vpcctl: cannot reach vpcd at $tmp/none.sock: No such file or directory" \
 	-- "$vpcctl" apply config/default.yaml --socket "$tmp/none.sock"
 check "stats of an XDP instance that does not run" 1 "" \

@@ -289,8 +289,11 @@ scenario("malformed: VLAN tag on an access port", [
 scenario("malformed: unsupported ethertype (IPv6)", [
     ("a1", ether(R10, A1, 0x86DD, b"\x60" + b"\x00" * 39), drop("unsupported-ethertype")),
 ])
-scenario("multicast: broadcast and multicast other than ARP are dropped", [
-    ("a1", udp_frame(BROADCAST, A1, "10.0.1.10", "255.255.255.255", 68, 67), drop("multicast")),
+scenario("multicast: broadcast and multicast other than ARP and DHCP are dropped", [
+    ("a1", udp_frame(BROADCAST, A1, "10.0.1.10", "255.255.255.255", 68, 69), drop("multicast")),
+    ("a1", udp_frame(BROADCAST, A1, "10.0.1.10", "255.255.255.255", 67, 67), drop("multicast")),
+    # to the DHCP server, but not a DHCP message (scenarios_dhcp.py has them)
+    ("a1", udp_frame(BROADCAST, A1, "10.0.1.10", "255.255.255.255", 68, 67), drop("dhcp-malformed")),
     ("a1", udp_frame("01:00:5e:00:00:05", A1, "10.0.1.10", "224.0.0.5", 1, 2), drop("multicast")),
     ("a1", udp_frame(R10, A1, "10.0.1.10", "224.0.0.5", 1, 2), drop("multicast")),
 ])
@@ -320,3 +323,5 @@ scenario("default topology: web-1 to the internet and back", [
 # Security groups and connection tracking (topo/sg.yaml).
 import scenarios_sg  # noqa: E402
 SCENARIOS.extend(scenarios_sg.SCENARIOS)
+import scenarios_dhcp  # noqa: E402
+SCENARIOS.extend(scenarios_dhcp.SCENARIOS)

@@ -57,7 +57,7 @@ xdp_process(void *arg, const struct vpc_image *cur, int port, uint64_t now,
 	/* A port the tables no longer have: a slot they do not name. */
 	int slot = port < 0 ? -1 : vpc_xdp_slot(f, cur->ports[port].name);
 	int r = vpc_xdp_run(e->x, slot < 0 ? VPC_XDP_MAX_PORTS - 1 : (uint32_t)slot, now, buf,
-			    *len, len, &xv);
+			    *len, REPLAY_MAX_FRAME, len, &xv);
 	if (r < 0)
 		die("BPF_PROG_TEST_RUN: %s", strerror(-r));
 	v->action = xv.action;
