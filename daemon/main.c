@@ -2,7 +2,8 @@
 /*
  * vpcd -- the DPDK vswitch daemon (docs/cli.md).
  *
- *   vpcd --config TOPO.yaml [--socket PATH] [--max-connections N] [-- EAL options]
+ *   vpcd --config TOPO.yaml [--socket PATH] [--max-connections N] [--busy-poll]
+ *        [-- EAL options]
  *
  * Opens the topology's host ports (host.ports: vhost-user, tap, af_packet,
  * af_xdp, pcap as DPDK virtual devices; pci by address), and forwards on
@@ -169,7 +170,8 @@ eal_defaults(char **eargs, int ne, const struct vpc_image *img, char **made, int
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: vpcd --config TOPO.yaml [--socket PATH] [--max-connections N] [-- EAL options]\n");
+	fprintf(f, "usage: vpcd --config TOPO.yaml [--socket PATH] [--max-connections N] [--busy-poll]\n"
+		   "            [-- EAL options]\n");
 }
 
 int
@@ -187,6 +189,7 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "max-connections", required_argument, NULL, 'M' },
+		{ "busy-poll", no_argument, NULL, 'B' },
 		{ "socket", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -197,6 +200,9 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'c':
 			config = optarg;
+			break;
+		case 'B':
+			vpcd.busy_poll = true;
 			break;
 		case 'M':
 			max_conns = strtoull(optarg, NULL, 10);

@@ -62,6 +62,12 @@
 #define TX_DESC 1024
 #define N_MBUFS 16383
 
+/* Idle workers back off (workers.c): after IDLE_SPINS empty loops, sleeps
+ * from 1 us doubling up to IDLE_SLEEP_MAX_US (a packet waits at most that
+ * long, well under 1 ms), until a packet arrives. */
+#define IDLE_SPINS 256u
+#define IDLE_SLEEP_MAX_US 500u
+
 /* cfg->ethdev of a port this host does not realise: the uplink of a
  * topology with no internet gateway and no host.ports entry for it. */
 #define PORT_UNREALISED UINT16_MAX
@@ -112,6 +118,7 @@ struct vpcd_state {
 	struct worker workers[RTE_MAX_LCORE];
 	unsigned int n_workers;
 	uint64_t tsc_hz;
+	bool busy_poll;			/* --busy-poll: never sleep when idle */
 	/* By DPDK port id; written before a port is published, then read. */
 	uint16_t n_txq[RTE_MAX_ETHPORTS];
 	rte_spinlock_t tx_lock[RTE_MAX_ETHPORTS];	/* shared tx queues */

@@ -2,7 +2,8 @@
 /*
  * workers.c -- the forwarding lcores: receive a burst, run the pipeline, transmit
  * by port (shared tx queues under a per-port lock, once per burst), count;
- * report an RCU quiescent state once per loop.
+ * report an RCU quiescent state once per loop; back off when idle (sleeps
+ * growing to IDLE_SLEEP_MAX_US; --busy-poll: never).
  */
 #include "vpcd.h"
 
@@ -64,9 +65,12 @@ worker_main(void *arg)
 	struct vpc_verdict v[VPC_BURST_MAX];
 	const uint64_t hz = vpcd.tsc_hz;
 
+	uint32_t idle = 0, sleep_us = 0;	/* empty loops; the current back-off */
+
 	rte_rcu_qsbr_thread_register(vpcd.rcu, w->lcore);
 	rte_rcu_qsbr_thread_online(vpcd.rcu, w->lcore);
 	while (!vpcd_quit) {
+		uint32_t got = 0;
 		/* A new configuration takes effect between bursts. */
 		const struct cfg *c = __atomic_load_n(&vpcd.cfg, __ATOMIC_ACQUIRE);
 		if (unlikely(c != w->cur)) {
@@ -81,6 +85,7 @@ worker_main(void *arg)
 			uint16_t n = rte_eth_rx_burst(pid, 0, pkts, VPC_BURST_MAX);
 			if (n == 0)
 				continue;
+			got += n;
 			if (c->partial_csum[port])
 				vpc_finish_partial_csums(pkts, n);
 			vpc_pipeline_process(w->pl, port, pkts, n, now, v);
@@ -92,6 +97,17 @@ worker_main(void *arg)
 		/* Between bursts: no reference to a connection entry or to the
 		 * configuration is held. */
 		rte_rcu_qsbr_quiescent(vpcd.rcu, w->lcore);
+		/* Idle: spin a while, then sleep, longer each time (a core sold
+		 * to guests is not burnt on empty rings); offline meanwhile, so
+		 * an apply's grace period does not wait for the sleep. */
+		if (got != 0 || vpcd.busy_poll) {
+			idle = sleep_us = 0;
+		} else if (++idle > IDLE_SPINS) {
+			sleep_us = sleep_us == 0 ? 1 : RTE_MIN(sleep_us * 2, IDLE_SLEEP_MAX_US);
+			rte_rcu_qsbr_thread_offline(vpcd.rcu, w->lcore);
+			rte_delay_us_sleep(sleep_us);
+			rte_rcu_qsbr_thread_online(vpcd.rcu, w->lcore);
+		}
 	}
 	rte_rcu_qsbr_thread_offline(vpcd.rcu, w->lcore);
 	rte_rcu_qsbr_thread_unregister(vpcd.rcu, w->lcore);
