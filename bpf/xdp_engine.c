@@ -811,21 +811,6 @@ set_flip(const struct vpc_xdp_fds *f, const int fd[VPC_XS_COUNT], uint32_t targe
 	return 0;
 }
 
-/* The generation of set's global record (0: none yet). */
-static uint32_t
-set_generation(const struct vpc_xdp_fds *f, uint32_t set)
-{
-	struct vpc_xdp_global g = { 0 };
-	uint32_t z = 0;
-	int probe = inner_fd(f, VPC_XS_GLOBAL, set);
-
-	if (probe < 0)
-		return 0;
-	bpf_map_lookup_elem(probe, &z, &g);
-	close(probe);
-	return g.generation;
-}
-
 int
 vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool revalidate,
 		const char *pin_dir, struct vpc_xdp_published *out, char *err, size_t n)
@@ -854,7 +839,7 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 	/* Always the inactive set, the first publish too: a packet sees a
 	 * complete set or none (unknown-port). */
 	uint32_t cur = active_set(f), target = cur ^ 1;
-	struct vpc_xdp_global g = { .generation = set_generation(f, cur) + 1,
+	struct vpc_xdp_global g = { .generation = vpc_xdp_generation(f) + 1,
 				    .revalidate = revalidate };
 	if ((ret = assign_slots(f, img, known, slots, fresh, err, n)) < 0)
 		goto out;

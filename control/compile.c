@@ -452,11 +452,20 @@ emit_host(struct vpc_image *img, const struct topo_host *th, uint32_t uplink)
 				hp->device.s ? hp->device.s : hp->rx.s;
 		copy_name(o->name, hp->name.s);
 		o->type = hport_type[hp->type];
-		o->flags = hp->loop.set && hp->loop.v ? VPC_HPORT_F_LOOP : 0;
+		if (hp->loop.set && hp->loop.v)
+			o->flags |= VPC_HPORT_F_LOOP;
+		if (hp->client.set && hp->client.v)
+			o->flags |= VPC_HPORT_F_CLIENT;
+		if (hp->mode.set) {
+			o->flags |= VPC_HPORT_F_MODE;
+			o->mode = (uint16_t)hp->mode.v;
+		}
 		if (a != NULL)
 			snprintf(o->a, sizeof(o->a), "%s", a);
 		if (hp->tx.s != NULL)
 			snprintf(o->b, sizeof(o->b), "%s", hp->tx.s);
+		else if (hp->owner.s != NULL)	/* vhost-user server: b is free */
+			snprintf(o->b, sizeof(o->b), "%s", hp->owner.s);
 	}
 }
 

@@ -200,6 +200,12 @@ struct topo_hostport {
 	enum topo_port_type type;
 	struct topo_str path, ifname, rx, tx, device;
 	struct topo_bool loop;	/* pcap: replay rx forever (benchmarks) */
+	/* vhost-user: vpcd connects to QEMU's socket (and reconnects) */
+	struct topo_bool client;
+	/* vhost-user server: the socket's owner ("USER[:GROUP]") and mode
+	 * (0..0777, written in octal) */
+	struct topo_str owner;
+	struct topo_uint mode;
 };
 
 struct topo_host {

@@ -159,6 +159,31 @@ read_bool(struct ld *ld, const struct ynode *n, const char *key,
 	out->set = true;
 }
 
+/* A permission mode in octal: "0660" quoted, or 0660 or 660 plain -- the
+ * digits are octal either way (no YAML 1.1 reading of a leading 0). */
+static void
+read_mode(struct ld *ld, const struct ynode *n, const char *key,
+	  struct topo_uint *out)
+{
+	const char *s = scalar(ld, n, key);
+	uint64_t v = 0;
+	size_t i;
+
+	out->pos = n->pos;
+	if (s == NULL)
+		return;
+	for (i = 0; s[i] >= '0' && s[i] <= '7' && v <= 0777; i++)
+		v = v * 8 + (uint64_t)(s[i] - '0');
+	if (i == 0 || s[i] != '\0' || v > 0777) {
+		ERR(ld, n->pos,
+		    "'%s' must be a permission mode in octal digits, 0 to 0777 (e.g. \"0660\"), got '%s'",
+		    key, s);
+		return;
+	}
+	out->v = v;
+	out->set = true;
+}
+
 /* ---- structure ---- */
 
 static bool
@@ -735,7 +760,7 @@ static const struct {
 	const char *const keys[5];	/* besides "type"; NULL-terminated */
 	const char *required;		/* NULL: see load_hostport */
 } port_types[] = {
-	{ "vhost-user", TOPO_PORT_VHOST_USER, { "path", NULL }, "path" },
+	{ "vhost-user", TOPO_PORT_VHOST_USER, { "path", "client", "owner", "mode", NULL }, "path" },
 	{ "tap", TOPO_PORT_TAP, { "ifname", NULL }, "ifname" },
 	{ "af_packet", TOPO_PORT_AF_PACKET, { "ifname", NULL }, "ifname" },
 	{ "af_xdp", TOPO_PORT_AF_XDP, { "ifname", NULL }, "ifname" },
@@ -794,6 +819,12 @@ load_hostport(struct ld *ld, const struct ynode *k, const struct ynode *m,
 		read_str(ld, v, "device", &p->device);
 	if ((v = ymap_get(m, "loop")) != NULL)
 		read_bool(ld, v, "loop", &p->loop);
+	if ((v = ymap_get(m, "client")) != NULL)
+		read_bool(ld, v, "client", &p->client);
+	if ((v = ymap_get(m, "owner")) != NULL)
+		read_str(ld, v, "owner", &p->owner);
+	if ((v = ymap_get(m, "mode")) != NULL)
+		read_mode(ld, v, "mode", &p->mode);
 }
 
 static void

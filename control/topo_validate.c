@@ -995,7 +995,27 @@ check_ifaces_host_wide(struct vctx *c, struct host_maps *hm)
 	}
 }
 
-/* A host port: bound, a usable path, ifname or PCI device. */
+/* A vhost-user socket's owner: USER or USER:GROUP, each a name or a
+ * numeric id; whether the names exist is the daemon's to say (the file
+ * may be validated on another machine). */
+static bool
+owner_ok(const char *s)
+{
+	const char *colon = strchr(s, ':');
+	size_t n_user = colon ? (size_t)(colon - s) : strlen(s);
+	size_t n_group = colon ? strlen(colon + 1) : 1;
+
+	if (n_user < 1 || n_user > 32 || n_group < 1 || n_group > 32 ||
+	    (colon && strchr(colon + 1, ':') != NULL))
+		return false;
+	for (const char *q = s; *q; q++)
+		if (*q <= ' ' || *q >= 127)
+			return false;
+	return true;
+}
+
+/* A host port: bound, a usable path, ifname or PCI device; a vhost-user
+ * socket's owner and mode only where vpcd creates the socket. */
 static void
 check_host_port(struct vctx *c, const struct keymap *ports,
 		struct keymap *ifnames, uint32_t i)
@@ -1040,6 +1060,22 @@ check_host_port(struct vctx *c, const struct keymap *ports,
 		ERR(c, p->device.pos,
 		    "port '%s': device '%s' is not a PCI address (expected DDDD:BB:DD.F)",
 		    p->name.s, p->device.s);
+	if (p->owner.s != NULL && !owner_ok(p->owner.s))
+		ERR(c, p->owner.pos,
+		    "port '%s': owner '%s' is not USER or USER:GROUP (names or numeric ids, 1 to 32 printable characters each, no spaces)",
+		    p->name.s, p->owner.s);
+	/* The socket's owner and mode are set by whoever creates it: vpcd
+	 * in server mode, QEMU (or libvirt) in client mode. */
+	if (p->client.set && p->client.v) {
+		if (p->owner.s != NULL)
+			ERR(c, p->owner.pos,
+			    "port '%s': 'owner' applies to the socket vpcd creates, not with 'client: true' (QEMU creates the socket)",
+			    p->name.s);
+		if (p->mode.set)
+			ERR(c, p->mode.pos,
+			    "port '%s': 'mode' applies to the socket vpcd creates, not with 'client: true' (QEMU creates the socket)",
+			    p->name.s);
+	}
 }
 
 /* The host section: the uplink's MACs and the host ports. */

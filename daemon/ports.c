@@ -7,7 +7,9 @@
  */
 #include "vpcd.h"
 
+#include <grp.h>
 #include <net/if.h>
+#include <pwd.h>
 
 const struct vpc_image_hport *
 hport_of(const struct vpc_image *img, const char *name)
@@ -58,9 +60,136 @@ fail:
 	return ret;
 }
 
+/* A user or group id written as digits: 0, or -1 when s is not one. */
+static int
+numeric_id(const char *s, unsigned int *id)
+{
+	unsigned long long v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (unsigned long long)(*s - '0');
+		if (v >= UINT32_MAX)	/* (uid_t)-1 means "unchanged" */
+			return -1;
+	}
+	*id = (unsigned int)v;
+	return 0;
+}
+
+/*
+ * A vhost-user server socket's owner, "USER[:GROUP]" (names or numeric
+ * ids), as ids on this host; gid (gid_t)-1 when no group is named.  0, or
+ * -ENOENT with the unknown name in why.
+ */
+static int
+owner_ids(const char *owner, uid_t *uid, gid_t *gid, char *why, size_t why_size)
+{
+	const char *colon = strchr(owner, ':');
+	char user[VPC_HPORT_STR];
+	unsigned int id;
+
+	snprintf(user, sizeof(user), "%.*s", colon ? (int)(colon - owner) : (int)strlen(owner), owner);
+	if (numeric_id(user, &id) == 0) {
+		*uid = (uid_t)id;
+	} else {
+		const struct passwd *pw = getpwnam(user);
+		if (pw == NULL) {
+			snprintf(why, why_size, "no user '%s' on this host", user);
+			return -ENOENT;
+		}
+		*uid = pw->pw_uid;
+	}
+	*gid = (gid_t)-1;
+	if (colon == NULL)
+		return 0;
+	if (numeric_id(colon + 1, &id) == 0) {
+		*gid = (gid_t)id;
+	} else {
+		const struct group *gr = getgrnam(colon + 1);
+		if (gr == NULL) {
+			snprintf(why, why_size, "no group '%s' on this host", colon + 1);
+			return -ENOENT;
+		}
+		*gid = gr->gr_gid;
+	}
+	return 0;
+}
+
+/*
+ * A vhost-user server socket, once the port has created it: its owner and
+ * mode as the record says (a hypervisor that runs QEMU as another user,
+ * libvirt's, must be able to connect).  0, or a negative errno with the
+ * reason in err.
+ */
+static int
+socket_perms(const struct vpc_image_hport *h, const char *name, uid_t uid, gid_t gid,
+	     char *err, size_t err_size)
+{
+	if (h->b[0] != '\0' && chown(h->a, uid, gid) != 0) {
+		int ret = -errno;
+		snprintf(err, err_size, "port '%s': socket %s: cannot set its owner to %s: %s", name,
+			 h->a, h->b, strerror(-ret));
+		return ret;
+	}
+	if ((h->flags & VPC_HPORT_F_MODE) && chmod(h->a, (mode_t)h->mode) != 0) {
+		int ret = -errno;
+		snprintf(err, err_size, "port '%s': socket %s: cannot set its mode to 0%o: %s", name,
+			 h->a, h->mode, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+/*
+ * A vhost-user server socket's path, before the port creates the socket
+ * there (the vhost library binds, and does not bind over a file): a socket
+ * nobody listens on, left by a vpcd that did not stop cleanly, is removed,
+ * so that a restart after a crash finds its path free; a live socket or
+ * another kind of file is named.  0, or a negative errno with why in err.
+ */
+static int
+free_socket_path(const char *path, const char *name, char *err, size_t err_size)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return 0;	/* absent (or the bind will say why) */
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, err_size, "port '%s': socket %s: a file that is not a socket is in the way",
+			 name, path);
+		return -EEXIST;
+	}
+	size_t len = strlen(path);
+	if (len >= sizeof(sa.sun_path))
+		return 0;	/* the vhost library names it */
+	memcpy(sa.sun_path, path, len + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return 0;
+	int ret = connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : errno;
+	close(fd);
+	if (ret == ECONNREFUSED) {
+		unlink(path);	/* stale */
+		return 0;
+	}
+	if (ret == 0 || ret == EAGAIN) {
+		snprintf(err, err_size, "port '%s': socket %s is in use by another process (a running vpcd, or QEMU in server mode: set 'client: true')",
+			 name, path);
+		return -EADDRINUSE;
+	}
+	return 0;
+}
+
 /*
  * Open a port as its host-port record says: a virtual device is
  * hot-plugged (rte_dev_probe), a PCI device was allowed at start-up.
+ * A vhost-user port either creates its socket (server; then its owner and
+ * mode are set) or connects to QEMU's (client=1: the vhost library
+ * reconnects by itself whenever QEMU restarts).
  */
 int
 port_open(const struct vpc_image *img, const char *name, uint16_t *pid, char *err, size_t err_size)
@@ -72,6 +201,19 @@ port_open(const struct vpc_image *img, const char *name, uint16_t *pid, char *er
 	if (h == NULL) {
 		snprintf(err, err_size, "port '%s' has no entry in host.ports (how is it realised on this host?)", name);
 		return -EINVAL;
+	}
+	/* The owner's names resolve before anything is opened. */
+	bool vhost_server = h->type == VPC_HPORT_VHOST_USER && !(h->flags & VPC_HPORT_F_CLIENT);
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	if (vhost_server && h->b[0] != '\0') {
+		char why[160];
+		int ret = owner_ids(h->b, &uid, &gid, why, sizeof(why));
+		if (ret < 0) {
+			snprintf(err, err_size, "port '%s': socket %s: owner %s: %s", name, h->a, h->b,
+				 why);
+			return ret;
+		}
 	}
 	/* Interface-backed virtual devices: driver, and options of ours. */
 	static const struct {
@@ -92,7 +234,14 @@ port_open(const struct vpc_image *img, const char *name, uint16_t *pid, char *er
 		args[0] = '\0';
 	} else {
 		snprintf(dev, sizeof(dev), "%s%u", vdev[h->type].driver, seq);
-		snprintf(args, sizeof(args), "%s,iface=%s%s", dev, h->a, vdev[h->type].options);
+		snprintf(args, sizeof(args), "%s,iface=%s%s%s", dev, h->a, vdev[h->type].options,
+			 h->type == VPC_HPORT_VHOST_USER && (h->flags & VPC_HPORT_F_CLIENT) ?
+				 ",client=1" : "");
+	}
+	if (vhost_server) {
+		int ret = free_socket_path(h->a, name, err, err_size);
+		if (ret < 0)
+			return ret;
 	}
 	if ((h->type == VPC_HPORT_AF_PACKET || h->type == VPC_HPORT_AF_XDP) &&
 	    if_nametoindex(h->a) == 0) {
@@ -111,7 +260,10 @@ port_open(const struct vpc_image *img, const char *name, uint16_t *pid, char *er
 		snprintf(err, err_size, "port '%s': device %.64s did not come up", name, dev);
 		return -ENODEV;
 	}
-	return port_start(*pid, vpcd.n_workers, name, err, err_size);
+	int ret = port_start(*pid, vpcd.n_workers, name, err, err_size);
+	if (ret == 0 && vhost_server && (ret = socket_perms(h, name, uid, gid, err, err_size)) != 0)
+		port_close(*pid);	/* removes the socket it created */
+	return ret;
 }
 
 void

@@ -558,6 +558,20 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 		      "host port %u: type %u", i, h->type);
 		CHECK(memchr(h->a, 0, sizeof(h->a)) != NULL && memchr(h->b, 0, sizeof(h->b)) != NULL,
 		      "host port %u: unterminated string", i);
+		/* vhost-user: client mode, or the server socket's owner (b)
+		 * and mode -- the daemon's devargs and chown/chmod. */
+		CHECK((h->flags & ~VPC_HPORT_F_ALL) == 0, "host port %u: unknown flags 0x%x", i,
+		      h->flags);
+		CHECK(!(h->flags & VPC_HPORT_F_CLIENT) || h->type == VPC_HPORT_VHOST_USER,
+		      "host port %u: client flag on type %u (not vhost-user)", i, h->type);
+		CHECK(!(h->flags & VPC_HPORT_F_MODE) || h->type == VPC_HPORT_VHOST_USER,
+		      "host port %u: mode flag on type %u (not vhost-user)", i, h->type);
+		CHECK(h->mode <= 0777, "host port %u: mode 0%o above 0777", i, h->mode);
+		CHECK(h->mode == 0 || (h->flags & VPC_HPORT_F_MODE),
+		      "host port %u: mode 0%o without the mode flag", i, h->mode);
+		CHECK(!(h->flags & VPC_HPORT_F_CLIENT) ||
+			      (!(h->flags & VPC_HPORT_F_MODE) && h->b[0] == '\0'),
+		      "host port %u: owner or mode on a client socket", i);
 	}
 	return 0;
 }

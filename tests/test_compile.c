@@ -46,7 +46,7 @@ compile_file(const char *name)
 {
 	char path[1024];
 
-	snprintf(path, sizeof(path), "%s/%s", config_dir, name);
+	assert_true(snprintf(path, sizeof(path), "%s/%s", config_dir, name) < (int)sizeof(path));
 	return compile_path(path);
 }
 
@@ -428,6 +428,22 @@ test_deterministic(void **state)
 	}
 }
 
+/* A topology given as text, compiled (through a file, as vpcctl does). */
+static struct vpc_image *
+compile_text(const char *text)
+{
+	char path[] = "/tmp/vpc-test-text-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	struct vpc_image *m = compile_path(path);
+	unlink(path);
+	return m;
+}
+
 /*
  * dhcp_options, every form: AmazonProvidedDNS alone or in the list (the
  * VPC's base + 2, in its place), the bounds of each list, of the domain
@@ -460,19 +476,13 @@ test_dhcp_options(void **state)
 		"      domain_name: ";	/* 127 characters, below */
 	/* 63 characters, the longest label */
 	const char *label = "a23456789012345678901234567890123456789012345678901234567890123";
-	char domain[128], path[] = "/tmp/vpc-test-dhcp-XXXXXX";
+	char domain[128], file[sizeof(text) + sizeof(domain) + 1];
 	(void)state;
 
 	snprintf(domain, sizeof(domain), "%s.%s", label, label);
 	assert_int_equal(strlen(domain), 127);
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	FILE *f = fdopen(fd, "w");
-	assert_non_null(f);
-	fprintf(f, "%s%s\n", text, domain);
-	fclose(f);
-	struct vpc_image *m = compile_path(path);
-	unlink(path);
+	snprintf(file, sizeof(file), "%s%s\n", text, domain);
+	struct vpc_image *m = compile_text(file);
 	assert_int_equal(m->n_dhcp, 4);
 	check_dhcp(&m->dhcp[0], ADDRS("10.1.0.2"), NONE, "", 3600);
 	check_dhcp(&m->dhcp[1], ADDRS("10.9.9.9", "192.168.64.2", "8.8.8.8", "1.1.1.1"),
@@ -480,6 +490,69 @@ test_dhcp_options(void **state)
 		   "corp.example.com Example-2.COM", 60);
 	check_dhcp(&m->dhcp[2], ADDRS("172.31.0.2"), NONE, "", 3600);
 	check_dhcp(&m->dhcp[3], ADDRS("10.1.0.2"), NONE, domain, 31536000);
+	char err[256];
+	assert_int_equal(vpc_image_check(m->buf, m->size, err, sizeof(err)), 0);
+	vpc_image_free(m);
+}
+
+/* A vhost-user host port: flags, mode, socket path and owner exactly. */
+static void
+check_vhost(const struct vpc_image_hport *h, const char *name, uint16_t flags,
+	    uint16_t mode, const char *path, const char *owner)
+{
+	assert_string_equal(h->name, name);
+	assert_int_equal(h->type, VPC_HPORT_VHOST_USER);
+	assert_int_equal(h->flags, flags);
+	assert_int_equal(h->mode, mode);
+	assert_string_equal(h->a, path);
+	assert_string_equal(h->b, owner);
+}
+
+/*
+ * vhost-user options: client mode, and a server socket's owner and mode
+ * (octal quoted, octal plain with or without the leading 0, 0 itself).
+ */
+static void
+test_vhost_user_options(void **state)
+{
+	static const char text[] =
+		"version: 1\n"
+		"vpcs:\n"
+		"  - name: lab\n"
+		"    cidr: 10.0.0.0/16\n"
+		"    subnets: [ { name: a, cidr: 10.0.1.0/24 } ]\n"
+		"    interfaces:\n"
+		"      - { name: v1, subnet: a, ip: 10.0.1.10 }\n"
+		"      - { name: v2, subnet: a, ip: 10.0.1.11 }\n"
+		"      - { name: v3, subnet: a, ip: 10.0.1.12 }\n"
+		"      - { name: v4, subnet: a, ip: 10.0.1.13 }\n"
+		"      - { name: v5, subnet: a, ip: 10.0.1.14 }\n"
+		"      - { name: v6, subnet: a, ip: 10.0.1.15 }\n"
+		"      - { name: v7, subnet: a, ip: 10.0.1.16 }\n"
+		"host:\n"
+		"  ports:\n"
+		"    v1: { type: vhost-user, path: /run/v1.sock, owner: \"libvirt-qemu:kvm\", mode: \"0660\" }\n"
+		"    v2: { type: vhost-user, path: /run/v2.sock, client: true }\n"
+		"    v3: { type: vhost-user, path: /run/v3.sock, mode: 0600 }\n"
+		"    v4: { type: vhost-user, path: /run/v4.sock, mode: 660, owner: 107 }\n"
+		"    v5: { type: vhost-user, path: /run/v5.sock }\n"
+		"    v6: { type: vhost-user, path: /run/v6.sock, client: false, mode: 0, owner: \"0:0\" }\n"
+		"    v7: { type: pcap, rx: /tmp/in.pcap, tx: /tmp/out.pcap, loop: true }\n";
+	struct vpc_image *m = compile_text(text);
+	(void)state;
+
+	assert_int_equal(m->n_hports, 7);
+	check_vhost(&m->hports[0], "v1", VPC_HPORT_F_MODE, 0660, "/run/v1.sock", "libvirt-qemu:kvm");
+	check_vhost(&m->hports[1], "v2", VPC_HPORT_F_CLIENT, 0, "/run/v2.sock", "");
+	check_vhost(&m->hports[2], "v3", VPC_HPORT_F_MODE, 0600, "/run/v3.sock", "");
+	check_vhost(&m->hports[3], "v4", VPC_HPORT_F_MODE, 0660, "/run/v4.sock", "107");
+	check_vhost(&m->hports[4], "v5", 0, 0, "/run/v5.sock", "");
+	check_vhost(&m->hports[5], "v6", VPC_HPORT_F_MODE, 0, "/run/v6.sock", "0:0");
+	/* pcap keeps b for its tx file, and its loop flag alone */
+	assert_int_equal(m->hports[6].type, VPC_HPORT_PCAP);
+	assert_int_equal(m->hports[6].flags, VPC_HPORT_F_LOOP);
+	assert_int_equal(m->hports[6].mode, 0);
+	assert_string_equal(m->hports[6].b, "/tmp/out.pcap");
 	char err[256];
 	assert_int_equal(vpc_image_check(m->buf, m->size, err, sizeof(err)), 0);
 	vpc_image_free(m);
@@ -517,6 +590,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_derived_mac_collisions),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_dhcp_options),
+		cmocka_unit_test(test_vhost_user_options),
 	};
 	config_dir = argc > 1 ? argv[1] : "config";
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -321,6 +321,34 @@ static void m_hport_type7(struct vpc_image *c) { c->hports[4].type = 7; }
 static void m_hport_a(struct vpc_image *c) { memset(c->hports[2].a, 'x', VPC_HPORT_STR); }
 static void m_hport_b(struct vpc_image *c) { memset(c->hports[3].b, 'x', VPC_HPORT_STR); }
 static void m_hport_name(struct vpc_image *c) { set_name(c->hports[1].name, "a_app-2"); }
+/* vhost-user options: host port 2 (b-app-1) is the vhost-user one. */
+static void m_hport_flags(struct vpc_image *c) { c->hports[2].flags = 0x80; }
+static void m_hport_client_tap(struct vpc_image *c) { c->hports[0].flags = VPC_HPORT_F_CLIENT; }
+static void
+m_hport_mode_af_packet(struct vpc_image *c)
+{
+	c->hports[3].flags = VPC_HPORT_F_MODE;
+	c->hports[3].mode = 0600;
+}
+static void
+m_hport_mode_big(struct vpc_image *c)
+{
+	c->hports[2].flags = VPC_HPORT_F_MODE;
+	c->hports[2].mode = 01000;
+}
+static void m_hport_mode_no_flag(struct vpc_image *c) { c->hports[2].mode = 0660; }
+static void
+m_hport_client_mode(struct vpc_image *c)
+{
+	c->hports[2].flags = VPC_HPORT_F_CLIENT | VPC_HPORT_F_MODE;
+	c->hports[2].mode = 0660;
+}
+static void
+m_hport_client_owner(struct vpc_image *c)
+{
+	c->hports[2].flags = VPC_HPORT_F_CLIENT;
+	strcpy(c->hports[2].b, "qemu:kvm");
+}
 static void m_dhcp_one(struct vpc_image *c) { c->hdr->sections[VPC_SEC_DHCP].count = 1; }
 static void m_dhcp_domain_tail(struct vpc_image *c) { c->dhcp[0].domain[c->dhcp[0].domain_len + 1] = 'a'; }
 static void m_dhcp_domain_cut(struct vpc_image *c) { c->dhcp[0].domain_len = 8; }
@@ -401,6 +429,14 @@ test_reader_hazards_refused(void **state)
 		{ true, m_hport_type7, "host port 4: type 7" },
 		{ true, m_hport_a, "host port 2: unterminated string" },
 		{ true, m_hport_b, "host port 3: unterminated string" },
+		/* ... its devargs (client=1), chown and chmod */
+		{ true, m_hport_flags, "host port 2: unknown flags 0x80" },
+		{ true, m_hport_client_tap, "host port 0: client flag on type 2 (not vhost-user)" },
+		{ true, m_hport_mode_af_packet, "host port 3: mode flag on type 3 (not vhost-user)" },
+		{ true, m_hport_mode_big, "host port 2: mode 01000 above 0777" },
+		{ true, m_hport_mode_no_flag, "host port 2: mode 0660 without the mode flag" },
+		{ true, m_hport_client_mode, "host port 2: owner or mode on a client socket" },
+		{ true, m_hport_client_owner, "host port 2: owner or mode on a client socket" },
 		/* DHCP options: the dataplane copies the counted addresses
 		 * and bytes into its answers, show prints the domain. */
 		{ false, h_dhcp_missing, "dhcp section holds 0 records, expected one per VPC (1)" },

@@ -303,14 +303,25 @@ enum vpc_hport_type {
 };
 
 #define VPC_HPORT_F_LOOP 0x01	/* pcap: replay rx forever */
+#define VPC_HPORT_F_CLIENT 0x02	/* vhost-user: connect to the socket QEMU
+				 * created, reconnect when it restarts */
+#define VPC_HPORT_F_MODE 0x04	/* vhost-user server: chmod the socket to mode */
+#define VPC_HPORT_F_ALL 0x07
 #define VPC_HPORT_STR 112	/* a Unix socket path fits: 107 + NUL */
 
+/*
+ * flags and mode share what was one 32-bit flags word (whose upper half no
+ * flag used): the record keeps its size and, on a little-endian host, its
+ * bytes for the ports that set neither.
+ */
 struct vpc_image_hport {
 	char name[VPC_NAME_SIZE];	/* the port */
 	__u32 type;			/* enum vpc_hport_type */
-	__u32 flags;			/* VPC_HPORT_F_* */
+	__u16 flags;			/* VPC_HPORT_F_* */
+	__u16 mode;			/* VPC_HPORT_F_MODE: 0..0777; else 0 */
 	char a[VPC_HPORT_STR];	/* path, ifname, device, or pcap rx */
-	char b[VPC_HPORT_STR];	/* pcap tx */
+	char b[VPC_HPORT_STR];	/* pcap tx; vhost-user server: the socket's
+				 * owner, "USER[:GROUP]" ("": unchanged) */
 };
 _Static_assert(sizeof(struct vpc_image_hport) == 272, "hport record layout");
 

@@ -17,13 +17,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-n_pass=0
-n_fail=0
-ok() { n_pass=$((n_pass + 1)); echo "ok - $1"; }
-bad() { n_fail=$((n_fail + 1)); echo "not ok - $1"; shift; for l in "$@"; do echo "  $l"; done; }
-check() { # NAME WANT GOT
-	if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "want: $2" "got:  $3"; fi
-}
+. "$src/tests/cli/tap.sh"
 
 cd "$src"
 # One SYN from web-1 to web-2:80, then (looping) nothing more.
@@ -51,7 +45,7 @@ done
 if ! "$vpcctl" stats --socket "$sock" >/dev/null 2>&1; then
 	bad "vpcd --config X -- --no-huge starts and answers" "$(tail -5 "$tmp/vpcd.err")" \
 		"$(tail -5 "$tmp/vpcd.out")"
-	echo "tests: $n_pass passed, $n_fail failed"
+	tap_summary
 	exit 1
 fi
 ok "vpcd --config X -- --no-huge starts and answers"
@@ -103,5 +97,4 @@ check "a missing device: exit status 1" 1 "$rc"
 check "a missing device: named" "vpcd: port 'vm1': no network device 'vpcd-no-such0' on this host" \
 	"$(tail -1 "$tmp/err2")"
 
-echo "tests: $n_pass passed, $n_fail failed"
-[ "$n_fail" -eq 0 ]
+tap_summary

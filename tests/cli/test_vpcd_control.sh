@@ -15,10 +15,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-n_pass=0
-n_fail=0
-ok() { n_pass=$((n_pass + 1)); echo "ok - $1"; }
-bad() { n_fail=$((n_fail + 1)); echo "not ok - $1"; shift; for l in "$@"; do echo "  $l"; done; }
+. "$src/tests/cli/tap.sh"
 
 cd "$src"
 "$vpcd" --config tests/cli/topo-control.yaml --socket "$sock" -- --no-huge -m 512 --no-pci \
@@ -32,7 +29,7 @@ for _ in $(seq 600); do
 done
 if ! "$vpcctl" stats --socket "$sock" >/dev/null 2>&1; then
 	bad "vpcd starts and answers" "$(tail -5 "$tmp/vpcd.err")"
-	echo "tests: $n_pass passed, $((n_fail)) failed"
+	tap_summary
 	exit 1
 fi
 ok "vpcd starts and answers"
@@ -168,5 +165,4 @@ else
 	bad "vpcd stops on SIGTERM with exit status 0" "exit status $rc" "$(tail -20 "$tmp/vpcd.err")"
 fi
 [ -e "$sock" ] && bad "the socket file is removed at exit" || ok "the socket file is removed at exit"
-echo "tests: $n_pass passed, $n_fail failed"
-[ "$n_fail" -eq 0 ]
+tap_summary
