@@ -30,6 +30,7 @@
 #include "vpc_rewrite.h"	/* ARP reply, TTL, NAT: shared */
 #include "vpc_icmp.h"	/* queries, errors, the quote's NAT: shared too */
 #include "vpc_decide.h"
+#include "vpc_frag.h"	/* fragments follow their first: shared */
 #include "vpc_image.h"
 #include "vpc_reasons.h"
 #include "vpc_xdp_maps.h"
@@ -183,6 +184,60 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vpc_xdp_ct);
 } scratch SEC(".maps");
+
+/* Datagrams whose first fragment this CPU forwarded (common/vpc_frag.h):
+ * a direct-mapped table, per CPU (a device's frames of one flow arrive on
+ * one CPU). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VPC_FRAG_SLOTS);
+	__type(key, __u32);
+	__type(value, struct vpc_frag_rec);
+} frags SEC(".maps");
+
+/* A forwarded first fragment (frame data..end after its rewrite; conn:
+ * its connection key as it arrived): its datagram's record. */
+static __always_inline void
+frag_first(void *data, void *end, const struct vpc_ct_key *conn, const struct vpc_xdp_verdict *v,
+	   __u32 gen, __u64 now)
+{
+	struct vpc_ct_key k;
+	__u8 *f = data;
+
+	if ((void *)(f + VPC_OFF_L4) > end)
+		return;
+	vpc_frag_key_of(&k, conn, *(__u16 *)(f + VPC_OFF_IP + 4));
+	__u32 slot = vpc_frag_slot(&k);
+	struct vpc_frag_rec *r = bpf_map_lookup_elem(&frags, &slot);
+	if (r != NULL)
+		vpc_frag_note(r, &k, f, v->out_slot, v->path, gen, now);
+}
+
+/* A later fragment: as its datagram's first fragment went, or dropped. */
+static __always_inline __u8
+frag_later(void *data, void *end, __u32 ctx, __u32 gen, __u64 now, struct vpc_xdp_verdict *v)
+{
+	struct vpc_ct_key k;
+	__u8 *f = data;
+	__u32 out;
+	__u8 path;
+
+	if ((void *)(f + VPC_OFF_L4) > end)
+		return VPC_DROP_IP_TRUNCATED;
+	vpc_frag_key(&k, ctx, f + VPC_OFF_IP);
+	__u32 slot = vpc_frag_slot(&k);
+	const struct vpc_frag_rec *r = bpf_map_lookup_elem(&frags, &slot);
+	if (r == NULL)
+		return VPC_DROP_IP_FRAGMENT;
+	__u8 reason = vpc_frag_follow(r, &k, f, end, gen, now, &out, &path);
+	if (reason != VPC_DROP_NONE)
+		return reason;
+	v->action = VPC_ACT_FORWARD;
+	v->path = path;
+	v->reason = VPC_DROP_NONE;
+	v->out_slot = out;
+	return VPC_DROP_NONE;
+}
 
 /* ---- small helpers ---- */
 
@@ -472,6 +527,8 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 	if (r != VPC_DROP_NONE)
 		return r;
 
+	if (m.frag != VPC_FRAG_NONE)
+		return SLOW;	/* fragments: the slow program (vpc_frag.h) */
 	struct iphdr *ip = data + VPC_OFF_IP;
 	if ((void *)(ip + 1) > end)
 		return VPC_DROP_IP_TRUNCATED;
@@ -590,6 +647,9 @@ vpc_xdp_slow(struct xdp_md *ctx)
 		return finish(slot, len, &v, dhcp_answer(ctx, s.pi, slot, &v), s.st);
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
+	if (s.m.frag == VPC_FRAG_LATER)
+		return finish(slot, len, &v, frag_later(data, end, s.pi->ctx, s.t.g->generation, now, &v),
+			      s.st);
 	struct vpc_ct_key fwd;
 	int dir;
 	struct vpc_xdp_ct *e = ct_resolve(&s.key, bpf_map_lookup_elem(&ct, &s.key), &fwd, &dir);
@@ -597,6 +657,9 @@ vpc_xdp_slow(struct xdp_md *ctx)
 		r = new_conn(ctx, &s.t, s.pi, &s.m, data, end, &s.key, now, &v, s.st);
 	else
 		r = refresh(&s.t, s.pi, &s.m, data, end, e, dir, &fwd, now, &v);
+	if (s.m.frag == VPC_FRAG_FIRST && r == VPC_DROP_NONE && v.action == VPC_ACT_FORWARD)
+		frag_first((void *)(long)ctx->data, (void *)(long)ctx->data_end, &s.key, &v,
+			   s.t.g->generation, now);
 	return finish(slot, len, &v, r, s.st);
 }
 

@@ -8,7 +8,8 @@
  * taken only after "position + its length <= end" was checked, the shape
  * the BPF verifier proves and the DPDK engine pays one compare for.
  * Ethernet (no VLAN tag), ARP (Ethernet/IPv4), IPv4 without options (its
- * version, length and header checksum checked; fragments dropped), then
+ * version, length and header checksum checked; a fragment marked: a first
+ * one parsed on, a later one -- no L4 header -- left to vpc_frag.h), then
  * TCP (data offset inside the payload), UDP (length inside the payload)
  * or ICMP (8 bytes); other protocols pass with no ports.  The header an
  * ICMP error quotes is read later, by vpc_icmp_quote_flow (vpc_icmp.h).
@@ -97,7 +98,8 @@ vpc_parse_l4(struct vpc_cursor *c, uint8_t proto, uint32_t len, struct vpc_pkt *
 		if (VPC_UNLIKELY(len < 8 || (l4 = vpc_cursor_take(c, 8)) == 0))
 			return VPC_DROP_L4_TRUNCATED;
 		dl = __builtin_bswap16(vpc_load16(l4 + 4));
-		if (VPC_UNLIKELY(dl < 8 || dl > len))
+		/* (a first fragment carries only the start of its datagram) */
+		if (VPC_UNLIKELY(dl < 8 || (dl > len && m->frag != VPC_FRAG_FIRST)))
 			return VPC_DROP_L4_TRUNCATED;
 		sport = vpc_load16(l4);
 		dport = vpc_load16(l4 + 2);
@@ -137,7 +139,7 @@ vpc_parse_ipv4(struct vpc_cursor *c, struct vpc_pkt *m)
 {
 	const uint8_t *ip = c->pos;
 	uint32_t avail = (uint32_t)(c->end - ip);
-	uint16_t tot;
+	uint16_t tot, fo;
 	uint8_t vihl, proto;
 
 	if (VPC_UNLIKELY(vpc_cursor_take(c, 20) == 0))
@@ -153,12 +155,22 @@ vpc_parse_ipv4(struct vpc_cursor *c, struct vpc_pkt *m)
 	/* A correct header, checksum field included, sums to ffff. */
 	if (VPC_UNLIKELY(!VPC_IPV4_HDR_SUM_OK(ip)))
 		return VPC_DROP_IP_CHECKSUM;
-	if (VPC_UNLIKELY(__builtin_bswap16(vpc_load16(ip + 6)) & 0x1fff))
-		return VPC_DROP_IP_FRAGMENT;
 	proto = ip[9];
 	m->tot_len = tot;
 	m->proto = proto;
 	m->l4_len = (uint16_t)(tot - 20);
+	fo = __builtin_bswap16(vpc_load16(ip + 6));
+	if (VPC_UNLIKELY(fo & 0x3fff)) {
+		if (fo & 0x1fff) {		/* a later fragment: no L4 header */
+			m->frag = VPC_FRAG_LATER;
+			m->sport = m->dport = 0;
+			m->tcp_flags = m->icmp_type = m->icmp_code = m->icmp_error = 0;
+			return VPC_DROP_NONE;
+		}
+		m->frag = VPC_FRAG_FIRST;
+	} else {
+		m->frag = VPC_FRAG_NONE;
+	}
 	return vpc_parse_l4(c, proto, (uint32_t)tot - 20, m);
 }
 

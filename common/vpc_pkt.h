@@ -44,6 +44,13 @@ enum vpc_pkt_kind {
 	VPC_PKT_IPV4,		/* IPv4 at 14, its payload at 34 */
 };
 
+/* Is it a fragment (vpc_frag.h)? */
+enum vpc_pkt_frag {
+	VPC_FRAG_NONE,		/* a whole datagram */
+	VPC_FRAG_FIRST,		/* offset 0, more fragments: has the L4 header */
+	VPC_FRAG_LATER,		/* offset > 0: no L4 header; follows its first */
+};
+
 /* What the parse stage learned about one packet.  16 bytes. */
 struct vpc_pkt {
 	uint8_t kind;		/* enum vpc_pkt_kind */
@@ -52,7 +59,7 @@ struct vpc_pkt {
 	uint8_t tcp_flags;	/* TCP: VPC_TCP_* (vpc_tcp.h) */
 	uint8_t icmp_type, icmp_code;
 	uint8_t icmp_error;	/* unreachable, time exceeded, parameter problem */
-	uint8_t pad;
+	uint8_t frag;		/* enum vpc_pkt_frag */
 	uint16_t l4_len;	/* bytes of IP payload (inside the frame) */
 	uint16_t tot_len;	/* the IP total length, host order */
 	uint16_t sport, dport;	/* network order; the connection key's ports:

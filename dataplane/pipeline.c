@@ -225,6 +225,36 @@ one_packet(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *
 	return VPC_DROP_CT_CONFLICT;	/* not reached */
 }
 
+/* A forwarded first fragment: its datagram's record (vpc_frag.h). */
+static void
+frag_first(struct vpc_pipeline *p, const struct meta *m, const struct vpc_ct_key *conn,
+	   uint64_t now, const struct vpc_verdict *v)
+{
+	struct vpc_ct_key k;
+
+	vpc_frag_key_of(&k, conn, m->ip->packet_id);
+	vpc_frag_note(&p->frags[vpc_frag_slot(&k)], &k, (const uint8_t *)m->eth, v->out_port, v->path,
+		      p->t->generation, now);
+}
+
+/* A later fragment: as its datagram's first fragment went, or dropped. */
+static uint8_t
+frag_later(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct rte_mbuf *mb,
+	   const struct meta *m, uint64_t now, struct vpc_verdict *v)
+{
+	struct vpc_ct_key k;
+	uint32_t out;
+	uint8_t path;
+
+	vpc_frag_key(&k, pi->ctx, (const uint8_t *)m->ip);
+	uint8_t r = vpc_frag_follow(&p->frags[vpc_frag_slot(&k)], &k, (uint8_t *)m->eth,
+				    rte_pktmbuf_mtod(mb, uint8_t *) + rte_pktmbuf_data_len(mb),
+				    p->t->generation, now, &out, &path);
+	if (r == VPC_DROP_NONE)
+		set_forward(v, (uint16_t)out, path);
+	return r;
+}
+
 uint16_t
 vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 		     struct rte_mbuf **pkts, uint16_t n, uint64_t now,
@@ -267,6 +297,12 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 			set_drop(&v[i], r);
 			continue;
 		}
+		if (unlikely(m->pkt.frag == VPC_FRAG_LATER)) {
+			r = frag_later(p, pi, pkts[i], m, now, &v[i]);
+			if (r != VPC_DROP_NONE)
+				set_drop(&v[i], r);
+			continue;
+		}
 		vpc_ct_key_fwd(&keys[n_ct], pi->ctx, &m->pkt, m->ip->src_addr, m->ip->dst_addr);
 		idx[n_ct++] = i;
 	}
@@ -289,6 +325,8 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 				       &v[i]);
 		if (r != VPC_DROP_NONE)
 			set_drop(&v[i], r);
+		else if (unlikely(x[i].pkt.frag == VPC_FRAG_FIRST) && v[i].action == VPC_ACT_FORWARD)
+			frag_first(p, &x[i], &keys[k], now, &v[i]);
 	}
 
 	/* Counters: per lcore, so plain increments; the ingress port's are

@@ -42,6 +42,7 @@ ipv4_hdr_sum_ok32(const uint8_t *b)
 }
 #define VPC_IPV4_HDR_SUM_OK(ip) ipv4_hdr_sum_ok32(ip)
 #include "vpc_parse.h"
+#include "vpc_frag.h"
 #include "pipeline.h"
 #include "tables.h"
 
@@ -49,6 +50,9 @@ struct vpc_pipeline {
 	const struct vpc_tables *t;
 	struct vpc_ct *ct;	/* shared by every pipeline of the host */
 	struct vpc_stats stats;
+	/* Datagrams whose first fragment this lcore forwarded (vpc_frag.h):
+	 * a port's receive queue is one lcore's, so are its fragments. */
+	struct vpc_frag_rec frags[VPC_FRAG_SLOTS];
 };
 
 /* What the parse stage learned about one packet: the shared record

@@ -34,7 +34,7 @@ enum vpc_action {
 	X(IP_IHL,            "ip-bad-ihl",         "header length below 20 bytes")        \
 	X(IP_OPTIONS,        "ip-options",         "IPv4 options are not forwarded")      \
 	X(IP_CHECKSUM,       "ip-bad-checksum",    "IPv4 header checksum is wrong")       \
-	X(IP_FRAGMENT,       "ip-fragment",        "non-first fragment")                  \
+	X(IP_FRAGMENT,       "ip-fragment",        "non-first fragment of no datagram whose first fragment was forwarded in the last 30 s") \
 	X(L4_TRUNCATED,      "l4-truncated",       "TCP/UDP/ICMP header beyond the packet") \
 	X(SPOOFED_MAC,       "spoofed-src-mac",    "source MAC is not the interface's")   \
 	X(SPOOFED_IP,        "spoofed-src-ip",     "source IP is not the interface's")    \

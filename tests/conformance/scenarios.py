@@ -267,7 +267,7 @@ scenario("malformed: bad IPv4 header checksum", [
     ("a1", ip_frame(R10, A1, "10.0.1.10", "10.0.2.20", 1, icmp_echo(1, 1), bad_checksum=True),
      drop("ip-bad-checksum")),
 ])
-scenario("fragments: non-first dropped, first forwarded", [
+scenario("fragments: a later fragment alone is dropped, a first one forwarded", [
     ("a1", ip_frame(R10, A1, "10.0.1.10", "10.0.2.20", 17, b"\x00" * 16, flags_frag=0x0002),
      drop("ip-fragment")),
     ("a1", ip_frame(R10, A1, "10.0.1.10", "10.0.2.20", 17, udp("10.0.1.10", "10.0.2.20", 9, 9, b"x" * 8),
@@ -275,6 +275,43 @@ scenario("fragments: non-first dropped, first forwarded", [
      fwd("b1", "routed", ip_frame(B1, R10, "10.0.1.10", "10.0.2.20", 17,
                                   udp("10.0.1.10", "10.0.2.20", 9, 9, b"x" * 8), flags_frag=0x2000, ttl=63))),
 ])
+# A UDP datagram of 64 bytes cut after 40 (5 units of 8): its first
+# fragment carries the UDP header (length 64), the later one the rest.
+DGRAM = bytes(range(56))
+
+
+def frag_pair(dst_mac, src_mac, src, dst, ident=77, ttl=64, udp_src=None):
+    """(first, later) fragments of DGRAM's UDP datagram; udp_src: the source
+    address its UDP checksum covers (after a translation)"""
+    seg = udp(udp_src or src, dst, 4000, 9, DGRAM)
+    return (ip_frame(dst_mac, src_mac, src, dst, 17, seg[:40], ident=ident, flags_frag=0x2000, ttl=ttl),
+            ip_frame(dst_mac, src_mac, src, dst, 17, seg[40:], ident=ident, flags_frag=5, ttl=ttl))
+
+
+scenario("fragments: a later fragment follows its first (routed)", [
+    ("a1", frag_pair(R10, A1, "10.0.1.10", "10.0.2.20")[0],
+     fwd("b1", "routed", frag_pair(B1, R10, "10.0.1.10", "10.0.2.20", ttl=63)[0])),
+    ("a1", frag_pair(R10, A1, "10.0.1.10", "10.0.2.20")[1],
+     fwd("b1", "routed", frag_pair(B1, R10, "10.0.1.10", "10.0.2.20", ttl=63)[1])),
+])
+scenario("fragments: through the elastic IP, the later one's source translated too", [
+    ("a1", frag_pair(R10, A1, "10.0.1.10", NET)[0],
+     fwd("uplink", "igw-egress", frag_pair(GW, UPLINK, "203.0.113.10", NET, ttl=63)[0])),
+    ("a1", frag_pair(R10, A1, "10.0.1.10", NET)[1],
+     fwd("uplink", "igw-egress", frag_pair(GW, UPLINK, "203.0.113.10", NET, ttl=63)[1])),
+])
+scenario("fragments: another datagram's, or 31 s late: dropped", [
+    ("a1", frag_pair(R10, A1, "10.0.1.10", "10.0.2.20")[0],
+     fwd("b1", "routed", frag_pair(B1, R10, "10.0.1.10", "10.0.2.20", ttl=63)[0]), 1),
+    ("a1", frag_pair(R10, A1, "10.0.1.10", "10.0.2.20", ident=78)[1], drop("ip-fragment"), 2),
+    ("a2", frag_pair(R10, A2, "10.0.1.11", "10.0.2.20")[1], drop("ip-fragment"), 3),
+    ("a1", frag_pair(R10, A1, "10.0.1.10", "10.0.2.20")[1], drop("ip-fragment"), 32),
+])
+scenario("fragments: a first fragment the groups refuse takes its later ones along", [
+    ("uplink", frag_pair(UPLINK, GW, NET, "203.0.113.10")[0], drop("sg-denied")),
+    ("uplink", frag_pair(UPLINK, GW, NET, "203.0.113.10")[1], drop("ip-fragment")),
+])
+
 scenario("malformed: L4 header beyond the packet", [
     ("a1", ip_frame(R10, A1, "10.0.1.10", "10.0.2.20", 6, b"\x00" * 10), drop("l4-truncated")),
     ("a1", ip_frame(R10, A1, "10.0.1.10", "10.0.2.20", 17, b"\x00" * 4), drop("l4-truncated")),
