@@ -265,7 +265,8 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 	struct vpc_ct_key keys[VPC_BURST_MAX];
 	uint32_t data[VPC_BURST_MAX];
 	uint16_t idx[VPC_BURST_MAX];
-	uint16_t n_ct = 0;
+	uint16_t later[VPC_BURST_MAX];	/* later fragments (vpc_frag.h) */
+	uint16_t n_ct = 0, n_later = 0;
 	uint64_t hits;
 
 	RTE_ASSERT(n <= VPC_BURST_MAX);
@@ -298,9 +299,7 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 			continue;
 		}
 		if (unlikely(m->pkt.frag == VPC_FRAG_LATER)) {
-			r = frag_later(p, pi, pkts[i], m, now, &v[i]);
-			if (r != VPC_DROP_NONE)
-				set_drop(&v[i], r);
+			later[n_later++] = i;	/* after the first fragments below */
 			continue;
 		}
 		vpc_ct_key_fwd(&keys[n_ct], pi->ctx, &m->pkt, m->ip->src_addr, m->ip->dst_addr);
@@ -327,6 +326,14 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 			set_drop(&v[i], r);
 		else if (unlikely(x[i].pkt.frag == VPC_FRAG_FIRST) && v[i].action == VPC_ACT_FORWARD)
 			frag_first(p, &x[i], &keys[k], now, &v[i]);
+	}
+	/* Later fragments, once the burst's first fragments are recorded (a
+	 * datagram's fragments often come in one burst). */
+	for (uint16_t k = 0; k < n_later; k++) {
+		uint16_t i = later[k];
+		uint8_t r = frag_later(p, pi, pkts[i], &x[i], now, &v[i]);
+		if (r != VPC_DROP_NONE)
+			set_drop(&v[i], r);
 	}
 
 	/* Counters: per lcore, so plain increments; the ingress port's are

@@ -100,6 +100,10 @@ g=$(vctl stats --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[
 [ "$rc" = 1 ] && [ "$out" = "refused: port 'vm5': no network device 'e2e-nodev'" ] && [ "$g" = 105 ] &&
 	ok "an apply naming a missing device is refused; generation stays 105" || fail "apply with a missing device" "exit $rc: $out (generation $g)"
 ping_ok vm1 10.50.2.10 && ok "traffic goes on after the refused apply" || fail "ping after the refused apply"
+# IP fragments (the XDP program sees them as they cross the veth): 3000
+# bytes of ICMP, three fragments each way, routed across subnets.
+in_ns vm1 ping -c 2 -i 0.5 -s 3000 -w "$E2E_WAIT" -q 10.50.2.10 >/dev/null &&
+	ok "ping -s 3000 vm1 -> vm2: the later fragments follow their first" || fail "ping -s 3000 (fragments)"
 
 # vm3's interface is gone, and its link with it: 4 ports are left to
 # detach.
