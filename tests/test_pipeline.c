@@ -326,6 +326,52 @@ test_names(void **state)
 	assert_string_equal(vpc_drop_name(VPC_DROP_COUNT), "?");
 }
 
+/* A datagram's first and later fragment in one burst: the later one
+ * follows the first (recorded before it is looked up), translated too; a
+ * later fragment of another datagram is dropped. */
+static void
+test_fragments_in_one_burst(void **state)
+{
+	struct frame fr[3];
+	struct rte_mbuf *m[3];
+	struct vpc_verdict v[3];
+	(void)state;
+	struct vpc_ct *ct = vpc_ct_create("fr", 1024, SOCKET_ID_ANY);
+	struct vpc_pipeline *p = vpc_pipeline_create(tables, ct);
+
+	for (int i = 0; i < 3; i++) {
+		fr[i] = udp_frame(ROUTER, WEB1, 0x0a00010a, 0xc6336407, 64);
+		uint8_t *ip = fr[i].b + 14;
+		ip[5] = i == 2 ? 9 : 7;			/* IP identification */
+		ip[6] = i == 0 ? 0x20 : 0x00;		/* first: more fragments */
+		ip[7] = i == 0 ? 0 : 5;			/* later: at byte 40 */
+		if (i == 0)
+			ip[25] = 100;			/* the datagram's UDP length */
+		ip[10] = ip[11] = 0;
+		uint16_t c = csum16(ip, 20, 0);
+		ip[10] = (uint8_t)(c >> 8);
+		ip[11] = (uint8_t)c;
+		m[i] = mbuf_of(&fr[i]);
+	}
+	vpc_pipeline_process(p, P_A1, m, 3, 0, v);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(v[i].action, VPC_ACT_FORWARD);
+		assert_int_equal(v[i].out_port, P_UPLINK);
+		assert_int_equal(v[i].path, VPC_PATH_IGW_EGRESS);
+		const uint8_t *ip = rte_pktmbuf_mtod(m[i], const uint8_t *) + 14;
+		assert_int_equal(ip[12], 203);		/* the elastic IP */
+		assert_int_equal(ip[15], 10);
+		assert_int_equal(ip[8], 63);
+		assert_int_equal(csum16(ip, 20, 0), 0);
+	}
+	assert_int_equal(v[2].action, VPC_ACT_DROP);
+	assert_int_equal(v[2].reason, VPC_DROP_IP_FRAGMENT);
+	for (int i = 0; i < 3; i++)
+		rte_pktmbuf_free(m[i]);
+	vpc_pipeline_free(p);
+	vpc_ct_free(ct);
+}
+
 /* ---- partial checksums finished in software (offload.c) ---- */
 
 /* The reference: RFC 1071 over bytes, big-endian words. */
@@ -477,6 +523,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_burst_equals_one_by_one),
 		cmocka_unit_test(test_uplink_burst),
 		cmocka_unit_test(test_partial_csum),
+		cmocka_unit_test(test_fragments_in_one_burst),
 	};
 	config_dir = argc > 1 ? argv[1] : ".";	/* the source root */
 	return cmocka_run_group_tests(tests, setup, teardown);
