@@ -279,6 +279,10 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 	}
 	const struct vpc_port_info *pi = &t->ports[in_port];
 
+	/* Received bytes are counted from the lengths the frames leave with;
+	 * an answer longer than its request (DHCP) says by how much. */
+	int64_t rx_adjust = 0;
+
 	/* Parse and check the source of the whole burst. */
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 4 < n)
@@ -291,7 +295,7 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 		}
 		bool done;
 		uint8_t r = pi->is_uplink ? uplink_checks(t, m, &v[i], &done) :
-					    iface_checks(t, pi, pkts[i], m, &v[i], &done);
+					    iface_checks(t, pi, pkts[i], m, &v[i], &done, &rx_adjust);
 		if (done)
 			continue;
 		if (r != VPC_DROP_NONE) {
@@ -371,7 +375,7 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 		ps[run_port].tx_bytes += run_bytes;
 	}
 	ps[in_port].rx_packets += n;
-	ps[in_port].rx_bytes += rx_bytes;
+	ps[in_port].rx_bytes += rx_bytes + (uint64_t)rx_adjust;
 	ps[in_port].drops += drops;
 	return n;
 }

@@ -128,7 +128,7 @@ dhcp_from_iface(const struct vpc_tables *t, const struct vpc_port_info *pi, stru
 /* Source checks of a packet from an interface: 0 when it may go on. */
 static inline uint8_t
 iface_checks(const struct vpc_tables *t, const struct vpc_port_info *pi, struct rte_mbuf *mb,
-	     struct meta *m, struct vpc_verdict *v, bool *done)
+	     struct meta *m, struct vpc_verdict *v, bool *done, int64_t *rx_adjust)
 {
 	const struct vpc_iface_rec *fi = pi->fi;
 
@@ -142,7 +142,9 @@ iface_checks(const struct vpc_tables *t, const struct vpc_port_info *pi, struct 
 	}
 	if (unlikely(vpc_dhcp_is_request(&m->pkt))) {
 		*done = true;		/* answered here, or dropped */
+		uint32_t len = rte_pktmbuf_pkt_len(mb);
 		uint8_t r = dhcp_from_iface(t, pi, mb, m);
+		*rx_adjust += (int64_t)len - (int64_t)rte_pktmbuf_pkt_len(mb);
 		if (r == VPC_DROP_NONE)
 			set_reply(v, UINT16_MAX, VPC_PATH_DHCP_REPLY);
 		else

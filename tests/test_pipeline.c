@@ -34,7 +34,7 @@ static struct rte_mempool *mp;
 static struct vpc_image *img;
 static struct vpc_tables *tables;
 
-#define MAXF 128
+#define MAXF 512
 
 struct frame {
 	uint8_t b[MAXF];
@@ -372,6 +372,52 @@ test_fragments_in_one_burst(void **state)
 	vpc_ct_free(ct);
 }
 
+/* A DHCP discover shorter than the answer: the port's receive bytes are
+ * the request's, its transmit bytes the answer's. */
+static void
+test_dhcp_counts(void **state)
+{
+	struct frame f = { .len = 14 + 20 + 8 + 244 };
+	struct vpc_verdict v;
+	uint8_t *b = f.b;
+	(void)state;
+	struct vpc_ct *ct = vpc_ct_create("dh", 1024, SOCKET_ID_ANY);
+	struct vpc_pipeline *p = vpc_pipeline_create(tables, ct);
+
+	memset(b, 0xff, 6);
+	memcpy(b + 6, WEB1, 6);
+	b[12] = 0x08;
+	uint8_t *ip = b + 14;
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)((f.len - 14) >> 8);
+	ip[3] = (uint8_t)(f.len - 14);
+	ip[8] = 64;
+	ip[9] = 17;
+	memset(ip + 16, 0xff, 4);
+	uint16_t c = csum16(ip, 20, 0);
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	uint8_t *u = ip + 20;
+	u[1] = 68, u[3] = 67;
+	u[4] = (uint8_t)((8 + 244) >> 8), u[5] = (uint8_t)(8 + 244);	/* no checksum */
+	uint8_t *d = u + 8;
+	d[0] = 1, d[1] = 1, d[2] = 6;				/* BOOTREQUEST, Ethernet */
+	memcpy(d + 28, WEB1, 6);				/* chaddr */
+	d[236] = 99, d[237] = 130, d[238] = 83, d[239] = 99;	/* the cookie */
+	d[240] = 53, d[241] = 1, d[242] = 1, d[243] = 255;	/* DISCOVER, END */
+	struct rte_mbuf *m = mbuf_of(&f);
+	vpc_pipeline_process(p, P_A1, &m, 1, 0, &v);
+	assert_int_equal(v.action, VPC_ACT_REPLY);
+	assert_int_equal(v.path, VPC_PATH_DHCP_REPLY);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), 342);
+	const struct vpc_stats *st = vpc_pipeline_stats(p);
+	assert_int_equal(st->ports[P_A1].rx_bytes, 14 + 20 + 8 + 244);
+	assert_int_equal(st->ports[P_A1].tx_bytes, 342);
+	rte_pktmbuf_free(m);
+	vpc_pipeline_free(p);
+	vpc_ct_free(ct);
+}
+
 /* ---- partial checksums finished in software (offload.c) ---- */
 
 /* The reference: RFC 1071 over bytes, big-endian words. */
@@ -524,6 +570,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_uplink_burst),
 		cmocka_unit_test(test_partial_csum),
 		cmocka_unit_test(test_fragments_in_one_burst),
+		cmocka_unit_test(test_dhcp_counts),
 	};
 	config_dir = argc > 1 ? argv[1] : ".";	/* the source root */
 	return cmocka_run_group_tests(tests, setup, teardown);
