@@ -167,10 +167,7 @@ dhcp_answer(struct xdp_md *ctx, const struct vpc_xdp_port *pi, __u32 slot,
 	if (data + VPC_DHCP_MIN_LEN > end)
 		return VPC_DROP_ENGINE;
 	vpc_dhcp_patch(data, &pi->dhcp, &w.r, reply, pi->fi.mac, pi->fi.ip);
-	v->action = VPC_ACT_REPLY;
-	v->path = VPC_PATH_DHCP_REPLY;
-	v->reason = VPC_DROP_NONE;
-	v->out_slot = slot;
+	set_send(v, VPC_ACT_REPLY, VPC_PATH_DHCP_REPLY, slot);
 	return VPC_DROP_NONE;
 }
 

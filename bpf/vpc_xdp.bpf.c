@@ -195,50 +195,6 @@ struct {
 	__type(value, struct vpc_frag_rec);
 } frags SEC(".maps");
 
-/* A forwarded first fragment (frame data..end after its rewrite; conn:
- * its connection key as it arrived): its datagram's record. */
-static __always_inline void
-frag_first(void *data, void *end, const struct vpc_ct_key *conn, const struct vpc_xdp_verdict *v,
-	   __u32 gen, __u64 now)
-{
-	struct vpc_ct_key k;
-	__u8 *f = data;
-
-	if ((void *)(f + VPC_OFF_L4) > end)
-		return;
-	vpc_frag_key_of(&k, conn, *(__u16 *)(f + VPC_OFF_IP + 4));
-	__u32 slot = vpc_frag_slot(&k);
-	struct vpc_frag_rec *r = bpf_map_lookup_elem(&frags, &slot);
-	if (r != NULL)
-		vpc_frag_note(r, &k, f, v->out_slot, v->path, gen, now);
-}
-
-/* A later fragment: as its datagram's first fragment went, or dropped. */
-static __always_inline __u8
-frag_later(void *data, void *end, __u32 ctx, __u32 gen, __u64 now, struct vpc_xdp_verdict *v)
-{
-	struct vpc_ct_key k;
-	__u8 *f = data;
-	__u32 out;
-	__u8 path;
-
-	if ((void *)(f + VPC_OFF_L4) > end)
-		return VPC_DROP_IP_TRUNCATED;
-	vpc_frag_key(&k, ctx, f + VPC_OFF_IP);
-	__u32 slot = vpc_frag_slot(&k);
-	const struct vpc_frag_rec *r = bpf_map_lookup_elem(&frags, &slot);
-	if (r == NULL)
-		return VPC_DROP_IP_FRAGMENT;
-	__u8 reason = vpc_frag_follow(r, &k, f, end, gen, now, &out, &path);
-	if (reason != VPC_DROP_NONE)
-		return reason;
-	v->action = VPC_ACT_FORWARD;
-	v->path = path;
-	v->reason = VPC_DROP_NONE;
-	v->out_slot = out;
-	return VPC_DROP_NONE;
-}
-
 /* ---- small helpers ---- */
 
 static __always_inline int
@@ -288,6 +244,57 @@ set_drop(struct vpc_xdp_verdict *v, __u8 reason)
 	v->path = VPC_PATH_NONE;
 	v->reason = reason;
 	v->out_slot = 0xffffffff;
+}
+
+/* Forward (to slot) or send back (REPLY: on slot, the ingress). */
+static __always_inline void
+set_send(struct vpc_xdp_verdict *v, __u8 action, __u8 path, __u32 slot)
+{
+	v->action = action;
+	v->path = path;
+	v->reason = VPC_DROP_NONE;
+	v->out_slot = slot;
+}
+
+/* A forwarded first fragment (frame data..end after its rewrite; conn:
+ * its connection key as it arrived): its datagram's record. */
+static __always_inline void
+frag_first(void *data, void *end, const struct vpc_ct_key *conn, const struct vpc_xdp_verdict *v,
+	   __u32 gen, __u64 now)
+{
+	struct vpc_ct_key k;
+	__u8 *f = data;
+
+	if ((void *)(f + VPC_OFF_L4) > end)
+		return;
+	vpc_frag_key_of(&k, conn, *(__u16 *)(f + VPC_OFF_IP + 4));
+	__u32 slot = vpc_frag_slot(&k);
+	struct vpc_frag_rec *r = bpf_map_lookup_elem(&frags, &slot);
+	if (r != NULL)
+		vpc_frag_note(r, &k, f, v->out_slot, v->path, gen, now);
+}
+
+/* A later fragment: as its datagram's first fragment went, or dropped. */
+static __always_inline __u8
+frag_later(void *data, void *end, __u32 ctx, __u32 gen, __u64 now, struct vpc_xdp_verdict *v)
+{
+	struct vpc_ct_key k;
+	__u8 *f = data;
+	__u32 out;
+	__u8 path;
+
+	if ((void *)(f + VPC_OFF_L4) > end)
+		return VPC_DROP_IP_TRUNCATED;
+	vpc_frag_key(&k, ctx, f + VPC_OFF_IP);
+	__u32 slot = vpc_frag_slot(&k);
+	const struct vpc_frag_rec *r = bpf_map_lookup_elem(&frags, &slot);
+	if (r == NULL)
+		return VPC_DROP_IP_FRAGMENT;
+	__u8 reason = vpc_frag_follow(r, &k, f, end, gen, now, &out, &path);
+	if (reason != VPC_DROP_NONE)
+		return reason;
+	set_send(v, VPC_ACT_FORWARD, path, out);
+	return VPC_DROP_NONE;
 }
 
 /* ---- the stages, one file each (the DPDK engine's have the same names) ---- */
@@ -518,10 +525,7 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 	if (done == SOURCE_DHCP)
 		return SLOW;
 	if (done == SOURCE_ANSWERED) {
-		v->action = VPC_ACT_REPLY;
-		v->path = VPC_PATH_ARP_REPLY;
-		v->reason = VPC_DROP_NONE;
-		v->out_slot = slot;
+		set_send(v, VPC_ACT_REPLY, VPC_PATH_ARP_REPLY, slot);
 		return VPC_DROP_NONE;
 	}
 	if (r != VPC_DROP_NONE)

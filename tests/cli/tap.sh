@@ -12,3 +12,13 @@ tap_summary() {
 	echo "tests: $n_pass passed, $n_fail failed"
 	[ "$n_fail" -eq 0 ]
 }
+
+# tap_vpcd_scratch: $tmp (a scratch folder), $sock (a control socket in
+# it) and $pid (the vpcd a test starts): on exit the vpcd is killed and
+# the folder removed.
+tap_vpcd_scratch() {
+	tmp=$(mktemp -d)
+	sock=$tmp/vpcd.sock
+	pid=
+	trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+}

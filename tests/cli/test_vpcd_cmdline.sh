@@ -9,15 +9,8 @@ set -uo pipefail
 vpcd=$1
 vpcctl=$2
 src=$3
-tmp=$(mktemp -d)
-sock=$tmp/vpcd.sock
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 . "$src/tests/cli/tap.sh"
+tap_vpcd_scratch
 
 cd "$src"
 # One SYN from web-1 to web-2:80, then (looping) nothing more.

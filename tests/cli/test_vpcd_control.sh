@@ -7,15 +7,8 @@ set -uo pipefail
 vpcd=$1
 vpcctl=$2
 src=$3
-tmp=$(mktemp -d)
-sock=$tmp/vpcd.sock
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 . "$src/tests/cli/tap.sh"
+tap_vpcd_scratch
 
 cd "$src"
 "$vpcd" --config tests/cli/topo-control.yaml --socket "$sock" -- --no-huge -m 512 --no-pci \
