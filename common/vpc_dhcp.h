@@ -44,6 +44,7 @@
 #include "vpc_pkt.h"
 #include "vpc_reasons.h"
 #include "vpc_records.h"	/* struct vpc_dhcp_rec, the reply's layout */
+#include "vpc_rewrite.h"	/* vpc_mac_copy */
 
 #define VPC_DHCP_SERVER_PORT 67
 #define VPC_DHCP_CLIENT_PORT 68
@@ -192,6 +193,23 @@ vpc_dhcp_answer(const struct vpc_dhcp_req *r, uint32_t ip, uint32_t server, uint
 }
 
 /*
+ * Is the 16-bit word at frame offset off one vpc_dhcp_patch() writes (or
+ * re-adds to the UDP sum)?  The record's sums (lib/lower.c) leave exactly
+ * these out: the two lists must be one.
+ */
+static inline int
+vpc_dhcp_patched_word(uint32_t off)
+{
+	const uint32_t b = VPC_DHCP_BOOTP;
+
+	return off == b + 4 || off == b + 6 ||			/* xid */
+	       (off >= b + 10 && off < b + 20) ||		/* flags, ciaddr, yiaddr */
+	       (off >= b + 28 && off < b + 34) ||		/* chaddr */
+	       off == VPC_DHCP_TYPE_AT ||
+	       (off >= VPC_DHCP_LEASE_AT - 1 && off < VPC_DHCP_LEASE_AT + VPC_DHCP_LEASE_LEN);
+}
+
+/*
  * Patch the reply frame f (the record's len bytes, its frame
  * copied in) for request r of the interface (mac, ip), answered with
  * reply: then both checksums.
@@ -232,9 +250,7 @@ vpc_dhcp_patch(uint8_t *f, const struct vpc_dhcp_rec *rec, const struct vpc_dhcp
 		f[VPC_DHCP_NAK_END_AT] = 255;	/* after the server identifier */
 	} else if (inform) {			/* no lease: PAD over 51, 58, 59 */
 		uint8_t *l = f + VPC_DHCP_LEASE_AT;
-#ifdef __clang__
-#pragma unroll
-#endif
+VPC_UNROLL
 		for (int i = 0; i < VPC_DHCP_LEASE_LEN; i++)
 			l[i] = 0;
 	}
@@ -242,9 +258,7 @@ vpc_dhcp_patch(uint8_t *f, const struct vpc_dhcp_rec *rec, const struct vpc_dhcp
 	/* IPv4 header checksum, over the 20 bytes. */
 	uint32_t sum = 0;
 	vpc_store16(f + VPC_OFF_IP + 10, 0);
-#ifdef __clang__
-#pragma unroll
-#endif
+VPC_UNROLL
 	for (int i = 0; i < 20; i += 2)
 		sum += vpc_load16(f + VPC_OFF_IP + i);
 	vpc_store16(f + VPC_OFF_IP + 10, (uint16_t)~vpc_csum_fold(sum));
@@ -254,16 +268,12 @@ vpc_dhcp_patch(uint8_t *f, const struct vpc_dhcp_rec *rec, const struct vpc_dhcp
 	sum = reply == VPC_DHCP_NAK ? rec->nak_sum : rec->sum;
 	sum += vpc_load16(f + VPC_OFF_IP + 16) + vpc_load16(f + VPC_OFF_IP + 18);
 	sum += vpc_load16(b + 4) + vpc_load16(b + 6);
-#ifdef __clang__
-#pragma unroll
-#endif
+VPC_UNROLL
 	for (int i = 10; i < 20; i += 2)			/* flags, ciaddr, yiaddr */
 		sum += vpc_load16(b + i);
 	sum += vpc_load16(b + 28) + vpc_load16(b + 30) + vpc_load16(b + 32);
 	sum += vpc_load16(f + VPC_DHCP_TYPE_AT);
-#ifdef __clang__
-#pragma unroll
-#endif
+VPC_UNROLL
 	for (int i = VPC_DHCP_LEASE_AT - 1; i < VPC_DHCP_LEASE_AT + VPC_DHCP_LEASE_LEN; i += 2)
 		sum += vpc_load16(f + i);		/* the NAK's END, the lease block */
 	uint16_t c = (uint16_t)~vpc_csum_fold(sum);

@@ -58,9 +58,7 @@ static inline __attribute__((always_inline)) int
 vpc_ipv4_hdr_sum_ok16(const uint8_t *ip)
 {
 	uint32_t sum = 0;
-#ifdef __clang__
-#pragma unroll
-#endif
+VPC_UNROLL
 	for (int i = 0; i < 20; i += 2)
 		sum += vpc_load16(ip + i);
 	return vpc_csum_fold(sum) == 0xffff;

@@ -12,6 +12,14 @@
 
 #include <stdint.h>
 
+/* A loop of constant trip count unrolled (the BPF target wants no loops
+ * on the packet path; gcc unrolls such short loops by itself). */
+#ifdef __clang__
+#define VPC_UNROLL _Pragma("unroll")
+#else
+#define VPC_UNROLL
+#endif
+
 /* A check that fails only for bad input: its failure laid out of line. */
 #define VPC_UNLIKELY(x) __builtin_expect(!!(x), 0)
 

@@ -141,13 +141,14 @@ eal_defaults(char **eargs, int ne, const struct vpc_image *img, char **made, int
 	int n0 = ne;
 
 	if (!eal_has(eargs, n0, lcore_opts)) {
+		int cpu = first_cpu();
 		char *a = malloc(32);
 		if (a == NULL)
 			die("out of memory");
-		snprintf(a, 32, "-l%d", first_cpu());
+		snprintf(a, 32, "-l%d", cpu);
 		eargs[ne++] = made[(*n_made)++] = a;
 		snprintf(said + strlen(said), sizeof(said) - strlen(said),
-			 "%sone lcore (CPU %d; -l for more)", said[0] ? ", " : "", first_cpu());
+			 "%sone lcore (CPU %d; -l for more)", said[0] ? ", " : "", cpu);
 	}
 	bool has_pci_port = false;
 	for (uint32_t i = 0; i < img->n_hports; i++)

@@ -43,15 +43,12 @@ vpc_finish_partial_csums(struct rte_mbuf **pkts, uint16_t n)
 			continue;
 		uint8_t *l4 = d + 34;
 		uint16_t l4_len = (uint16_t)(tot - 20);
-		uint16_t field;
+		uint16_t field, ph = rte_ipv4_phdr_cksum(ip, 0);	/* folded, not inverted */
 		memcpy(&field, l4 + off, 2);
-		uint32_t ph = (ip->src_addr >> 16) + (ip->src_addr & 0xffff) + (ip->dst_addr >> 16) +
-			      (ip->dst_addr & 0xffff) + rte_cpu_to_be_16(proto) +
-			      rte_cpu_to_be_16(l4_len);
-		if (field != vpc_csum_fold(ph))
+		if (field != ph)
 			continue;
 		memset(l4 + off, 0, 2);
-		uint16_t sum = (uint16_t)~vpc_csum_fold(ph + rte_raw_cksum(l4, l4_len));
+		uint16_t sum = (uint16_t)~vpc_csum_fold((uint32_t)ph + rte_raw_cksum(l4, l4_len));
 		if (sum == 0 && proto == IPPROTO_UDP)
 			sum = 0xffff;
 		memcpy(l4 + off, &sum, 2);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sg.h"
+#include "vpc_dhcp.h"
 #include "vpc_image_io.h"
 
 void
@@ -36,6 +37,13 @@ vpc_lower_iface(const struct vpc_image *img, uint32_t i, uint16_t port,
 	out->sg_class[VPC_DIR_EGRESS] = vpc_sg_class_of(sg, i, VPC_DIR_EGRESS);
 }
 
+/* A prefix length as a netmask, network order. */
+static uint32_t
+netmask(uint8_t len)
+{
+	return htonl(len == 0 ? 0 : 0xffffffffu << (32 - len));
+}
+
 void
 vpc_lower_port(const struct vpc_image *img, uint32_t p, struct vpc_port_rec *out)
 {
@@ -54,7 +62,7 @@ vpc_lower_port(const struct vpc_image *img, uint32_t p, struct vpc_port_rec *out
 	out->rtable = s->rtable;
 	out->gateway_ip = s->gateway_ip;
 	out->subnet_addr = s->cidr_addr;
-	out->subnet_mask = htonl(s->cidr_len == 0 ? 0 : 0xffffffffu << (32 - s->cidr_len));
+	out->subnet_mask = netmask(s->cidr_len);
 }
 
 void
@@ -99,20 +107,6 @@ vpc_lower_n_deliveries(const struct vpc_image *img, uint32_t t)
 	return n;
 }
 
-/* Does the reply patch the 16-bit word at frame offset off (common/
- * vpc_dhcp.h's list)?  The record's sums leave those out. */
-static int
-dhcp_patched(uint32_t off)
-{
-	const uint32_t b = VPC_DHCP_BOOTP;
-
-	return off == b + 4 || off == b + 6 ||			/* xid */
-	       (off >= b + 10 && off < b + 20) ||		/* flags, ciaddr, yiaddr */
-	       (off >= b + 28 && off < b + 34) ||		/* chaddr */
-	       off == VPC_DHCP_TYPE_AT ||
-	       (off >= VPC_DHCP_LEASE_AT - 1 && off < VPC_DHCP_LEASE_AT + VPC_DHCP_LEASE_LEN);
-}
-
 void
 vpc_lower_dhcp(const struct vpc_image *img, uint32_t si, struct vpc_dhcp_rec *out)
 {
@@ -120,7 +114,7 @@ vpc_lower_dhcp(const struct vpc_image *img, uint32_t si, struct vpc_dhcp_rec *ou
 	const struct vpc_image_vpc *v = &img->vpcs[s->vpc];
 	const struct vpc_image_dhcp *d = &img->dhcp[s->vpc];
 	uint8_t *f = out->frame, *o;
-	uint32_t mask = htonl(s->cidr_len == 0 ? 0 : 0xffffffffu << (32 - s->cidr_len));
+	uint32_t mask = netmask(s->cidr_len);
 	uint32_t lease = d->lease, t1 = lease / 2, t2 = (uint32_t)((uint64_t)lease * 7 / 8);
 
 	memset(out, 0, sizeof(*out));
@@ -147,8 +141,10 @@ vpc_lower_dhcp(const struct vpc_image *img, uint32_t si, struct vpc_dhcp_rec *ou
 	/* Options at their fixed offsets, then the VPC's. */
 	o = f + VPC_DHCP_OPTIONS;
 	*o++ = 53, *o++ = 1, *o++ = 0;				/* type: patched */
+	o = f + VPC_DHCP_SERVER_AT;				/* (the next byte) */
 	*o++ = 54, *o++ = 4;					/* server identifier */
 	memcpy(o, &s->gateway_ip, 4), o += 4;
+	o = f + VPC_DHCP_LEASE_AT;				/* (the next byte) */
 	const uint32_t lease_be[3] = { htonl(lease), htonl(t1), htonl(t2) };
 	static const uint8_t lease_codes[3] = { 51, 58, 59 };	/* lease, T1, T2 */
 	for (int k = 0; k < 3; k++) {
@@ -198,7 +194,7 @@ vpc_lower_dhcp(const struct vpc_image *img, uint32_t si, struct vpc_dhcp_rec *ou
 	memcpy(&w, proto_len + 2, 2);
 	sum += w;
 	for (uint32_t off = 34; off < len; off += 2)
-		if (!dhcp_patched(off)) {
+		if (!vpc_dhcp_patched_word(off)) {
 			memcpy(&w, f + off, 2);
 			if (off < VPC_DHCP_NAK_ZERO_AT)
 				sum += w;
