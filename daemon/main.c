@@ -326,10 +326,15 @@ main(int argc, char **argv)
 
 	print_final();
 	for (uint32_t p = 0; p < vpcd.cfg->n_ports; p++) {
-		if (vpcd.cfg->ethdev[p] == PORT_UNREALISED)
+		uint16_t id = vpcd.cfg->ethdev[p];
+		if (id == PORT_UNREALISED)
 			continue;
-		rte_eth_dev_stop(vpcd.cfg->ethdev[p]);
-		rte_eth_dev_close(vpcd.cfg->ethdev[p]);
+		if (IS_KPORT(id)) {
+			kport_close(id);
+			continue;
+		}
+		rte_eth_dev_stop(id);
+		rte_eth_dev_close(id);
 	}
 	for (unsigned int i = 0; i < vpcd.n_workers; i++)
 		vpc_pipeline_free(vpcd.workers[i].pl);

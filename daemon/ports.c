@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ports.c -- the DPDK ports of host.ports: opened as virtual devices (vhost-user,
- * tap, af_packet, af_xdp, pcap) or by PCI address, started with one rx
- * queue and a tx queue per worker where the device has enough, closed
- * when an apply removes them.  Control thread and start-up only.
+ * ports.c -- the ports of host.ports: opened as DPDK virtual devices
+ * (vhost-user, tap, af_xdp, pcap), by PCI address, or as kernel ports
+ * (af_packet: kport.c); DPDK's started with one rx queue and a tx queue
+ * per worker where the device has enough; closed when an apply removes
+ * them.  Control thread and start-up only.
  */
 #include "vpcd.h"
 
 #include <grp.h>
 #include <net/if.h>
 #include <pwd.h>
+
+#include <rte_eth_vhost.h>
+#include <rte_vhost.h>
 
 const struct vpc_image_hport *
 hport_of(const struct vpc_image *img, const char *name)
@@ -184,6 +188,52 @@ free_socket_path(const char *path, const char *name, char *err, size_t err_size)
 	return 0;
 }
 
+/* A vhost-user port's name and its VPC's MTU, for the link event. */
+static struct {
+	char name[VPC_NAME_SIZE];
+	uint16_t vpc_mtu;
+} vhost_ports[RTE_MAX_ETHPORTS];
+
+/* The VPC MTU of the interface a port belongs to; 0 for the uplink. */
+static uint16_t
+port_vpc_mtu(const struct vpc_image *img, const char *name)
+{
+	for (uint32_t p = 0; p < img->n_ports; p++)
+		if (strcmp(img->ports[p].name, name) == 0 && img->ports[p].kind == VPC_PORT_IFACE)
+			return img->vpcs[img->ifaces[img->ports[p].iface].vpc].mtu;
+	return 0;
+}
+
+/*
+ * A guest's virtio-net device came up on a vhost-user port: the MTU its
+ * QEMU announces (virtio-net's MTU feature, QEMU's host_mtu=) checked
+ * against the VPC's.  A guest without the feature takes the VPC MTU from
+ * DHCP (option 26); one with another MTU is told about in one line, since
+ * it either sends frames the VPC drops (mtu-exceeded) or cannot raise its
+ * MTU to the VPC's.  Runs in the vhost library's thread; reads only its
+ * own port's entry, written before the port started.
+ */
+static int
+vhost_link_event(uint16_t pid, enum rte_eth_event_type ev, void *arg, void *ret)
+{
+	struct rte_eth_link link;
+	uint16_t mtu;
+	(void)ev;
+	(void)arg;
+	(void)ret;
+
+	if (rte_eth_link_get_nowait(pid, &link) != 0 || link.link_status != RTE_ETH_LINK_UP)
+		return 0;
+	int vid = rte_eth_vhost_get_vid_from_port_id(pid);
+	if (vid < 0 || rte_vhost_get_mtu(vid, &mtu) != 0 || vhost_ports[pid].vpc_mtu == 0 ||
+	    mtu == vhost_ports[pid].vpc_mtu)
+		return 0;
+	printf("vpcd: port '%s': the guest's virtio-net MTU is %u (QEMU's host_mtu), its VPC's %u: set host_mtu=%u on the device\n",
+	       vhost_ports[pid].name, mtu, vhost_ports[pid].vpc_mtu, vhost_ports[pid].vpc_mtu);
+	fflush(stdout);
+	return 0;
+}
+
 /*
  * Open a port as its host-port record says: a virtual device is
  * hot-plugged (rte_dev_probe), a PCI device was allowed at start-up.
@@ -220,10 +270,15 @@ port_open(const struct vpc_image *img, const char *name, uint16_t *pid, char *er
 		const char *driver, *options;
 	} vdev[] = {
 		[VPC_HPORT_TAP] = { "net_tap", "" },
-		[VPC_HPORT_AF_PACKET] = { "net_af_packet", ",qpairs=1" },
 		[VPC_HPORT_AF_XDP] = { "net_af_xdp", "" },
 		[VPC_HPORT_VHOST_USER] = { "net_vhost", ",queues=1,legacy-ol-flags=0" },
 	};
+	if (h->type == VPC_HPORT_AF_PACKET) {
+		int ret = kport_open(h->a, name, pid, err, err_size);
+		if (ret == 0)
+			vpcd.n_txq[*pid] = (uint16_t)vpcd.n_workers;	/* any worker sends */
+		return ret;
+	}
 	if (h->type == VPC_HPORT_PCAP) {
 		snprintf(dev, sizeof(dev), "net_pcap%u", seq);
 		snprintf(args, sizeof(args), "%s%s%s%s%s%s", dev, h->a[0] ? ",rx_pcap=" : "", h->a,
@@ -243,8 +298,7 @@ port_open(const struct vpc_image *img, const char *name, uint16_t *pid, char *er
 		if (ret < 0)
 			return ret;
 	}
-	if ((h->type == VPC_HPORT_AF_PACKET || h->type == VPC_HPORT_AF_XDP) &&
-	    if_nametoindex(h->a) == 0) {
+	if (h->type == VPC_HPORT_AF_XDP && if_nametoindex(h->a) == 0) {
 		snprintf(err, err_size, "port '%s': no network device '%s' on this host", name, h->a);
 		return -ENODEV;
 	}
@@ -260,6 +314,11 @@ port_open(const struct vpc_image *img, const char *name, uint16_t *pid, char *er
 		snprintf(err, err_size, "port '%s': device %.64s did not come up", name, dev);
 		return -ENODEV;
 	}
+	if (h->type == VPC_HPORT_VHOST_USER) {
+		snprintf(vhost_ports[*pid].name, sizeof(vhost_ports[*pid].name), "%s", name);
+		vhost_ports[*pid].vpc_mtu = port_vpc_mtu(img, name);
+		rte_eth_dev_callback_register(*pid, RTE_ETH_EVENT_INTR_LSC, vhost_link_event, NULL);
+	}
 	int ret = port_start(*pid, vpcd.n_workers, name, err, err_size);
 	if (ret == 0 && vhost_server && (ret = socket_perms(h, name, uid, gid, err, err_size)) != 0)
 		port_close(*pid);	/* removes the socket it created */
@@ -272,8 +331,13 @@ port_close(uint16_t pid)
 	struct rte_eth_dev_info info;
 	struct rte_device *dev = NULL;
 
+	if (IS_KPORT(pid)) {
+		kport_close(pid);
+		return;
+	}
 	if (rte_eth_dev_info_get(pid, &info) == 0)
 		dev = info.device;
+	rte_eth_dev_callback_unregister(pid, RTE_ETH_EVENT_INTR_LSC, vhost_link_event, NULL);
 	rte_eth_dev_stop(pid);
 	rte_eth_dev_close(pid);
 	if (dev != NULL)

@@ -15,7 +15,6 @@ cfg_free(struct cfg *c)
 	for (unsigned int w = 0; w < RTE_MAX_LCORE; w++)
 		free(c->rx[w]);
 	free(c->ethdev);
-	free(c->partial_csum);
 	vpc_tables_free(c->tables);
 	vpc_image_free(c->img);
 	free(c);
@@ -39,17 +38,14 @@ cfg_build(struct vpc_image *img, const struct cfg *prev, uint32_t generation,
 	c->img = img;
 	c->n_ports = img->n_ports;
 	c->ethdev = calloc(img->n_ports, sizeof(uint16_t));
-	c->partial_csum = calloc(img->n_ports + 1, 1);
-	if (c->ethdev == NULL || c->partial_csum == NULL)
+	if (c->ethdev == NULL)
 		goto nomem;
 	for (unsigned int w = 0; w < vpcd.n_workers; w++)
 		if ((c->rx[w] = calloc(img->n_ports, sizeof(uint16_t))) == NULL)
 			goto nomem;
 	for (uint32_t p = 0; p < img->n_ports; p++) {
 		const char *name = img->ports[p].name;
-		const struct vpc_image_hport *h = hport_of(img, name);
 		int owner = -1;
-		c->partial_csum[p] = h != NULL && h->type == VPC_HPORT_AF_PACKET;
 		for (uint32_t q = 0; prev != NULL && q < prev->n_ports && owner < 0; q++)
 			if (strcmp(prev->img->ports[q].name, name) == 0) {
 				c->ethdev[p] = prev->ethdev[q];

@@ -5,6 +5,8 @@
  *
  *   main.c       command line, EAL, start and stop, the final counters
  *   ports.c      opening, starting and closing the DPDK ports of host.ports
+ *   kport.c      kernel ports (af_packet): a packet socket with the
+ *                virtio-net header, offloads finished by offload.c
  *   publish.c    a configuration built from an image, published by one
  *                pointer store, the old one freed after an RCU grace period
  *   workers.c    the lcores' loop: receive, pipeline, transmit, counters
@@ -72,6 +74,12 @@
  * topology with no internet gateway and no host.ports entry for it. */
 #define PORT_UNREALISED UINT16_MAX
 
+/* Port ids: DPDK's (below RTE_MAX_ETHPORTS), then kernel ports' (kport.c). */
+#define KPORT_MAX 32u
+#define KPORT_ID_BASE RTE_MAX_ETHPORTS
+#define PORT_IDS (RTE_MAX_ETHPORTS + KPORT_MAX)
+#define IS_KPORT(id) ((id) >= KPORT_ID_BASE)
+
 
 /* Set by SIGINT/SIGTERM; every loop ends when it sees it. */
 extern volatile sig_atomic_t vpcd_quit;
@@ -86,12 +94,10 @@ struct cfg {
 	struct vpc_image *img;
 	struct vpc_tables *tables;
 	uint32_t n_ports;
-	uint16_t *ethdev;			/* topology port -> DPDK port id */
+	uint16_t *ethdev;			/* topology port -> port id (DPDK's,
+						 * or a kernel port's) */
 	uint16_t *rx[RTE_MAX_LCORE];		/* per worker: its rx ports */
 	uint16_t n_rx[RTE_MAX_LCORE];
-	uint8_t *partial_csum;			/* per port: may deliver partial L4
-						 * checksums (af_packet on a veth
-						 * with transmit offload) */
 };
 
 struct port_counters {
@@ -106,7 +112,7 @@ struct worker {
 	struct vpc_pipeline *pl;
 	const struct cfg *cur;		/* the configuration this worker uses */
 	uint64_t tx_failed;		/* over every port: drop reason tx-failed */
-	struct port_counters ports[RTE_MAX_ETHPORTS];	/* by DPDK port id */
+	struct port_counters ports[PORT_IDS];	/* by port id */
 } __rte_cache_aligned;
 
 struct vpcd_state {
@@ -119,9 +125,9 @@ struct vpcd_state {
 	unsigned int n_workers;
 	uint64_t tsc_hz;
 	bool busy_poll;			/* --busy-poll: never sleep when idle */
-	/* By DPDK port id; written before a port is published, then read. */
-	uint16_t n_txq[RTE_MAX_ETHPORTS];
-	rte_spinlock_t tx_lock[RTE_MAX_ETHPORTS];	/* shared tx queues */
+	/* By port id; written before a port is published, then read. */
+	uint16_t n_txq[PORT_IDS];
+	rte_spinlock_t tx_lock[PORT_IDS];	/* shared tx queues */
 	uint32_t dev_seq;		/* names of hot-plugged devices */
 };
 
@@ -136,6 +142,13 @@ const struct vpc_image_hport *hport_of(const struct vpc_image *img, const char *
 int port_open(const struct vpc_image *img, const char *name, uint16_t *pid, char *err,
 	      size_t err_size);
 void port_close(uint16_t pid);
+
+/* kport.c */
+int kport_open(const char *ifname, const char *name, uint16_t *id, char *err, size_t err_size);
+void kport_close(uint16_t id);
+uint16_t kport_rx(uint16_t id, struct rte_mbuf **pkts, uint16_t max);
+uint16_t kport_tx(uint16_t id, struct rte_mbuf **pkts, uint16_t n);	/* frees all n */
+uint64_t kport_rx_unusable(uint16_t id);
 
 /* publish.c */
 void cfg_free(struct cfg *c);

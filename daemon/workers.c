@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * workers.c -- the forwarding lcores: receive a burst, run the pipeline, transmit
- * by port (shared tx queues under a per-port lock, once per burst), count;
+ * by port (shared tx queues under a per-port lock, once per burst; kernel
+ * ports by kport.c), count;
  * report an RCU quiescent state once per loop; back off when idle (sleeps
  * growing to IDLE_SLEEP_MAX_US; --busy-poll: never).
  */
@@ -36,6 +37,13 @@ transmit(struct worker *w, const struct cfg *c, uint16_t in_port, struct rte_mbu
 		uint16_t pid = UINT16_MAX;
 		if (port < c->n_ports && c->ethdev[port] != PORT_UNREALISED) {
 			pid = c->ethdev[port];
+			if (IS_KPORT(pid)) {
+				done = kport_tx(pid, out, k);	/* all freed */
+				w->ports[pid].tx += done;
+				w->ports[pid].tx_failed += k - done;
+				w->tx_failed += k - done;
+				continue;
+			}
 			if (w->txq < vpcd.n_txq[pid]) {
 				done = rte_eth_tx_burst(pid, w->txq, out, k);
 			} else {
@@ -82,12 +90,11 @@ worker_main(void *arg)
 		for (uint16_t r = 0; r < c->n_rx[w->idx]; r++) {
 			uint16_t port = c->rx[w->idx][r];
 			uint16_t pid = c->ethdev[port];
-			uint16_t n = rte_eth_rx_burst(pid, 0, pkts, VPC_BURST_MAX);
+			uint16_t n = IS_KPORT(pid) ? kport_rx(pid, pkts, VPC_BURST_MAX) :
+						     rte_eth_rx_burst(pid, 0, pkts, VPC_BURST_MAX);
 			if (n == 0)
 				continue;
 			got += n;
-			if (c->partial_csum[port])
-				vpc_finish_partial_csums(pkts, n);
 			vpc_pipeline_process(w->pl, port, pkts, n, now, v);
 			w->ports[pid].rx += n;
 			for (uint16_t i = 0; i < n; i++)

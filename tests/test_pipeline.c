@@ -418,7 +418,7 @@ test_dhcp_counts(void **state)
 	vpc_ct_free(ct);
 }
 
-/* ---- partial checksums finished in software (offload.c) ---- */
+/* ---- a kernel's offloads finished in software (offload.c) ---- */
 
 /* The reference: RFC 1071 over bytes, big-endian words. */
 static uint16_t
@@ -470,14 +470,18 @@ put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-/* Run the finisher over one frame; the frame as it comes out. */
+/* A frame as a kernel port hands it over: through vpc_vnet_to_mbufs with
+ * a header asking for a checksum at csum_at; the one frame out. */
 static void
-finish(uint8_t *f, size_t len)
+finish(uint8_t *f, size_t len, uint16_t csum_at)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
-	assert_non_null(m);
-	memcpy(rte_pktmbuf_append(m, (uint16_t)len), f, len);
-	vpc_finish_partial_csums(&m, 1);
+	struct virtio_net_hdr h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 34,
+				    .csum_offset = csum_at };
+	struct rte_mbuf *m;
+	enum vpc_vnet_err err;
+	assert_int_equal(vpc_vnet_to_mbufs(mp, f, (uint32_t)len, &h, &m, 1, &err), 1);
+	assert_int_equal(err, VPC_VNET_OK);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), len);
 	memcpy(f, rte_pktmbuf_mtod(m, uint8_t *), len);
 	rte_pktmbuf_free(m);
 }
@@ -498,15 +502,7 @@ test_partial_csum(void **state)
 	memcpy(want, f, n);
 	put16(want + 34 + 16, (uint16_t)~ref_sum(want + 34, sizeof(tcp), pseudo(want, 6, sizeof(tcp))));
 	put16(f + 34 + 16, ref_sum(NULL, 0, pseudo(f, 6, sizeof(tcp))));
-	finish(f, n);
-	assert_memory_equal(f, want, n);
-	/* Finished already: untouched. */
-	finish(f, n);
-	assert_memory_equal(f, want, n);
-	/* A wrong checksum that is not a partial one: left for the receiver. */
-	f[34 + 17] ^= 0x5a;
-	memcpy(want, f, n);
-	finish(f, n);
+	finish(f, n, 16);
 	assert_memory_equal(f, want, n);
 
 	/* UDP. */
@@ -514,15 +510,106 @@ test_partial_csum(void **state)
 	memcpy(want, f, n);
 	put16(want + 34 + 6, (uint16_t)~ref_sum(want + 34, sizeof(udp), pseudo(want, 17, sizeof(udp))));
 	put16(f + 34 + 6, ref_sum(NULL, 0, pseudo(f, 17, sizeof(udp))));
-	finish(f, n);
+	finish(f, n, 6);
 	assert_memory_equal(f, want, n);
 
-	/* A fragment is never finished (its L4 header may not be whole). */
-	n = mk_frame(f, 6, tcp, sizeof(tcp), 0x2000);
-	put16(f + 34 + 16, ref_sum(NULL, 0, pseudo(f, 6, sizeof(tcp))));
+	/* No checksum asked for: the frame as it is, even a wrong one. */
+	f[34 + 7] ^= 0x5a;
 	memcpy(want, f, n);
-	finish(f, n);
-	assert_memory_equal(f, want, n);
+	struct virtio_net_hdr none = { 0 };
+	struct rte_mbuf *m;
+	enum vpc_vnet_err err;
+	assert_int_equal(vpc_vnet_to_mbufs(mp, f, (uint32_t)n, &none, &m, 1, &err), 1);
+	assert_memory_equal(rte_pktmbuf_mtod(m, uint8_t *), want, n);
+	rte_pktmbuf_free(m);
+
+	/* A checksum field past the frame's end: refused, nothing allocated. */
+	struct virtio_net_hdr past = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 34,
+				       .csum_offset = (uint16_t)(n - 34 - 1) };
+	unsigned int avail = rte_mempool_avail_count(mp);
+	assert_int_equal(vpc_vnet_to_mbufs(mp, f, (uint32_t)n, &past, &m, 1, &err), 0);
+	assert_int_equal(err, VPC_VNET_BAD_HDR);
+	assert_int_equal(rte_mempool_avail_count(mp), avail);
+}
+
+/* A TCP super-frame (TSO/GSO) of 5,000 payload bytes cut at 1,448: four
+ * segments, each checked field by field against the original. */
+static void
+test_tso_segments(void **state)
+{
+	(void)state;
+	enum { PAY = 5000, MSS = 1448 };
+	static uint8_t f[14 + 20 + 32 + PAY], l4[32 + PAY];
+	memset(l4, 0, 32);
+	put16(l4, 43210);
+	put16(l4 + 2, 5001);
+	put16(l4 + 4, 0x1234);	/* seq 0x12345678 */
+	put16(l4 + 6, 0x5678);
+	l4[12] = 0x80;		/* 32-byte header: 12 bytes of options */
+	l4[13] = 0x80 | 0x10 | 0x08 | 0x01;	/* CWR ACK PSH FIN */
+	put16(l4 + 14, 502);
+	l4[20] = 1;
+	l4[21] = 1;
+	l4[22] = 8;		/* timestamps */
+	l4[23] = 10;
+	for (int i = 0; i < PAY; i++)
+		l4[32 + i] = (uint8_t)(i * 7 + 3);
+	size_t n = mk_frame(f, 6, l4, sizeof(l4), 0x4000);
+	put16(f + 18, 0x0100);	/* IP id 256 (header checksum no longer matters) */
+	put16(f + 34 + 16, ref_sum(NULL, 0, pseudo(f, 6, sizeof(l4))));	/* partial */
+	struct virtio_net_hdr h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				    .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .hdr_len = 66,
+				    .gso_size = MSS, .csum_start = 34, .csum_offset = 16 };
+	struct rte_mbuf *out[8];
+	enum vpc_vnet_err err;
+	uint8_t seg[14 + 20 + 32 + MSS];
+
+	assert_int_equal(vpc_vnet_to_mbufs(mp, f, (uint32_t)n, &h, out, 8, &err), 4);
+	for (int i = 0; i < 4; i++) {
+		uint32_t pay = i < 3 ? MSS : PAY - 3 * MSS;
+		assert_int_equal(rte_pktmbuf_pkt_len(out[i]), 66 + pay);
+		const uint8_t *d = rte_pktmbuf_read(out[i], 0, 66 + pay, seg);
+		assert_memory_equal(d, f, 14);				/* Ethernet */
+		assert_int_equal(d[16] << 8 | d[17], 20 + 32 + pay);	/* total length */
+		assert_int_equal(d[18] << 8 | d[19], 256 + i);		/* IP id */
+		assert_int_equal(ref_sum(d + 14, 20, 0), 0xffff);	/* IP checksum */
+		assert_memory_equal(d + 20, f + 20, 4);			/* DF, TTL, protocol */
+		assert_memory_equal(d + 26, f + 26, 8);			/* addresses */
+		uint32_t seq = (uint32_t)d[38] << 24 | (uint32_t)d[39] << 16 | d[40] << 8 | d[41];
+		assert_int_equal(seq, 0x12345678u + (uint32_t)i * MSS);
+		uint8_t fl = (uint8_t)((i == 0 ? 0x80 : 0) | 0x10 | (i == 3 ? 0x09 : 0));
+		assert_int_equal(d[34 + 13], fl);
+		assert_memory_equal(d + 34 + 14, f + 34 + 14, 2);	/* window */
+		assert_memory_equal(d + 34 + 20, f + 34 + 20, 12);	/* options */
+		assert_memory_equal(d + 66, f + 66 + i * MSS, pay);	/* payload */
+		assert_int_equal(ref_sum(d + 34, 32 + pay, pseudo(d, 6, 32 + pay)), 0xffff);
+	}
+	rte_pktmbuf_free_bulk(out, 4);
+
+	/* Room for fewer segments than needed, or another kind: refused. */
+	unsigned int avail = rte_mempool_avail_count(mp);
+	assert_int_equal(vpc_vnet_to_mbufs(mp, f, (uint32_t)n, &h, out, 3, &err), 0);
+	assert_int_equal(err, VPC_VNET_NO_MBUF);
+	h.gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
+	assert_int_equal(vpc_vnet_to_mbufs(mp, f, (uint32_t)n, &h, out, 8, &err), 0);
+	assert_int_equal(err, VPC_VNET_GSO_KIND);
+	assert_int_equal(rte_mempool_avail_count(mp), avail);
+
+	/* A jumbo segment (MSS 8,948) is chained over several mbufs. */
+	static uint8_t big[14 + 20 + 32 + 20000], bl4[32 + 20000];
+	memcpy(bl4, l4, 32);
+	for (int i = 0; i < 20000; i++)
+		bl4[32 + i] = (uint8_t)(i * 13);
+	n = mk_frame(big, 6, bl4, sizeof(bl4), 0x4000);
+	h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	h.gso_size = 8948;
+	assert_int_equal(vpc_vnet_to_mbufs(mp, big, (uint32_t)n, &h, out, 8, &err), 3);
+	static uint8_t jb[66 + 8948];
+	const uint8_t *d = rte_pktmbuf_read(out[1], 0, 66 + 8948, jb);
+	assert_true(out[1]->nb_segs > 1);
+	assert_memory_equal(d + 66, big + 66 + 8948, 8948);
+	assert_int_equal(ref_sum(d + 34, 32 + 8948, pseudo(d, 6, 32 + 8948)), 0xffff);
+	rte_pktmbuf_free_bulk(out, 3);
 }
 
 static int
@@ -569,6 +656,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_burst_equals_one_by_one),
 		cmocka_unit_test(test_uplink_burst),
 		cmocka_unit_test(test_partial_csum),
+		cmocka_unit_test(test_tso_segments),
 		cmocka_unit_test(test_fragments_in_one_burst),
 		cmocka_unit_test(test_dhcp_counts),
 	};

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # tools/bench-guests.sh [on|off] -- TCP throughput through vpcd between
-# namespace "guests" on veths read with af_packet (tests/e2e/topo-guests.yaml):
+# namespace "guests" on veths, vpcd's kernel ports (tests/e2e/topo-guests.yaml):
 # guest to guest across subnets, guest to internet and internet to guest
 # through the elastic IP; 200 MB each, one Python sender, one receiver.
-# on|off: the guests' transmit checksum offload (default on; TSO and GSO
-# off, as af_packet ports need: docs/cli.md).  vpcd on lcore 1.  Root;
+# on|off: the guests' transmit offloads -- checksum, TSO, GSO -- all on (the
+# kernel's default, and this script's) or all off.  vpcd on lcore 1.  Root;
 # removes what it made.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,7 +24,7 @@ mk() { # NS HOSTIF MAC ADDR GATEWAY
 	ip link set "$2" up
 	ip netns exec "e2e-$1" ip link set eth0 address "$3"
 	ip netns exec "e2e-$1" ip link set eth0 up
-	ip netns exec "e2e-$1" ethtool -K eth0 tso off gso off tx "$csum" >/dev/null
+	ip netns exec "e2e-$1" ethtool -K eth0 tso "$csum" gso "$csum" tx "$csum" >/dev/null
 	ip netns exec "e2e-$1" ip addr add "$4" dev eth0
 	[ -z "$5" ] || ip netns exec "e2e-$1" ip route add default via "$5"
 }
@@ -59,7 +59,7 @@ run() { # NAME SERVER_NS CLIENT_NS ADDR
 	printf '%-34s %s\n' "$1" "$(ip netns exec "e2e-$3" python3 -c "$cli" "$4")"
 	wait $sp
 }
-echo "transmit checksum offload $csum"
+echo "transmit offloads (checksum, TSO, GSO) $csum"
 run "guest -> guest (routed)" g2 g1 10.60.2.20
 run "guest -> internet (elastic IP)" ginet g1 203.0.113.1
 run "internet -> guest (elastic IP)" g1 ginet 198.51.100.60
