@@ -219,6 +219,9 @@ count_records(const struct topo *t, struct members *mem,
 		counts[VPC_SEC_RTABLE] += v->n_rtables;
 		counts[VPC_SEC_SG] += v->n_sgs;
 		counts[VPC_SEC_IFACE] += v->n_ifaces;
+		counts[VPC_SEC_NACL] += v->n_nacls;
+		for (uint32_t a = 0; a < v->n_nacls; a++)
+			counts[VPC_SEC_NRULE] += v->nacls[a].n_ingress + v->nacls[a].n_egress;
 		for (uint32_t r = 0; r < v->n_rtables; r++)
 			counts[VPC_SEC_ROUTE] += v->rtables[r].n_routes + 1;
 		if (members_build(&mem[vi], v) < 0)
@@ -245,8 +248,8 @@ count_records(const struct topo *t, struct members *mem,
  * sections filled across VPCs.
  */
 struct cursor {
-	uint32_t sub, rt, sg, iface;
-	uint32_t route, rule, eip;
+	uint32_t sub, rt, sg, iface, nacl;
+	uint32_t route, rule, eip, nrule;
 };
 
 static void
@@ -305,6 +308,72 @@ emit_subnets(struct vpc_image *img, const struct topo_vpc *v, uint32_t vi,
 		os->cidr_addr = htonl(ts->cidr.addr);
 		os->cidr_len = ts->cidr.len;
 		os->gateway_ip = htonl(ts->cidr.addr + 1);
+		os->nacl = ts->nacl_idx == VPC_INDEX_NONE ? VPC_INDEX_NONE :
+							     cur->nacl + ts->nacl_idx;
+	}
+}
+
+static int
+nrule_cmp(const void *a, const void *b)
+{
+	const struct vpc_image_nacl_rule *x = a, *y = b;
+
+	return x->number < y->number ? -1 : x->number > y->number;
+}
+
+/* One direction of a network ACL, sorted by rule number. */
+static uint16_t
+emit_nrules(struct vpc_image_nacl_rule *o, uint32_t nacl, enum vpc_rule_dir dir,
+	    const struct topo_nrule *rules, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		const struct topo_nrule *r = &rules[k];
+		struct vpc_image_nacl_rule *x = &o[k];
+		memset(x, 0, sizeof(*x));
+		x->nacl = nacl;
+		x->dir = (uint8_t)dir;
+		x->number = (uint16_t)r->number.v;
+		x->flags = r->allow ? VPC_NRULE_F_ALLOW : 0;
+		if (r->m.proto == TOPO_PROTO_ALL)
+			x->flags |= VPC_NRULE_F_ANY_PROTO;
+		else
+			x->proto = (uint8_t)r->m.proto;
+		x->port_lo = r->m.ports_set ? r->m.port_lo : 0;
+		x->port_hi = r->m.ports_set ? r->m.port_hi : 65535;
+		if (r->m.icmp_type.set) {
+			x->flags |= VPC_NRULE_F_ICMP_TYPE;
+			x->icmp_type = (uint8_t)r->m.icmp_type.v;
+		}
+		if (r->m.icmp_code.set) {
+			x->flags |= VPC_NRULE_F_ICMP_CODE;
+			x->icmp_code = (uint8_t)r->m.icmp_code.v;
+		}
+		x->cidr_addr = htonl(r->m.peer_cidr.addr);
+		x->cidr_len = r->m.peer_cidr.len;
+	}
+	qsort(o, n, sizeof(*o), nrule_cmp);
+	return (uint16_t)n;
+}
+
+/* The VPC's network ACLs, ingress rules then egress, each by number. */
+static void
+emit_nacls(struct vpc_image *img, const struct topo_vpc *v, uint32_t vi,
+	   struct cursor *cur)
+{
+	for (uint32_t a = 0; a < v->n_nacls; a++) {
+		const struct topo_nacl *ta = &v->nacls[a];
+		struct vpc_image_nacl *oa = &img->nacls[cur->nacl + a];
+		copy_name(oa->name, ta->name.s);
+		oa->vpc = vi;
+		for (uint32_t k = 0; k < ta->n_subnets; k++)
+			oa->n_subnets += ta->subnet_idx[k] != VPC_INDEX_NONE;
+		oa->first_rule = cur->nrule;
+		oa->n_ingress = emit_nrules(&img->nacl_rules[cur->nrule], cur->nacl + a,
+					    VPC_DIR_INGRESS, ta->ingress, ta->n_ingress);
+		cur->nrule += oa->n_ingress;
+		oa->n_egress = emit_nrules(&img->nacl_rules[cur->nrule], cur->nacl + a,
+					   VPC_DIR_EGRESS, ta->egress, ta->n_egress);
+		cur->nrule += oa->n_egress;
 	}
 }
 
@@ -502,11 +571,13 @@ topo_compile(const struct topo *t)
 		emit_subnets(img, v, vi, &cur);
 		emit_rtables(img, v, vi, &cur);
 		emit_sgs(img, v, vi, &mem[vi], &cur);
+		emit_nacls(img, v, vi, &cur);
 		emit_ifaces(img, v, vi, &cur);
 		cur.sub += v->n_subnets;
 		cur.rt += v->n_rtables;
 		cur.sg += v->n_sgs;
 		cur.iface += v->n_ifaces;
+		cur.nacl += v->n_nacls;
 	}
 	emit_host(img, &t->host, cur.iface);
 
@@ -541,6 +612,12 @@ is_image_file(const char *path)
 struct vpc_image *
 vpc_image_load(const char *path, FILE *errs)
 {
+	return vpc_image_load_host(path, NULL, NULL, errs);
+}
+
+struct vpc_image *
+vpc_image_load_host(const char *path, const char *name, const char *host, FILE *errs)
+{
 	struct vpc_image *img;
 	struct vpc_diag d;
 
@@ -551,7 +628,8 @@ vpc_image_load(const char *path, FILE *errs)
 			fprintf(errs, "%s: %s\n", path, err);
 		return img;
 	}
-	vpc_diag_init(&d, path);
+	(void)host;	/* no hosts: yet -- every host runs the whole topology */
+	vpc_diag_init(&d, name != NULL ? name : path);
 	struct topo *t = topo_load_valid(path, &d);
 	if (t == NULL) {
 		vpc_diag_print(&d, errs);

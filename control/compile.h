@@ -35,6 +35,18 @@ struct vpc_image *topo_compile(const struct topo *t);
  */
 struct vpc_image *vpc_image_load(const char *path, FILE *errs);
 
+/*
+ * The tables one host runs, from a topology file (or an image file, as
+ * vpc_image_load).  host NULL: the whole topology.  A topology with a
+ * `hosts:` list: host's view of it (its interfaces, ports and uplink; the
+ * others reached over the overlay); an unknown host is an error.  A
+ * topology without `hosts:` is one host's whole: every host name gets it.
+ * name is what errors call the file (an etcd key, say) when it is not path.
+ * On failure prints every error to errs and returns NULL.
+ */
+struct vpc_image *vpc_image_load_host(const char *path, const char *name, const char *host,
+				      FILE *errs);
+
 /* VPC_DEFAULT_UPLINK_MAC and VPC_DEFAULT_GATEWAY_MAC: topo.h. */
 
 #endif /* VPC_COMPILE_H */
