@@ -20,6 +20,12 @@
  *                                   /sys/fs/bpf/vpc/NAME, attach to the ports
  *   vpcctl xdp stop [--instance NAME]
  *                                   detach and unpin
+ *   vpcctl publish FILE --etcd URL [--prefix P] [--wait [--timeout S]]
+ *   vpcctl status --etcd URL [--prefix P] [--json]
+ *   vpcctl agent --etcd URL --host NAME [--prefix P]
+ *                (--engine dpdk|xdp [--socket PATH|--instance NAME] | --dry-run)
+ *                                   the topology kept in etcd, an agent
+ *                                   per host (etcd_cli.h)
  *
  * Exit status: 0 success, 1 invalid input, 2 usage error.
  */
@@ -29,6 +35,7 @@
 #include <string.h>
 
 #include "compile.h"
+#include "etcd_cli.h"
 #include "show.h"
 #include "topo.h"
 #include "vpc_ctl.h"
@@ -48,7 +55,12 @@ usage(FILE *out)
 		"       (apply, stats, conntrack: --instance NAME for the XDP engine)\n"
 		"       vpcctl xdp start FILE [--instance NAME] [--mode native|generic]\n"
 		"                             [--max-connections N]\n"
-		"       vpcctl xdp stop [--instance NAME]\n");
+		"       vpcctl xdp stop [--instance NAME]\n"
+		"       vpcctl publish FILE --etcd URL [--prefix P] [--wait [--timeout S]]\n"
+		"       vpcctl status --etcd URL [--prefix P] [--json]\n"
+		"       vpcctl agent --etcd URL --host NAME [--prefix P]\n"
+		"                    (--engine dpdk [--socket PATH] | --engine xdp [--instance NAME]\n"
+		"                     | --dry-run)\n");
 }
 
 static int
@@ -232,6 +244,12 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "apply") == 0 || strcmp(argv[1], "stats") == 0 ||
 	    strcmp(argv[1], "conntrack") == 0)
 		return cmd_ctl(argv[1], argc - 2, argv + 2);
+	if (strcmp(argv[1], "publish") == 0)
+		return vpcctl_publish(argc - 2, argv + 2);
+	if (strcmp(argv[1], "status") == 0)
+		return vpcctl_status(argc - 2, argv + 2);
+	if (strcmp(argv[1], "agent") == 0)
+		return vpcctl_agent(argc - 2, argv + 2);
 	if (strcmp(argv[1], "xdp") == 0) {
 		const struct vpcctl_engine *x = vpcctl_engine("xdp");
 		if (x == NULL || x->verbs == NULL) {

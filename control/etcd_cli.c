@@ -1,0 +1,460 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * etcd_cli.c -- vpcctl publish and vpcctl status (etcd_cli.h).
+ *
+ * publish checks the file exactly as the agents will (compiled for every
+ * host; a file without hosts: is one host's whole), so an invalid file
+ * never reaches etcd; then writes it and its description in one
+ * transaction.  --wait polls the hosts' status keys: it waits for every
+ * host that has reported a status (a file without hosts: names none), and
+ * ends early when every one of them has processed the revision.
+ */
+#include "etcd_cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "compile.h"
+#include "etcd.h"
+#include "etcd_store.h"
+
+/* --wait's poll of the status keys, and its default limit. */
+#define PUBLISH_WAIT_POLL_MS 50
+#define PUBLISH_WAIT_DEFAULT_S 30.0
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static double
+mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, ms % 1000 * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* The whole of path; NULL with errno. */
+static uint8_t *
+read_file(const char *path, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	uint8_t *p = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 65536;
+			uint8_t *q = realloc(p, cap);
+			if (q == NULL) {
+				free(p);
+				fclose(f);
+				errno = ENOMEM;
+				return NULL;
+			}
+			p = q;
+		}
+		size_t n = fread(p + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	int bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		free(p);
+		errno = EIO;
+		return NULL;
+	}
+	*size = len;
+	return p;
+}
+
+/* Every host's status (sorted by key, as etcd gives them); malformed ones
+ * are kept with their error in .error and seen = applied = 0. */
+struct statuses {
+	struct vpc_host_status *hs;
+	size_t n;
+	int64_t revision;	/* the store's when read */
+};
+
+static void
+statuses_free(struct statuses *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		vpc_host_status_clear(&s->hs[i]);
+	free(s->hs);
+	memset(s, 0, sizeof(*s));
+}
+
+static int
+statuses_read(struct vpc_etcd *e, const struct vpc_store_keys *keys, struct statuses *out)
+{
+	struct vpc_etcd_kvs kvs;
+	memset(out, 0, sizeof(*out));
+	int r = vpc_etcd_range(e, keys->status, true, &kvs);
+	if (r < 0)
+		return r;
+	out->hs = calloc(kvs.n_kvs ? kvs.n_kvs : 1, sizeof(*out->hs));
+	if (out->hs == NULL) {
+		vpc_etcd_kvs_free(&kvs);
+		return -ENOMEM;
+	}
+	out->revision = kvs.revision;
+	size_t plen = strlen(keys->status);
+	for (size_t i = 0; i < kvs.n_kvs; i++) {
+		struct vpc_host_status *s = &out->hs[out->n++];
+		char err[160];
+		if (vpc_host_status_parse((const char *)kvs.kvs[i].value, kvs.kvs[i].size, s, err,
+					  sizeof(err)) < 0) {
+			char msg[256];
+			snprintf(msg, sizeof(msg), "malformed status: %s", err);
+			s->host = strdup(kvs.kvs[i].key + plen);
+			s->error = strdup(msg);
+		}
+	}
+	vpc_etcd_kvs_free(&kvs);
+	return 0;
+}
+
+/* An error on one line: its lines joined with "; ". */
+static void
+print_oneline(FILE *out, const char *s)
+{
+	size_t n = strlen(s);
+	while (n > 0 && s[n - 1] == '\n')
+		n--;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n')
+			fputs("; ", out);
+		else
+			fputc(s[i], out);
+	}
+}
+
+static void
+print_host_lines(FILE *out, const struct statuses *st, int64_t rev, enum vpc_host_verdict which)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		const struct vpc_host_status *s = &st->hs[i];
+		enum vpc_host_verdict v = vpc_host_verdict(s, rev);
+		if (v == VPC_HOST_APPLIED || (which == VPC_HOST_FAILED && v != VPC_HOST_FAILED))
+			continue;
+		fprintf(out, "  %s: applied %" PRId64 ", ", s->host ? s->host : "?", s->applied);
+		if (v == VPC_HOST_FAILED || s->error) {
+			fprintf(out, "error: ");
+			print_oneline(out, s->error ? s->error : "?");
+		} else {
+			fprintf(out, "has not reported revision %" PRId64 " yet", rev);
+		}
+		fputc('\n', out);
+	}
+}
+
+/* --wait: 0 when every host that reports a status applied rev; 1 at the
+ * timeout, or when every host has processed rev and some failed it. */
+static int
+publish_wait(struct vpc_etcd *e, const struct vpc_store_keys *keys, int64_t rev, double timeout_s)
+{
+	double start = mono_s();
+	bool reported = false;	/* a read failure, said once */
+	for (;;) {
+		struct statuses st;
+		int r = statuses_read(e, keys, &st);
+		double elapsed = mono_s() - start;
+		if (r < 0) {
+			if (!reported)
+				fprintf(stderr, "vpcctl: %s (still waiting)\n", vpc_etcd_error(e));
+			reported = true;
+		} else {
+			size_t n_applied = 0, n_pending = 0, n_failed = 0;
+			for (size_t i = 0; i < st.n; i++) {
+				switch (vpc_host_verdict(&st.hs[i], rev)) {
+				case VPC_HOST_APPLIED: n_applied++; break;
+				case VPC_HOST_PENDING: n_pending++; break;
+				case VPC_HOST_FAILED: n_failed++; break;
+				}
+			}
+			if (st.n == 0) {
+				printf("revision %" PRId64 ": no host reports a status: nothing to wait for\n",
+				       rev);
+				statuses_free(&st);
+				return 0;
+			}
+			if (n_pending == 0 && n_failed == 0) {
+				printf("revision %" PRId64 ": applied by %zu host%s in %.2f s\n", rev,
+				       n_applied, n_applied == 1 ? "" : "s", elapsed);
+				statuses_free(&st);
+				return 0;
+			}
+			if (n_pending == 0) {
+				fprintf(stderr, "vpcctl: revision %" PRId64 ": failed on %zu of %zu host%s:\n",
+					rev, n_failed, st.n, st.n == 1 ? "" : "s");
+				print_host_lines(stderr, &st, rev, VPC_HOST_FAILED);
+				statuses_free(&st);
+				return 1;
+			}
+			if (elapsed >= timeout_s) {
+				fprintf(stderr,
+					"vpcctl: revision %" PRId64 ": not applied by %zu of %zu host%s "
+					"after %g s:\n",
+					rev, n_pending + n_failed, st.n, st.n == 1 ? "" : "s", timeout_s);
+				print_host_lines(stderr, &st, rev, VPC_HOST_PENDING);
+				statuses_free(&st);
+				return 1;
+			}
+			statuses_free(&st);
+		}
+		if (r < 0 && elapsed >= timeout_s) {
+			fprintf(stderr, "vpcctl: revision %" PRId64 ": no answer from etcd after %g s: %s\n",
+				rev, timeout_s, vpc_etcd_error(e));
+			return 1;
+		}
+		sleep_ms(PUBLISH_WAIT_POLL_MS);
+	}
+}
+
+static void
+usage_publish(void)
+{
+	fprintf(stderr, "usage: vpcctl publish FILE --etcd URL [--prefix P] [--wait [--timeout S]]\n");
+}
+
+int
+vpcctl_publish(int argc, char **argv)
+{
+	const char *file = NULL, *url = NULL, *prefix = VPC_STORE_DEFAULT_PREFIX;
+	bool wait = false;
+	double timeout_s = PUBLISH_WAIT_DEFAULT_S;
+
+	for (int i = 0; i < argc; i++) {
+		char *end;
+		if (strcmp(argv[i], "--etcd") == 0 && i + 1 < argc) {
+			url = argv[++i];
+		} else if (strcmp(argv[i], "--prefix") == 0 && i + 1 < argc) {
+			prefix = argv[++i];
+		} else if (strcmp(argv[i], "--wait") == 0) {
+			wait = true;
+		} else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+			timeout_s = strtod(argv[++i], &end);
+			if (*end || end == argv[i] || !(timeout_s > 0)) {
+				fprintf(stderr, "vpcctl: --timeout %s: not a number of seconds > 0\n",
+					argv[i]);
+				return 2;
+			}
+		} else if (argv[i][0] != '-' && file == NULL) {
+			file = argv[i];
+		} else {
+			usage_publish();
+			return 2;
+		}
+	}
+	struct vpc_store_keys keys;
+	if (file == NULL || url == NULL || vpc_store_keys_init(&keys, prefix) < 0) {
+		usage_publish();
+		return 2;
+	}
+	/* Checked as every host will compile it, before anything is written.
+	 * (Until topologies name their hosts, a file is one host's whole.) */
+	struct vpc_image *img = vpc_image_load_host(file, file, NULL, stderr);
+	if (img == NULL)
+		return 1;
+	vpc_image_free(img);
+
+	size_t size, stored_size;
+	uint8_t *data = read_file(file, &size), *stored;
+	if (data == NULL) {
+		fprintf(stderr, "%s: cannot read: %s\n", file, strerror(errno));
+		return 1;
+	}
+	if (vpc_store_pack(data, size, &stored, &stored_size) < 0) {
+		fprintf(stderr, "%s: cannot compress: out of memory\n", file);
+		free(data);
+		return 1;
+	}
+	free(data);
+	struct json_object *meta = json_object_new_object();
+	char t[40];
+	vpc_store_time(now_us(), t, sizeof(t));
+	json_object_object_add(meta, "time", json_object_new_string(t));
+	json_object_object_add(meta, "file", json_object_new_string(file));
+	json_object_object_add(meta, "size", json_object_new_int64((int64_t)size));
+	json_object_object_add(meta, "stored", json_object_new_int64((int64_t)stored_size));
+	const char *meta_text = json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN |
+								       JSON_C_TO_STRING_NOSLASHESCAPE);
+	struct vpc_etcd_put puts[] = {
+		{ keys.topology, stored, stored_size },
+		{ keys.published, meta_text, strlen(meta_text) },
+	};
+	struct vpc_etcd *e = vpc_etcd_open(url);
+	if (e == NULL) {
+		int err = errno;
+		fprintf(stderr, "vpcctl: --etcd %s: %s\n", url,
+			err == EINVAL ? "not an http:// or https:// URL" : strerror(err));
+		json_object_put(meta);
+		free(stored);
+		return err == EINVAL ? 2 : 1;
+	}
+	int64_t rev = 0;
+	int r = vpc_etcd_txn_put(e, puts, 2, &rev);
+	json_object_put(meta);
+	free(stored);
+	if (r < 0) {
+		fprintf(stderr, "vpcctl: %s: not published: %s\n", file, vpc_etcd_error(e));
+		vpc_etcd_close(e);
+		return 1;
+	}
+	printf("%s: published as revision %" PRId64 " (%zu bytes, %zu stored)\n", file, rev, size,
+	       stored_size);
+	fflush(stdout);
+	int ret = wait ? publish_wait(e, &keys, rev, timeout_s) : 0;
+	vpc_etcd_close(e);
+	return ret;
+}
+
+/* ---- status ---- */
+
+/* The topology's revision and its publish's description (NULL if none). */
+static int
+read_published(struct vpc_etcd *e, const struct vpc_store_keys *keys, int64_t *rev,
+	       struct json_object **meta)
+{
+	struct vpc_etcd_kvs kvs;
+	*rev = 0;
+	*meta = NULL;
+	int r = vpc_etcd_range(e, keys->topology, false, &kvs);
+	if (r < 0)
+		return r;
+	if (kvs.n_kvs > 0)
+		*rev = kvs.kvs[0].mod_revision;
+	vpc_etcd_kvs_free(&kvs);
+	if ((r = vpc_etcd_range(e, keys->published, false, &kvs)) < 0)
+		return r;
+	if (kvs.n_kvs > 0)
+		*meta = json_tokener_parse((const char *)kvs.kvs[0].value);
+	vpc_etcd_kvs_free(&kvs);
+	return 0;
+}
+
+static const char *
+meta_str(struct json_object *meta, const char *name)
+{
+	struct json_object *f;
+	return meta && json_object_object_get_ex(meta, name, &f) ? json_object_get_string(f) : "?";
+}
+
+int
+vpcctl_status(int argc, char **argv)
+{
+	const char *url = NULL, *prefix = VPC_STORE_DEFAULT_PREFIX;
+	bool json = false;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--etcd") == 0 && i + 1 < argc) {
+			url = argv[++i];
+		} else if (strcmp(argv[i], "--prefix") == 0 && i + 1 < argc) {
+			prefix = argv[++i];
+		} else if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else {
+			url = NULL;
+			break;
+		}
+	}
+	struct vpc_store_keys keys;
+	if (url == NULL || vpc_store_keys_init(&keys, prefix) < 0) {
+		fprintf(stderr, "usage: vpcctl status --etcd URL [--prefix P] [--json]\n");
+		return 2;
+	}
+	struct vpc_etcd *e = vpc_etcd_open(url);
+	if (e == NULL) {
+		fprintf(stderr, "vpcctl: --etcd %s: not an http:// or https:// URL\n", url);
+		return 2;
+	}
+	int64_t rev;
+	struct json_object *meta;
+	struct statuses st;
+	int r = read_published(e, &keys, &rev, &meta);
+	if (r == 0 && (r = statuses_read(e, &keys, &st)) < 0)
+		json_object_put(meta);
+	if (r < 0) {
+		fprintf(stderr, "vpcctl: %s\n", vpc_etcd_error(e));
+		vpc_etcd_close(e);
+		return 1;
+	}
+	vpc_etcd_close(e);
+
+	if (json) {
+		struct json_object *o = json_object_new_object(), *hosts = json_object_new_array();
+		json_object_object_add(o, "revision", json_object_new_int64(rev));
+		json_object_object_add(o, "published", meta ? json_object_get(meta) : NULL);
+		json_object_object_add(o, "hosts", hosts);
+		for (size_t i = 0; i < st.n; i++) {
+			const struct vpc_host_status *s = &st.hs[i];
+			struct json_object *h = json_object_new_object();
+			char t[40];
+			vpc_store_time(s->time_us, t, sizeof(t));
+			json_object_object_add(h, "host", json_object_new_string(s->host ? s->host : "?"));
+			json_object_object_add(h, "applied", json_object_new_int64(s->applied));
+			json_object_object_add(h, "seen", json_object_new_int64(s->seen));
+			json_object_object_add(h, "lag", json_object_new_int64(
+							 rev > s->applied ? rev - s->applied : 0));
+			json_object_object_add(h, "time", s->time_us ? json_object_new_string(t) : NULL);
+			json_object_object_add(h, "compile_us", json_object_new_int64(s->compile_us));
+			json_object_object_add(h, "error",
+					       s->error ? json_object_new_string(s->error) : NULL);
+			json_object_array_add(hosts, h);
+		}
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						       JSON_C_TO_STRING_SPACED |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else {
+		if (rev == 0)
+			printf("topology: none published\n");
+		else
+			printf("topology: revision %" PRId64 ", published %s from %s (%s bytes, %s stored)\n",
+			       rev, meta_str(meta, "time"), meta_str(meta, "file"),
+			       meta_str(meta, "size"), meta_str(meta, "stored"));
+		if (st.n == 0) {
+			printf("no host has reported a status\n");
+		} else {
+			int w = 4;
+			for (size_t i = 0; i < st.n; i++)
+				if (st.hs[i].host && (int)strlen(st.hs[i].host) > w)
+					w = (int)strlen(st.hs[i].host);
+			printf("%-*s  %8s  %8s  %-24s  %s\n", w, "HOST", "APPLIED", "LAG", "TIME", "ERROR");
+			for (size_t i = 0; i < st.n; i++) {
+				const struct vpc_host_status *s = &st.hs[i];
+				char t[40] = "-";
+				if (s->time_us)
+					vpc_store_time(s->time_us, t, sizeof(t));
+				printf("%-*s  %8" PRId64 "  %8" PRId64 "  %-24s  ", w,
+				       s->host ? s->host : "?", s->applied,
+				       rev > s->applied ? rev - s->applied : 0, t);
+				print_oneline(stdout, s->error ? s->error : "-");
+				putchar('\n');
+			}
+		}
+	}
+	json_object_put(meta);
+	statuses_free(&st);
+	return 0;
+}
