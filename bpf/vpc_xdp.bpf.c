@@ -31,6 +31,7 @@
 #include "vpc_icmp.h"	/* queries, errors, the quote's NAT: shared too */
 #include "vpc_decide.h"
 #include "vpc_frag.h"	/* fragments follow their first: shared */
+#include "vpc_nacl.h"	/* network ACLs: shared */
 #include "vpc_image.h"
 #include "vpc_reasons.h"
 #include "vpc_xdp_maps.h"
@@ -107,6 +108,7 @@ INNER_SZ(in_sg_classes, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vp
 INNER_SZ(in_sg_nodes, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_sg_node));
 INNER_SZ(in_sg_intervals, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_sg_interval));
 INNER_SZ(in_sg_icmps, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_sg_icmp));
+INNER_SZ(in_nacls, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_nacl_list));
 
 SET(set_global, in_global);
 SET(set_ports, in_ports);
@@ -120,6 +122,7 @@ SET(set_sg_classes, in_sg_classes);
 SET(set_sg_nodes, in_sg_nodes);
 SET(set_sg_intervals, in_sg_intervals);
 SET(set_sg_icmps, in_sg_icmps);
+SET(set_nacls, in_nacls);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -302,6 +305,7 @@ frag_later(void *data, void *end, __u32 ctx, __u32 gen, __u64 now, struct vpc_xd
 #include "stage_parse.h"
 #include "stage_source.h"
 #include "stage_decide.h"
+#include "stage_nacl.h"
 #include "stage_sg.h"
 #include "stage_apply.h"
 #include "stage_open.h"
@@ -312,7 +316,7 @@ frag_later(void *data, void *end, __u32 ctx, __u32 gen, __u64 now, struct vpc_xd
 
 /* A new connection (or an ICMP error, which opens none). */
 static __always_inline __u8
-new_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
+new_conn(struct xdp_md *ctx, struct tables *t, __u32 slot, const struct vpc_xdp_port *pi,
 	 const struct vpc_pkt *m, void *data, void *end, const struct vpc_ct_key *key, __u64 now,
 	 struct vpc_xdp_verdict *v, struct vpc_xdp_stats *st)
 {
@@ -325,6 +329,10 @@ new_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
 	if ((r = decide(t, pi, m, data, end, &d)) != VPC_DROP_NONE)
 		return r;
 	__be32 saddr = ip->saddr, daddr = ip->daddr;
+	/* Stateless: a packet the ACLs deny opens nothing. */
+	if ((r = nacl_verdict(slot, d.act.out_slot, nacl_meta(t->set, m), saddr, daddr)) !=
+	    VPC_DROP_NONE)
+		return r;
 
 	if (m->proto == IPPROTO_ICMP && m->icmp_error) {
 		if (!icmp_error_related(data, end, m, pi->ctx) &&
@@ -349,7 +357,7 @@ new_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
  * when the apply asked for it or the frame now reaches someone else.
  */
 static __always_inline __u8
-refresh(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc_pkt *m,
+refresh(struct tables *t, __u32 slot, const struct vpc_xdp_port *pi, const struct vpc_pkt *m,
 	void *data, void *end, struct vpc_xdp_ct *e, int dir,
 	const struct vpc_ct_key *fwd, __u64 now, struct vpc_xdp_verdict *v)
 {
@@ -373,6 +381,11 @@ refresh(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc_pkt *m
 	}
 	e->act[dir & 1] = d.act;
 	e->expires = now + entry_timeout(t, e, d.act.vpc);
+	/* The ACLs after the action is cached: the next packets meet them
+	 * on the fast path, before TCP tracking. */
+	if ((r = nacl_verdict(slot, d.act.out_slot, nacl_meta(t->set, m), ip->saddr, ip->daddr)) !=
+	    VPC_DROP_NONE)
+		return r;
 	return apply(data, end, m, &e->act[dir & 1], v);
 }
 
@@ -548,6 +561,26 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 		st->ct_expired++;
 		return SLOW;
 	}
+	struct vpc_xdp_action *a = &e->act[dir & 1];
+	struct ethhdr *eth = data;
+	if ((void *)(eth + 1) > end)
+		return VPC_DROP_FRAME_TRUNCATED;
+	/* A current action names the egress slot: the ACLs decide before
+	 * the packet moves the connection's TCP state. */
+	int current = a->gen == t.g->generation && fast_path_ok(pi, eth->h_dest, a);
+	if (current) {
+		__u32 out = a->out_slot;
+		const struct vpc_xdp_port *po = bpf_map_lookup_elem(pm, &out);
+		if (po == NULL)
+			return SLOW;
+		if (VPC_UNLIKELY(nacl_any(pi, po))) {
+			r = (__u8)nacl_verdict(slot, out, nacl_meta(t.set, &m), ip->saddr, ip->daddr);
+			/* (the element may have been reused meanwhile: then
+			 * the slow path decides) */
+			if (r != VPC_DROP_NONE)
+				return vpc_ct_key_eq(&e->self, &fwd) ? r : SLOW;
+		}
+	}
 	if (m.proto == IPPROTO_TCP) {
 		unsigned int u = tcp_update(ctx, e, dir, data, end, &m);
 		if (u == VPC_TCP_REOPEN) {	/* a new connection */
@@ -559,11 +592,7 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 	} else if (dir == 1 && e->trk.replies < 0xffff) {
 		e->trk.replies++;
 	}
-	struct vpc_xdp_action *a = &e->act[dir & 1];
-	struct ethhdr *eth = data;
-	if ((void *)(eth + 1) > end)
-		return VPC_DROP_FRAME_TRUNCATED;
-	if (a->gen == t.g->generation && fast_path_ok(pi, eth->h_dest, a)) {
+	if (current) {
 		/* The fast path: one lookup (two for a reply), the rewrite.
 		 * The element is checked once more right before its action is
 		 * used: a deleted one is reused by the map at once. */
@@ -658,9 +687,9 @@ vpc_xdp_slow(struct xdp_md *ctx)
 	int dir;
 	struct vpc_xdp_ct *e = ct_resolve(&s.key, bpf_map_lookup_elem(&ct, &s.key), &fwd, &dir);
 	if (e == NULL)
-		r = new_conn(ctx, &s.t, s.pi, &s.m, data, end, &s.key, now, &v, s.st);
+		r = new_conn(ctx, &s.t, slot, s.pi, &s.m, data, end, &s.key, now, &v, s.st);
 	else
-		r = refresh(&s.t, s.pi, &s.m, data, end, e, dir, &fwd, now, &v);
+		r = refresh(&s.t, slot, s.pi, &s.m, data, end, e, dir, &fwd, now, &v);
 	if (s.m.frag == VPC_FRAG_FIRST && r == VPC_DROP_NONE && v.action == VPC_ACT_FORWARD)
 		frag_first((void *)(long)ctx->data, (void *)(long)ctx->data_end, &s.key, &v,
 			   s.t.g->generation, now);

@@ -28,6 +28,7 @@
 
 #include "vpc_ct_track.h"	/* the tracking record a connection value embeds */
 #include "vpc_key.h"		/* the connection key (the map's key) */
+#include "vpc_nacl.h"		/* network ACL lists (a map's values) */
 #include "vpc_image.h"		/* VPC_TO_COUNT, the classifier records */
 #include "vpc_records.h"	/* the interface record, shared with DPDK */
 
@@ -56,6 +57,9 @@ struct vpc_xdp_port {
 	__u32 ctx;		/* VNI << 8; 0 on the uplink */
 	__u32 rtable;		/* the source subnet's route table */
 	__be32 gateway_ip;
+	__u32 subnet;		/* VPC_INDEX_NONE for the uplink */
+	__u32 nacl;		/* its subnet's network ACL + 1, or VPC_NACL_DEFAULT
+				 * (vpc_nacl.h): none, as the uplink */
 	struct vpc_iface_rec fi;	/* the interface (zero for the uplink) */
 	struct vpc_dhcp_rec dhcp;	/* its subnet's DHCP reply (the uplink: zero) */
 };

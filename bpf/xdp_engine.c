@@ -38,7 +38,7 @@ struct vpc_xdp {
 static const char *const set_names[VPC_XS_COUNT] = {
 	"set_global", "set_ports", "set_ifaces", "set_vpcs", "set_l2", "set_ips",
 	"set_eips", "set_routes", "set_sg_classes", "set_sg_nodes",
-	"set_sg_intervals", "set_sg_icmps",
+	"set_sg_intervals", "set_sg_icmps", "set_nacls",
 };
 
 __attribute__((format(printf, 4, 5))) static int
@@ -118,7 +118,7 @@ vpc_xdp_load(bool replay, uint32_t max_conns, char *err, size_t err_size)
 		x->skel->maps.set_vpcs, x->skel->maps.set_l2, x->skel->maps.set_ips,
 		x->skel->maps.set_eips, x->skel->maps.set_routes, x->skel->maps.set_sg_classes,
 		x->skel->maps.set_sg_nodes, x->skel->maps.set_sg_intervals,
-		x->skel->maps.set_sg_icmps,
+		x->skel->maps.set_sg_icmps, x->skel->maps.set_nacls,
 	};
 	for (int i = 0; i < VPC_XS_COUNT; i++)
 		f->set[i] = bpf_map__fd(sets[i]);
@@ -508,6 +508,26 @@ build_sg(int *fd, const struct vpc_image *img, struct vpc_sg *sg, char *err, siz
 	return 0;
 }
 
+/* Each network ACL's two lists (common/vpc_nacl.h), at
+ * vpc_nacl_list_index(). */
+static int
+build_nacls(int *fd, const struct vpc_image *img, char *err, size_t n)
+{
+	uint32_t n_lists = img->n_nacls * 2;
+
+	fd[VPC_XS_NACLS] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_nacls", 4, sizeof(struct vpc_nacl_list),
+				   n_lists, BPF_F_INNER_MAP);
+	if (fd[VPC_XS_NACLS] < 0)
+		return fail(err, n, -errno, "network ACL map: %s", strerror(errno));
+	for (uint32_t l = 0; l < n_lists; l++) {
+		struct vpc_nacl_list x;
+		vpc_lower_nacl_list(img, l, &x);
+		if (put(fd[VPC_XS_NACLS], &l, &x, err, n, "network ACLs") < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The netdev a port is realised by on this host. */
 static int
 port_ifindex(const struct vpc_image *img, uint32_t p, char *err, size_t n)
@@ -689,6 +709,7 @@ set_fill_ifaces(int fd[VPC_XS_COUNT], const struct vpc_image *img, const uint32_
 		struct vpc_xdp_port x = {
 			.present = 1, .is_uplink = r.is_uplink, .iface = r.iface, .ctx = r.ctx,
 			.rtable = r.rtable, .gateway_ip = r.gateway_ip,
+			.subnet = r.subnet, .nacl = r.nacl,
 		};
 		if (!r.is_uplink) {
 			x.fi = fis[r.iface];
@@ -711,7 +732,8 @@ set_fill(int fd[VPC_XS_COUNT], const struct vpc_image *img, const uint32_t *slot
 {
 	uint32_t z = 0;
 
-	if (build_sg(fd, img, sg, err, n) < 0 || build_routes(fd[VPC_XS_ROUTES], img, err, n) < 0)
+	if (build_sg(fd, img, sg, err, n) < 0 || build_routes(fd[VPC_XS_ROUTES], img, err, n) < 0 ||
+	    build_nacls(fd, img, err, n) < 0)
 		return -1;
 	if (put(fd[VPC_XS_GLOBAL], &z, g, err, n, "global") < 0)
 		return -1;

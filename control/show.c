@@ -85,6 +85,37 @@ text_rule(const struct vpc_image *img, const struct vpc_image_rule *r, FILE *out
 	fputc('\n', out);
 }
 
+static const char *
+nrule_proto_str(char buf[8], const struct vpc_image_nacl_rule *r)
+{
+	struct vpc_image_rule x = { .proto = r->proto,
+				    .flags = r->flags & VPC_NRULE_F_ANY_PROTO ?
+						     VPC_RULE_F_ANY_PROTO : 0 };
+	return proto_str(buf, &x);
+}
+
+/* "rule 100 allow tcp 443 from 0.0.0.0/0", in rule-number order. */
+static void
+text_nrule(const struct vpc_image_nacl_rule *r, FILE *out)
+{
+	char p[8], ports[16], peer[20], extra[48] = "";
+
+	if (r->flags & VPC_NRULE_F_ICMP_TYPE) {
+		if (r->flags & VPC_NRULE_F_ICMP_CODE)
+			snprintf(extra, sizeof(extra), "type %u code %u", r->icmp_type,
+				 r->icmp_code);
+		else
+			snprintf(extra, sizeof(extra), "type %u", r->icmp_type);
+	} else {
+		struct vpc_image_rule x = { .port_lo = r->port_lo, .port_hi = r->port_hi };
+		snprintf(extra, sizeof(extra), "%s", ports_str(ports, &x));
+	}
+	fprintf(out, "      %-7s %5u %-5s %-5s %-13s %s %s\n", r->dir ? "egress" : "ingress",
+		r->number, r->flags & VPC_NRULE_F_ALLOW ? "allow" : "deny",
+		nrule_proto_str(p, r), extra, r->dir ? "to  " : "from",
+		cidr_str(peer, r->cidr_addr, r->cidr_len));
+}
+
 /* "10.0.0.2 10.0.0.3", or "none"; quoted and comma-separated for JSON. */
 static void
 addr_list(FILE *out, const __be32 *a, unsigned int n, bool json)
@@ -146,9 +177,12 @@ vpc_show_text(const struct vpc_image *img, FILE *out)
 			const struct vpc_image_subnet *s = &img->subnets[i];
 			if (s->vpc != vi)
 				continue;
-			fprintf(out, "    %-16s %-18s gateway %-15s route table %s\n",
+			fprintf(out, "    %-16s %-18s gateway %-15s route table %s",
 				s->name, cidr_str(a, s->cidr_addr, s->cidr_len),
 				ip_str(b, s->gateway_ip), img->rtables[s->rtable].name);
+			if (s->nacl != VPC_INDEX_NONE)
+				fprintf(out, ", network ACL %s", img->nacls[s->nacl].name);
+			fputc('\n', out);
 		}
 		fprintf(out, "  route tables:\n");
 		for (uint32_t i = 0; i < img->n_rtables; i++) {
@@ -179,6 +213,21 @@ vpc_show_text(const struct vpc_image *img, FILE *out)
 			uint32_t end = g->first_rule + g->n_ingress + g->n_egress;
 			for (uint32_t r = g->first_rule; r < end; r++)
 				text_rule(img, &img->rules[r], out);
+		}
+		bool nacl_title = false;
+		for (uint32_t i = 0; i < img->n_nacls; i++) {
+			const struct vpc_image_nacl *n = &img->nacls[i];
+			if (n->vpc != vi)
+				continue;
+			if (!nacl_title)
+				fprintf(out, "  network ACLs (the other subnets: the default, allow all):\n");
+			nacl_title = true;
+			fprintf(out, "    %s: %u subnet%s\n", n->name, n->n_subnets,
+				n->n_subnets == 1 ? "" : "s");
+			uint32_t end = n->first_rule + n->n_ingress + n->n_egress;
+			for (uint32_t r = n->first_rule; r < end; r++)
+				text_nrule(&img->nacl_rules[r], out);
+			fprintf(out, "      (no match: deny)\n");
 		}
 		fprintf(out, "  interfaces:\n");
 		for (uint32_t i = 0; i < img->n_ifaces; i++) {
@@ -303,6 +352,11 @@ vpc_show_json(const struct vpc_image *img, FILE *out)
 		fprintf(out, ",\"cidr\":\"%s\",", cidr_str(a, s->cidr_addr, s->cidr_len));
 		fprintf(out, "\"gateway\":\"%s\",\"route_table\":", ip_str(a, s->gateway_ip));
 		json_str(out, img->rtables[s->rtable].name);
+		fprintf(out, ",\"network_acl\":");
+		if (s->nacl != VPC_INDEX_NONE)
+			json_str(out, img->nacls[s->nacl].name);
+		else
+			fprintf(out, "null");
 		fputc('}', out);
 	}
 	fprintf(out, "],\"route_tables\":[");
@@ -355,6 +409,32 @@ vpc_show_json(const struct vpc_image *img, FILE *out)
 				json_str(out, img->sgs[x->peer_sg].name);
 			}
 			fprintf(out, ",\"source_rule\":%u}", x->src_rule);
+		}
+		fprintf(out, "]}");
+	}
+	fprintf(out, "],\"network_acls\":[");
+	for (uint32_t i = 0; i < img->n_nacls; i++) {
+		const struct vpc_image_nacl *n = &img->nacls[i];
+		fprintf(out, "%s{\"name\":", i ? "," : "");
+		json_str(out, n->name);
+		fprintf(out, ",\"vpc\":");
+		json_str(out, img->vpcs[n->vpc].name);
+		fprintf(out, ",\"subnets\":%u,\"rules\":[", n->n_subnets);
+		uint32_t end = n->first_rule + n->n_ingress + n->n_egress;
+		for (uint32_t r = n->first_rule; r < end; r++) {
+			const struct vpc_image_nacl_rule *x = &img->nacl_rules[r];
+			char p[8];
+			fprintf(out, "%s{\"direction\":\"%s\",\"rule\":%u,\"action\":\"%s\","
+				"\"protocol\":\"%s\",\"ports\":[%u,%u],\"cidr\":\"%s\"",
+				r > n->first_rule ? "," : "", x->dir ? "egress" : "ingress",
+				x->number, x->flags & VPC_NRULE_F_ALLOW ? "allow" : "deny",
+				nrule_proto_str(p, x), x->port_lo, x->port_hi,
+				cidr_str(a, x->cidr_addr, x->cidr_len));
+			if (x->flags & VPC_NRULE_F_ICMP_TYPE)
+				fprintf(out, ",\"icmp_type\":%u", x->icmp_type);
+			if (x->flags & VPC_NRULE_F_ICMP_CODE)
+				fprintf(out, ",\"icmp_code\":%u", x->icmp_code);
+			fputc('}', out);
 		}
 		fprintf(out, "]}");
 	}

@@ -89,6 +89,25 @@ struct topo_rule {
 	uint32_t peer_sg_idx;	/* resolved: index in the VPC's sgs */
 };
 
+/* A network ACL rule (network_acls' ingress and egress lists). */
+struct topo_nrule {
+	struct vpc_pos pos;	/* the rule's mapping */
+	struct topo_uint number;	/* rule */
+	bool action_set;
+	bool allow;		/* action: allow (else deny) */
+	struct topo_rule m;	/* protocol, ports, icmp_type/code; peer_cidr: cidr */
+};
+
+struct topo_nacl {
+	struct topo_str name;
+	struct vpc_pos pos;
+	struct topo_str *subnets;
+	uint32_t n_subnets;
+	uint32_t *subnet_idx;	/* resolved (VPC_INDEX_NONE: unknown) */
+	struct topo_nrule *ingress, *egress;
+	uint32_t n_ingress, n_egress;
+};
+
 struct topo_sg {
 	struct topo_str name;
 	struct vpc_pos pos;
@@ -129,6 +148,7 @@ struct topo_subnet {
 	struct topo_cidr cidr;
 	struct topo_str rtable;
 	uint32_t rtable_idx;	/* resolved */
+	uint32_t nacl_idx;	/* resolved: its network ACL, or VPC_INDEX_NONE */
 };
 
 struct topo_iface {
@@ -180,7 +200,8 @@ struct topo_vpc {
 	struct topo_rtable *rtables;
 	struct topo_sg *sgs;
 	struct topo_iface *ifaces;
-	uint32_t n_subnets, n_rtables, n_sgs, n_ifaces;
+	struct topo_nacl *nacls;	/* network_acls */
+	uint32_t n_subnets, n_rtables, n_sgs, n_ifaces, n_nacls;
 	uint32_t main_rtable, default_sg;	/* resolved */
 };
 

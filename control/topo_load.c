@@ -555,6 +555,107 @@ load_sg(struct ld *ld, const struct ynode *m, struct topo_sg *g)
 	}
 }
 
+/* A network ACL rule: rule, action, protocol, ports, icmp_type/code, cidr. */
+static void
+load_nrule(struct ld *ld, const struct ynode *m, struct topo_nrule *r, const char *what)
+{
+	static const char *const keys[] = { "rule", "action", "protocol", "ports",
+					    "icmp_type", "icmp_code", "cidr", NULL };
+	const struct ynode *v;
+
+	r->pos = m->pos;
+	r->m.pos = m->pos;
+	r->m.peer_sg_idx = VPC_INDEX_NONE;
+	if (!is_map(ld, m, what))
+		return;
+	check_keys(ld, m, keys, what);
+	if ((v = required(ld, m, "rule", what)) != NULL)
+		read_uint(ld, v, "rule", 1, VPC_NACL_RULE_MAX, &r->number);
+	if ((v = required(ld, m, "action", what)) != NULL) {
+		const char *s = scalar(ld, v, "action");
+		if (s != NULL && (strcmp(s, "allow") == 0 || strcmp(s, "deny") == 0)) {
+			r->action_set = true;
+			r->allow = s[0] == 'a';
+		} else if (s != NULL) {
+			ERR(ld, v->pos, "'action' must be allow or deny, got '%s'", s);
+		}
+	}
+	if ((v = required(ld, m, "protocol", what)) != NULL) {
+		const char *s = scalar(ld, v, "protocol");
+		r->m.proto_pos = v->pos;
+		if (s != NULL) {
+			int p = parse_protocol(s);
+			if (p == -2)
+				ERR(ld, v->pos,
+				    "'protocol' must be tcp, udp, icmp, all or a number 0..255, got '%s'",
+				    s);
+			else {
+				r->m.proto = p;
+				r->m.proto_set = true;
+			}
+		}
+	}
+	if ((v = ymap_get(m, "ports")) != NULL)
+		read_ports(ld, v, &r->m);
+	if ((v = ymap_get(m, "icmp_type")) != NULL)
+		read_uint(ld, v, "icmp_type", 0, 255, &r->m.icmp_type);
+	if ((v = ymap_get(m, "icmp_code")) != NULL)
+		read_uint(ld, v, "icmp_code", 0, 255, &r->m.icmp_code);
+	if ((v = required(ld, m, "cidr", what)) != NULL) {
+		read_cidr(ld, v, "cidr", &r->m.peer_cidr);
+		if (r->m.peer_cidr.set)
+			r->m.peer_kind = TOPO_PEER_CIDR;
+	}
+}
+
+static void
+load_nacl(struct ld *ld, const struct ynode *m, struct topo_nacl *a)
+{
+	static const char *const keys[] = { "name", "subnets", "ingress", "egress", NULL };
+	const struct ynode *v;
+	char what[64];
+
+	a->pos = m->pos;
+	if (!is_map(ld, m, "a network ACL"))
+		return;
+	if ((v = ymap_get(m, "name")) != NULL)
+		read_name(ld, v, "name", &a->name);
+	what_named(what, sizeof(what), "network ACL", &a->name);
+	check_keys(ld, m, keys, what);
+	required(ld, m, "name", what);
+	if ((v = ymap_get(m, "subnets")) != NULL && is_seq(ld, v, "subnets")) {
+		a->subnets = alloc_items(ld, v->n_items, sizeof(*a->subnets));
+		a->subnet_idx = alloc_items(ld, v->n_items, sizeof(*a->subnet_idx));
+		if (a->subnets == NULL || a->subnet_idx == NULL)
+			return;
+		for (uint32_t i = 0; i < v->n_items; i++) {
+			read_name(ld, v->items[i], "subnets", &a->subnets[i]);
+			a->subnet_idx[i] = VPC_INDEX_NONE;
+		}
+		a->n_subnets = v->n_items;
+	}
+	for (int dir = VPC_DIR_INGRESS; dir <= VPC_DIR_EGRESS; dir++) {
+		const char *key = dir == VPC_DIR_INGRESS ? "ingress" : "egress";
+		if ((v = ymap_get(m, key)) == NULL || !is_seq(ld, v, key))
+			continue;
+		struct topo_nrule *rules = alloc_items(ld, v->n_items, sizeof(*rules));
+		if (rules == NULL)
+			return;
+		for (uint32_t i = 0; i < v->n_items; i++) {
+			char rwhat[96];
+			snprintf(rwhat, sizeof(rwhat), "%s rule %u of %s", key, i + 1, what);
+			load_nrule(ld, v->items[i], &rules[i], rwhat);
+		}
+		if (dir == VPC_DIR_INGRESS) {
+			a->ingress = rules;
+			a->n_ingress = v->n_items;
+		} else {
+			a->egress = rules;
+			a->n_egress = v->n_items;
+		}
+	}
+}
+
 static void
 load_iface(struct ld *ld, const struct ynode *m, struct topo_iface *f)
 {
@@ -720,7 +821,7 @@ load_vpc(struct ld *ld, const struct ynode *m, struct topo_vpc *vpc)
 	static const char *const keys[] = { "name", "cidr", "vni",
 					    "internet_gateway", "mtu", "timeouts",
 					    "dhcp_options", "route_tables", "subnets",
-					    "security_groups", "interfaces", NULL };
+					    "security_groups", "network_acls", "interfaces", NULL };
 	const struct ynode *v;
 	char what[64];
 
@@ -750,6 +851,8 @@ load_vpc(struct ld *ld, const struct ynode *m, struct topo_vpc *vpc)
 	READ_LIST(ld, v, "subnets", vpc->subnets, vpc->n_subnets, load_subnet);
 	v = ymap_get(m, "security_groups");
 	READ_LIST(ld, v, "security_groups", vpc->sgs, vpc->n_sgs, load_sg);
+	v = ymap_get(m, "network_acls");
+	READ_LIST(ld, v, "network_acls", vpc->nacls, vpc->n_nacls, load_nacl);
 	v = ymap_get(m, "interfaces");
 	READ_LIST(ld, v, "interfaces", vpc->ifaces, vpc->n_ifaces, load_iface);
 }
@@ -933,6 +1036,13 @@ topo_free(struct topo *t)
 			free(v->rtables[k].routes);
 		for (uint32_t k = 0; k < v->n_sgs; k++)
 			free_sg(&v->sgs[k]);
+		for (uint32_t k = 0; k < v->n_nacls; k++) {
+			free(v->nacls[k].subnets);
+			free(v->nacls[k].subnet_idx);
+			free(v->nacls[k].ingress);
+			free(v->nacls[k].egress);
+		}
+		free(v->nacls);
 		free(v->subnets);
 		free(v->rtables);
 		free(v->sgs);

@@ -539,15 +539,13 @@ check_routes(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
 	}
 }
 
+/* A rule's protocol, ports and ICMP fields agree (security groups and
+ * network ACLs alike); pfx names the rule. */
 static void
-check_rule(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp,
-	   const char *gn, const char *dir, uint32_t n, struct topo_rule *r)
+check_rule_match(struct vctx *c, const char *pfx, const struct topo_rule *r)
 {
-	const char *peer_key = dir[0] == 'i' ? "source" : "destination";
-	char pfx[96], pb[16];
+	char pb[16];
 
-	snprintf(pfx, sizeof(pfx), "security group '%s': %s rule %u: ", gn, dir, n);
-	r->peer_sg_idx = VPC_INDEX_NONE;
 	if (r->proto_set) {
 		bool tcpudp = r->proto == 6 || r->proto == 17;
 		if (r->ports_set && !tcpudp)
@@ -566,6 +564,18 @@ check_rule(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp,
 			ERR(c, r->icmp_code.pos,
 			    "%s'icmp_code' needs 'icmp_type'", pfx);
 	}
+}
+
+static void
+check_rule(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp,
+	   const char *gn, const char *dir, uint32_t n, struct topo_rule *r)
+{
+	const char *peer_key = dir[0] == 'i' ? "source" : "destination";
+	char pfx[96];
+
+	snprintf(pfx, sizeof(pfx), "security group '%s': %s rule %u: ", gn, dir, n);
+	r->peer_sg_idx = VPC_INDEX_NONE;
+	check_rule_match(c, pfx, r);
 	if (r->peer_kind == TOPO_PEER_CIDR) {
 		char hp[112];
 		snprintf(hp, sizeof(hp), "%s%s ", pfx, peer_key);
@@ -593,6 +603,102 @@ check_sgs(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
 		for (uint32_t k = 0; k < g->n_egress; k++)
 			check_rule(c, v, mp, gn, "egress", k + 1, &g->egress[k]);
 	}
+}
+
+/* One direction's rules of network ACL a: the limit, unique numbers
+ * (first[] one slot per number, 0 or a rule's index + 1), the fields. */
+static void
+check_nacl_rules(struct vctx *c, const struct topo_nacl *a, const char *dir,
+		 struct topo_nrule *rules, uint32_t n, uint32_t *first)
+{
+	const char *an = a->name.s ? a->name.s : "?";
+	char pfx[112];
+
+	if (n > VPC_NACL_MAX_RULES)
+		ERR(c, rules[VPC_NACL_MAX_RULES].pos,
+		    "network ACL '%s': more than %u %s rules (the limit)", an,
+		    VPC_NACL_MAX_RULES, dir);
+	memset(first, 0, (VPC_NACL_RULE_MAX + 1) * sizeof(*first));
+	for (uint32_t k = 0; k < n; k++) {
+		struct topo_nrule *r = &rules[k];
+		if (r->number.set) {
+			uint32_t num = (uint32_t)r->number.v;
+			snprintf(pfx, sizeof(pfx), "network ACL '%s': %s rule %u: ", an, dir, num);
+			if (first[num] != 0)
+				ERR(c, r->number.pos,
+				    "network ACL '%s': %s rule number %u is repeated (first at line %u)",
+				    an, dir, num, rules[first[num] - 1].number.pos.line);
+			else
+				first[num] = k + 1;
+		} else {
+			snprintf(pfx, sizeof(pfx), "network ACL '%s': %s entry %u: ", an, dir, k + 1);
+		}
+		check_rule_match(c, pfx, &r->m);
+		if (r->m.peer_kind == TOPO_PEER_CIDR) {
+			char hp[120];
+			snprintf(hp, sizeof(hp), "%scidr ", pfx);
+			if (!check_host_bits(c, &r->m.peer_cidr, hp))
+				r->m.peer_cidr.addr &= mask_of(r->m.peer_cidr.len);
+		}
+	}
+}
+
+/*
+ * Network ACLs: unique names, known subnets, a subnet in one ACL at most
+ * (resolved into its nacl_idx), then each direction's rules.
+ */
+static void
+check_nacls(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
+{
+	const char *vn = v->name.s;
+	struct keymap names;
+	uint32_t *first = NULL;
+
+	for (uint32_t s = 0; s < v->n_subnets; s++)
+		v->subnets[s].nacl_idx = VPC_INDEX_NONE;
+	if (v->n_nacls == 0)
+		return;
+	if (!keymap_ok(c, &names, v->n_nacls))
+		return;
+	index_names(c, &names, v->nacls, v->n_nacls, sizeof(*v->nacls),
+		    offsetof(struct topo_nacl, name), "network ACL", vn);
+	keymap_fini(&names);
+	first = calloc(VPC_NACL_RULE_MAX + 1, sizeof(*first));
+	if (first == NULL) {
+		c->oom = true;
+		return;
+	}
+	for (uint32_t i = 0; i < v->n_nacls; i++) {
+		struct topo_nacl *a = &v->nacls[i];
+		const char *an = a->name.s ? a->name.s : "?";
+		for (uint32_t k = 0; k < a->n_subnets; k++) {
+			const struct topo_str *ref = &a->subnets[k];
+			if (ref->s == NULL)
+				continue;
+			uint32_t s = resolve_ref(c, &mp->subnets, ref, "network ACL", an,
+						 "subnet", v);
+			if (s == VPC_KEYMAP_NEW)
+				continue;
+			struct topo_subnet *sn = &v->subnets[s];
+			if (sn->nacl_idx == i) {
+				ERR(c, ref->pos, "network ACL '%s': subnet '%s' is listed twice",
+				    an, ref->s);
+				continue;
+			}
+			if (sn->nacl_idx != VPC_INDEX_NONE) {
+				const struct topo_nacl *o = &v->nacls[sn->nacl_idx];
+				ERR(c, ref->pos,
+				    "network ACL '%s': subnet '%s' already has network ACL '%s' (line %u); a subnet has at most one",
+				    an, ref->s, o->name.s ? o->name.s : "?", o->pos.line);
+				continue;
+			}
+			sn->nacl_idx = i;
+			a->subnet_idx[k] = s;
+		}
+		check_nacl_rules(c, a, "ingress", a->ingress, a->n_ingress, first);
+		check_nacl_rules(c, a, "egress", a->egress, a->n_egress, first);
+	}
+	free(first);
 }
 
 /*
@@ -733,6 +839,7 @@ check_vpc(struct vctx *c, struct topo_vpc *v)
 	check_ifaces(c, v, &mp);
 	check_routes(c, v, &mp);
 	check_sgs(c, v, &mp);
+	check_nacls(c, v, &mp);
 	/* The default references, before the ICMP limit counts the
 	 * default group's rules. */
 	topo_derive_vpc_refs(v);
@@ -1115,20 +1222,22 @@ static void
 check_limits(struct vctx *c)
 {
 	struct topo *t = c->t;
-	uint64_t n[5] = { t->n_vpcs, 0, 0, 0, 0 };
-	static const char *const what[5] = { "VPCs", "subnets", "interfaces",
-					     "route tables", "security groups" };
-	static const uint64_t max[5] = { VPC_MAX_VPCS, VPC_MAX_SUBNETS,
+	uint64_t n[6] = { t->n_vpcs, 0, 0, 0, 0, 0 };
+	static const char *const what[6] = { "VPCs", "subnets", "interfaces",
+					     "route tables", "security groups",
+					     "network ACLs" };
+	static const uint64_t max[6] = { VPC_MAX_VPCS, VPC_MAX_SUBNETS,
 					 VPC_MAX_IFACES, VPC_MAX_RTABLES - 4096,
-					 VPC_MAX_SGS - 4096 };
+					 VPC_MAX_SGS - 4096, VPC_MAX_NACLS };
 
 	for (uint32_t i = 0; i < t->n_vpcs; i++) {
 		n[1] += t->vpcs[i].n_subnets;
 		n[2] += t->vpcs[i].n_ifaces;
 		n[3] += t->vpcs[i].n_rtables;
 		n[4] += t->vpcs[i].n_sgs;
+		n[5] += t->vpcs[i].n_nacls;
 	}
-	for (int k = 0; k < 5; k++)
+	for (int k = 0; k < 6; k++)
 		if (n[k] > max[k])
 			ERR(c, ((struct vpc_pos){ 0, 0 }),
 			    "the topology has %llu %s; the limit is %llu",

@@ -6,6 +6,8 @@
  *   stage_parse.h   a frame into struct meta
  *   stage_source.h  what a port may send; ARP answered
  *   stage_decide.h  L2 switch, route, elastic IP: where it goes
+ *   stage_nacl.h    the network ACLs of the subnets a packet leaves and
+ *                   enters: every packet, established ones too
  *   stage_sg.h      the security groups of a new connection
  *   stage_open.h    connection tracking: a new entry, TCP state
  *   stage_apply.h   the cached action rewritten into the frame
@@ -27,6 +29,7 @@
 #include "stage_parse.h"
 #include "stage_source.h"
 #include "stage_decide.h"
+#include "stage_nacl.h"
 #include "stage_sg.h"
 #include "stage_apply.h"
 #include "stage_open.h"
@@ -142,8 +145,17 @@ slow_path(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 		}
 		e->act[dir] = d.act;
 		e->expires = now + entry_timeout(t, e, d.act.vpc);
+		/* The ACLs after the action is cached: the next packets meet
+		 * them on the fast path, before TCP tracking. */
+		if (nacl_any(t, pi, d.act.out_port) &&
+		    (r = nacl_check(t, pi, d.act.out_port, m)) != VPC_DROP_NONE)
+			return r;
 		return apply(m, &e->act[dir], v);
 	}
+	/* Stateless: a packet the ACLs deny opens nothing. */
+	if (nacl_any(t, pi, d.act.out_port) &&
+	    (r = nacl_check(t, pi, d.act.out_port, m)) != VPC_DROP_NONE)
+		return r;
 
 	if (m->pkt.proto == IPPROTO_ICMP && m->pkt.icmp_error) {
 		/* Errors open nothing: related to a connection, or allowed by
@@ -197,6 +209,18 @@ one_packet(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *
 				dir = 0;
 			}
 		}
+		/* A current action names the egress port: the ACLs decide
+		 * before the packet moves the connection's TCP state. */
+		bool current = false;
+		if (e != NULL) {
+			const struct vpc_ct_action *a = &e->act[dir];
+			current = a->gen == t->generation && fast_path_ok(pi, m, a);
+			if (current && unlikely(nacl_any(t, pi, a->out_port))) {
+				uint8_t r = nacl_check(t, pi, a->out_port, m);
+				if (r != VPC_DROP_NONE)
+					return r;
+			}
+		}
 		if (e != NULL && m->pkt.proto == IPPROTO_TCP) {
 			unsigned int u = tcp_update(e, dir, m);
 			if (u == VPC_TCP_REOPEN) {	/* a new connection over it */
@@ -211,7 +235,7 @@ one_packet(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *
 		}
 		if (e != NULL) {
 			const struct vpc_ct_action *a = &e->act[dir];
-			if (likely(a->gen == t->generation && fast_path_ok(pi, m, a))) {
+			if (likely(current)) {
 				/* The fast path: one lookup, then the rewrite. */
 				e->expires = now + entry_timeout(t, e, a->vpc);
 				return apply(m, a, v);

@@ -47,6 +47,7 @@ vpc_tables_memory(const struct vpc_image *img)
 			 (uint64_t)n_long * 96 + (1u << 20);
 	}
 	total += (uint64_t)img->n_ifaces * 512;
+	total += (uint64_t)img->n_nacls * 2 * sizeof(struct vpc_nacl_list);
 	return total;
 }
 
@@ -251,6 +252,13 @@ vpc_tables_create(const struct vpc_image *img, int socket_id, char *err,
 	for (uint32_t s = 0; s < img->n_subnets; s++)
 		vpc_lower_dhcp(img, s, &t->dhcp[s]);
 
+	t->nacls = rte_malloc_socket("vpc_nacls", ((size_t)img->n_nacls * 2 + 1) * sizeof(*t->nacls),
+				     RTE_CACHE_LINE_SIZE, socket_id);
+	if (t->nacls == NULL)
+		goto nomem;
+	for (uint32_t l = 0; l < img->n_nacls * 2; l++)
+		vpc_lower_nacl_list(img, l, &t->nacls[l]);
+
 	for (uint32_t i = 0; i < img->n_rtables; i++) {
 		ret = build_rtable(t, i, socket_id, seq, err, err_size);
 		if (ret < 0)
@@ -293,6 +301,8 @@ vpc_tables_create(const struct vpc_image *img, int socket_id, char *err,
 		vpc_lower_port(img, p, &r);
 		pi->is_uplink = r.is_uplink;
 		pi->iface = r.iface;
+		pi->subnet = r.subnet;
+		pi->nacl = r.nacl;
 		if (r.is_uplink)
 			continue;
 		pi->fi = &t->ifaces[r.iface];
@@ -325,6 +335,7 @@ vpc_tables_free(struct vpc_tables *t)
 	vpc_sg_free(t->sg);
 	rte_free(t->timeouts_ns);
 	rte_free(t->dhcp);
+	rte_free(t->nacls);
 	rte_hash_free(t->l2);
 	rte_hash_free(t->ip);
 	rte_hash_free(t->eip);

@@ -29,6 +29,7 @@
 #include <rte_ether.h>
 
 #include "vpc_image_io.h"
+#include "vpc_nacl.h"
 #include "vpc_records.h"
 
 struct rte_fib;
@@ -62,6 +63,10 @@ struct vpc_port_info {
 	rte_be32_t gateway_ip;
 	rte_be32_t subnet_addr;
 	rte_be32_t subnet_mask;
+	uint32_t subnet;	/* VPC_INDEX_NONE for the uplink */
+	uint32_t nacl;		/* its subnet's network ACL + 1, or
+				 * VPC_NACL_DEFAULT (vpc_nacl.h): also a
+				 * destination's, read as ports[out_port] */
 } __rte_cache_aligned;
 
 /*
@@ -102,6 +107,9 @@ struct vpc_tables {
 	struct vpc_sg *sg;
 	uint64_t *timeouts_ns;	/* [vpc * VPC_TO_COUNT + enum vpc_timeout_id] */
 	struct vpc_dhcp_rec *dhcp;	/* [subnet]: the DHCP reply (vpc_records.h) */
+	/* [vpc_nacl_list_index()]: each network ACL's ingress and egress
+	 * rules (common/vpc_nacl.h) */
+	struct vpc_nacl_list *nacls;
 	/*
 	 * Set by the publisher before the tables are used: cached actions
 	 * stamped with another generation are recomputed; with revalidate,

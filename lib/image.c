@@ -39,6 +39,8 @@ static const uint32_t section_max[VPC_SEC_COUNT] = {
 	[VPC_SEC_HOST] = 1,
 	[VPC_SEC_HPORT] = VPC_MAX_IFACES + 1,
 	[VPC_SEC_DHCP] = VPC_MAX_VPCS,
+	[VPC_SEC_NACL] = VPC_MAX_NACLS,
+	[VPC_SEC_NRULE] = VPC_MAX_NACLS * 2 * VPC_NACL_MAX_RULES,
 };
 
 static const char *const target_names[VPC_RT_COUNT] = {
@@ -345,6 +347,56 @@ check_dhcp(const struct vpc_image *m, char *err, size_t err_size)
 	return 0;
 }
 
+/* Network ACLs: their rule ranges, each direction's rules in strictly
+ * increasing number order (so unique) within the engines' scan bound. */
+static int
+check_nacls(const struct vpc_image *m, char *err, size_t err_size)
+{
+	uint64_t n_owned = 0;
+
+	for (uint32_t i = 0; i < m->n_nacls; i++) {
+		const struct vpc_image_nacl *a = &m->nacls[i];
+		uint64_t end = (uint64_t)a->first_rule + a->n_ingress + a->n_egress;
+		CHECK(name_ok(a->name), "network ACL %u: bad name", i);
+		CHECK(a->vpc < m->n_vpcs, "network ACL %u: vpc %u out of range", i, a->vpc);
+		CHECK(a->n_ingress <= VPC_NACL_MAX_RULES && a->n_egress <= VPC_NACL_MAX_RULES,
+		      "network ACL %u: %u ingress and %u egress rules (at most %u each)", i,
+		      a->n_ingress, a->n_egress, VPC_NACL_MAX_RULES);
+		CHECK(end <= m->n_nacl_rules, "network ACL %u: rules out of range", i);
+		for (uint32_t r = a->first_rule; r < end; r++) {
+			const struct vpc_image_nacl_rule *x = &m->nacl_rules[r];
+			bool in = r < a->first_rule + a->n_ingress;
+			CHECK(x->nacl == i && x->dir == (in ? VPC_DIR_INGRESS : VPC_DIR_EGRESS),
+			      "network ACL rule %u does not belong to network ACL %u", r, i);
+			CHECK(r == a->first_rule || r == a->first_rule + a->n_ingress ||
+				      m->nacl_rules[r - 1].number < x->number,
+			      "network ACL rule %u: not in rule-number order", r);
+		}
+		n_owned += a->n_ingress + a->n_egress;
+	}
+	CHECK(n_owned == m->n_nacl_rules, "%llu of %u network ACL rules are in no ACL's range",
+	      (unsigned long long)(m->n_nacl_rules - n_owned), m->n_nacl_rules);
+	for (uint32_t i = 0; i < m->n_nacl_rules; i++) {
+		const struct vpc_image_nacl_rule *r = &m->nacl_rules[i];
+		CHECK(r->number >= 1 && r->number <= VPC_NACL_RULE_MAX,
+		      "network ACL rule %u: number %u out of range", i, r->number);
+		CHECK(!(r->flags & ~VPC_NRULE_F_ALL), "network ACL rule %u: flags 0x%x", i,
+		      r->flags);
+		CHECK(r->cidr_len <= 32, "network ACL rule %u: prefix length %u", i, r->cidr_len);
+		CHECK(r->port_lo <= r->port_hi, "network ACL rule %u: port range %u-%u", i,
+		      r->port_lo, r->port_hi);
+		CHECK(!(r->flags & VPC_NRULE_F_ICMP_CODE) || (r->flags & VPC_NRULE_F_ICMP_TYPE),
+		      "network ACL rule %u: ICMP code without a type", i);
+		CHECK(!(r->flags & (VPC_NRULE_F_ICMP_TYPE | VPC_NRULE_F_ICMP_CODE)) ||
+			      (r->proto == 1 && !(r->flags & VPC_NRULE_F_ANY_PROTO)),
+		      "network ACL rule %u: ICMP type or code on protocol %u", i, r->proto);
+		CHECK((r->port_lo == 0 && r->port_hi == 65535) ||
+			      ((r->proto == 6 || r->proto == 17) && !(r->flags & VPC_NRULE_F_ANY_PROTO)),
+		      "network ACL rule %u: ports on protocol %u", i, r->proto);
+	}
+	return 0;
+}
+
 /*
  * Every record's indexes and enums, once the sections are known in bounds:
  * whatever a reader (show, the engines' table builders, the daemon, replay)
@@ -394,7 +446,12 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 		      "subnet %u: route table %u out of range", i, s->rtable);
 		CHECK(s->cidr_len <= 32, "subnet %u: prefix length %u", i,
 		      s->cidr_len);
+		CHECK(s->nacl == VPC_INDEX_NONE ||
+			      (s->nacl < m->n_nacls && m->nacls[s->nacl].vpc == s->vpc),
+		      "subnet %u: network ACL %u out of range", i, s->nacl);
 	}
+	if ((ret = check_nacls(m, err, err_size)) < 0)
+		return ret;
 	uint64_t n_owned = 0;
 	for (uint32_t i = 0; i < m->n_rtables; i++) {
 		const struct vpc_image_rtable *t = &m->rtables[i];

@@ -12,6 +12,7 @@
 
 #include "sg.h"
 #include "vpc_dhcp.h"
+#include "vpc_nacl.h"
 #include "vpc_image_io.h"
 
 void
@@ -50,9 +51,11 @@ vpc_lower_port(const struct vpc_image *img, uint32_t p, struct vpc_port_rec *out
 	const struct vpc_image_port *ip = &img->ports[p];
 
 	memset(out, 0, sizeof(*out));
+	out->nacl = VPC_NACL_DEFAULT;
 	if (ip->kind == VPC_PORT_UPLINK) {
 		out->is_uplink = 1;
 		out->iface = VPC_INDEX_NONE;
+		out->subnet = VPC_INDEX_NONE;
 		return;
 	}
 	const struct vpc_image_iface *f = &img->ifaces[ip->iface];
@@ -63,6 +66,32 @@ vpc_lower_port(const struct vpc_image *img, uint32_t p, struct vpc_port_rec *out
 	out->gateway_ip = s->gateway_ip;
 	out->subnet_addr = s->cidr_addr;
 	out->subnet_mask = netmask(s->cidr_len);
+	out->subnet = f->subnet;
+	if (s->nacl != VPC_INDEX_NONE)
+		out->nacl = s->nacl + 1;
+}
+
+void
+vpc_lower_nacl_list(const struct vpc_image *img, uint32_t l, struct vpc_nacl_list *out)
+{
+	const struct vpc_image_nacl *a = &img->nacls[l / 2];
+	uint32_t dir = l & 1;
+	uint32_t first = a->first_rule + (dir == VPC_DIR_INGRESS ? 0 : a->n_ingress);
+
+	memset(out, 0, sizeof(*out));
+	out->n = dir == VPC_DIR_INGRESS ? a->n_ingress : a->n_egress;
+	for (uint32_t k = 0; k < out->n && k < VPC_NACL_MAX_RULES; k++) {
+		const struct vpc_image_nacl_rule *x = &img->nacl_rules[first + k];
+		struct vpc_nacl_rule *r = &out->rules[k];
+		r->mask = netmask(x->cidr_len);
+		r->addr = x->cidr_addr & r->mask;
+		r->port_lo = x->port_lo;
+		r->port_hi = x->port_hi;
+		r->proto = x->proto;
+		r->flags = x->flags;
+		r->icmp_type = x->icmp_type;
+		r->icmp_code = x->icmp_code;
+	}
 }
 
 void

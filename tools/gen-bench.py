@@ -16,7 +16,11 @@ Route sweep: routes-N.yaml (N = 10, 1000, 100000), the default topology
 whose public table holds N extra routes, with sweep-c/s.pcap (web-1 to
 1000 destinations spread over them).  New connections: rules-N.yaml (N =
 10, 100, 1000: web's ingress holds N rules) with newconn.pcap, 10,000 SYNs
-from distinct internet hosts to web-1:80 (--in uplink=).
+from distinct internet hosts to web-1:80 (--in uplink=).  Network ACLs:
+nacl-N.yaml (N = 1, 20): the default topology with an ACL on each of its
+two subnets, N rules per direction, the packets of every case above
+matching the N-th (the N - 1 before it deny other traffic), for the
+established cases' cost of evaluating them on every packet.
 Deterministic: a fixed-seed generator, no randomness between runs.
 """
 import argparse
@@ -134,6 +138,25 @@ def main():
                          % ("tcp" if rng.next() % 2 else "udp", lo, lo + rng.next() % 100, ip(addr), length))
         with open(os.path.join(a.outdir, "rules-%d.yaml" % count), "w") as f:
             f.write(default.replace(anchor, anchor + "".join(lines)))
+    # Network ACLs: N rules per direction on both subnets; the last allows
+    # all, the N - 1 before it deny UDP ports the cases never use, from
+    # or to prefixes that hold every address of the cases (so each is
+    # read whole before the last matches).
+    anchor = "    interfaces:\n"
+    assert default.count(anchor) == 1
+    for count in (1, 20):
+        lines = ["    network_acls:\n"]
+        for name, subnet in (("public-acl", "public-a"), ("private-acl", "private-a")):
+            lines.append("      - name: %s\n        subnets: [%s]\n" % (name, subnet))
+            for direction in ("ingress", "egress"):
+                lines.append("        %s:\n" % direction)
+                for k in range(count - 1):
+                    lines.append("          - { rule: %d, action: deny, protocol: udp, ports: %d, "
+                                 "cidr: 0.0.0.0/0 }\n" % (10 * (k + 1), 7 + k))
+                lines.append("          - { rule: %d, action: allow, protocol: all, cidr: 0.0.0.0/0 }\n"
+                             % (10 * count))
+        with open(os.path.join(a.outdir, "nacl-%d.yaml" % count), "w") as f:
+            f.write(default.replace(anchor, "".join(lines) + anchor))
     frames = [(1_000_000_000 + i * 1000,
                pkt.tcp_frame(UPLINK, GW, ip(0x5DB80000 + i), "203.0.113.10", 1024 + i % 60000, 80, "S", seq=1))
               for i in range(10000)]

@@ -50,6 +50,7 @@
 #define VPC_MAX_ROUTES    4194304
 #define VPC_MAX_SGS       65536
 #define VPC_MAX_RULES     16777216	/* after security-group expansion */
+#define VPC_MAX_NACLS     65535		/* network ACLs, host-wide */
 #define VPC_IMAGE_MAX_SIZE (1u << 30)
 
 #define VPC_INDEX_NONE 0xffffffffu
@@ -68,7 +69,9 @@
 	X(EIP,    eips,    struct vpc_image_eip)       \
 	X(HOST,   host,    struct vpc_image_host)      \
 	X(HPORT,  hports,  struct vpc_image_hport)     \
-	X(DHCP,   dhcp,    struct vpc_image_dhcp)
+	X(DHCP,   dhcp,    struct vpc_image_dhcp)      \
+	X(NACL,   nacls,   struct vpc_image_nacl)      \
+	X(NRULE,  nacl_rules, struct vpc_image_nacl_rule)
 
 enum vpc_image_section_id {
 #define VPC_X(e, f, t) VPC_SEC_##e,
@@ -143,7 +146,9 @@ struct vpc_image_subnet {
 	__u8 cidr_len;
 	__u8 pad[3];
 	__be32 gateway_ip;	/* network address + 1 */
-	__u32 pad2;
+	__u32 nacl;		/* its network ACL (index into nacls), or
+				 * VPC_INDEX_NONE: the VPC's default ACL,
+				 * which allows everything */
 };
 _Static_assert(sizeof(struct vpc_image_subnet) == 64, "subnet record layout");
 
@@ -226,6 +231,48 @@ struct vpc_image_rule {
 	__u32 peer_sg;		/* the referenced group, or VPC_INDEX_NONE */
 };
 _Static_assert(sizeof(struct vpc_image_rule) == 24, "rule record layout");
+
+/*
+ * Network ACLs (AWS's): stateless rules on a subnet's boundary, evaluated
+ * in rule-number order, the first match deciding, no match denying.  A
+ * subnet has at most one (vpc_image_subnet.nacl).  Rules of one ACL are
+ * contiguous, ingress first, each direction sorted by number; at most
+ * VPC_NACL_MAX_RULES per direction (the engines scan them with a loop of
+ * that bound: common/vpc_nacl.h).
+ */
+#define VPC_NACL_MAX_RULES 20	/* per direction; AWS's default quota */
+#define VPC_NACL_RULE_MAX 32766	/* rule numbers are 1..32766 */
+
+struct vpc_image_nacl {
+	char name[VPC_NAME_SIZE];
+	__u32 vpc;
+	__u32 first_rule;	/* nacl_rules[first_rule .. + n_ingress + n_egress) */
+	__u16 n_ingress;	/* <= VPC_NACL_MAX_RULES */
+	__u16 n_egress;		/* <= VPC_NACL_MAX_RULES */
+	__u32 n_subnets;	/* subnets that use it */
+};
+_Static_assert(sizeof(struct vpc_image_nacl) == 56, "nacl record layout");
+
+#define VPC_NRULE_F_ANY_PROTO 0x01	/* protocol: all */
+#define VPC_NRULE_F_ICMP_TYPE 0x02	/* icmp_type given */
+#define VPC_NRULE_F_ICMP_CODE 0x04	/* icmp_code given */
+#define VPC_NRULE_F_ALLOW     0x08	/* action: allow (else deny) */
+#define VPC_NRULE_F_ALL       0x0f
+
+struct vpc_image_nacl_rule {
+	__u32 nacl;		/* index into nacls */
+	__u16 number;		/* 1..VPC_NACL_RULE_MAX, unique per direction */
+	__u8 dir;		/* enum vpc_rule_dir */
+	__u8 flags;		/* VPC_NRULE_F_* */
+	__u8 proto;		/* IP protocol; ignored with ANY_PROTO */
+	__u8 icmp_type;
+	__u8 icmp_code;
+	__u8 cidr_len;
+	__be32 cidr_addr;	/* the remote side: source (ingress), destination (egress) */
+	__u16 port_lo;		/* destination port; 0..65535 unless tcp/udp restricted */
+	__u16 port_hi;
+};
+_Static_assert(sizeof(struct vpc_image_nacl_rule) == 20, "nacl rule record layout");
 
 #define VPC_IFACE_F_SRC_DST_CHECK 0x01
 #define VPC_IFACE_F_EIP           0x02	/* elastic_ip is set */

@@ -61,7 +61,9 @@ enum vpc_action {
 	X(TX_FAILED,         "tx-failed",          "the output port took no more (a guest down, its ring full)") \
 	X(DHCP_MALFORMED,    "dhcp-malformed",     "DHCP request that is not a whole BOOTREQUEST with a message type") \
 	X(DHCP_SPOOFED,      "dhcp-spoofed",       "DHCP request for another MAC, or from another address") \
-	X(DHCP_UNANSWERED,   "dhcp-unanswered",    "DHCP release, decline, or a message type a server does not answer")
+	X(DHCP_UNANSWERED,   "dhcp-unanswered",    "DHCP release, decline, or a message type a server does not answer") \
+	X(NACL_EGRESS,       "nacl-egress",        "denied by the network ACL of the subnet it leaves") \
+	X(NACL_INGRESS,      "nacl-ingress",       "denied by the network ACL of the subnet it enters")
 
 enum vpc_drop_reason {
 	VPC_DROP_NONE = 0,

@@ -68,6 +68,7 @@ _Static_assert(sizeof(struct vpc_dhcp_rec) == 600, "dhcp record layout");
 
 struct vpc_image;
 struct vpc_sg;
+struct vpc_nacl_list;
 
 /* A port as a source: what the source checks and the route lookup of a
  * packet arriving on it need.  Each engine copies it into its own port
@@ -80,6 +81,9 @@ struct vpc_port_rec {
 	uint32_t gateway_ip;	/* network order: the subnet's router */
 	uint32_t subnet_addr;	/* network order */
 	uint32_t subnet_mask;	/* network order */
+	uint32_t subnet;	/* VPC_INDEX_NONE for the uplink */
+	uint32_t nacl;		/* its subnet's network ACL + 1, or VPC_NACL_DEFAULT
+				 * (vpc_nacl.h): none, as the uplink */
 };
 
 /* A route as a table entry: (route table, prefix) -> next hop. */
@@ -113,6 +117,10 @@ bool vpc_lower_uplink_needed(const struct vpc_image *img);
 
 /* The DHCP reply record of subnet s (its VPC's DHCP options). */
 void vpc_lower_dhcp(const struct vpc_image *img, uint32_t s, struct vpc_dhcp_rec *out);
+
+/* List l of img's network ACLs (vpc_nacl_list_index(): ACL l / 2, its
+ * ingress rules when l is even, egress when odd), in rule-number order. */
+void vpc_lower_nacl_list(const struct vpc_image *img, uint32_t l, struct vpc_nacl_list *out);
 
 /* How many delivery candidates table t has (the bound of its /32s). */
 uint32_t vpc_lower_n_deliveries(const struct vpc_image *img, uint32_t t);

@@ -362,3 +362,6 @@ import scenarios_sg  # noqa: E402
 SCENARIOS.extend(scenarios_sg.SCENARIOS)
 import scenarios_dhcp  # noqa: E402
 SCENARIOS.extend(scenarios_dhcp.SCENARIOS)
+# Network ACLs (topo/nacl.yaml).
+import scenarios_nacl  # noqa: E402
+SCENARIOS.extend(scenarios_nacl.SCENARIOS)

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * stage_nacl.h -- network ACLs: does a packet pass the stateless rules of
+ * the subnet it leaves (egress) and of the subnet it enters (ingress)?
+ * The evaluation is common/vpc_nacl.h's, shared with the DPDK engine.
+ *
+ * Reads: the packet record and addresses, the ingress and egress ports'
+ *        records (subnet, ACL), the ACL lists' map.
+ * Sets:  nothing: allowed, or the drop reason.
+ * Next:  the fast path: TCP tracking and apply; the slow path: the
+ *        security groups and open, or apply.  A drop: nacl-egress,
+ *        nacl-ingress.
+ *
+ * A stage of the XDP program: included by vpc_xdp.bpf.c alone (one
+ * compilation unit, as BPF needs), after its maps and helpers; the DPDK
+ * engine's stage of the same name is dataplane/stage_nacl.h.
+ */
+#ifndef VPC_XDP_STAGE_NACL_H
+#define VPC_XDP_STAGE_NACL_H
+
+/* Does list `list` of table set `set` allow it?  key: nacl_meta()'s.  A
+ * global function: verified once, on its own (its loop of
+ * VPC_NACL_MAX_RULES). */
+__attribute__((noinline)) int
+nacl_list_allows(__u32 set, __u32 list, __u32 proto, __u32 remote, __u32 key)
+{
+	void *lists = inner(&set_nacls, set);
+	if (lists == NULL)
+		return 0;
+	const struct vpc_nacl_list *l = bpf_map_lookup_elem(lists, &list);
+	if (l == NULL)
+		return 0;
+	if (proto == IPPROTO_ICMP)
+		return vpc_nacl_allows(l, (__u8)proto, remote, 0, (__u8)(key >> 8), (__u8)key);
+	return vpc_nacl_allows(l, (__u8)proto, remote, (__u16)key, 0, 0);
+}
+
+/* Has either side of a packet from port pi to port po an ACL? */
+static __always_inline int
+nacl_any(const struct vpc_xdp_port *pi, const struct vpc_xdp_port *po)
+{
+	return (pi->nacl | po->nacl) != VPC_NACL_DEFAULT;
+}
+
+/*
+ * The ACLs' verdict on a packet from slot in to slot out: a drop reason,
+ * or VPC_DROP_NONE.  meta: set << 31 | protocol << 16 | the key (tcp,
+ * udp: the destination port; icmp: type << 8 | code).  A global
+ * function, verified once: the callers keep five scalars on their
+ * stacks, not its locals (the slow program's stack is nearly full).
+ */
+__attribute__((noinline)) int
+nacl_verdict(__u32 in, __u32 out, __u32 meta, __u32 saddr, __u32 daddr)
+{
+	__u32 set = meta >> 31, proto = (meta >> 16) & 0xff, key = meta & 0xffff;
+	__u32 egress, ingress;
+
+	void *pm = inner(&set_ports, set);
+	if (pm == NULL)
+		return VPC_DROP_ENGINE;
+	const struct vpc_xdp_port *pi = bpf_map_lookup_elem(pm, &in);
+	const struct vpc_xdp_port *po = bpf_map_lookup_elem(pm, &out);
+	if (pi == NULL || po == NULL)
+		return VPC_DROP_ENGINE;
+	vpc_nacl_lists(pi->nacl, pi->subnet, po->nacl, po->subnet, &egress, &ingress);
+	if (egress != VPC_NACL_NO_LIST && !nacl_list_allows(set, egress, proto, daddr, key))
+		return VPC_DROP_NACL_EGRESS;
+	if (ingress != VPC_NACL_NO_LIST && !nacl_list_allows(set, ingress, proto, saddr, key))
+		return VPC_DROP_NACL_INGRESS;
+	return VPC_DROP_NONE;
+}
+
+/* nacl_verdict()'s meta for packet m under table set `set`. */
+static __always_inline __u32
+nacl_meta(__u32 set, const struct vpc_pkt *m)
+{
+	__u32 key = m->proto == IPPROTO_ICMP ? (__u32)m->icmp_type << 8 | m->icmp_code
+					     : vpc_nacl_dport(m->proto, m->dport);
+	return set << 31 | (__u32)m->proto << 16 | key;
+}
+
+#endif /* VPC_XDP_STAGE_NACL_H */
