@@ -77,6 +77,7 @@ struct agent {
 	bool status_pending;		/* st not yet in etcd */
 	bool status_written;		/* once: the host is known */
 	bool outage;			/* etcd unreachable, said once */
+	long backoff_ms;		/* the next retry's wait */
 };
 
 static int64_t
@@ -256,6 +257,14 @@ on_watch(void *arg, const struct vpc_etcd_watch_msg *msg)
 			msg->cancel_reason ? msg->cancel_reason : "no reason given");
 		return WATCH_CANCELED;
 	}
+	if (msg->created) {
+		/* connected and following again: the outage is over */
+		if (a->outage)
+			printf("vpcctl agent %s: etcd answers again: resuming after revision %" PRId64
+			       "\n", a->host, a->watched);
+		a->outage = false;
+		a->backoff_ms = AGENT_BACKOFF_MIN_MS;
+	}
 	const struct vpc_etcd_kv *kv = vpc_store_next_event(msg, a->keys.topology, a->st.seen);
 	for (size_t i = 0; i < msg->n_events; i++) {
 		if (msg->events[i].deleted && msg->events[i].mod_revision > a->watched)
@@ -362,7 +371,7 @@ vpcctl_agent(int argc, char **argv)
 
 	printf("vpcctl agent %s: following %s at %s (%s)\n", a.host, a.keys.topology, url,
 	       dry_run ? "dry run: compile only" : a.target);
-	long backoff = AGENT_BACKOFF_MIN_MS;
+	a.backoff_ms = AGENT_BACKOFF_MIN_MS;
 	unsigned int seed = (unsigned int)now_us(CLOCK_REALTIME) ^ (unsigned int)getpid();
 	while (!quit) {
 		const char *why;
@@ -371,11 +380,6 @@ vpcctl_agent(int argc, char **argv)
 		} else if ((a.status_pending || !a.status_written) && status_write(&a) < 0) {
 			why = vpc_etcd_error(a.e);	/* a pending status, or the host's first */
 		} else {
-			if (a.outage)
-				printf("vpcctl agent %s: etcd answers again: resuming after revision %"
-				       PRId64 "\n", a.host, a.watched);
-			a.outage = false;
-			backoff = AGENT_BACKOFF_MIN_MS;
 			int r = vpc_etcd_watch(a.we, a.keys.topology, false, a.watched + 1, on_watch,
 					       &a, &quit);
 			if (r == WATCH_COMPACTED) {
@@ -391,8 +395,9 @@ vpcctl_agent(int argc, char **argv)
 					"tables; retrying\n", a.host, why);
 		a.outage = true;
 		/* jitter: a fleet that lost etcd together does not return together */
-		sleep_ms(backoff / 2 + rand_r(&seed) % (backoff / 2 + 1));
-		backoff = backoff * 2 > AGENT_BACKOFF_MAX_MS ? AGENT_BACKOFF_MAX_MS : backoff * 2;
+		long b = a.backoff_ms;
+		sleep_ms(b / 2 + rand_r(&seed) % (b / 2 + 1));
+		a.backoff_ms = b * 2 > AGENT_BACKOFF_MAX_MS ? AGENT_BACKOFF_MAX_MS : b * 2;
 	}
 	printf("vpcctl agent %s: stopped (applied revision %" PRId64 ")\n", a.host, a.st.applied);
 	free(a.st.error);
