@@ -108,7 +108,7 @@ INNER_SZ(in_sg_classes, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vp
 INNER_SZ(in_sg_nodes, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_sg_node));
 INNER_SZ(in_sg_intervals, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_sg_interval));
 INNER_SZ(in_sg_icmps, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_sg_icmp));
-INNER_SZ(in_nacls, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_nacl_list));
+INNER_FIXED(in_nacls, 2 * VPC_XDP_MAX_NACLS, sizeof(struct vpc_nacl_list));
 
 SET(set_global, in_global);
 SET(set_ports, in_ports);

@@ -515,8 +515,12 @@ build_nacls(int *fd, const struct vpc_image *img, char *err, size_t n)
 {
 	uint32_t n_lists = img->n_nacls * 2;
 
+	if (img->n_nacls > VPC_XDP_MAX_NACLS)
+		return fail(err, n, -E2BIG, "%u network ACLs: the XDP engine holds at most %u",
+			    img->n_nacls, VPC_XDP_MAX_NACLS);
+	/* (the program's template's size: its lookups are inlined) */
 	fd[VPC_XS_NACLS] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_nacls", 4, sizeof(struct vpc_nacl_list),
-				   n_lists, BPF_F_INNER_MAP);
+				   2 * VPC_XDP_MAX_NACLS, 0);
 	if (fd[VPC_XS_NACLS] < 0)
 		return fail(err, n, -errno, "network ACL map: %s", strerror(errno));
 	for (uint32_t l = 0; l < n_lists; l++) {
