@@ -19,7 +19,7 @@ fast_path_ok(const struct vpc_xdp_port *pi, const void *dst_mac, const struct vp
 {
 	if (pi->is_uplink)
 		return 1;
-	if (a->path == VPC_PATH_L2_SWITCH)
+	if (!a->rewrite_macs)	/* switched, or from the overlay */
 		return mac_eq(dst_mac, a->dst_mac);
 	return mac_eq(dst_mac, pi->fi.router_mac);
 }
@@ -46,6 +46,40 @@ apply(void *data, void *end, const struct vpc_pkt *m, const struct vpc_xdp_actio
 	v->path = a->path;
 	v->reason = VPC_DROP_NONE;
 	v->out_slot = a->out_slot;
+	if (VPC_UNLIKELY(a->tunnel)) {	/* encap() puts the header in front */
+		v->tunnel = a->tunnel;
+		v->vpc = a->vpc;
+		v->sport = vpc_geneve_sport(m, ip->saddr, ip->daddr);
+	}
+	return VPC_DROP_NONE;
+}
+
+/*
+ * To another host: the overlay's 50 bytes in front of the frame as the
+ * verdict says (common/vpc_geneve.h), once the frame is final.  ctx's
+ * packet pointers change.  A function of its own: one copy per program,
+ * off the code of the packets that stay on this host.
+ */
+static __noinline __u8
+encap(struct xdp_md *ctx, __u32 set, const struct vpc_xdp_verdict *v)
+{
+	void *tm = inner(&set_tunnels, set);
+	void *vm = inner(&set_vpcs, set);
+	__u32 tk = (__u32)v->tunnel - 1, vk = v->vpc;
+
+	if (tm == NULL || vm == NULL)
+		return VPC_DROP_ENGINE;
+	const struct vpc_tunnel_rec *tr = bpf_map_lookup_elem(tm, &tk);
+	const struct vpc_xdp_vpc *vr = bpf_map_lookup_elem(vm, &vk);
+	if (tr == NULL || vr == NULL)
+		return VPC_DROP_ENGINE;
+	__u32 inner_len = (__u32)(ctx->data_end - ctx->data);
+	if (bpf_xdp_adjust_head(ctx, -VPC_GENEVE_HLEN) != 0)
+		return VPC_DROP_ENGINE;
+	__u8 *o = (void *)(long)ctx->data;
+	if ((void *)(o + VPC_GENEVE_HLEN) > (void *)(long)ctx->data_end)
+		return VPC_DROP_ENGINE;
+	vpc_geneve_fill(o, tr->hdr, inner_len, v->sport, vr->vni);
 	return VPC_DROP_NONE;
 }
 

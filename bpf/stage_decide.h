@@ -2,7 +2,10 @@
 /*
  * stage_decide.h -- decide: where a packet goes, before the security groups.
  *
- * Reads: meta, the port, the L2 map, the route LPM trie, the elastic-IP map.
+ * Reads: meta, the port, the L2 map, the route LPM trie, the elastic-IP map;
+ *        an interface on another host is reached over the overlay (the
+ *        action's tunnel), and a frame from the overlay goes where its
+ *        sender's host decided (decide_overlay).
  * Sets:  struct decision (the action and who receives); or a drop reason.
  * Next:  security groups (stage_sg.h), then open (stage_open.h) or apply.
  *
@@ -30,6 +33,10 @@ act_deliver(struct decision *d, const struct vpc_iface_rec *x, __u32 xi, __u8 pa
 	vpc_mac_copy(d->act.dst_mac, x->mac);
 	d->act.rewrite_macs = 1;
 	d->act.vpc = (__u16)x->vpc;
+	if (x->tunnel) {	/* on another host: over the overlay */
+		d->act.path = VPC_PATH_OVERLAY_ROUTED;
+		d->act.tunnel = x->tunnel;
+	}
 }
 
 static __always_inline __u8
@@ -106,9 +113,49 @@ decide_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void *
 	d->receiver = xi;
 	__builtin_memset(&d->act, 0, sizeof(d->act));
 	d->act.out_slot = x->port;
-	d->act.path = VPC_PATH_L2_SWITCH;
+	d->act.path = x->tunnel ? VPC_PATH_OVERLAY_SWITCH : VPC_PATH_L2_SWITCH;
 	vpc_mac_copy(d->act.dst_mac, x->mac);
 	d->act.rewrite_macs = 0;
+	d->act.vpc = (__u16)x->vpc;
+	d->act.tunnel = x->tunnel;
+	return VPC_DROP_NONE;
+}
+
+/* From the overlay, as its sender's host decided: to the interface of the
+ * VPC whose MAC the inner frame is for, which must be on this host; MACs
+ * and TTL as they came (dataplane/stage_decide.h's twin). */
+static __always_inline __u8
+decide_overlay(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc_pkt *m,
+	       void *data, void *end, struct decision *d)
+{
+	struct ethhdr *eth = data;
+	struct iphdr *ip = data + VPC_OFF_IP;
+
+	if ((void *)(ip + 1) > end)
+		return VPC_DROP_IP_TRUNCATED;
+	void *l2 = inner(&set_l2, t->set);
+	if (l2 == NULL)
+		return VPC_DROP_UNKNOWN_DST_MAC;
+	struct vpc_xdp_l2_key k = { .vpc = pi->fi.vpc };
+	vpc_mac_copy(k.mac, eth->h_dest);
+	__u32 *xp = bpf_map_lookup_elem(l2, &k);
+	if (xp == NULL)
+		return VPC_DROP_UNKNOWN_DST_MAC;
+	__u32 xi = *xp;
+	const struct vpc_iface_rec *x = iface_at(t, xi);
+	if (x == NULL)
+		return VPC_DROP_UNKNOWN_DST_MAC;
+	if (x->tunnel)
+		return VPC_DROP_OVERLAY_NOT_HERE;
+	if (x->src_dst_check && ip->daddr != x->ip)
+		return VPC_DROP_DST_NOT_OWNER;
+	if (m->tot_len > x->mtu)
+		return VPC_DROP_MTU_EXCEEDED;
+	d->receiver = xi;
+	__builtin_memset(&d->act, 0, sizeof(d->act));
+	d->act.out_slot = x->port;
+	d->act.path = VPC_PATH_OVERLAY_IN;
+	vpc_mac_copy(d->act.dst_mac, x->mac);
 	d->act.vpc = (__u16)x->vpc;
 	return VPC_DROP_NONE;
 }
@@ -142,12 +189,20 @@ decide_uplink(struct tables *t, const struct vpc_pkt *m, void *data, void *end,
 
 /* Where the packet goes (from its port), stamped with the tables'
  * generation: the slow path's first step, for a new connection and for a
- * stale action alike. */
-static __always_inline __u8
-decide(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc_pkt *m, void *data,
-       void *end, struct decision *d)
+ * stale action alike.  A function of its own (both callers share one
+ * copy). */
+static __noinline __u8
+decide(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc_pkt *m,
+       struct xdp_md *ctx, struct decision *d)
 {
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+
+	/* Defined on every path (a drop leaves it unused, but the compiler
+	 * may still move its fields: the verifier refuses unset registers). */
+	__builtin_memset(d, 0, sizeof(*d));
 	__u8 r = pi->is_uplink ? decide_uplink(t, m, data, end, d) :
+		 pi->fi.tunnel ? decide_overlay(t, pi, m, data, end, d) :
 				 decide_iface(t, pi, data, end, d);
 	d->act.gen = t->g->generation;
 	return r;

@@ -35,11 +35,13 @@ nacl_list_allows(__u32 set, __u32 list, __u32 proto, __u32 remote, __u32 key)
 	return vpc_nacl_allows(l, (__u8)proto, remote, (__u16)key, 0, 0);
 }
 
-/* Has either side of a packet from port pi to port po an ACL? */
+/* Has either side of a packet from port pi to port po an ACL?  Not one
+ * to another host (tunnel): the receiving host applies both subnets'
+ * (dataplane/stage_nacl.h). */
 static __always_inline int
-nacl_any(const struct vpc_xdp_port *pi, const struct vpc_xdp_port *po)
+nacl_any(const struct vpc_xdp_port *pi, const struct vpc_xdp_port *po, __u16 tunnel)
 {
-	return (pi->nacl | po->nacl) != VPC_NACL_DEFAULT;
+	return tunnel == 0 && (pi->nacl | po->nacl) != VPC_NACL_DEFAULT;
 }
 
 /*
@@ -56,9 +58,13 @@ nacl_verdict(__u32 in, __u32 out, __u32 meta, __u32 saddr, __u32 daddr)
 	__u32 egress, ingress;
 
 	void *pm = inner(&set_ports, set);
-	if (pm == NULL)
+	void *rm = inner(&set_rports, set);
+	if (pm == NULL || rm == NULL)
 		return VPC_DROP_ENGINE;
-	const struct vpc_xdp_port *pi = bpf_map_lookup_elem(pm, &in);
+	/* in: a slot, or (top bit) the sender's rport of a frame from the
+	 * overlay (nacl_in) */
+	__u32 rin = in & 0x7fffffff;
+	const struct vpc_xdp_port *pi = bpf_map_lookup_elem(in >> 31 ? rm : pm, &rin);
 	const struct vpc_xdp_port *po = bpf_map_lookup_elem(pm, &out);
 	if (pi == NULL || po == NULL)
 		return VPC_DROP_ENGINE;
@@ -68,6 +74,14 @@ nacl_verdict(__u32 in, __u32 out, __u32 meta, __u32 saddr, __u32 daddr)
 	if (ingress != VPC_NACL_NO_LIST && !nacl_list_allows(set, ingress, proto, saddr, key))
 		return VPC_DROP_NACL_INGRESS;
 	return VPC_DROP_NONE;
+}
+
+/* nacl_verdict()'s `in` for a packet from port pi (slot): the slot, or
+ * for a frame from the overlay its sender's rport. */
+static __always_inline __u32
+nacl_in(__u32 slot, const struct vpc_xdp_port *pi)
+{
+	return pi->fi.tunnel ? 0x80000000u | pi->iface : slot;
 }
 
 /* nacl_verdict()'s meta for packet m under table set `set`. */

@@ -146,15 +146,18 @@ sg_allows_packet(struct tables *t, const struct vpc_xdp_port *pi, const struct v
 	if (sender != VPC_INDEX_NONE) {
 		const struct vpc_iface_rec *s = sender == here && !pi->is_uplink ?
 						&pi->fi : iface_at(t, sender);
-		if (s == NULL || !sg_class_allows(t->set, s->sg_class[VPC_DIR_EGRESS], m->proto,
-						  egress_peer, key))
+		/* each host applies its own interfaces' rules */
+		if (s == NULL || (!s->tunnel &&
+				  !sg_class_allows(t->set, s->sg_class[VPC_DIR_EGRESS], m->proto,
+						   egress_peer, key)))
 			return 0;
 	}
 	if (receiver != VPC_INDEX_NONE) {
 		const struct vpc_iface_rec *r = receiver == here && !pi->is_uplink ?
 						&pi->fi : iface_at(t, receiver);
-		if (r == NULL || !sg_class_allows(t->set, r->sg_class[VPC_DIR_INGRESS], m->proto,
-						  ingress_peer, key))
+		if (r == NULL || (!r->tunnel &&
+				  !sg_class_allows(t->set, r->sg_class[VPC_DIR_INGRESS], m->proto,
+						   ingress_peer, key)))
 			return 0;
 	}
 	return 1;

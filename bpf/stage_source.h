@@ -88,6 +88,7 @@ enum source_done {
 	SOURCE_GO_ON = 0,	/* to the connection lookup */
 	SOURCE_ANSWERED,	/* an ARP reply, in place */
 	SOURCE_DHCP,		/* a DHCP request: the slow program answers */
+	SOURCE_OVERLAY,		/* a Geneve frame for this host: decapsulate */
 };
 
 /* The DHCP option walk (common/vpc_dhcp.h's vpc_dhcp_step), one option a
@@ -221,6 +222,100 @@ uplink_checks(struct tables *t, const struct vpc_pkt *m, void *data, void *end, 
 		return VPC_DROP_MULTICAST;
 	if (!mac_eq(eth->h_dest, t->g->uplink_mac))
 		return VPC_DROP_UPLINK_DST_MAC;
+	struct iphdr *ip = data + VPC_OFF_IP;
+	if ((void *)(ip + 1) > end)
+		return VPC_DROP_IP_TRUNCATED;
+	if (ip->daddr == t->g->underlay_ip && t->g->underlay_ip != 0 &&
+	    m->proto == IPPROTO_UDP && m->dport == bpf_htons(VPC_GENEVE_PORT))
+		*done = SOURCE_OVERLAY;	/* overlay_check, then decapsulated */
+	return VPC_DROP_NONE;
+}
+
+/*
+ * A Geneve frame to this host's underlay address (common/vpc_geneve.h):
+ * its header, a known host, a known VPC.  The VPC, the host (rhost) and
+ * how many bytes precede the inner frame.
+ */
+static __always_inline __u8
+overlay_check(struct tables *t, const struct vpc_pkt *m, void *data, void *end, __u32 *vpc,
+	      __u32 *host, __u32 *strip)
+{
+	struct iphdr *ip = data + VPC_OFF_IP;
+	__u32 vni, off;
+
+	if ((void *)(ip + 1) > end)
+		return VPC_DROP_IP_TRUNCATED;
+	if (m->frag != VPC_FRAG_NONE)
+		return VPC_DROP_OVERLAY_MALFORMED;	/* DF is set: never whole */
+	__u8 r = vpc_geneve_inner(data + VPC_OFF_L4, end, &vni, &off);
+	if (r != VPC_DROP_NONE)
+		return r;
+	void *um = inner(&set_underlay, t->set);
+	void *vm = inner(&set_vnis, t->set);
+	if (um == NULL || vm == NULL)
+		return VPC_DROP_OVERLAY_UNKNOWN_HOST;
+	__be32 src = ip->saddr;
+	__u32 *h = bpf_map_lookup_elem(um, &src);
+	if (h == NULL)
+		return VPC_DROP_OVERLAY_UNKNOWN_HOST;
+	__u32 *v = bpf_map_lookup_elem(vm, &vni);
+	if (v == NULL)
+		return VPC_DROP_OVERLAY_UNKNOWN_VNI;
+	*host = *h;
+	*vpc = *v;
+	*strip = VPC_OFF_L4 + off;
+	return VPC_DROP_NONE;
+}
+
+/*
+ * Who on host sent a decapsulated frame of VPC vpc, if that host may have
+ * (dataplane/stage_source.h's overlay_sender): switched, the interface
+ * with the source MAC (and address, when it checks); routed (the router's
+ * MAC), the owner of the source address, or an appliance of the VPC there.
+ */
+static __always_inline __u8
+overlay_sender(struct tables *t, void *data, void *end, __u32 vpc, __u32 host, __u32 *out)
+{
+	struct ethhdr *eth = data;
+	struct iphdr *ip = data + VPC_OFF_IP;
+
+	if ((void *)(ip + 1) > end)
+		return VPC_DROP_IP_TRUNCATED;
+	void *l2 = inner(&set_l2, t->set);
+	void *vm = inner(&set_vpcs, t->set);
+	void *ips = inner(&set_ips, t->set);
+	void *am = inner(&set_appliances, t->set);
+	if (l2 == NULL || vm == NULL || ips == NULL || am == NULL)
+		return VPC_DROP_OVERLAY_SPOOFED;
+	struct vpc_xdp_l2_key k = { .vpc = vpc };
+	vpc_mac_copy(k.mac, eth->h_source);
+	__u32 *xp = bpf_map_lookup_elem(l2, &k);
+	if (xp != NULL) {
+		__u32 xi = *xp;
+		const struct vpc_iface_rec *x = iface_at(t, xi);
+		if (x == NULL || x->tunnel != host + 1 || (x->src_dst_check && ip->saddr != x->ip))
+			return VPC_DROP_OVERLAY_SPOOFED;
+		*out = xi;
+		return VPC_DROP_NONE;
+	}
+	const struct vpc_xdp_vpc *vr = bpf_map_lookup_elem(vm, &vpc);
+	if (vr == NULL || !mac_eq(eth->h_source, vr->router_mac))
+		return VPC_DROP_OVERLAY_SPOOFED;
+	struct vpc_xdp_ip_key ik = { .vpc = vpc, .ip = ip->saddr };
+	xp = bpf_map_lookup_elem(ips, &ik);
+	if (xp != NULL) {
+		__u32 xi = *xp;
+		const struct vpc_iface_rec *x = iface_at(t, xi);
+		if (x != NULL && x->tunnel == host + 1) {
+			*out = xi;
+			return VPC_DROP_NONE;
+		}
+	}
+	struct vpc_xdp_appliance_key ak = { .vpc = vpc, .rhost = host };
+	xp = bpf_map_lookup_elem(am, &ak);
+	if (xp == NULL)
+		return VPC_DROP_OVERLAY_SPOOFED;
+	*out = *xp;
 	return VPC_DROP_NONE;
 }
 

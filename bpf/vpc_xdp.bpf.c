@@ -31,6 +31,7 @@
 #include "vpc_icmp.h"	/* queries, errors, the quote's NAT: shared too */
 #include "vpc_decide.h"
 #include "vpc_frag.h"	/* fragments follow their first: shared */
+#include "vpc_geneve.h"	/* the overlay between hosts: shared */
 #include "vpc_nacl.h"	/* network ACLs: shared */
 #include "vpc_image.h"
 #include "vpc_reasons.h"
@@ -109,6 +110,11 @@ INNER_SZ(in_sg_nodes, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_
 INNER_SZ(in_sg_intervals, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_sg_interval));
 INNER_SZ(in_sg_icmps, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_sg_icmp));
 INNER_FIXED(in_nacls, 2 * VPC_XDP_MAX_NACLS, sizeof(struct vpc_nacl_list));
+INNER_SZ(in_tunnels, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_tunnel_rec));
+INNER_SZ(in_underlay, BPF_MAP_TYPE_HASH, 0, 4, sizeof(__u32));
+INNER_SZ(in_vnis, BPF_MAP_TYPE_HASH, 0, 4, sizeof(__u32));
+INNER_SZ(in_appliances, BPF_MAP_TYPE_HASH, 0, sizeof(struct vpc_xdp_appliance_key), sizeof(__u32));
+INNER_SZ(in_rports, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_xdp_port));
 
 SET(set_global, in_global);
 SET(set_ports, in_ports);
@@ -123,6 +129,11 @@ SET(set_sg_nodes, in_sg_nodes);
 SET(set_sg_intervals, in_sg_intervals);
 SET(set_sg_icmps, in_sg_icmps);
 SET(set_nacls, in_nacls);
+SET(set_tunnels, in_tunnels);
+SET(set_underlay, in_underlay);
+SET(set_vnis, in_vnis);
+SET(set_appliances, in_appliances);
+SET(set_rports, in_rports);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -314,6 +325,74 @@ frag_later(void *data, void *end, __u32 ctx, __u32 gen, __u64 now, struct vpc_xd
 
 
 
+/*
+ * A Geneve frame for this host (uplink_checks said so): checked
+ * (overlay_check), its outer headers removed, the inner frame parsed into
+ * m and its sender on its host found (overlay_sender: *xi).  A function of
+ * its own, verified with its one caller: the fast program inlines one
+ * parse.  ctx's packet pointers change.
+ */
+static __noinline __u8
+overlay_in(struct xdp_md *ctx, __u32 set, struct vpc_pkt *m, __u32 *xi)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct tables t = { .set = set };
+	__u32 vpc, host, strip;
+
+	__u8 r = overlay_check(&t, m, data, end, &vpc, &host, &strip);
+	if (r != VPC_DROP_NONE)
+		return r;
+	if (bpf_xdp_adjust_head(ctx, (int)strip) != 0)
+		return VPC_DROP_ENGINE;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	vpc_parse(data, end, m);
+	if (m->kind == VPC_PKT_DROP)
+		return m->reason;
+	if (m->kind != VPC_PKT_IPV4)
+		return VPC_DROP_OVERLAY_MALFORMED;	/* its host answers ARP */
+	r = overlay_sender(&t, data, end, vpc, host, xi);
+	if (r != VPC_DROP_NONE)
+		return r;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = data + VPC_OFF_IP;
+	if ((void *)(ip + 1) > end)
+		return VPC_DROP_IP_TRUNCATED;
+	if ((eth->h_dest[0] & 1) || (ip->daddr & bpf_htonl(0xe0000000)) == bpf_htonl(0xe0000000))
+		return VPC_DROP_MULTICAST;
+	return VPC_DROP_NONE;
+}
+
+/* A later fragment whose datagram went to another host: the tunnel of the
+ * interface its first fragment went to (the inner destination MAC, as
+ * vpc_frag_follow wrote it). */
+static __always_inline __u8
+frag_tunnel(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc_pkt *m, void *data,
+	    void *end, struct vpc_xdp_verdict *v)
+{
+	struct ethhdr *eth = data;
+	struct iphdr *ip = data + VPC_OFF_IP;
+
+	if ((void *)(ip + 1) > end)
+		return VPC_DROP_IP_TRUNCATED;
+	void *l2 = inner(&set_l2, t->set);
+	if (l2 == NULL)
+		return VPC_DROP_ENGINE;
+	struct vpc_xdp_l2_key k = { .vpc = pi->fi.vpc };
+	vpc_mac_copy(k.mac, eth->h_dest);
+	__u32 *xp = bpf_map_lookup_elem(l2, &k);
+	if (xp == NULL)
+		return VPC_DROP_ENGINE;
+	const struct vpc_iface_rec *x = iface_at(t, *xp);
+	if (x == NULL || x->tunnel == 0)
+		return VPC_DROP_ENGINE;
+	v->tunnel = x->tunnel;
+	v->vpc = (__u16)x->vpc;
+	v->sport = vpc_geneve_sport(m, ip->saddr, ip->daddr);
+	return VPC_DROP_NONE;
+}
+
 /* A new connection (or an ICMP error, which opens none). */
 static __always_inline __u8
 new_conn(struct xdp_md *ctx, struct tables *t, __u32 slot, const struct vpc_xdp_port *pi,
@@ -326,12 +405,13 @@ new_conn(struct xdp_md *ctx, struct tables *t, __u32 slot, const struct vpc_xdp_
 
 	if ((void *)(ip + 1) > end)
 		return VPC_DROP_IP_TRUNCATED;
-	if ((r = decide(t, pi, m, data, end, &d)) != VPC_DROP_NONE)
+	if ((r = decide(t, pi, m, ctx, &d)) != VPC_DROP_NONE)
 		return r;
 	__be32 saddr = ip->saddr, daddr = ip->daddr;
 	/* Stateless: a packet the ACLs deny opens nothing. */
-	if ((r = nacl_verdict(slot, d.act.out_slot, nacl_meta(t->set, m), saddr, daddr)) !=
-	    VPC_DROP_NONE)
+	if (d.act.tunnel == 0 &&
+	    (r = nacl_verdict(nacl_in(slot, pi), d.act.out_slot, nacl_meta(t->set, m), saddr,
+			      daddr)) != VPC_DROP_NONE)
 		return r;
 
 	if (m->proto == IPPROTO_ICMP && m->icmp_error) {
@@ -357,8 +437,8 @@ new_conn(struct xdp_md *ctx, struct tables *t, __u32 slot, const struct vpc_xdp_
  * when the apply asked for it or the frame now reaches someone else.
  */
 static __always_inline __u8
-refresh(struct tables *t, __u32 slot, const struct vpc_xdp_port *pi, const struct vpc_pkt *m,
-	void *data, void *end, struct vpc_xdp_ct *e, int dir,
+refresh(struct xdp_md *ctx, struct tables *t, __u32 slot, const struct vpc_xdp_port *pi,
+	const struct vpc_pkt *m, void *data, void *end, struct vpc_xdp_ct *e, int dir,
 	const struct vpc_ct_key *fwd, __u64 now, struct vpc_xdp_verdict *v)
 {
 	struct iphdr *ip = data + VPC_OFF_IP;
@@ -367,7 +447,7 @@ refresh(struct tables *t, __u32 slot, const struct vpc_xdp_port *pi, const struc
 
 	if ((void *)(ip + 1) > end)
 		return VPC_DROP_IP_TRUNCATED;
-	if ((r = decide(t, pi, m, data, end, &d)) != VPC_DROP_NONE)
+	if ((r = decide(t, pi, m, ctx, &d)) != VPC_DROP_NONE)
 		return r;
 	struct vpc_xdp_action *old = &e->act[dir & 1];
 	int other = old->gen != 0 && (old->out_slot != d.act.out_slot ||
@@ -383,8 +463,9 @@ refresh(struct tables *t, __u32 slot, const struct vpc_xdp_port *pi, const struc
 	e->expires = now + entry_timeout(t, e, d.act.vpc);
 	/* The ACLs after the action is cached: the next packets meet them
 	 * on the fast path, before TCP tracking. */
-	if ((r = nacl_verdict(slot, d.act.out_slot, nacl_meta(t->set, m), ip->saddr, ip->daddr)) !=
-	    VPC_DROP_NONE)
+	if (d.act.tunnel == 0 &&
+	    (r = nacl_verdict(nacl_in(slot, pi), d.act.out_slot, nacl_meta(t->set, m), ip->saddr,
+			      ip->daddr)) != VPC_DROP_NONE)
 		return r;
 	return apply(data, end, m, &e->act[dir & 1], v);
 }
@@ -394,13 +475,27 @@ refresh(struct tables *t, __u32 slot, const struct vpc_xdp_port *pi, const struc
 struct slow {
 	struct tables t;
 	const struct vpc_xdp_port *pi;
-	struct vpc_pkt m;
-	struct vpc_ct_key key;
+	struct vpc_pkt *m;		/* in slow_scratch: off the stack, which the */
+	struct vpc_ct_key *key;		/* slow program's call chains fill */
 	struct vpc_xdp_stats *st;
 };
 
+struct slow_scratch {
+	struct vpc_pkt m;
+	struct vpc_ct_key key;
+	struct vpc_xdp_verdict v;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct slow_scratch);
+} slow_scratch SEC(".maps");
+
 static __always_inline int
-slow_setup(struct xdp_md *ctx, __u32 set, __u32 slot, struct slow *s)
+slow_setup(struct xdp_md *ctx, __u32 set, __u32 slot, __u32 src, struct slow_scratch *sc,
+	   struct slow *s)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
@@ -413,15 +508,22 @@ slow_setup(struct xdp_md *ctx, __u32 set, __u32 slot, struct slow *s)
 	if (gm == NULL || pm == NULL)
 		return -1;
 	s->t.g = bpf_map_lookup_elem(gm, &z);
-	s->pi = bpf_map_lookup_elem(pm, &slot);
+	if (src == VPC_INDEX_NONE) {
+		s->pi = bpf_map_lookup_elem(pm, &slot);
+	} else {	/* decapsulated: from the sender's rport */
+		void *rm = inner(&set_rports, s->t.set);
+		s->pi = rm != NULL ? bpf_map_lookup_elem(rm, &src) : NULL;
+	}
 	s->st = counters();
 	if (s->t.g == NULL || s->pi == NULL || s->st == NULL)
 		return -1;
-	vpc_parse(data, end, &s->m);
+	s->m = &sc->m;
+	s->key = &sc->key;
+	vpc_parse(data, end, s->m);
 	struct iphdr *ip = data + VPC_OFF_IP;
-	if (s->m.kind != VPC_PKT_IPV4 || (void *)(ip + 1) > end)
+	if (s->m->kind != VPC_PKT_IPV4 || (void *)(ip + 1) > end)
 		return -1;
-	vpc_ct_key_fwd(&s->key, s->pi->ctx, &s->m, ip->saddr, ip->daddr);
+	vpc_ct_key_fwd(s->key, s->pi->ctx, s->m, ip->saddr, ip->daddr);
 	return 0;
 }
 
@@ -441,7 +543,8 @@ struct handoff {
 	__u32 set;
 	__u32 slot;
 	__u32 len;
-	__u32 pad;
+	__u32 src;	/* decapsulated: the sender's interface (its rport);
+			 * else VPC_INDEX_NONE */
 };
 
 struct {
@@ -466,7 +569,8 @@ struct {
 
 /* Count, record, and say what becomes of the packet. */
 static __always_inline int
-finish(__u32 slot, __u32 len, struct vpc_xdp_verdict *v, __u8 r, struct vpc_xdp_stats *st)
+finish(__u32 slot, __u32 len, __u32 out_len, struct vpc_xdp_verdict *v, __u8 r,
+       struct vpc_xdp_stats *st)
 {
 	int ret;
 
@@ -489,7 +593,7 @@ finish(__u32 slot, __u32 len, struct vpc_xdp_verdict *v, __u8 r, struct vpc_xdp_
 		struct vpc_xdp_port_stats *o = bpf_map_lookup_elem(&port_stats, &out);
 		if (o != NULL) {
 			o->tx_packets++;
-			o->tx_bytes += len;
+			o->tx_bytes += out_len;	/* as it leaves: a DHCP answer's, a tunnel's */
 		}
 		if (v->action == VPC_ACT_REPLY) {
 			ret = XDP_TX;
@@ -506,7 +610,7 @@ finish(__u32 slot, __u32 len, struct vpc_xdp_verdict *v, __u8 r, struct vpc_xdp_
 
 static __always_inline __u8
 process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
-	struct vpc_xdp_stats *st, __u32 *set)
+	struct vpc_xdp_stats *st, __u32 *set, __u32 *src)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
@@ -535,6 +639,21 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 		return m.reason;
 	r = pi->is_uplink ? uplink_checks(&t, &m, data, end, &done) :
 			    iface_checks(&t, pi, &m, data, end, &done);
+	if (done == SOURCE_OVERLAY) {
+		/* From another host: checked, decapsulated, then decided as
+		 * if it came from its sender's port (its rport). */
+		__u32 xi;
+		r = overlay_in(ctx, t.set, &m, &xi);
+		if (r != VPC_DROP_NONE)
+			return r;
+		data = (void *)(long)ctx->data;
+		end = (void *)(long)ctx->data_end;
+		void *rm = inner(&set_rports, t.set);
+		pi = rm != NULL ? bpf_map_lookup_elem(rm, &xi) : NULL;
+		if (pi == NULL || !pi->present)
+			return VPC_DROP_ENGINE;
+		*src = xi;
+	}
 	if (done == SOURCE_DHCP)
 		return SLOW;
 	if (done == SOURCE_ANSWERED) {
@@ -573,8 +692,9 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 		const struct vpc_xdp_port *po = bpf_map_lookup_elem(pm, &out);
 		if (po == NULL)
 			return SLOW;
-		if (VPC_UNLIKELY(nacl_any(pi, po))) {
-			r = (__u8)nacl_verdict(slot, out, nacl_meta(t.set, &m), ip->saddr, ip->daddr);
+		if (VPC_UNLIKELY(nacl_any(pi, po, a->tunnel))) {
+			r = (__u8)nacl_verdict(nacl_in(slot, pi), out, nacl_meta(t.set, &m), ip->saddr,
+					       ip->daddr);
 			/* (the element may have been reused meanwhile: then
 			 * the slow path decides) */
 			if (r != VPC_DROP_NONE)
@@ -641,7 +761,8 @@ vpc_xdp(struct xdp_md *ctx)
 		now = bpf_ktime_get_ns();
 	}
 
-	__u8 r = process(ctx, slot, now, &v, st, &set);
+	__u32 src = VPC_INDEX_NONE;
+	__u8 r = process(ctx, slot, now, &v, st, &set, &src);
 	if (r == SLOW) {
 		struct handoff *h = bpf_map_lookup_elem(&handoffs, &z);
 		if (h != NULL) {
@@ -649,51 +770,66 @@ vpc_xdp(struct xdp_md *ctx)
 			h->set = set;
 			h->slot = slot;
 			h->len = len;
+			h->src = src;
 			bpf_tail_call(ctx, &slow_path, 0);
 		}
 		r = VPC_DROP_ENGINE;	/* the slow path is not loaded */
 	}
-	return finish(slot, len, &v, r, st);
+	if (r == VPC_DROP_NONE && v.tunnel)
+		r = encap(ctx, set, &v);
+	return finish(slot, len, (__u32)(ctx->data_end - ctx->data), &v, r, st);
 }
 
 SEC("xdp")
 int
 vpc_xdp_slow(struct xdp_md *ctx)
 {
-	struct vpc_xdp_verdict v = { .action = VPC_ACT_DROP, .out_slot = 0xffffffff };
 	struct slow s;
 	__u32 z = 0;
 	__u8 r;
 
+	/* The verdict, the packet's record and key: per-CPU scratch, not
+	 * the stack (the call chains below fill it). */
 	struct handoff *h = bpf_map_lookup_elem(&handoffs, &z);
-	if (h == NULL)
+	struct slow_scratch *sc = bpf_map_lookup_elem(&slow_scratch, &z);
+	if (h == NULL || sc == NULL)
 		return XDP_ABORTED;
+	struct vpc_xdp_verdict *v = &sc->v;
+	*v = (struct vpc_xdp_verdict){ .action = VPC_ACT_DROP, .out_slot = 0xffffffff };
 	__u32 slot = h->slot, len = h->len;
 	__u64 now = h->now;
-	if (slow_setup(ctx, h->set, slot, &s) < 0) {
+	if (slow_setup(ctx, h->set, slot, h->src, sc, &s) < 0) {
 		struct vpc_xdp_stats *st = counters();
 		if (st == NULL)
 			return XDP_ABORTED;
-		return finish(slot, len, &v, VPC_DROP_ENGINE, st);
+		return finish(slot, len, len, v, VPC_DROP_ENGINE, st);
 	}
-	if (!s.pi->is_uplink && vpc_dhcp_is_request(&s.m))
-		return finish(slot, len, &v, dhcp_answer(ctx, s.pi, slot, &v), s.st);
+	if (!s.pi->is_uplink && vpc_dhcp_is_request(s.m)) {
+		r = dhcp_answer(ctx, s.pi, slot, v);
+		return finish(slot, len, (__u32)(ctx->data_end - ctx->data), v, r, s.st);
+	}
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	if (s.m.frag == VPC_FRAG_LATER)
-		return finish(slot, len, &v, frag_later(data, end, s.pi->ctx, s.t.g->generation, now, &v),
-			      s.st);
-	struct vpc_ct_key fwd;
-	int dir;
-	struct vpc_xdp_ct *e = ct_resolve(&s.key, bpf_map_lookup_elem(&ct, &s.key), &fwd, &dir);
-	if (e == NULL)
-		r = new_conn(ctx, &s.t, slot, s.pi, &s.m, data, end, &s.key, now, &v, s.st);
-	else
-		r = refresh(&s.t, slot, s.pi, &s.m, data, end, e, dir, &fwd, now, &v);
-	if (s.m.frag == VPC_FRAG_FIRST && r == VPC_DROP_NONE && v.action == VPC_ACT_FORWARD)
-		frag_first((void *)(long)ctx->data, (void *)(long)ctx->data_end, &s.key, &v,
-			   s.t.g->generation, now);
-	return finish(slot, len, &v, r, s.st);
+	if (s.m->frag == VPC_FRAG_LATER) {
+		r = frag_later(data, end, s.pi->ctx, s.t.g->generation, now, v);
+		if (r == VPC_DROP_NONE &&
+		    (v->path == VPC_PATH_OVERLAY_SWITCH || v->path == VPC_PATH_OVERLAY_ROUTED))
+			r = frag_tunnel(&s.t, s.pi, s.m, data, end, v);
+	} else {
+		struct vpc_ct_key fwd;
+		int dir;
+		struct vpc_xdp_ct *e = ct_resolve(s.key, bpf_map_lookup_elem(&ct, s.key), &fwd, &dir);
+		if (e == NULL)
+			r = new_conn(ctx, &s.t, slot, s.pi, s.m, data, end, s.key, now, v, s.st);
+		else
+			r = refresh(ctx, &s.t, slot, s.pi, s.m, data, end, e, dir, &fwd, now, v);
+		if (s.m->frag == VPC_FRAG_FIRST && r == VPC_DROP_NONE && v->action == VPC_ACT_FORWARD)
+			frag_first((void *)(long)ctx->data, (void *)(long)ctx->data_end, s.key, v,
+				   s.t.g->generation, now);
+	}
+	if (r == VPC_DROP_NONE && v->tunnel)
+		r = encap(ctx, s.t.set, v);
+	return finish(slot, len, (__u32)(ctx->data_end - ctx->data), v, r, s.st);
 }
 
 /* vpc-replay --bench's baseline: what a test run of a program that does

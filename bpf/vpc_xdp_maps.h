@@ -75,11 +75,28 @@ struct vpc_xdp_global {
 	__u32 uplink_slot;
 	__u8 uplink_mac[6];
 	__u8 gateway_mac[6];
+	__be32 underlay_ip;	/* this host's (hosts:); 0: no overlay */
 };
 
-/* vpcs: the VPC's timeouts in nanoseconds, by enum vpc_timeout_id. */
+/* vpcs: the VPC's timeouts in nanoseconds, by enum vpc_timeout_id; its
+ * VNI and router MAC (the overlay). */
 struct vpc_xdp_vpc {
 	__u64 timeouts_ns[VPC_TO_COUNT];
+	__u32 vni;
+	__u8 router_mac[6];
+	__u16 pad;
+};
+
+/* The overlay (common/vpc_geneve.h), in a host's view of a topology with
+ * hosts:.  tunnels: struct vpc_tunnel_rec by rhost; underlay: a host's
+ * underlay address (__be32) -> rhost (__u32); vnis: a VNI (__u32) -> VPC
+ * (__u32); appliances: (VPC, rhost) -> an interface with
+ * source_dest_check off that host runs in that VPC; rports: struct
+ * vpc_xdp_port of each interface on another host (by interface index),
+ * as the source of the frames decapsulated from its host. */
+struct vpc_xdp_appliance_key {
+	__u32 vpc;
+	__u32 rhost;
 };
 
 /* l2: (VPC, MAC) -> interface index (__u32). */
@@ -108,13 +125,17 @@ struct vpc_xdp_action {
 	__u8 path;		/* enum vpc_path */
 	__u8 nat;		/* 0 none, 1 source (to the EIP), 2 destination */
 	__be32 nat_addr;
+	/* Each MAC 4-aligned: decide() (a function of its own) writes them
+	 * through a pointer, as a 4- and a 2-byte store. */
 	__u8 src_mac[6];
-	__u8 dst_mac[6];
 	__u8 rewrite_macs;	/* routed: MACs and TTL change */
 	__u8 pad;
+	__u8 dst_mac[6];
 	__u16 vpc;		/* the VPC whose timeouts apply */
+	__u16 tunnel;		/* to another host: its tunnel record + 1; 0: none */
+	__u16 pad2;
 };
-_Static_assert(sizeof(struct vpc_xdp_action) == 28, "xdp action layout");
+_Static_assert(sizeof(struct vpc_xdp_action) == 32, "xdp action layout");
 
 struct vpc_xdp_ct {
 	__u32 dir;		/* which direction's key this value is under */
@@ -159,6 +180,13 @@ struct vpc_xdp_verdict {
 	__u8 reason;
 	__u8 pad;
 	__u32 out_slot;
+	/* To another host (the program puts the overlay's header in front
+	 * once the verdict is known): its tunnel record + 1, 0 for none; the
+	 * VPC (its VNI) and the outer source port. */
+	__u16 tunnel;
+	__u16 vpc;
+	__u16 sport;
+	__u16 pad2;
 };
 
 #endif /* VPC_XDP_MAPS_H */

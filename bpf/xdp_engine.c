@@ -38,7 +38,8 @@ struct vpc_xdp {
 static const char *const set_names[VPC_XS_COUNT] = {
 	"set_global", "set_ports", "set_ifaces", "set_vpcs", "set_l2", "set_ips",
 	"set_eips", "set_routes", "set_sg_classes", "set_sg_nodes",
-	"set_sg_intervals", "set_sg_icmps", "set_nacls",
+	"set_sg_intervals", "set_sg_icmps", "set_nacls", "set_tunnels", "set_underlay",
+	"set_vnis", "set_appliances", "set_rports",
 };
 
 __attribute__((format(printf, 4, 5))) static int
@@ -118,7 +119,9 @@ vpc_xdp_load(bool replay, uint32_t max_conns, char *err, size_t err_size)
 		x->skel->maps.set_vpcs, x->skel->maps.set_l2, x->skel->maps.set_ips,
 		x->skel->maps.set_eips, x->skel->maps.set_routes, x->skel->maps.set_sg_classes,
 		x->skel->maps.set_sg_nodes, x->skel->maps.set_sg_intervals,
-		x->skel->maps.set_sg_icmps, x->skel->maps.set_nacls,
+		x->skel->maps.set_sg_icmps, x->skel->maps.set_nacls, x->skel->maps.set_tunnels,
+		x->skel->maps.set_underlay, x->skel->maps.set_vnis, x->skel->maps.set_appliances,
+		x->skel->maps.set_rports,
 	};
 	for (int i = 0; i < VPC_XS_COUNT; i++)
 		f->set[i] = bpf_map__fd(sets[i]);
@@ -678,6 +681,65 @@ set_create(int fd[VPC_XS_COUNT], const struct vpc_image *img, char *err, size_t 
 	for (int k = 0; k <= VPC_XS_ROUTES; k++)
 		if (fd[k] < 0)
 			return fail(err, n, 0, "creating the table maps: %s", strerror(errno));
+	/* The overlay's (empty without other hosts; one entry at least). */
+	fd[VPC_XS_TUNNELS] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_tunnels", 4,
+				     sizeof(struct vpc_tunnel_rec), img->n_rhosts, BPF_F_INNER_MAP);
+	fd[VPC_XS_UNDERLAY] = new_map(BPF_MAP_TYPE_HASH, "vpc_underlay", 4, 4, img->n_rhosts, 0);
+	fd[VPC_XS_VNIS] = new_map(BPF_MAP_TYPE_HASH, "vpc_vnis", 4, 4, img->n_vpcs, 0);
+	fd[VPC_XS_APPLIANCES] = new_map(BPF_MAP_TYPE_HASH, "vpc_appliances",
+					sizeof(struct vpc_xdp_appliance_key), 4, img->n_ifaces, 0);
+	fd[VPC_XS_RPORTS] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_rports", 4,
+				    sizeof(struct vpc_xdp_port), img->n_ifaces, BPF_F_INNER_MAP);
+	for (int k = VPC_XS_TUNNELS; k <= VPC_XS_RPORTS; k++)
+		if (fd[k] < 0)
+			return fail(err, n, 0, "creating the overlay maps: %s", strerror(errno));
+	return 0;
+}
+
+/* The overlay's maps (a host's view with other hosts): tunnel records,
+ * underlay addresses, VNIs, appliances, and the port record of each
+ * interface on another host (fis: the lowered interfaces). */
+static int
+set_fill_overlay(int fd[VPC_XS_COUNT], const struct vpc_image *img,
+		 const struct vpc_iface_rec *fis, char *err, size_t n)
+{
+	for (uint32_t r = 0; r < img->n_rhosts; r++) {
+		struct vpc_tunnel_rec tr;
+		vpc_lower_tunnel(img, r, &tr);
+		if (put(fd[VPC_XS_TUNNELS], &r, &tr, err, n, "tunnels") < 0 ||
+		    put(fd[VPC_XS_UNDERLAY], &tr.underlay_ip, &r, err, n, "underlay") < 0)
+			return -1;
+	}
+	if (img->n_rhosts == 0)
+		return 0;
+	for (uint32_t v = 0; v < img->n_vpcs; v++)
+		if (put(fd[VPC_XS_VNIS], &img->vpcs[v].vni, &v, err, n, "VNIs") < 0)
+			return -1;
+	for (uint32_t i = 0; i < img->n_ifaces; i++) {
+		const struct vpc_image_iface *f_ = &img->ifaces[i];
+		if (!(f_->flags & VPC_IFACE_F_REMOTE))
+			continue;
+		if (!(f_->flags & VPC_IFACE_F_SRC_DST_CHECK)) {
+			struct vpc_xdp_appliance_key ak = { .vpc = f_->vpc, .rhost = f_->rhost };
+			uint32_t first;
+			if (bpf_map_lookup_elem(fd[VPC_XS_APPLIANCES], &ak, &first) != 0 &&
+			    put(fd[VPC_XS_APPLIANCES], &ak, &i, err, n, "appliances") < 0)
+				return -1;
+		}
+		struct vpc_port_rec r;
+		vpc_lower_iface_port(img, i, &r);
+		struct vpc_xdp_port *x = calloc(1, sizeof(*x));
+		if (x == NULL)
+			return fail(err, n, 0, "out of memory");
+		*x = (struct vpc_xdp_port){
+			.present = 1, .iface = r.iface, .ctx = r.ctx, .rtable = r.rtable,
+			.gateway_ip = r.gateway_ip, .subnet = r.subnet, .nacl = r.nacl, .fi = fis[i],
+		};
+		int ret = put(fd[VPC_XS_RPORTS], &i, x, err, n, "remote ports");
+		free(x);
+		if (ret < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -694,7 +756,9 @@ set_fill_ifaces(int fd[VPC_XS_COUNT], const struct vpc_image *img, const uint32_
 	for (uint32_t i = 0; i < img->n_ifaces; i++) {
 		const struct vpc_image_iface *f_ = &img->ifaces[i];
 		struct vpc_iface_rec *fi = &fis[i];
-		vpc_lower_iface(img, i, (uint16_t)slots[f_->port], sg, fi);
+		/* one on another host is reached through the uplink */
+		uint32_t port = f_->flags & VPC_IFACE_F_REMOTE ? img->host[0].uplink_port : f_->port;
+		vpc_lower_iface(img, i, (uint16_t)slots[port], sg, fi);
 		struct vpc_xdp_l2_key lk = { .vpc = f_->vpc };
 		memcpy(lk.mac, f_->mac, 6);
 		struct vpc_xdp_ip_key ik = { .vpc = f_->vpc, .ip = f_->ip };
@@ -722,7 +786,7 @@ set_fill_ifaces(int fd[VPC_XS_COUNT], const struct vpc_image *img, const uint32_
 		if (put(fd[VPC_XS_PORTS], &slots[p], &x, err, n, "ports") < 0)
 			goto out;
 	}
-	ret = 0;
+	ret = set_fill_overlay(fd, img, fis, err, n);
 out:
 	free(fis);
 	return ret;
@@ -742,9 +806,10 @@ set_fill(int fd[VPC_XS_COUNT], const struct vpc_image *img, const uint32_t *slot
 	if (put(fd[VPC_XS_GLOBAL], &z, g, err, n, "global") < 0)
 		return -1;
 	for (uint32_t v = 0; v < img->n_vpcs; v++) {
-		struct vpc_xdp_vpc x = { 0 };
+		struct vpc_xdp_vpc x = { .vni = img->vpcs[v].vni };
 		for (int k = 0; k < VPC_TO_COUNT; k++)
 			x.timeouts_ns[k] = (uint64_t)img->vpcs[v].timeouts[k] * 1000000000ull;
+		memcpy(x.router_mac, img->vpcs[v].router_mac, 6);
 		if (put(fd[VPC_XS_VPCS], &v, &x, err, n, "vpcs") < 0)
 			return -1;
 	}
@@ -882,6 +947,7 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 		goto out;
 	}
 	g.uplink_slot = slots[img->host[0].uplink_port];
+	g.underlay_ip = img->host[0].underlay_ip;
 	memcpy(g.uplink_mac, img->host[0].uplink_mac, 6);
 	memcpy(g.gateway_mac, img->host[0].gateway_mac, 6);
 	if (set_fill(fd, img, slots, sg, &g, err, n) < 0)

@@ -104,7 +104,8 @@ vpc_frag_note(struct vpc_frag_rec *r, const struct vpc_ct_key *k, const uint8_t 
 	vpc_mac_copy(r->dst_mac, f);
 	vpc_mac_copy(r->src_mac, f + 6);
 	r->path = path;
-	r->ttl_dec = path != VPC_PATH_L2_SWITCH;
+	r->ttl_dec = path != VPC_PATH_L2_SWITCH && path != VPC_PATH_OVERLAY_SWITCH &&
+		     path != VPC_PATH_OVERLAY_IN;	/* the switched keep their TTL */
 }
 
 /*

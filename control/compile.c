@@ -207,8 +207,8 @@ count_rule_records(const struct topo_vpc *v, const struct members *m)
  * (mem: one per VPC).  0, -ENOMEM, or -E2BIG past the rule limit.
  */
 static int
-count_records(const struct topo *t, struct members *mem,
-	      uint32_t counts[VPC_SEC_COUNT])
+count_records(const struct topo *t, const struct topo_host *th, uint32_t **lidx,
+	      struct members *mem, uint32_t counts[VPC_SEC_COUNT])
 {
 	uint64_t n_rules = 0;
 
@@ -219,6 +219,8 @@ count_records(const struct topo *t, struct members *mem,
 		counts[VPC_SEC_RTABLE] += v->n_rtables;
 		counts[VPC_SEC_SG] += v->n_sgs;
 		counts[VPC_SEC_IFACE] += v->n_ifaces;
+		for (uint32_t i = 0; i < v->n_ifaces; i++)
+			counts[VPC_SEC_PORT] += lidx[vi][i] != VPC_INDEX_NONE;
 		counts[VPC_SEC_NACL] += v->n_nacls;
 		for (uint32_t a = 0; a < v->n_nacls; a++)
 			counts[VPC_SEC_NRULE] += v->nacls[a].n_ingress + v->nacls[a].n_egress;
@@ -228,16 +230,17 @@ count_records(const struct topo *t, struct members *mem,
 			return -ENOMEM;
 		n_rules += count_rule_records(v, &mem[vi]);
 		for (uint32_t i = 0; i < v->n_ifaces; i++)
-			if (v->ifaces[i].eip.set)
+			if (v->ifaces[i].eip.set && lidx[vi][i] != VPC_INDEX_NONE)
 				counts[VPC_SEC_EIP]++;
 	}
 	if (n_rules > VPC_MAX_RULES)
 		return -E2BIG;
 	counts[VPC_SEC_RULE] = (uint32_t)n_rules;
-	counts[VPC_SEC_PORT] = counts[VPC_SEC_IFACE] + 1;
+	counts[VPC_SEC_PORT] += 1;	/* the uplink */
 	counts[VPC_SEC_L2] = counts[VPC_SEC_IFACE];
+	counts[VPC_SEC_RHOST] = th == &t->host ? 0 : t->n_hosts - 1;	/* the others */
 	counts[VPC_SEC_HOST] = 1;
-	counts[VPC_SEC_HPORT] = t->host.n_ports;
+	counts[VPC_SEC_HPORT] = th->n_ports;
 	counts[VPC_SEC_DHCP] = t->n_vpcs;
 	return 0;
 }
@@ -250,6 +253,15 @@ count_records(const struct topo *t, struct members *mem,
 struct cursor {
 	uint32_t sub, rt, sg, iface, nacl;
 	uint32_t route, rule, eip, nrule;
+	uint32_t port;		/* the next interface port */
+	/* The VPC's interfaces' ports: each one's index from port, or
+	 * VPC_INDEX_NONE for one on another host; how many are here. */
+	const uint32_t *lidx;
+	uint32_t n_local;
+	/* In a host's view: each hosts: entry's index in rhosts, or
+	 * VPC_INDEX_NONE for this host; NULL in the whole topology's. */
+	const uint32_t *rhost_of;
+	const struct topo *t;
 };
 
 static void
@@ -460,18 +472,24 @@ emit_ifaces(struct vpc_image *img, const struct topo_vpc *v, uint32_t vi,
 	for (uint32_t i = 0; i < v->n_ifaces; i++) {
 		const struct topo_iface *tf = &v->ifaces[i];
 		uint32_t gi = cur->iface + i;
+		bool here = cur->lidx[i] != VPC_INDEX_NONE;
 		struct vpc_image_iface *of = &img->ifaces[gi];
 		copy_name(of->name, tf->name.s);
 		of->vpc = vi;
 		of->subnet = cur->sub + tf->subnet_idx;
-		of->port = gi;
+		of->port = here ? cur->port + cur->lidx[i] : VPC_INDEX_NONE;
+		if (!here) {
+			/* On another host: reached over the overlay. */
+			of->flags |= VPC_IFACE_F_REMOTE;
+			of->rhost = cur->rhost_of[tf->host_idx];
+		}
 		of->ip = htonl(tf->ip.addr);
 		memcpy(of->mac, tf->mac.b, 6);
 		if (!tf->sdc.set || tf->sdc.v)
 			of->flags |= VPC_IFACE_F_SRC_DST_CHECK;
 		if (tf->mac_derived)
 			of->flags |= VPC_IFACE_F_MAC_DERIVED;
-		if (tf->eip.set) {
+		if (tf->eip.set && here) {	/* each host's uplink has its own */
 			of->flags |= VPC_IFACE_F_EIP;
 			of->elastic_ip = htonl(tf->eip.addr);
 			img->eips[cur->eip++] = (struct vpc_image_eip){
@@ -481,15 +499,37 @@ emit_ifaces(struct vpc_image *img, const struct topo_vpc *v, uint32_t vi,
 		for (uint32_t k = 0; k < tf->n_sgs; k++)
 			of->sgs[k] = (uint16_t)(cur->sg + tf->sg_idx[k]);
 
-		struct vpc_image_port *op = &img->ports[gi];
-		copy_name(op->name, tf->port.s);
-		op->kind = VPC_PORT_IFACE;
-		op->iface = gi;
-
 		struct vpc_image_l2 *ol = &img->l2[gi];
 		ol->vpc = vi;
 		memcpy(ol->mac, tf->mac.b, 6);
 		ol->iface = gi;
+		if (!here)
+			continue;
+		struct vpc_image_port *op = &img->ports[of->port];
+		copy_name(op->name, tf->port.s);
+		op->kind = VPC_PORT_IFACE;
+		op->iface = gi;
+	}
+}
+
+/* The other hosts, in the file's order (a host's view). */
+static void
+emit_rhosts(struct vpc_image *img, const struct topo *t, uint32_t self)
+{
+	const struct topo_host *me = &t->hosts[self];
+	uint32_t n = 0;
+
+	for (uint32_t h = 0; h < t->n_hosts; h++) {
+		const struct topo_host *o = &t->hosts[h];
+		if (h == self)
+			continue;
+		struct vpc_image_rhost *r = &img->rhosts[n++];
+		copy_name(r->name, o->name.s);
+		r->underlay_ip = htonl(o->underlay_ip.addr);
+		/* One underlay segment: straight to the host's uplink;
+		 * otherwise through this host's underlay gateway. */
+		memcpy(r->next_hop_mac, me->underlay_gateway_mac.set ? me->underlay_gateway_mac.b :
+					topo_uplink_mac(o), 6);
 	}
 }
 
@@ -513,6 +553,8 @@ emit_host(struct vpc_image *img, const struct topo_host *th, uint32_t uplink)
 	memcpy(h->gateway_mac, topo_gateway_mac(th), 6);
 	if (th->uplink_mac.set && th->gateway_mac.set)
 		h->flags |= VPC_HOST_F_UPLINK_MACS;
+	if (th->underlay_ip.set)
+		h->underlay_ip = htonl(th->underlay_ip.addr);
 
 	for (uint32_t i = 0; i < th->n_ports; i++) {
 		const struct topo_hostport *hp = &th->ports[i];
@@ -541,22 +583,58 @@ emit_host(struct vpc_image *img, const struct topo_host *th, uint32_t uplink)
 struct vpc_image *
 topo_compile(const struct topo *t)
 {
+	return topo_compile_host(t, VPC_INDEX_NONE);
+}
+
+static void
+lidx_free(uint32_t **lidx, uint32_t n)
+{
+	for (uint32_t i = 0; lidx != NULL && i < n; i++)
+		free(lidx[i]);
+	free(lidx);
+}
+
+struct vpc_image *
+topo_compile_host(const struct topo *t, uint32_t host)
+{
 	uint32_t counts[VPC_SEC_COUNT] = { 0 };
 	struct members *mem = NULL;
 	struct vpc_image *img = NULL;
 	struct cursor cur = { 0 };
+	uint32_t **lidx = NULL;
 	int rc;
 
-	if (t == NULL || !t->validated) {
+	if (t == NULL || !t->validated || (host != VPC_INDEX_NONE && host >= t->n_hosts)) {
 		errno = EINVAL;
 		return NULL;
 	}
+	/* The host's view: its interfaces, in file order; every VPC's
+	 * routes, groups (members on every host) and ACLs. */
+	const struct topo_host *th = host == VPC_INDEX_NONE ? &t->host : &t->hosts[host];
+	lidx = calloc(t->n_vpcs ? t->n_vpcs : 1, sizeof(*lidx));
 	mem = calloc(t->n_vpcs ? t->n_vpcs : 1, sizeof(*mem));
-	if (mem == NULL) {
+	if (mem == NULL || lidx == NULL) {
 		errno = ENOMEM;
 		goto fail;
 	}
-	if ((rc = count_records(t, mem, counts)) < 0) {
+	for (uint32_t vi = 0; vi < t->n_vpcs; vi++) {
+		const struct topo_vpc *v = &t->vpcs[vi];
+		uint32_t n = 0;
+		if ((lidx[vi] = calloc(v->n_ifaces ? v->n_ifaces : 1, sizeof(**lidx))) == NULL) {
+			errno = ENOMEM;
+			goto fail;
+		}
+		for (uint32_t i = 0; i < v->n_ifaces; i++)
+			lidx[vi][i] = host == VPC_INDEX_NONE || v->ifaces[i].host_idx == host ?
+					      n++ : VPC_INDEX_NONE;
+	}
+	/* The other hosts' indexes in rhosts: the file's order, without
+	 * this one. */
+	uint32_t rhost_of[VPC_MAX_HOSTS];
+	for (uint32_t h = 0, n = 0; host != VPC_INDEX_NONE && h < t->n_hosts; h++)
+		rhost_of[h] = h == host ? VPC_INDEX_NONE : n++;
+	cur.rhost_of = rhost_of;
+	if ((rc = count_records(t, th, lidx, mem, counts)) < 0) {
 		errno = -rc;
 		goto fail;
 	}
@@ -566,6 +644,10 @@ topo_compile(const struct topo *t)
 
 	for (uint32_t vi = 0; vi < t->n_vpcs; vi++) {
 		const struct topo_vpc *v = &t->vpcs[vi];
+		cur.lidx = lidx[vi];
+		cur.n_local = 0;
+		for (uint32_t i = 0; i < v->n_ifaces; i++)
+			cur.n_local += lidx[vi][i] != VPC_INDEX_NONE;
 		emit_vpc(&img->vpcs[vi], v, &cur);
 		emit_dhcp(&img->dhcp[vi], &v->dhcp);
 		emit_subnets(img, v, vi, &cur);
@@ -577,19 +659,24 @@ topo_compile(const struct topo *t)
 		cur.rt += v->n_rtables;
 		cur.sg += v->n_sgs;
 		cur.iface += v->n_ifaces;
+		cur.port += cur.n_local;
 		cur.nacl += v->n_nacls;
 	}
-	emit_host(img, &t->host, cur.iface);
+	if (host != VPC_INDEX_NONE)
+		emit_rhosts(img, t, host);
+	emit_host(img, th, cur.port);
 
 	qsort(img->l2, img->n_l2, sizeof(*img->l2), l2_cmp);
 	qsort(img->eips, img->n_eips, sizeof(*img->eips), eip_cmp);
 	vpc_image_seal(img);
 	members_free_all(mem, t->n_vpcs);
+	lidx_free(lidx, t->n_vpcs);
 	return img;
 
 fail:;
 	int saved = errno;
 	members_free_all(mem, t->n_vpcs);
+	lidx_free(lidx, t->n_vpcs);
 	vpc_image_free(img);
 	errno = saved;
 	return NULL;
@@ -628,7 +715,6 @@ vpc_image_load_host(const char *path, const char *name, const char *host, FILE *
 			fprintf(errs, "%s: %s\n", path, err);
 		return img;
 	}
-	(void)host;	/* no hosts: yet -- every host runs the whole topology */
 	vpc_diag_init(&d, name != NULL ? name : path);
 	struct topo *t = topo_load_valid(path, &d);
 	if (t == NULL) {
@@ -636,9 +722,22 @@ vpc_image_load_host(const char *path, const char *name, const char *host, FILE *
 		vpc_diag_fini(&d);
 		return NULL;
 	}
-	img = topo_compile(t);
+	/* Without hosts:, every host runs the whole topology. */
+	uint32_t hi = VPC_INDEX_NONE;
+	if (host != NULL && t->has_hosts) {
+		for (hi = 0; hi < t->n_hosts && strcmp(t->hosts[hi].name.s, host) != 0; hi++)
+			;
+		if (hi == t->n_hosts) {
+			fprintf(errs, "%s: no host '%s' in its hosts list\n", name != NULL ? name : path,
+				host);
+			topo_free(t);
+			vpc_diag_fini(&d);
+			return NULL;
+		}
+	}
+	img = topo_compile_host(t, hi);
 	if (img == NULL)
-		fprintf(errs, "%s: cannot compile: %s\n", path,
+		fprintf(errs, "%s: cannot compile: %s\n", name != NULL ? name : path,
 			errno == E2BIG ?
 				"the tables exceed the image limits (too many rules after expanding security-group references?)" :
 				strerror(errno));

@@ -27,6 +27,10 @@
  */
 struct vpc_image *topo_compile(const struct topo *t);
 
+/* The tables of one entry of t's hosts: (an index), or of the whole
+ * topology (VPC_INDEX_NONE: as topo_compile). */
+struct vpc_image *topo_compile_host(const struct topo *t, uint32_t host);
+
 /*
  * The tables of a file that is either a topology (loaded, validated and
  * compiled) or an image written by `vpcctl compile` (read and checked).

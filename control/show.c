@@ -234,8 +234,10 @@ vpc_show_text(const struct vpc_image *img, FILE *out)
 			const struct vpc_image_iface *f = &img->ifaces[i];
 			if (f->vpc != vi)
 				continue;
-			fprintf(out, "    %-16s port %-16s subnet %-16s ip %-15s mac %s%s\n",
-				f->name, img->ports[f->port].name,
+			bool remote = f->flags & VPC_IFACE_F_REMOTE;
+			fprintf(out, "    %-16s %s %-16s subnet %-16s ip %-15s mac %s%s\n",
+				f->name, remote ? "host" : "port",
+				remote ? img->rhosts[f->rhost].name : img->ports[f->port].name,
 				img->subnets[f->subnet].name, ip_str(a, f->ip),
 				mac_str(c, f->mac),
 				f->flags & VPC_IFACE_F_MAC_DERIVED ? " (derived)" : "");
@@ -262,14 +264,22 @@ vpc_show_text(const struct vpc_image *img, FILE *out)
 	for (uint32_t i = 0; i < img->n_ports; i++) {
 		const struct vpc_image_port *p = &img->ports[i];
 		if (p->kind == VPC_PORT_UPLINK)
-			fprintf(out, "  %3u %-16s uplink, MAC %s, gateway MAC %s%s\n",
+			fprintf(out, "  %3u %-16s uplink, MAC %s, gateway MAC %s%s%s%s\n",
 				i, p->name, mac_str(a, h->uplink_mac),
 				mac_str(c, h->gateway_mac),
-				h->flags & VPC_HOST_F_UPLINK_MACS ? "" : " (defaults)");
+				h->flags & VPC_HOST_F_UPLINK_MACS ? "" : " (defaults)",
+				h->underlay_ip ? ", underlay " : "",
+				h->underlay_ip ? ip_str(b, h->underlay_ip) : "");
 		else
 			fprintf(out, "  %3u %-16s interface %s (VPC %s)\n", i,
 				p->name, img->ifaces[p->iface].name,
 				img->vpcs[img->ifaces[p->iface].vpc].name);
+	}
+	if (img->n_rhosts > 0) {
+		fprintf(out, "\nother hosts (overlay):\n");
+		for (uint32_t i = 0; i < img->n_rhosts; i++)
+			fprintf(out, "  %-16s underlay %-15s next hop MAC %s\n", img->rhosts[i].name,
+				ip_str(a, img->rhosts[i].underlay_ip), mac_str(c, img->rhosts[i].next_hop_mac));
 	}
 	fprintf(out, "\nelastic IPs (uplink):\n");
 	if (img->n_eips == 0)
@@ -448,7 +458,12 @@ vpc_show_json(const struct vpc_image *img, FILE *out)
 		fprintf(out, ",\"subnet\":");
 		json_str(out, img->subnets[f->subnet].name);
 		fprintf(out, ",\"port\":");
-		json_str(out, img->ports[f->port].name);
+		if (f->flags & VPC_IFACE_F_REMOTE) {
+			fprintf(out, "null,\"host\":");	/* another host's */
+			json_str(out, img->rhosts[f->rhost].name);
+		} else {
+			json_str(out, img->ports[f->port].name);
+		}
 		fprintf(out, ",\"ip\":\"%s\",\"mac\":\"%s\",\"mac_derived\":%s",
 			ip_str(a, f->ip), mac_str(c, f->mac),
 			f->flags & VPC_IFACE_F_MAC_DERIVED ? "true" : "false");
@@ -472,7 +487,10 @@ vpc_show_json(const struct vpc_image *img, FILE *out)
 		json_str(out, p->name);
 		if (p->kind == VPC_PORT_UPLINK) {
 			fprintf(out, ",\"kind\":\"uplink\",\"mac\":\"%s\",", mac_str(c, h->uplink_mac));
-			fprintf(out, "\"gateway_mac\":\"%s\"}", mac_str(c, h->gateway_mac));
+			fprintf(out, "\"gateway_mac\":\"%s\"", mac_str(c, h->gateway_mac));
+			if (h->underlay_ip)
+				fprintf(out, ",\"underlay_ip\":\"%s\"", ip_str(a, h->underlay_ip));
+			fprintf(out, "}");
 		} else {
 			fprintf(out, ",\"kind\":\"interface\",\"interface\":");
 			json_str(out, img->ifaces[p->iface].name);
@@ -493,6 +511,13 @@ vpc_show_json(const struct vpc_image *img, FILE *out)
 			ip_str(a, img->eips[i].elastic_ip));
 		json_str(out, img->ifaces[img->eips[i].iface].name);
 		fputc('}', out);
+	}
+	fprintf(out, "],\"other_hosts\":[");
+	for (uint32_t i = 0; i < img->n_rhosts; i++) {
+		fprintf(out, "%s{\"name\":", i ? "," : "");
+		json_str(out, img->rhosts[i].name);
+		fprintf(out, ",\"underlay_ip\":\"%s\",\"next_hop_mac\":\"%s\"}",
+			ip_str(a, img->rhosts[i].underlay_ip), mac_str(c, img->rhosts[i].next_hop_mac));
 	}
 	fprintf(out, "]}\n");
 }

@@ -168,6 +168,8 @@ struct topo_iface {
 	struct topo_bool sdc;	/* source_dest_check */
 	struct topo_str port;	/* defaults to name */
 	bool name_dup;		/* its name repeats an earlier interface's */
+	struct topo_str host;	/* the hosts: entry it runs on */
+	uint32_t host_idx;	/* resolved; VPC_INDEX_NONE without hosts: */
 };
 
 /*
@@ -231,6 +233,11 @@ struct topo_hostport {
 
 struct topo_host {
 	bool present;
+	/* An entry of hosts: (a hypervisor of a multi-host topology). */
+	struct topo_str name;
+	struct vpc_pos pos;
+	struct topo_ip underlay_ip;
+	struct topo_mac underlay_gateway_mac;	/* optional: a routed underlay */
 	bool has_uplink;
 	struct topo_str uplink_port;	/* defaults to "uplink" */
 	struct topo_mac uplink_mac, gateway_mac;
@@ -243,7 +250,11 @@ struct topo {
 	struct topo_uint version;
 	struct topo_vpc *vpcs;
 	uint32_t n_vpcs;
-	struct topo_host host;
+	struct topo_host host;	/* host: -- or, in a host's view, its hosts: entry */
+	struct topo_host *hosts;	/* hosts: */
+	uint32_t n_hosts;
+	bool has_hosts;
+	struct vpc_pos hosts_pos;
 	bool validated;
 };
 

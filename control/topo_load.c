@@ -661,12 +661,13 @@ load_iface(struct ld *ld, const struct ynode *m, struct topo_iface *f)
 {
 	static const char *const keys[] = { "name", "subnet", "ip", "mac",
 					    "security_groups", "elastic_ip",
-					    "source_dest_check", "port", NULL };
+					    "source_dest_check", "port", "host", NULL };
 	const struct ynode *v;
 	char what[64];
 
 	f->pos = m->pos;
 	f->subnet_idx = VPC_INDEX_NONE;
+	f->host_idx = VPC_INDEX_NONE;
 	if (!is_map(ld, m, "an interface"))
 		return;
 	if ((v = ymap_get(m, "name")) != NULL)
@@ -686,6 +687,8 @@ load_iface(struct ld *ld, const struct ynode *m, struct topo_iface *f)
 		read_bool(ld, v, "source_dest_check", &f->sdc);
 	if ((v = ymap_get(m, "port")) != NULL)
 		read_name(ld, v, "port", &f->port);
+	if ((v = ymap_get(m, "host")) != NULL)
+		read_name(ld, v, "host", &f->host);
 	if ((v = ymap_get(m, "security_groups")) != NULL &&
 	    is_seq(ld, v, "security_groups")) {
 		f->has_sgs = true;
@@ -930,16 +933,12 @@ load_hostport(struct ld *ld, const struct ynode *k, const struct ynode *m,
 		read_mode(ld, v, "mode", &p->mode);
 }
 
+/* A host's uplink and ports: the host: section, or an entry of hosts:. */
 static void
-load_host(struct ld *ld, const struct ynode *m, struct topo_host *h)
+load_host_body(struct ld *ld, const struct ynode *m, struct topo_host *h)
 {
-	static const char *const keys[] = { "uplink", "ports", NULL };
 	const struct ynode *v;
 
-	if (!is_map(ld, m, "'host'"))
-		return;
-	h->present = true;
-	check_keys(ld, m, keys, "host");
 	if ((v = ymap_get(m, "uplink")) != NULL && is_map(ld, v, "'uplink'")) {
 		static const char *const ukeys[] = { "port", "mac", "gateway_mac",
 						     NULL };
@@ -964,10 +963,47 @@ load_host(struct ld *ld, const struct ynode *m, struct topo_host *h)
 	}
 }
 
+static void
+load_host(struct ld *ld, const struct ynode *m, struct topo_host *h)
+{
+	static const char *const keys[] = { "uplink", "ports", NULL };
+
+	if (!is_map(ld, m, "'host'"))
+		return;
+	h->present = true;
+	check_keys(ld, m, keys, "host");
+	load_host_body(ld, m, h);
+}
+
+/* An entry of hosts: a hypervisor, its underlay address, uplink, ports. */
+static void
+load_hosts_entry(struct ld *ld, const struct ynode *m, struct topo_host *h)
+{
+	static const char *const keys[] = { "name", "underlay_ip", "underlay_gateway_mac",
+					    "uplink", "ports", NULL };
+	const struct ynode *v;
+	char what[64];
+
+	h->pos = m->pos;
+	if (!is_map(ld, m, "a host"))
+		return;
+	h->present = true;
+	if ((v = ymap_get(m, "name")) != NULL)
+		read_name(ld, v, "name", &h->name);
+	what_named(what, sizeof(what), "host", &h->name);
+	check_keys(ld, m, keys, what);
+	required(ld, m, "name", what);
+	if ((v = required(ld, m, "underlay_ip", what)) != NULL)
+		read_ip(ld, v, "underlay_ip", &h->underlay_ip);
+	if ((v = ymap_get(m, "underlay_gateway_mac")) != NULL)
+		read_mac(ld, v, "underlay_gateway_mac", &h->underlay_gateway_mac);
+	load_host_body(ld, m, h);
+}
+
 static struct topo *
 load_doc(struct ydoc *doc, struct vpc_diag *d)
 {
-	static const char *const keys[] = { "version", "vpcs", "host", NULL };
+	static const char *const keys[] = { "version", "vpcs", "host", "hosts", NULL };
 	struct ld ld = { .d = d };
 	const struct ynode *root = ydoc_root(doc), *v;
 	struct topo *t = calloc(1, sizeof(*t));
@@ -999,6 +1035,11 @@ load_doc(struct ydoc *doc, struct vpc_diag *d)
 	READ_LIST(&ld, v, "vpcs", t->vpcs, t->n_vpcs, load_vpc);
 	if ((v = ymap_get(root, "host")) != NULL)
 		load_host(&ld, v, &t->host);
+	if ((v = ymap_get(root, "hosts")) != NULL) {
+		t->has_hosts = v->kind == YNODE_SEQ;	/* else is_seq says why */
+		t->hosts_pos = v->pos;
+		READ_LIST(&ld, v, "hosts", t->hosts, t->n_hosts, load_hosts_entry);
+	}
 	if (ld.oom)
 		vpc_diag_add(d, (struct vpc_pos){ 0, 0 }, "out of memory");
 	return t;
@@ -1049,6 +1090,10 @@ topo_free(struct topo *t)
 		free(v->ifaces);
 	}
 	free(t->vpcs);
+	for (uint32_t i = 0; i < t->n_hosts; i++)
+		if (t->hosts[i].ports != t->host.ports)
+			free(t->hosts[i].ports);
+	free(t->hosts);
 	free(t->host.ports);
 	ydoc_free(t->doc);
 	free(t);

@@ -31,6 +31,8 @@ struct vctx {
 	struct vpc_diag *d;
 	uint32_t n_errors;
 	bool oom;
+	uint32_t only_host;	/* host-wide checks of one hosts: entry, or
+				 * VPC_INDEX_NONE: every interface */
 };
 
 #define ERR(c, pos, ...)                                    \
@@ -1078,6 +1080,13 @@ check_iface_eip(struct vctx *c, struct host_maps *hm,
 		    iref_vpc(t, hm->refs[first]));
 }
 
+/* Whether the host-wide checks under way cover interface f. */
+static bool
+on_checked_host(const struct vctx *c, const struct topo_iface *f)
+{
+	return c->only_host == VPC_INDEX_NONE || f->host_idx == c->only_host;
+}
+
 /*
  * Every interface's MAC first, so that a later pass of derived MACs
  * (topo_derive_host) avoids them all; then ports and elastic IPs.
@@ -1090,12 +1099,14 @@ check_ifaces_host_wide(struct vctx *c, struct host_maps *hm)
 
 	for (uint32_t vi = 0; vi < t->n_vpcs; vi++)
 		for (uint32_t i = 0; i < t->vpcs[vi].n_ifaces; i++, g++)
-			if (t->vpcs[vi].ifaces[i].mac.set)
+			if (t->vpcs[vi].ifaces[i].mac.set && on_checked_host(c, &t->vpcs[vi].ifaces[i]))
 				check_iface_mac_unique(c, hm, &t->vpcs[vi].ifaces[i], g);
 	g = 0;
 	for (uint32_t vi = 0; vi < t->n_vpcs; vi++) {
 		const struct topo_vpc *v = &t->vpcs[vi];
 		for (uint32_t i = 0; i < v->n_ifaces; i++, g++) {
+			if (!on_checked_host(c, &v->ifaces[i]))
+				continue;
 			check_iface_port(c, hm, v, &v->ifaces[i], g);
 			check_iface_eip(c, hm, &v->ifaces[i], g);
 		}
@@ -1218,6 +1229,192 @@ check_host_wide(struct vctx *c)
 	host_maps_fini(&hm);
 }
 
+/* ---- hosts: a topology over several hypervisors ---- */
+
+/* An interface's host, resolved; where it lives bounds its port and its
+ * elastic IP. */
+static void
+check_iface_host(struct vctx *c, struct keymap *names, struct topo_iface *f)
+{
+	struct topo *t = c->t;
+	const char *fn = f->name.s ? f->name.s : "?";
+	char a[20];
+
+	if (f->host.s == NULL) {
+		ERR(c, f->pos, "interface '%s' names no host (with 'hosts', every interface has 'host')", fn);
+		return;
+	}
+	uint32_t k = keymap_get_str(names, f->host.s);
+	if (k == VPC_KEYMAP_NEW || k == VPC_KEYMAP_FULL) {
+		ERR(c, f->host.pos, "interface '%s': unknown host '%s'", fn, f->host.s);
+		return;
+	}
+	f->host_idx = k;
+	const struct topo_host *h = &t->hosts[k];
+	if (f->eip.set && !h->has_uplink)
+		ERR(c, f->eip.pos, "interface '%s': elastic IP %s, but its host '%s' has no uplink",
+		    fn, topo_fmt_ip(a, f->eip.addr), f->host.s);
+	/* Its port among another host's ports, not its own. */
+	struct topo_str port = topo_iface_port(f);
+	if (port.s == NULL)
+		return;
+	for (uint32_t p = 0; p < h->n_ports; p++)
+		if (h->ports[p].name.s != NULL && strcmp(h->ports[p].name.s, port.s) == 0)
+			return;
+	for (uint32_t o = 0; o < t->n_hosts; o++)
+		for (uint32_t p = 0; o != k && p < t->hosts[o].n_ports; p++)
+			if (t->hosts[o].ports[p].name.s != NULL &&
+			    strcmp(t->hosts[o].ports[p].name.s, port.s) == 0) {
+				ERR(c, f->port.s != NULL ? f->port.pos : f->host.pos,
+				    "interface '%s' runs on host '%s', but its port '%s' is a port of host '%s'",
+				    fn, f->host.s, port.s, t->hosts[o].name.s ? t->hosts[o].name.s : "?");
+				return;
+			}
+}
+
+/* Underlay addresses: unique, outside every VPC, no elastic IP. */
+static void
+check_underlay(struct vctx *c, struct keymap *seen, const struct topo_host *h, uint32_t i)
+{
+	const struct topo *t = c->t;
+	const char *hn = h->name.s ? h->name.s : "?";
+	uint32_t u = h->underlay_ip.addr;
+	char a[20], b[20];
+
+	if (!h->underlay_ip.set)
+		return;
+	uint32_t first = keymap_put_u64(seen, u, i);
+	if (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL) {
+		ERR(c, h->underlay_ip.pos, "host '%s': underlay IP %s is already used by host '%s'", hn,
+		    topo_fmt_ip(a, u), t->hosts[first].name.s ? t->hosts[first].name.s : "?");
+		return;
+	}
+	for (uint32_t k = 0; k < t->n_vpcs; k++) {
+		const struct topo_vpc *v = &t->vpcs[k];
+		if (v->cidr.set && cidr_contains(v->cidr.addr, v->cidr.len, u)) {
+			ERR(c, h->underlay_ip.pos, "host '%s': underlay IP %s lies inside VPC '%s' (%s)",
+			    hn, topo_fmt_ip(a, u), v->name.s ? v->name.s : "?",
+			    topo_fmt_cidr(b, v->cidr.addr, v->cidr.len));
+			return;
+		}
+		for (uint32_t f = 0; f < v->n_ifaces; f++)
+			if (v->ifaces[f].eip.set && v->ifaces[f].eip.addr == u) {
+				ERR(c, h->underlay_ip.pos,
+				    "host '%s': underlay IP %s is the elastic IP of interface '%s'", hn,
+				    topo_fmt_ip(a, u), v->ifaces[f].name.s ? v->ifaces[f].name.s : "?");
+				return;
+			}
+	}
+}
+
+/* Elastic IPs and explicit MACs are unique across hosts too (each
+ * host's own checks see only its interfaces). */
+static void
+check_across_hosts(struct vctx *c)
+{
+	const struct topo *t = c->t;
+	struct keymap eips, macs;
+	const struct topo_iface **fs;
+	uint32_t n = 0, g = 0;
+	char a[20];
+
+	for (uint32_t vi = 0; vi < t->n_vpcs; vi++)
+		n += t->vpcs[vi].n_ifaces;
+	if ((fs = calloc(n ? n : 1, sizeof(*fs))) == NULL) {
+		c->oom = true;
+		return;
+	}
+	if (keymap_ok(c, &eips, n) && keymap_ok(c, &macs, n)) {
+		for (uint32_t vi = 0; vi < t->n_vpcs; vi++)
+			for (uint32_t i = 0; i < t->vpcs[vi].n_ifaces; i++, g++) {
+				const struct topo_iface *f = fs[g] = &t->vpcs[vi].ifaces[i];
+				uint32_t first;
+				if (f->host_idx == VPC_INDEX_NONE)
+					continue;
+				if (f->eip.set &&
+				    (first = keymap_put_u64(&eips, f->eip.addr, g)) < VPC_KEYMAP_FULL &&
+				    fs[first]->host_idx != f->host_idx)
+					ERR(c, f->eip.pos,
+					    "interface '%s': elastic IP %s is already used by interface '%s' (host '%s')",
+					    f->name.s, topo_fmt_ip(a, f->eip.addr), fs[first]->name.s,
+					    fs[first]->host.s);
+				if (f->mac.set &&
+				    (first = keymap_put_u64(&macs, topo_mac_key(f->mac.b), g)) < VPC_KEYMAP_FULL &&
+				    fs[first]->host_idx != f->host_idx)
+					ERR(c, f->mac.pos,
+					    "interface '%s': MAC %s is already used by interface '%s' (host '%s')",
+					    f->name.s, topo_fmt_mac(a, f->mac.b), fs[first]->name.s,
+					    fs[first]->host.s);
+			}
+	}
+	keymap_fini(&eips);
+	keymap_fini(&macs);
+	free(fs);
+}
+
+/*
+ * Without hosts:, the host-wide checks over every interface (host:).
+ * With it: the entries, each interface's host, then each host's checks
+ * over its own interfaces, ports and uplink, as if it were host:.
+ */
+static void
+check_hosts(struct vctx *c)
+{
+	struct topo *t = c->t;
+	struct keymap names, underlay;
+
+	if (!t->has_hosts) {
+		for (uint32_t vi = 0; vi < t->n_vpcs; vi++)
+			for (uint32_t i = 0; i < t->vpcs[vi].n_ifaces; i++) {
+				const struct topo_iface *f = &t->vpcs[vi].ifaces[i];
+				if (f->host.s != NULL)
+					ERR(c, f->host.pos,
+					    "interface '%s': host '%s', but the topology has no 'hosts' list",
+					    f->name.s ? f->name.s : "?", f->host.s);
+			}
+		check_host_wide(c);
+		return;
+	}
+	if (t->host.present)
+		ERR(c, t->hosts_pos,
+		    "'host' and 'hosts' cannot both be given (with 'hosts', each entry has its own uplink and ports)");
+	if (t->n_hosts == 0)
+		ERR(c, t->hosts_pos, "'hosts' is empty (at least one host)");
+	if (t->n_hosts > VPC_MAX_HOSTS) {
+		ERR(c, t->hosts_pos, "'hosts' has %u entries; the limit is %u", t->n_hosts,
+		    VPC_MAX_HOSTS);
+		return;
+	}
+	for (uint32_t h = 0; h < t->n_hosts; h++) {
+		const struct topo_mac *g = &t->hosts[h].underlay_gateway_mac;
+		char a[20];
+		if (g->set && (g->b[0] & 1))
+			ERR(c, g->pos, "host '%s': underlay gateway MAC %s is a multicast address (expected a unicast MAC)",
+			    t->hosts[h].name.s ? t->hosts[h].name.s : "?", topo_fmt_mac(a, g->b));
+	}
+	if (!keymap_ok(c, &names, t->n_hosts) || !keymap_ok(c, &underlay, t->n_hosts))
+		return;
+	index_names(c, &names, t->hosts, t->n_hosts, sizeof(*t->hosts),
+		    offsetof(struct topo_host, name), "host", NULL);
+	for (uint32_t h = 0; h < t->n_hosts; h++)
+		check_underlay(c, &underlay, &t->hosts[h], h);
+	for (uint32_t vi = 0; vi < t->n_vpcs; vi++)
+		for (uint32_t i = 0; i < t->vpcs[vi].n_ifaces; i++)
+			check_iface_host(c, &names, &t->vpcs[vi].ifaces[i]);
+	keymap_fini(&names);
+	keymap_fini(&underlay);
+	struct topo_host saved = t->host;
+	for (uint32_t h = 0; h < t->n_hosts && !c->oom; h++) {
+		t->host = t->hosts[h];
+		c->only_host = h;
+		check_host_wide(c);
+	}
+	t->host = saved;
+	c->only_host = VPC_INDEX_NONE;
+	if (!c->oom)
+		check_across_hosts(c);
+}
+
 static void
 check_limits(struct vctx *c)
 {
@@ -1248,7 +1445,7 @@ check_limits(struct vctx *c)
 uint32_t
 topo_validate(struct topo *t, struct vpc_diag *d)
 {
-	struct vctx c = { .t = t, .d = d };
+	struct vctx c = { .t = t, .d = d, .only_host = VPC_INDEX_NONE };
 	struct keymap names;
 
 	check_limits(&c);
@@ -1268,7 +1465,7 @@ topo_validate(struct topo *t, struct vpc_diag *d)
 	if (!c.oom && topo_derive_vnis(t) < 0)
 		c.oom = true;
 	if (!c.oom)
-		check_host_wide(&c);
+		check_hosts(&c);
 	if (!c.oom && topo_derive_host(t) < 0)
 		c.oom = true;
 	if (c.oom) {

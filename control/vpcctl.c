@@ -47,13 +47,13 @@ usage(FILE *out)
 {
 	fprintf(out,
 		"usage: vpcctl validate FILE\n"
-		"       vpcctl show [--json] FILE      (a topology or a compiled image)\n"
-		"       vpcctl compile FILE -o IMAGE\n"
-		"       vpcctl apply FILE [--revalidate] [--socket PATH]\n"
+		"       vpcctl show [--json] [--host NAME] FILE   (a topology or a compiled image)\n"
+		"       vpcctl compile [--host NAME] FILE -o IMAGE\n"
+		"       vpcctl apply FILE [--host NAME] [--revalidate] [--socket PATH]\n"
 		"       vpcctl stats [--json] [--socket PATH]\n"
 		"       vpcctl conntrack list|count|flush [--json] [--socket PATH]\n"
 		"       (apply, stats, conntrack: --instance NAME for the XDP engine)\n"
-		"       vpcctl xdp start FILE [--instance NAME] [--mode native|generic]\n"
+		"       vpcctl xdp start FILE [--host NAME] [--instance NAME] [--mode native|generic]\n"
 		"                             [--max-connections N]\n"
 		"       vpcctl xdp stop [--instance NAME]\n"
 		"       vpcctl publish FILE --etcd URL [--prefix P] [--wait [--timeout S]]\n"
@@ -93,11 +93,13 @@ static int
 cmd_show(int argc, char **argv)
 {
 	bool json = false;
-	const char *path = NULL;
+	const char *path = NULL, *host = NULL;
 
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			json = true;
+		else if (strcmp(argv[i], "--host") == 0 && i + 1 < argc)
+			host = argv[++i];
 		else if (path == NULL && argv[i][0] != '-')
 			path = argv[i];
 		else {
@@ -109,7 +111,7 @@ cmd_show(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	struct vpc_image *img = vpc_image_load(path, stderr);
+	struct vpc_image *img = vpc_image_load_host(path, NULL, host, stderr);
 	if (img == NULL)
 		return 1;
 	if (json)
@@ -123,11 +125,13 @@ cmd_show(int argc, char **argv)
 static int
 cmd_compile(int argc, char **argv)
 {
-	const char *in = NULL, *out = NULL;
+	const char *in = NULL, *out = NULL, *host = NULL;
 
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
 			out = argv[++i];
+		else if (strcmp(argv[i], "--host") == 0 && i + 1 < argc)
+			host = argv[++i];
 		else if (in == NULL && argv[i][0] != '-')
 			in = argv[i];
 		else {
@@ -139,7 +143,7 @@ cmd_compile(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	struct vpc_image *img = vpc_image_load(in, stderr);
+	struct vpc_image *img = vpc_image_load_host(in, NULL, host, stderr);
 	if (img == NULL)
 		return 1;
 	int ret = vpc_image_write_file(img, out);
@@ -155,6 +159,7 @@ static int
 cmd_ctl(const char *verb, int argc, char **argv)
 {
 	const char *sock = VPC_CTL_DEFAULT_SOCKET, *file = NULL, *sub = NULL, *instance = NULL;
+	const char *host = NULL;
 	uint32_t flags = 0;
 
 	for (int i = 0; i < argc; i++) {
@@ -166,6 +171,8 @@ cmd_ctl(const char *verb, int argc, char **argv)
 			sock = argv[++i];
 		else if (strcmp(argv[i], "--instance") == 0 && i + 1 < argc)
 			instance = argv[++i];
+		else if (strcmp(argv[i], "--host") == 0 && i + 1 < argc && strcmp(verb, "apply") == 0)
+			host = argv[++i];
 		else if (argv[i][0] != '-' && strcmp(verb, "apply") == 0 && file == NULL)
 			file = argv[i];
 		else if (argv[i][0] != '-' && strcmp(verb, "conntrack") == 0 && sub == NULL)
@@ -195,7 +202,7 @@ cmd_ctl(const char *verb, int argc, char **argv)
 	if (op != VPC_CTL_APPLY)
 		return eng->query(target, op, flags);
 	/* apply: the same checks as validate, here, before anything is sent */
-	struct vpc_image *img = vpc_image_load(file, stderr);
+	struct vpc_image *img = vpc_image_load_host(file, NULL, host, stderr);
 	if (img == NULL)
 		return 1;
 	int ret = eng->apply(target, img, flags);

@@ -95,13 +95,15 @@ print_applied(const struct vpc_image *img, const struct vpc_xdp_published *pub, 
 static int
 xdp_start(int argc, char **argv)
 {
-	const char *file = NULL, *instance = "default", *mode = "native";
+	const char *file = NULL, *instance = "default", *mode = "native", *host = NULL;
 	unsigned long max_conns = 0;
 	char dir[256], err[512];
 
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--instance") == 0 && i + 1 < argc)
 			instance = argv[++i];
+		else if (strcmp(argv[i], "--host") == 0 && i + 1 < argc)
+			host = argv[++i];
 		else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc)
 			mode = argv[++i];
 		else if (strcmp(argv[i], "--max-connections") == 0 && i + 1 < argc) {
@@ -126,7 +128,7 @@ xdp_start(int argc, char **argv)
 		fprintf(stderr, "vpcctl: bad instance name '%s' ([a-z0-9_-], 1 to 32)\n", instance);
 		return 2;
 	}
-	struct vpc_image *img = vpc_image_load(file, stderr);
+	struct vpc_image *img = vpc_image_load_host(file, NULL, host, stderr);
 	if (img == NULL)
 		return 1;
 	if (lock_instance(instance) < 0) {

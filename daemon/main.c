@@ -171,14 +171,14 @@ eal_defaults(char **eargs, int ne, const struct vpc_image *img, char **made, int
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: vpcd --config TOPO.yaml [--socket PATH] [--max-connections N] [--busy-poll]\n"
-		   "            [-- EAL options]\n");
+	fprintf(f, "usage: vpcd --config TOPO.yaml [--host NAME] [--socket PATH] [--max-connections N]\n"
+		   "            [--busy-poll] [-- EAL options]\n");
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *config = NULL, *sock = VPC_CTL_DEFAULT_SOCKET;
+	const char *config = NULL, *sock = VPC_CTL_DEFAULT_SOCKET, *host = NULL;
 	uint64_t max_conns = 0;
 	int eal_at = argc;
 
@@ -189,6 +189,7 @@ main(int argc, char **argv)
 		}
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "host", required_argument, NULL, 'H' },
 		{ "max-connections", required_argument, NULL, 'M' },
 		{ "busy-poll", no_argument, NULL, 'B' },
 		{ "socket", required_argument, NULL, 'S' },
@@ -201,6 +202,9 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'c':
 			config = optarg;
+			break;
+		case 'H':
+			host = optarg;	/* which entry of hosts: this is */
 			break;
 		case 'B':
 			vpcd.busy_poll = true;
@@ -227,7 +231,7 @@ main(int argc, char **argv)
 	}
 
 	/* The tables and the host's ports, from the topology. */
-	struct vpc_image *img = vpc_image_load(config, stderr);
+	struct vpc_image *img = vpc_image_load_host(config, NULL, host, stderr);
 	if (img == NULL)
 		die("%s: invalid topology", config);
 	for (uint32_t p = 0; p < img->n_ports; p++)

@@ -78,7 +78,9 @@ struct vpc_ct_action {
 	uint8_t rewrite_macs;	/* routed: MACs and TTL change */
 	uint8_t pad;
 	uint16_t vpc;		/* the VPC whose timeouts apply, under gen */
-	uint32_t pad2;
+	uint16_t tunnel;	/* to another host: its tunnel record + 1
+				 * (out_port is the uplink); 0: none */
+	uint16_t pad2;
 };
 _Static_assert(sizeof(struct vpc_ct_action) == 32, "two actions per cache line");
 

@@ -123,7 +123,8 @@ slow_path(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 		if (hit & 1)
 			return VPC_SLOW_NOW_TRACKED;
 	}
-	r = pi->is_uplink ? decide_uplink(t, m, &d) : decide_iface(t, pi, m, &d);
+	r = pi->is_uplink ? decide_uplink(t, m, &d) :
+	    unlikely(pi->fi->tunnel) ? decide_overlay(t, pi, m, &d) : decide_iface(t, pi, m, &d);
 	if (r != VPC_DROP_NONE)
 		return r;
 	d.act.gen = t->generation;
@@ -147,13 +148,13 @@ slow_path(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 		e->expires = now + entry_timeout(t, e, d.act.vpc);
 		/* The ACLs after the action is cached: the next packets meet
 		 * them on the fast path, before TCP tracking. */
-		if (nacl_any(t, pi, d.act.out_port) &&
+		if (nacl_any(t, pi, d.act.out_port, d.act.tunnel) &&
 		    (r = nacl_check(t, pi, d.act.out_port, m)) != VPC_DROP_NONE)
 			return r;
-		return apply(m, &e->act[dir], v);
+		return apply(t, m, &e->act[dir], v);
 	}
 	/* Stateless: a packet the ACLs deny opens nothing. */
-	if (nacl_any(t, pi, d.act.out_port) &&
+	if (nacl_any(t, pi, d.act.out_port, d.act.tunnel) &&
 	    (r = nacl_check(t, pi, d.act.out_port, m)) != VPC_DROP_NONE)
 		return r;
 
@@ -164,7 +165,7 @@ slow_path(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 		    !sg_allows_packet(t, pi, m, &d, 0))
 			return VPC_DROP_ICMP_UNRELATED;
 		icmp_error_translate(m, &d.act);
-		return apply(m, &d.act, v);
+		return apply(t, m, &d.act, v);
 	}
 	if (m->pkt.proto == IPPROTO_TCP &&
 	    (m->pkt.tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) !=
@@ -215,7 +216,7 @@ one_packet(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *
 		if (e != NULL) {
 			const struct vpc_ct_action *a = &e->act[dir];
 			current = a->gen == t->generation && fast_path_ok(pi, m, a);
-			if (current && unlikely(nacl_any(t, pi, a->out_port))) {
+			if (current && unlikely(nacl_any(t, pi, a->out_port, a->tunnel))) {
 				uint8_t r = nacl_check(t, pi, a->out_port, m);
 				if (r != VPC_DROP_NONE)
 					return r;
@@ -238,7 +239,7 @@ one_packet(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *
 			if (likely(current)) {
 				/* The fast path: one lookup, then the rewrite. */
 				e->expires = now + entry_timeout(t, e, a->vpc);
-				return apply(m, a, v);
+				return apply(t, m, a, v);
 			}
 		}
 		unsigned int r = slow_path(p, pi, m, e, dir, key, now, v, data);
@@ -264,7 +265,7 @@ frag_first(struct vpc_pipeline *p, const struct meta *m, const struct vpc_ct_key
 /* A later fragment: as its datagram's first fragment went, or dropped. */
 static uint8_t
 frag_later(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct rte_mbuf *mb,
-	   const struct meta *m, uint64_t now, struct vpc_verdict *v)
+	   struct meta *m, uint64_t now, struct vpc_verdict *v)
 {
 	struct vpc_ct_key k;
 	uint32_t out;
@@ -274,9 +275,23 @@ frag_later(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct rte_mb
 	uint8_t r = vpc_frag_follow(&p->frags[vpc_frag_slot(&k)], &k, (uint8_t *)m->eth,
 				    rte_pktmbuf_mtod(mb, uint8_t *) + rte_pktmbuf_data_len(mb),
 				    p->t->generation, now, &out, &path);
-	if (r == VPC_DROP_NONE)
-		set_forward(v, (uint16_t)out, path);
-	return r;
+	if (r != VPC_DROP_NONE)
+		return r;
+	if (unlikely(path == VPC_PATH_OVERLAY_SWITCH || path == VPC_PATH_OVERLAY_ROUTED)) {
+		/* To another host, as its first fragment: the tunnel of the
+		 * interface the frame is now addressed to. */
+		struct vpc_l2_key lk = { .vpc = pi->fi->vpc };
+		void *val;
+		rte_ether_addr_copy(&m->eth->dst_addr, &lk.mac);
+		if (rte_hash_lookup_data(p->t->l2, &lk, &val) < 0)
+			return VPC_DROP_ENGINE;
+		const struct vpc_iface_rec *x = &p->t->ifaces[(uintptr_t)val];
+		struct vpc_ct_action a = { .tunnel = x->tunnel, .vpc = (uint16_t)x->vpc };
+		if (x->tunnel == 0 || (r = encap(p->t, m, &a)) != VPC_DROP_NONE)
+			return r != VPC_DROP_NONE ? r : VPC_DROP_ENGINE;
+	}
+	set_forward(v, (uint16_t)out, path);
+	return VPC_DROP_NONE;
 }
 
 uint16_t
@@ -302,6 +317,9 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 		return n;
 	}
 	const struct vpc_port_info *pi = &t->ports[in_port];
+	/* Each packet's source: the port's, or for a frame from the overlay
+	 * the port info of the interface on another host it comes from. */
+	const struct vpc_port_info *pis[VPC_BURST_MAX];
 
 	/* Received bytes are counted from the lengths the frames leave with;
 	 * an answer longer than its request (DHCP) says by how much. */
@@ -313,12 +331,13 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
 		struct meta *m = &x[i];
 		parse_one(pkts[i], m);
+		pis[i] = pi;
 		if (m->pkt.kind == VPC_PKT_DROP) {
 			set_drop(&v[i], m->pkt.reason);
 			continue;
 		}
 		bool done;
-		uint8_t r = pi->is_uplink ? uplink_checks(t, m, &v[i], &done) :
+		uint8_t r = pi->is_uplink ? uplink_checks(t, m, &v[i], &done, &pis[i], &rx_adjust) :
 					    iface_checks(t, pi, pkts[i], m, &v[i], &done, &rx_adjust);
 		if (done)
 			continue;
@@ -330,7 +349,7 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 			later[n_later++] = i;	/* after the first fragments below */
 			continue;
 		}
-		vpc_ct_key_fwd(&keys[n_ct], pi->ctx, &m->pkt, m->ip->src_addr, m->ip->dst_addr);
+		vpc_ct_key_fwd(&keys[n_ct], pis[i]->ctx, &m->pkt, m->ip->src_addr, m->ip->dst_addr);
 		idx[n_ct++] = i;
 	}
 
@@ -348,7 +367,7 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 		}
 	for (uint16_t k = 0; k < n_ct; k++) {
 		uint16_t i = idx[k];
-		uint8_t r = one_packet(p, pi, &x[i], &keys[k], hits & (1ull << k), &data[k], now,
+		uint8_t r = one_packet(p, pis[i], &x[i], &keys[k], hits & (1ull << k), &data[k], now,
 				       &v[i]);
 		if (r != VPC_DROP_NONE)
 			set_drop(&v[i], r);
@@ -359,7 +378,7 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 	 * datagram's fragments often come in one burst). */
 	for (uint16_t k = 0; k < n_later; k++) {
 		uint16_t i = later[k];
-		uint8_t r = frag_later(p, pi, pkts[i], &x[i], now, &v[i]);
+		uint8_t r = frag_later(p, pis[i], pkts[i], &x[i], now, &v[i]);
 		if (r != VPC_DROP_NONE)
 			set_drop(&v[i], r);
 	}
@@ -382,6 +401,8 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 		}
 		if (v[i].action == VPC_ACT_REPLY)
 			v[i].out_port = in_port;
+		if (unlikely(v[i].path == VPC_PATH_OVERLAY_SWITCH || v[i].path == VPC_PATH_OVERLAY_ROUTED))
+			rx_bytes -= VPC_GENEVE_HLEN;	/* received without it */
 		p->stats.paths[v[i].path]++;
 		if (v[i].out_port != run_port) {
 			if (run_pkts) {

@@ -59,6 +59,7 @@ struct vpc_pipeline {
  * (common/vpc_parse.h), and the headers' addresses in the mbuf. */
 struct meta {
 	struct vpc_pkt pkt;
+	struct rte_mbuf *mb;	/* the frame (apply may put the overlay's header in front) */
 	struct rte_ether_hdr *eth;
 	struct rte_ipv4_hdr *ip;
 	uint8_t *l4;

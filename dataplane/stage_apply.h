@@ -13,6 +13,7 @@
 
 #include "pipeline_priv.h"
 #include "cksum.h"
+#include "vpc_geneve.h"
 #include "vpc_icmp.h"
 #include "vpc_rewrite.h"
 
@@ -28,13 +29,29 @@ fast_path_ok(const struct vpc_port_info *pi, const struct meta *m,
 {
 	if (pi->is_uplink)
 		return true;	/* the uplink MAC was checked already */
-	if (a->path == VPC_PATH_L2_SWITCH)
+	if (!a->rewrite_macs)	/* switched, or from the overlay */
 		return rte_is_same_ether_addr(&m->eth->dst_addr, &a->dst_mac);
 	return rte_is_same_ether_addr(&m->eth->dst_addr, VPC_ETH(pi->fi->router_mac));
 }
 
+/* To another host: the overlay's 50 bytes in front (common/vpc_geneve.h;
+ * every port's mbufs have the headroom). */
+static inline uint8_t
+encap(const struct vpc_tables *t, struct meta *m, const struct vpc_ct_action *a)
+{
+	uint32_t inner_len = rte_pktmbuf_pkt_len(m->mb);
+	uint16_t sport = vpc_geneve_sport(&m->pkt, m->ip->src_addr, m->ip->dst_addr);
+	uint8_t *o = (uint8_t *)rte_pktmbuf_prepend(m->mb, VPC_GENEVE_HLEN);
+
+	if (unlikely(o == NULL))
+		return VPC_DROP_ENGINE;
+	vpc_geneve_fill(o, t->tunnels[a->tunnel - 1].hdr, inner_len, sport, t->vni[a->vpc]);
+	return VPC_DROP_NONE;
+}
+
 static inline __attribute__((always_inline)) uint8_t
-apply(struct meta *m, const struct vpc_ct_action *a, struct vpc_verdict *v)
+apply(const struct vpc_tables *t, struct meta *m, const struct vpc_ct_action *a,
+      struct vpc_verdict *v)
 {
 	struct rte_ipv4_hdr *ip = m->ip;
 
@@ -48,6 +65,11 @@ apply(struct meta *m, const struct vpc_ct_action *a, struct vpc_verdict *v)
 	 * L4 header is whole in the IP payload. */
 	vpc_ipv4_rewrite((uint8_t *)ip, m->l4, m->l4 + m->pkt.l4_len, m->pkt.proto, a->rewrite_macs,
 			 a->nat, a->nat_addr);
+	if (unlikely(a->tunnel)) {
+		uint8_t r = encap(t, m, a);
+		if (r != VPC_DROP_NONE)
+			return r;
+	}
 	set_forward(v, a->out_port, a->path);
 	return VPC_DROP_NONE;
 }

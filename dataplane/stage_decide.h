@@ -4,7 +4,10 @@
  *
  * Reads: meta, the port, the L2 table (switched within a subnet), the
  *        route table's FIB (routed: deliver, appliance, internet gateway,
- *        blackhole), the elastic-IP table (from the uplink).
+ *        blackhole), the elastic-IP table (from the uplink); an interface
+ *        on another host is reached over the overlay (the action's
+ *        tunnel), and a frame from the overlay goes where its sender's
+ *        host decided (decide_overlay).
  * Sets:  struct decision: the action (egress port, MACs, NAT, path) and
  *        who receives the packet; or a drop reason.
  * Next:  security groups (stage_sg.h) for a new connection or a
@@ -16,15 +19,19 @@
 #include "pipeline_priv.h"
 #include "vpc_decide.h"
 
+/* Routed to interface x: on this host, or over the overlay to its own
+ * (the frame as it would be delivered there: the receiver's MAC, the
+ * router's, TTL decremented). */
 static inline void
 act_deliver(struct decision *d, const struct vpc_tables *t, uint32_t x, uint8_t path)
 {
 	const struct vpc_iface_rec *fi = &t->ifaces[x];
 	d->receiver = x;
 	d->act = (struct vpc_ct_action){
-		.out_port = fi->port, .path = path, .nat = VPC_NAT_NONE,
+		.out_port = fi->port, .path = fi->tunnel ? VPC_PATH_OVERLAY_ROUTED : path,
+		.nat = VPC_NAT_NONE,
 		.src_mac = *VPC_ETH(fi->router_mac), .dst_mac = *VPC_ETH(fi->mac),
-		.rewrite_macs = 1, .vpc = (uint16_t)fi->vpc,
+		.rewrite_macs = 1, .vpc = (uint16_t)fi->vpc, .tunnel = fi->tunnel,
 	};
 }
 
@@ -87,7 +94,39 @@ decide_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
 	/* Switched frames keep their MACs; dst_mac records the one the
 	 * action is for (see fast_path_ok). */
 	d->act = (struct vpc_ct_action){
-		.out_port = x->port, .path = VPC_PATH_L2_SWITCH, .nat = VPC_NAT_NONE,
+		.out_port = x->port, .path = x->tunnel ? VPC_PATH_OVERLAY_SWITCH : VPC_PATH_L2_SWITCH,
+		.nat = VPC_NAT_NONE, .dst_mac = *VPC_ETH(x->mac), .rewrite_macs = 0,
+		.vpc = (uint16_t)x->vpc, .tunnel = x->tunnel,
+	};
+	return VPC_DROP_NONE;
+}
+
+/*
+ * From the overlay, as its sender's host decided: to the interface of the
+ * VPC whose MAC the inner frame is for, which must be on this host.  The
+ * frame keeps its MACs and TTL (the sender's host rewrote them).
+ */
+static uint8_t
+decide_overlay(const struct vpc_tables *t, const struct vpc_port_info *pi, const struct meta *m,
+	       struct decision *d)
+{
+	struct vpc_l2_key k = { .vpc = pi->fi->vpc };
+	void *data;
+
+	rte_ether_addr_copy(&m->eth->dst_addr, &k.mac);
+	if (rte_hash_lookup_data(t->l2, &k, &data) < 0)
+		return VPC_DROP_UNKNOWN_DST_MAC;
+	uint32_t xi = (uint32_t)(uintptr_t)data;
+	const struct vpc_iface_rec *x = &t->ifaces[xi];
+	if (x->tunnel)
+		return VPC_DROP_OVERLAY_NOT_HERE;
+	if (x->src_dst_check && m->ip->dst_addr != x->ip)
+		return VPC_DROP_DST_NOT_OWNER;
+	if (rte_be_to_cpu_16(m->ip->total_length) > x->mtu)
+		return VPC_DROP_MTU_EXCEEDED;
+	d->receiver = xi;
+	d->act = (struct vpc_ct_action){
+		.out_port = x->port, .path = VPC_PATH_OVERLAY_IN, .nat = VPC_NAT_NONE,
 		.dst_mac = *VPC_ETH(x->mac), .rewrite_macs = 0, .vpc = (uint16_t)x->vpc,
 	};
 	return VPC_DROP_NONE;

@@ -23,11 +23,17 @@
 #include "pipeline_priv.h"
 #include "vpc_nacl.h"
 
-/* Has either side of a packet from pi to out_port an ACL? */
+/*
+ * Has either side of a packet from pi to out_port an ACL?  Not one to
+ * another host (tunnel): the receiving host applies both subnets' rules
+ * (its rport of the sender carries the source subnet's ACL), where the
+ * receiver's subnet is known.
+ */
 static inline __attribute__((always_inline)) bool
-nacl_any(const struct vpc_tables *t, const struct vpc_port_info *pi, uint16_t out_port)
+nacl_any(const struct vpc_tables *t, const struct vpc_port_info *pi, uint16_t out_port,
+	 uint16_t tunnel)
 {
-	return (pi->nacl | t->ports[out_port].nacl) != VPC_NACL_DEFAULT;
+	return tunnel == 0 && (pi->nacl | t->ports[out_port].nacl) != VPC_NACL_DEFAULT;
 }
 
 /* The ACLs' verdict on a packet from pi to out_port (a port of t). */

@@ -142,7 +142,7 @@ open_conn(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 	if (idx < 0)
 		return idx == -ENOSPC ? VPC_DROP_CT_FULL : VPC_DROP_CT_CONFLICT;
 	struct vpc_ct_entry *e = vpc_ct_entry(p->ct, (uint32_t)idx);
-	return apply(m, &e->act[0], v);
+	return apply(p->t, m, &e->act[0], v);
 }
 
 #endif /* VPC_STAGE_OPEN_H */

@@ -22,6 +22,7 @@ parse_one(struct rte_mbuf *mb, struct meta *m)
 	uint8_t *data = rte_pktmbuf_mtod(mb, uint8_t *);
 
 	vpc_parse(data, data + rte_pktmbuf_data_len(mb), &m->pkt);
+	m->mb = mb;
 	m->eth = (struct rte_ether_hdr *)data;
 	m->ip = (struct rte_ipv4_hdr *)(data + VPC_OFF_IP);
 	m->l4 = data + VPC_OFF_L4;

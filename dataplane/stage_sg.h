@@ -27,11 +27,13 @@ sg_allows(const struct vpc_tables *t, uint32_t sender, uint32_t receiver, uint8_
 {
 	uint16_t p = rte_be_to_cpu_16(port);
 
-	if (sender != VPC_INDEX_NONE &&
+	/* Each host applies its own interfaces' rules: a sender's egress
+	 * where it runs, a receiver's ingress where it runs (AWS's). */
+	if (sender != VPC_INDEX_NONE && !t->ifaces[sender].tunnel &&
 	    !vpc_sg_allows(t->sg, t->ifaces[sender].sg_class[VPC_DIR_EGRESS], proto,
 			   rte_be_to_cpu_32(egress_peer), p, icmp_type, icmp_code))
 		return false;
-	if (receiver != VPC_INDEX_NONE &&
+	if (receiver != VPC_INDEX_NONE && !t->ifaces[receiver].tunnel &&
 	    !vpc_sg_allows(t->sg, t->ifaces[receiver].sg_class[VPC_DIR_INGRESS], proto,
 			   rte_be_to_cpu_32(ingress_peer), p, icmp_type, icmp_code))
 		return false;

@@ -6,7 +6,9 @@
  *        MTU) or the uplink's MAC; the IP and elastic-IP tables for ARP.
  * Sets:  an ARP request turned into its reply in place (verdict: reply);
  *        or a drop reason (spoofed MAC or IP, MTU, multicast, a frame on
- *        the uplink for another MAC).
+ *        the uplink for another MAC); a frame from the overlay checked
+ *        and decapsulated, with the port info of the interface it comes
+ *        from.
  * Next:  the connection lookup (pipeline.c), then the fast path or the
  *        slow path.
  */
@@ -15,6 +17,7 @@
 
 #include "pipeline_priv.h"
 #include "vpc_dhcp.h"
+#include "vpc_geneve.h"
 #include "vpc_rewrite.h"
 
 /* Turn the request in place into the reply "tip is at mac". */
@@ -167,8 +170,90 @@ iface_checks(const struct vpc_tables *t, const struct vpc_port_info *pi, struct 
 	return VPC_DROP_NONE;
 }
 
+/*
+ * Who on host (an rhost) sent an inner frame of VPC vpc, if that host may
+ * have: switched, the interface whose MAC is the source (its address too
+ * when it checks sources); routed (the VPC router's MAC), the interface
+ * whose address is the source, or else an appliance of the VPC on that
+ * host (source_dest_check off: it forwards others' packets).  The
+ * interface, or VPC_INDEX_NONE.
+ */
+static uint32_t
+overlay_sender(const struct vpc_tables *t, const struct meta *m, uint32_t vpc, uint32_t host)
+{
+	struct vpc_l2_key k = { .vpc = vpc };
+	void *val;
+
+	rte_ether_addr_copy(&m->eth->src_addr, &k.mac);
+	if (rte_hash_lookup_data(t->l2, &k, &val) >= 0) {
+		uint32_t xi = (uint32_t)(uintptr_t)val;
+		const struct vpc_iface_rec *x = &t->ifaces[xi];
+		if (x->tunnel != host + 1 || (x->src_dst_check && m->ip->src_addr != x->ip))
+			return VPC_INDEX_NONE;
+		return xi;
+	}
+	if (!rte_is_same_ether_addr(&m->eth->src_addr, &t->router[vpc]))
+		return VPC_INDEX_NONE;
+	struct vpc_ip_key ik = { .vpc = vpc, .ip = m->ip->src_addr };
+	if (rte_hash_lookup_data(t->ip, &ik, &val) >= 0 &&
+	    t->ifaces[(uintptr_t)val].tunnel == host + 1)
+		return (uint32_t)(uintptr_t)val;
+	struct vpc_eip_key ak = { .ip = vpc, .pad = host };
+	if (rte_hash_lookup_data(t->appliances, &ak, &val) >= 0)
+		return (uint32_t)(uintptr_t)val;
+	return VPC_INDEX_NONE;
+}
+
+/*
+ * A Geneve frame to this host's underlay address (common/vpc_geneve.h):
+ * from a known host, for a known VPC, its inner source an interface of
+ * that VPC on that host -- a host speaks only for the VMs it runs.  Then
+ * the outer headers go and the inner frame is parsed as if it arrived on
+ * that interface's port (*pi: its port info).
+ */
+static uint8_t
+overlay_in(const struct vpc_tables *t, struct meta *m, const struct vpc_port_info **pi,
+	   int64_t *rx_adjust)
+{
+	struct rte_mbuf *mb = m->mb;
+	uint8_t *data = rte_pktmbuf_mtod(mb, uint8_t *);
+	uint32_t vni, off;
+	void *val;
+
+	if (m->pkt.frag != VPC_FRAG_NONE)
+		return VPC_DROP_OVERLAY_MALFORMED;	/* DF is set: never whole */
+	uint8_t r = vpc_geneve_inner(m->l4, data + rte_pktmbuf_data_len(mb), &vni, &off);
+	if (r != VPC_DROP_NONE)
+		return r;
+	struct vpc_eip_key hk = { .ip = m->ip->src_addr };
+	if (rte_hash_lookup_data(t->underlay, &hk, &val) < 0)
+		return VPC_DROP_OVERLAY_UNKNOWN_HOST;
+	uint32_t host = (uint32_t)(uintptr_t)val;
+	struct vpc_eip_key vk = { .ip = vni };
+	if (rte_hash_lookup_data(t->vnis, &vk, &val) < 0)
+		return VPC_DROP_OVERLAY_UNKNOWN_VNI;
+	uint32_t vpc = (uint32_t)(uintptr_t)val;
+	uint32_t strip = (uint32_t)(m->l4 - data) + off;
+	rte_pktmbuf_adj(mb, (uint16_t)strip);
+	*rx_adjust += strip;
+	parse_one(mb, m);
+	if (m->pkt.kind == VPC_PKT_DROP)
+		return m->pkt.reason;
+	if (m->pkt.kind != VPC_PKT_IPV4)
+		return VPC_DROP_OVERLAY_MALFORMED;	/* its host answers ARP */
+	uint32_t xi = overlay_sender(t, m, vpc, host);
+	if (xi == VPC_INDEX_NONE)
+		return VPC_DROP_OVERLAY_SPOOFED;
+	if (unlikely(rte_is_multicast_ether_addr(&m->eth->dst_addr) ||
+		     (m->ip->dst_addr & RTE_BE32(0xe0000000)) == RTE_BE32(0xe0000000)))
+		return VPC_DROP_MULTICAST;
+	*pi = &t->rports[xi];
+	return VPC_DROP_NONE;
+}
+
 static inline uint8_t
-uplink_checks(const struct vpc_tables *t, struct meta *m, struct vpc_verdict *v, bool *done)
+uplink_checks(const struct vpc_tables *t, struct meta *m, struct vpc_verdict *v, bool *done,
+	      const struct vpc_port_info **pi, int64_t *rx_adjust)
 {
 	*done = false;
 	if (unlikely(m->pkt.kind == VPC_PKT_ARP)) {
@@ -182,6 +267,9 @@ uplink_checks(const struct vpc_tables *t, struct meta *m, struct vpc_verdict *v,
 		return VPC_DROP_MULTICAST;
 	if (unlikely(!rte_is_same_ether_addr(&m->eth->dst_addr, &t->uplink_mac)))
 		return VPC_DROP_UPLINK_DST_MAC;
+	if (m->ip->dst_addr == t->underlay_ip && t->underlay_ip != 0 &&
+	    m->pkt.proto == IPPROTO_UDP && m->pkt.dport == RTE_BE16(VPC_GENEVE_PORT))
+		return overlay_in(t, m, pi, rx_adjust);
 	return VPC_DROP_NONE;
 }
 

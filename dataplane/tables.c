@@ -195,6 +195,92 @@ out:
 	return ret;
 }
 
+/* A port record as the pipeline's port info. */
+static void
+port_info(struct vpc_tables *t, struct vpc_port_info *pi, const struct vpc_port_rec *r)
+{
+	pi->is_uplink = r->is_uplink;
+	pi->iface = r->iface;
+	pi->subnet = r->subnet;
+	pi->nacl = r->nacl;
+	if (r->is_uplink)
+		return;
+	pi->fi = &t->ifaces[r->iface];
+	pi->ctx = r->ctx;
+	pi->rtable = &t->rtables[r->rtable];
+	pi->gateway_ip = r->gateway_ip;
+	pi->subnet_addr = r->subnet_addr;
+	pi->subnet_mask = r->subnet_mask;
+}
+
+/*
+ * The overlay's tables (a host's view with other hosts): a tunnel record
+ * per remote host and the hash of their underlay addresses, the VNIs both
+ * ways, and a port info for each interface on another host, as the
+ * source of what its frames carry.
+ */
+static int
+build_overlay(struct vpc_tables *t, const struct vpc_image *img, int socket_id, unsigned int seq,
+	      char *err, size_t err_size)
+{
+	t->underlay_ip = img->host[0].underlay_ip;
+	t->vni = rte_zmalloc_socket("vpc_vni", (img->n_vpcs + 1) * sizeof(*t->vni), 0, socket_id);
+	t->router = rte_zmalloc_socket("vpc_router", (img->n_vpcs + 1) * sizeof(*t->router), 0,
+				       socket_id);
+	if (t->vni == NULL || t->router == NULL)
+		goto nomem;
+	for (uint32_t v = 0; v < img->n_vpcs; v++) {
+		t->vni[v] = img->vpcs[v].vni;
+		memcpy(&t->router[v], img->vpcs[v].router_mac, 6);
+	}
+	if (img->n_rhosts == 0)
+		return 0;
+	t->tunnels = rte_zmalloc_socket("vpc_tunnels", img->n_rhosts * sizeof(*t->tunnels),
+					RTE_CACHE_LINE_SIZE, socket_id);
+	t->rports = rte_zmalloc_socket("vpc_rports", img->n_ifaces * sizeof(*t->rports),
+				       RTE_CACHE_LINE_SIZE, socket_id);
+	t->underlay = hash_create("underlay", img->n_rhosts, sizeof(struct vpc_eip_key), socket_id, seq);
+	t->vnis = hash_create("vni", img->n_vpcs, sizeof(struct vpc_eip_key), socket_id, seq);
+	t->appliances = hash_create("appl", img->n_ifaces, sizeof(struct vpc_eip_key), socket_id, seq);
+	if (t->tunnels == NULL || t->rports == NULL)
+		goto nomem;
+	if (t->underlay == NULL || t->vnis == NULL || t->appliances == NULL) {
+		snprintf(err, err_size, "rte_hash_create: %s", rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	for (uint32_t r = 0; r < img->n_rhosts; r++) {
+		vpc_lower_tunnel(img, r, &t->tunnels[r]);
+		struct vpc_eip_key k = { .ip = t->tunnels[r].underlay_ip };
+		if (rte_hash_add_key_data(t->underlay, &k, (void *)(uintptr_t)r) < 0)
+			goto full;
+	}
+	for (uint32_t v = 0; v < img->n_vpcs; v++) {
+		struct vpc_eip_key k = { .ip = img->vpcs[v].vni };
+		if (rte_hash_add_key_data(t->vnis, &k, (void *)(uintptr_t)v) < 0)
+			goto full;
+	}
+	for (uint32_t i = 0; i < img->n_ifaces; i++) {
+		struct vpc_port_rec r;
+		if (!(img->ifaces[i].flags & VPC_IFACE_F_REMOTE))
+			continue;
+		vpc_lower_iface_port(img, i, &r);
+		port_info(t, &t->rports[i], &r);
+		if (!(img->ifaces[i].flags & VPC_IFACE_F_SRC_DST_CHECK)) {
+			struct vpc_eip_key k = { .ip = img->ifaces[i].vpc, .pad = img->ifaces[i].rhost };
+			if (rte_hash_add_key_data(t->appliances, &k, (void *)(uintptr_t)i) < 0 &&
+			    rte_hash_lookup(t->appliances, &k) < 0)
+				goto full;
+		}
+	}
+	return 0;
+nomem:
+	snprintf(err, err_size, "out of memory (DPDK heap)");
+	return -ENOMEM;
+full:
+	snprintf(err, err_size, "overlay tables: hash table full");
+	return -ENOSPC;
+}
+
 struct vpc_tables *
 vpc_tables_create(const struct vpc_image *img, int socket_id, char *err,
 		  size_t err_size)
@@ -275,7 +361,9 @@ vpc_tables_create(const struct vpc_image *img, int socket_id, char *err,
 
 	for (uint32_t i = 0; i < img->n_ifaces; i++) {
 		const struct vpc_image_iface *f = &img->ifaces[i];
-		vpc_lower_iface(img, i, (uint16_t)f->port, t->sg, &t->ifaces[i]);
+		/* One on another host is reached through the uplink. */
+		vpc_lower_iface(img, i, (uint16_t)(f->flags & VPC_IFACE_F_REMOTE ? t->uplink_port : f->port),
+				t->sg, &t->ifaces[i]);
 
 		struct vpc_l2_key lk = { .vpc = f->vpc };
 		memcpy(&lk.mac, f->mac, 6);
@@ -299,19 +387,10 @@ vpc_tables_create(const struct vpc_image *img, int socket_id, char *err,
 		struct vpc_port_rec r;
 		struct vpc_port_info *pi = &t->ports[p];
 		vpc_lower_port(img, p, &r);
-		pi->is_uplink = r.is_uplink;
-		pi->iface = r.iface;
-		pi->subnet = r.subnet;
-		pi->nacl = r.nacl;
-		if (r.is_uplink)
-			continue;
-		pi->fi = &t->ifaces[r.iface];
-		pi->ctx = r.ctx;
-		pi->rtable = &t->rtables[r.rtable];
-		pi->gateway_ip = r.gateway_ip;
-		pi->subnet_addr = r.subnet_addr;
-		pi->subnet_mask = r.subnet_mask;
+		port_info(t, pi, &r);
 	}
+	if ((ret = build_overlay(t, img, socket_id, seq, err, err_size)) < 0)
+		goto fail;
 	return t;
 
 nomem:
@@ -339,6 +418,13 @@ vpc_tables_free(struct vpc_tables *t)
 	rte_hash_free(t->l2);
 	rte_hash_free(t->ip);
 	rte_hash_free(t->eip);
+	rte_hash_free(t->underlay);
+	rte_hash_free(t->vnis);
+	rte_hash_free(t->appliances);
+	rte_free(t->router);
+	rte_free(t->tunnels);
+	rte_free(t->rports);
+	rte_free(t->vni);
 	rte_free(t->rtables);
 	rte_free(t->ifaces);
 	rte_free(t->ports);

@@ -107,6 +107,20 @@ struct vpc_tables {
 	struct vpc_sg *sg;
 	uint64_t *timeouts_ns;	/* [vpc * VPC_TO_COUNT + enum vpc_timeout_id] */
 	struct vpc_dhcp_rec *dhcp;	/* [subnet]: the DHCP reply (vpc_records.h) */
+	/* The overlay (common/vpc_geneve.h), in a host's view of a topology
+	 * with hosts: -- otherwise underlay_ip 0 and nothing below. */
+	rte_be32_t underlay_ip;		/* this host's: Geneve to it is ours */
+	struct vpc_tunnel_rec *tunnels;	/* [rhost]: the other hosts */
+	struct rte_hash *underlay;	/* a host's underlay IP (vpc_eip_key) -> rhost */
+	struct rte_hash *vnis;		/* a VNI (vpc_eip_key.ip) -> VPC */
+	uint32_t *vni;			/* [vpc]: its VNI */
+	struct rte_ether_addr *router;	/* [vpc]: its router's MAC */
+	/* (VPC, rhost) as a vpc_eip_key {ip: VPC, pad: rhost} -> an
+	 * interface with source_dest_check off that host runs in that VPC:
+	 * an appliance, which may send routed frames of others' addresses */
+	struct rte_hash *appliances;
+	struct vpc_port_info *rports;	/* [iface]: an interface on another host as
+					 * the source of frames from the overlay */
 	/* [vpc_nacl_list_index()]: each network ACL's ingress and egress
 	 * rules (common/vpc_nacl.h) */
 	struct vpc_nacl_list *nacls;

@@ -41,6 +41,7 @@ static const uint32_t section_max[VPC_SEC_COUNT] = {
 	[VPC_SEC_DHCP] = VPC_MAX_VPCS,
 	[VPC_SEC_NACL] = VPC_MAX_NACLS,
 	[VPC_SEC_NRULE] = VPC_MAX_NACLS * 2 * VPC_NACL_MAX_RULES,
+	[VPC_SEC_RHOST] = VPC_MAX_HOSTS - 1,
 };
 
 static const char *const target_names[VPC_RT_COUNT] = {
@@ -550,9 +551,19 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 		      f->vpc);
 		CHECK(f->subnet < m->n_subnets && m->subnets[f->subnet].vpc == f->vpc,
 		      "interface %u: subnet %u out of range", i, f->subnet);
-		CHECK(f->port < m->n_ports && m->ports[f->port].kind == VPC_PORT_IFACE &&
-			      m->ports[f->port].iface == i,
-		      "interface %u: port %u out of range", i, f->port);
+		if (f->flags & VPC_IFACE_F_REMOTE) {
+			/* On another host: no port, no elastic IP here. */
+			CHECK(f->port == VPC_INDEX_NONE && f->rhost < m->n_rhosts &&
+				      !(f->flags & VPC_IFACE_F_EIP),
+			      "interface %u: remote on host %u, port %u", i, f->rhost, f->port);
+		} else {
+			CHECK(f->port < m->n_ports && m->ports[f->port].kind == VPC_PORT_IFACE &&
+				      m->ports[f->port].iface == i && f->rhost == 0,
+			      "interface %u: port %u out of range", i, f->port);
+		}
+		CHECK((f->flags & ~(VPC_IFACE_F_SRC_DST_CHECK | VPC_IFACE_F_EIP |
+				    VPC_IFACE_F_MAC_DERIVED | VPC_IFACE_F_REMOTE)) == 0,
+		      "interface %u: unknown flags 0x%x", i, f->flags);
 		CHECK(f->n_sgs >= 1 && f->n_sgs <= VPC_IFACE_MAX_SGS,
 		      "interface %u: %u security groups", i, f->n_sgs);
 		for (unsigned int k = 0; k < f->n_sgs; k++)
@@ -583,6 +594,16 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 	}
 	if ((ret = check_port_names(m, err, err_size)) < 0)
 		return ret;
+	/* Remote hosts: named, addressed, none of them this host. */
+	for (uint32_t i = 0; i < m->n_rhosts; i++) {
+		const struct vpc_image_rhost *h = &m->rhosts[i];
+		CHECK(name_ok(h->name), "remote host %u: bad name", i);
+		CHECK(h->underlay_ip != 0 && h->underlay_ip != m->host[0].underlay_ip,
+		      "remote host %u: underlay address", i);
+		CHECK(!(h->next_hop_mac[0] & 1), "remote host %u: next hop MAC", i);
+	}
+	CHECK(m->n_rhosts == 0 || m->host[0].underlay_ip != 0,
+	      "remote hosts, but no underlay address of this host");
 	for (uint32_t i = 0; i < m->n_l2; i++)
 		CHECK(m->l2[i].vpc < m->n_vpcs && m->l2[i].iface < m->n_ifaces &&
 			      m->ifaces[m->l2[i].iface].vpc == m->l2[i].vpc,

@@ -12,6 +12,7 @@
 
 #include "sg.h"
 #include "vpc_dhcp.h"
+#include "vpc_geneve.h"
 #include "vpc_nacl.h"
 #include "vpc_image_io.h"
 
@@ -33,6 +34,7 @@ vpc_lower_iface(const struct vpc_image *img, uint32_t i, uint16_t port,
 	out->eip = f->elastic_ip;
 	out->src_dst_check = !!(f->flags & VPC_IFACE_F_SRC_DST_CHECK);
 	out->has_eip = !!(f->flags & VPC_IFACE_F_EIP);
+	out->tunnel = f->flags & VPC_IFACE_F_REMOTE ? (uint16_t)(f->rhost + 1) : 0;
 	out->ctx = v->vni << 8;
 	out->sg_class[VPC_DIR_INGRESS] = vpc_sg_class_of(sg, i, VPC_DIR_INGRESS);
 	out->sg_class[VPC_DIR_EGRESS] = vpc_sg_class_of(sg, i, VPC_DIR_EGRESS);
@@ -43,6 +45,23 @@ static uint32_t
 netmask(uint8_t len)
 {
 	return htonl(len == 0 ? 0 : 0xffffffffu << (32 - len));
+}
+
+/* An interface's side of a port record: its subnet, table, addresses. */
+static void
+lower_iface_port(const struct vpc_image *img, uint32_t i, struct vpc_port_rec *out)
+{
+	const struct vpc_image_iface *f = &img->ifaces[i];
+	const struct vpc_image_subnet *s = &img->subnets[f->subnet];
+	out->iface = i;
+	out->ctx = img->vpcs[f->vpc].vni << 8;
+	out->rtable = s->rtable;
+	out->gateway_ip = s->gateway_ip;
+	out->subnet_addr = s->cidr_addr;
+	out->subnet_mask = netmask(s->cidr_len);
+	out->subnet = f->subnet;
+	if (s->nacl != VPC_INDEX_NONE)
+		out->nacl = s->nacl + 1;
 }
 
 void
@@ -58,18 +77,28 @@ vpc_lower_port(const struct vpc_image *img, uint32_t p, struct vpc_port_rec *out
 		out->subnet = VPC_INDEX_NONE;
 		return;
 	}
-	const struct vpc_image_iface *f = &img->ifaces[ip->iface];
-	const struct vpc_image_subnet *s = &img->subnets[f->subnet];
-	out->iface = ip->iface;
-	out->ctx = img->vpcs[f->vpc].vni << 8;
-	out->rtable = s->rtable;
-	out->gateway_ip = s->gateway_ip;
-	out->subnet_addr = s->cidr_addr;
-	out->subnet_mask = netmask(s->cidr_len);
-	out->subnet = f->subnet;
-	if (s->nacl != VPC_INDEX_NONE)
-		out->nacl = s->nacl + 1;
+	lower_iface_port(img, ip->iface, out);
 }
+
+void
+vpc_lower_iface_port(const struct vpc_image *img, uint32_t i, struct vpc_port_rec *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->nacl = VPC_NACL_DEFAULT;
+	lower_iface_port(img, i, out);
+}
+
+void
+vpc_lower_tunnel(const struct vpc_image *img, uint32_t r, struct vpc_tunnel_rec *out)
+{
+	const struct vpc_image_rhost *h = &img->rhosts[r];
+
+	memset(out, 0, sizeof(*out));
+	vpc_geneve_template(out->hdr, h->next_hop_mac, img->host[0].uplink_mac,
+			    img->host[0].underlay_ip, h->underlay_ip);
+	out->underlay_ip = h->underlay_ip;
+}
+
 
 void
 vpc_lower_nacl_list(const struct vpc_image *img, uint32_t l, struct vpc_nacl_list *out)

@@ -51,6 +51,7 @@
 #define VPC_MAX_SGS       65536
 #define VPC_MAX_RULES     16777216	/* after security-group expansion */
 #define VPC_MAX_NACLS     65535		/* network ACLs, host-wide */
+#define VPC_MAX_HOSTS     4096		/* entries of hosts: */
 #define VPC_IMAGE_MAX_SIZE (1u << 30)
 
 #define VPC_INDEX_NONE 0xffffffffu
@@ -71,7 +72,8 @@
 	X(HPORT,  hports,  struct vpc_image_hport)     \
 	X(DHCP,   dhcp,    struct vpc_image_dhcp)      \
 	X(NACL,   nacls,   struct vpc_image_nacl)      \
-	X(NRULE,  nacl_rules, struct vpc_image_nacl_rule)
+	X(NRULE,  nacl_rules, struct vpc_image_nacl_rule) \
+	X(RHOST,  rhosts,  struct vpc_image_rhost)
 
 enum vpc_image_section_id {
 #define VPC_X(e, f, t) VPC_SEC_##e,
@@ -277,21 +279,39 @@ _Static_assert(sizeof(struct vpc_image_nacl_rule) == 20, "nacl rule record layou
 #define VPC_IFACE_F_SRC_DST_CHECK 0x01
 #define VPC_IFACE_F_EIP           0x02	/* elastic_ip is set */
 #define VPC_IFACE_F_MAC_DERIVED   0x04	/* mac was not given in the file */
+#define VPC_IFACE_F_REMOTE        0x08	/* runs on another host (rhost): no
+					 * port here, reached over the overlay */
 
 struct vpc_image_iface {
 	char name[VPC_NAME_SIZE];
 	__u32 vpc;
 	__u32 subnet;
-	__u32 port;		/* index into ports */
+	__u32 port;		/* index into ports; VPC_INDEX_NONE when remote */
 	__be32 ip;
 	__be32 elastic_ip;	/* 0 unless VPC_IFACE_F_EIP */
 	__u8 mac[6];
 	__u8 flags;		/* VPC_IFACE_F_* */
 	__u8 n_sgs;
 	__u16 sgs[VPC_IFACE_MAX_SGS];	/* indexes into sgs */
-	__u32 pad;
+	__u32 rhost;		/* VPC_IFACE_F_REMOTE: index into rhosts;
+				 * otherwise 0 */
 };
 _Static_assert(sizeof(struct vpc_image_iface) == 104, "iface record layout");
+
+/*
+ * The other hosts of a topology with hosts: (a host's view), in the file's
+ * order: where the overlay sends frames for the interfaces they run
+ * (vpc_geneve.h).  next_hop_mac: the outer frame's destination -- the
+ * host's uplink MAC (hosts share the underlay segment) or, when this
+ * host's entry names one, its underlay gateway's.  Absent without hosts:.
+ */
+struct vpc_image_rhost {
+	char name[VPC_NAME_SIZE];
+	__be32 underlay_ip;
+	__u8 next_hop_mac[6];
+	__u8 pad[6];
+};
+_Static_assert(sizeof(struct vpc_image_rhost) == 56, "remote host record layout");
 
 enum vpc_port_kind { VPC_PORT_IFACE = 0, VPC_PORT_UPLINK = 1 };
 
@@ -331,7 +351,7 @@ struct vpc_image_host {
 	__u8 gateway_mac[6];
 	__u8 flags;		/* VPC_HOST_F_* */
 	__u8 pad[3];
-	__u32 pad2;
+	__be32 underlay_ip;	/* this host's, in a hosts: topology; else 0 */
 };
 _Static_assert(sizeof(struct vpc_image_host) == 24, "host record layout");
 

@@ -63,7 +63,12 @@ enum vpc_action {
 	X(DHCP_SPOOFED,      "dhcp-spoofed",       "DHCP request for another MAC, or from another address") \
 	X(DHCP_UNANSWERED,   "dhcp-unanswered",    "DHCP release, decline, or a message type a server does not answer") \
 	X(NACL_EGRESS,       "nacl-egress",        "denied by the network ACL of the subnet it leaves") \
-	X(NACL_INGRESS,      "nacl-ingress",       "denied by the network ACL of the subnet it enters")
+	X(NACL_INGRESS,      "nacl-ingress",       "denied by the network ACL of the subnet it enters") \
+	X(OVERLAY_MALFORMED, "overlay-malformed",  "Geneve frame with another version, a control bit, another protocol, or cut short") \
+	X(OVERLAY_UNKNOWN_HOST, "overlay-unknown-host", "Geneve frame from an address that is no host of the topology") \
+	X(OVERLAY_UNKNOWN_VNI, "overlay-unknown-vni", "Geneve frame for a VNI that is no VPC's") \
+	X(OVERLAY_SPOOFED,   "overlay-spoofed",    "inner source is not an interface of that VPC on the sending host") \
+	X(OVERLAY_NOT_HERE,  "overlay-not-here",   "inner destination is not an interface on this host")
 
 enum vpc_drop_reason {
 	VPC_DROP_NONE = 0,
@@ -81,7 +86,10 @@ enum vpc_drop_reason {
 	X(IGW_EGRESS,      "igw-egress")       \
 	X(IGW_INGRESS,     "igw-ingress")      \
 	X(ARP_REPLY,       "arp-reply")        \
-	X(DHCP_REPLY,      "dhcp-reply")
+	X(DHCP_REPLY,      "dhcp-reply")       \
+	X(OVERLAY_SWITCH,  "overlay-switch")   \
+	X(OVERLAY_ROUTED,  "overlay-routed")   \
+	X(OVERLAY_IN,      "overlay-in")
 
 enum vpc_path {
 	VPC_PATH_NONE = 0,

@@ -24,7 +24,8 @@ struct vpc_iface_rec {
 	uint32_t eip;		/* network order; has_eip says whether it is one */
 	uint8_t src_dst_check;
 	uint8_t has_eip;
-	uint16_t pad;
+	uint16_t tunnel;	/* on another host: that host's tunnel record + 1
+				 * (port: the uplink); 0: on this one */
 	uint32_t ctx;		/* its VPC's VNI << 8: connection-tracking context */
 	uint32_t sg_class[2];	/* security-group classifiers, by direction */
 };
@@ -63,6 +64,18 @@ struct vpc_dhcp_rec {
 };
 _Static_assert(sizeof(struct vpc_dhcp_rec) == 600, "dhcp record layout");
 
+/*
+ * A remote host as the overlay's destination (common/vpc_geneve.h): the
+ * 50 bytes in front of its frames, as vpc_geneve_template makes them, and
+ * its underlay address (network order), by which its frames are known.
+ */
+struct vpc_tunnel_rec {
+	uint8_t hdr[50];	/* VPC_GENEVE_HLEN */
+	uint16_t pad;
+	uint32_t underlay_ip;
+};
+_Static_assert(sizeof(struct vpc_tunnel_rec) == 56, "tunnel record layout");
+
 #ifndef __bpf__
 #include <stdbool.h>
 
@@ -98,6 +111,16 @@ struct vpc_route_rec {
 /* Port p of img. */
 void vpc_lower_port(const struct vpc_image *img, uint32_t p, struct vpc_port_rec *out);
 
+/* Interface i of img as the source of frames decapsulated from the
+ * overlay (an interface on another host, which has no port here): its
+ * subnet's route table, addresses and network ACL (the receiving host
+ * applies both subnets' ACLs: the sending host does not know the
+ * receiver's subnet from its tunnel action). */
+void vpc_lower_iface_port(const struct vpc_image *img, uint32_t i, struct vpc_port_rec *out);
+
+/* Remote host r of img as a tunnel record. */
+void vpc_lower_tunnel(const struct vpc_image *img, uint32_t r, struct vpc_tunnel_rec *out);
+
 /* Route r of img (its target as a next-hop kind). */
 void vpc_lower_route(const struct vpc_image *img, uint32_t r, struct vpc_route_rec *out);
 
@@ -125,8 +148,9 @@ void vpc_lower_nacl_list(const struct vpc_image *img, uint32_t l, struct vpc_nac
 /* How many delivery candidates table t has (the bound of its /32s). */
 uint32_t vpc_lower_n_deliveries(const struct vpc_image *img, uint32_t t);
 
-/* Interface i of img, on the engine's port `port`, with its classifiers
- * from sg (vpc_sg_build of the same image). */
+/* Interface i of img, on the engine's port `port` (the uplink's for an
+ * interface on another host), with its classifiers from sg (vpc_sg_build
+ * of the same image). */
 void vpc_lower_iface(const struct vpc_image *img, uint32_t i, uint16_t port,
 		     const struct vpc_sg *sg, struct vpc_iface_rec *out);
 #endif

@@ -48,7 +48,7 @@ with open('$tmp/raw.pcap', 'wb') as f:
     f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101))
 "
 usage="usage: vpc-replay --config TOPO.yaml --in PORT=IN.pcap [--in PORT=IN.pcap ...] --out DIR
-                  [--engine dpdk|xdp] [--bench [--loops N]] [--json]
+                  [--host NAME] [--engine dpdk|xdp] [--bench [--loops N]] [--json]
                   [--apply TIME=TOPO.yaml] [--apply-revalidate TIME=TOPO.yaml]
                   [--max-connections N] [--bench-new-connections] [--prefill N]"
 

@@ -56,15 +56,20 @@ check "validate: missing file" 1 "" "$tmp/none.yaml: cannot read: No such file o
 
 # the usage text, exactly
 usage_text="usage: vpcctl validate FILE
-       vpcctl show [--json] FILE      (a topology or a compiled image)
-       vpcctl compile FILE -o IMAGE
-       vpcctl apply FILE [--revalidate] [--socket PATH]
+       vpcctl show [--json] [--host NAME] FILE   (a topology or a compiled image)
+       vpcctl compile [--host NAME] FILE -o IMAGE
+       vpcctl apply FILE [--host NAME] [--revalidate] [--socket PATH]
        vpcctl stats [--json] [--socket PATH]
        vpcctl conntrack list|count|flush [--json] [--socket PATH]
        (apply, stats, conntrack: --instance NAME for the XDP engine)
-       vpcctl xdp start FILE [--instance NAME] [--mode native|generic]
+       vpcctl xdp start FILE [--host NAME] [--instance NAME] [--mode native|generic]
                              [--max-connections N]
-       vpcctl xdp stop [--instance NAME]"
+       vpcctl xdp stop [--instance NAME]
+       vpcctl publish FILE --etcd URL [--prefix P] [--wait [--timeout S]]
+       vpcctl status --etcd URL [--prefix P] [--json]
+       vpcctl agent --etcd URL --host NAME [--prefix P]
+                    (--engine dpdk [--socket PATH] | --engine xdp [--instance NAME]
+                     | --dry-run)"
 check "validate: no file is a usage error" 2 "" "$usage_text" \
 	-- "$vpcctl" validate
 
@@ -108,6 +113,36 @@ check "show --json: DHCP options" 0 \
 import json, sys
 for v in json.load(sys.stdin)[\"vpcs\"]:
     print(json.dumps(v[\"dhcp_options\"]))'"
+
+# hosts: each host's view has its own interfaces, ports, uplink and
+# elastic IPs, and every member of a group in the rules.
+hosts=tests/topo/valid/hosts.yaml
+check "show --host: the host's ports and elastic IPs" 0 \
+"ports:
+    0 web2             interface web2 (VPC prod)
+    1 up2              uplink, MAC 02:fe:00:00:02:01, gateway MAC 02:fe:00:00:02:fe, underlay 192.0.2.2
+
+other hosts (overlay):
+  hv1              underlay 192.0.2.1       next hop MAC 02:fe:00:00:01:01
+
+elastic IPs (uplink):
+  198.51.100.11   -> web2 10.1.1.11 (VPC prod)" "" \
+	-- bash -c "'$vpcctl' show --host hv2 $hosts | sed -n '/^ports:/,\$p'"
+check "show --host: group members on every host stay in the rules" 0 \
+"      ingress tcp   5432          from 10.1.1.10/32 (member of web)
+      ingress tcp   5432          from 10.1.1.11/32 (member of web)" "" \
+	-- bash -c "'$vpcctl' show --host hv2 $hosts | grep 5432"
+check "show --host: hv1 runs web1 and db1; web2 is hv2's" 0 "web1 db1 up1 | web1:- web2:hv2 db1:-" "" \
+	-- bash -c "'$vpcctl' show --json --host hv1 $hosts | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(\" \".join(p[\"name\"] for p in d[\"ports\"]), \"|\",
+      \" \".join(f[\"name\"] + \":\" + (f.get(\"host\") or \"-\") for f in d[\"interfaces\"]))'"
+check "show --host: an unknown host" 1 "" "$hosts: no host 'hv9' in its hosts list" \
+	-- "$vpcctl" show --host hv9 "$hosts"
+"$vpcctl" compile --host hv1 "$hosts" -o "$tmp/hv1.img" >/dev/null
+check "compile --host, then show: the host's view" 0 "$("$vpcctl" show --host hv1 "$hosts")" "" \
+	-- "$vpcctl" show "$tmp/hv1.img"
 
 check "apply with no vpcd running" 1 "" "vpcctl: cannot reach vpcd at $tmp/none.sock: No such file or directory" \
 	-- "$vpcctl" apply config/default.yaml --socket "$tmp/none.sock"

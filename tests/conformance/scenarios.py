@@ -365,3 +365,6 @@ SCENARIOS.extend(scenarios_dhcp.SCENARIOS)
 # Network ACLs (topo/nacl.yaml).
 import scenarios_nacl  # noqa: E402
 SCENARIOS.extend(scenarios_nacl.SCENARIOS)
+# The overlay between hosts (topo/overlay.yaml, hosts:).
+import scenarios_overlay  # noqa: E402
+SCENARIOS.extend(scenarios_overlay.SCENARIOS)

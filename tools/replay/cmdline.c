@@ -20,7 +20,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vpc-replay --config TOPO.yaml --in PORT=IN.pcap [--in PORT=IN.pcap ...] --out DIR\n"
-		"                  [--engine dpdk|xdp] [--bench [--loops N]] [--json]\n"
+		"                  [--host NAME] [--engine dpdk|xdp] [--bench [--loops N]] [--json]\n"
 		"                  [--apply TIME=TOPO.yaml] [--apply-revalidate TIME=TOPO.yaml]\n"
 		"                  [--max-connections N] [--bench-new-connections] [--prefill N]\n");
 }
@@ -55,6 +55,7 @@ parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option long_opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "host", required_argument, NULL, 'H' },
 		{ "in", required_argument, NULL, 'i' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "engine", required_argument, NULL, 'e' },
@@ -78,6 +79,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case 'c':
 			o->config = optarg;
+			break;
+		case 'H':
+			o->host = optarg;
 			break;
 		case 'o':
 			o->out = optarg;
@@ -180,14 +184,14 @@ parse_args(int argc, char **argv, struct opts *o)
 
 /* A topology file, or an image compiled by `vpcctl compile`. */
 struct vpc_image *
-load_topology(const char *path)
+load_topology(const char *path, const char *host)
 {
 	FILE *f = fopen(path, "rb");
 
 	if (f == NULL)
 		die("%s: %s", path, strerror(errno));
 	fclose(f);
-	struct vpc_image *img = vpc_image_load(path, stderr);
+	struct vpc_image *img = vpc_image_load_host(path, NULL, host, stderr);
 	if (img == NULL)
 		die("%s: invalid topology", path);
 	return img;

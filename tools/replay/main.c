@@ -142,9 +142,9 @@ main(int argc, char **argv)
 	uint32_t n, max_len;
 
 	parse_args(argc, argv, &o);
-	struct vpc_image *img = load_topology(o.config);
+	struct vpc_image *img = load_topology(o.config, o.host);
 	for (uint32_t i = 0; i < o.n_applies; i++) {
-		o.applies[i].img = load_topology(o.applies[i].path);
+		o.applies[i].img = load_topology(o.applies[i].path, o.host);
 		if (i > 0 && o.applies[i].at_ns < o.applies[i - 1].at_ns)
 			die("--apply times must not go back (%s)", o.applies[i].path);
 	}

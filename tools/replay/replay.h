@@ -68,6 +68,7 @@ struct apply {
 
 struct opts {
 	const char *config;
+	const char *host;	/* --host: one host's view of a hosts: topology */
 	uint64_t max_conns;	/* 0: sized from the topology */
 	uint64_t prefill;	/* bench: idle connections added first */
 	bool bench_new;		/* bench: empty the connection table each loop */
@@ -112,7 +113,7 @@ void usage(FILE *f);
 __attribute__((format(printf, 1, 2), noreturn)) void die(const char *fmt, ...);
 uint64_t positive(const char *arg, const char *opt);
 void parse_args(int argc, char **argv, struct opts *o);
-struct vpc_image *load_topology(const char *path);
+struct vpc_image *load_topology(const char *path, const char *host);
 int port_by_name(const struct vpc_image *img, const char *name);
 
 /* pcap_io.c */
