@@ -227,43 +227,7 @@ uplink_checks(struct tables *t, const struct vpc_pkt *m, void *data, void *end, 
 		return VPC_DROP_IP_TRUNCATED;
 	if (ip->daddr == t->g->underlay_ip && t->g->underlay_ip != 0 &&
 	    m->proto == IPPROTO_UDP && m->dport == bpf_htons(VPC_GENEVE_PORT))
-		*done = SOURCE_OVERLAY;	/* overlay_check, then decapsulated */
-	return VPC_DROP_NONE;
-}
-
-/*
- * A Geneve frame to this host's underlay address (common/vpc_geneve.h):
- * its header, a known host, a known VPC.  The VPC, the host (rhost) and
- * how many bytes precede the inner frame.
- */
-static __always_inline __u8
-overlay_check(struct tables *t, const struct vpc_pkt *m, void *data, void *end, __u32 *vpc,
-	      __u32 *host, __u32 *strip)
-{
-	struct iphdr *ip = data + VPC_OFF_IP;
-	__u32 vni, off;
-
-	if ((void *)(ip + 1) > end)
-		return VPC_DROP_IP_TRUNCATED;
-	if (m->frag != VPC_FRAG_NONE)
-		return VPC_DROP_OVERLAY_MALFORMED;	/* DF is set: never whole */
-	__u8 r = vpc_geneve_inner(data + VPC_OFF_L4, end, &vni, &off);
-	if (r != VPC_DROP_NONE)
-		return r;
-	void *um = inner(&set_underlay, t->set);
-	void *vm = inner(&set_vnis, t->set);
-	if (um == NULL || vm == NULL)
-		return VPC_DROP_OVERLAY_UNKNOWN_HOST;
-	__be32 src = ip->saddr;
-	__u32 *h = bpf_map_lookup_elem(um, &src);
-	if (h == NULL)
-		return VPC_DROP_OVERLAY_UNKNOWN_HOST;
-	__u32 *v = bpf_map_lookup_elem(vm, &vni);
-	if (v == NULL)
-		return VPC_DROP_OVERLAY_UNKNOWN_VNI;
-	*host = *h;
-	*vpc = *v;
-	*strip = VPC_OFF_L4 + off;
+		*done = SOURCE_OVERLAY;	/* overlay_in (vpc_xdp.bpf.c) */
 	return VPC_DROP_NONE;
 }
 

@@ -110,7 +110,7 @@ INNER_SZ(in_sg_nodes, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_
 INNER_SZ(in_sg_intervals, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_sg_interval));
 INNER_SZ(in_sg_icmps, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_sg_icmp));
 INNER_FIXED(in_nacls, 2 * VPC_XDP_MAX_NACLS, sizeof(struct vpc_nacl_list));
-INNER_SZ(in_tunnels, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_tunnel_rec));
+INNER_FIXED(in_tunnels, VPC_MAX_HOSTS, sizeof(struct vpc_tunnel_rec));
 INNER_SZ(in_underlay, BPF_MAP_TYPE_HASH, 0, 4, sizeof(__u32));
 INNER_SZ(in_vnis, BPF_MAP_TYPE_HASH, 0, 4, sizeof(__u32));
 INNER_SZ(in_appliances, BPF_MAP_TYPE_HASH, 0, sizeof(struct vpc_xdp_appliance_key), sizeof(__u32));
@@ -208,6 +208,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vpc_frag_rec);
 } frags SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VPC_XDP_SENDER_SLOTS);
+	__type(key, __u32);
+	__type(value, struct vpc_xdp_sender);
+} senders SEC(".maps");
 
 /* ---- small helpers ---- */
 
@@ -326,24 +333,59 @@ frag_later(void *data, void *end, __u32 ctx, __u32 gen, __u64 now, struct vpc_xd
 
 
 /*
- * A Geneve frame for this host (uplink_checks said so): checked
- * (overlay_check), its outer headers removed, the inner frame parsed into
- * m and its sender on its host found (overlay_sender: *xi).  A function of
- * its own, verified with its one caller: the fast program inlines one
- * parse.  ctx's packet pointers change.
+ * A Geneve frame for this host (uplink_checks said so): its header
+ * (common/vpc_geneve.h), a known host and VNI, its outer headers removed,
+ * the inner frame parsed into m, its sender on that host (overlay_sender:
+ * *xi) -- the lookups skipped when this CPU's senders cache knows the
+ * (underlay source, VNI, inner source MAC and IP) under these tables.
+ * ctx's packet pointers change.  Inlined: as a function of its own (fewer
+ * instructions) every packet of the fast program paid about 10 ns, taken
+ * or not (BENCHMARKS.md).
  */
-static __noinline __u8
-overlay_in(struct xdp_md *ctx, __u32 set, struct vpc_pkt *m, __u32 *xi)
+static __always_inline __u8
+overlay_in(struct xdp_md *ctx, __u32 set, __u32 gen, struct vpc_pkt *m, __u32 *xi)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
+	struct iphdr *ip = data + VPC_OFF_IP;
 	struct tables t = { .set = set };
-	__u32 vpc, host, strip;
+	__u32 vni, off, vpc = 0, host = 0;
 
-	__u8 r = overlay_check(&t, m, data, end, &vpc, &host, &strip);
+	if ((void *)(ip + 1) > end)
+		return VPC_DROP_IP_TRUNCATED;
+	if (m->frag != VPC_FRAG_NONE)
+		return VPC_DROP_OVERLAY_MALFORMED;	/* DF is set: never whole */
+	__u8 r = vpc_geneve_inner(data + VPC_OFF_L4, end, &vni, &off);
 	if (r != VPC_DROP_NONE)
 		return r;
-	if (bpf_xdp_adjust_head(ctx, (int)strip) != 0)
+	/* The sender from this CPU's cache, when its key is whole here. */
+	__be32 underlay = ip->saddr;
+	__u8 *in = data + VPC_OFF_L4 + (off & 0xff);
+	struct vpc_xdp_sender *c = NULL;
+	int hit = 0;
+	if ((void *)(in + 14 + 20) <= end) {
+		__be32 isrc = *(__be32 *)(in + 14 + 12);
+		__u32 h = (underlay ^ isrc ^ vni * 0x9e3779b1u ^ *(__u32 *)(in + 8)) * 0x9e3779b1u;
+		__u32 slot = h >> 24;
+		c = bpf_map_lookup_elem(&senders, &slot);
+		hit = c != NULL && c->gen == gen && c->underlay == underlay && c->vni == vni &&
+		      c->ip == isrc && mac_eq(c->mac, in + 6);
+	}
+	if (!hit) {
+		void *um = inner(&set_underlay, set);
+		void *vm = inner(&set_vnis, set);
+		if (um == NULL || vm == NULL)
+			return VPC_DROP_OVERLAY_UNKNOWN_HOST;
+		__u32 *hp = bpf_map_lookup_elem(um, &underlay);
+		if (hp == NULL)
+			return VPC_DROP_OVERLAY_UNKNOWN_HOST;
+		__u32 *vp = bpf_map_lookup_elem(vm, &vni);
+		if (vp == NULL)
+			return VPC_DROP_OVERLAY_UNKNOWN_VNI;
+		host = *hp;
+		vpc = *vp;
+	}
+	if (bpf_xdp_adjust_head(ctx, (int)(VPC_OFF_L4 + off)) != 0)
 		return VPC_DROP_ENGINE;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
@@ -352,13 +394,25 @@ overlay_in(struct xdp_md *ctx, __u32 set, struct vpc_pkt *m, __u32 *xi)
 		return m->reason;
 	if (m->kind != VPC_PKT_IPV4)
 		return VPC_DROP_OVERLAY_MALFORMED;	/* its host answers ARP */
-	r = overlay_sender(&t, data, end, vpc, host, xi);
-	if (r != VPC_DROP_NONE)
-		return r;
 	struct ethhdr *eth = data;
-	struct iphdr *ip = data + VPC_OFF_IP;
+	ip = data + VPC_OFF_IP;
 	if ((void *)(ip + 1) > end)
 		return VPC_DROP_IP_TRUNCATED;
+	if (hit) {
+		*xi = c->iface;
+	} else {
+		r = overlay_sender(&t, data, end, vpc, host, xi);
+		if (r != VPC_DROP_NONE)
+			return r;
+		if (c != NULL) {
+			c->gen = gen;
+			c->underlay = underlay;
+			c->vni = vni;
+			c->ip = ip->saddr;
+			vpc_mac_copy(c->mac, eth->h_source);
+			c->iface = *xi;
+		}
+	}
 	if ((eth->h_dest[0] & 1) || (ip->daddr & bpf_htonl(0xe0000000)) == bpf_htonl(0xe0000000))
 		return VPC_DROP_MULTICAST;
 	return VPC_DROP_NONE;
@@ -643,7 +697,7 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 		/* From another host: checked, decapsulated, then decided as
 		 * if it came from its sender's port (its rport). */
 		__u32 xi;
-		r = overlay_in(ctx, t.set, &m, &xi);
+		r = overlay_in(ctx, t.set, t.g->generation, &m, &xi);
 		if (r != VPC_DROP_NONE)
 			return r;
 		data = (void *)(long)ctx->data;

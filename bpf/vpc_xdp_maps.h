@@ -99,6 +99,21 @@ struct vpc_xdp_appliance_key {
 	__u32 rhost;
 };
 
+/* senders (per CPU, VPC_XDP_SENDER_SLOTS, direct-mapped): who sent frames
+ * from the overlay, as found for an (underlay source, VNI, inner source
+ * MAC and IP) under a tables generation -- the lookups of an uncached
+ * frame cost more than the rest of its path. */
+#define VPC_XDP_SENDER_SLOTS 256
+struct vpc_xdp_sender {
+	__u32 gen;		/* 0: empty */
+	__be32 underlay;
+	__u32 vni;
+	__be32 ip;
+	__u8 mac[6];
+	__u16 pad;
+	__u32 iface;
+};
+
 /* l2: (VPC, MAC) -> interface index (__u32). */
 struct vpc_xdp_l2_key {
 	__u32 vpc;

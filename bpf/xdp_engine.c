@@ -682,8 +682,9 @@ set_create(int fd[VPC_XS_COUNT], const struct vpc_image *img, char *err, size_t 
 		if (fd[k] < 0)
 			return fail(err, n, 0, "creating the table maps: %s", strerror(errno));
 	/* The overlay's (empty without other hosts; one entry at least). */
+	/* (the template's fixed size: every encapsulated frame reads it) */
 	fd[VPC_XS_TUNNELS] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_tunnels", 4,
-				     sizeof(struct vpc_tunnel_rec), img->n_rhosts, BPF_F_INNER_MAP);
+				     sizeof(struct vpc_tunnel_rec), VPC_MAX_HOSTS, 0);
 	fd[VPC_XS_UNDERLAY] = new_map(BPF_MAP_TYPE_HASH, "vpc_underlay", 4, 4, img->n_rhosts, 0);
 	fd[VPC_XS_VNIS] = new_map(BPF_MAP_TYPE_HASH, "vpc_vnis", 4, 4, img->n_vpcs, 0);
 	fd[VPC_XS_APPLIANCES] = new_map(BPF_MAP_TYPE_HASH, "vpc_appliances",

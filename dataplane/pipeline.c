@@ -337,7 +337,8 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 			continue;
 		}
 		bool done;
-		uint8_t r = pi->is_uplink ? uplink_checks(t, m, &v[i], &done, &pis[i], &rx_adjust) :
+		uint8_t r = pi->is_uplink ? uplink_checks(t, p->senders, m, &v[i], &done, &pis[i],
+							  &rx_adjust) :
 					    iface_checks(t, pi, pkts[i], m, &v[i], &done, &rx_adjust);
 		if (done)
 			continue;

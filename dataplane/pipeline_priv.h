@@ -46,6 +46,20 @@ ipv4_hdr_sum_ok32(const uint8_t *b)
 #include "pipeline.h"
 #include "tables.h"
 
+/* Who sent frames from the overlay (stage_source.h's overlay_sender), as
+ * found for a (VPC, host, source MAC, source IP) under a tables
+ * generation: a direct-mapped cache of VPC_SENDER_SLOTS, per lcore. */
+#define VPC_SENDER_SLOTS 256
+struct vpc_sender_slot {
+	uint32_t gen;		/* 0: empty */
+	uint32_t vpc;
+	uint32_t host;
+	rte_be32_t ip;
+	struct rte_ether_addr mac;
+	uint16_t pad;
+	uint32_t iface;
+};
+
 struct vpc_pipeline {
 	const struct vpc_tables *t;
 	struct vpc_ct *ct;	/* shared by every pipeline of the host */
@@ -53,6 +67,7 @@ struct vpc_pipeline {
 	/* Datagrams whose first fragment this lcore forwarded (vpc_frag.h):
 	 * a port's receive queue is one lcore's, so are its fragments. */
 	struct vpc_frag_rec frags[VPC_FRAG_SLOTS];
+	struct vpc_sender_slot senders[VPC_SENDER_SLOTS];
 };
 
 /* What the parse stage learned about one packet: the shared record

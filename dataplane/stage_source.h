@@ -212,27 +212,24 @@ overlay_sender(const struct vpc_tables *t, const struct meta *m, uint32_t vpc, u
  * that interface's port (*pi: its port info).
  */
 static uint8_t
-overlay_in(const struct vpc_tables *t, struct meta *m, const struct vpc_port_info **pi,
-	   int64_t *rx_adjust)
+overlay_in(const struct vpc_tables *t, struct vpc_sender_slot *senders, struct meta *m,
+	   const struct vpc_port_info **pi, int64_t *rx_adjust)
 {
 	struct rte_mbuf *mb = m->mb;
 	uint8_t *data = rte_pktmbuf_mtod(mb, uint8_t *);
 	uint32_t vni, off;
-	void *val;
 
 	if (m->pkt.frag != VPC_FRAG_NONE)
 		return VPC_DROP_OVERLAY_MALFORMED;	/* DF is set: never whole */
 	uint8_t r = vpc_geneve_inner(m->l4, data + rte_pktmbuf_data_len(mb), &vni, &off);
 	if (r != VPC_DROP_NONE)
 		return r;
-	struct vpc_eip_key hk = { .ip = m->ip->src_addr };
-	if (rte_hash_lookup_data(t->underlay, &hk, &val) < 0)
+	uint32_t host = vpc_u32_map_get(&t->underlay, m->ip->src_addr);
+	if (host == UINT32_MAX)
 		return VPC_DROP_OVERLAY_UNKNOWN_HOST;
-	uint32_t host = (uint32_t)(uintptr_t)val;
-	struct vpc_eip_key vk = { .ip = vni };
-	if (rte_hash_lookup_data(t->vnis, &vk, &val) < 0)
+	uint32_t vpc = vpc_u32_map_get(&t->vnis, vni);
+	if (vpc == UINT32_MAX)
 		return VPC_DROP_OVERLAY_UNKNOWN_VNI;
-	uint32_t vpc = (uint32_t)(uintptr_t)val;
 	uint32_t strip = (uint32_t)(m->l4 - data) + off;
 	rte_pktmbuf_adj(mb, (uint16_t)strip);
 	*rx_adjust += strip;
@@ -241,9 +238,25 @@ overlay_in(const struct vpc_tables *t, struct meta *m, const struct vpc_port_inf
 		return m->pkt.reason;
 	if (m->pkt.kind != VPC_PKT_IPV4)
 		return VPC_DROP_OVERLAY_MALFORMED;	/* its host answers ARP */
-	uint32_t xi = overlay_sender(t, m, vpc, host);
-	if (xi == VPC_INDEX_NONE)
-		return VPC_DROP_OVERLAY_SPOOFED;
+	/* The sender, from the lcore's cache when this (VPC, host, MAC, IP)
+	 * was seen under these tables (the lookups cost more than the rest
+	 * of the decapsulation). */
+	uint32_t mac_lo;
+	memcpy(&mac_lo, &m->eth->src_addr.addr_bytes[2], 4);
+	uint32_t h = (m->ip->src_addr ^ mac_lo ^ vpc * 0x9e3779b1u ^ host * 0x85ebca6bu) * 0x9e3779b1u;
+	struct vpc_sender_slot *c = &senders[h >> (32 - 8)];
+	uint32_t xi;
+	if (c->gen == t->generation && c->ip == m->ip->src_addr && c->vpc == vpc && c->host == host &&
+	    rte_is_same_ether_addr(&c->mac, &m->eth->src_addr)) {
+		xi = c->iface;
+	} else {
+		xi = overlay_sender(t, m, vpc, host);
+		if (xi == VPC_INDEX_NONE)
+			return VPC_DROP_OVERLAY_SPOOFED;
+		*c = (struct vpc_sender_slot){ .gen = t->generation, .vpc = vpc, .host = host,
+					       .ip = m->ip->src_addr, .mac = m->eth->src_addr,
+					       .iface = xi };
+	}
 	if (unlikely(rte_is_multicast_ether_addr(&m->eth->dst_addr) ||
 		     (m->ip->dst_addr & RTE_BE32(0xe0000000)) == RTE_BE32(0xe0000000)))
 		return VPC_DROP_MULTICAST;
@@ -252,8 +265,8 @@ overlay_in(const struct vpc_tables *t, struct meta *m, const struct vpc_port_inf
 }
 
 static inline uint8_t
-uplink_checks(const struct vpc_tables *t, struct meta *m, struct vpc_verdict *v, bool *done,
-	      const struct vpc_port_info **pi, int64_t *rx_adjust)
+uplink_checks(const struct vpc_tables *t, struct vpc_sender_slot *senders, struct meta *m,
+	      struct vpc_verdict *v, bool *done, const struct vpc_port_info **pi, int64_t *rx_adjust)
 {
 	*done = false;
 	if (unlikely(m->pkt.kind == VPC_PKT_ARP)) {
@@ -269,7 +282,7 @@ uplink_checks(const struct vpc_tables *t, struct meta *m, struct vpc_verdict *v,
 		return VPC_DROP_UPLINK_DST_MAC;
 	if (m->ip->dst_addr == t->underlay_ip && t->underlay_ip != 0 &&
 	    m->pkt.proto == IPPROTO_UDP && m->pkt.dport == RTE_BE16(VPC_GENEVE_PORT))
-		return overlay_in(t, m, pi, rx_adjust);
+		return overlay_in(t, senders, m, pi, rx_adjust);
 	return VPC_DROP_NONE;
 }
 

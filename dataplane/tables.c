@@ -213,6 +213,32 @@ port_info(struct vpc_tables *t, struct vpc_port_info *pi, const struct vpc_port_
 	pi->subnet_mask = r->subnet_mask;
 }
 
+/* A vpc_u32_map for n keys: at least twice as many slots. */
+static int
+u32_map_init(struct vpc_u32_map *m, uint32_t n, int socket_id)
+{
+	uint32_t bits = 1;
+
+	while ((1u << bits) < 2 * n)
+		bits++;
+	m->mask = (1u << bits) - 1;
+	m->shift = 32 - bits;
+	m->slots = rte_zmalloc_socket("vpc_u32_map", (m->mask + 1) * sizeof(*m->slots), 0,
+				      socket_id);
+	return m->slots == NULL ? -ENOMEM : 0;
+}
+
+/* key -> val (keys unique: the image's checks say so). */
+static void
+u32_map_put(struct vpc_u32_map *m, uint32_t key, uint32_t val)
+{
+	uint32_t i = (key * 0x9e3779b1u) >> m->shift;
+
+	while (m->slots[i].val1 != 0 && m->slots[i].key != key)
+		i = (i + 1) & m->mask;
+	m->slots[i] = (struct vpc_u32_slot){ key, val + 1 };
+}
+
 /*
  * The overlay's tables (a host's view with other hosts): a tunnel record
  * per remote host and the hash of their underlay addresses, the VNIs both
@@ -239,25 +265,22 @@ build_overlay(struct vpc_tables *t, const struct vpc_image *img, int socket_id, 
 					RTE_CACHE_LINE_SIZE, socket_id);
 	t->rports = rte_zmalloc_socket("vpc_rports", img->n_ifaces * sizeof(*t->rports),
 				       RTE_CACHE_LINE_SIZE, socket_id);
-	t->underlay = hash_create("underlay", img->n_rhosts, sizeof(struct vpc_eip_key), socket_id, seq);
-	t->vnis = hash_create("vni", img->n_vpcs, sizeof(struct vpc_eip_key), socket_id, seq);
+	if (u32_map_init(&t->underlay, img->n_rhosts, socket_id) < 0 ||
+	    u32_map_init(&t->vnis, img->n_vpcs, socket_id) < 0)
+		goto nomem;
 	t->appliances = hash_create("appl", img->n_ifaces, sizeof(struct vpc_eip_key), socket_id, seq);
 	if (t->tunnels == NULL || t->rports == NULL)
 		goto nomem;
-	if (t->underlay == NULL || t->vnis == NULL || t->appliances == NULL) {
+	if (t->appliances == NULL) {
 		snprintf(err, err_size, "rte_hash_create: %s", rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
 	for (uint32_t r = 0; r < img->n_rhosts; r++) {
 		vpc_lower_tunnel(img, r, &t->tunnels[r]);
-		struct vpc_eip_key k = { .ip = t->tunnels[r].underlay_ip };
-		if (rte_hash_add_key_data(t->underlay, &k, (void *)(uintptr_t)r) < 0)
-			goto full;
+		u32_map_put(&t->underlay, t->tunnels[r].underlay_ip, r);
 	}
 	for (uint32_t v = 0; v < img->n_vpcs; v++) {
-		struct vpc_eip_key k = { .ip = img->vpcs[v].vni };
-		if (rte_hash_add_key_data(t->vnis, &k, (void *)(uintptr_t)v) < 0)
-			goto full;
+		u32_map_put(&t->vnis, img->vpcs[v].vni, v);
 	}
 	for (uint32_t i = 0; i < img->n_ifaces; i++) {
 		struct vpc_port_rec r;
@@ -418,8 +441,8 @@ vpc_tables_free(struct vpc_tables *t)
 	rte_hash_free(t->l2);
 	rte_hash_free(t->ip);
 	rte_hash_free(t->eip);
-	rte_hash_free(t->underlay);
-	rte_hash_free(t->vnis);
+	rte_free(t->underlay.slots);
+	rte_free(t->vnis.slots);
 	rte_hash_free(t->appliances);
 	rte_free(t->router);
 	rte_free(t->tunnels);

@@ -91,6 +91,33 @@ struct vpc_eip_key {
 	uint32_t pad;
 } __rte_aligned(8);
 
+/*
+ * A small read-only map of 32-bit keys to indexes (the overlay's: a few
+ * hosts, a few VNIs, looked up for every frame from the overlay): open
+ * addressing, linear probing, at most half full, so a lookup ends at the
+ * key or an empty slot.  val1: the value + 1, 0 for an empty slot.
+ */
+struct vpc_u32_map {
+	uint32_t mask;		/* slots - 1; slots a power of two */
+	uint32_t shift;		/* 32 - log2(slots) */
+	struct vpc_u32_slot {
+		uint32_t key;
+		uint32_t val1;
+	} *slots;
+};
+
+static inline uint32_t
+vpc_u32_map_get(const struct vpc_u32_map *m, uint32_t key)
+{
+	for (uint32_t i = (key * 0x9e3779b1u) >> m->shift;; i = (i + 1) & m->mask) {
+		const struct vpc_u32_slot *s = &m->slots[i];
+		if (s->val1 == 0)
+			return UINT32_MAX;
+		if (s->key == key)
+			return s->val1 - 1;
+	}
+}
+
 struct vpc_tables {
 	const struct vpc_image *img;	/* borrowed: names for tools */
 	uint32_t n_ports;
@@ -111,8 +138,8 @@ struct vpc_tables {
 	 * with hosts: -- otherwise underlay_ip 0 and nothing below. */
 	rte_be32_t underlay_ip;		/* this host's: Geneve to it is ours */
 	struct vpc_tunnel_rec *tunnels;	/* [rhost]: the other hosts */
-	struct rte_hash *underlay;	/* a host's underlay IP (vpc_eip_key) -> rhost */
-	struct rte_hash *vnis;		/* a VNI (vpc_eip_key.ip) -> VPC */
+	struct vpc_u32_map underlay;	/* a host's underlay IP (as it lies) -> rhost */
+	struct vpc_u32_map vnis;	/* a VNI -> VPC */
 	uint32_t *vni;			/* [vpc]: its VNI */
 	struct rte_ether_addr *router;	/* [vpc]: its router's MAC */
 	/* (VPC, rhost) as a vpc_eip_key {ip: VPC, pad: rhost} -> an

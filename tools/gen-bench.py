@@ -20,7 +20,9 @@ from distinct internet hosts to web-1:80 (--in uplink=).  Network ACLs:
 nacl-N.yaml (N = 1, 20): the default topology with an ACL on each of its
 two subnets, N rules per direction, the packets of every case above
 matching the N-th (the N - 1 before it deny other traffic), for the
-established cases' cost of evaluating them on every packet.
+established cases' cost of evaluating them on every packet.  The overlay:
+overlay.yaml (db-1 on a second host) with overlay-out-c/s.pcap and
+overlay-in-c/s.pcap, replayed as hv1 (--host hv1).
 Deterministic: a fixed-seed generator, no randomness between runs.
 """
 import argparse
@@ -59,7 +61,7 @@ def write(path, flows, packets):
 
 
 def conn_flows(outdir, case, cmac, smac_for_reply, csrc, cdst, sp, dp, dmac_req, smac_req, dmac_rep, smac_rep,
-               rsrc, rdst):
+               rsrc, rdst, wrap_c=lambda f: f, wrap_s=lambda f: f):
     """One TCP connection per flow, as the client and the server send it.
     Request frames: (dmac_req, smac_req, csrc -> cdst); reply frames:
     (dmac_rep, smac_rep, rsrc -> rdst) -- addresses as each side's port
@@ -68,14 +70,14 @@ def conn_flows(outdir, case, cmac, smac_for_reply, csrc, cdst, sp, dp, dmac_req,
     for k in range(8):
         for i in range(len(sp)):
             if k == 1:
-                server.append((t, pkt.tcp_frame(dmac_rep, smac_rep, rsrc[i], rdst[i], dp[i], sp[i], "SA",
-                                                 seq=5000, ack=1001)))
+                server.append((t, wrap_s(pkt.tcp_frame(dmac_rep, smac_rep, rsrc[i], rdst[i], dp[i], sp[i],
+                                                        "SA", seq=5000, ack=1001))))
             else:
                 flags = "S" if k == 0 else ("A" if k == 2 else "PA")
                 seq = 1000 if k == 0 else 1001 + max(0, k - 3) * 64
-                client.append((t, pkt.tcp_frame(dmac_req, smac_req, csrc[i], cdst[i], sp[i], dp[i], flags,
-                                                 seq=seq, ack=0 if k == 0 else 5001,
-                                                 payload=b"x" * 64 if k >= 3 else b"")))
+                client.append((t, wrap_c(pkt.tcp_frame(dmac_req, smac_req, csrc[i], cdst[i], sp[i], dp[i],
+                                                        flags, seq=seq, ack=0 if k == 0 else 5001,
+                                                        payload=b"x" * 64 if k >= 3 else b""))))
             t += 1000
     pkt.write_pcap(os.path.join(outdir, case + "-c.pcap"), client)
     pkt.write_pcap(os.path.join(outdir, case + "-s.pcap"), server)
@@ -157,6 +159,36 @@ def main():
                              % (10 * count))
         with open(os.path.join(a.outdir, "nacl-%d.yaml" % count), "w") as f:
             f.write(default.replace(anchor, "".join(lines) + anchor))
+    # The overlay: overlay.yaml puts db-1 on a second host (hv2), the rest
+    # on hv1; replayed as hv1 (--host hv1).  overlay-out: web-1 (here) ->
+    # db-1:5432 (there): its frames leave in Geneve, db-1's replies arrive
+    # in it (--in web-1= --in uplink=).  overlay-in: db-1 -> web-1:80, the
+    # other way round (--in uplink= --in web-1=).  The local twin is routed.
+    hosts = ("hosts:\n"
+             "  - name: hv1\n    underlay_ip: 192.0.2.1\n"
+             "    uplink: { port: uplink, mac: 02:fe:00:00:00:01, gateway_mac: 02:fe:00:00:00:fe }\n"
+             "  - name: hv2\n    underlay_ip: 192.0.2.2\n"
+             "    uplink: { port: uplink, mac: 02:fe:00:00:00:02, gateway_mac: 02:fe:00:00:00:fe }\n")
+    single = "host:\n  uplink: { port: uplink, mac: 02:fe:00:00:00:01, gateway_mac: 02:fe:00:00:00:fe }\n"
+    assert single in default
+    ov = default.replace(single, hosts)
+    for name, h in (("web-1", "hv1"), ("web-2", "hv1"), ("bastion", "hv1"), ("db-1", "hv2")):
+        anchor = "      - name: %s\n        subnet:" % name
+        assert ov.count(anchor) == 1
+        ov = ov.replace(anchor, "      - name: %s\n        host: %s\n        subnet:" % (name, h))
+    with open(os.path.join(a.outdir, "overlay.yaml"), "w") as f:
+        f.write(ov)
+
+    def from_hv2(inner):
+        g = bytes([0, 0, 0x65, 0x58]) + (100).to_bytes(3, "big") + b"\0" + inner
+        u = pkt.udp("192.0.2.2", "192.0.2.1", 50000, 6081, g, zero_checksum=True)
+        return pkt.ether(UPLINK, "02:fe:00:00:00:02", 0x0800,
+                         pkt.ipv4("192.0.2.2", "192.0.2.1", 17, u, ttl=64, ident=0))
+    conn_flows(a.outdir, "overlay-out", WEB1, DB1, one("10.0.1.10"), one("10.0.2.20"), sp, one(5432),
+               ROUTER, WEB1, WEB1, ROUTER, one("10.0.2.20"), one("10.0.1.10"), wrap_s=from_hv2)
+    conn_flows(a.outdir, "overlay-in", DB1, WEB1, one("10.0.2.20"), one("10.0.1.10"), sp, one(80),
+               WEB1, ROUTER, ROUTER, WEB1, one("10.0.1.10"), one("10.0.2.20"), wrap_c=from_hv2)
+
     frames = [(1_000_000_000 + i * 1000,
                pkt.tcp_frame(UPLINK, GW, ip(0x5DB80000 + i), "203.0.113.10", 1024 + i % 60000, 80, "S", seq=1))
               for i in range(10000)]

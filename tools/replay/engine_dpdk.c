@@ -169,9 +169,13 @@ bench(const struct opts *o, struct vpc_pipeline *pl, struct vpc_ct *ct,
 			if (o->prefill)
 				prefill(ct, o->prefill);
 		}
-		/* Untimed: fresh packet bytes, as a NIC would deliver them. */
+		/* Untimed: fresh packets, as a NIC would deliver them (the
+		 * last loop may have moved their start: the overlay's header
+		 * put in front, or taken off). */
 		for (uint32_t i = 0; i < n; i++) {
-			memcpy(rte_pktmbuf_mtod(mb[i], void *), pkts[i].data, pkts[i].len);
+			rte_pktmbuf_reset(mb[i]);
+			memcpy(rte_pktmbuf_append(mb[i], (uint16_t)pkts[i].len), pkts[i].data,
+			       pkts[i].len);
 			mb[i]->port = pkts[i].port;
 		}
 		for (uint32_t i = 0; i < n;) {
