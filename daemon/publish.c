@@ -131,8 +131,8 @@ ctl_apply(const void *buf, uint32_t len, uint32_t flags, FILE *out)
 		added += !known && c->ethdev[p] != PORT_UNREALISED;
 	}
 	cfg_free(old);
-	fprintf(out, "applied: generation %u, %u VPCs, %u interfaces", c->tables->generation,
-		img->n_vpcs, img->n_ifaces);
+	fprintf(out, "applied: generation %u, %u VPC%s, %u interface%s", c->tables->generation,
+		img->n_vpcs, img->n_vpcs == 1 ? "" : "s", img->n_ifaces, img->n_ifaces == 1 ? "" : "s");
 	if (added || removed)
 		fprintf(out, ", %u port%s opened, %u closed", added, added == 1 ? "" : "s", removed);
 	fprintf(out, "%s\n", c->tables->revalidate ? ", connections revalidated" : "");

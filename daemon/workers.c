@@ -128,6 +128,19 @@ void
 sum_stats(const struct cfg *c, struct vpc_stats *sum, struct port_counters *ports)
 {
 	memset(sum, 0, sizeof(*sum));
+	/* What kernel ports could not use (kport.c): not a worker's. */
+	for (uint32_t p = 0; c != NULL && p < c->n_ports; p++) {
+		uint16_t id = c->ethdev[p];
+		if (id == PORT_UNREALISED || !IS_KPORT(id))
+			continue;
+		uint64_t n = kport_rx_unusable(id);
+		sum->drops[VPC_DROP_RX_UNUSABLE] += n;
+		sum->packets += n;
+		if (ports != NULL) {
+			ports[p].rx += n;
+			ports[p].drops += n;
+		}
+	}
 	for (unsigned int i = 0; i < vpcd.n_workers; i++) {
 		const struct vpc_stats *st = vpc_pipeline_stats(vpcd.workers[i].pl);
 		sum->packets += st->packets;

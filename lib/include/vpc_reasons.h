@@ -68,7 +68,8 @@ enum vpc_action {
 	X(OVERLAY_UNKNOWN_HOST, "overlay-unknown-host", "Geneve frame from an address that is no host of the topology") \
 	X(OVERLAY_UNKNOWN_VNI, "overlay-unknown-vni", "Geneve frame for a VNI that is no VPC's") \
 	X(OVERLAY_SPOOFED,   "overlay-spoofed",    "inner source is not an interface of that VPC on the sending host") \
-	X(OVERLAY_NOT_HERE,  "overlay-not-here",   "inner destination is not an interface on this host")
+	X(OVERLAY_NOT_HERE,  "overlay-not-here",   "inner destination is not an interface on this host") \
+	X(RX_UNUSABLE,       "rx-unusable",        "a kernel port's frame whose offload header vpcd cannot honour (segmentation other than TCP/IPv4, checksum outside the frame) or cut short")
 
 enum vpc_drop_reason {
 	VPC_DROP_NONE = 0,
