@@ -236,14 +236,14 @@ vpcd_ready() { grep -q "forwarding" "$tmp/vpcd.log" && vctl stats >/dev/null 2>&
 daemon_wait vpcd "vpcd forwarding" vpcd_ready || exit 1
 vpcd_pid=${d_pid[vpcd]}
 
-guest() { # NAME MAC RUN: QEMU for guest NAME, its console in console-NAME-RUN.log
+guest() { # NAME MAC RUN [DEVICE-OPTIONS]: QEMU for guest NAME, its console in console-NAME-RUN.log
 	daemon_start "qemu-$1" "$tmp/qemu-$1-$3.log" qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 256 \
 		-object memory-backend-memfd,id=mem,size=256M,share=on -numa node,memdev=mem \
 		-kernel "$kernel" -initrd "$tmp/initrd.gz" \
 		-append "console=ttyS0 quiet panic=-1" \
 		-chardev "socket,id=c0,path=$tmp/$1.sock,reconnect=1" \
 		-netdev vhost-user,id=n0,chardev=c0 \
-		-device "virtio-net-pci,netdev=n0,mac=$2,vectors=0" \
+		-device "virtio-net-pci,netdev=n0,mac=$2,vectors=0${4:+,$4}" \
 		-chardev "socket,id=ctl,path=$tmp/$1.ctl,server=on,wait=off" \
 		-nographic -no-reboot -monitor none -serial "file:$tmp/console-$1-$3.log" -serial chardev:ctl
 }
@@ -431,12 +431,17 @@ gx qa 10 "kill \$(pidof nc cat) 2>/dev/null; true" >/dev/null
 # (bash's notice "Killed" for the job it reaps is not wanted)
 daemon_stop qemu-qb KILL 137 2>/dev/null && ok "qb's QEMU killed (SIGKILL)"
 E2E_WAIT=$boot_wait
-guest qb 02:70:00:00:02:14 2
+# (this run's QEMU announces an MTU of its own, virtio-net's host_mtu,
+# other than the VPC's: vpcd names it when the device starts)
+guest qb 02:70:00:00:02:14 2 host_mtu=9000
 ready qb 2
 E2E_WAIT=$step_wait
 lease_ok qb 2 "$want_qb"
 gx qb 90 "pingwait 10.70.1.10" && ok "qb (run 2) pings qa across subnets" || fail "qb (run 2): ping qa"
 gx qa 90 "pingwait 10.70.2.20" && ok "qa pings qb (run 2)" || fail "qa: ping qb (run 2)"
+want_mtu="vpcd: port 'qb': the guest's virtio-net MTU is 9000 (QEMU's host_mtu), its VPC's 1500: set host_mtu=1500 on the device"
+grep -qxF "$want_mtu" "$tmp/vpcd.log" && ok "vpcd named qb's virtio-net MTU (9000) against its VPC's (1500)" ||
+	fail "vpcd's line on qb's MTU" "want: $want_mtu" "got:  $(grep "MTU" "$tmp/vpcd.log")"
 [ "${d_pid[vpcd]:-}" = "$vpcd_pid" ] && daemon_running vpcd && ok "vpcd ran on through qb's restart (same process)" ||
 	fail "vpcd did not run on through qb's restart" "$(daemon_tail vpcd)"
 
