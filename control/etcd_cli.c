@@ -2,12 +2,15 @@
 /*
  * etcd_cli.c -- vpcctl publish and vpcctl status (etcd_cli.h).
  *
- * publish checks the file exactly as the agents will (compiled for every
- * host; a file without hosts: is one host's whole), so an invalid file
- * never reaches etcd; then writes it and its description in one
- * transaction.  --wait polls the hosts' status keys: it waits for every
- * host that has reported a status (a file without hosts: names none), and
- * ends early when every one of them has processed the revision.
+ * publish checks the file exactly as the agents will (each host of its
+ * hosts: list gets its own view compiled, as that host's agent compiles
+ * it; a file without hosts: is one host's whole), so a file that some
+ * host could not take never reaches etcd; then writes it and its
+ * description in one transaction.  --wait polls the hosts' status keys: it
+ * waits for exactly the hosts the file names (a named host with no status
+ * key yet is waited for), or, for a file without hosts:, for every host
+ * that has reported a status; and ends early when every one of them has
+ * processed the revision.
  */
 #include "etcd_cli.h"
 
@@ -20,6 +23,7 @@
 #include <time.h>
 
 #include "compile.h"
+#include "diag.h"
 #include "etcd.h"
 #include "etcd_store.h"
 
@@ -149,15 +153,32 @@ print_oneline(FILE *out, const char *s)
 	}
 }
 
-static void
-print_host_lines(FILE *out, const struct statuses *st, int64_t rev, enum vpc_host_verdict which)
+/* The hosts --wait waits for: a name and its status (NULL: no status key). */
+struct wait_host {
+	const char *name;
+	const struct vpc_host_status *s;
+};
+
+static enum vpc_host_verdict
+wait_verdict(const struct wait_host *w, int64_t rev)
 {
-	for (size_t i = 0; i < st->n; i++) {
-		const struct vpc_host_status *s = &st->hs[i];
-		enum vpc_host_verdict v = vpc_host_verdict(s, rev);
+	return w->s ? vpc_host_verdict(w->s, rev) : VPC_HOST_PENDING;
+}
+
+static void
+print_host_lines(FILE *out, const struct wait_host *wh, size_t n, int64_t rev,
+		 enum vpc_host_verdict which)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct vpc_host_status *s = wh[i].s;
+		enum vpc_host_verdict v = wait_verdict(&wh[i], rev);
 		if (v == VPC_HOST_APPLIED || (which == VPC_HOST_FAILED && v != VPC_HOST_FAILED))
 			continue;
-		fprintf(out, "  %s: applied %" PRId64 ", ", s->host ? s->host : "?", s->applied);
+		if (s == NULL) {
+			fprintf(out, "  %s: no status: its agent has never reported\n", wh[i].name);
+			continue;
+		}
+		fprintf(out, "  %s: applied %" PRId64 ", ", wh[i].name, s->applied);
 		if (v == VPC_HOST_FAILED || s->error) {
 			fprintf(out, "error: ");
 			print_oneline(out, s->error ? s->error : "?");
@@ -168,10 +189,12 @@ print_host_lines(FILE *out, const struct statuses *st, int64_t rev, enum vpc_hos
 	}
 }
 
-/* --wait: 0 when every host that reports a status applied rev; 1 at the
- * timeout, or when every host has processed rev and some failed it. */
+/* --wait: 0 when every host waited for applied rev; 1 at the timeout, or
+ * when every one has processed rev and some failed it.  names (n_names):
+ * the hosts the file names; none: every host that reports a status. */
 static int
-publish_wait(struct vpc_etcd *e, const struct vpc_store_keys *keys, int64_t rev, double timeout_s)
+publish_wait(struct vpc_etcd *e, const struct vpc_store_keys *keys, int64_t rev, double timeout_s,
+	     char *const *names, size_t n_names)
 {
 	double start = mono_s();
 	bool reported = false;	/* a read failure, said once */
@@ -184,43 +207,58 @@ publish_wait(struct vpc_etcd *e, const struct vpc_store_keys *keys, int64_t rev,
 				fprintf(stderr, "vpcctl: %s (still waiting)\n", vpc_etcd_error(e));
 			reported = true;
 		} else {
+			size_t n = n_names ? n_names : st.n;
+			struct wait_host *wh = calloc(n ? n : 1, sizeof(*wh));
+			if (wh == NULL) {
+				statuses_free(&st);
+				fprintf(stderr, "vpcctl: out of memory\n");
+				return 1;
+			}
+			for (size_t i = 0; i < n; i++) {
+				if (n_names == 0) {
+					wh[i].name = st.hs[i].host ? st.hs[i].host : "?";
+					wh[i].s = &st.hs[i];
+					continue;
+				}
+				wh[i].name = names[i];
+				for (size_t j = 0; j < st.n; j++)
+					if (st.hs[j].host && strcmp(st.hs[j].host, names[i]) == 0)
+						wh[i].s = &st.hs[j];
+			}
 			size_t n_applied = 0, n_pending = 0, n_failed = 0;
-			for (size_t i = 0; i < st.n; i++) {
-				switch (vpc_host_verdict(&st.hs[i], rev)) {
+			for (size_t i = 0; i < n; i++) {
+				switch (wait_verdict(&wh[i], rev)) {
 				case VPC_HOST_APPLIED: n_applied++; break;
 				case VPC_HOST_PENDING: n_pending++; break;
 				case VPC_HOST_FAILED: n_failed++; break;
 				}
 			}
-			if (st.n == 0) {
+			int ret = -1;
+			if (n == 0) {
 				printf("revision %" PRId64 ": no host reports a status: nothing to wait for\n",
 				       rev);
-				statuses_free(&st);
-				return 0;
-			}
-			if (n_pending == 0 && n_failed == 0) {
+				ret = 0;
+			} else if (n_pending == 0 && n_failed == 0) {
 				printf("revision %" PRId64 ": applied by %zu host%s in %.2f s\n", rev,
 				       n_applied, n_applied == 1 ? "" : "s", elapsed);
-				statuses_free(&st);
-				return 0;
-			}
-			if (n_pending == 0) {
+				ret = 0;
+			} else if (n_pending == 0) {
 				fprintf(stderr, "vpcctl: revision %" PRId64 ": failed on %zu of %zu host%s:\n",
-					rev, n_failed, st.n, st.n == 1 ? "" : "s");
-				print_host_lines(stderr, &st, rev, VPC_HOST_FAILED);
-				statuses_free(&st);
-				return 1;
-			}
-			if (elapsed >= timeout_s) {
+					rev, n_failed, n, n == 1 ? "" : "s");
+				print_host_lines(stderr, wh, n, rev, VPC_HOST_FAILED);
+				ret = 1;
+			} else if (elapsed >= timeout_s) {
 				fprintf(stderr,
 					"vpcctl: revision %" PRId64 ": not applied by %zu of %zu host%s "
 					"after %g s:\n",
-					rev, n_pending + n_failed, st.n, st.n == 1 ? "" : "s", timeout_s);
-				print_host_lines(stderr, &st, rev, VPC_HOST_PENDING);
-				statuses_free(&st);
-				return 1;
+					rev, n_pending + n_failed, n, n == 1 ? "" : "s", timeout_s);
+				print_host_lines(stderr, wh, n, rev, VPC_HOST_PENDING);
+				ret = 1;
 			}
+			free(wh);
 			statuses_free(&st);
+			if (ret >= 0)
+				return ret;
 		}
 		if (r < 0 && elapsed >= timeout_s) {
 			fprintf(stderr, "vpcctl: revision %" PRId64 ": no answer from etcd after %g s: %s\n",
@@ -229,6 +267,83 @@ publish_wait(struct vpc_etcd *e, const struct vpc_store_keys *keys, int64_t rev,
 		}
 		sleep_ms(PUBLISH_WAIT_POLL_MS);
 	}
+}
+
+/* Every host's view of FILE compiled, as the agents will: the names of its
+ * hosts: list in *names (none without hosts:, or for an image file); 0, or
+ * 1 with every error printed (nothing is to be written). */
+static int
+publish_check(const char *file, char ***names, size_t *n_names)
+{
+	*names = NULL;
+	*n_names = 0;
+	FILE *f = fopen(file, "rb");
+	uint32_t magic = 0;
+	bool image = f != NULL && fread(&magic, sizeof(magic), 1, f) == 1 &&
+		     magic == VPC_IMAGE_MAGIC;
+	if (f != NULL)
+		fclose(f);
+	if (image) {
+		/* an image written by `vpcctl compile`: read and checked */
+		struct vpc_image *img = vpc_image_load_host(file, file, NULL, stderr);
+		vpc_image_free(img);
+		return img == NULL;
+	}
+	/* Loaded and validated once; each view compiled from that model, as
+	 * vpc_image_load_host(file, file, host) does in each agent (without
+	 * parsing the file once a host). */
+	struct vpc_diag d;
+	vpc_diag_init(&d, file);
+	struct topo *t = topo_load_valid(file, &d);
+	if (t == NULL) {
+		vpc_diag_print(&d, stderr);
+		vpc_diag_fini(&d);
+		return 1;
+	}
+	vpc_diag_fini(&d);
+	int ret = 0;
+	uint32_t n = t->has_hosts ? t->n_hosts : 1, n_bad = 0;
+	for (uint32_t h = 0; h < n; h++) {
+		struct vpc_image *img = topo_compile_host(t, t->has_hosts ? h : VPC_INDEX_NONE);
+		if (img != NULL) {
+			vpc_image_free(img);
+			continue;
+		}
+		n_bad++;
+		const char *why = errno == E2BIG ?
+			"the tables exceed the image limits (too many rules after expanding security-group references?)" :
+			strerror(errno);
+		if (t->has_hosts)
+			fprintf(stderr, "%s: host '%s': cannot compile its view: %s\n", file,
+				t->hosts[h].name.s, why);
+		else
+			fprintf(stderr, "%s: cannot compile: %s\n", file, why);
+	}
+	if (n_bad > 0) {
+		if (t->has_hosts)
+			fprintf(stderr, "vpcctl: %s: not published: %u of %u hosts cannot take it\n",
+				file, n_bad, n);
+		ret = 1;
+	} else if (t->has_hosts) {
+		*names = calloc(n, sizeof(**names));
+		for (uint32_t h = 0; *names != NULL && h < n; h++)
+			if (((*names)[h] = strdup(t->hosts[h].name.s)) != NULL)
+				(*n_names)++;
+		if (*n_names != n) {
+			fprintf(stderr, "vpcctl: out of memory\n");
+			ret = 1;
+		}
+	}
+	topo_free(t);
+	return ret;
+}
+
+static void
+names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 }
 
 static void
@@ -271,22 +386,25 @@ vpcctl_publish(int argc, char **argv)
 		usage_publish();
 		return 2;
 	}
-	/* Checked as every host will compile it, before anything is written.
-	 * (Until topologies name their hosts, a file is one host's whole.) */
-	struct vpc_image *img = vpc_image_load_host(file, file, NULL, stderr);
-	if (img == NULL)
+	/* Checked as every host will compile it, before anything is written. */
+	char **names;
+	size_t n_names;
+	if (publish_check(file, &names, &n_names) != 0) {
+		names_free(names, n_names);
 		return 1;
-	vpc_image_free(img);
+	}
 
 	size_t size, stored_size;
 	uint8_t *data = read_file(file, &size), *stored;
 	if (data == NULL) {
 		fprintf(stderr, "%s: cannot read: %s\n", file, strerror(errno));
+		names_free(names, n_names);
 		return 1;
 	}
 	if (vpc_store_pack(data, size, &stored, &stored_size) < 0) {
 		fprintf(stderr, "%s: cannot compress: out of memory\n", file);
 		free(data);
+		names_free(names, n_names);
 		return 1;
 	}
 	free(data);
@@ -310,6 +428,7 @@ vpcctl_publish(int argc, char **argv)
 			err == EINVAL ? "not an http:// or https:// URL" : strerror(err));
 		json_object_put(meta);
 		free(stored);
+		names_free(names, n_names);
 		return err == EINVAL ? 2 : 1;
 	}
 	int64_t rev = 0;
@@ -319,13 +438,15 @@ vpcctl_publish(int argc, char **argv)
 	if (r < 0) {
 		fprintf(stderr, "vpcctl: %s: not published: %s\n", file, vpc_etcd_error(e));
 		vpc_etcd_close(e);
+		names_free(names, n_names);
 		return 1;
 	}
 	printf("%s: published as revision %" PRId64 " (%zu bytes, %zu stored)\n", file, rev, size,
 	       stored_size);
 	fflush(stdout);
-	int ret = wait ? publish_wait(e, &keys, rev, timeout_s) : 0;
+	int ret = wait ? publish_wait(e, &keys, rev, timeout_s, names, n_names) : 0;
 	vpc_etcd_close(e);
+	names_free(names, n_names);
 	return ret;
 }
 

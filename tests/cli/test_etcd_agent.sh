@@ -11,6 +11,10 @@
 #     meanwhile, the next publish is applied;
 #   etcd compacted past h2's revision while h2 was away: h2 reads the
 #     whole state and applies the newest once (vpcd's generation +1);
+#   a file that names its hosts (hosts:): publish compiles each named
+#     host's view before writing; --wait waits for exactly the named hosts
+#     (a named host with no agent is named at the timeout; h1 and h2,
+#     which the file does not name, are not waited for);
 #   etcd, the agents and vpcd stop on SIGTERM with exit status 0.
 # usage: test_etcd_agent.sh VPCD VPCCTL SOURCE_ROOT   (exit 77: no etcd)
 set -uo pipefail
@@ -201,7 +205,36 @@ wait_for "$E2E_WAIT" "h1 to apply revision $r6" host_applied h1 "$r6" && ok "h1 
 check "each revision applied at most once on h2" "" \
 	"$(sed -n 's/.*: revision \([0-9]*\) applied.*/\1/p' "$tmp/h2.log" | sort | uniq -d)"
 
+# ---- a file that names its hosts: --wait waits for exactly those ----
+# tests/topo/valid/hosts.yaml names hv1 and hv2.  hv1's agent runs (dry
+# run); hv2 has none yet.  h1 and h2 are not named: their agents fail to
+# compile it (no host of theirs in it), which --wait does not look at.
+hosts=tests/topo/valid/hosts.yaml
+daemon_start hv1 "$tmp/hv1.log" "$vpcctl" agent --etcd "$E" --host hv1 --dry-run
+wait_for "$E2E_WAIT" "hv1's agent to report" test "$(n_hosts 2>/dev/null)" = 3
+"$vpcctl" publish "$hosts" --etcd "$E" --wait --timeout 2 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+r7=$(published_rev "$tmp/out")
+check "publish --wait of a hosts: file: waits for hv1 and hv2 only; hv2, with no agent, named at the timeout" \
+	"1 vpcctl: revision $r7: not applied by 1 of 2 hosts after 2 s:
+  hv2: no status: its agent has never reported" "$rc $(cat "$tmp/err")"
+host_applied hv1 "$r7" && ok "hv1's agent applied the hosts: file (its own view)" ||
+	fail "hv1's agent applied the hosts: file" "$(tail -3 "$tmp/hv1.log")"
+daemon_start hv2 "$tmp/hv2.log" "$vpcctl" agent --etcd "$E" --host hv2 --dry-run
+"$vpcctl" publish "$hosts" --etcd "$E" --wait --timeout "$E2E_WAIT" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+r8=$(published_rev "$tmp/out")
+check "with hv2's agent: applied by the 2 named hosts (h1 and h2 failing it are not waited for)" \
+	"0 revision $r8: applied by 2 hosts in S s" "$rc $(tail -1 "$tmp/out" | norm)$(cat "$tmp/err")"
+check "h2 did fail it (its host is not in the file), and vpcd kept its tables" \
+	"$r8 $r6 /vpc/topology@$r8: no host 'h2' in its hosts list $((gen0 + 4))" \
+	"$(status_json | python3 -c 'import json,sys
+h = [x for x in json.load(sys.stdin)["hosts"] if x["host"] == "h2"][0]
+print(h["seen"], h["applied"], h["error"])') $(generation)"
+
 # ---- everything stops with exit status 0 ----
+daemon_stop hv1 TERM 0 && ok "agent hv1 stops on SIGTERM with exit status 0"
+daemon_stop hv2 TERM 0 && ok "agent hv2 stops on SIGTERM with exit status 0"
 daemon_stop h1 TERM 0 && ok "agent h1 stops on SIGTERM with exit status 0"
 daemon_stop h2 TERM 0 && ok "agent h2 stops on SIGTERM with exit status 0"
 daemon_stop vpcd TERM 0 && ok "vpcd stops on SIGTERM with exit status 0"
