@@ -218,7 +218,11 @@ xdp_apply(const char *instance, const struct vpc_image *img, uint32_t flags)
 	/* open_instance checks the name before it makes any path of it */
 	if (open_instance(instance, &f) < 0)
 		return 1;
-	if (lock_instance(instance) < 0) {
+	/* Released when the apply is done, not at exit: the agent applies
+	 * many times in one process, and a second flock() on a new open of
+	 * the file would wait for its own first one forever. */
+	int lock = lock_instance(instance);
+	if (lock < 0) {
 		vpc_xdp_close_fds(&f);
 		return 1;
 	}
@@ -230,6 +234,7 @@ xdp_apply(const char *instance, const struct vpc_image *img, uint32_t flags)
 	else
 		print_applied(img, &pub, revalidate);
 	vpc_xdp_close_fds(&f);
+	close(lock);
 	return r < 0 ? 1 : 0;
 }
 
