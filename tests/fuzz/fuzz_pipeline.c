@@ -56,6 +56,7 @@
 #include "pipeline.h"
 #include "tables.h"
 #include "fuzz.h"
+#include "vpc_geneve.h"
 
 #ifndef VPC_SOURCE_ROOT
 #define VPC_SOURCE_ROOT "."
@@ -65,12 +66,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 #define CT_SIZE 64
 
-/* Topology 0 matches the captures in config/demo; 1 and 2 the conformance corpus. */
+/* Topology 0 matches the captures in config/demo; 1 to 3 the conformance
+ * corpus (3: the overlay, as its host hv1 sees it). */
 static const char *const topo_files[] = {
 	"config/default.yaml",
 	"tests/conformance/topo/basic.yaml",
 	"tests/conformance/topo/sg.yaml",
+	"tests/conformance/topo/overlay.yaml",
 };
+static const char *const topo_hosts[] = { NULL, NULL, NULL, "hv1" };
+
+/* Room in front of each frame, as a port's mbufs have: the overlay puts
+ * its 50 bytes there. */
+#define HEADROOM 64
 #define N_TOPOS (sizeof(topo_files) / sizeof(topo_files[0]))
 
 static struct world {
@@ -128,7 +136,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		root = VPC_SOURCE_ROOT;
 	for (size_t i = 0; i < N_TOPOS; i++) {
 		snprintf(path, sizeof(path), "%s/%s", root, topo_files[i]);
-		worlds[i].img = vpc_image_load(path, stderr);
+		worlds[i].img = vpc_image_load_host(path, NULL, topo_hosts[i], stderr);
 		if (worlds[i].img == NULL)
 			die(path, "cannot load (set VPC_SOURCE_ROOT to the source tree)");
 		need += vpc_tables_memory(worlds[i].img) + vpc_ct_memory(CT_SIZE);
@@ -252,15 +260,16 @@ run_burst(struct world *w, uint16_t port, const struct frame *fr, uint16_t n, ui
 	uint32_t n_ports = w->t->n_ports;
 
 	for (uint16_t i = 0; i < n; i++) {
-		bufs[i] = malloc(fr[i].len);
+		bufs[i] = malloc(HEADROOM + fr[i].len);
 		CHECK(bufs[i] != NULL);
-		memcpy(bufs[i], fr[i].in, fr[i].len);
+		memcpy(bufs[i] + HEADROOM, fr[i].in, fr[i].len);
 		pkts[i] = rte_pktmbuf_alloc(mp);
 		CHECK(pkts[i] != NULL);
 		shinfo[i].free_cb = noop_free;
 		shinfo[i].fcb_opaque = NULL;
 		rte_mbuf_ext_refcnt_set(&shinfo[i], 1);
-		rte_pktmbuf_attach_extbuf(pkts[i], bufs[i], 0, fr[i].len, &shinfo[i]);
+		rte_pktmbuf_attach_extbuf(pkts[i], bufs[i], 0, HEADROOM + fr[i].len, &shinfo[i]);
+		pkts[i]->data_off = HEADROOM;
 		pkts[i]->data_len = fr[i].len;
 		pkts[i]->pkt_len = fr[i].len;
 	}
@@ -275,11 +284,30 @@ run_burst(struct world *w, uint16_t port, const struct frame *fr, uint16_t n, ui
 				v[i].out_port);
 
 	for (uint16_t i = 0; i < n; i++) {
-		const uint8_t *out = bufs[i];
+		/* The frame as it leaves: where it starts now says whether the
+		 * overlay's header was put in front (-50) or taken off. */
+		int delta = (int)pkts[i]->data_off - HEADROOM;
+		const uint8_t *out = bufs[i] + pkts[i]->data_off;
+		const uint8_t *in = fr[i].in;
 		size_t len = fr[i].len;
-		CHECK(pkts[i]->buf_addr == bufs[i] && pkts[i]->data_off == 0);
-		CHECK(pkts[i]->data_len == len && pkts[i]->pkt_len == len &&
-		      pkts[i]->nb_segs == 1);
+		CHECK(pkts[i]->buf_addr == bufs[i] && pkts[i]->nb_segs == 1);
+		CHECK(pkts[i]->pkt_len == pkts[i]->data_len && (int)pkts[i]->data_len == (int)len - delta);
+		CHECK(delta == 0 || delta == -VPC_GENEVE_HLEN || (delta > 0 && port == w->t->uplink_port));
+		if (delta == -VPC_GENEVE_HLEN) {
+			/* to another host: a whole outer IPv4/UDP header to 6081,
+			 * then the frame as the checks below see it */
+			CHECK(v[i].action == VPC_ACT_FORWARD &&
+			      (v[i].path == VPC_PATH_OVERLAY_SWITCH || v[i].path == VPC_PATH_OVERLAY_ROUTED));
+			CHECK(is_ipv4(out, len + VPC_GENEVE_HLEN) && sum_ok(sum16(out + 14, 20, 0)));
+			CHECK(out[23] == IPPROTO_UDP && out[36] == (VPC_GENEVE_PORT >> 8) &&
+			      out[37] == (VPC_GENEVE_PORT & 0xff));
+			CHECK((size_t)(out[16] << 8 | out[17]) == len + VPC_GENEVE_HLEN - 14);
+			out += VPC_GENEVE_HLEN;
+		} else if (delta > 0) {
+			/* from another host: the inner frame was decided */
+			in += delta;
+			len -= (size_t)delta;
+		}
 		switch (v[i].action) {
 		case VPC_ACT_DROP:
 			CHECK(v[i].reason > VPC_DROP_NONE && v[i].reason < VPC_DROP_COUNT);
@@ -300,12 +328,12 @@ run_burst(struct world *w, uint16_t port, const struct frame *fr, uint16_t n, ui
 			CHECK(!"verdict action out of range");
 		}
 		/* forwarded: IPv4, parsed and checked on the way in */
-		CHECK(ip_ok(fr[i].in, len));
+		CHECK(ip_ok(in, len));
 		CHECK(is_ipv4(out, len));
 		CHECK(sum_ok(sum16(out + 14, 20, 0)));
-		CHECK(memcmp(fr[i].in + 16, out + 16, 2) == 0);	/* total length */
-		CHECK(fr[i].in[14 + 9] == out[14 + 9]);		/* protocol */
-		enum l4_check before = l4_check(fr[i].in, len), after = l4_check(out, len);
+		CHECK(memcmp(in + 16, out + 16, 2) == 0);	/* total length */
+		CHECK(in[14 + 9] == out[14 + 9]);		/* protocol */
+		enum l4_check before = l4_check(in, len), after = l4_check(out, len);
 		if (before == L4_VALID)
 			CHECK(after == L4_VALID);
 		if (before == L4_UDP_ZERO)

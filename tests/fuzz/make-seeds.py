@@ -34,7 +34,9 @@ import pkt  # noqa: E402
 
 # fuzz_pipeline.c: topo_files[]
 PIPELINE_TOPOS = ["config/default.yaml", "tests/conformance/topo/basic.yaml",
-                  "tests/conformance/topo/sg.yaml"]
+                  "tests/conformance/topo/sg.yaml", "tests/conformance/topo/overlay.yaml"]
+# ... and the host whose view each is (fuzz_pipeline.c: topo_hosts[])
+PIPELINE_HOSTS = [None, None, None, "hv1"]
 
 CTL_MAGIC = 0x4C544356
 MAX_FRAMES = 48
@@ -48,9 +50,9 @@ def put(target, data, name=None, kind="corpus"):
         f.write(data)
 
 
-def vpcctl_json(vpcctl, path):
-    out = subprocess.run([vpcctl, "show", "--json", path], check=True,
-                         capture_output=True).stdout
+def vpcctl_json(vpcctl, path, host=None):
+    out = subprocess.run([vpcctl, "show", "--json"] + (["--host", host] if host else []) + [path],
+                         check=True, capture_output=True).stdout
     return json.loads(out)
 
 
@@ -145,7 +147,8 @@ def encode(topo, steps):
 
 
 def port_map(vpcctl, topo):
-    return {p["name"]: p["id"] for p in vpcctl_json(vpcctl, os.path.join(TOP, topo))["ports"]}
+    host = PIPELINE_HOSTS[PIPELINE_TOPOS.index(topo)] if topo in PIPELINE_TOPOS else None
+    return {p["name"]: p["id"] for p in vpcctl_json(vpcctl, os.path.join(TOP, topo), host)["ports"]}
 
 
 def demo_seeds(vpcctl):
@@ -173,13 +176,13 @@ def conformance_seeds(vpcctl):
     seeds = []
     for sc in scenarios.SCENARIOS:
         topo = os.path.normpath(os.path.join("tests/conformance", sc["topo"]))
-        if topo not in PIPELINE_TOPOS:
+        if topo not in PIPELINE_TOPOS or sc.get("args", []) not in ([], ["--host", "hv1"]):
             continue
         ti = PIPELINE_TOPOS.index(topo)
         if topo not in maps:
             maps[topo] = port_map(vpcctl, topo)
         times = run.step_times(sc["steps"])
-        applies = {a[0]: a[2] for a in sc["applies"]}
+        applies = {a[0]: a[2] for a in sc.get("applies", [])}
         steps = []
         for i, st in enumerate(sc["steps"]):
             steps.append((maps[topo][st[0]], st[1], times[i], i in applies, applies.get(i, False)))
