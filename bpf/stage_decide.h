@@ -92,20 +92,12 @@ decide_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void *
 		}
 	}
 
-	void *l2 = inner(&set_l2, t->set);
-	if (l2 == NULL)
-		return VPC_DROP_UNKNOWN_DST_MAC;
-	struct vpc_xdp_l2_key k = { .vpc = fi->vpc };
-	vpc_mac_copy(k.mac, eth->h_dest);
-	__u32 *xp = bpf_map_lookup_elem(l2, &k);
-	if (xp == NULL)
-		return VPC_DROP_UNKNOWN_DST_MAC;
-	__u32 xi = *xp;
-	if (xi == pi->iface)
-		return VPC_DROP_HAIRPIN;
-	const struct vpc_iface_rec *x = iface_at(t, xi);
+	__u32 xi;
+	const struct vpc_iface_rec *x = l2_iface(t, fi->vpc, eth->h_dest, &xi);
 	if (x == NULL)
 		return VPC_DROP_UNKNOWN_DST_MAC;
+	if (xi == pi->iface)
+		return VPC_DROP_HAIRPIN;
 	if (x->subnet != fi->subnet)
 		return VPC_DROP_DST_OTHER_SUBNET;
 	if (x->src_dst_check && ip->daddr != x->ip)
@@ -133,16 +125,8 @@ decide_overlay(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc
 
 	if ((void *)(ip + 1) > end)
 		return VPC_DROP_IP_TRUNCATED;
-	void *l2 = inner(&set_l2, t->set);
-	if (l2 == NULL)
-		return VPC_DROP_UNKNOWN_DST_MAC;
-	struct vpc_xdp_l2_key k = { .vpc = pi->fi.vpc };
-	vpc_mac_copy(k.mac, eth->h_dest);
-	__u32 *xp = bpf_map_lookup_elem(l2, &k);
-	if (xp == NULL)
-		return VPC_DROP_UNKNOWN_DST_MAC;
-	__u32 xi = *xp;
-	const struct vpc_iface_rec *x = iface_at(t, xi);
+	__u32 xi;
+	const struct vpc_iface_rec *x = l2_iface(t, pi->fi.vpc, eth->h_dest, &xi);
 	if (x == NULL)
 		return VPC_DROP_UNKNOWN_DST_MAC;
 	if (x->tunnel)

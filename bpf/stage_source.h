@@ -245,19 +245,15 @@ overlay_sender(struct tables *t, void *data, void *end, __u32 vpc, __u32 host, _
 
 	if ((void *)(ip + 1) > end)
 		return VPC_DROP_IP_TRUNCATED;
-	void *l2 = inner(&set_l2, t->set);
 	void *vm = inner(&set_vpcs, t->set);
 	void *ips = inner(&set_ips, t->set);
 	void *am = inner(&set_appliances, t->set);
-	if (l2 == NULL || vm == NULL || ips == NULL || am == NULL)
+	if (vm == NULL || ips == NULL || am == NULL)
 		return VPC_DROP_OVERLAY_SPOOFED;
-	struct vpc_xdp_l2_key k = { .vpc = vpc };
-	vpc_mac_copy(k.mac, eth->h_source);
-	__u32 *xp = bpf_map_lookup_elem(l2, &k);
-	if (xp != NULL) {
-		__u32 xi = *xp;
-		const struct vpc_iface_rec *x = iface_at(t, xi);
-		if (x == NULL || x->tunnel != host + 1 || (x->src_dst_check && ip->saddr != x->ip))
+	__u32 xi;
+	const struct vpc_iface_rec *x = l2_iface(t, vpc, eth->h_source, &xi);
+	if (x != NULL) {
+		if (x->tunnel != host + 1 || (x->src_dst_check && ip->saddr != x->ip))
 			return VPC_DROP_OVERLAY_SPOOFED;
 		*out = xi;
 		return VPC_DROP_NONE;
@@ -266,10 +262,10 @@ overlay_sender(struct tables *t, void *data, void *end, __u32 vpc, __u32 host, _
 	if (vr == NULL || !mac_eq(eth->h_source, vr->router_mac))
 		return VPC_DROP_OVERLAY_SPOOFED;
 	struct vpc_xdp_ip_key ik = { .vpc = vpc, .ip = ip->saddr };
-	xp = bpf_map_lookup_elem(ips, &ik);
+	__u32 *xp = bpf_map_lookup_elem(ips, &ik);
 	if (xp != NULL) {
-		__u32 xi = *xp;
-		const struct vpc_iface_rec *x = iface_at(t, xi);
+		xi = *xp;
+		x = iface_at(t, xi);
 		if (x != NULL && x->tunnel == host + 1) {
 			*out = xi;
 			return VPC_DROP_NONE;

@@ -249,6 +249,22 @@ iface_at(struct tables *t, __u32 i)
 	return bpf_map_lookup_elem(t->ifaces, &i);
 }
 
+/* The interface of VPC vpc whose MAC is mac (*xi: its index), or NULL. */
+static __always_inline const struct vpc_iface_rec *
+l2_iface(struct tables *t, __u32 vpc, const __u8 *mac, __u32 *xi)
+{
+	void *l2 = inner(&set_l2, t->set);
+	if (l2 == NULL)
+		return NULL;
+	struct vpc_xdp_l2_key k = { .vpc = vpc };
+	vpc_mac_copy(k.mac, mac);
+	__u32 *xp = bpf_map_lookup_elem(l2, &k);
+	if (xp == NULL)
+		return NULL;
+	*xi = *xp;
+	return iface_at(t, *xi);
+}
+
 static __always_inline struct vpc_xdp_stats *
 counters(void)
 {
@@ -430,15 +446,8 @@ frag_tunnel(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc_pk
 
 	if ((void *)(ip + 1) > end)
 		return VPC_DROP_IP_TRUNCATED;
-	void *l2 = inner(&set_l2, t->set);
-	if (l2 == NULL)
-		return VPC_DROP_ENGINE;
-	struct vpc_xdp_l2_key k = { .vpc = pi->fi.vpc };
-	vpc_mac_copy(k.mac, eth->h_dest);
-	__u32 *xp = bpf_map_lookup_elem(l2, &k);
-	if (xp == NULL)
-		return VPC_DROP_ENGINE;
-	const struct vpc_iface_rec *x = iface_at(t, *xp);
+	__u32 xi;
+	const struct vpc_iface_rec *x = l2_iface(t, pi->fi.vpc, eth->h_dest, &xi);
 	if (x == NULL || x->tunnel == 0)
 		return VPC_DROP_ENGINE;
 	v->tunnel = x->tunnel;

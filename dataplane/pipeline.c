@@ -280,12 +280,10 @@ frag_later(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct rte_mb
 	if (unlikely(path == VPC_PATH_OVERLAY_SWITCH || path == VPC_PATH_OVERLAY_ROUTED)) {
 		/* To another host, as its first fragment: the tunnel of the
 		 * interface the frame is now addressed to. */
-		struct vpc_l2_key lk = { .vpc = pi->fi->vpc };
-		void *val;
-		rte_ether_addr_copy(&m->eth->dst_addr, &lk.mac);
-		if (rte_hash_lookup_data(p->t->l2, &lk, &val) < 0)
+		uint32_t xi = l2_iface(p->t, pi->fi->vpc, &m->eth->dst_addr);
+		if (xi == VPC_INDEX_NONE)
 			return VPC_DROP_ENGINE;
-		const struct vpc_iface_rec *x = &p->t->ifaces[(uintptr_t)val];
+		const struct vpc_iface_rec *x = &p->t->ifaces[xi];
 		struct vpc_ct_action a = { .tunnel = x->tunnel, .vpc = (uint16_t)x->vpc };
 		if (x->tunnel == 0 || (r = encap(p->t, m, &a)) != VPC_DROP_NONE)
 			return r != VPC_DROP_NONE ? r : VPC_DROP_ENGINE;

@@ -114,6 +114,17 @@ set_reply(struct vpc_verdict *v, uint16_t port, uint8_t path)
 	v->out_port = port;
 }
 
+/* The interface of VPC vpc whose MAC is mac, or VPC_INDEX_NONE. */
+static inline uint32_t
+l2_iface(const struct vpc_tables *t, uint32_t vpc, const struct rte_ether_addr *mac)
+{
+	struct vpc_l2_key k = { .vpc = vpc };
+	void *data;
+
+	rte_ether_addr_copy(mac, &k.mac);
+	return rte_hash_lookup_data(t->l2, &k, &data) < 0 ? VPC_INDEX_NONE : (uint32_t)(uintptr_t)data;
+}
+
 static inline uint64_t
 timeout_ns(const struct vpc_tables *t, uint16_t vpc, enum vpc_timeout_id id)
 {

@@ -77,12 +77,9 @@ decide_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
 		}
 	}
 
-	struct vpc_l2_key k = { .vpc = fi->vpc };
-	void *data;
-	rte_ether_addr_copy(&m->eth->dst_addr, &k.mac);
-	if (rte_hash_lookup_data(t->l2, &k, &data) < 0)
+	uint32_t xi = l2_iface(t, fi->vpc, &m->eth->dst_addr);
+	if (xi == VPC_INDEX_NONE)
 		return VPC_DROP_UNKNOWN_DST_MAC;
-	uint32_t xi = (uint32_t)(uintptr_t)data;
 	const struct vpc_iface_rec *x = &t->ifaces[xi];
 	if (x == fi)
 		return VPC_DROP_HAIRPIN;
@@ -110,13 +107,9 @@ static uint8_t
 decide_overlay(const struct vpc_tables *t, const struct vpc_port_info *pi, const struct meta *m,
 	       struct decision *d)
 {
-	struct vpc_l2_key k = { .vpc = pi->fi->vpc };
-	void *data;
-
-	rte_ether_addr_copy(&m->eth->dst_addr, &k.mac);
-	if (rte_hash_lookup_data(t->l2, &k, &data) < 0)
+	uint32_t xi = l2_iface(t, pi->fi->vpc, &m->eth->dst_addr);
+	if (xi == VPC_INDEX_NONE)
 		return VPC_DROP_UNKNOWN_DST_MAC;
-	uint32_t xi = (uint32_t)(uintptr_t)data;
 	const struct vpc_iface_rec *x = &t->ifaces[xi];
 	if (x->tunnel)
 		return VPC_DROP_OVERLAY_NOT_HERE;

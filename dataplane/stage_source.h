@@ -181,12 +181,10 @@ iface_checks(const struct vpc_tables *t, const struct vpc_port_info *pi, struct 
 static uint32_t
 overlay_sender(const struct vpc_tables *t, const struct meta *m, uint32_t vpc, uint32_t host)
 {
-	struct vpc_l2_key k = { .vpc = vpc };
+	uint32_t xi = l2_iface(t, vpc, &m->eth->src_addr);
 	void *val;
 
-	rte_ether_addr_copy(&m->eth->src_addr, &k.mac);
-	if (rte_hash_lookup_data(t->l2, &k, &val) >= 0) {
-		uint32_t xi = (uint32_t)(uintptr_t)val;
+	if (xi != VPC_INDEX_NONE) {
 		const struct vpc_iface_rec *x = &t->ifaces[xi];
 		if (x->tunnel != host + 1 || (x->src_dst_check && m->ip->src_addr != x->ip))
 			return VPC_INDEX_NONE;
