@@ -66,6 +66,9 @@ s = json.load(sys.stdin); h = [x for x in s["hosts"] if x["host"] == sys.argv[1]
 sys.exit(0 if h and h[0]["applied"] == int(sys.argv[2]) else 1)' "$1" "$2"
 }
 n_hosts() { status_json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["hosts"]))'; }
+# (a function for wait_for, which runs it each time: "$(n_hosts)" in its
+# arguments would be expanded once, before the first try)
+n_hosts_is() { test "$(n_hosts 2>/dev/null)" = "$1"; }
 published_rev() { sed -n 's/.*published as revision \([0-9]*\) .*/\1/p' "$1"; }
 
 start_etcd || { e2e_summary; exit 1; }
@@ -111,7 +114,7 @@ gen0=$(generation)
 daemon_start h1 "$tmp/h1.log" "$vpcctl" agent --etcd "$E" --host h1 --dry-run
 daemon_start h2 "$tmp/h2.log" "$vpcctl" agent --etcd "$E" --host h2 --engine dpdk \
 	--socket "$tmp/vpcd.sock"
-wait_for "$E2E_WAIT" "both agents to report" test "$(n_hosts 2>/dev/null)" = 2 &&
+wait_for "$E2E_WAIT" "both agents to report" n_hosts_is 2 &&
 	ok "both agents report a status before any publish"
 
 # ---- publish --wait: applied everywhere ----
@@ -211,7 +214,7 @@ check "each revision applied at most once on h2" "" \
 # compile it (no host of theirs in it), which --wait does not look at.
 hosts=tests/topo/valid/hosts.yaml
 daemon_start hv1 "$tmp/hv1.log" "$vpcctl" agent --etcd "$E" --host hv1 --dry-run
-wait_for "$E2E_WAIT" "hv1's agent to report" test "$(n_hosts 2>/dev/null)" = 3
+wait_for "$E2E_WAIT" "hv1's agent to report" n_hosts_is 3
 "$vpcctl" publish "$hosts" --etcd "$E" --wait --timeout 2 >"$tmp/out" 2>"$tmp/err"
 rc=$?
 r7=$(published_rev "$tmp/out")

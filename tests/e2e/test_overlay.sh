@@ -183,8 +183,15 @@ check "vpcctl xdp start --host hv2: exit 0, attached to hv2's 3 ports" \
 daemon_start agent-hv1 "$tmp/agent-hv1.log" "$vpcctl" agent --etcd "$E" --host hv1 --engine dpdk --socket "$sock"
 daemon_start agent-hv2 "$tmp/agent-hv2.log" "$vpcctl" agent --etcd "$E" --host hv2 --engine xdp --instance "$inst"
 n_hosts() { "$vpcctl" status --etcd "$E" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["hosts"]))'; }
-wait_for "$E2E_WAIT" "both agents to report" test "$(n_hosts 2>/dev/null)" = 2 &&
+# (a function: wait_for runs it again each time; "$(...)" in its arguments
+# would be expanded once)
+n_hosts_is() { test "$(n_hosts 2>/dev/null)" = "$1"; }
+if wait_for "$E2E_WAIT" "both agents to report" n_hosts_is 2; then
 	ok "both agents report a status"
+else
+	fail "both agents report a status" "$("$vpcctl" status --etcd "$E" 2>&1)" \
+		"$(tail -n 5 "$tmp/agent-hv1.log" "$tmp/agent-hv2.log")"
+fi
 
 published_rev() { sed -n 's/.*published as revision \([0-9]*\) .*/\1/p' "$1"; }
 # publish FILE: publish --wait; prints "EXIT LAST-LINE" (times normalized)
@@ -324,6 +331,7 @@ frame = mac(dmac) + mac("02:fe:00:00:00:99") + b"\x08\x00" + ipv4(osrc, odst, 17
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(("eth0", 0))
 for _ in range(5): s.send(frame)
 '
+at_least() { test "$(counter "$1" drops "$2")" -ge "$3"; } # ENGINE REASON N
 forge() { in_ns ovrogue python3 -c "$py_forge" "$@"; }
 echos() { ip netns exec "e2e-$1" nstat -az IcmpInEchos | awk '/IcmpInEchos/ {print $2}'; }
 # forged HOST VM-NS WHAT REASON ARGS...: 5 frames to HOST, counted
@@ -334,8 +342,7 @@ forged() {
 	before=$(counter "$h" drops "$reason")
 	echos0=$(echos "$ns")
 	forge "$@" || { fail "$what: sending it"; return; }
-	if wait_for "$E2E_WAIT" "$h to count 5 more under $reason" \
-		test "$(counter "$h" drops "$reason")" -ge $((before + 5)); then
+	if wait_for "$E2E_WAIT" "$h to count 5 more under $reason" at_least "$h" "$reason" $((before + 5)); then
 		n=$(($(counter "$h" drops "$reason") - before))
 	else
 		n="$(($(counter "$h" drops "$reason") - before)) (stats: $("$h" stats | grep -E 'overlay|drop' | tr '\n' ' '))"
@@ -361,7 +368,8 @@ rx4() { "$1" stats --json | python3 -c 'import json,sys; p = json.load(sys.stdin
 check "before the move: vm4 is a port of hv1, not of hv2" "none" "$(rx4 hv2)"
 check "publish --wait of the move: applied by both hosts" "0 revision R: applied by 2 hosts in S s" \
 	"$(publish "$t2" | sed 's/revision [0-9]*:/revision R:/')"
-check "hv1 closed vm4's port, hv2 opened it" "none 0" "$(rx4 hv1) $(rx4 hv2)"
+check "hv1 closed vm4's port, hv2 opened it" "none opened" \
+	"$(rx4 hv1) $([ "$(rx4 hv2)" != none ] && echo opened || echo none)"
 ip -d link show ov-vm4 | grep -q "prog/xdp id .* name vpc_xdp " && ok "hv2's XDP program is on ov-vm4" ||
 	fail "no XDP program on ov-vm4" "$(ip -d link show ov-vm4)"
 check "TCP 80 vm1 (hv1) -> vm4 (now hv2): over the overlay" "hello from ov4, you are 10.60.1.10" \
