@@ -7,11 +7,10 @@
 #   tools/bench-agents.sh [N ...]        (default: 10 50 100)
 #   BUILD=build-x tools/bench-agents.sh  (vpcctl from BUILD/control; default build)
 #
-# For each N: a topology of N x 100 interfaces (tools/gen-topology.py: N
-# VPCs, 10 N security groups).  Until topologies name their hosts, it is
-# one host's whole, so every agent compiles all of it: each agent's work
-# is that of a host of an N-host fleet with every interface local (the
-# most a host's view can be).  It is published once (every agent applies
+# For each N: a topology of N hosts and N x 100 interfaces, 100 on each
+# (tools/gen-topology.py --hosts N: up to 250 VPCs, 10 N security
+# groups); agent i is host hi and compiles its view (the whole file read,
+# its 100 interfaces with ports, the others remote).  It is published once (every agent applies
 # it), then a change (one rule's port) is published with --wait; the
 # latency of an agent is its status's time (when it had compiled the
 # change) minus the publish's (the time written with the topology, just
@@ -65,7 +64,7 @@ for n in "${ns[@]}"; do
 	prefix=/bench/n$n
 	vpcs=$((n < 250 ? n : 250))
 	python3 tools/gen-topology.py --vpcs "$vpcs" --interfaces $((n * 100)) --groups $((n * 10)) \
-		>"$tmp/a.yaml"
+		--hosts "$n" >"$tmp/a.yaml"
 	# the change: one rule's port
 	sed '0,/ports: 1000,/s//ports: 999,/' "$tmp/a.yaml" >"$tmp/b.yaml"
 	for i in $(seq "$n"); do
