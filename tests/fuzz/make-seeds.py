@@ -221,6 +221,21 @@ def regression_seeds(vpcctl):
     return {"icmp-3-3-nothing-quoted": encode(0, [(ports["bastion"], frame, 0, False, False)])}
 
 
+def offload_seeds():
+    """fuzz_offload: a virtio-net header (host order) and a frame, as a
+    kernel port reads them: plain, a checksum to finish (TCP, UDP), a TCP
+    super-frame to segment, a segmentation kind not handled."""
+    def hdr(flags=0, gso=0, hdr_len=0, gso_size=0, start=0, off=0):
+        return struct.pack("<BBHHHH", flags, gso, hdr_len, gso_size, start, off)
+    tcp = pkt.tcp_frame("02:00:00:00:00:02", "02:00:00:00:00:01", "10.0.0.1", "10.0.0.2", 40000, 80,
+                        "PA", payload=bytes(range(256)) * 20)
+    udp = pkt.udp_frame("02:00:00:00:00:02", "02:00:00:00:00:01", "10.0.0.1", "10.0.0.2", 5353, 53,
+                        b"q" * 100)
+    return [hdr() + udp, hdr(1, 0, 0, 0, 34, 16) + tcp, hdr(1, 0, 0, 0, 34, 6) + udp,
+            hdr(1, 1, 54, 1448, 34, 16) + tcp, hdr(1, 1, 54, 536, 34, 16) + tcp,
+            hdr(1, 4, 54, 1448, 34, 16) + tcp, hdr(1, 0x81, 54, 1000, 34, 16) + tcp]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--vpcctl", default=None, help="vpcctl to compile images with")
@@ -249,7 +264,9 @@ def main():
         put("pipeline", s)
     for name, s in regression_seeds(vpcctl).items():
         put("pipeline", s, name=name, kind="regressions")
-    for t in ("yaml", "image", "ctl", "pipeline"):
+    for seed in offload_seeds():
+        put("offload", seed)
+    for t in ("yaml", "image", "ctl", "pipeline", "offload"):
         n = len(os.listdir(os.path.join(HERE, "corpus", t)))
         print("corpus/%s: %d files" % (t, n))
 
