@@ -193,7 +193,6 @@ else
 		"$(tail -n 5 "$tmp/agent-hv1.log" "$tmp/agent-hv2.log")"
 fi
 
-published_rev() { sed -n 's/.*published as revision \([0-9]*\) .*/\1/p' "$1"; }
 # publish FILE: publish --wait; prints "EXIT LAST-LINE" (times normalized)
 publish() {
 	"$vpcctl" publish "$1" --etcd "$E" --wait --timeout "$E2E_WAIT" >"$tmp/out" 2>"$tmp/err"
