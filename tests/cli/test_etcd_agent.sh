@@ -38,22 +38,7 @@ check() { # NAME WANT GOT
 cd "$src"
 
 # Two free loopback ports (the kernel picks them; etcd binds them next).
-read -r cport pport < <(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(2)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(*(s.getsockname()[1] for s in ss))')
-E=http://127.0.0.1:$cport
-P=http://127.0.0.1:$pport
-ctl() { ETCDCTL_API=3 etcdctl --endpoints "$E" --dial-timeout 2s "$@"; }
-n_etcd=0
-start_etcd() {
-	n_etcd=$((n_etcd + 1))
-	daemon_start etcd "$tmp/etcd-$n_etcd.log" etcd --name t --data-dir "$tmp/etcd" \
-		--listen-client-urls "$E" --advertise-client-urls "$E" \
-		--listen-peer-urls "$P" --initial-advertise-peer-urls "$P" --initial-cluster "t=$P"
-	daemon_wait etcd "etcd to answer on $E" ctl endpoint health >/dev/null 2>&1
-}
+etcd_setup
 # normalize: times and the stored size vary; the rest is exact
 norm() { sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z/TIME/g; s/, [0-9]+ stored\)/, N stored)/; s/ in [0-9.]+ s$/ in S s/'; }
 stats() { "$vpcctl" stats --socket "$tmp/vpcd.sock"; }
@@ -93,7 +78,7 @@ check "publish of an invalid file: exit 1" 1 "$rc"
 check "publish of an invalid file: the error, as FILE:LINE:COL" \
 	"$invalid:64:13: interface 'db-1': IP 10.0.9.20 is not inside subnet 'private-a' (10.0.2.0/24)" \
 	"$(cat "$tmp/err")$(cat "$tmp/out")"
-check "publish of an invalid file: nothing in etcd" "" "$(ctl get --prefix /vpc/ --keys-only)"
+check "publish of an invalid file: nothing in etcd" "" "$(etcd_ctl get --prefix /vpc/ --keys-only)"
 check "status before any publish" "topology: none published
 no host has reported a status" "$("$vpcctl" status --etcd "$E")"
 "$vpcctl" publish "$good" --etcd http://127.0.0.1:1 >"$tmp/out" 2>"$tmp/err"
@@ -133,7 +118,7 @@ h1    $(printf '%8d  %8d' "$r1" 0)  TIME  -
 h2    $(printf '%8d  %8d' "$r1" 0)  TIME  -" \
 	"$("$vpcctl" status --etcd "$E" | norm)"
 check "the value is stored compressed (zlib)" "78da" \
-	"$(ctl get /vpc/topology --print-value-only | head -c 2 | od -An -tx1 | tr -d ' \n')"
+	"$(etcd_ctl get /vpc/topology --print-value-only | head -c 2 | od -An -tx1 | tr -d ' \n')"
 
 # ---- a revision h2 cannot apply ----
 "$vpcctl" publish "$noport" --etcd "$E" --wait --timeout "$E2E_WAIT" >"$tmp/out" 2>"$tmp/err"
@@ -193,7 +178,7 @@ daemon_stop etcd TERM 143 && start_etcd
 r5=$(published_rev "$tmp/out")
 "$vpcctl" publish "$good" --etcd "$E" >"$tmp/out" 2>&1
 r6=$(published_rev "$tmp/out")
-ctl compact "$r6" >/dev/null
+etcd_ctl compact "$r6" >/dev/null
 kill -CONT "${d_pid[h2]}"
 if wait_for "$E2E_WAIT" "h2 to apply revision $r6" host_applied h2 "$r6"; then
 	ok "compacted past h2's revision: h2 applies the newest ($r6)"

@@ -549,6 +549,29 @@ print(d["generation"], d["ports"]["vm1"]["rx_packets"] > 0, d["drops"]["sg-denie
 		fail "traffic after a port went away"
 }
 
+# etcd_setup: a real etcd for a test, on two free loopback ports (the
+# kernel picks them; etcd binds them next), data under $tmp/etcd.  Sets E
+# (its client URL) and P; etcd_ctl runs etcdctl against it; start_etcd starts
+# it (again, after a stop: the same data) and waits until it answers.
+etcd_setup() {
+	read -r cport pport < <(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(2)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in ss))')
+	E=http://127.0.0.1:$cport
+	P=http://127.0.0.1:$pport
+	n_etcd=0
+}
+etcd_ctl() { ETCDCTL_API=3 etcdctl --endpoints "$E" --dial-timeout 2s "$@"; }
+start_etcd() {
+	n_etcd=$((n_etcd + 1))
+	daemon_start etcd "$tmp/etcd-$n_etcd.log" etcd --name t --data-dir "$tmp/etcd" \
+		--listen-client-urls "$E" --advertise-client-urls "$E" \
+		--listen-peer-urls "$P" --initial-advertise-peer-urls "$P" --initial-cluster "t=$P"
+	daemon_wait etcd "etcd to answer on $E" etcd_ctl endpoint health >/dev/null 2>&1
+}
+
 e2e_summary() {
 	echo "$n_pass passed, $n_fail failed"
 	[ "$n_fail" -eq 0 ]

@@ -149,23 +149,8 @@ ip link set ov-rogue-br master ov-br
 ip -n e2e-ovinet route add 198.51.100.61/32 dev eth0
 ip -n e2e-ovinet route add 198.51.100.62/32 dev eth0
 
-# ---- etcd on two free loopback ports (test_etcd_agent.sh) ----
-read -r cport pport < <(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(2)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(*(s.getsockname()[1] for s in ss))')
-E=http://127.0.0.1:$cport
-P=http://127.0.0.1:$pport
-ctl() { ETCDCTL_API=3 etcdctl --endpoints "$E" --dial-timeout 2s "$@"; }
-n_etcd=0
-start_etcd() {
-	n_etcd=$((n_etcd + 1))
-	daemon_start etcd "$tmp/etcd-$n_etcd.log" etcd --name t --data-dir "$tmp/etcd" \
-		--listen-client-urls "$E" --advertise-client-urls "$E" \
-		--listen-peer-urls "$P" --initial-advertise-peer-urls "$P" --initial-cluster "t=$P"
-	daemon_wait etcd "etcd to answer on $E" ctl endpoint health >/dev/null 2>&1
-}
+# ---- etcd on two free loopback ports ----
+etcd_setup
 start_etcd || exit 1
 ok "etcd starts on $E"
 
