@@ -105,10 +105,14 @@ vpc_geneve_sport(const struct vpc_pkt *p, uint32_t saddr, uint32_t daddr)
 static inline __attribute__((always_inline)) void
 vpc_geneve_fill(uint8_t *o, const uint8_t *tmpl, uint32_t inner_len, uint16_t sport, uint32_t vni)
 {
+#ifdef __bpf__
 	/* (2-byte moves: both are 2-aligned, which BPF's memcpy cannot know) */
 	VPC_UNROLL
 	for (int i = 0; i < VPC_GENEVE_HLEN; i += 2)
 		vpc_store16(o + i, vpc_load16(tmpl + i));
+#else
+	__builtin_memcpy(o, tmpl, VPC_GENEVE_HLEN);	/* three vector moves and one */
+#endif
 	uint8_t *ip = o + VPC_GENEVE_IP_AT;
 	uint16_t tot = (uint16_t)(20 + 8 + 8 + inner_len);
 	uint16_t tot_be = (uint16_t)(tot >> 8 | tot << 8);
