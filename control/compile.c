@@ -261,7 +261,6 @@ struct cursor {
 	/* In a host's view: each hosts: entry's index in rhosts, or
 	 * VPC_INDEX_NONE for this host; NULL in the whole topology's. */
 	const uint32_t *rhost_of;
-	const struct topo *t;
 };
 
 static void

@@ -259,15 +259,17 @@ build_overlay(struct vpc_tables *t, const struct vpc_image *img, int socket_id, 
 		t->vni[v] = img->vpcs[v].vni;
 		memcpy(&t->router[v], img->vpcs[v].router_mac, 6);
 	}
+	/* Always there (empty without other hosts): every Geneve frame to
+	 * this host's underlay address is looked up in them. */
+	if (u32_map_init(&t->underlay, img->n_rhosts, socket_id) < 0 ||
+	    u32_map_init(&t->vnis, img->n_vpcs, socket_id) < 0)
+		goto nomem;
 	if (img->n_rhosts == 0)
 		return 0;
 	t->tunnels = rte_zmalloc_socket("vpc_tunnels", img->n_rhosts * sizeof(*t->tunnels),
 					RTE_CACHE_LINE_SIZE, socket_id);
 	t->rports = rte_zmalloc_socket("vpc_rports", img->n_ifaces * sizeof(*t->rports),
 				       RTE_CACHE_LINE_SIZE, socket_id);
-	if (u32_map_init(&t->underlay, img->n_rhosts, socket_id) < 0 ||
-	    u32_map_init(&t->vnis, img->n_vpcs, socket_id) < 0)
-		goto nomem;
 	t->appliances = hash_create("appl", img->n_ifaces, sizeof(struct vpc_eip_key), socket_id, seq);
 	if (t->tunnels == NULL || t->rports == NULL)
 		goto nomem;

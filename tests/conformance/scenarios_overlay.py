@@ -242,3 +242,12 @@ scenario("refused: ARP inside the overlay (each host answers its own)", [
     ("uplink", geneve("hv2", "hv1", arp_request(MAC["a2"], IP["a2"], IP["a1"])),
      drop("overlay-malformed")),
 ])
+
+# A hosts: topology of one host: no other host, so its Geneve frames come
+# from no host (once a segmentation fault in the DPDK engine, whose
+# underlay map was not built without other hosts).
+SCENARIOS.append({"name": "overlay: one host alone refuses every Geneve frame", "topo": "topo/overlay-one.yaml",
+                  "args": ["--host", "hv1"], "steps": [
+    ("uplink", geneve("hv2", "hv1", tcp_frame(MAC["a1"], MAC["a2"], IP["a2"], IP["a1"], 1, 80)),
+     drop("overlay-unknown-host")),
+]})
