@@ -48,6 +48,11 @@ vpc_tables_memory(const struct vpc_image *img)
 	}
 	total += (uint64_t)img->n_ifaces * 512;
 	total += (uint64_t)img->n_nacls * 2 * sizeof(struct vpc_nacl_list);
+	/* the overlay's: remote ports, the appliance hash, tunnels, maps */
+	if (img->n_rhosts > 0)
+		total += (uint64_t)img->n_ifaces * (sizeof(struct vpc_port_info) + 256) +
+			 (uint64_t)img->n_rhosts * (sizeof(struct vpc_tunnel_rec) + 32);
+	total += (uint64_t)img->n_vpcs * 64;
 	return total;
 }
 
