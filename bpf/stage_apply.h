@@ -42,6 +42,11 @@ apply(void *data, void *end, const struct vpc_pkt *m, const struct vpc_xdp_actio
 	/* TTL, NAT and their checksums (vpc_rewrite.h). */
 	vpc_ipv4_rewrite((__u8 *)ip, data + VPC_OFF_L4, end, m->proto, a->rewrite_macs, a->nat,
 			 a->nat_addr);
+	/* Through a NAT gateway, the port too (an ICMP error's own header
+	 * has none: icmp_error_translate does its quote). */
+	if (VPC_UNLIKELY(a->nat_port != 0) && !m->icmp_error)
+		vpc_l4_port_rewrite(data + VPC_OFF_L4, end, m->proto, a->nat == VPC_NAT_SRC,
+				    a->nat_port);
 	v->action = VPC_ACT_FORWARD;
 	v->path = a->path;
 	v->reason = VPC_DROP_NONE;
@@ -94,6 +99,9 @@ icmp_error_translate(void *data, void *end, const struct vpc_pkt *m,
 		return;
 	vpc_icmp_quote_nat(data + VPC_OFF_L4, end, (__u32)m->l4_len - 8, a->nat == VPC_NAT_DST,
 			   a->nat == VPC_NAT_SRC ? ip->saddr : ip->daddr, a->nat_addr);
+	if (a->nat_port != 0)
+		vpc_icmp_quote_port(data + VPC_OFF_L4, end, (__u32)m->l4_len - 8,
+				    a->nat == VPC_NAT_DST, a->nat_port);
 }
 
 #endif /* VPC_XDP_STAGE_APPLY_H */

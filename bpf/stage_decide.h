@@ -87,6 +87,26 @@ decide_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void *
 			d->act.rewrite_macs = 1;
 			d->act.vpc = (__u16)fi->vpc;
 			return VPC_DROP_NONE;
+		case VPC_NH_NATGW: {
+			/* Out with the gateway's elastic IP; the port is the
+			 * connection's (allocated when it opens). */
+			void *gm = inner(&set_natgws, t->set);
+			__u32 gi = nh->iface;
+			const struct vpc_natgw_rec *g = gm != NULL ? bpf_map_lookup_elem(gm, &gi) : NULL;
+			if (g == NULL)
+				return VPC_DROP_ENGINE;
+			d->receiver = VPC_INDEX_NONE;
+			__builtin_memset(&d->act, 0, sizeof(d->act));
+			d->act.out_slot = (__u16)t->g->uplink_slot;
+			d->act.path = VPC_PATH_NATGW_EGRESS;
+			d->act.nat = VPC_NAT_SRC;
+			d->act.nat_addr = g->eip;
+			vpc_mac_copy(d->act.src_mac, t->g->uplink_mac);
+			vpc_mac_copy(d->act.dst_mac, t->g->gateway_mac);
+			d->act.rewrite_macs = 1;
+			d->act.vpc = (__u16)fi->vpc;
+			return VPC_DROP_NONE;
+		}
 		default:
 			return vpc_nh_drop_reason(nh->kind);
 		}
@@ -144,6 +164,36 @@ decide_overlay(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc
 	return VPC_DROP_NONE;
 }
 
+/* To NAT gateway gi's elastic IP: back to the interface that opened the
+ * connection (t->conn), to its own address and port; nothing else
+ * (dataplane/stage_decide.h's twin). */
+static __always_inline __u8
+decide_natgw_return(struct tables *t, const struct vpc_pkt *m, __u32 gi, struct decision *d)
+{
+	void *gm = inner(&set_natgws, t->set);
+	const struct vpc_natgw_rec *g = gm != NULL ? bpf_map_lookup_elem(gm, &gi) : NULL;
+	struct conn_hint *c = t->conn;
+
+	if (g == NULL || c == NULL || !c->dir1 || c->nat_addr != g->eip)
+		return VPC_DROP_NATGW_UNSOLICITED;
+	void *ips = inner(&set_ips, t->set);
+	struct vpc_xdp_ip_key k = { .vpc = g->vpc, .ip = c->src };
+	__u32 *xp = ips != NULL ? bpf_map_lookup_elem(ips, &k) : NULL;
+	if (xp == NULL)
+		return VPC_DROP_NO_INTERFACE;	/* gone since (an apply) */
+	__u32 xi = *xp;
+	const struct vpc_iface_rec *x = iface_at(t, xi);
+	if (x == NULL)
+		return VPC_DROP_NO_INTERFACE;
+	if (m->tot_len > x->mtu)
+		return VPC_DROP_MTU_EXCEEDED;
+	act_deliver(d, x, xi, VPC_PATH_NATGW_INGRESS);
+	d->act.nat = VPC_NAT_DST;
+	d->act.nat_addr = c->src;
+	d->act.nat_port = c->sport;
+	return VPC_DROP_NONE;
+}
+
 static __always_inline __u8
 decide_uplink(struct tables *t, const struct vpc_pkt *m, void *data, void *end,
 	      struct decision *d)
@@ -160,6 +210,8 @@ decide_uplink(struct tables *t, const struct vpc_pkt *m, void *data, void *end,
 	if (xp == NULL)
 		return VPC_DROP_UNKNOWN_ELASTIC_IP;
 	__u32 xi = *xp;
+	if (VPC_UNLIKELY(xi & VPC_EIP_NATGW))
+		return decide_natgw_return(t, m, xi & ~VPC_EIP_NATGW, d);
 	const struct vpc_iface_rec *x = iface_at(t, xi);
 	if (x == NULL)
 		return VPC_DROP_UNKNOWN_ELASTIC_IP;

@@ -76,6 +76,63 @@ nacl_verdict(__u32 in, __u32 out, __u32 meta, __u32 saddr, __u32 daddr)
 	return VPC_DROP_NONE;
 }
 
+/*
+ * Through a NAT gateway (vpc_natgw_nacl_steps): the gateway's subnet is
+ * crossed too.  in: what the caller knows, in the slow program's scratch
+ * (a global function takes one pointer; its stack is nearly full).  The
+ * fast path leaves such packets to the slow program when an ACL is
+ * anywhere on their way (bpf/README.md).
+ */
+struct natgw_nacl_in {
+	__u32 set, egress;
+	__u32 slot;		/* the interface's port (egress: in; ingress: out) */
+	__u32 meta;		/* nacl_meta() */
+	__be32 saddr, daddr;
+	__be32 eip;		/* the gateway's elastic IP */
+	__be32 nat_addr;	/* ingress: the interface's address */
+	__u32 nat_key;		/* ingress: its port as nacl_meta's key */
+};
+
+__attribute__((noinline)) int
+nacl_verdict_natgw(const struct natgw_nacl_in *in)
+{
+	if (in == NULL)
+		return VPC_DROP_ENGINE;
+	__u32 set = in->set & 1, proto = (in->meta >> 16) & 0xff, key = in->meta & 0xffff;
+	__u32 slot = in->slot;
+	__be32 eip = in->eip;
+	void *pm = inner(&set_ports, set);
+	void *em = inner(&set_eips, set);
+	void *gm = inner(&set_natgws, set);
+	if (pm == NULL || em == NULL || gm == NULL)
+		return VPC_DROP_ENGINE;
+	const struct vpc_xdp_port *x = bpf_map_lookup_elem(pm, &slot);
+	__u32 *gp = bpf_map_lookup_elem(em, &eip);
+	if (x == NULL || gp == NULL)
+		return VPC_DROP_ENGINE;
+	__u32 gi = *gp & ~VPC_EIP_NATGW;
+	const struct vpc_natgw_rec *g = bpf_map_lookup_elem(gm, &gi);
+	if (g == NULL)
+		return VPC_DROP_ENGINE;
+	struct vpc_nacl_step s[3];
+	vpc_natgw_nacl_steps(in->egress != 0, x->nacl, x->subnet, g->nacl, g->subnet, s);
+	for (int i = 0; i < 3; i++) {
+		if (s[i].list == VPC_NACL_NO_LIST)
+			continue;
+		__u32 remote = s[i].remote_src ? in->saddr : s[i].translated ? in->nat_addr : in->daddr;
+		__u32 k = s[i].translated && proto != IPPROTO_ICMP ? in->nat_key : key;
+		if (!nacl_list_allows(set, s[i].list, proto, remote, k))
+			return s[i].reason;
+	}
+	return VPC_DROP_NONE;
+}
+
+static __always_inline int
+natgw_path(__u8 path)
+{
+	return path == VPC_PATH_NATGW_EGRESS || path == VPC_PATH_NATGW_INGRESS;
+}
+
 /* nacl_verdict()'s `in` for a packet from port pi (slot): the slot, or
  * for a frame from the overlay its sender's rport. */
 static __always_inline __u32

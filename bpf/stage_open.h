@@ -245,9 +245,11 @@ ct_make_room(__u64 now, struct vpc_xdp_stats *st)
 }
 
 /* Is the ICMP error about a tracked connection (by the reverse of the
- * quoted tuple, in the context it arrived in)? */
+ * quoted tuple, in the context it arrived in)?  h: what decide needs of
+ * it when it goes through a NAT gateway (struct conn_hint). */
 static __always_inline int
-icmp_error_related(void *data, void *end, const struct vpc_pkt *m, __u32 ctx)
+icmp_error_related(void *data, void *end, const struct vpc_pkt *m, __u32 ctx,
+		   struct conn_hint *h)
 {
 	struct vpc_flow f;
 
@@ -255,7 +257,23 @@ icmp_error_related(void *data, void *end, const struct vpc_pkt *m, __u32 ctx)
 		return 0;
 	struct vpc_ct_key k;
 	vpc_ct_key_of_flow(&k, ctx, &f);
-	return bpf_map_lookup_elem(&ct, &k) != NULL;
+	struct vpc_xdp_ct *v = bpf_map_lookup_elem(&ct, &k);
+	if (v == NULL)
+		return 0;
+	struct vpc_xdp_ct *e = v;
+	if (v->dir != 0) {
+		struct vpc_ct_key o = v->other;
+		e = bpf_map_lookup_elem(&ct, &o);
+	}
+	if (e != NULL && e->dir == 0 && e->act[0].path == VPC_PATH_NATGW_EGRESS) {
+		h->dir1 = v->dir != 0;
+		h->dir0 = v->dir == 0;
+		h->nat_addr = e->act[0].nat_addr;
+		h->nat_port = e->act[0].nat_port;
+		h->src = e->self.src;
+		h->sport = e->self.sport;
+	}
+	return 1;
 }
 
 /*
@@ -264,10 +282,52 @@ icmp_error_related(void *data, void *end, const struct vpc_pkt *m, __u32 ctx)
  * connection from its SYN), direction 0's action; then the action is
  * applied.  Direction 1's action is computed from its first packet.
  */
+/* One candidate port of a new connection through a NAT gateway
+ * (bpf_loop's step): free when no live connection has the reply key with
+ * it; an expired holder, or an orphaned key, is removed (as the DPDK
+ * engine's natgw_alloc: both engines choose the same port). */
+struct natgw_probe {
+	struct vpc_ct_key key;	/* the connection's forward key */
+	struct vpc_ct_key rev;	/* its reply key; each probe sets the port */
+	__u64 now;
+	__u32 proto;
+	__u32 port;		/* the one found (network order); 0: none */
+	__u32 expired;		/* expired holders removed */
+};
+
+static long
+natgw_probe_one(__u32 i, void *arg)
+{
+	struct natgw_probe *p = arg;
+	__u16 port = vpc_natgw_port(&p->key, i);
+
+	if (port == 0)
+		return 0;
+	vpc_ct_key_set_nat_port(&p->rev, (__u8)p->proto, port);
+	struct vpc_ct_key k = p->rev;
+	struct vpc_xdp_ct *v = bpf_map_lookup_elem(&ct, &k);
+	if (v != NULL) {
+		if (v->dir == 0)
+			return 0;	/* another connection's own key */
+		struct vpc_ct_key o = v->other;
+		struct vpc_xdp_ct *e = bpf_map_lookup_elem(&ct, &o);
+		int live = e != NULL && e->dir == 0 && vpc_ct_key_eq(&e->other, &k);
+		if (live && e->expires > p->now)
+			return 0;	/* taken */
+		if (live) {
+			bpf_map_delete_elem(&ct, &o);
+			p->expired++;
+		}
+		bpf_map_delete_elem(&ct, &k);
+	}
+	p->port = port;
+	return 1;
+}
+
 static __always_inline __u8
 open_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
 	  const struct vpc_pkt *m, void *data, void *end, const struct vpc_ct_key *key,
-	  const struct decision *d, __be32 saddr, __be32 daddr, __u64 now,
+	  struct decision *d, __be32 saddr, __be32 daddr, __u64 now,
 	  struct vpc_xdp_verdict *v, struct vpc_xdp_stats *st)
 {
 	/* The reply's key: as the replies will enter (common/vpc_key.h). */
@@ -279,7 +339,19 @@ open_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
 		reply_ctx = x->ctx;
 	}
 	struct vpc_ct_key rev;
-	vpc_ct_key_reverse(&rev, m, saddr, daddr, d->act.nat, d->act.nat_addr, reply_ctx);
+	vpc_ct_key_reverse(&rev, m, saddr, daddr, d->act.nat, d->act.nat_addr, 0, reply_ctx);
+	/* Through a NAT gateway: the first free port (common/vpc_natgw.h),
+	 * in the reply key. */
+	int natgw = d->act.path == VPC_PATH_NATGW_EGRESS;
+	if (natgw) {
+		struct natgw_probe np = { .key = *key, .rev = rev, .now = now, .proto = m->proto };
+		bpf_loop(VPC_NATGW_PROBES, natgw_probe_one, &np, 0);
+		st->ct_expired += np.expired;
+		if (np.port == 0)
+			return VPC_DROP_NATGW_EXHAUSTED;
+		d->act.nat_port = (__u16)np.port;
+		vpc_ct_key_set_nat_port(&rev, m->proto, (__u16)np.port);
+	}
 	/* The reply key taken: by another live connection a conflict; an
 	 * orphan (see ct_resolve) is removed on the way. */
 	int self_addressed = vpc_ct_key_eq(key, &rev);
@@ -320,6 +392,8 @@ open_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
 		fv->trk.state = VPC_CT_OTHER;
 		break;
 	}
+	if (natgw)
+		fv->trk.flags |= VPC_CT_F_NATGW;
 	fv->act[0] = d->act;
 	fv->expires = now + entry_timeout(t, fv, d->act.vpc);
 	__builtin_memset(rv, 0, sizeof(*rv));

@@ -33,6 +33,7 @@
 #include "vpc_frag.h"	/* fragments follow their first: shared */
 #include "vpc_geneve.h"	/* the overlay between hosts: shared */
 #include "vpc_nacl.h"	/* network ACLs: shared */
+#include "vpc_natgw.h"	/* NAT gateways' ports: shared */
 #include "vpc_image.h"
 #include "vpc_reasons.h"
 #include "vpc_xdp_maps.h"
@@ -115,6 +116,7 @@ INNER_SZ(in_underlay, BPF_MAP_TYPE_HASH, 0, 4, sizeof(__u32));
 INNER_SZ(in_vnis, BPF_MAP_TYPE_HASH, 0, 4, sizeof(__u32));
 INNER_SZ(in_appliances, BPF_MAP_TYPE_HASH, 0, sizeof(struct vpc_xdp_appliance_key), sizeof(__u32));
 INNER_SZ(in_rports, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_xdp_port));
+INNER_FIXED(in_natgws, VPC_MAX_NATGWS, sizeof(struct vpc_natgw_rec));
 
 SET(set_global, in_global);
 SET(set_ports, in_ports);
@@ -133,6 +135,7 @@ SET(set_tunnels, in_tunnels);
 SET(set_underlay, in_underlay);
 SET(set_vnis, in_vnis);
 SET(set_appliances, in_appliances);
+SET(set_natgws, in_natgws);
 SET(set_rports, in_rports);
 
 struct {
@@ -227,10 +230,27 @@ mac_eq(const void *a, const void *b)
 
 /* ---- the tables of one set ---- */
 
+/*
+ * The connection a packet to a NAT gateway's elastic IP belongs to, or
+ * the one an ICMP error is about, as the slow path found it for decide
+ * (dataplane/stage_decide.h's decide_natgw_return): dir1, the packet goes
+ * in direction 1 of a connection through a NAT gateway (its opener:
+ * src, sport); dir0, in direction 0 of one (an interface's error about
+ * it: its translation nat_addr, nat_port).
+ */
+struct conn_hint {
+	__u32 dir1, dir0;
+	__be32 nat_addr;
+	__be32 src;
+	__be16 sport;
+	__be16 nat_port;
+};
+
 struct tables {
 	__u32 set;
 	const struct vpc_xdp_global *g;
 	void *ifaces;		/* the inner maps, looked up as needed */
+	struct conn_hint *conn;	/* the slow path's (NULL on the fast path) */
 };
 
 static __always_inline void *
@@ -456,6 +476,37 @@ frag_tunnel(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc_pk
 	return VPC_DROP_NONE;
 }
 
+/* The ACLs on the slow path: a packet through a NAT gateway crosses its
+ * subnet too (nacl_verdict_natgw, with its inputs in the slow program's
+ * scratch: t->conn's record lies in it). */
+struct natgw_nacl_scratch {
+	struct conn_hint hint;
+	struct natgw_nacl_in nin;
+};
+
+static __always_inline __u8
+slow_nacl(struct tables *t, __u32 slot, const struct vpc_xdp_port *pi, const struct vpc_pkt *m,
+	  const struct vpc_xdp_action *a, __be32 saddr, __be32 daddr)
+{
+	if (a->tunnel != 0)
+		return VPC_DROP_NONE;
+	if (!natgw_path(a->path))
+		return (__u8)nacl_verdict(nacl_in(slot, pi), a->out_slot, nacl_meta(t->set, m), saddr,
+					  daddr);
+	struct natgw_nacl_in *in = &((struct natgw_nacl_scratch *)t->conn)->nin;
+	int egress = a->path == VPC_PATH_NATGW_EGRESS;
+	in->set = t->set;
+	in->egress = egress;
+	in->slot = egress ? slot : a->out_slot;
+	in->meta = nacl_meta(t->set, m);
+	in->saddr = saddr;
+	in->daddr = daddr;
+	in->eip = egress ? a->nat_addr : daddr;
+	in->nat_addr = a->nat_addr;
+	in->nat_key = vpc_nacl_dport(m->proto, a->nat_port);
+	return (__u8)nacl_verdict_natgw(in);
+}
+
 /* A new connection (or an ICMP error, which opens none). */
 static __always_inline __u8
 new_conn(struct xdp_md *ctx, struct tables *t, __u32 slot, const struct vpc_xdp_port *pi,
@@ -468,18 +519,30 @@ new_conn(struct xdp_md *ctx, struct tables *t, __u32 slot, const struct vpc_xdp_
 
 	if ((void *)(ip + 1) > end)
 		return VPC_DROP_IP_TRUNCATED;
+	/* An ICMP error opens nothing: it is about a connection (whose
+	 * translation it follows), or allowed by the rules as they stand. */
+	int icmp_error = m->proto == IPPROTO_ICMP && m->icmp_error;
+	int related = icmp_error && icmp_error_related(data, end, m, pi->ctx, t->conn);
 	if ((r = decide(t, pi, m, ctx, &d)) != VPC_DROP_NONE)
 		return r;
+	if (icmp_error && d.act.path == VPC_PATH_NATGW_EGRESS) {
+		if (!t->conn->dir0)
+			return VPC_DROP_ICMP_UNRELATED;
+		d.act.nat_addr = t->conn->nat_addr;
+		d.act.nat_port = t->conn->nat_port;
+	}
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	ip = data + VPC_OFF_IP;
+	if ((void *)(ip + 1) > end)
+		return VPC_DROP_IP_TRUNCATED;
 	__be32 saddr = ip->saddr, daddr = ip->daddr;
 	/* Stateless: a packet the ACLs deny opens nothing. */
-	if (d.act.tunnel == 0 &&
-	    (r = nacl_verdict(nacl_in(slot, pi), d.act.out_slot, nacl_meta(t->set, m), saddr,
-			      daddr)) != VPC_DROP_NONE)
+	if ((r = slow_nacl(t, slot, pi, m, &d.act, saddr, daddr)) != VPC_DROP_NONE)
 		return r;
 
-	if (m->proto == IPPROTO_ICMP && m->icmp_error) {
-		if (!icmp_error_related(data, end, m, pi->ctx) &&
-		    !sg_allows_packet(t, pi, m, saddr, daddr, &d, 0))
+	if (icmp_error) {
+		if (!related && !sg_allows_packet(t, pi, m, saddr, daddr, &d, 0))
 			return VPC_DROP_ICMP_UNRELATED;
 		icmp_error_translate(data, end, m, &d.act);
 		return apply(data, end, m, &d.act, v);
@@ -510,8 +573,27 @@ refresh(struct xdp_md *ctx, struct tables *t, __u32 slot, const struct vpc_xdp_p
 
 	if ((void *)(ip + 1) > end)
 		return VPC_DROP_IP_TRUNCATED;
+	struct conn_hint *h = t->conn;
+	h->dir1 = dir == 1 && e->act[0].path == VPC_PATH_NATGW_EGRESS;
+	h->nat_addr = e->act[0].nat_addr;
+	h->src = e->self.src;
+	h->sport = e->self.sport;
 	if ((r = decide(t, pi, m, ctx, &d)) != VPC_DROP_NONE)
 		return r;
+	/* A translation through a NAT gateway stays the connection's
+	 * (dataplane/pipeline.c's slow_path says why). */
+	if (e->act[0].gen != 0 && dir == 0 &&
+	    (e->act[0].path == VPC_PATH_NATGW_EGRESS) != (d.act.path == VPC_PATH_NATGW_EGRESS))
+		return VPC_DROP_NATGW_REROUTED;
+	if (d.act.path == VPC_PATH_NATGW_EGRESS) {
+		d.act.nat_addr = e->act[0].nat_addr;
+		d.act.nat_port = e->act[0].nat_port;
+	}
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	ip = data + VPC_OFF_IP;
+	if ((void *)(ip + 1) > end)
+		return VPC_DROP_IP_TRUNCATED;
 	struct vpc_xdp_action *old = &e->act[dir & 1];
 	int other = old->gen != 0 && (old->out_slot != d.act.out_slot ||
 				      old->path != d.act.path);
@@ -526,9 +608,7 @@ refresh(struct xdp_md *ctx, struct tables *t, __u32 slot, const struct vpc_xdp_p
 	e->expires = now + entry_timeout(t, e, d.act.vpc);
 	/* The ACLs after the action is cached: the next packets meet them
 	 * on the fast path, before TCP tracking. */
-	if (d.act.tunnel == 0 &&
-	    (r = nacl_verdict(nacl_in(slot, pi), d.act.out_slot, nacl_meta(t->set, m), ip->saddr,
-			      ip->daddr)) != VPC_DROP_NONE)
+	if ((r = slow_nacl(t, slot, pi, m, &d.act, ip->saddr, ip->daddr)) != VPC_DROP_NONE)
 		return r;
 	return apply(data, end, m, &e->act[dir & 1], v);
 }
@@ -547,6 +627,7 @@ struct slow_scratch {
 	struct vpc_pkt m;
 	struct vpc_ct_key key;
 	struct vpc_xdp_verdict v;
+	struct natgw_nacl_scratch natgw;	/* t.conn, and the NAT gateway's ACL inputs */
 };
 
 struct {
@@ -582,6 +663,8 @@ slow_setup(struct xdp_md *ctx, __u32 set, __u32 slot, __u32 src, struct slow_scr
 		return -1;
 	s->m = &sc->m;
 	s->key = &sc->key;
+	__builtin_memset(&sc->natgw.hint, 0, sizeof(sc->natgw.hint));
+	s->t.conn = &sc->natgw.hint;
 	vpc_parse(data, end, s->m);
 	struct iphdr *ip = data + VPC_OFF_IP;
 	if (s->m->kind != VPC_PKT_IPV4 || (void *)(ip + 1) > end)
@@ -755,6 +838,9 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 		const struct vpc_xdp_port *po = bpf_map_lookup_elem(pm, &out);
 		if (po == NULL)
 			return SLOW;
+		if (VPC_UNLIKELY(natgw_path(a->path)) &&
+		    (t.g->natgw_nacl || nacl_any(pi, po, a->tunnel)))
+			return SLOW;	/* its ACLs: the slow program's (slow_nacl) */
 		if (VPC_UNLIKELY(nacl_any(pi, po, a->tunnel))) {
 			r = (__u8)nacl_verdict(nacl_in(slot, pi), out, nacl_meta(t.set, &m), ip->saddr,
 					       ip->daddr);

@@ -76,6 +76,7 @@ struct vpc_xdp_global {
 	__u8 uplink_mac[6];
 	__u8 gateway_mac[6];
 	__be32 underlay_ip;	/* this host's (hosts:); 0: no overlay */
+	__u32 natgw_nacl;	/* a NAT gateway's subnet has a network ACL */
 };
 
 /* vpcs: the VPC's timeouts in nanoseconds, by enum vpc_timeout_id; its
@@ -126,7 +127,8 @@ struct vpc_xdp_ip_key {
 	__u32 vpc;
 	__be32 ip;
 };
-/* eips: elastic IP (__be32) -> interface index. */
+/* eips: elastic IP (__be32) -> interface index, or VPC_EIP_NATGW | a NAT
+ * gateway's.  natgws: struct vpc_natgw_rec by NAT gateway index. */
 
 /* Connection tracking (shared by both table sets: connections outlive
  * applies).  ct: a hash from each direction's key to a vpc_xdp_ct value.
@@ -148,7 +150,8 @@ struct vpc_xdp_action {
 	__u8 dst_mac[6];
 	__u16 vpc;		/* the VPC whose timeouts apply */
 	__u16 tunnel;		/* to another host: its tunnel record + 1; 0: none */
-	__u16 pad2;
+	__be16 nat_port;	/* through a NAT gateway: the port nat translates
+				 * too (network order); 0: none */
 };
 _Static_assert(sizeof(struct vpc_xdp_action) == 32, "xdp action layout");
 

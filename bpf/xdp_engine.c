@@ -39,7 +39,7 @@ static const char *const set_names[VPC_XS_COUNT] = {
 	"set_global", "set_ports", "set_ifaces", "set_vpcs", "set_l2", "set_ips",
 	"set_eips", "set_routes", "set_sg_classes", "set_sg_nodes",
 	"set_sg_intervals", "set_sg_icmps", "set_nacls", "set_tunnels", "set_underlay",
-	"set_vnis", "set_appliances", "set_rports",
+	"set_vnis", "set_appliances", "set_rports", "set_natgws",
 };
 
 __attribute__((format(printf, 4, 5))) static int
@@ -121,7 +121,7 @@ vpc_xdp_load(bool replay, uint32_t max_conns, char *err, size_t err_size)
 		x->skel->maps.set_sg_nodes, x->skel->maps.set_sg_intervals,
 		x->skel->maps.set_sg_icmps, x->skel->maps.set_nacls, x->skel->maps.set_tunnels,
 		x->skel->maps.set_underlay, x->skel->maps.set_vnis, x->skel->maps.set_appliances,
-		x->skel->maps.set_rports,
+		x->skel->maps.set_rports, x->skel->maps.set_natgws,
 	};
 	for (int i = 0; i < VPC_XS_COUNT; i++)
 		f->set[i] = bpf_map__fd(sets[i]);
@@ -694,6 +694,10 @@ set_create(int fd[VPC_XS_COUNT], const struct vpc_image *img, char *err, size_t 
 	for (int k = VPC_XS_TUNNELS; k <= VPC_XS_RPORTS; k++)
 		if (fd[k] < 0)
 			return fail(err, n, 0, "creating the overlay maps: %s", strerror(errno));
+	fd[VPC_XS_NATGWS] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_natgws", 4,
+				    sizeof(struct vpc_natgw_rec), VPC_MAX_NATGWS, 0);
+	if (fd[VPC_XS_NATGWS] < 0)
+		return fail(err, n, 0, "creating the NAT gateway map: %s", strerror(errno));
 	return 0;
 }
 
@@ -806,6 +810,12 @@ set_fill(int fd[VPC_XS_COUNT], const struct vpc_image *img, const uint32_t *slot
 		return -1;
 	if (put(fd[VPC_XS_GLOBAL], &z, g, err, n, "global") < 0)
 		return -1;
+	for (uint32_t i = 0; i < img->n_natgws; i++) {
+		struct vpc_natgw_rec r;
+		vpc_lower_natgw(img, i, &r);
+		if (put(fd[VPC_XS_NATGWS], &i, &r, err, n, "NAT gateways") < 0)
+			return -1;
+	}
 	for (uint32_t v = 0; v < img->n_vpcs; v++) {
 		struct vpc_xdp_vpc x = { .vni = img->vpcs[v].vni };
 		for (int k = 0; k < VPC_TO_COUNT; k++)
@@ -949,6 +959,11 @@ vpc_xdp_publish(const struct vpc_xdp_fds *f, const struct vpc_image *img, bool r
 	}
 	g.uplink_slot = slots[img->host[0].uplink_port];
 	g.underlay_ip = img->host[0].underlay_ip;
+	for (uint32_t i = 0; i < img->n_natgws; i++) {
+		struct vpc_natgw_rec r;
+		vpc_lower_natgw(img, i, &r);
+		g.natgw_nacl |= r.nacl != VPC_NACL_DEFAULT;
+	}
 	memcpy(g.uplink_mac, img->host[0].uplink_mac, 6);
 	memcpy(g.gateway_mac, img->host[0].gateway_mac, 6);
 	if (set_fill(fd, img, slots, sg, &g, err, n) < 0)

@@ -24,7 +24,8 @@ struct vpc_ct_track {
 	uint8_t fin_seen;	/* bit d: direction d sent FIN */
 	uint8_t wscale[2];	/* window scale each direction announced; 0xff: none */
 	uint16_t replies;	/* packets seen in direction 1 (UDP streams, early drop) */
-	uint16_t pad;
+	uint8_t flags;		/* VPC_CT_F_* */
+	uint8_t pad;
 	uint32_t end[2];	/* highest seq + len sent by each direction */
 	uint32_t maxwin[2];	/* largest (scaled) window each advertised */
 };
@@ -53,13 +54,19 @@ vpc_ct_timeout_class(const struct vpc_ct_track *t)
 	}
 }
 
+#define VPC_CT_F_NATGW 0x01	/* through a NAT gateway: idle at most 350 s */
+#define VPC_CT_NATGW_IDLE_NS 350000000000ull
+
 /* The timeout of a connection in its state, from its class's timeout: after
- * a reset at most 10 s (as Linux), never past closing. */
+ * a reset at most 10 s (as Linux), never past closing; through a NAT
+ * gateway at most its idle timeout (AWS's 350 s). */
 static inline __attribute__((always_inline)) uint64_t
 vpc_ct_timeout(const struct vpc_ct_track *t, uint64_t class_ns)
 {
 	if (t->state == VPC_CT_TCP_CLOSE && class_ns > 10000000000ull)
 		return 10000000000ull;
+	if (t->flags & VPC_CT_F_NATGW && class_ns > VPC_CT_NATGW_IDLE_NS)
+		return VPC_CT_NATGW_IDLE_NS;
 	return class_ns;
 }
 

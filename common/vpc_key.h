@@ -46,18 +46,30 @@ vpc_ct_key_fwd(struct vpc_ct_key *k, uint32_t ctx, const struct vpc_pkt *m, uint
 	k->dport = m->dport;
 }
 
+/* A reply key's port on the NAT gateway's side (network order): the
+ * destination port, or an ICMP query's identifier. */
+static inline __attribute__((always_inline)) void
+vpc_ct_key_set_nat_port(struct vpc_ct_key *r, uint8_t proto, uint16_t port)
+{
+	if (proto == VPC_IPPROTO_ICMP)
+		r->sport = port;
+	else
+		r->dport = port;
+}
+
 /*
  * The key a new connection's replies will arrive with.  m, src, dst: its
- * first packet; nat, nat_addr: its direction-0 translation (a source
- * translated to an elastic IP is answered on the uplink, context 0, to
- * that address; a destination translated to a private IP answers from
- * it); reply_ctx: the context the replies enter otherwise (the
+ * first packet; nat, nat_addr, nat_port: its direction-0 translation (a
+ * source translated to an elastic IP is answered on the uplink, context
+ * 0, to that address -- and, through a NAT gateway, to its port nat_port,
+ * network order, 0 for none; a destination translated to a private IP
+ * answers from it); reply_ctx: the context the replies enter otherwise (the
  * receiver's interface, or the packet's own when it leaves to the
  * internet untranslated).
  */
 static inline __attribute__((always_inline)) void
 vpc_ct_key_reverse(struct vpc_ct_key *r, const struct vpc_pkt *m, uint32_t src, uint32_t dst,
-		   uint8_t nat, uint32_t nat_addr, uint32_t reply_ctx)
+		   uint8_t nat, uint32_t nat_addr, uint16_t nat_port, uint32_t reply_ctx)
 {
 	r->ctx_proto = m->proto;
 	r->src = dst;
@@ -72,6 +84,8 @@ vpc_ct_key_reverse(struct vpc_ct_key *r, const struct vpc_pkt *m, uint32_t src, 
 	}
 	if (nat == VPC_NAT_SRC) {	/* replies come to the elastic IP */
 		r->dst = nat_addr;
+		if (nat_port != 0)	/* a NAT gateway's: and to its port */
+			vpc_ct_key_set_nat_port(r, m->proto, nat_port);
 		return;			/* context 0: the uplink */
 	}
 	if (nat == VPC_NAT_DST)		/* replies come from the private IP */

@@ -32,6 +32,7 @@
 
 #include "vpc_image.h"		/* VPC_NACL_MAX_RULES, VPC_NRULE_F_* */
 #include "vpc_pkt.h"		/* protocol numbers, VPC_BE16 */
+#include "vpc_reasons.h"	/* the drop reasons of vpc_natgw_nacl_steps */
 
 /* One rule as the scan reads it.  16 bytes. */
 struct vpc_nacl_rule {
@@ -133,6 +134,50 @@ vpc_nacl_dport(uint8_t proto, uint16_t dport_be)
 	if (proto != VPC_IPPROTO_TCP && proto != VPC_IPPROTO_UDP)
 		return 0;
 	return VPC_BE16(dport_be);	/* a swap, where it is one, is its own inverse */
+}
+
+/*
+ * A packet through a NAT gateway crosses the gateway's subnet: leaving the
+ * VPC (egress: from an interface to the internet) it leaves the sender's
+ * subnet, enters the gateway's and leaves it; a reply (ingress) enters the
+ * gateway's subnet from the internet, leaves it and enters the
+ * receiver's.  The checks in order, up to three: which list, whether the
+ * rule's remote side is the packet's source (an ingress list) or its
+ * destination, whether the port is the translated one (a reply past the
+ * gateway carries the interface's own port), and the drop reason.
+ * iface_nacl/subnet: the interface's; g_nacl/subnet: the gateway's.
+ */
+struct vpc_nacl_step {
+	uint32_t list;		/* VPC_NACL_NO_LIST: no check */
+	uint8_t remote_src;	/* match the source (else the destination) */
+	uint8_t translated;	/* past the gateway, inbound: address and port translated */
+	uint8_t reason;		/* enum vpc_drop_reason */
+	uint8_t pad;
+};
+
+static inline __attribute__((always_inline)) void
+vpc_natgw_nacl_steps(int egress, uint32_t iface_nacl, uint32_t iface_subnet, uint32_t g_nacl,
+		     uint32_t g_subnet, struct vpc_nacl_step s[3])
+{
+	uint32_t eg, in;
+
+	if (egress) {
+		vpc_nacl_lists(iface_nacl, iface_subnet, g_nacl, g_subnet, &eg, &in);
+		s[0] = (struct vpc_nacl_step){ eg, 0, 0, VPC_DROP_NACL_EGRESS, 0 };
+		s[1] = (struct vpc_nacl_step){ in, 1, 0, VPC_DROP_NACL_INGRESS, 0 };
+		s[2] = (struct vpc_nacl_step){
+			g_nacl != VPC_NACL_DEFAULT ? vpc_nacl_list_index(g_nacl, VPC_DIR_EGRESS) :
+						     VPC_NACL_NO_LIST,
+			0, 0, VPC_DROP_NACL_EGRESS, 0 };
+		return;
+	}
+	vpc_nacl_lists(g_nacl, g_subnet, iface_nacl, iface_subnet, &eg, &in);
+	s[0] = (struct vpc_nacl_step){
+		g_nacl != VPC_NACL_DEFAULT ? vpc_nacl_list_index(g_nacl, VPC_DIR_INGRESS) :
+					     VPC_NACL_NO_LIST,
+		1, 0, VPC_DROP_NACL_INGRESS, 0 };
+	s[1] = (struct vpc_nacl_step){ eg, 0, 1, VPC_DROP_NACL_EGRESS, 0 };
+	s[2] = (struct vpc_nacl_step){ in, 1, 1, VPC_DROP_NACL_INGRESS, 0 };
 }
 
 #endif /* VPC_NACL_H */

@@ -232,6 +232,8 @@ count_records(const struct topo *t, const struct topo_host *th, uint32_t **lidx,
 		for (uint32_t i = 0; i < v->n_ifaces; i++)
 			if (v->ifaces[i].eip.set && lidx[vi][i] != VPC_INDEX_NONE)
 				counts[VPC_SEC_EIP]++;
+		counts[VPC_SEC_NATGW] += v->n_natgws;
+		counts[VPC_SEC_EIP] += v->n_natgws;
 	}
 	if (n_rules > VPC_MAX_RULES)
 		return -E2BIG;
@@ -251,7 +253,7 @@ count_records(const struct topo *t, const struct topo_host *th, uint32_t **lidx,
  * sections filled across VPCs.
  */
 struct cursor {
-	uint32_t sub, rt, sg, iface, nacl;
+	uint32_t sub, rt, sg, iface, nacl, natgw;
 	uint32_t route, rule, eip, nrule;
 	uint32_t port;		/* the next interface port */
 	/* The VPC's interfaces' ports: each one's index from port, or
@@ -417,15 +419,33 @@ emit_rtables(struct vpc_image *img, const struct topo_vpc *v, uint32_t vi,
 				.prefix = htonl(x->dest.addr),
 				.prefix_len = x->dest.len,
 				.target = x->target == TOPO_TGT_IGW ? VPC_RT_IGW :
-					  x->target == TOPO_TGT_BLACKHOLE ?
-					  VPC_RT_BLACKHOLE : VPC_RT_IFACE,
-				.target_iface = x->target == TOPO_TGT_IFACE ?
-					cur->iface + x->iface_idx : VPC_INDEX_NONE,
+					  x->target == TOPO_TGT_BLACKHOLE ? VPC_RT_BLACKHOLE :
+					  x->target == TOPO_TGT_NATGW ? VPC_RT_NATGW : VPC_RT_IFACE,
+				.target_iface = x->target == TOPO_TGT_IFACE ? cur->iface + x->iface_idx :
+						x->target == TOPO_TGT_NATGW ? cur->natgw + x->natgw_idx :
+						VPC_INDEX_NONE,
 			};
 		}
 		orr->n_routes = tr->n_routes + 1;
 		qsort(o, orr->n_routes, sizeof(*o), route_cmp);
 		cur->route += orr->n_routes;
+	}
+}
+
+/* The VPC's NAT gateways, and their elastic IPs in the uplink's table. */
+static void
+emit_natgws(struct vpc_image *img, const struct topo_vpc *v, uint32_t vi, struct cursor *cur)
+{
+	for (uint32_t i = 0; i < v->n_natgws; i++) {
+		const struct topo_natgw *g = &v->natgws[i];
+		struct vpc_image_natgw *o = &img->natgws[cur->natgw + i];
+		copy_name(o->name, g->name.s);
+		o->vpc = vi;
+		o->subnet = cur->sub + g->subnet_idx;
+		o->elastic_ip = htonl(g->eip.addr);
+		img->eips[cur->eip++] = (struct vpc_image_eip){
+			.elastic_ip = o->elastic_ip, .iface = VPC_EIP_NATGW | (cur->natgw + i),
+		};
 	}
 }
 
@@ -654,12 +674,14 @@ topo_compile_host(const struct topo *t, uint32_t host)
 		emit_sgs(img, v, vi, &mem[vi], &cur);
 		emit_nacls(img, v, vi, &cur);
 		emit_ifaces(img, v, vi, &cur);
+		emit_natgws(img, v, vi, &cur);
 		cur.sub += v->n_subnets;
 		cur.rt += v->n_rtables;
 		cur.sg += v->n_sgs;
 		cur.iface += v->n_ifaces;
 		cur.port += cur.n_local;
 		cur.nacl += v->n_nacls;
+		cur.natgw += v->n_natgws;
 	}
 	if (host != VPC_INDEX_NONE)
 		emit_rhosts(img, t, host);

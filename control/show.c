@@ -197,6 +197,8 @@ vpc_show_text(const struct vpc_image *img, FILE *out)
 					vpc_route_target_name(x->target));
 				if (x->target == VPC_RT_IFACE)
 					fprintf(out, " %s", img->ifaces[x->target_iface].name);
+				if (x->target == VPC_RT_NATGW)
+					fprintf(out, " %s", img->natgws[x->target_iface].name);
 				if (x->flags & VPC_ROUTE_F_IMPLICIT)
 					fprintf(out, " (implicit)");
 				fputc('\n', out);
@@ -228,6 +230,17 @@ vpc_show_text(const struct vpc_image *img, FILE *out)
 			for (uint32_t r = n->first_rule; r < end; r++)
 				text_nrule(&img->nacl_rules[r], out);
 			fprintf(out, "      (no match: deny)\n");
+		}
+		bool natgw_title = false;
+		for (uint32_t i = 0; i < img->n_natgws; i++) {
+			const struct vpc_image_natgw *g = &img->natgws[i];
+			if (g->vpc != vi)
+				continue;
+			if (!natgw_title)
+				fprintf(out, "  NAT gateways:\n");
+			natgw_title = true;
+			fprintf(out, "    %-16s subnet %-16s elastic IP %s\n", g->name,
+				img->subnets[g->subnet].name, ip_str(a, g->elastic_ip));
 		}
 		fprintf(out, "  interfaces:\n");
 		for (uint32_t i = 0; i < img->n_ifaces; i++) {
@@ -285,7 +298,14 @@ vpc_show_text(const struct vpc_image *img, FILE *out)
 	if (img->n_eips == 0)
 		fprintf(out, "  none\n");
 	for (uint32_t i = 0; i < img->n_eips; i++) {
-		const struct vpc_image_iface *f = &img->ifaces[img->eips[i].iface];
+		uint32_t x = img->eips[i].iface;
+		if (x & VPC_EIP_NATGW) {
+			const struct vpc_image_natgw *g = &img->natgws[x & ~VPC_EIP_NATGW];
+			fprintf(out, "  %-15s -> NAT gateway %s (VPC %s)\n",
+				ip_str(a, img->eips[i].elastic_ip), g->name, img->vpcs[g->vpc].name);
+			continue;
+		}
+		const struct vpc_image_iface *f = &img->ifaces[x];
 		fprintf(out, "  %-15s -> %s %s (VPC %s)\n",
 			ip_str(a, img->eips[i].elastic_ip), f->name,
 			ip_str(b, f->ip), img->vpcs[f->vpc].name);
@@ -387,6 +407,10 @@ vpc_show_json(const struct vpc_image *img, FILE *out)
 				fprintf(out, ",\"interface\":");
 				json_str(out, img->ifaces[x->target_iface].name);
 			}
+			if (x->target == VPC_RT_NATGW) {
+				fprintf(out, ",\"nat_gateway\":");
+				json_str(out, img->natgws[x->target_iface].name);
+			}
 			fprintf(out, ",\"implicit\":%s}",
 				x->flags & VPC_ROUTE_F_IMPLICIT ? "true" : "false");
 		}
@@ -448,6 +472,17 @@ vpc_show_json(const struct vpc_image *img, FILE *out)
 		}
 		fprintf(out, "]}");
 	}
+	fprintf(out, "],\"nat_gateways\":[");
+	for (uint32_t i = 0; i < img->n_natgws; i++) {
+		const struct vpc_image_natgw *g = &img->natgws[i];
+		fprintf(out, "%s{\"name\":", i ? "," : "");
+		json_str(out, g->name);
+		fprintf(out, ",\"vpc\":");
+		json_str(out, img->vpcs[g->vpc].name);
+		fprintf(out, ",\"subnet\":");
+		json_str(out, img->subnets[g->subnet].name);
+		fprintf(out, ",\"elastic_ip\":\"%s\"}", ip_str(a, g->elastic_ip));
+	}
 	fprintf(out, "],\"interfaces\":[");
 	for (uint32_t i = 0; i < img->n_ifaces; i++) {
 		const struct vpc_image_iface *f = &img->ifaces[i];
@@ -507,9 +542,12 @@ vpc_show_json(const struct vpc_image *img, FILE *out)
 	}
 	fprintf(out, "],\"elastic_ips\":[");
 	for (uint32_t i = 0; i < img->n_eips; i++) {
-		fprintf(out, "%s{\"elastic_ip\":\"%s\",\"interface\":", i ? "," : "",
-			ip_str(a, img->eips[i].elastic_ip));
-		json_str(out, img->ifaces[img->eips[i].iface].name);
+		uint32_t x = img->eips[i].iface;
+		fprintf(out, "%s{\"elastic_ip\":\"%s\",\"%s\":", i ? "," : "",
+			ip_str(a, img->eips[i].elastic_ip),
+			x & VPC_EIP_NATGW ? "nat_gateway" : "interface");
+		json_str(out, x & VPC_EIP_NATGW ? img->natgws[x & ~VPC_EIP_NATGW].name :
+						  img->ifaces[x].name);
 		fputc('}', out);
 	}
 	fprintf(out, "],\"other_hosts\":[");

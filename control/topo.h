@@ -122,6 +122,7 @@ enum topo_target_kind {
 	TOPO_TGT_IGW,
 	TOPO_TGT_BLACKHOLE,
 	TOPO_TGT_IFACE,
+	TOPO_TGT_NATGW,
 };
 
 struct topo_route {
@@ -131,6 +132,8 @@ struct topo_route {
 	struct vpc_pos target_pos;
 	struct topo_str iface;	/* TOPO_TGT_IFACE */
 	uint32_t iface_idx;	/* resolved: index in the VPC's ifaces */
+	struct topo_str natgw;	/* TOPO_TGT_NATGW */
+	uint32_t natgw_idx;	/* resolved: index in the VPC's natgws */
 };
 
 struct topo_rtable {
@@ -189,6 +192,15 @@ struct topo_dhcp {
 	struct topo_uint lease;	/* lease_time, seconds */
 };
 
+/* A NAT gateway (nat_gateways). */
+struct topo_natgw {
+	struct topo_str name;
+	struct vpc_pos pos;
+	struct topo_str subnet;
+	uint32_t subnet_idx;	/* resolved */
+	struct topo_ip eip;	/* elastic_ip */
+};
+
 struct topo_vpc {
 	struct topo_str name;
 	struct vpc_pos pos;
@@ -203,7 +215,8 @@ struct topo_vpc {
 	struct topo_sg *sgs;
 	struct topo_iface *ifaces;
 	struct topo_nacl *nacls;	/* network_acls */
-	uint32_t n_subnets, n_rtables, n_sgs, n_ifaces, n_nacls;
+	struct topo_natgw *natgws;	/* nat_gateways */
+	uint32_t n_subnets, n_rtables, n_sgs, n_ifaces, n_nacls, n_natgws;
 	uint32_t main_rtable, default_sg;	/* resolved */
 };
 

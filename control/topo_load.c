@@ -324,25 +324,36 @@ load_route(struct ld *ld, const struct ynode *m, struct topo_route *r,
 			    what);
 		else
 			ERR(ld, v->pos,
-			    "%s: unknown target '%s' (expected internet_gateway, blackhole or {interface: NAME})",
+			    "%s: unknown target '%s' (expected internet_gateway, blackhole, {interface: NAME} or {nat_gateway: NAME})",
 			    what, v->str);
 		return;
 	}
 	if (v->kind == YNODE_MAP) {
-		static const char *const tkeys[] = { "interface", NULL };
-		const struct ynode *i;
+		static const char *const tkeys[] = { "interface", "nat_gateway", NULL };
+		const struct ynode *i, *g;
 		char twhat[128];
 		snprintf(twhat, sizeof(twhat), "the target of %s", what);
 		check_keys(ld, v, tkeys, twhat);
-		if ((i = required(ld, v, "interface", twhat)) != NULL) {
+		i = ymap_get(v, "interface");
+		g = ymap_get(v, "nat_gateway");
+		if (i != NULL && g != NULL) {
+			ERR(ld, g->pos, "%s: a target names one interface or one nat_gateway, not both",
+			    twhat);
+		} else if (g != NULL) {
+			read_name(ld, g, "nat_gateway", &r->natgw);
+			if (r->natgw.s != NULL)
+				r->target = TOPO_TGT_NATGW;
+		} else if (i != NULL) {
 			read_name(ld, i, "interface", &r->iface);
 			if (r->iface.s != NULL)
 				r->target = TOPO_TGT_IFACE;
+		} else {
+			ERR(ld, v->pos, "%s: expected {interface: NAME} or {nat_gateway: NAME}", twhat);
 		}
 		return;
 	}
 	ERR(ld, v->pos,
-	    "%s: 'target' must be internet_gateway, blackhole or {interface: NAME}, got %s",
+	    "%s: 'target' must be internet_gateway, blackhole, {interface: NAME} or {nat_gateway: NAME}, got %s",
 	    what, ynode_kind_name(v));
 }
 
@@ -657,6 +668,28 @@ load_nacl(struct ld *ld, const struct ynode *m, struct topo_nacl *a)
 }
 
 static void
+load_natgw(struct ld *ld, const struct ynode *m, struct topo_natgw *g)
+{
+	static const char *const keys[] = { "name", "subnet", "elastic_ip", NULL };
+	const struct ynode *v;
+	char what[64];
+
+	g->pos = m->pos;
+	g->subnet_idx = VPC_INDEX_NONE;
+	if (!is_map(ld, m, "a NAT gateway"))
+		return;
+	if ((v = ymap_get(m, "name")) != NULL)
+		read_name(ld, v, "name", &g->name);
+	what_named(what, sizeof(what), "NAT gateway", &g->name);
+	check_keys(ld, m, keys, what);
+	required(ld, m, "name", what);
+	if ((v = required(ld, m, "subnet", what)) != NULL)
+		read_name(ld, v, "subnet", &g->subnet);
+	if ((v = required(ld, m, "elastic_ip", what)) != NULL)
+		read_ip(ld, v, "elastic_ip", &g->eip);
+}
+
+static void
 load_iface(struct ld *ld, const struct ynode *m, struct topo_iface *f)
 {
 	static const char *const keys[] = { "name", "subnet", "ip", "mac",
@@ -824,7 +857,8 @@ load_vpc(struct ld *ld, const struct ynode *m, struct topo_vpc *vpc)
 	static const char *const keys[] = { "name", "cidr", "vni",
 					    "internet_gateway", "mtu", "timeouts",
 					    "dhcp_options", "route_tables", "subnets",
-					    "security_groups", "network_acls", "interfaces", NULL };
+					    "security_groups", "network_acls", "nat_gateways",
+					    "interfaces", NULL };
 	const struct ynode *v;
 	char what[64];
 
@@ -856,6 +890,8 @@ load_vpc(struct ld *ld, const struct ynode *m, struct topo_vpc *vpc)
 	READ_LIST(ld, v, "security_groups", vpc->sgs, vpc->n_sgs, load_sg);
 	v = ymap_get(m, "network_acls");
 	READ_LIST(ld, v, "network_acls", vpc->nacls, vpc->n_nacls, load_nacl);
+	v = ymap_get(m, "nat_gateways");
+	READ_LIST(ld, v, "nat_gateways", vpc->natgws, vpc->n_natgws, load_natgw);
 	v = ymap_get(m, "interfaces");
 	READ_LIST(ld, v, "interfaces", vpc->ifaces, vpc->n_ifaces, load_iface);
 }
@@ -1084,6 +1120,7 @@ topo_free(struct topo *t)
 			free(v->nacls[k].egress);
 		}
 		free(v->nacls);
+		free(v->natgws);
 		free(v->subnets);
 		free(v->rtables);
 		free(v->sgs);

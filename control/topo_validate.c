@@ -174,7 +174,7 @@ resolve_ref(struct vctx *c, const struct keymap *m, const struct topo_str *ref,
 /* ---- per-VPC checks ---- */
 
 struct vpc_maps {
-	struct keymap subnets, rtables, sgs, ifaces, ips;
+	struct keymap subnets, rtables, sgs, ifaces, ips, natgws;
 };
 
 /* At most one table marked main; v->main_rtable is the first, if any. */
@@ -536,6 +536,14 @@ check_routes(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
 				if (k != VPC_KEYMAP_NEW)
 					r->iface_idx = k;
 			}
+			r->natgw_idx = VPC_INDEX_NONE;
+			if (r->target == TOPO_TGT_NATGW) {
+				uint32_t k = resolve_ref(c, &mp->natgws, &r->natgw,
+							 "route table", tn,
+							 "NAT gateway", v);
+				if (k != VPC_KEYMAP_NEW)
+					r->natgw_idx = k;
+			}
 		}
 		keymap_fini(&dests);
 	}
@@ -808,6 +816,59 @@ check_dhcp(struct vctx *c, const struct topo_vpc *v)
 		    vn, o->domain.s);
 }
 
+/* Does route table rt send 0.0.0.0/0 to the internet gateway? */
+static bool
+rtable_has_igw_default(const struct topo_rtable *rt)
+{
+	for (uint32_t i = 0; i < rt->n_routes; i++)
+		if (rt->routes[i].dest.set && rt->routes[i].dest.len == 0 &&
+		    rt->routes[i].target == TOPO_TGT_IGW)
+			return true;
+	return false;
+}
+
+/*
+ * NAT gateways: in a subnet of the VPC whose route table sends 0.0.0.0/0
+ * to the internet gateway (a public subnet), which the VPC has.  Their
+ * elastic IPs are checked host-wide with the interfaces'.  Run once the
+ * subnets' default route tables are known.
+ */
+static void
+check_natgws(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
+{
+	const char *vn = v->name.s ? v->name.s : "?";
+
+	for (uint32_t i = 0; i < v->n_natgws; i++) {
+		struct topo_natgw *g = &v->natgws[i];
+		const char *gn = g->name.s ? g->name.s : "?";
+
+		g->subnet_idx = VPC_INDEX_NONE;
+		if (c->t->has_hosts) {
+			ERR(c, g->pos,
+			    "NAT gateway '%s': NAT gateways are not supported in a topology with hosts: yet (one host: use host:)",
+			    gn);
+			continue;
+		}
+		if (!(v->igw.set && v->igw.v)) {
+			ERR(c, g->eip.set ? g->eip.pos : g->pos,
+			    "NAT gateway '%s': a NAT gateway needs an internet gateway, but VPC '%s' has none (set internet_gateway: true)",
+			    gn, vn);
+			continue;
+		}
+		if (g->subnet.s == NULL)
+			continue;
+		uint32_t k = resolve_ref(c, &mp->subnets, &g->subnet, "NAT gateway", gn, "subnet", v);
+		if (k == VPC_KEYMAP_NEW)
+			continue;
+		g->subnet_idx = k;
+		uint32_t rt = v->subnets[k].rtable_idx;
+		if (rt < v->n_rtables && !rtable_has_igw_default(&v->rtables[rt]))
+			ERR(c, g->subnet.pos,
+			    "NAT gateway '%s': subnet '%s' is not public: its route table '%s' has no route 0.0.0.0/0 to the internet gateway",
+			    gn, g->subnet.s, v->rtables[rt].name.s ? v->rtables[rt].name.s : "?");
+	}
+}
+
 static void
 check_vpc(struct vctx *c, struct topo_vpc *v)
 {
@@ -819,7 +880,8 @@ check_vpc(struct vctx *c, struct topo_vpc *v)
 	    !keymap_ok(c, &mp.rtables, v->n_rtables + 1) ||
 	    !keymap_ok(c, &mp.sgs, v->n_sgs + 1) ||
 	    !keymap_ok(c, &mp.ifaces, v->n_ifaces) ||
-	    !keymap_ok(c, &mp.ips, v->n_ifaces))
+	    !keymap_ok(c, &mp.ips, v->n_ifaces) ||
+	    !keymap_ok(c, &mp.natgws, v->n_natgws))
 		goto out;
 	index_names(c, &mp.subnets, v->subnets, v->n_subnets, sizeof(*v->subnets),
 		    offsetof(struct topo_subnet, name), "subnet", vn);
@@ -829,6 +891,8 @@ check_vpc(struct vctx *c, struct topo_vpc *v)
 		    offsetof(struct topo_sg, name), "security group", vn);
 	index_names(c, &mp.ifaces, v->ifaces, v->n_ifaces, sizeof(*v->ifaces),
 		    offsetof(struct topo_iface, name), "interface", vn);
+	index_names(c, &mp.natgws, v->natgws, v->n_natgws, sizeof(*v->natgws),
+		    offsetof(struct topo_natgw, name), "NAT gateway", vn);
 	for (uint32_t i = 0; i < v->n_ifaces; i++)
 		v->ifaces[i].name_dup = v->ifaces[i].name.s != NULL &&
 			keymap_get_str(&mp.ifaces, v->ifaces[i].name.s) != i;
@@ -847,12 +911,14 @@ check_vpc(struct vctx *c, struct topo_vpc *v)
 	topo_derive_vpc_refs(v);
 	topo_derive_dhcp(v);
 	check_icmp_limits(c, v);
+	check_natgws(c, v, &mp);
 out:
 	keymap_fini(&mp.subnets);
 	keymap_fini(&mp.rtables);
 	keymap_fini(&mp.sgs);
 	keymap_fini(&mp.ifaces);
 	keymap_fini(&mp.ips);
+	keymap_fini(&mp.natgws);
 }
 
 /* ---- host-wide checks ---- */
@@ -932,6 +998,8 @@ pci_addr_ok(const char *s)
  */
 struct host_maps {
 	struct iref *refs;	/* g -> (VPC, interface) */
+	uint32_t n_ifaces;	/* g's bound; NAT gateways' elastic IPs are
+				 * keyed past it, by their index across VPCs */
 	struct keymap ports, macs, eips, routers;
 };
 
@@ -942,8 +1010,12 @@ host_maps_init(struct vctx *c, struct host_maps *hm)
 	uint32_t n_ifaces = 0, g = 0;
 
 	memset(hm, 0, sizeof(*hm));
-	for (uint32_t i = 0; i < t->n_vpcs; i++)
+	uint32_t n_natgws = 0;
+	for (uint32_t i = 0; i < t->n_vpcs; i++) {
 		n_ifaces += t->vpcs[i].n_ifaces;
+		n_natgws += t->vpcs[i].n_natgws;
+	}
+	hm->n_ifaces = n_ifaces;
 	hm->refs = calloc(n_ifaces ? n_ifaces : 1, sizeof(*hm->refs));
 	if (hm->refs == NULL) {
 		c->oom = true;
@@ -951,7 +1023,7 @@ host_maps_init(struct vctx *c, struct host_maps *hm)
 	}
 	if (!keymap_ok(c, &hm->ports, n_ifaces + 1) ||
 	    !keymap_ok(c, &hm->macs, n_ifaces + 2) ||
-	    !keymap_ok(c, &hm->eips, n_ifaces) ||
+	    !keymap_ok(c, &hm->eips, n_ifaces + n_natgws) ||
 	    !keymap_ok(c, &hm->routers, t->n_vpcs))
 		return false;
 	for (uint32_t vi = 0; vi < t->n_vpcs; vi++)
@@ -1041,43 +1113,75 @@ check_iface_port(struct vctx *c, struct host_maps *hm,
 		    iref_name(t, hm->refs[first]), iref_vpc(t, hm->refs[first]));
 }
 
-/* Elastic IPs: public, outside every VPC, unique. */
+/* Who holds elastic-IP key g (check_eip): "interface 'x' in VPC 'v'" or
+ * "NAT gateway 'n' in VPC 'v'". */
+static const char *
+eip_holder(const struct topo *t, const struct host_maps *hm, uint32_t g, char *buf, size_t size)
+{
+	if (g < hm->n_ifaces) {
+		snprintf(buf, size, "interface '%s' in VPC '%s'", iref_name(t, hm->refs[g]),
+			 iref_vpc(t, hm->refs[g]));
+		return buf;
+	}
+	g -= hm->n_ifaces;
+	for (uint32_t vi = 0; vi < t->n_vpcs; vi++) {
+		const struct topo_vpc *v = &t->vpcs[vi];
+		if (g < v->n_natgws) {
+			snprintf(buf, size, "NAT gateway '%s' in VPC '%s'",
+				 v->natgws[g].name.s ? v->natgws[g].name.s : "?",
+				 v->name.s ? v->name.s : "?");
+			return buf;
+		}
+		g -= v->n_natgws;
+	}
+	return "?";
+}
+
+/* Elastic IPs: public, outside every VPC, unique host-wide (interfaces'
+ * and NAT gateways' alike).  who: "interface 'x'", "NAT gateway 'n'";
+ * g: its key (see host_maps). */
 static void
-check_iface_eip(struct vctx *c, struct host_maps *hm,
-		const struct topo_iface *f, uint32_t g)
+check_eip(struct vctx *c, struct host_maps *hm, const char *who, const struct topo_ip *eip,
+	  uint32_t g)
 {
 	const struct topo *t = c->t;
-	const char *fn = f->name.s ? f->name.s : "?";
-	uint32_t e = f->eip.addr;
-	char a[20], b[20];
+	uint32_t e = eip->addr;
+	char a[20], b[20], h[160];
 
-	if (!f->eip.set)
+	if (!eip->set)
 		return;
 	for (uint32_t k = 0; k < t->n_vpcs; k++) {
 		const struct topo_vpc *o = &t->vpcs[k];
 		if (o->cidr.set && cidr_contains(o->cidr.addr, o->cidr.len, e)) {
-			ERR(c, f->eip.pos,
-			    "interface '%s': elastic IP %s lies inside VPC '%s' (%s)",
-			    fn, topo_fmt_ip(a, e), o->name.s ? o->name.s : "?",
+			ERR(c, eip->pos,
+			    "%s: elastic IP %s lies inside VPC '%s' (%s)",
+			    who, topo_fmt_ip(a, e), o->name.s ? o->name.s : "?",
 			    topo_fmt_cidr(b, o->cidr.addr, o->cidr.len));
 			return;
 		}
 	}
 	int k = non_public_range(e);
 	if (k >= 0) {
-		ERR(c, f->eip.pos,
-		    "interface '%s': elastic IP %s is not a public address (%s is %s)",
-		    fn, topo_fmt_ip(a, e),
+		ERR(c, eip->pos,
+		    "%s: elastic IP %s is not a public address (%s is %s)",
+		    who, topo_fmt_ip(a, e),
 		    topo_fmt_cidr(b, non_public[k].net, non_public[k].len),
 		    non_public[k].what);
 		return;
 	}
 	uint32_t first = keymap_put_u64(&hm->eips, e, g);
 	if (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL)
-		ERR(c, f->eip.pos,
-		    "interface '%s': elastic IP %s is already used by interface '%s' in VPC '%s'",
-		    fn, topo_fmt_ip(a, e), iref_name(t, hm->refs[first]),
-		    iref_vpc(t, hm->refs[first]));
+		ERR(c, eip->pos, "%s: elastic IP %s is already used by %s", who,
+		    topo_fmt_ip(a, e), eip_holder(t, hm, first, h, sizeof(h)));
+}
+
+static void
+check_iface_eip(struct vctx *c, struct host_maps *hm, const struct topo_iface *f, uint32_t g)
+{
+	char who[64];
+
+	snprintf(who, sizeof(who), "interface '%s'", f->name.s ? f->name.s : "?");
+	check_eip(c, hm, who, &f->eip, g);
 }
 
 /* Whether the host-wide checks under way cover interface f. */
@@ -1109,6 +1213,17 @@ check_ifaces_host_wide(struct vctx *c, struct host_maps *hm)
 				continue;
 			check_iface_port(c, hm, v, &v->ifaces[i], g);
 			check_iface_eip(c, hm, &v->ifaces[i], g);
+		}
+	}
+	/* NAT gateways' elastic IPs after the interfaces' (whose errors name
+	 * the gateway as the second holder). */
+	for (uint32_t vi = 0; vi < t->n_vpcs; vi++) {
+		const struct topo_vpc *v = &t->vpcs[vi];
+		for (uint32_t i = 0; i < v->n_natgws; i++, g++) {
+			char who[64];
+			snprintf(who, sizeof(who), "NAT gateway '%s'",
+				 v->natgws[i].name.s ? v->natgws[i].name.s : "?");
+			check_eip(c, hm, who, &v->natgws[i].eip, g);
 		}
 	}
 }

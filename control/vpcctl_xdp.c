@@ -286,6 +286,7 @@ list_one(const struct vpc_ct_key *k, const struct vpc_xdp_ct *e, void *arg)
 		.ctx_proto = k->ctx_proto, .src = k->src, .dst = k->dst,
 		.sport = k->sport, .dport = k->dport, .state = e->trk.state,
 		.expires_in = e->expires > c->now ? (e->expires - c->now) / 1000000000ull : 0,
+		.natgw_ip = e->act[0].nat_addr, .natgw_port = e->act[0].nat_port,
 	};
 
 	vpc_report_conn(stdout, &rc, c->json, &c->n);

@@ -80,7 +80,8 @@ struct vpc_ct_action {
 	uint16_t vpc;		/* the VPC whose timeouts apply, under gen */
 	uint16_t tunnel;	/* to another host: its tunnel record + 1
 				 * (out_port is the uplink); 0: none */
-	uint16_t pad2;
+	rte_be16_t nat_port;	/* through a NAT gateway: the port (ICMP
+				 * identifier) nat translates too; 0: none */
 };
 _Static_assert(sizeof(struct vpc_ct_action) == 32, "two actions per cache line");
 

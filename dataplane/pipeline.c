@@ -123,7 +123,14 @@ slow_path(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 		if (hit & 1)
 			return VPC_SLOW_NOW_TRACKED;
 	}
-	r = pi->is_uplink ? decide_uplink(t, m, &d) :
+	/* An ICMP error opens nothing: it is about a connection (whose
+	 * translation it follows), or allowed by the rules as they stand. */
+	const struct vpc_ct_entry *rel = NULL;
+	unsigned int rel_dir = 0;
+	bool icmp_error = e == NULL && m->pkt.proto == IPPROTO_ICMP && m->pkt.icmp_error;
+	if (icmp_error)
+		rel = icmp_error_related(p, m, pi->ctx, &rel_dir);
+	r = pi->is_uplink ? decide_uplink(t, m, e != NULL ? e : rel, e != NULL ? dir : rel_dir, &d) :
 	    unlikely(pi->fi->tunnel) ? decide_overlay(t, pi, m, &d) : decide_iface(t, pi, m, &d);
 	if (r != VPC_DROP_NONE)
 		return r;
@@ -146,23 +153,39 @@ slow_path(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 		}
 		e->act[dir] = d.act;
 		e->expires = now + entry_timeout(t, e, d.act.vpc);
+		/* A translation through a NAT gateway stays the connection's
+		 * (its replies come to that address and port): a route that
+		 * now sends it another way, or one that now sends a connection
+		 * opened otherwise to a gateway, cannot carry it. */
+		if (old->gen != 0 && dir == 0 &&
+		    (old->path == VPC_PATH_NATGW_EGRESS) != (d.act.path == VPC_PATH_NATGW_EGRESS))
+			return VPC_DROP_NATGW_REROUTED;
+		if (d.act.path == VPC_PATH_NATGW_EGRESS) {
+			d.act.nat_addr = e->act[0].nat_addr;
+			d.act.nat_port = e->act[0].nat_port;
+		}
+		e->act[dir] = d.act;
+		e->expires = now + entry_timeout(t, e, d.act.vpc);
 		/* The ACLs after the action is cached: the next packets meet
 		 * them on the fast path, before TCP tracking. */
-		if (nacl_any(t, pi, d.act.out_port, d.act.tunnel) &&
-		    (r = nacl_check(t, pi, d.act.out_port, m)) != VPC_DROP_NONE)
+		if (nacl_any_act(t, pi, &d.act) && (r = nacl_check_act(t, pi, &d.act, m)) != VPC_DROP_NONE)
 			return r;
 		return apply(t, m, &e->act[dir], v);
 	}
+	/* An error about a connection through a NAT gateway leaves with its
+	 * translation; one about none cannot. */
+	if (icmp_error && d.act.path == VPC_PATH_NATGW_EGRESS) {
+		if (rel == NULL || rel_dir != 0 || rel->act[0].path != VPC_PATH_NATGW_EGRESS)
+			return VPC_DROP_ICMP_UNRELATED;
+		d.act.nat_addr = rel->act[0].nat_addr;
+		d.act.nat_port = rel->act[0].nat_port;
+	}
 	/* Stateless: a packet the ACLs deny opens nothing. */
-	if (nacl_any(t, pi, d.act.out_port, d.act.tunnel) &&
-	    (r = nacl_check(t, pi, d.act.out_port, m)) != VPC_DROP_NONE)
+	if (nacl_any_act(t, pi, &d.act) && (r = nacl_check_act(t, pi, &d.act, m)) != VPC_DROP_NONE)
 		return r;
 
-	if (m->pkt.proto == IPPROTO_ICMP && m->pkt.icmp_error) {
-		/* Errors open nothing: related to a connection, or allowed by
-		 * the rules as they stand. */
-		if (!icmp_error_related(p, m, pi->ctx) &&
-		    !sg_allows_packet(t, pi, m, &d, 0))
+	if (icmp_error) {
+		if (rel == NULL && !sg_allows_packet(t, pi, m, &d, 0))
 			return VPC_DROP_ICMP_UNRELATED;
 		icmp_error_translate(m, &d.act);
 		return apply(t, m, &d.act, v);
@@ -216,8 +239,8 @@ one_packet(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *
 		if (e != NULL) {
 			const struct vpc_ct_action *a = &e->act[dir];
 			current = a->gen == t->generation && fast_path_ok(pi, m, a);
-			if (current && unlikely(nacl_any(t, pi, a->out_port, a->tunnel))) {
-				uint8_t r = nacl_check(t, pi, a->out_port, m);
+			if (current && unlikely(nacl_any_act(t, pi, a))) {
+				uint8_t r = nacl_check_act(t, pi, a, m);
 				if (r != VPC_DROP_NONE)
 					return r;
 			}

@@ -15,6 +15,7 @@
 #include "cksum.h"
 #include "vpc_geneve.h"
 #include "vpc_icmp.h"
+#include "vpc_natgw.h"
 #include "vpc_rewrite.h"
 
 /*
@@ -65,6 +66,11 @@ apply(const struct vpc_tables *t, struct meta *m, const struct vpc_ct_action *a,
 	 * L4 header is whole in the IP payload. */
 	vpc_ipv4_rewrite((uint8_t *)ip, m->l4, m->l4 + m->pkt.l4_len, m->pkt.proto, a->rewrite_macs,
 			 a->nat, a->nat_addr);
+	/* Through a NAT gateway, the port too (an ICMP error's own header
+	 * has none: its quote is translated, icmp_error_translate). */
+	if (unlikely(a->nat_port != 0) && !m->pkt.icmp_error)
+		vpc_l4_port_rewrite(m->l4, m->l4 + m->pkt.l4_len, m->pkt.proto,
+				    a->nat == VPC_NAT_SRC, a->nat_port);
 	if (unlikely(a->tunnel)) {
 		uint8_t r = encap(t, m, a);
 		if (r != VPC_DROP_NONE)
@@ -84,6 +90,10 @@ icmp_error_translate(const struct meta *m, const struct vpc_ct_action *a)
 	vpc_icmp_quote_nat(m->l4, m->l4 + m->pkt.l4_len, m->pkt.l4_len - sizeof(struct rte_icmp_hdr),
 			   a->nat == VPC_NAT_DST,
 			   a->nat == VPC_NAT_SRC ? m->ip->src_addr : m->ip->dst_addr, a->nat_addr);
+	if (a->nat_port != 0)
+		vpc_icmp_quote_port(m->l4, m->l4 + m->pkt.l4_len,
+				    m->pkt.l4_len - sizeof(struct rte_icmp_hdr), a->nat == VPC_NAT_DST,
+				    a->nat_port);
 }
 
 #endif /* VPC_STAGE_APPLY_H */

@@ -4,7 +4,9 @@
  *
  * Reads: meta, the port, the L2 table (switched within a subnet), the
  *        route table's FIB (routed: deliver, appliance, internet gateway,
- *        blackhole), the elastic-IP table (from the uplink); an interface
+ *        blackhole, NAT gateway), the elastic-IP table (from the uplink:
+ *        an interface's, or a NAT gateway's whose connection the packet
+ *        belongs to); an interface
  *        on another host is reached over the overlay (the action's
  *        tunnel), and a frame from the overlay goes where its sender's
  *        host decided (decide_overlay).
@@ -72,6 +74,17 @@ decide_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
 				.rewrite_macs = 1, .vpc = (uint16_t)fi->vpc,
 			};
 			return VPC_DROP_NONE;
+		case VPC_NH_NATGW:
+			/* Out with the gateway's elastic IP; the port is
+			 * the connection's (allocated when it opens). */
+			d->receiver = VPC_INDEX_NONE;
+			d->act = (struct vpc_ct_action){
+				.out_port = (uint16_t)t->uplink_port, .path = VPC_PATH_NATGW_EGRESS,
+				.nat = VPC_NAT_SRC, .nat_addr = t->natgws[nh->iface].eip,
+				.src_mac = t->uplink_mac, .dst_mac = t->gateway_mac,
+				.rewrite_macs = 1, .vpc = (uint16_t)fi->vpc,
+			};
+			return VPC_DROP_NONE;
 		default:
 			return vpc_nh_drop_reason(nh->kind);
 		}
@@ -125,9 +138,40 @@ decide_overlay(const struct vpc_tables *t, const struct vpc_port_info *pi, const
 	return VPC_DROP_NONE;
 }
 
-/* From the uplink; the destination MAC already checked. */
+/*
+ * To NAT gateway g's elastic IP: a packet of connection e (dir 1: its
+ * reply key), or an ICMP error about it, goes back to the interface that
+ * opened it, to its own address and port.  The connection's first packet
+ * says who that is (its forward key: the interface's address and port in
+ * the gateway's VPC).  Nothing else reaches the VPC through a gateway.
+ */
 static uint8_t
-decide_uplink(const struct vpc_tables *t, const struct meta *m, struct decision *d)
+decide_natgw_return(const struct vpc_tables *t, const struct meta *m, uint32_t g,
+		    const struct vpc_ct_entry *e, unsigned int dir, struct decision *d)
+{
+	if (e == NULL || dir != 1 || e->act[0].path != VPC_PATH_NATGW_EGRESS ||
+	    e->act[0].nat_addr != t->natgws[g].eip)
+		return VPC_DROP_NATGW_UNSOLICITED;
+	struct vpc_ip_key k = { .vpc = t->natgws[g].vpc, .ip = e->key[0].src };
+	void *data;
+	if (rte_hash_lookup_data(t->ip, &k, &data) < 0)
+		return VPC_DROP_NO_INTERFACE;	/* gone since (an apply) */
+	uint32_t xi = (uint32_t)(uintptr_t)data;
+	if (rte_be_to_cpu_16(m->ip->total_length) > t->ifaces[xi].mtu)
+		return VPC_DROP_MTU_EXCEEDED;
+	act_deliver(d, t, xi, VPC_PATH_NATGW_INGRESS);
+	d->act.nat = VPC_NAT_DST;
+	d->act.nat_addr = e->key[0].src;
+	d->act.nat_port = e->key[0].sport;	/* its port, or its ICMP identifier */
+	return VPC_DROP_NONE;
+}
+
+/* From the uplink; the destination MAC already checked.  e, dir: the
+ * connection the packet belongs to (an ICMP error: the one it is about),
+ * or NULL. */
+static uint8_t
+decide_uplink(const struct vpc_tables *t, const struct meta *m, const struct vpc_ct_entry *e,
+	      unsigned int dir, struct decision *d)
 {
 	struct vpc_eip_key k = { .ip = m->ip->dst_addr };
 	void *data;
@@ -135,6 +179,8 @@ decide_uplink(const struct vpc_tables *t, const struct meta *m, struct decision 
 	if (rte_hash_lookup_data(t->eip, &k, &data) < 0)
 		return VPC_DROP_UNKNOWN_ELASTIC_IP;
 	uint32_t xi = (uint32_t)(uintptr_t)data;
+	if (unlikely(xi & VPC_EIP_NATGW))
+		return decide_natgw_return(t, m, xi & ~VPC_EIP_NATGW, e, dir, d);
 	const struct vpc_iface_rec *x = &t->ifaces[xi];
 	if (rte_be_to_cpu_16(m->ip->total_length) > x->mtu)
 		return VPC_DROP_MTU_EXCEEDED;

@@ -57,4 +57,59 @@ nacl_check(const struct vpc_tables *t, const struct vpc_port_info *pi, uint16_t 
 	return VPC_DROP_NONE;
 }
 
+static inline __attribute__((always_inline)) bool
+natgw_path(uint8_t path)
+{
+	return path == VPC_PATH_NATGW_EGRESS || path == VPC_PATH_NATGW_INGRESS;
+}
+
+/* Through a NAT gateway: the gateway's subnet is crossed too
+ * (vpc_natgw_nacl_steps); its ACL found through the elastic IP (the
+ * action's on the way out, the packet's destination on the way back). */
+static uint8_t
+nacl_check_natgw(const struct vpc_tables *t, const struct vpc_port_info *pi,
+		 const struct vpc_ct_action *a, const struct meta *m)
+{
+	int egress = a->path == VPC_PATH_NATGW_EGRESS;
+	struct vpc_eip_key k = { .ip = egress ? a->nat_addr : m->ip->dst_addr };
+	void *data;
+
+	if (rte_hash_lookup_data(t->eip, &k, &data) < 0)
+		return VPC_DROP_ENGINE;	/* the action's gateway: never */
+	const struct vpc_natgw_rec *g = &t->natgws[(uint32_t)(uintptr_t)data & ~VPC_EIP_NATGW];
+	const struct vpc_port_info *x = egress ? pi : &t->ports[a->out_port];
+	struct vpc_nacl_step s[3];
+	vpc_natgw_nacl_steps(egress, x->nacl, x->subnet, g->nacl, g->subnet, s);
+	for (int i = 0; i < 3; i++) {
+		if (s[i].list == VPC_NACL_NO_LIST)
+			continue;
+		uint32_t remote = s[i].remote_src ? m->ip->src_addr :
+				  s[i].translated ? a->nat_addr : m->ip->dst_addr;
+		uint16_t dport = vpc_nacl_dport(m->pkt.proto,
+						s[i].translated ? a->nat_port : m->pkt.dport);
+		if (!vpc_nacl_allows(&t->nacls[s[i].list], m->pkt.proto, remote, dport,
+				     m->pkt.icmp_type, m->pkt.icmp_code))
+			return s[i].reason;
+	}
+	return VPC_DROP_NONE;
+}
+
+/* The ACLs of a packet that action a forwards: is there one to check
+ * (one predictable branch on the fast path when not), and its verdict. */
+static inline __attribute__((always_inline)) bool
+nacl_any_act(const struct vpc_tables *t, const struct vpc_port_info *pi,
+	     const struct vpc_ct_action *a)
+{
+	if (unlikely(natgw_path(a->path)))
+		return t->natgw_nacl || nacl_any(t, pi, a->out_port, a->tunnel);
+	return nacl_any(t, pi, a->out_port, a->tunnel);
+}
+
+static inline uint8_t
+nacl_check_act(const struct vpc_tables *t, const struct vpc_port_info *pi,
+	       const struct vpc_ct_action *a, const struct meta *m)
+{
+	return natgw_path(a->path) ? nacl_check_natgw(t, pi, a, m) : nacl_check(t, pi, a->out_port, m);
+}
+
 #endif /* VPC_STAGE_NACL_H */

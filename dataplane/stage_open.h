@@ -16,6 +16,7 @@
 #include "pipeline_priv.h"
 #include "stage_apply.h"
 #include "vpc_icmp.h"
+#include "vpc_natgw.h"
 
 /* The DPDK engine's own TCP option walker (below), for the shared
  * tracker. */
@@ -32,7 +33,37 @@ ct_reverse_key(struct vpc_ct_key *r, const struct vpc_tables *t, const struct me
 	uint32_t reply_ctx = d->receiver != VPC_INDEX_NONE ? t->ifaces[d->receiver].ctx : ctx;
 
 	vpc_ct_key_reverse(r, &m->pkt, m->ip->src_addr, m->ip->dst_addr, d->act.nat,
-			   d->act.nat_addr, reply_ctx);
+			   d->act.nat_addr, d->act.nat_port, reply_ctx);
+}
+
+/*
+ * A new connection through a NAT gateway: its port, the first candidate
+ * (common/vpc_natgw.h) whose reply key no live connection holds (an
+ * expired holder is removed: free, whatever the sweep has reached).  Sets
+ * d's nat_port and the reply key; VPC_DROP_NONE, or natgw-ports-exhausted.
+ */
+static uint8_t
+natgw_alloc(struct vpc_pipeline *p, const struct meta *m, struct decision *d,
+	    const struct vpc_ct_key *key, uint64_t now, uint32_t ctx, struct vpc_ct_key *rev)
+{
+	for (uint32_t i = 0; i < VPC_NATGW_PROBES; i++) {
+		uint16_t port = vpc_natgw_port(key, i);
+		if (port == 0)
+			continue;
+		d->act.nat_port = port;
+		ct_reverse_key(rev, p->t, m, d, ctx);
+		uint64_t hit;
+		uint32_t data;
+		vpc_ct_lookup_bulk(p->ct, rev, 1, &hit, &data);
+		if (!(hit & 1))
+			return VPC_DROP_NONE;
+		if (vpc_ct_entry(p->ct, data >> 1)->expires <= now) {
+			vpc_ct_delete(p->ct, data >> 1);
+			vpc_ct_stats(p->ct)->expired++;
+			return VPC_DROP_NONE;
+		}
+	}
+	return VPC_DROP_NATGW_EXHAUSTED;
 }
 
 /* Window scale option of a SYN, or 0xff when absent: the DPDK engine's
@@ -77,24 +108,29 @@ entry_timeout(const struct vpc_tables *t, const struct vpc_ct_entry *e, uint16_t
 }
 
 /*
- * Is the ICMP error m about a tracked connection?  The quoted packet went
- * the other way, so the connection is found by the reverse of the quoted
- * tuple, in the context the error arrived in.
+ * The tracked connection the ICMP error m is about (and the direction the
+ * error goes in it), or NULL.  The quoted packet went the other way, so
+ * the connection is found by the reverse of the quoted tuple, in the
+ * context the error arrived in.
  */
-static bool
-icmp_error_related(const struct vpc_pipeline *p, const struct meta *m, uint32_t ctx)
+static const struct vpc_ct_entry *
+icmp_error_related(const struct vpc_pipeline *p, const struct meta *m, uint32_t ctx,
+		   unsigned int *dir)
 {
 	struct vpc_flow f;
 
 	if (!vpc_icmp_quote_flow(m->l4, m->l4 + m->pkt.l4_len,
 				 m->pkt.l4_len - sizeof(struct rte_icmp_hdr), &f))
-		return false;
+		return NULL;
 	struct vpc_ct_key k;
 	vpc_ct_key_of_flow(&k, ctx, &f);
 	uint64_t hits;
 	uint32_t data;
 	vpc_ct_lookup_bulk(p->ct, &k, 1, &hits, &data);
-	return hits & 1;
+	if (!(hits & 1))
+		return NULL;
+	*dir = data & 1;
+	return vpc_ct_entry(p->ct, data >> 1);
 }
 
 /*
@@ -105,7 +141,7 @@ icmp_error_related(const struct vpc_pipeline *p, const struct meta *m, uint32_t 
  */
 static uint8_t
 open_conn(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m,
-	  const struct decision *d, const struct vpc_ct_key *key, uint64_t now,
+	  struct decision *d, const struct vpc_ct_key *key, uint64_t now,
 	  struct vpc_verdict *v)
 {
 	/* Each new connection pays for reclaiming a couple of expired ones
@@ -114,7 +150,13 @@ open_conn(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 	vpc_ct_sweep(p->ct, now, 2);
 
 	struct vpc_ct_key rev;
-	ct_reverse_key(&rev, p->t, m, d, pi->ctx);
+	if (d->act.path == VPC_PATH_NATGW_EGRESS) {
+		uint8_t r = natgw_alloc(p, m, d, key, now, pi->ctx, &rev);
+		if (r != VPC_DROP_NONE)
+			return r;
+	} else {
+		ct_reverse_key(&rev, p->t, m, d, pi->ctx);
+	}
 	/* The entry is built here and published whole by create_conn. */
 	struct vpc_ct_entry init;
 	memset(&init, 0, offsetof(struct vpc_ct_entry, key));
@@ -136,6 +178,8 @@ open_conn(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 		init.trk.state = VPC_CT_OTHER;
 		break;
 	}
+	if (d->act.path == VPC_PATH_NATGW_EGRESS)
+		init.trk.flags |= VPC_CT_F_NATGW;
 	init.act[0] = d->act;
 	init.expires = now + entry_timeout(p->t, &init, d->act.vpc);
 	int idx = vpc_ct_create_conn(p->ct, key, &rev, now, &init);

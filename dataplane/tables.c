@@ -53,6 +53,7 @@ vpc_tables_memory(const struct vpc_image *img)
 		total += (uint64_t)img->n_ifaces * (sizeof(struct vpc_port_info) + 256) +
 			 (uint64_t)img->n_rhosts * (sizeof(struct vpc_tunnel_rec) + 32);
 	total += (uint64_t)img->n_vpcs * 64;
+	total += (uint64_t)img->n_natgws * (sizeof(struct vpc_natgw_rec) + 64);
 	return total;
 }
 
@@ -110,7 +111,10 @@ build_rtable(struct vpc_tables *t, uint32_t ti, int socket_id, unsigned int seq,
 	rt->n_nexthops = 1;
 	uint32_t shared[VPC_NH_COUNT] = { 0 };	/* by kind */
 	uint32_t *appliance_nh = rte_zmalloc("vpc_appl", (img->n_ifaces + 1) * sizeof(uint32_t), 0);
-	if (appliance_nh == NULL) {
+	uint32_t *natgw_nh = rte_zmalloc("vpc_natgw_nh", (img->n_natgws + 1) * sizeof(uint32_t), 0);
+	if (appliance_nh == NULL || natgw_nh == NULL) {
+		rte_free(appliance_nh);
+		rte_free(natgw_nh);
 		ret = -ENOMEM;
 		snprintf(err, err_size, "route table '%s': out of memory", it->name);
 		goto out;
@@ -126,6 +130,13 @@ build_rtable(struct vpc_tables *t, uint32_t ti, int socket_id, unsigned int seq,
 					VPC_NH_APPLIANCE, x.iface };
 			}
 			nh = appliance_nh[x.iface];
+		} else if (x.kind == VPC_NH_NATGW) {	/* one per NAT gateway */
+			if (natgw_nh[x.iface] == 0) {
+				natgw_nh[x.iface] = rt->n_nexthops;
+				rt->nexthops[rt->n_nexthops++] = (struct vpc_nexthop){
+					VPC_NH_NATGW, x.iface };
+			}
+			nh = natgw_nh[x.iface];
 		} else {
 			if (shared[x.kind] == 0) {
 				shared[x.kind] = rt->n_nexthops;
@@ -138,6 +149,7 @@ build_rtable(struct vpc_tables *t, uint32_t ti, int socket_id, unsigned int seq,
 			rte_be_to_cpu_32(x.prefix), x.prefix_len, nh };
 	}
 	rte_free(appliance_nh);
+	rte_free(natgw_nh);
 	/* Delivery routes: each interface IP whose longest match is the local
 	 * route.  Decided below with the FIB itself, once the file's routes
 	 * are in it: one lookup per interface, whatever the table's size. */
@@ -413,6 +425,15 @@ vpc_tables_create(const struct vpc_image *img, int socket_id, char *err,
 		}
 	}
 
+	t->natgws = rte_zmalloc_socket("vpc_natgws", (img->n_natgws + 1) * sizeof(*t->natgws), 0,
+				       socket_id);
+	if (t->natgws == NULL)
+		goto nomem;
+	for (uint32_t g = 0; g < img->n_natgws; g++) {
+		vpc_lower_natgw(img, g, &t->natgws[g]);
+		t->natgw_nacl |= t->natgws[g].nacl != VPC_NACL_DEFAULT;
+	}
+
 	for (uint32_t p = 0; p < img->n_ports; p++) {
 		struct vpc_port_rec r;
 		struct vpc_port_info *pi = &t->ports[p];
@@ -445,6 +466,7 @@ vpc_tables_free(struct vpc_tables *t)
 	rte_free(t->timeouts_ns);
 	rte_free(t->dhcp);
 	rte_free(t->nacls);
+	rte_free(t->natgws);
 	rte_hash_free(t->l2);
 	rte_hash_free(t->ip);
 	rte_hash_free(t->eip);

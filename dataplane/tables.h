@@ -17,7 +17,8 @@
  *    whose longest match is the local route gets a /32 "deliver to this
  *    interface" route, so a routed packet needs one FIB lookup and no
  *    second (VPC, IP) lookup;
- *  - eip: elastic IP -> interface, for the uplink, an rte_hash;
+ *  - eip: elastic IP -> interface (or NAT gateway: VPC_EIP_NATGW | its
+ *    index), for the uplink, an rte_hash;
  *  - ip: (VPC, IP) -> interface, for the ARP responder (slow path).
  */
 #ifndef VPC_TABLES_H
@@ -40,7 +41,7 @@ struct vpc_sg;
 
 struct vpc_nexthop {
 	uint32_t kind;		/* enum vpc_nh_kind */
-	uint32_t iface;		/* DELIVER, APPLIANCE */
+	uint32_t iface;		/* DELIVER, APPLIANCE; NATGW: the NAT gateway */
 };
 
 struct vpc_rtable {
@@ -151,6 +152,9 @@ struct vpc_tables {
 	/* [vpc_nacl_list_index()]: each network ACL's ingress and egress
 	 * rules (common/vpc_nacl.h) */
 	struct vpc_nacl_list *nacls;
+	/* [natgw]: the NAT gateways (a next hop's or an elastic IP's index) */
+	struct vpc_natgw_rec *natgws;
+	uint8_t natgw_nacl;	/* a NAT gateway's subnet has a network ACL */
 	/*
 	 * Set by the publisher before the tables are used: cached actions
 	 * stamped with another generation are recomputed; with revalidate,

@@ -35,13 +35,14 @@ static const uint32_t section_max[VPC_SEC_COUNT] = {
 	[VPC_SEC_IFACE] = VPC_MAX_IFACES,
 	[VPC_SEC_PORT] = VPC_MAX_IFACES + 1,
 	[VPC_SEC_L2] = VPC_MAX_IFACES,
-	[VPC_SEC_EIP] = VPC_MAX_IFACES,
+	[VPC_SEC_EIP] = VPC_MAX_IFACES + VPC_MAX_NATGWS,
 	[VPC_SEC_HOST] = 1,
 	[VPC_SEC_HPORT] = VPC_MAX_IFACES + 1,
 	[VPC_SEC_DHCP] = VPC_MAX_VPCS,
 	[VPC_SEC_NACL] = VPC_MAX_NACLS,
 	[VPC_SEC_NRULE] = VPC_MAX_NACLS * 2 * VPC_NACL_MAX_RULES,
 	[VPC_SEC_RHOST] = VPC_MAX_HOSTS - 1,
+	[VPC_SEC_NATGW] = VPC_MAX_NATGWS,
 };
 
 static const char *const target_names[VPC_RT_COUNT] = {
@@ -49,6 +50,7 @@ static const char *const target_names[VPC_RT_COUNT] = {
 	[VPC_RT_IGW] = "internet_gateway",
 	[VPC_RT_BLACKHOLE] = "blackhole",
 	[VPC_RT_IFACE] = "interface",
+	[VPC_RT_NATGW] = "nat_gateway",
 };
 
 static const char *const timeout_names[VPC_TO_COUNT] = {
@@ -487,6 +489,10 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 					      m->rtables[r->rtable].vpc,
 			      "route %u: interface %u out of range", i,
 			      r->target_iface);
+		else if (r->target == VPC_RT_NATGW)
+			CHECK(r->target_iface < m->n_natgws &&
+				      m->natgws[r->target_iface].vpc == m->rtables[r->rtable].vpc,
+			      "route %u: NAT gateway %u out of range", i, r->target_iface);
 		else	/* the XDP engine copies it into the next hop */
 			CHECK(r->target_iface == VPC_INDEX_NONE,
 			      "route %u: target %s with interface %u", i,
@@ -614,8 +620,27 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 	 * both must agree, and every interface with one has its entry.
 	 * Entries are sorted by address, hence distinct.
 	 */
+	for (uint32_t i = 0; i < m->n_natgws; i++) {
+		const struct vpc_image_natgw *g = &m->natgws[i];
+		CHECK(name_ok(g->name), "NAT gateway %u: bad name", i);
+		CHECK(g->vpc < m->n_vpcs && g->subnet < m->n_subnets &&
+			      m->subnets[g->subnet].vpc == g->vpc,
+		      "NAT gateway %u: VPC %u or subnet %u out of range", i, g->vpc, g->subnet);
+		CHECK(g->elastic_ip != 0, "NAT gateway %u: no elastic IP", i);
+	}
+	uint32_t n_natgw_eips = 0;
 	for (uint32_t i = 0; i < m->n_eips; i++) {
 		const struct vpc_image_eip *e = &m->eips[i];
+		CHECK(i == 0 || ntohl(m->eips[i - 1].elastic_ip) < ntohl(e->elastic_ip),
+		      "elastic IP entry %u: not in address order", i);
+		if (e->iface & VPC_EIP_NATGW) {
+			uint32_t g = e->iface & ~VPC_EIP_NATGW;
+			CHECK(g < m->n_natgws && m->natgws[g].elastic_ip == e->elastic_ip,
+			      "elastic IP entry %u: NAT gateway %u out of range or without that elastic IP",
+			      i, g);
+			n_natgw_eips++;
+			continue;
+		}
 		CHECK(e->iface < m->n_ifaces,
 		      "elastic IP entry %u: interface %u out of range", i,
 		      e->iface);
@@ -623,12 +648,10 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 			      m->ifaces[e->iface].elastic_ip == e->elastic_ip,
 		      "elastic IP entry %u: interface %u does not have that elastic IP",
 		      i, e->iface);
-		CHECK(i == 0 || ntohl(m->eips[i - 1].elastic_ip) < ntohl(e->elastic_ip),
-		      "elastic IP entry %u: not in address order", i);
 	}
-	CHECK(m->n_eips == n_with_eip,
-	      "%u interfaces have an elastic IP, %u elastic IP entries",
-	      n_with_eip, m->n_eips);
+	CHECK(m->n_eips == n_with_eip + m->n_natgws && n_natgw_eips == m->n_natgws,
+	      "%u interfaces and %u NAT gateways have an elastic IP, %u elastic IP entries",
+	      n_with_eip, m->n_natgws, m->n_eips);
 	for (uint32_t i = 0; i < m->n_hports; i++) {
 		const struct vpc_image_hport *h = &m->hports[i];
 		CHECK(name_ok(h->name), "host port %u: bad name", i);

@@ -131,13 +131,27 @@ vpc_lower_route(const struct vpc_image *img, uint32_t r, struct vpc_route_rec *o
 		[VPC_RT_IGW] = VPC_NH_IGW,
 		[VPC_RT_BLACKHOLE] = VPC_NH_BLACKHOLE,
 		[VPC_RT_IFACE] = VPC_NH_APPLIANCE,
+		[VPC_RT_NATGW] = VPC_NH_NATGW,
 	};
 	const struct vpc_image_route *x = &img->routes[r];
 
 	*out = (struct vpc_route_rec){
 		.rtable = x->rtable, .prefix = x->prefix, .prefix_len = x->prefix_len,
 		.kind = x->target < VPC_RT_COUNT ? kind[x->target] : VPC_NH_NO_ROUTE,
-		.iface = x->target == VPC_RT_IFACE ? x->target_iface : VPC_INDEX_NONE,
+		.iface = x->target == VPC_RT_IFACE || x->target == VPC_RT_NATGW ? x->target_iface :
+										VPC_INDEX_NONE,
+	};
+}
+
+void
+vpc_lower_natgw(const struct vpc_image *img, uint32_t g, struct vpc_natgw_rec *out)
+{
+	const struct vpc_image_natgw *x = &img->natgws[g];
+	uint32_t nacl = img->subnets[x->subnet].nacl;
+
+	*out = (struct vpc_natgw_rec){
+		.eip = x->elastic_ip, .vpc = x->vpc, .subnet = x->subnet,
+		.nacl = nacl == VPC_INDEX_NONE ? VPC_NACL_DEFAULT : nacl + 1,
 	};
 }
 
@@ -266,7 +280,7 @@ vpc_lower_dhcp(const struct vpc_image *img, uint32_t si, struct vpc_dhcp_rec *ou
 bool
 vpc_lower_uplink_needed(const struct vpc_image *img)
 {
-	if (img->n_eips > 0)
+	if (img->n_eips > 0)	/* NAT gateways' elastic IPs too */
 		return true;
 	for (uint32_t r = 0; r < img->n_routes; r++)
 		if (img->routes[r].target == VPC_RT_IGW)

@@ -103,16 +103,27 @@ vpc_report_conn(FILE *out, const struct vpc_report_conn *c, bool json, uint32_t 
 		return;
 	inet_ntop(AF_INET, &c->src, a, sizeof(a));
 	inet_ntop(AF_INET, &c->dst, b, sizeof(b));
+	/* Through a NAT gateway: the translation, as the internet sees it. */
+	char g[INET_ADDRSTRLEN + 64] = "";
+	if (c->natgw_port != 0) {
+		char ga[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &c->natgw_ip, ga, sizeof(ga));
+		if (json)
+			snprintf(g, sizeof(g), ",\"natgw_ip\":\"%s\",\"natgw_port\":%u", ga,
+				 ntohs(c->natgw_port));
+		else
+			snprintf(g, sizeof(g), " via NAT gateway %s:%u", ga, ntohs(c->natgw_port));
+	}
 	if (json)
 		fprintf(out, "%s{\"vni\":%u,\"proto\":\"%s\",\"src\":\"%s\",\"sport\":%u,"
-			"\"dst\":\"%s\",\"dport\":%u,\"state\":\"%s\",\"expires_in\":%" PRIu64 "}",
+			"\"dst\":\"%s\",\"dport\":%u,\"state\":\"%s\",\"expires_in\":%" PRIu64 "%s}",
 			*n ? "," : "", c->ctx_proto >> 8, proto_name((uint8_t)c->ctx_proto), a,
 			ntohs(c->sport), b, ntohs(c->dport), vpc_ct_state_name(c->state),
-			c->expires_in);
+			c->expires_in, g);
 	else
-		fprintf(out, "%-5s vni %-8u %s:%u -> %s:%u %s, expires in %" PRIu64 " s\n",
+		fprintf(out, "%-5s vni %-8u %s:%u -> %s:%u%s %s, expires in %" PRIu64 " s\n",
 			proto_name((uint8_t)c->ctx_proto), c->ctx_proto >> 8, a, ntohs(c->sport), b,
-			ntohs(c->dport), vpc_ct_state_name(c->state), c->expires_in);
+			ntohs(c->dport), g, vpc_ct_state_name(c->state), c->expires_in);
 	(*n)++;
 }
 

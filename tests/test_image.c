@@ -157,7 +157,7 @@ test_corrupt_refused(void **state)
 		{ bad_version, false, "corrupt table image: version 2, this build reads version 1" },
 		{ flip_byte, false, "corrupt table image: checksum mismatch" },
 		{ bad_entry_size, true, "corrupt table image: section routes: records of 8 bytes, expected 16" },
-		{ huge_count, true, "corrupt table image: section rules: bytes [944, 24000944) out of bounds" },
+		{ huge_count, true, "corrupt table image: section rules: bytes [960, 24000960) out of bounds" },
 		{ iface_subnet, true, "corrupt table image: interface 1: subnet 999 out of range" },
 		{ iface_sg, true, "corrupt table image: interface 0: security group 77 out of range" },
 		{ iface_no_sg, true, "corrupt table image: interface 2: 0 security groups" },
@@ -423,7 +423,7 @@ test_reader_hazards_refused(void **state)
 		{ false, h_iface_lost_eip, "elastic IP entry 1: interface 0 does not have that elastic IP" },
 		{ false, h_eip_order, "elastic IP entry 1: not in address order" },
 		{ false, h_eip_dup, "elastic IP entry 2: not in address order" },
-		{ false, h_eip_missing, "4 interfaces have an elastic IP, 3 elastic IP entries" },
+		{ false, h_eip_missing, "4 interfaces and 0 NAT gateways have an elastic IP, 3 elastic IP entries" },
 		/* Host ports: the daemon indexes its driver table by type. */
 		{ true, m_hport_type0, "host port 0: type 0" },
 		{ true, m_hport_type7, "host port 4: type 7" },

@@ -52,6 +52,7 @@
 #define VPC_MAX_RULES     16777216	/* after security-group expansion */
 #define VPC_MAX_NACLS     65535		/* network ACLs, host-wide */
 #define VPC_MAX_HOSTS     4096		/* entries of hosts: */
+#define VPC_MAX_NATGWS    4096		/* NAT gateways, host-wide */
 #define VPC_IMAGE_MAX_SIZE (1u << 30)
 
 #define VPC_INDEX_NONE 0xffffffffu
@@ -73,7 +74,8 @@
 	X(DHCP,   dhcp,    struct vpc_image_dhcp)      \
 	X(NACL,   nacls,   struct vpc_image_nacl)      \
 	X(NRULE,  nacl_rules, struct vpc_image_nacl_rule) \
-	X(RHOST,  rhosts,  struct vpc_image_rhost)
+	X(RHOST,  rhosts,  struct vpc_image_rhost)     \
+	X(NATGW,  natgws,  struct vpc_image_natgw)
 
 enum vpc_image_section_id {
 #define VPC_X(e, f, t) VPC_SEC_##e,
@@ -170,6 +172,7 @@ enum vpc_route_target {
 	VPC_RT_IGW = 1,		/* the internet gateway (elastic-IP NAT) */
 	VPC_RT_BLACKHOLE = 2,	/* drop */
 	VPC_RT_IFACE = 3,	/* an interface, e.g. a firewall appliance */
+	VPC_RT_NATGW = 4,	/* a NAT gateway of the VPC */
 	VPC_RT_COUNT
 };
 
@@ -187,7 +190,9 @@ struct vpc_image_route {
 	__u8 target;		/* enum vpc_route_target */
 	__u8 flags;		/* VPC_ROUTE_F_* */
 	__u8 pad;
-	__u32 target_iface;	/* for VPC_RT_IFACE; otherwise VPC_INDEX_NONE */
+	__u32 target_iface;	/* VPC_RT_IFACE: the interface; VPC_RT_NATGW:
+				 * the NAT gateway (index into natgws);
+				 * otherwise VPC_INDEX_NONE */
 };
 _Static_assert(sizeof(struct vpc_image_route) == 16, "route record layout");
 
@@ -313,6 +318,23 @@ struct vpc_image_rhost {
 };
 _Static_assert(sizeof(struct vpc_image_rhost) == 56, "remote host record layout");
 
+/*
+ * NAT gateways (AWS's): in a subnet whose route table sends 0.0.0.0/0 to
+ * the internet gateway, with an elastic IP of their own.  Traffic a route
+ * sends to one ({ nat_gateway: NAME }) leaves through the internet gateway
+ * with its source translated to the elastic IP and a source port (ICMP
+ * identifier) allocated per connection (common/vpc_natgw.h); replies are
+ * translated back.  Nothing from the internet opens a connection to it.
+ */
+struct vpc_image_natgw {
+	char name[VPC_NAME_SIZE];
+	__u32 vpc;
+	__u32 subnet;		/* its subnet: whose network ACL it is behind */
+	__be32 elastic_ip;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct vpc_image_natgw) == 56, "nat gateway record layout");
+
 enum vpc_port_kind { VPC_PORT_IFACE = 0, VPC_PORT_UPLINK = 1 };
 
 /*
@@ -335,7 +357,13 @@ struct vpc_image_l2 {
 };
 _Static_assert(sizeof(struct vpc_image_l2) == 16, "l2 record layout");
 
-/* The uplink's table: elastic IP -> interface; sorted by address. */
+/*
+ * The uplink's table: elastic IP -> interface, or -> NAT gateway
+ * (VPC_EIP_NATGW | its index into natgws: interface indexes stay below
+ * VPC_MAX_IFACES); sorted by address.  Every elastic IP is here, so the
+ * uplink answers ARP for all of them from one table.
+ */
+#define VPC_EIP_NATGW 0x80000000u
 struct vpc_image_eip {
 	__be32 elastic_ip;
 	__u32 iface;
@@ -424,6 +452,7 @@ enum vpc_nh_kind {
 	VPC_NH_IGW,
 	VPC_NH_BLACKHOLE,
 	VPC_NH_APPLIANCE,	/* route to an interface */
+	VPC_NH_NATGW,		/* route to a NAT gateway (iface: its index) */
 	VPC_NH_COUNT
 };
 

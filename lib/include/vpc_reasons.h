@@ -69,7 +69,10 @@ enum vpc_action {
 	X(OVERLAY_UNKNOWN_VNI, "overlay-unknown-vni", "Geneve frame for a VNI that is no VPC's") \
 	X(OVERLAY_SPOOFED,   "overlay-spoofed",    "inner source is not an interface of that VPC on the sending host") \
 	X(OVERLAY_NOT_HERE,  "overlay-not-here",   "inner destination is not an interface on this host") \
-	X(RX_UNUSABLE,       "rx-unusable",        "a kernel port's frame whose offload header vpcd cannot honour (segmentation other than TCP/IPv4, checksum outside the frame) or cut short")
+	X(RX_UNUSABLE,       "rx-unusable",        "a kernel port's frame whose offload header vpcd cannot honour (segmentation other than TCP/IPv4, checksum outside the frame) or cut short") \
+	X(NATGW_UNSOLICITED, "natgw-unsolicited",  "uplink packet to a NAT gateway's elastic IP that belongs to no connection it opened") \
+	X(NATGW_EXHAUSTED,   "natgw-ports-exhausted", "NAT gateway: no free port for that destination (address, port, protocol); new connection refused") \
+	X(NATGW_REROUTED,    "natgw-rerouted",     "packet of a connection its route now sends through a NAT gateway, or no longer through its own: a translation cannot change")
 
 enum vpc_drop_reason {
 	VPC_DROP_NONE = 0,
@@ -90,7 +93,9 @@ enum vpc_drop_reason {
 	X(DHCP_REPLY,      "dhcp-reply")       \
 	X(OVERLAY_SWITCH,  "overlay-switch")   \
 	X(OVERLAY_ROUTED,  "overlay-routed")   \
-	X(OVERLAY_IN,      "overlay-in")
+	X(OVERLAY_IN,      "overlay-in")       \
+	X(NATGW_EGRESS,    "natgw-egress")     \
+	X(NATGW_INGRESS,   "natgw-ingress")
 
 enum vpc_path {
 	VPC_PATH_NONE = 0,

@@ -76,6 +76,18 @@ struct vpc_tunnel_rec {
 };
 _Static_assert(sizeof(struct vpc_tunnel_rec) == 56, "tunnel record layout");
 
+/*
+ * A NAT gateway (vpc_image_natgw) as the engines keep it: by its index,
+ * found from a route's next hop or its elastic IP's entry.
+ */
+struct vpc_natgw_rec {
+	uint32_t eip;		/* network order */
+	uint32_t vpc;
+	uint32_t subnet;
+	uint32_t nacl;		/* its subnet's network ACL + 1, or VPC_NACL_DEFAULT */
+};
+_Static_assert(sizeof(struct vpc_natgw_rec) == 16, "nat gateway record layout");
+
 #ifndef __bpf__
 #include <stdbool.h>
 
@@ -105,7 +117,8 @@ struct vpc_route_rec {
 	uint32_t prefix;	/* network order */
 	uint8_t prefix_len;
 	uint8_t kind;		/* enum vpc_nh_kind */
-	uint32_t iface;		/* VPC_NH_APPLIANCE, VPC_NH_DELIVER: the interface */
+	uint32_t iface;		/* VPC_NH_APPLIANCE, VPC_NH_DELIVER: the interface;
+				 * VPC_NH_NATGW: the NAT gateway */
 };
 
 /* Port p of img. */
@@ -144,6 +157,9 @@ void vpc_lower_dhcp(const struct vpc_image *img, uint32_t s, struct vpc_dhcp_rec
 /* List l of img's network ACLs (vpc_nacl_list_index(): ACL l / 2, its
  * ingress rules when l is even, egress when odd), in rule-number order. */
 void vpc_lower_nacl_list(const struct vpc_image *img, uint32_t l, struct vpc_nacl_list *out);
+
+/* NAT gateway g of img. */
+void vpc_lower_natgw(const struct vpc_image *img, uint32_t g, struct vpc_natgw_rec *out);
 
 /* How many delivery candidates table t has (the bound of its /32s). */
 uint32_t vpc_lower_n_deliveries(const struct vpc_image *img, uint32_t t);

@@ -54,6 +54,8 @@ struct vpc_report_conn {
 	uint16_t sport, dport;	/* network order */
 	uint8_t state;		/* enum vpc_ct_state */
 	uint64_t expires_in;	/* seconds */
+	uint32_t natgw_ip;	/* through a NAT gateway: its elastic IP and the */
+	uint16_t natgw_port;	/* connection's port (network order); 0: not */
 };
 
 /* A listing: begin, one line (or array element) per connection, end.
