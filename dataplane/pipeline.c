@@ -123,6 +123,9 @@ slow_path(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 		if (hit & 1)
 			return VPC_SLOW_NOW_TRACKED;
 	}
+	/* Every decide sets it before it returns VPC_DROP_NONE; gcc 12 cannot
+	 * tell through the route switch (-Wmaybe-uninitialized). */
+	d.receiver = VPC_INDEX_NONE;
 	r = pi->is_uplink ? decide_uplink(t, m, &d) :
 	    unlikely(pi->fi->tunnel) ? decide_overlay(t, pi, m, &d) : decide_iface(t, pi, m, &d);
 	if (r != VPC_DROP_NONE)

@@ -40,7 +40,7 @@ struct vpc_sg;
 
 struct vpc_nexthop {
 	uint32_t kind;		/* enum vpc_nh_kind */
-	uint32_t iface;		/* DELIVER, APPLIANCE */
+	uint32_t iface;		/* DELIVER, APPLIANCE, PEERING; PEERING_MISS: the peering */
 };
 
 struct vpc_rtable {

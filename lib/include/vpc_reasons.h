@@ -69,7 +69,8 @@ enum vpc_action {
 	X(OVERLAY_UNKNOWN_VNI, "overlay-unknown-vni", "Geneve frame for a VNI that is no VPC's") \
 	X(OVERLAY_SPOOFED,   "overlay-spoofed",    "inner source is not an interface of that VPC on the sending host") \
 	X(OVERLAY_NOT_HERE,  "overlay-not-here",   "inner destination is not an interface on this host") \
-	X(RX_UNUSABLE,       "rx-unusable",        "a kernel port's frame whose offload header vpcd cannot honour (segmentation other than TCP/IPv4, checksum outside the frame) or cut short")
+	X(RX_UNUSABLE,       "rx-unusable",        "a kernel port's frame whose offload header vpcd cannot honour (segmentation other than TCP/IPv4, checksum outside the frame) or cut short") \
+	X(PEERING_NO_OWNER,  "peering-no-owner",   "routed to a peering, but no interface of the peer VPC owns the destination (no transit)")
 
 enum vpc_drop_reason {
 	VPC_DROP_NONE = 0,
@@ -90,7 +91,8 @@ enum vpc_drop_reason {
 	X(DHCP_REPLY,      "dhcp-reply")       \
 	X(OVERLAY_SWITCH,  "overlay-switch")   \
 	X(OVERLAY_ROUTED,  "overlay-routed")   \
-	X(OVERLAY_IN,      "overlay-in")
+	X(OVERLAY_IN,      "overlay-in")       \
+	X(PEERING,         "peering")
 
 enum vpc_path {
 	VPC_PATH_NONE = 0,
