@@ -368,3 +368,5 @@ SCENARIOS.extend(scenarios_nacl.SCENARIOS)
 # The overlay between hosts (topo/overlay.yaml, hosts:).
 import scenarios_overlay  # noqa: E402
 SCENARIOS.extend(scenarios_overlay.SCENARIOS)
+import scenarios_peering  # noqa: E402
+SCENARIOS.extend(scenarios_peering.SCENARIOS)
