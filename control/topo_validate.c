@@ -1051,6 +1051,47 @@ check_peer_groups(struct vctx *c)
 	}
 }
 
+/*
+ * In a topology with hosts:, the interfaces of two peered VPCs all run on
+ * one host: the overlay does not carry peering traffic yet (a receiving
+ * host checks a frame's inner source against its VNI's VPC only), so a
+ * peering between hosts is refused rather than half working.  After
+ * check_hosts (the interfaces' hosts resolved).
+ */
+static void
+check_peering_hosts(struct vctx *c)
+{
+	struct topo *t = c->t;
+
+	if (!t->has_hosts)
+		return;
+	for (uint32_t i = 0; i < t->n_peerings; i++) {
+		const struct topo_peering *p = &t->peerings[i];
+		const struct topo_iface *first = NULL;
+		if (!p->ok)
+			continue;
+		for (uint32_t k = 0; k < 2; k++) {
+			const struct topo_vpc *v = &t->vpcs[p->vpc_idx[k]];
+			for (uint32_t j = 0; j < v->n_ifaces; j++) {
+				const struct topo_iface *f = &v->ifaces[j];
+				if (f->host_idx == VPC_INDEX_NONE)
+					continue;
+				if (first == NULL) {
+					first = f;
+				} else if (f->host_idx != first->host_idx) {
+					ERR(c, p->pos,
+					    "peering '%s': interfaces '%s' (host '%s') and '%s' (host '%s') run on different hosts; peering over the overlay is not supported yet",
+					    p->name.s ? p->name.s : "?", first->name.s ? first->name.s : "?",
+					    first->host.s ? first->host.s : "?", f->name.s ? f->name.s : "?",
+					    f->host.s ? f->host.s : "?");
+					k = 2;
+					break;
+				}
+			}
+		}
+	}
+}
+
 /* ---- host-wide checks ---- */
 
 /* Explicit VNIs are unique; the omitted ones are derived afterwards. */
@@ -1667,8 +1708,10 @@ topo_validate(struct topo *t, struct vpc_diag *d)
 		check_vnis(&c);
 	if (!c.oom && topo_derive_vnis(t) < 0)
 		c.oom = true;
-	if (!c.oom)
+	if (!c.oom) {
 		check_hosts(&c);
+		check_peering_hosts(&c);
+	}
 	if (!c.oom && topo_derive_host(t) < 0)
 		c.oom = true;
 	if (c.oom) {
