@@ -61,10 +61,10 @@ decide_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void *
 			return VPC_DROP_NO_ROUTE;
 		switch (nh->kind) {
 		case VPC_NH_DELIVER:
-		case VPC_NH_APPLIANCE: {
+		case VPC_NH_APPLIANCE:
+		case VPC_NH_PEERING: {
 			__u32 xi = nh->iface;
-			__u8 path = nh->kind == VPC_NH_DELIVER ? VPC_PATH_ROUTED :
-								 VPC_PATH_ROUTED_APPLIANCE;
+			__u8 path = vpc_nh_path(nh->kind);
 			const struct vpc_iface_rec *x = iface_at(t, xi);
 			if (x == NULL)
 				return VPC_DROP_NO_INTERFACE;

@@ -838,10 +838,23 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 		const struct vpc_xdp_port *po = bpf_map_lookup_elem(pm, &out);
 		if (po == NULL)
 			return SLOW;
-		if (VPC_UNLIKELY(natgw_path(a->path)) &&
-		    (t.g->natgw_nacl || nacl_any(pi, po, a->tunnel)))
-			return SLOW;	/* its ACLs: the slow program's (slow_nacl) */
-		if (VPC_UNLIKELY(nacl_any(pi, po, a->tunnel))) {
+		if (VPC_UNLIKELY(natgw_path(a->path))) {
+			/* Through a NAT gateway: its subnet's ACL too, before
+			 * TCP tracking as every ACL (slow_nacl's twin). */
+			if (t.g->natgw_nacl || nacl_any(pi, po, a->tunnel)) {
+				int egress = a->path == VPC_PATH_NATGW_EGRESS;
+				struct natgw_nacl_in in = {
+					.set = t.set, .egress = egress, .slot = egress ? slot : out,
+					.meta = nacl_meta(t.set, &m), .saddr = ip->saddr,
+					.daddr = ip->daddr, .eip = egress ? a->nat_addr : ip->daddr,
+					.nat_addr = a->nat_addr,
+					.nat_key = vpc_nacl_dport(m.proto, a->nat_port),
+				};
+				r = (__u8)nacl_verdict_natgw(&in);
+				if (r != VPC_DROP_NONE)
+					return vpc_ct_key_eq(&e->self, &fwd) ? r : SLOW;
+			}
+		} else if (VPC_UNLIKELY(nacl_any(pi, po, a->tunnel))) {
 			r = (__u8)nacl_verdict(nacl_in(slot, pi), out, nacl_meta(t.set, &m), ip->saddr,
 					       ip->daddr);
 			/* (the element may have been reused meanwhile: then

@@ -46,7 +46,7 @@ struct vpc_xdp_route_key {
 
 struct vpc_xdp_nexthop {
 	__u32 kind;		/* enum vpc_nh_kind */
-	__u32 iface;		/* DELIVER, APPLIANCE */
+	__u32 iface;		/* DELIVER, APPLIANCE, PEERING; PEERING_MISS: the peering */
 };
 
 /* ifaces: an interface as a destination (and as a source, inside its

@@ -450,14 +450,16 @@ build_routes(int fd, const struct vpc_image *img, char *err, size_t n)
 			return -1;
 	}
 	/* Delivery routes where the IP's longest match in the table is the
-	 * local route (decided by the trie itself, the file's routes in it). */
+	 * local route, or the route to the peering of the interface's VPC
+	 * (decided by the trie itself, the file's routes in it). */
 	for (uint32_t t = 0; t < img->n_rtables; t++)
 		for (uint32_t i = 0; i < img->n_ifaces; i++) {
 			if (!vpc_lower_delivery(img, t, i, &x))
 				continue;
 			struct vpc_xdp_route_key k = { 32u + x.prefix_len, htonl(t), x.prefix };
 			struct vpc_xdp_nexthop cur;
-			if (bpf_map_lookup_elem(fd, &k, &cur) < 0 || cur.kind != VPC_NH_LOCAL_MISS)
+			if (bpf_map_lookup_elem(fd, &k, &cur) < 0 ||
+			    !vpc_lower_delivery_applies(&x, cur.kind, cur.iface))
 				continue;
 			struct vpc_xdp_nexthop nh = { x.kind, x.iface };
 			if (put(fd, &k, &nh, err, n, "routes") < 0)

@@ -24,9 +24,20 @@ vpc_nh_drop_reason(uint8_t kind)
 		return VPC_DROP_BLACKHOLE;
 	case VPC_NH_LOCAL_MISS:
 		return VPC_DROP_NO_INTERFACE;	/* a local route nobody owns */
+	case VPC_NH_PEERING_MISS:
+		return VPC_DROP_PEERING_NO_OWNER;	/* no transit */
 	default:
 		return VPC_DROP_NO_ROUTE;
 	}
+}
+
+/* The path of a packet routed to an interface: its own VPC's
+ * (deliver), an appliance, or the owner of the address in a peered VPC. */
+static inline __attribute__((always_inline)) uint8_t
+vpc_nh_path(uint32_t kind)
+{
+	return kind == VPC_NH_DELIVER ? VPC_PATH_ROUTED :
+	       kind == VPC_NH_PEERING ? VPC_PATH_PEERING : VPC_PATH_ROUTED_APPLIANCE;
 }
 
 #endif /* VPC_DECIDE_H */

@@ -80,10 +80,19 @@ n_members(const struct members *m, uint32_t g)
 	return m->first[g + 1] - m->first[g];
 }
 
-static uint32_t
-rule_records(const struct topo_rule *r, const struct members *m)
+/* The members a group peer expands to: its VPC's (a peered one's, with
+ * vpc:), from mem, one per VPC; vi is the rule's VPC. */
+static const struct members *
+peer_members(const struct topo_rule *r, const struct members *mem, uint32_t vi)
 {
-	return r->peer_kind == TOPO_PEER_SG ? n_members(m, r->peer_sg_idx) : 1;
+	return &mem[r->peer_vpc_idx != VPC_INDEX_NONE ? r->peer_vpc_idx : vi];
+}
+
+static uint32_t
+rule_records(const struct topo_rule *r, const struct members *mem, uint32_t vi)
+{
+	return r->peer_kind == TOPO_PEER_SG ?
+		       n_members(peer_members(r, mem, vi), r->peer_sg_idx) : 1;
 }
 
 static int
@@ -145,11 +154,15 @@ emit_rule(struct vpc_image_rule *o, uint32_t sg, enum vpc_rule_dir dir,
 	}
 }
 
-/* Emit one rule list; returns the number of records written. */
+/*
+ * Emit one rule list of a group of VPC vi; returns the number of records
+ * written.  mem: every VPC's group members; sg_base: where each VPC's
+ * groups start in the image.
+ */
 static uint32_t
 emit_rules(struct vpc_image_rule *out, uint32_t sg, enum vpc_rule_dir dir,
-	   const struct topo_vpc *v, const struct members *m,
-	   const struct topo_rule *rules, uint32_t n, uint32_t sg_base)
+	   const struct topo *t, uint32_t vi, const struct members *mem,
+	   const struct topo_rule *rules, uint32_t n, const uint32_t *sg_base)
 {
 	uint32_t k = 0;
 
@@ -159,13 +172,16 @@ emit_rules(struct vpc_image_rule *out, uint32_t sg, enum vpc_rule_dir dir,
 			emit_rule(&out[k++], sg, dir, r, i);
 			continue;
 		}
-		/* Expand the group peer into its members' private IPs. */
-		uint32_t g = r->peer_sg_idx;
+		/* Expand the group peer into its members' private IPs (a
+		 * peered VPC's group: that VPC's interfaces). */
+		uint32_t g = r->peer_sg_idx, pv = r->peer_vpc_idx != VPC_INDEX_NONE ?
+							   r->peer_vpc_idx : vi;
+		const struct members *m = &mem[pv];
 		for (uint32_t j = m->first[g]; j < m->first[g + 1]; j++) {
-			const struct topo_iface *fi = &v->ifaces[m->list[j]];
+			const struct topo_iface *fi = &t->vpcs[pv].ifaces[m->list[j]];
 			emit_rule(&out[k], sg, dir, r, i);
 			out[k].flags |= VPC_RULE_F_SG_PEER;
-			out[k].peer_sg = sg_base + r->peer_sg_idx;
+			out[k].peer_sg = sg_base[pv] + r->peer_sg_idx;
 			out[k].peer_addr = htonl(fi->ip.addr);
 			out[k].peer_len = 32;
 			k++;
@@ -186,18 +202,18 @@ members_free_all(struct members *mem, uint32_t n)
 /* Rule records of one VPC's groups, group peers expanded and an omitted
  * egress list counted as its one allow-all record. */
 static uint64_t
-count_rule_records(const struct topo_vpc *v, const struct members *m)
+count_rule_records(const struct topo_vpc *v, const struct members *mem, uint32_t vi)
 {
 	uint64_t n = 0;
 
 	for (uint32_t g = 0; g < v->n_sgs; g++) {
 		const struct topo_sg *sg = &v->sgs[g];
 		for (uint32_t k = 0; k < sg->n_ingress; k++)
-			n += rule_records(&sg->ingress[k], m);
+			n += rule_records(&sg->ingress[k], mem, vi);
 		if (!sg->has_egress)
 			n += 1;
 		for (uint32_t k = 0; k < sg->n_egress; k++)
-			n += rule_records(&sg->egress[k], m);
+			n += rule_records(&sg->egress[k], mem, vi);
 	}
 	return n;
 }
@@ -213,6 +229,10 @@ count_records(const struct topo *t, const struct topo_host *th, uint32_t **lidx,
 	uint64_t n_rules = 0;
 
 	counts[VPC_SEC_VPC] = t->n_vpcs;
+	/* Every VPC's members first: a rule may name a peered VPC's group. */
+	for (uint32_t vi = 0; vi < t->n_vpcs; vi++)
+		if (members_build(&mem[vi], &t->vpcs[vi]) < 0)
+			return -ENOMEM;
 	for (uint32_t vi = 0; vi < t->n_vpcs; vi++) {
 		const struct topo_vpc *v = &t->vpcs[vi];
 		counts[VPC_SEC_SUBNET] += v->n_subnets;
@@ -226,9 +246,7 @@ count_records(const struct topo *t, const struct topo_host *th, uint32_t **lidx,
 			counts[VPC_SEC_NRULE] += v->nacls[a].n_ingress + v->nacls[a].n_egress;
 		for (uint32_t r = 0; r < v->n_rtables; r++)
 			counts[VPC_SEC_ROUTE] += v->rtables[r].n_routes + 1;
-		if (members_build(&mem[vi], v) < 0)
-			return -ENOMEM;
-		n_rules += count_rule_records(v, &mem[vi]);
+		n_rules += count_rule_records(v, mem, vi);
 		for (uint32_t i = 0; i < v->n_ifaces; i++)
 			if (v->ifaces[i].eip.set && lidx[vi][i] != VPC_INDEX_NONE)
 				counts[VPC_SEC_EIP]++;
@@ -244,6 +262,7 @@ count_records(const struct topo *t, const struct topo_host *th, uint32_t **lidx,
 	counts[VPC_SEC_HOST] = 1;
 	counts[VPC_SEC_HPORT] = th->n_ports;
 	counts[VPC_SEC_DHCP] = t->n_vpcs;
+	counts[VPC_SEC_PEERING] = t->n_peerings;
 	return 0;
 }
 
@@ -263,6 +282,11 @@ struct cursor {
 	/* In a host's view: each hosts: entry's index in rhosts, or
 	 * VPC_INDEX_NONE for this host; NULL in the whole topology's. */
 	const uint32_t *rhost_of;
+	/* Every VPC's: group members, and where its groups start in sgs
+	 * (a rule may name a peered VPC's group). */
+	const struct topo *t;
+	const struct members *mem;
+	const uint32_t *sg_base;
 };
 
 static void
@@ -420,11 +444,15 @@ emit_rtables(struct vpc_image *img, const struct topo_vpc *v, uint32_t vi,
 				.prefix_len = x->dest.len,
 				.target = x->target == TOPO_TGT_IGW ? VPC_RT_IGW :
 					  x->target == TOPO_TGT_BLACKHOLE ? VPC_RT_BLACKHOLE :
-					  x->target == TOPO_TGT_NATGW ? VPC_RT_NATGW : VPC_RT_IFACE,
+					  x->target == TOPO_TGT_NATGW ? VPC_RT_NATGW :
+					  x->target == TOPO_TGT_PEERING ? VPC_RT_PEERING :
+					  VPC_RT_IFACE,
 				.target_iface = x->target == TOPO_TGT_IFACE ? cur->iface + x->iface_idx :
 						x->target == TOPO_TGT_NATGW ? cur->natgw + x->natgw_idx :
 						VPC_INDEX_NONE,
 			};
+			if (x->target == TOPO_TGT_PEERING)
+				o[k + 1].target_peering = x->peering_idx;
 		}
 		orr->n_routes = tr->n_routes + 1;
 		qsort(o, orr->n_routes, sizeof(*o), route_cmp);
@@ -453,8 +481,9 @@ emit_natgws(struct vpc_image *img, const struct topo_vpc *v, uint32_t vi, struct
  * file omits the list). */
 static void
 emit_sgs(struct vpc_image *img, const struct topo_vpc *v, uint32_t vi,
-	 const struct members *m, struct cursor *cur)
+	 struct cursor *cur)
 {
+	const struct members *m = &cur->mem[vi];
 	for (uint32_t g = 0; g < v->n_sgs; g++) {
 		const struct topo_sg *tg = &v->sgs[g];
 		struct vpc_image_sg *og = &img->sgs[cur->sg + g];
@@ -464,13 +493,13 @@ emit_sgs(struct vpc_image *img, const struct topo_vpc *v, uint32_t vi,
 		og->n_members = n_members(m, g);
 		og->first_rule = cur->rule;
 		og->n_ingress = emit_rules(&img->rules[cur->rule], cur->sg + g,
-					   VPC_DIR_INGRESS, v, m, tg->ingress,
-					   tg->n_ingress, cur->sg);
+					   VPC_DIR_INGRESS, cur->t, vi, cur->mem, tg->ingress,
+					   tg->n_ingress, cur->sg_base);
 		cur->rule += og->n_ingress;
 		if (tg->has_egress) {
 			og->n_egress = emit_rules(&img->rules[cur->rule], cur->sg + g,
-						  VPC_DIR_EGRESS, v, m, tg->egress,
-						  tg->n_egress, cur->sg);
+						  VPC_DIR_EGRESS, cur->t, vi, cur->mem, tg->egress,
+						  tg->n_egress, cur->sg_base);
 		} else {
 			/* Omitted egress: allow all. */
 			struct topo_rule all = { .proto = TOPO_PROTO_ALL,
@@ -621,6 +650,7 @@ topo_compile_host(const struct topo *t, uint32_t host)
 	struct vpc_image *img = NULL;
 	struct cursor cur = { 0 };
 	uint32_t **lidx = NULL;
+	uint32_t *sg_base = NULL;
 	int rc;
 
 	if (t == NULL || !t->validated || (host != VPC_INDEX_NONE && host >= t->n_hosts)) {
@@ -660,6 +690,15 @@ topo_compile_host(const struct topo *t, uint32_t host)
 	img = vpc_image_alloc(counts);
 	if (img == NULL)
 		goto fail;
+	if ((sg_base = calloc(t->n_vpcs ? t->n_vpcs : 1, sizeof(*sg_base))) == NULL) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	for (uint32_t vi = 0, n = 0; vi < t->n_vpcs; n += t->vpcs[vi++].n_sgs)
+		sg_base[vi] = n;
+	cur.t = t;
+	cur.mem = mem;
+	cur.sg_base = sg_base;
 
 	for (uint32_t vi = 0; vi < t->n_vpcs; vi++) {
 		const struct topo_vpc *v = &t->vpcs[vi];
@@ -671,7 +710,7 @@ topo_compile_host(const struct topo *t, uint32_t host)
 		emit_dhcp(&img->dhcp[vi], &v->dhcp);
 		emit_subnets(img, v, vi, &cur);
 		emit_rtables(img, v, vi, &cur);
-		emit_sgs(img, v, vi, &mem[vi], &cur);
+		emit_sgs(img, v, vi, &cur);
 		emit_nacls(img, v, vi, &cur);
 		emit_ifaces(img, v, vi, &cur);
 		emit_natgws(img, v, vi, &cur);
@@ -683,6 +722,12 @@ topo_compile_host(const struct topo *t, uint32_t host)
 		cur.nacl += v->n_nacls;
 		cur.natgw += v->n_natgws;
 	}
+	for (uint32_t k = 0; k < t->n_peerings; k++) {
+		struct vpc_image_peering *op = &img->peerings[k];
+		copy_name(op->name, t->peerings[k].name.s);
+		op->vpc[0] = t->peerings[k].vpc_idx[0];
+		op->vpc[1] = t->peerings[k].vpc_idx[1];
+	}
 	if (host != VPC_INDEX_NONE)
 		emit_rhosts(img, t, host);
 	emit_host(img, th, cur.port);
@@ -692,10 +737,12 @@ topo_compile_host(const struct topo *t, uint32_t host)
 	vpc_image_seal(img);
 	members_free_all(mem, t->n_vpcs);
 	lidx_free(lidx, t->n_vpcs);
+	free(sg_base);
 	return img;
 
 fail:;
 	int saved = errno;
+	free(sg_base);
 	members_free_all(mem, t->n_vpcs);
 	lidx_free(lidx, t->n_vpcs);
 	vpc_image_free(img);

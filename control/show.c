@@ -63,6 +63,14 @@ ports_str(char buf[16], const struct vpc_image_rule *r)
 	return buf;
 }
 
+/* The other VPC of peering p, seen from VPC vpc (one of its two). */
+static uint32_t
+peer_vpc(const struct vpc_image *img, uint32_t p, uint32_t vpc)
+{
+	const struct vpc_image_peering *x = &img->peerings[p];
+	return x->vpc[0] == vpc ? x->vpc[1] : x->vpc[0];
+}
+
 static void
 text_rule(const struct vpc_image *img, const struct vpc_image_rule *r, FILE *out)
 {
@@ -80,7 +88,11 @@ text_rule(const struct vpc_image *img, const struct vpc_image_rule *r, FILE *out
 	fprintf(out, "      %-7s %-5s %-13s %s %s", r->dir ? "egress" : "ingress",
 		proto_str(p, r), extra, r->dir ? "to  " : "from",
 		cidr_str(peer, r->peer_addr, r->peer_len));
-	if (r->flags & VPC_RULE_F_SG_PEER)
+	if ((r->flags & VPC_RULE_F_SG_PEER) &&
+	    img->sgs[r->peer_sg].vpc != img->sgs[r->sg].vpc)	/* across a peering */
+		fprintf(out, " (member of %s in VPC %s)", img->sgs[r->peer_sg].name,
+			img->vpcs[img->sgs[r->peer_sg].vpc].name);
+	else if (r->flags & VPC_RULE_F_SG_PEER)
 		fprintf(out, " (member of %s)", img->sgs[r->peer_sg].name);
 	fputc('\n', out);
 }
@@ -199,6 +211,9 @@ vpc_show_text(const struct vpc_image *img, FILE *out)
 					fprintf(out, " %s", img->ifaces[x->target_iface].name);
 				if (x->target == VPC_RT_NATGW)
 					fprintf(out, " %s", img->natgws[x->target_iface].name);
+				if (x->target == VPC_RT_PEERING)
+					fprintf(out, " %s (to VPC %s)", img->peerings[x->target_peering].name,
+						img->vpcs[peer_vpc(img, x->target_peering, vi)].name);
 				if (x->flags & VPC_ROUTE_F_IMPLICIT)
 					fprintf(out, " (implicit)");
 				fputc('\n', out);
@@ -287,6 +302,13 @@ vpc_show_text(const struct vpc_image *img, FILE *out)
 			fprintf(out, "  %3u %-16s interface %s (VPC %s)\n", i,
 				p->name, img->ifaces[p->iface].name,
 				img->vpcs[img->ifaces[p->iface].vpc].name);
+	}
+	if (img->n_peerings > 0) {
+		fprintf(out, "\npeerings:\n");
+		for (uint32_t i = 0; i < img->n_peerings; i++)
+			fprintf(out, "  %-16s %s <-> %s\n", img->peerings[i].name,
+				img->vpcs[img->peerings[i].vpc[0]].name,
+				img->vpcs[img->peerings[i].vpc[1]].name);
 	}
 	if (img->n_rhosts > 0) {
 		fprintf(out, "\nother hosts (overlay):\n");
@@ -411,6 +433,12 @@ vpc_show_json(const struct vpc_image *img, FILE *out)
 				fprintf(out, ",\"nat_gateway\":");
 				json_str(out, img->natgws[x->target_iface].name);
 			}
+			if (x->target == VPC_RT_PEERING) {
+				fprintf(out, ",\"peering\":");
+				json_str(out, img->peerings[x->target_peering].name);
+				fprintf(out, ",\"peer_vpc\":");
+				json_str(out, img->vpcs[peer_vpc(img, x->target_peering, t->vpc)].name);
+			}
 			fprintf(out, ",\"implicit\":%s}",
 				x->flags & VPC_ROUTE_F_IMPLICIT ? "true" : "false");
 		}
@@ -441,6 +469,8 @@ vpc_show_json(const struct vpc_image *img, FILE *out)
 			if (x->flags & VPC_RULE_F_SG_PEER) {
 				fprintf(out, ",\"peer_security_group\":");
 				json_str(out, img->sgs[x->peer_sg].name);
+				fprintf(out, ",\"peer_vpc\":");
+				json_str(out, img->vpcs[img->sgs[x->peer_sg].vpc].name);
 			}
 			fprintf(out, ",\"source_rule\":%u}", x->src_rule);
 		}
@@ -549,6 +579,16 @@ vpc_show_json(const struct vpc_image *img, FILE *out)
 		json_str(out, x & VPC_EIP_NATGW ? img->natgws[x & ~VPC_EIP_NATGW].name :
 						  img->ifaces[x].name);
 		fputc('}', out);
+	}
+	fprintf(out, "],\"peerings\":[");
+	for (uint32_t i = 0; i < img->n_peerings; i++) {
+		fprintf(out, "%s{\"name\":", i ? "," : "");
+		json_str(out, img->peerings[i].name);
+		fprintf(out, ",\"vpcs\":[");
+		json_str(out, img->vpcs[img->peerings[i].vpc[0]].name);
+		fputc(',', out);
+		json_str(out, img->vpcs[img->peerings[i].vpc[1]].name);
+		fprintf(out, "]}");
 	}
 	fprintf(out, "],\"other_hosts\":[");
 	for (uint32_t i = 0; i < img->n_rhosts; i++) {

@@ -86,7 +86,10 @@ struct topo_rule {
 	enum topo_peer_kind peer_kind;	/* NONE: missing or unreadable */
 	struct topo_cidr peer_cidr;
 	struct topo_str peer_sg;
-	uint32_t peer_sg_idx;	/* resolved: index in the VPC's sgs */
+	struct topo_str peer_vpc;	/* {security_group:, vpc:} a peered VPC's group */
+	uint32_t peer_sg_idx;	/* resolved: index in that VPC's sgs */
+	uint32_t peer_vpc_idx;	/* resolved: the group's VPC when another
+				 * (peered) one; VPC_INDEX_NONE: the rule's own */
 };
 
 /* A network ACL rule (network_acls' ingress and egress lists). */
@@ -123,6 +126,7 @@ enum topo_target_kind {
 	TOPO_TGT_BLACKHOLE,
 	TOPO_TGT_IFACE,
 	TOPO_TGT_NATGW,
+	TOPO_TGT_PEERING,
 };
 
 struct topo_route {
@@ -134,6 +138,8 @@ struct topo_route {
 	uint32_t iface_idx;	/* resolved: index in the VPC's ifaces */
 	struct topo_str natgw;	/* TOPO_TGT_NATGW */
 	uint32_t natgw_idx;	/* resolved: index in the VPC's natgws */
+	struct topo_str peering;	/* TOPO_TGT_PEERING */
+	uint32_t peering_idx;	/* resolved: index in the topology's peerings */
 };
 
 struct topo_rtable {
@@ -220,6 +226,16 @@ struct topo_vpc {
 	uint32_t main_rtable, default_sg;	/* resolved */
 };
 
+/* A VPC peering (peerings: at the top level). */
+struct topo_peering {
+	struct topo_str name;
+	struct vpc_pos pos;
+	struct topo_str vpcs[2];	/* the two VPCs' names, as given */
+	uint32_t n_vpcs;	/* how many the file listed (2 when readable) */
+	uint32_t vpc_idx[2];	/* resolved; VPC_INDEX_NONE: unknown */
+	bool ok;		/* two known, distinct VPCs, a pair not peered before */
+};
+
 enum topo_port_type {
 	TOPO_PORT_NONE,
 	TOPO_PORT_VHOST_USER,
@@ -264,6 +280,8 @@ struct topo {
 	struct topo_vpc *vpcs;
 	uint32_t n_vpcs;
 	struct topo_host host;	/* host: -- or, in a host's view, its hosts: entry */
+	struct topo_peering *peerings;	/* peerings: */
+	uint32_t n_peerings;
 	struct topo_host *hosts;	/* hosts: */
 	uint32_t n_hosts;
 	bool has_hosts;

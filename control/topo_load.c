@@ -324,21 +324,26 @@ load_route(struct ld *ld, const struct ynode *m, struct topo_route *r,
 			    what);
 		else
 			ERR(ld, v->pos,
-			    "%s: unknown target '%s' (expected internet_gateway, blackhole, {interface: NAME} or {nat_gateway: NAME})",
+			    "%s: unknown target '%s' (expected internet_gateway, blackhole, {interface: NAME}, {nat_gateway: NAME} or {peering: NAME})",
 			    what, v->str);
 		return;
 	}
 	if (v->kind == YNODE_MAP) {
-		static const char *const tkeys[] = { "interface", "nat_gateway", NULL };
-		const struct ynode *i, *g;
+		static const char *const tkeys[] = { "interface", "nat_gateway", "peering", NULL };
+		const struct ynode *i, *g, *p;
 		char twhat[128];
 		snprintf(twhat, sizeof(twhat), "the target of %s", what);
 		check_keys(ld, v, tkeys, twhat);
 		i = ymap_get(v, "interface");
 		g = ymap_get(v, "nat_gateway");
-		if (i != NULL && g != NULL) {
-			ERR(ld, g->pos, "%s: a target names one interface or one nat_gateway, not both",
+		p = ymap_get(v, "peering");
+		if ((i != NULL) + (g != NULL) + (p != NULL) > 1) {
+			ERR(ld, v->pos, "%s: a target is one interface, one nat_gateway or one peering, not several",
 			    twhat);
+		} else if (p != NULL) {
+			read_name(ld, p, "peering", &r->peering);
+			if (r->peering.s != NULL)
+				r->target = TOPO_TGT_PEERING;
 		} else if (g != NULL) {
 			read_name(ld, g, "nat_gateway", &r->natgw);
 			if (r->natgw.s != NULL)
@@ -348,12 +353,12 @@ load_route(struct ld *ld, const struct ynode *m, struct topo_route *r,
 			if (r->iface.s != NULL)
 				r->target = TOPO_TGT_IFACE;
 		} else {
-			ERR(ld, v->pos, "%s: expected {interface: NAME} or {nat_gateway: NAME}", twhat);
+			ERR(ld, v->pos, "%s: expected {interface: NAME}, {nat_gateway: NAME} or {peering: NAME}", twhat);
 		}
 		return;
 	}
 	ERR(ld, v->pos,
-	    "%s: 'target' must be internet_gateway, blackhole, {interface: NAME} or {nat_gateway: NAME}, got %s",
+	    "%s: 'target' must be internet_gateway, blackhole, {interface: NAME}, {nat_gateway: NAME} or {peering: NAME}, got %s",
 	    what, ynode_kind_name(v));
 }
 
@@ -460,6 +465,7 @@ load_rule(struct ld *ld, const struct ynode *m, struct topo_rule *r,
 
 	r->pos = m->pos;
 	r->peer_sg_idx = VPC_INDEX_NONE;
+	r->peer_vpc_idx = VPC_INDEX_NONE;
 	if (!is_map(ld, m, what))
 		return;
 	/* A peer under the other direction's key is a common slip: say so,
@@ -506,7 +512,7 @@ load_rule(struct ld *ld, const struct ynode *m, struct topo_rule *r,
 	if ((v = required(ld, m, peer_key, what)) == NULL)
 		return;
 	if (v->kind == YNODE_MAP) {
-		static const char *const pkeys[] = { "security_group", NULL };
+		static const char *const pkeys[] = { "security_group", "vpc", NULL };
 		const struct ynode *g;
 		char pwhat[128];
 		snprintf(pwhat, sizeof(pwhat), "the %s of %s", peer_key, what);
@@ -516,6 +522,9 @@ load_rule(struct ld *ld, const struct ynode *m, struct topo_rule *r,
 			if (r->peer_sg.s != NULL)
 				r->peer_kind = TOPO_PEER_SG;
 		}
+		/* another VPC's group, across a peering (validation checks) */
+		if ((g = ymap_get(v, "vpc")) != NULL)
+			read_name(ld, g, "vpc", &r->peer_vpc);
 	} else if (v->kind == YNODE_SCALAR && !v->is_null) {
 		read_cidr(ld, v, peer_key, &r->peer_cidr);
 		if (r->peer_cidr.set)
@@ -1036,10 +1045,38 @@ load_hosts_entry(struct ld *ld, const struct ynode *m, struct topo_host *h)
 	load_host_body(ld, m, h);
 }
 
+/* An entry of peerings: its name and the two VPCs it joins. */
+static void
+load_peering(struct ld *ld, const struct ynode *m, struct topo_peering *p)
+{
+	static const char *const keys[] = { "name", "vpcs", NULL };
+	const struct ynode *v;
+	char what[64];
+
+	p->pos = m->pos;
+	p->vpc_idx[0] = p->vpc_idx[1] = VPC_INDEX_NONE;
+	if (!is_map(ld, m, "a peering"))
+		return;
+	if ((v = ymap_get(m, "name")) != NULL)
+		read_name(ld, v, "name", &p->name);
+	what_named(what, sizeof(what), "peering", &p->name);
+	check_keys(ld, m, keys, what);
+	required(ld, m, "name", what);
+	if ((v = required(ld, m, "vpcs", what)) == NULL || !is_seq(ld, v, "vpcs"))
+		return;
+	if (v->n_items != 2) {
+		ERR(ld, v->pos, "%s: 'vpcs' must name two VPCs, got %u", what, v->n_items);
+		return;
+	}
+	for (uint32_t k = 0; k < 2; k++)
+		read_name(ld, v->items[k], "vpcs", &p->vpcs[k]);
+	p->n_vpcs = 2;
+}
+
 static struct topo *
 load_doc(struct ydoc *doc, struct vpc_diag *d)
 {
-	static const char *const keys[] = { "version", "vpcs", "host", "hosts", NULL };
+	static const char *const keys[] = { "version", "vpcs", "peerings", "host", "hosts", NULL };
 	struct ld ld = { .d = d };
 	const struct ynode *root = ydoc_root(doc), *v;
 	struct topo *t = calloc(1, sizeof(*t));
@@ -1069,6 +1106,8 @@ load_doc(struct ydoc *doc, struct vpc_diag *d)
 	}
 	v = required(&ld, root, "vpcs", "the topology");
 	READ_LIST(&ld, v, "vpcs", t->vpcs, t->n_vpcs, load_vpc);
+	v = ymap_get(root, "peerings");
+	READ_LIST(&ld, v, "peerings", t->peerings, t->n_peerings, load_peering);
 	if ((v = ymap_get(root, "host")) != NULL)
 		load_host(&ld, v, &t->host);
 	if ((v = ymap_get(root, "hosts")) != NULL) {
@@ -1127,6 +1166,7 @@ topo_free(struct topo *t)
 		free(v->ifaces);
 	}
 	free(t->vpcs);
+	free(t->peerings);
 	for (uint32_t i = 0; i < t->n_hosts; i++)
 		if (t->hosts[i].ports != t->host.ports)
 			free(t->hosts[i].ports);

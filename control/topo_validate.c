@@ -33,6 +33,8 @@ struct vctx {
 	bool oom;
 	uint32_t only_host;	/* host-wide checks of one hosts: entry, or
 				 * VPC_INDEX_NONE: every interface */
+	struct keymap vpc_names;	/* VPC name -> index (the first) */
+	struct keymap peering_names;	/* peering name -> index (the first) */
 };
 
 #define ERR(c, pos, ...)                                    \
@@ -486,6 +488,32 @@ check_ifaces(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
 	}
 }
 
+/* A route to {peering: NAME}: a peering of the file that joins this VPC. */
+static void
+check_route_peering(struct vctx *c, const struct topo_vpc *v, const char *tn,
+		    struct topo_route *r)
+{
+	const struct topo *t = c->t;
+	uint32_t vi = (uint32_t)(v - t->vpcs);
+	uint32_t k = keymap_get_str(&c->peering_names, r->peering.s);
+
+	r->peering_idx = VPC_INDEX_NONE;
+	if (k == VPC_KEYMAP_NEW) {
+		ERR(c, r->peering.pos, "route table '%s': unknown peering '%s'", tn, r->peering.s);
+		return;
+	}
+	const struct topo_peering *p = &t->peerings[k];
+	if (!p->ok)
+		return;		/* its own error said why */
+	if (p->vpc_idx[0] != vi && p->vpc_idx[1] != vi) {
+		ERR(c, r->peering.pos,
+		    "route table '%s': peering '%s' joins VPCs '%s' and '%s', not VPC '%s'",
+		    tn, r->peering.s, p->vpcs[0].s, p->vpcs[1].s, v->name.s ? v->name.s : "?");
+		return;
+	}
+	r->peering_idx = k;
+}
+
 static void
 check_routes(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
 {
@@ -544,6 +572,8 @@ check_routes(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
 				if (k != VPC_KEYMAP_NEW)
 					r->natgw_idx = k;
 			}
+			if (r->target == TOPO_TGT_PEERING)
+				check_route_peering(c, v, tn, r);
 		}
 		keymap_fini(&dests);
 	}
@@ -576,6 +606,44 @@ check_rule_match(struct vctx *c, const char *pfx, const struct topo_rule *r)
 	}
 }
 
+/* Are VPCs a and b peered (by a valid peering)? */
+static bool
+peered(const struct topo *t, uint32_t a, uint32_t b)
+{
+	for (uint32_t k = 0; k < t->n_peerings; k++) {
+		const struct topo_peering *p = &t->peerings[k];
+		if (p->ok && ((p->vpc_idx[0] == a && p->vpc_idx[1] == b) ||
+			      (p->vpc_idx[0] == b && p->vpc_idx[1] == a)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * {security_group: G, vpc: P}: P is a VPC peered with this one (or this
+ * one); the group is resolved once every VPC has its implicit default
+ * group (check_peer_groups).
+ */
+static void
+check_rule_peer_vpc(struct vctx *c, const struct topo_vpc *v, const char *pfx,
+		    struct topo_rule *r)
+{
+	const struct topo *t = c->t;
+	uint32_t vi = (uint32_t)(v - t->vpcs);
+	uint32_t k = keymap_get_str(&c->vpc_names, r->peer_vpc.s);
+
+	if (k == VPC_KEYMAP_NEW) {
+		ERR(c, r->peer_vpc.pos, "%sunknown VPC '%s'", pfx, r->peer_vpc.s);
+		return;
+	}
+	if (k != vi && !peered(t, vi, k)) {
+		ERR(c, r->peer_vpc.pos, "%sVPC '%s' is not peered with VPC '%s'", pfx,
+		    r->peer_vpc.s, v->name.s ? v->name.s : "?");
+		return;
+	}
+	r->peer_vpc_idx = k;	/* the group: check_peer_groups */
+}
+
 static void
 check_rule(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp,
 	   const char *gn, const char *dir, uint32_t n, struct topo_rule *r)
@@ -585,12 +653,15 @@ check_rule(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp,
 
 	snprintf(pfx, sizeof(pfx), "security group '%s': %s rule %u: ", gn, dir, n);
 	r->peer_sg_idx = VPC_INDEX_NONE;
+	r->peer_vpc_idx = VPC_INDEX_NONE;
 	check_rule_match(c, pfx, r);
 	if (r->peer_kind == TOPO_PEER_CIDR) {
 		char hp[112];
 		snprintf(hp, sizeof(hp), "%s%s ", pfx, peer_key);
 		if (!check_host_bits(c, &r->peer_cidr, hp))
 			r->peer_cidr.addr &= mask_of(r->peer_cidr.len);
+	} else if (r->peer_kind == TOPO_PEER_SG && r->peer_vpc.s != NULL) {
+		check_rule_peer_vpc(c, v, pfx, r);
 	} else if (r->peer_kind == TOPO_PEER_SG) {
 		uint32_t k = keymap_get_str(&mp->sgs, r->peer_sg.s);
 		if (k == VPC_KEYMAP_NEW)
@@ -919,6 +990,172 @@ out:
 	keymap_fini(&mp.ifaces);
 	keymap_fini(&mp.ips);
 	keymap_fini(&mp.natgws);
+}
+
+/* ---- peerings ---- */
+
+/*
+ * Before the VPCs: each peering's name (unique), its two VPCs (known,
+ * distinct), and its pair (peered once); p->ok when all hold, so that
+ * routes and rules can name it.  The CIDRs once the VPCs' are checked
+ * (check_peering_cidrs).
+ */
+static void
+check_peerings(struct vctx *c)
+{
+	struct topo *t = c->t;
+	struct keymap pairs;
+
+	index_names(c, &c->peering_names, t->peerings, t->n_peerings, sizeof(*t->peerings),
+		    offsetof(struct topo_peering, name), "peering", NULL);
+	if (!keymap_ok(c, &pairs, t->n_peerings))
+		return;
+	for (uint32_t i = 0; i < t->n_peerings; i++) {
+		struct topo_peering *p = &t->peerings[i];
+		const char *pn = p->name.s ? p->name.s : "?";
+		bool known = p->n_vpcs == 2;
+		for (uint32_t k = 0; k < p->n_vpcs; k++) {
+			if (p->vpcs[k].s == NULL) {
+				known = false;
+				continue;
+			}
+			uint32_t x = keymap_get_str(&c->vpc_names, p->vpcs[k].s);
+			if (x == VPC_KEYMAP_NEW) {
+				ERR(c, p->vpcs[k].pos, "peering '%s': unknown VPC '%s'", pn,
+				    p->vpcs[k].s);
+				known = false;
+				continue;
+			}
+			p->vpc_idx[k] = x;
+		}
+		if (!known)
+			continue;
+		if (p->vpc_idx[0] == p->vpc_idx[1]) {
+			ERR(c, p->vpcs[1].pos, "peering '%s': VPC '%s' cannot be peered with itself",
+			    pn, p->vpcs[1].s);
+			continue;
+		}
+		uint32_t lo = p->vpc_idx[0] < p->vpc_idx[1] ? p->vpc_idx[0] : p->vpc_idx[1];
+		uint32_t hi = p->vpc_idx[0] ^ p->vpc_idx[1] ^ lo;
+		uint32_t first = keymap_put_u64(&pairs, (uint64_t)lo << 32 | hi, i);
+		if (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL) {
+			ERR(c, p->pos, "peering '%s': VPCs '%s' and '%s' are already peered by '%s' (line %u)",
+			    pn, p->vpcs[0].s, p->vpcs[1].s,
+			    t->peerings[first].name.s ? t->peerings[first].name.s : "?",
+			    t->peerings[first].pos.line);
+			continue;
+		}
+		/* a duplicate name is reported, and routes find the first */
+		p->ok = true;
+	}
+	keymap_fini(&pairs);
+}
+
+/* Peered VPCs' CIDRs do not overlap (AWS's rule: each routes to the other
+ * by destination). */
+static void
+check_peering_cidrs(struct vctx *c)
+{
+	struct topo *t = c->t;
+	char a[20], b[20];
+
+	for (uint32_t i = 0; i < t->n_peerings; i++) {
+		struct topo_peering *p = &t->peerings[i];
+		if (!p->ok)
+			continue;
+		const struct topo_vpc *x = &t->vpcs[p->vpc_idx[0]], *y = &t->vpcs[p->vpc_idx[1]];
+		if (!x->cidr.set || !y->cidr.set)
+			continue;
+		uint8_t len = x->cidr.len < y->cidr.len ? x->cidr.len : y->cidr.len;
+		if (((x->cidr.addr ^ y->cidr.addr) & mask_of(len)) == 0)
+			ERR(c, p->vpcs[1].pos,
+			    "peering '%s': the CIDRs of VPC '%s' (%s) and VPC '%s' (%s) overlap",
+			    p->name.s ? p->name.s : "?", p->vpcs[0].s,
+			    topo_fmt_cidr(a, x->cidr.addr, x->cidr.len), p->vpcs[1].s,
+			    topo_fmt_cidr(b, y->cidr.addr, y->cidr.len));
+	}
+}
+
+/* The groups of {security_group: G, vpc: P} rules, in P (whose implicit
+ * default group now exists). */
+static void
+check_peer_groups(struct vctx *c)
+{
+	struct topo *t = c->t;
+
+	for (uint32_t vi = 0; vi < t->n_vpcs; vi++) {
+		struct topo_vpc *v = &t->vpcs[vi];
+		for (uint32_t g = 0; g < v->n_sgs; g++) {
+			struct topo_sg *sg = &v->sgs[g];
+			for (uint32_t dir = 0; dir < 2; dir++) {
+				struct topo_rule *rules = dir == 0 ? sg->ingress : sg->egress;
+				uint32_t n = dir == 0 ? sg->n_ingress : sg->n_egress;
+				for (uint32_t k = 0; k < n; k++) {
+					struct topo_rule *r = &rules[k];
+					if (r->peer_kind != TOPO_PEER_SG || r->peer_vpc.s == NULL ||
+					    r->peer_vpc_idx == VPC_INDEX_NONE)
+						continue;
+					const struct topo_vpc *pv = &t->vpcs[r->peer_vpc_idx];
+					uint32_t x = 0;
+					while (x < pv->n_sgs && (pv->sgs[x].name.s == NULL ||
+								 strcmp(pv->sgs[x].name.s, r->peer_sg.s) != 0))
+						x++;
+					if (x < pv->n_sgs) {
+						r->peer_sg_idx = x;
+						if (r->peer_vpc_idx == vi)
+							r->peer_vpc_idx = VPC_INDEX_NONE;	/* its own */
+						continue;
+					}
+					ERR(c, r->peer_sg.pos,
+					    "security group '%s': %s rule %u: unknown security group '%s' in VPC '%s'",
+					    sg->name.s ? sg->name.s : "?", dir == 0 ? "ingress" : "egress",
+					    k + 1, r->peer_sg.s, r->peer_vpc.s);
+					r->peer_vpc_idx = VPC_INDEX_NONE;
+				}
+			}
+		}
+	}
+}
+
+/*
+ * In a topology with hosts:, the interfaces of two peered VPCs all run on
+ * one host: the overlay does not carry peering traffic yet (a receiving
+ * host checks a frame's inner source against its VNI's VPC only), so a
+ * peering between hosts is refused rather than half working.  After
+ * check_hosts (the interfaces' hosts resolved).
+ */
+static void
+check_peering_hosts(struct vctx *c)
+{
+	struct topo *t = c->t;
+
+	if (!t->has_hosts)
+		return;
+	for (uint32_t i = 0; i < t->n_peerings; i++) {
+		const struct topo_peering *p = &t->peerings[i];
+		const struct topo_iface *first = NULL;
+		if (!p->ok)
+			continue;
+		for (uint32_t k = 0; k < 2; k++) {
+			const struct topo_vpc *v = &t->vpcs[p->vpc_idx[k]];
+			for (uint32_t j = 0; j < v->n_ifaces; j++) {
+				const struct topo_iface *f = &v->ifaces[j];
+				if (f->host_idx == VPC_INDEX_NONE)
+					continue;
+				if (first == NULL) {
+					first = f;
+				} else if (f->host_idx != first->host_idx) {
+					ERR(c, p->pos,
+					    "peering '%s': interfaces '%s' (host '%s') and '%s' (host '%s') run on different hosts; peering over the overlay is not supported yet",
+					    p->name.s ? p->name.s : "?", first->name.s ? first->name.s : "?",
+					    first->host.s ? first->host.s : "?", f->name.s ? f->name.s : "?",
+					    f->host.s ? f->host.s : "?");
+					k = 2;
+					break;
+				}
+			}
+		}
+	}
 }
 
 /* ---- host-wide checks ---- */
@@ -1534,13 +1771,13 @@ static void
 check_limits(struct vctx *c)
 {
 	struct topo *t = c->t;
-	uint64_t n[6] = { t->n_vpcs, 0, 0, 0, 0, 0 };
-	static const char *const what[6] = { "VPCs", "subnets", "interfaces",
+	uint64_t n[7] = { t->n_vpcs, 0, 0, 0, 0, 0, t->n_peerings };
+	static const char *const what[7] = { "VPCs", "subnets", "interfaces",
 					     "route tables", "security groups",
-					     "network ACLs" };
-	static const uint64_t max[6] = { VPC_MAX_VPCS, VPC_MAX_SUBNETS,
+					     "network ACLs", "peerings" };
+	static const uint64_t max[7] = { VPC_MAX_VPCS, VPC_MAX_SUBNETS,
 					 VPC_MAX_IFACES, VPC_MAX_RTABLES - 4096,
-					 VPC_MAX_SGS - 4096, VPC_MAX_NACLS };
+					 VPC_MAX_SGS - 4096, VPC_MAX_NACLS, VPC_MAX_PEERINGS };
 
 	for (uint32_t i = 0; i < t->n_vpcs; i++) {
 		n[1] += t->vpcs[i].n_subnets;
@@ -1549,7 +1786,7 @@ check_limits(struct vctx *c)
 		n[4] += t->vpcs[i].n_sgs;
 		n[5] += t->vpcs[i].n_nacls;
 	}
-	for (int k = 0; k < 6; k++)
+	for (int k = 0; k < 7; k++)
 		if (n[k] > max[k])
 			ERR(c, ((struct vpc_pos){ 0, 0 }),
 			    "the topology has %llu %s; the limit is %llu",
@@ -1561,26 +1798,35 @@ uint32_t
 topo_validate(struct topo *t, struct vpc_diag *d)
 {
 	struct vctx c = { .t = t, .d = d, .only_host = VPC_INDEX_NONE };
-	struct keymap names;
 
 	check_limits(&c);
 	if (c.n_errors)
 		return c.n_errors;
-	if (keymap_init(&names, t->n_vpcs) < 0) {
+	if (keymap_init(&c.vpc_names, t->n_vpcs) < 0 ||
+	    keymap_init(&c.peering_names, t->n_peerings) < 0) {
+		keymap_fini(&c.vpc_names);
 		vpc_diag_add(d, (struct vpc_pos){ 0, 0 }, "out of memory");
 		return 1;
 	}
-	index_names(&c, &names, t->vpcs, t->n_vpcs, sizeof(*t->vpcs),
+	index_names(&c, &c.vpc_names, t->vpcs, t->n_vpcs, sizeof(*t->vpcs),
 		    offsetof(struct topo_vpc, name), "VPC", NULL);
-	keymap_fini(&names);
+	check_peerings(&c);
 	for (uint32_t i = 0; i < t->n_vpcs && !c.oom; i++)
 		check_vpc(&c, &t->vpcs[i]);
+	if (!c.oom) {
+		check_peering_cidrs(&c);
+		check_peer_groups(&c);
+	}
+	keymap_fini(&c.vpc_names);
+	keymap_fini(&c.peering_names);
 	if (!c.oom)
 		check_vnis(&c);
 	if (!c.oom && topo_derive_vnis(t) < 0)
 		c.oom = true;
-	if (!c.oom)
+	if (!c.oom) {
 		check_hosts(&c);
+		check_peering_hosts(&c);
+	}
 	if (!c.oom && topo_derive_host(t) < 0)
 		c.oom = true;
 	if (c.oom) {

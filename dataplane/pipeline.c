@@ -130,6 +130,9 @@ slow_path(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 	bool icmp_error = e == NULL && m->pkt.proto == IPPROTO_ICMP && m->pkt.icmp_error;
 	if (icmp_error)
 		rel = icmp_error_related(p, m, pi->ctx, &rel_dir);
+	/* Every decide sets it before it returns VPC_DROP_NONE; gcc 12 cannot
+	 * tell through the route switch (-Wmaybe-uninitialized). */
+	d.receiver = VPC_INDEX_NONE;
 	r = pi->is_uplink ? decide_uplink(t, m, e != NULL ? e : rel, e != NULL ? dir : rel_dir, &d) :
 	    unlikely(pi->fi->tunnel) ? decide_overlay(t, pi, m, &d) : decide_iface(t, pi, m, &d);
 	if (r != VPC_DROP_NONE)

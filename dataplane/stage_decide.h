@@ -4,9 +4,9 @@
  *
  * Reads: meta, the port, the L2 table (switched within a subnet), the
  *        route table's FIB (routed: deliver, appliance, internet gateway,
- *        blackhole, NAT gateway), the elastic-IP table (from the uplink:
- *        an interface's, or a NAT gateway's whose connection the packet
- *        belongs to); an interface
+ *        blackhole, NAT gateway, the owner of the address in a peered
+ *        VPC), the elastic-IP table (from the uplink: an interface's, or
+ *        a NAT gateway's whose connection the packet belongs to); an interface
  *        on another host is reached over the overlay (the action's
  *        tunnel), and a frame from the overlay goes where its sender's
  *        host decided (decide_overlay).
@@ -52,12 +52,12 @@ decide_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
 		const struct vpc_nexthop *nh = &rt->nexthops[nh_idx];
 		switch (nh->kind) {
 		case VPC_NH_DELIVER:
-		case VPC_NH_APPLIANCE: {
+		case VPC_NH_APPLIANCE:
+		case VPC_NH_PEERING: {
 			const struct vpc_iface_rec *x = &t->ifaces[nh->iface];
 			if (x->src_dst_check && m->ip->dst_addr != x->ip)
 				return VPC_DROP_DST_NOT_OWNER;
-			act_deliver(d, t, nh->iface, nh->kind == VPC_NH_DELIVER ?
-				    VPC_PATH_ROUTED : VPC_PATH_ROUTED_APPLIANCE);
+			act_deliver(d, t, nh->iface, vpc_nh_path(nh->kind));
 			return VPC_DROP_NONE;
 		}
 		case VPC_NH_IGW:

@@ -123,7 +123,12 @@ build_rtable(struct vpc_tables *t, uint32_t ti, int socket_id, unsigned int seq,
 		struct vpc_route_rec x;
 		uint32_t nh;
 		vpc_lower_route(img, r, &x);
-		if (x.kind == VPC_NH_APPLIANCE) {
+		if (x.kind == VPC_NH_PEERING_MISS) {
+			/* Its own: the peering's deliveries replace it only
+			 * where it is the match (vpc_lower_delivery_applies). */
+			nh = rt->n_nexthops;
+			rt->nexthops[rt->n_nexthops++] = (struct vpc_nexthop){ x.kind, x.iface };
+		} else if (x.kind == VPC_NH_APPLIANCE) {
 			if (appliance_nh[x.iface] == 0) {
 				appliance_nh[x.iface] = rt->n_nexthops;
 				rt->nexthops[rt->n_nexthops++] = (struct vpc_nexthop){
@@ -151,7 +156,7 @@ build_rtable(struct vpc_tables *t, uint32_t ti, int socket_id, unsigned int seq,
 	rte_free(appliance_nh);
 	rte_free(natgw_nh);
 	/* Delivery routes: each interface IP whose longest match is the local
-	 * route.  Decided below with the FIB itself, once the file's routes
+	 * route, or the route to the peering of its VPC.  Decided below with the FIB itself, once the file's routes
 	 * are in it: one lookup per interface, whatever the table's size. */
 	uint32_t first_deliver = rt->n_nexthops;
 	for (uint32_t i = 0; i < img->n_ifaces; i++) {
@@ -196,10 +201,12 @@ build_rtable(struct vpc_tables *t, uint32_t ti, int socket_id, unsigned int seq,
 	}
 	for (uint32_t nh = first_deliver; nh < rt->n_nexthops; nh++) {
 		uint32_t ip = rte_be_to_cpu_32(img->ifaces[rt->nexthops[nh].iface].ip);
+		struct vpc_route_rec d;
 		uint64_t cur;
+		vpc_lower_delivery(img, ti, rt->nexthops[nh].iface, &d);
 		rte_fib_lookup_bulk(rt->fib, &ip, &cur, 1);
-		if (rt->nexthops[cur].kind != VPC_NH_LOCAL_MISS)
-			continue;	/* a more specific route wins over local */
+		if (!vpc_lower_delivery_applies(&d, rt->nexthops[cur].kind, rt->nexthops[cur].iface))
+			continue;	/* a more specific route wins */
 		ret = rte_fib_add(rt->fib, ip, 32, nh);
 		if (ret < 0) {
 			snprintf(err, err_size, "route table '%s': rte_fib_add: %s",

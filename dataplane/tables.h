@@ -41,7 +41,8 @@ struct vpc_sg;
 
 struct vpc_nexthop {
 	uint32_t kind;		/* enum vpc_nh_kind */
-	uint32_t iface;		/* DELIVER, APPLIANCE; NATGW: the NAT gateway */
+	uint32_t iface;		/* DELIVER, APPLIANCE, PEERING; PEERING_MISS: the
+				 * peering; NATGW: the NAT gateway */
 };
 
 struct vpc_rtable {

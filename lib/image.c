@@ -43,6 +43,7 @@ static const uint32_t section_max[VPC_SEC_COUNT] = {
 	[VPC_SEC_NRULE] = VPC_MAX_NACLS * 2 * VPC_NACL_MAX_RULES,
 	[VPC_SEC_RHOST] = VPC_MAX_HOSTS - 1,
 	[VPC_SEC_NATGW] = VPC_MAX_NATGWS,
+	[VPC_SEC_PEERING] = VPC_MAX_PEERINGS,
 };
 
 static const char *const target_names[VPC_RT_COUNT] = {
@@ -51,6 +52,7 @@ static const char *const target_names[VPC_RT_COUNT] = {
 	[VPC_RT_BLACKHOLE] = "blackhole",
 	[VPC_RT_IFACE] = "interface",
 	[VPC_RT_NATGW] = "nat_gateway",
+	[VPC_RT_PEERING] = "peering",
 };
 
 static const char *const timeout_names[VPC_TO_COUNT] = {
@@ -62,7 +64,18 @@ static const char *const timeout_names[VPC_TO_COUNT] = {
 const char *
 vpc_route_target_name(unsigned int target)
 {
-	return target < VPC_RT_COUNT ? target_names[target] : "?";
+	return target < VPC_RT_COUNT && target_names[target] != NULL ? target_names[target] : "?";
+}
+
+uint32_t
+vpc_image_peering_of(const struct vpc_image *img, uint32_t a, uint32_t b)
+{
+	for (uint32_t p = 0; p < img->n_peerings; p++) {
+		const struct vpc_image_peering *x = &img->peerings[p];
+		if ((x->vpc[0] == a && x->vpc[1] == b) || (x->vpc[0] == b && x->vpc[1] == a))
+			return p;
+	}
+	return VPC_INDEX_NONE;
 }
 
 const char *
@@ -455,6 +468,13 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 	}
 	if ((ret = check_nacls(m, err, err_size)) < 0)
 		return ret;
+	/* Peerings before the routes and rules that name them. */
+	for (uint32_t i = 0; i < m->n_peerings; i++) {
+		const struct vpc_image_peering *p = &m->peerings[i];
+		CHECK(name_ok(p->name), "peering %u: bad name", i);
+		CHECK(p->vpc[0] < m->n_vpcs && p->vpc[1] < m->n_vpcs && p->vpc[0] != p->vpc[1],
+		      "peering %u: VPCs %u and %u", i, p->vpc[0], p->vpc[1]);
+	}
 	uint64_t n_owned = 0;
 	for (uint32_t i = 0; i < m->n_rtables; i++) {
 		const struct vpc_image_rtable *t = &m->rtables[i];
@@ -481,9 +501,17 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 		      i, r->rtable);
 		CHECK(r->prefix_len <= 32, "route %u: prefix length %u", i,
 		      r->prefix_len);
-		CHECK(r->target < VPC_RT_COUNT, "route %u: target %u", i,
-		      r->target);
-		if (r->target == VPC_RT_IFACE)
+		CHECK(r->target < VPC_RT_COUNT && target_names[r->target] != NULL,
+		      "route %u: target %u", i, r->target);
+		if (r->target == VPC_RT_PEERING)
+			CHECK(r->target_peering < m->n_peerings &&
+				      (m->peerings[r->target_peering].vpc[0] ==
+					       m->rtables[r->rtable].vpc ||
+				       m->peerings[r->target_peering].vpc[1] ==
+					       m->rtables[r->rtable].vpc),
+			      "route %u: peering %u out of range, or not of its VPC", i,
+			      r->target_peering);
+		else if (r->target == VPC_RT_IFACE)
 			CHECK(r->target_iface < m->n_ifaces &&
 				      m->ifaces[r->target_iface].vpc ==
 					      m->rtables[r->rtable].vpc,
@@ -541,8 +569,11 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 			      "rule %u: security-group peer without a peer group", i);
 			CHECK(r->peer_sg < m->n_sgs,
 			      "rule %u: peer group %u out of range", i, r->peer_sg);
-			CHECK(m->sgs[r->peer_sg].vpc == m->sgs[r->sg].vpc,
-			      "rule %u: peer group %u of another VPC", i, r->peer_sg);
+			/* Another VPC's group only across a peering. */
+			CHECK(m->sgs[r->peer_sg].vpc == m->sgs[r->sg].vpc ||
+				      vpc_image_peering_of(m, m->sgs[r->peer_sg].vpc,
+							   m->sgs[r->sg].vpc) != VPC_INDEX_NONE,
+			      "rule %u: peer group %u of another VPC, not peered", i, r->peer_sg);
 		} else {
 			CHECK(r->peer_sg == VPC_INDEX_NONE,
 			      "rule %u: peer group %u without the security-group peer flag",

@@ -132,14 +132,17 @@ vpc_lower_route(const struct vpc_image *img, uint32_t r, struct vpc_route_rec *o
 		[VPC_RT_BLACKHOLE] = VPC_NH_BLACKHOLE,
 		[VPC_RT_IFACE] = VPC_NH_APPLIANCE,
 		[VPC_RT_NATGW] = VPC_NH_NATGW,
+		/* what the peer VPC's interfaces' /32s leave: no transit */
+		[VPC_RT_PEERING] = VPC_NH_PEERING_MISS,
 	};
 	const struct vpc_image_route *x = &img->routes[r];
 
 	*out = (struct vpc_route_rec){
 		.rtable = x->rtable, .prefix = x->prefix, .prefix_len = x->prefix_len,
 		.kind = x->target < VPC_RT_COUNT ? kind[x->target] : VPC_NH_NO_ROUTE,
-		.iface = x->target == VPC_RT_IFACE || x->target == VPC_RT_NATGW ? x->target_iface :
-										VPC_INDEX_NONE,
+		.iface = x->target == VPC_RT_IFACE || x->target == VPC_RT_NATGW ||
+				 x->target == VPC_RT_PEERING ? x->target_iface : VPC_INDEX_NONE,
+		.via = VPC_INDEX_NONE,
 	};
 }
 
@@ -155,27 +158,62 @@ vpc_lower_natgw(const struct vpc_image *img, uint32_t g, struct vpc_natgw_rec *o
 	};
 }
 
+/* Does route table t route to peering p? */
+static bool
+routes_to_peering(const struct vpc_image *img, uint32_t t, uint32_t p)
+{
+	const struct vpc_image_rtable *rt = &img->rtables[t];
+
+	for (uint32_t r = rt->first_route; r < rt->first_route + rt->n_routes; r++)
+		if (img->routes[r].target == VPC_RT_PEERING && img->routes[r].target_peering == p)
+			return true;
+	return false;
+}
+
 int
 vpc_lower_delivery(const struct vpc_image *img, uint32_t t, uint32_t i,
 		   struct vpc_route_rec *out)
 {
 	const struct vpc_image_iface *f = &img->ifaces[i];
+	uint32_t vpc = img->rtables[t].vpc;
 
-	if (f->vpc != img->rtables[t].vpc)
+	if (f->vpc == vpc) {
+		*out = (struct vpc_route_rec){
+			.rtable = t, .prefix = f->ip, .prefix_len = 32, .kind = VPC_NH_DELIVER,
+			.iface = i, .via = VPC_INDEX_NONE,
+		};
+		return 1;
+	}
+	/* An interface of a peer VPC, where t has a route to that peering
+	 * (the lookup decides whether it is the IP's longest match). */
+	if (img->n_peerings == 0)
+		return 0;
+	uint32_t p = vpc_image_peering_of(img, vpc, f->vpc);
+	if (p == VPC_INDEX_NONE || !routes_to_peering(img, t, p))
 		return 0;
 	*out = (struct vpc_route_rec){
-		.rtable = t, .prefix = f->ip, .prefix_len = 32, .kind = VPC_NH_DELIVER, .iface = i,
+		.rtable = t, .prefix = f->ip, .prefix_len = 32, .kind = VPC_NH_PEERING,
+		.iface = i, .via = p,
 	};
 	return 1;
+}
+
+bool
+vpc_lower_delivery_applies(const struct vpc_route_rec *d, uint32_t kind, uint32_t obj)
+{
+	if (d->kind == VPC_NH_PEERING)
+		return kind == VPC_NH_PEERING_MISS && obj == d->via;
+	return kind == VPC_NH_LOCAL_MISS;
 }
 
 uint32_t
 vpc_lower_n_deliveries(const struct vpc_image *img, uint32_t t)
 {
+	struct vpc_route_rec d;
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < img->n_ifaces; i++)
-		n += img->ifaces[i].vpc == img->rtables[t].vpc;
+		n += (uint32_t)vpc_lower_delivery(img, t, i, &d);
 	return n;
 }
 

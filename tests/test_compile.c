@@ -21,6 +21,8 @@
 
 #include "compile.h"
 #include "topo.h"
+#include "vpc_image_io.h"
+#include "vpc_records.h"
 
 static const char *config_dir;
 
@@ -558,6 +560,97 @@ test_vhost_user_options(void **state)
 	vpc_image_free(m);
 }
 
+/*
+ * Peerings: the section, routes to a peering by index, a rule naming the
+ * peered VPC's group expanded to that VPC's members, and the delivery
+ * routes both engines build from it (lib/lower.c): a peer's interface
+ * only in a table that routes to that peering, never a third VPC's.
+ */
+static void
+test_peering(void **state)
+{
+	static const char text[] =
+		"version: 1\n"
+		"peerings:\n"
+		"  - { name: ab, vpcs: [a, b] }\n"
+		"  - { name: bc, vpcs: [b, c] }\n"
+		"vpcs:\n"
+		"  - name: a\n"
+		"    cidr: 10.1.0.0/16\n"
+		"    route_tables:\n"
+		"      - { name: main, main: true, routes: [ { destination: 10.0.0.0/8, target: { peering: ab } } ] }\n"
+		"    subnets: [ { name: s, cidr: 10.1.1.0/24 } ]\n"
+		"    security_groups:\n"
+		"      - name: g\n"
+		"        ingress: [ { protocol: tcp, ports: 22, source: { security_group: web, vpc: b } } ]\n"
+		"    interfaces: [ { name: a1, subnet: s, ip: 10.1.1.10, security_groups: [g] } ]\n"
+		"  - name: b\n"
+		"    cidr: 10.2.0.0/16\n"
+		"    route_tables:\n"
+		"      - name: main\n"
+		"        main: true\n"
+		"      - { name: back, routes: [ { destination: 10.1.0.0/16, target: { peering: ab } } ] }\n"
+		"    subnets: [ { name: s, cidr: 10.2.1.0/24, route_table: back } ]\n"
+		"    security_groups: [ { name: web } ]\n"
+		"    interfaces:\n"
+		"      - { name: b1, subnet: s, ip: 10.2.1.10, security_groups: [web] }\n"
+		"      - { name: b2, subnet: s, ip: 10.2.1.11 }\n"
+		"  - { name: c, cidr: 10.3.0.0/16, subnets: [ { name: s, cidr: 10.3.1.0/24 } ],\n"
+		"      interfaces: [ { name: c1, subnet: s, ip: 10.3.1.10 } ] }\n";
+	struct vpc_image *m = compile_text(text);
+	struct vpc_route_rec d;
+	(void)state;
+
+	assert_int_equal(m->n_peerings, 2);
+	assert_string_equal(m->peerings[0].name, "ab");
+	assert_int_equal(m->peerings[0].vpc[0], 0);
+	assert_int_equal(m->peerings[0].vpc[1], 1);
+	assert_int_equal(m->peerings[1].vpc[0], 1);
+	assert_int_equal(m->peerings[1].vpc[1], 2);
+	assert_int_equal(vpc_image_peering_of(m, 1, 0), 0);
+	assert_int_equal(vpc_image_peering_of(m, 0, 2), VPC_INDEX_NONE);
+	/* a's table: local first (the longer prefix), then 10/8 -> ab */
+	check_route(&m->routes[0], 0, "10.1.0.0", 16, VPC_RT_LOCAL, VPC_ROUTE_F_IMPLICIT,
+		    VPC_INDEX_NONE);
+	check_route(&m->routes[1], 0, "10.0.0.0", 8, VPC_RT_PEERING, 0, 0);
+	assert_string_equal(vpc_route_target_name(VPC_RT_PEERING), "peering");
+	assert_string_equal(vpc_route_target_name(VPC_RT_NATGW), "nat_gateway");
+	/* g's rule: b's group web (image group 2 after a's g, default),
+	 * whose one member is b1 */
+	assert_int_equal(m->sgs[0].n_ingress, 1);
+	check_rule(&m->rules[m->sgs[0].first_rule], 0, VPC_DIR_INGRESS, 6, VPC_RULE_F_SG_PEER,
+		   "10.2.1.10", 32, 22, 22, 0, 0, 0, 2);
+	assert_string_equal(m->sgs[2].name, "web");
+	assert_int_equal(m->sgs[2].vpc, 1);
+	/* deliveries: a's table (0) takes b's two interfaces via ab, not
+	 * c's (a and c are not peered, though 10/8 covers c); b's main (1)
+	 * has no peering route: none of a's; b's back (2) takes a1; c's
+	 * implicit main (3) only c1 */
+	assert_int_equal(vpc_lower_n_deliveries(m, 0), 3);
+	assert_int_equal(vpc_lower_delivery(m, 0, 1, &d), 1);
+	assert_int_equal(d.kind, VPC_NH_PEERING);
+	assert_int_equal(d.iface, 1);
+	assert_int_equal(d.via, 0);
+	assert_int_equal(d.prefix, ip("10.2.1.10"));
+	assert_true(vpc_lower_delivery_applies(&d, VPC_NH_PEERING_MISS, 0));
+	assert_false(vpc_lower_delivery_applies(&d, VPC_NH_PEERING_MISS, 1));	/* bc's */
+	assert_false(vpc_lower_delivery_applies(&d, VPC_NH_LOCAL_MISS, VPC_INDEX_NONE));
+	assert_int_equal(vpc_lower_delivery(m, 0, 3, &d), 0);	/* c1 */
+	assert_int_equal(vpc_lower_n_deliveries(m, 1), 2);
+	assert_int_equal(vpc_lower_delivery(m, 1, 0, &d), 0);
+	assert_int_equal(vpc_lower_n_deliveries(m, 2), 3);
+	assert_int_equal(vpc_lower_delivery(m, 2, 0, &d), 1);
+	assert_int_equal(d.kind, VPC_NH_PEERING);
+	assert_int_equal(vpc_lower_n_deliveries(m, 3), 1);
+	/* the route's own next hop: a miss of peering ab */
+	vpc_lower_route(m, 1, &d);
+	assert_int_equal(d.kind, VPC_NH_PEERING_MISS);
+	assert_int_equal(d.iface, 0);
+	char err[256];
+	assert_int_equal(vpc_image_check(m->buf, m->size, err, sizeof(err)), 0);
+	vpc_image_free(m);
+}
+
 static void
 test_unvalidated_refused(void **state)
 {
@@ -591,6 +684,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_dhcp_options),
 		cmocka_unit_test(test_vhost_user_options),
+		cmocka_unit_test(test_peering),
 	};
 	config_dir = argc > 1 ? argv[1] : "config";
 	return cmocka_run_group_tests(tests, NULL, NULL);

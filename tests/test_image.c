@@ -135,6 +135,8 @@ static void iface_sg(struct vpc_image *c) { c->ifaces[0].sgs[0] = 77; }
 static void iface_no_sg(struct vpc_image *c) { c->ifaces[2].n_sgs = 0; }
 static void route_target(struct vpc_image *c) { c->routes[2].target = 9; }
 static void route_iface(struct vpc_image *c) { c->routes[2].target = VPC_RT_IFACE; c->routes[2].target_iface = 4; }
+static void route_natgw(struct vpc_image *c) { c->routes[2].target = 4; }	/* with no NAT gateway to name */
+static void route_peering(struct vpc_image *c) { c->routes[2].target = VPC_RT_PEERING; c->routes[2].target_peering = 0; }
 static void rtable_range(struct vpc_image *c) { c->rtables[1].n_routes = 0xfffffff0; }
 static void vpc_main(struct vpc_image *c) { c->vpcs[0].main_rtable = 2; }
 static void rule_ports(struct vpc_image *c) { c->rules[0].port_lo = 90; }
@@ -157,12 +159,14 @@ test_corrupt_refused(void **state)
 		{ bad_version, false, "corrupt table image: version 2, this build reads version 1" },
 		{ flip_byte, false, "corrupt table image: checksum mismatch" },
 		{ bad_entry_size, true, "corrupt table image: section routes: records of 8 bytes, expected 16" },
-		{ huge_count, true, "corrupt table image: section rules: bytes [960, 24000960) out of bounds" },
+		{ huge_count, true, "corrupt table image: section rules: bytes [976, 24000976) out of bounds" },
 		{ iface_subnet, true, "corrupt table image: interface 1: subnet 999 out of range" },
 		{ iface_sg, true, "corrupt table image: interface 0: security group 77 out of range" },
 		{ iface_no_sg, true, "corrupt table image: interface 2: 0 security groups" },
 		{ route_target, true, "corrupt table image: route 2: target 9" },
 		{ route_iface, true, "corrupt table image: route 2: interface 4 out of range" },
+		{ route_natgw, true, "corrupt table image: route 2: NAT gateway 4294967295 out of range" },
+		{ route_peering, true, "corrupt table image: route 2: peering 0 out of range, or not of its VPC" },
 		{ rtable_range, true, "corrupt table image: route table 1: routes [1, +4294967280) out of range" },
 		{ vpc_main, true, "corrupt table image: vpc 0: main route table 2 out of range" },
 		{ rule_ports, true, "corrupt table image: rule 0: port range 90-80" },

@@ -35,6 +35,8 @@ row "L2 switched (web-1 -> web-2:80)" --config $topo --in web-1=$dir/l2-c.pcap -
 row "routed (web-1 -> db-1:5432)" --config $topo --in web-1=$dir/routed-c.pcap --in db-1=$dir/routed-s.pcap
 row "elastic-IP egress (web-1 -> internet:443)" --config $topo --in web-1=$dir/egress-c.pcap --in uplink=$dir/egress-s.pcap
 row "elastic-IP ingress (internet -> web-1:80)" --config $topo --in uplink=$dir/ingress-c.pcap --in web-1=$dir/ingress-s.pcap
+row "VPC peering (l1 -> r1:80, topo/peering.yaml)" --config tests/conformance/topo/peering.yaml \
+	--in l1=$dir/peering-c.pcap --in r1=$dir/peering-s.pcap
 for n in 10 1000 100000; do
 	row "egress, table of $n routes" --config $dir/routes-$n.yaml --in web-1=$dir/sweep-c.pcap --in uplink=$dir/sweep-s.pcap
 done

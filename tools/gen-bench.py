@@ -22,7 +22,9 @@ two subnets, N rules per direction, the packets of every case above
 matching the N-th (the N - 1 before it deny other traffic), for the
 established cases' cost of evaluating them on every packet.  The overlay:
 overlay.yaml (db-1 on a second host) with overlay-out-c/s.pcap and
-overlay-in-c/s.pcap, replayed as hv1 (--host hv1).
+overlay-in-c/s.pcap, replayed as hv1 (--host hv1).  VPC peering:
+peering-c/s.pcap, l1 -> r1:80 across the peering of
+tests/conformance/topo/peering.yaml (--in l1= --in r1=).
 Deterministic: a fixed-seed generator, no randomness between runs.
 """
 import argparse
@@ -188,6 +190,12 @@ def main():
                ROUTER, WEB1, WEB1, ROUTER, one("10.0.2.20"), one("10.0.1.10"), wrap_s=from_hv2)
     conn_flows(a.outdir, "overlay-in", DB1, WEB1, one("10.0.2.20"), one("10.0.1.10"), sp, one(80),
                WEB1, ROUTER, ROUTER, WEB1, one("10.0.1.10"), one("10.0.2.20"), wrap_c=from_hv2)
+
+    # VPC peering (tests/conformance/topo/peering.yaml): l1 (VPC left) ->
+    # r1:80 (VPC right) through the peering, the replies back through it.
+    conn_flows(a.outdir, "peering", "02:32:0a:0a:01:0a", "02:3c:0a:14:01:0a", one("10.10.1.10"),
+               one("10.20.1.10"), sp, one(80), "06:00:00:00:32:01", "02:32:0a:0a:01:0a",
+               "06:00:00:00:3c:01", "02:3c:0a:14:01:0a", one("10.20.1.10"), one("10.10.1.10"))
 
     frames = [(1_000_000_000 + i * 1000,
                pkt.tcp_frame(UPLINK, GW, ip(0x5DB80000 + i), "203.0.113.10", 1024 + i % 60000, 80, "S", seq=1))

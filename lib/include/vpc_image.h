@@ -53,6 +53,7 @@
 #define VPC_MAX_NACLS     65535		/* network ACLs, host-wide */
 #define VPC_MAX_HOSTS     4096		/* entries of hosts: */
 #define VPC_MAX_NATGWS    4096		/* NAT gateways, host-wide */
+#define VPC_MAX_PEERINGS  65536		/* peerings: (VPC pairs) */
 #define VPC_IMAGE_MAX_SIZE (1u << 30)
 
 #define VPC_INDEX_NONE 0xffffffffu
@@ -75,7 +76,8 @@
 	X(NACL,   nacls,   struct vpc_image_nacl)      \
 	X(NRULE,  nacl_rules, struct vpc_image_nacl_rule) \
 	X(RHOST,  rhosts,  struct vpc_image_rhost)     \
-	X(NATGW,  natgws,  struct vpc_image_natgw)
+	X(NATGW,  natgws,  struct vpc_image_natgw)     \
+	X(PEERING, peerings, struct vpc_image_peering)
 
 enum vpc_image_section_id {
 #define VPC_X(e, f, t) VPC_SEC_##e,
@@ -173,6 +175,7 @@ enum vpc_route_target {
 	VPC_RT_BLACKHOLE = 2,	/* drop */
 	VPC_RT_IFACE = 3,	/* an interface, e.g. a firewall appliance */
 	VPC_RT_NATGW = 4,	/* a NAT gateway of the VPC */
+	VPC_RT_PEERING = 5,	/* a VPC peering (peerings[target_peering]) */
 	VPC_RT_COUNT
 };
 
@@ -190,11 +193,27 @@ struct vpc_image_route {
 	__u8 target;		/* enum vpc_route_target */
 	__u8 flags;		/* VPC_ROUTE_F_* */
 	__u8 pad;
-	__u32 target_iface;	/* VPC_RT_IFACE: the interface; VPC_RT_NATGW:
-				 * the NAT gateway (index into natgws);
-				 * otherwise VPC_INDEX_NONE */
+	union {
+		__u32 target_iface;	/* VPC_RT_IFACE: index into ifaces;
+					 * VPC_RT_NATGW: index into natgws */
+		__u32 target_peering;	/* VPC_RT_PEERING: index into peerings */
+	};			/* other targets: VPC_INDEX_NONE */
 };
 _Static_assert(sizeof(struct vpc_image_route) == 16, "route record layout");
+
+/*
+ * A VPC peering (AWS's): two VPCs whose CIDRs do not overlap, each of
+ * which may route to the other ({peering: NAME} in a route table).  A
+ * packet routed to a peering is delivered only to the interface that
+ * owns its destination in the other VPC -- never onward (no transit) --
+ * after the sender's egress and the receiver's ingress groups.  Records
+ * in the file's order; at most one per pair of VPCs.
+ */
+struct vpc_image_peering {
+	char name[VPC_NAME_SIZE];
+	__u32 vpc[2];		/* indexes into vpcs, distinct */
+};
+_Static_assert(sizeof(struct vpc_image_peering) == 48, "peering record layout");
 
 #define VPC_SG_F_IMPLICIT 0x01	/* the VPC's default group, not in the file */
 
@@ -453,6 +472,10 @@ enum vpc_nh_kind {
 	VPC_NH_BLACKHOLE,
 	VPC_NH_APPLIANCE,	/* route to an interface */
 	VPC_NH_NATGW,		/* route to a NAT gateway (iface: its index) */
+	VPC_NH_PEERING,		/* peering route, an interface of the peer VPC
+				 * owns the IP: deliver to it */
+	VPC_NH_PEERING_MISS,	/* peering route, nobody in the peer VPC owns
+				 * the IP: dropped (no transit) */
 	VPC_NH_COUNT
 };
 

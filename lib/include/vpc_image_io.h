@@ -65,6 +65,10 @@ uint64_t vpc_image_checksum(const void *p, size_t size);
 /* "local", "internet_gateway", "blackhole", "interface"; "?" if unknown. */
 const char *vpc_route_target_name(unsigned int target);
 
+/* The peering between VPCs a and b of a checked image (the first, should
+ * an image hold two), or VPC_INDEX_NONE.  A scan of the peerings. */
+uint32_t vpc_image_peering_of(const struct vpc_image *img, uint32_t a, uint32_t b);
+
 /* Names of enum vpc_timeout_id values ("tcp_established", ...). */
 const char *vpc_timeout_name(unsigned int id);
 

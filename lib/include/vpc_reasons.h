@@ -72,7 +72,8 @@ enum vpc_action {
 	X(RX_UNUSABLE,       "rx-unusable",        "a kernel port's frame whose offload header vpcd cannot honour (segmentation other than TCP/IPv4, checksum outside the frame) or cut short") \
 	X(NATGW_UNSOLICITED, "natgw-unsolicited",  "uplink packet to a NAT gateway's elastic IP that belongs to no connection it opened") \
 	X(NATGW_EXHAUSTED,   "natgw-ports-exhausted", "NAT gateway: no free port for that destination (address, port, protocol); new connection refused") \
-	X(NATGW_REROUTED,    "natgw-rerouted",     "packet of a connection its route now sends through a NAT gateway, or no longer through its own: a translation cannot change")
+	X(NATGW_REROUTED,    "natgw-rerouted",     "packet of a connection its route now sends through a NAT gateway, or no longer through its own: a translation cannot change") \
+	X(PEERING_NO_OWNER,  "peering-no-owner",   "routed to a peering, but no interface of the peer VPC owns the destination (no transit)")
 
 enum vpc_drop_reason {
 	VPC_DROP_NONE = 0,
@@ -95,7 +96,8 @@ enum vpc_drop_reason {
 	X(OVERLAY_ROUTED,  "overlay-routed")   \
 	X(OVERLAY_IN,      "overlay-in")       \
 	X(NATGW_EGRESS,    "natgw-egress")     \
-	X(NATGW_INGRESS,   "natgw-ingress")
+	X(NATGW_INGRESS,   "natgw-ingress")    \
+	X(PEERING,         "peering")
 
 enum vpc_path {
 	VPC_PATH_NONE = 0,

@@ -117,8 +117,12 @@ struct vpc_route_rec {
 	uint32_t prefix;	/* network order */
 	uint8_t prefix_len;
 	uint8_t kind;		/* enum vpc_nh_kind */
-	uint32_t iface;		/* VPC_NH_APPLIANCE, VPC_NH_DELIVER: the interface;
-				 * VPC_NH_NATGW: the NAT gateway */
+	uint32_t iface;		/* VPC_NH_APPLIANCE, VPC_NH_DELIVER, VPC_NH_PEERING:
+				 * the interface; VPC_NH_PEERING_MISS: the
+				 * peering (each its own next hop); VPC_NH_NATGW:
+				 * the NAT gateway */
+	uint32_t via;		/* a VPC_NH_PEERING delivery route: its peering;
+				 * otherwise VPC_INDEX_NONE */
 };
 
 /* Port p of img. */
@@ -139,13 +143,21 @@ void vpc_lower_route(const struct vpc_image *img, uint32_t r, struct vpc_route_r
 
 /*
  * Delivery routes: interface i's IP as a /32 to it in route table t, when
- * i is in t's VPC (1; 0 otherwise).  The engine adds it only where the
- * IP's longest match in the table is the local route (a more specific
- * route the file gives wins): a lookup in the engine's own table, once
- * the routes are in it.
+ * i is in t's VPC (VPC_NH_DELIVER), or in a VPC peered with it to which
+ * t has a route (VPC_NH_PEERING, via that peering) (1; 0 otherwise).  The
+ * engine adds it only where the IP's longest match in the table is the
+ * local route, or that peering's route (a more specific route the file
+ * gives wins): a lookup in the engine's own table, once the routes are
+ * in it, then vpc_lower_delivery_applies().  Whatever else a peering's
+ * route matches stays VPC_NH_PEERING_MISS: a peering delivers to the
+ * owner of the destination in the peer VPC and never routes onward.
  */
 int vpc_lower_delivery(const struct vpc_image *img, uint32_t t, uint32_t i,
 		       struct vpc_route_rec *out);
+
+/* Does delivery route d go in, where its IP's longest match in the table
+ * so far is a next hop of kind `kind` whose iface field is obj? */
+bool vpc_lower_delivery_applies(const struct vpc_route_rec *d, uint32_t kind, uint32_t obj);
 
 /* Does anything reach the internet gateway (a route to it, an elastic
  * IP)?  If not, the uplink port needs no device. */
