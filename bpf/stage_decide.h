@@ -39,6 +39,23 @@ act_deliver(struct decision *d, const struct vpc_iface_rec *x, __u32 xi, __u8 pa
 	}
 }
 
+/* To the internet through the uplink, the source translated to eip (an
+ * interface's elastic IP, or a NAT gateway's: path says which). */
+static __always_inline void
+act_internet(struct decision *d, struct tables *t, __u8 path, __be32 eip, __u32 vpc)
+{
+	d->receiver = VPC_INDEX_NONE;
+	__builtin_memset(&d->act, 0, sizeof(d->act));
+	d->act.out_slot = (__u16)t->g->uplink_slot;
+	d->act.path = path;
+	d->act.nat = VPC_NAT_SRC;
+	d->act.nat_addr = eip;
+	vpc_mac_copy(d->act.src_mac, t->g->uplink_mac);
+	vpc_mac_copy(d->act.dst_mac, t->g->gateway_mac);
+	d->act.rewrite_macs = 1;
+	d->act.vpc = (__u16)vpc;
+}
+
 static __always_inline __u8
 decide_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void *end,
 	     struct decision *d)
@@ -76,16 +93,7 @@ decide_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void *
 		case VPC_NH_IGW:
 			if (!fi->has_eip || ip->saddr != fi->ip)
 				return VPC_DROP_NO_ELASTIC_IP;
-			d->receiver = VPC_INDEX_NONE;
-			__builtin_memset(&d->act, 0, sizeof(d->act));
-			d->act.out_slot = (__u16)t->g->uplink_slot;
-			d->act.path = VPC_PATH_IGW_EGRESS;
-			d->act.nat = VPC_NAT_SRC;
-			d->act.nat_addr = fi->eip;
-			vpc_mac_copy(d->act.src_mac, t->g->uplink_mac);
-			vpc_mac_copy(d->act.dst_mac, t->g->gateway_mac);
-			d->act.rewrite_macs = 1;
-			d->act.vpc = (__u16)fi->vpc;
+			act_internet(d, t, VPC_PATH_IGW_EGRESS, fi->eip, fi->vpc);
 			return VPC_DROP_NONE;
 		case VPC_NH_NATGW: {
 			/* Out with the gateway's elastic IP; the port is the
@@ -95,16 +103,7 @@ decide_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void *
 			const struct vpc_natgw_rec *g = gm != NULL ? bpf_map_lookup_elem(gm, &gi) : NULL;
 			if (g == NULL)
 				return VPC_DROP_ENGINE;
-			d->receiver = VPC_INDEX_NONE;
-			__builtin_memset(&d->act, 0, sizeof(d->act));
-			d->act.out_slot = (__u16)t->g->uplink_slot;
-			d->act.path = VPC_PATH_NATGW_EGRESS;
-			d->act.nat = VPC_NAT_SRC;
-			d->act.nat_addr = g->eip;
-			vpc_mac_copy(d->act.src_mac, t->g->uplink_mac);
-			vpc_mac_copy(d->act.dst_mac, t->g->gateway_mac);
-			d->act.rewrite_macs = 1;
-			d->act.vpc = (__u16)fi->vpc;
+			act_internet(d, t, VPC_PATH_NATGW_EGRESS, g->eip, fi->vpc);
 			return VPC_DROP_NONE;
 		}
 		default:

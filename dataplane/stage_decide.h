@@ -37,6 +37,21 @@ act_deliver(struct decision *d, const struct vpc_tables *t, uint32_t x, uint8_t 
 	};
 }
 
+/* To the internet through the uplink, the source translated to eip (an
+ * interface's elastic IP, or a NAT gateway's: path says which). */
+static inline void
+act_internet(struct decision *d, const struct vpc_tables *t, uint8_t path, rte_be32_t eip,
+	     uint32_t vpc)
+{
+	d->receiver = VPC_INDEX_NONE;
+	d->act = (struct vpc_ct_action){
+		.out_port = (uint16_t)t->uplink_port, .path = path,
+		.nat = VPC_NAT_SRC, .nat_addr = eip,
+		.src_mac = t->uplink_mac, .dst_mac = t->gateway_mac,
+		.rewrite_macs = 1, .vpc = (uint16_t)vpc,
+	};
+}
+
 /* From an interface's port; anti-spoofing already passed. */
 static uint8_t
 decide_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
@@ -66,24 +81,12 @@ decide_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
 			 * does not lend them its own). */
 			if (!fi->has_eip || m->ip->src_addr != fi->ip)
 				return VPC_DROP_NO_ELASTIC_IP;
-			d->receiver = VPC_INDEX_NONE;
-			d->act = (struct vpc_ct_action){
-				.out_port = (uint16_t)t->uplink_port, .path = VPC_PATH_IGW_EGRESS,
-				.nat = VPC_NAT_SRC, .nat_addr = fi->eip,
-				.src_mac = t->uplink_mac, .dst_mac = t->gateway_mac,
-				.rewrite_macs = 1, .vpc = (uint16_t)fi->vpc,
-			};
+			act_internet(d, t, VPC_PATH_IGW_EGRESS, fi->eip, fi->vpc);
 			return VPC_DROP_NONE;
 		case VPC_NH_NATGW:
 			/* Out with the gateway's elastic IP; the port is
 			 * the connection's (allocated when it opens). */
-			d->receiver = VPC_INDEX_NONE;
-			d->act = (struct vpc_ct_action){
-				.out_port = (uint16_t)t->uplink_port, .path = VPC_PATH_NATGW_EGRESS,
-				.nat = VPC_NAT_SRC, .nat_addr = t->natgws[nh->iface].eip,
-				.src_mac = t->uplink_mac, .dst_mac = t->gateway_mac,
-				.rewrite_macs = 1, .vpc = (uint16_t)fi->vpc,
-			};
+			act_internet(d, t, VPC_PATH_NATGW_EGRESS, t->natgws[nh->iface].eip, fi->vpc);
 			return VPC_DROP_NONE;
 		default:
 			return vpc_nh_drop_reason(nh->kind);
