@@ -44,7 +44,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 
 
-_Static_assert(VPC_DROP_COUNT <= 64 && VPC_PATH_COUNT <= 16, "counter arrays");
+_Static_assert(VPC_DROP_COUNT <= 64 && VPC_PATH_COUNT <= 32, "counter arrays");
 
 /* ---- configuration (set by the loader before load) ---- */
 
@@ -734,7 +734,7 @@ finish(__u32 slot, __u32 len, __u32 out_len, struct vpc_xdp_verdict *v, __u8 r,
 			in->drops++;
 		ret = XDP_DROP;
 	} else {
-		st->paths[v->path & 15]++;
+		st->paths[v->path & 31]++;
 		__u32 out = v->out_slot;
 		struct vpc_xdp_port_stats *o = bpf_map_lookup_elem(&port_stats, &out);
 		if (o != NULL) {

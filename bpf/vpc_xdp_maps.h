@@ -172,7 +172,7 @@ struct vpc_xdp_ct {
 struct vpc_xdp_stats {
 	__u64 packets;
 	__u64 drops[64];	/* by enum vpc_drop_reason */
-	__u64 paths[16];	/* by enum vpc_path */
+	__u64 paths[32];	/* by enum vpc_path */
 	__u64 ct_created, ct_expired, ct_refused_full, ct_closed;
 	__u64 tx_errors;	/* redirect to a port with no device */
 	__u64 ct_early_dropped;	/* never answered, removed to make room */

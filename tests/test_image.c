@@ -159,7 +159,7 @@ test_corrupt_refused(void **state)
 		{ bad_version, false, "corrupt table image: version 2, this build reads version 1" },
 		{ flip_byte, false, "corrupt table image: checksum mismatch" },
 		{ bad_entry_size, true, "corrupt table image: section routes: records of 8 bytes, expected 16" },
-		{ huge_count, true, "corrupt table image: section rules: bytes [976, 24000976) out of bounds" },
+		{ huge_count, true, "corrupt table image: section rules: bytes [1040, 24001040) out of bounds" },
 		{ iface_subnet, true, "corrupt table image: interface 1: subnet 999 out of range" },
 		{ iface_sg, true, "corrupt table image: interface 0: security group 77 out of range" },
 		{ iface_no_sg, true, "corrupt table image: interface 2: 0 security groups" },

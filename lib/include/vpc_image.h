@@ -54,6 +54,10 @@
 #define VPC_MAX_HOSTS     4096		/* entries of hosts: */
 #define VPC_MAX_NATGWS    4096		/* NAT gateways, host-wide */
 #define VPC_MAX_PEERINGS  65536		/* peerings: (VPC pairs) */
+#define VPC_MAX_LBS       4096		/* load balancers, host-wide */
+#define VPC_MAX_LISTENERS 65536		/* listeners, host-wide */
+#define VPC_MAX_TGROUPS   65536		/* target groups, host-wide */
+#define VPC_MAX_TARGETS   262144	/* targets (group memberships), host-wide */
 #define VPC_IMAGE_MAX_SIZE (1u << 30)
 
 #define VPC_INDEX_NONE 0xffffffffu
@@ -77,7 +81,11 @@
 	X(NRULE,  nacl_rules, struct vpc_image_nacl_rule) \
 	X(RHOST,  rhosts,  struct vpc_image_rhost)     \
 	X(NATGW,  natgws,  struct vpc_image_natgw)     \
-	X(PEERING, peerings, struct vpc_image_peering)
+	X(PEERING, peerings, struct vpc_image_peering) \
+	X(LB,     lbs,     struct vpc_image_lb)        \
+	X(LISTENER, listeners, struct vpc_image_listener) \
+	X(TGROUP, tgroups, struct vpc_image_tgroup)    \
+	X(TARGET, targets, struct vpc_image_target)
 
 enum vpc_image_section_id {
 #define VPC_X(e, f, t) VPC_SEC_##e,
@@ -354,6 +362,100 @@ struct vpc_image_natgw {
 };
 _Static_assert(sizeof(struct vpc_image_natgw) == 56, "nat gateway record layout");
 
+/*
+ * Network load balancers (AWS's NLB): an address with TCP/UDP listeners,
+ * each forwarding to a target group -- interfaces of the VPC, each with a
+ * port -- with the client's address preserved and the replies translated
+ * back to the listener's address and port.  Internal: a private address
+ * of a subnet (no interface owns it; the engines answer ARP for it with
+ * the router's MAC and route it by a /32 of its own).  Internet-facing: an
+ * elastic IP on the uplink (VPC_EIP_LB in the eips section).  The
+ * balancer's own groups (sgs) are the ingress rules for what reaches a
+ * listener; the targets' groups see the translated packet.  Records in
+ * the file's order; listeners, target groups and targets of one balancer
+ * are contiguous and in the file's order.
+ */
+#define VPC_LB_F_INTERNET 0x01	/* internet-facing: elastic_ip, no subnet/ip */
+#define VPC_LB_MAX_SGS    5	/* security groups per load balancer (AWS's) */
+#define VPC_LB_MAX_TARGETS 64	/* per target group: the choice's loop bound */
+
+struct vpc_image_lb {
+	char name[VPC_NAME_SIZE];
+	__u32 vpc;
+	__u32 subnet;		/* internal: the subnet of ip; else VPC_INDEX_NONE */
+	__be32 ip;		/* internal: its private address; else 0 */
+	__be32 elastic_ip;	/* VPC_LB_F_INTERNET: its elastic IP; else 0 */
+	__u32 first_listener;	/* listeners[first_listener .. + n_listeners) */
+	__u32 n_listeners;
+	__u32 first_tgroup;	/* tgroups[first_tgroup .. + n_tgroups) */
+	__u32 n_tgroups;
+	__u8 flags;		/* VPC_LB_F_* */
+	__u8 n_sgs;		/* 0..VPC_LB_MAX_SGS; 0: none (every client reaches
+				 * the listeners; the targets' groups decide) */
+	__u16 sgs[VPC_LB_MAX_SGS];	/* indexes into sgs, of its VPC */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct vpc_image_lb) == 88, "load balancer record layout");
+
+/* One (protocol, port) of a balancer; unique per balancer. */
+struct vpc_image_listener {
+	__u32 lb;		/* index into lbs */
+	__u32 tgroup;		/* index into tgroups, of the same balancer and protocol */
+	__u8 proto;		/* 6 (TCP) or 17 (UDP) */
+	__u8 pad;
+	__be16 port;		/* 1..65535 */
+	__u32 pad2;
+};
+_Static_assert(sizeof(struct vpc_image_listener) == 16, "listener record layout");
+
+/* How a target group chooses the target of a new connection
+ * (common/vpc_lb.h), among its healthy targets (all of them when none
+ * is healthy: AWS's fail-open). */
+enum vpc_lb_algorithm {
+	VPC_LB_HASH = 0,		/* consistent (rendezvous) hash of the 5-tuple */
+	VPC_LB_ROUND_ROBIN = 1,
+	VPC_LB_WEIGHTED_ROUND_ROBIN = 2,
+	VPC_LB_LEAST_CONNECTIONS = 3,
+	VPC_LB_ALG_COUNT
+};
+
+/* Health checks' defaults (AWS's, for an NLB's TCP checks). */
+#define VPC_HC_INTERVAL_DEFAULT 30	/* seconds, 5..300 */
+#define VPC_HC_TIMEOUT_DEFAULT 10	/* seconds, 2..120, < interval */
+#define VPC_HC_HEALTHY_DEFAULT 5	/* consecutive successes, 2..10 */
+#define VPC_HC_UNHEALTHY_DEFAULT 2	/* consecutive failures, 2..10 */
+#define VPC_LB_DEREG_DEFAULT 300	/* deregistration delay, seconds, 0..3600 */
+
+struct vpc_image_tgroup {
+	char name[VPC_NAME_SIZE];	/* unique per balancer */
+	__u32 lb;		/* index into lbs */
+	__u32 first_target;	/* targets[first_target .. + n_targets) */
+	__u32 n_targets;	/* 0..VPC_LB_MAX_TARGETS */
+	__u8 proto;		/* 6 or 17: the listeners that use it */
+	__u8 algorithm;		/* enum vpc_lb_algorithm */
+	__be16 port;		/* the targets' default port */
+	__u16 hc_interval;	/* seconds */
+	__u16 hc_timeout;	/* seconds */
+	__u8 hc_healthy;	/* thresholds */
+	__u8 hc_unhealthy;
+	__u16 pad;
+	__u32 dereg_delay;	/* seconds */
+	__u32 pad2;
+};
+_Static_assert(sizeof(struct vpc_image_tgroup) == 72, "target group record layout");
+
+/* A target: an interface of the balancer's VPC on this host, with the
+ * port it receives on and the port its health is checked on (TCP). */
+struct vpc_image_target {
+	__u32 tgroup;		/* index into tgroups */
+	__u32 iface;		/* index into ifaces, of the balancer's VPC */
+	__be16 port;		/* 1..65535 (the group's unless given) */
+	__be16 hc_port;		/* 1..65535 (the traffic port unless given) */
+	__u16 weight;		/* 1..1000 (1 unless given) */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct vpc_image_target) == 16, "target record layout");
+
 enum vpc_port_kind { VPC_PORT_IFACE = 0, VPC_PORT_UPLINK = 1 };
 
 /*
@@ -379,10 +481,12 @@ _Static_assert(sizeof(struct vpc_image_l2) == 16, "l2 record layout");
 /*
  * The uplink's table: elastic IP -> interface, or -> NAT gateway
  * (VPC_EIP_NATGW | its index into natgws: interface indexes stay below
- * VPC_MAX_IFACES); sorted by address.  Every elastic IP is here, so the
+ * VPC_MAX_IFACES), or -> internet-facing load balancer (VPC_EIP_LB | its
+ * index into lbs); sorted by address.  Every elastic IP is here, so the
  * uplink answers ARP for all of them from one table.
  */
 #define VPC_EIP_NATGW 0x80000000u
+#define VPC_EIP_LB    0x40000000u	/* | an internet-facing balancer's index into lbs */
 struct vpc_image_eip {
 	__be32 elastic_ip;
 	__u32 iface;
@@ -476,6 +580,8 @@ enum vpc_nh_kind {
 				 * owns the IP: deliver to it */
 	VPC_NH_PEERING_MISS,	/* peering route, nobody in the peer VPC owns
 				 * the IP: dropped (no transit) */
+	VPC_NH_LB,		/* local route, an internal load balancer's
+				 * address (iface: its index into lbs) */
 	VPC_NH_COUNT
 };
 

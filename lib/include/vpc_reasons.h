@@ -73,7 +73,10 @@ enum vpc_action {
 	X(NATGW_UNSOLICITED, "natgw-unsolicited",  "uplink packet to a NAT gateway's elastic IP that belongs to no connection it opened") \
 	X(NATGW_EXHAUSTED,   "natgw-ports-exhausted", "NAT gateway: no free port for that destination (address, port, protocol); new connection refused") \
 	X(NATGW_REROUTED,    "natgw-rerouted",     "packet of a connection its route now sends through a NAT gateway, or no longer through its own: a translation cannot change") \
-	X(PEERING_NO_OWNER,  "peering-no-owner",   "routed to a peering, but no interface of the peer VPC owns the destination (no transit)")
+	X(PEERING_NO_OWNER,  "peering-no-owner",   "routed to a peering, but no interface of the peer VPC owns the destination (no transit)") \
+	X(LB_NO_LISTENER,    "lb-no-listener",     "to a load balancer's address, no listener for that protocol and port, and no health check's answer") \
+	X(LB_NO_TARGET,      "lb-no-target",       "new connection to a listener whose target group has no target") \
+	X(LB_HEALTH_ANSWER,  "lb-health-answer",   "a target's reset answering a health check: consumed by the load balancer")
 
 enum vpc_drop_reason {
 	VPC_DROP_NONE = 0,
@@ -97,7 +100,10 @@ enum vpc_drop_reason {
 	X(OVERLAY_IN,      "overlay-in")       \
 	X(NATGW_EGRESS,    "natgw-egress")     \
 	X(NATGW_INGRESS,   "natgw-ingress")    \
-	X(PEERING,         "peering")
+	X(PEERING,         "peering")          \
+	X(LB,              "lb")               \
+	X(LB_REPLY,        "lb-reply")         \
+	X(LB_HEALTH,       "lb-health")
 
 enum vpc_path {
 	VPC_PATH_NONE = 0,
