@@ -55,17 +55,19 @@ vpc_ct_timeout_class(const struct vpc_ct_track *t)
 }
 
 #define VPC_CT_F_NATGW 0x01	/* through a NAT gateway: idle at most 350 s */
+#define VPC_CT_F_LB    0x02	/* through a load balancer: idle at most 350 s (an
+				 * NLB's idle timeout) */
 #define VPC_CT_NATGW_IDLE_NS 350000000000ull
 
 /* The timeout of a connection in its state, from its class's timeout: after
  * a reset at most 10 s (as Linux), never past closing; through a NAT
- * gateway at most its idle timeout (AWS's 350 s). */
+ * gateway or a load balancer at most their idle timeout (AWS's 350 s). */
 static inline __attribute__((always_inline)) uint64_t
 vpc_ct_timeout(const struct vpc_ct_track *t, uint64_t class_ns)
 {
 	if (t->state == VPC_CT_TCP_CLOSE && class_ns > 10000000000ull)
 		return 10000000000ull;
-	if (t->flags & VPC_CT_F_NATGW && class_ns > VPC_CT_NATGW_IDLE_NS)
+	if (t->flags & (VPC_CT_F_NATGW | VPC_CT_F_LB) && class_ns > VPC_CT_NATGW_IDLE_NS)
 		return VPC_CT_NATGW_IDLE_NS;
 	return class_ns;
 }

@@ -63,7 +63,8 @@ vpc_ct_key_set_nat_port(struct vpc_ct_key *r, uint8_t proto, uint16_t port)
  * source translated to an elastic IP is answered on the uplink, context
  * 0, to that address -- and, through a NAT gateway, to its port nat_port,
  * network order, 0 for none; a destination translated to a private IP
- * answers from it); reply_ctx: the context the replies enter otherwise (the
+ * answers from it -- and, to a load balancer's target, from its port
+ * nat_port); reply_ctx: the context the replies enter otherwise (the
  * receiver's interface, or the packet's own when it leaves to the
  * internet untranslated).
  */
@@ -88,8 +89,11 @@ vpc_ct_key_reverse(struct vpc_ct_key *r, const struct vpc_pkt *m, uint32_t src, 
 			vpc_ct_key_set_nat_port(r, m->proto, nat_port);
 		return;			/* context 0: the uplink */
 	}
-	if (nat == VPC_NAT_DST)		/* replies come from the private IP */
+	if (nat == VPC_NAT_DST) {	/* replies come from the private IP */
 		r->src = nat_addr;
+		if (nat_port != 0)	/* a load balancer's target: and its port */
+			r->sport = nat_port;
+	}
 	r->ctx_proto |= reply_ctx;
 }
 

@@ -45,6 +45,7 @@ vpc_pipeline_create(const struct vpc_tables *tables, struct vpc_ct *ct)
 	}
 	p->ct = ct;
 	if (vpc_pipeline_set_tables(p, tables) < 0) {
+		rte_free(p->stats.ports);
 		rte_free(p);
 		errno = ENOMEM;
 		return NULL;
@@ -58,6 +59,7 @@ vpc_pipeline_free(struct vpc_pipeline *p)
 	if (p == NULL)
 		return;
 	rte_free(p->stats.ports);
+	rte_free(p->lb_turn);
 	rte_free(p);
 }
 
@@ -74,6 +76,15 @@ vpc_pipeline_set_tables(struct vpc_pipeline *p, const struct vpc_tables *t)
 		rte_free(p->stats.ports);
 		p->stats.ports = ps;
 		p->stats.n_ports = t->n_ports;
+	}
+	if (t->n_tgroups > p->n_lb_turn) {
+		uint32_t *turn = rte_zmalloc("vpc_lb_turn", t->n_tgroups * sizeof(*turn),
+					     RTE_CACHE_LINE_SIZE);
+		if (turn == NULL)
+			return -ENOMEM;
+		rte_free(p->lb_turn);
+		p->lb_turn = turn;
+		p->n_lb_turn = t->n_tgroups;
 	}
 	p->t = t;
 	return 0;
@@ -133,8 +144,18 @@ slow_path(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 	/* Every decide sets it before it returns VPC_DROP_NONE; gcc 12 cannot
 	 * tell through the route switch (-Wmaybe-uninitialized). */
 	d.receiver = VPC_INDEX_NONE;
-	r = pi->is_uplink ? decide_uplink(t, m, e != NULL ? e : rel, e != NULL ? dir : rel_dir, &d) :
-	    unlikely(pi->fi->tunnel) ? decide_overlay(t, pi, m, &d) : decide_iface(t, pi, m, &d);
+	d.lb = VPC_INDEX_NONE;
+	if (unlikely(e != NULL && e->act[0].path == VPC_PATH_LB)) {
+		/* Through a load balancer: to its target, or back from it. */
+		r = lb_known(t, pi, m, e, dir, &d);
+	} else {
+		r = pi->is_uplink ? decide_uplink(t, m, e != NULL ? e : rel,
+						  e != NULL ? dir : rel_dir, &d) :
+		    unlikely(pi->fi->tunnel) ? decide_overlay(t, pi, m, &d) :
+					       decide_iface(t, pi, m, &d);
+		if (r == VPC_DROP_NONE && unlikely(d.lb != VPC_INDEX_NONE))
+			r = e != NULL || icmp_error ? VPC_DROP_LB_NO_LISTENER : lb_open(p, m, key, &d);
+	}
 	if (r != VPC_DROP_NONE)
 		return r;
 	d.act.gen = t->generation;
@@ -147,7 +168,10 @@ slow_path(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 		const struct vpc_ct_action *old = &e->act[dir];
 		bool other = old->gen != 0 && (old->out_port != d.act.out_port ||
 					       old->path != d.act.path);
-		if ((t->revalidate || other) && !sg_allows_packet(t, pi, m, &d, dir)) {
+		/* A balancer's reply is the client's connection: its groups
+		 * were checked in direction 0. */
+		if ((t->revalidate || other) && d.act.path != VPC_PATH_LB_REPLY &&
+		    !sg_allows_packet(t, pi, m, &d, dir)) {
 			/* Only a revalidating apply cuts the connection; an
 			 * oddly addressed frame is just not forwarded. */
 			if (t->revalidate && !other)

@@ -68,6 +68,9 @@ struct vpc_pipeline {
 	 * a port's receive queue is one lcore's, so are its fragments. */
 	struct vpc_frag_rec frags[VPC_FRAG_SLOTS];
 	struct vpc_sender_slot senders[VPC_SENDER_SLOTS];
+	/* [tgroup]: this lcore's round-robin turn of each target group */
+	uint32_t *lb_turn;
+	uint32_t n_lb_turn;
 };
 
 /* What the parse stage learned about one packet: the shared record
@@ -85,6 +88,9 @@ struct meta {
 struct decision {
 	struct vpc_ct_action act;
 	uint32_t receiver;
+	uint32_t lb;		/* to a load balancer's address: its index (decide
+				 * found it; lb_open chooses the target); else
+				 * VPC_INDEX_NONE */
 };
 
 static inline void

@@ -20,6 +20,7 @@
 
 #include "pipeline_priv.h"
 #include "vpc_decide.h"
+#include "vpc_lb.h"
 
 /* Routed to interface x: on this host, or over the overlay to its own
  * (the frame as it would be delivered there: the receiver's MAC, the
@@ -87,6 +88,9 @@ decide_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
 			/* Out with the gateway's elastic IP; the port is
 			 * the connection's (allocated when it opens). */
 			act_internet(d, t, VPC_PATH_NATGW_EGRESS, t->natgws[nh->iface].eip, fi->vpc);
+			return VPC_DROP_NONE;
+		case VPC_NH_LB:
+			d->lb = nh->iface;	/* lb_open chooses the target */
 			return VPC_DROP_NONE;
 		default:
 			return vpc_nh_drop_reason(nh->kind);
@@ -184,12 +188,146 @@ decide_uplink(const struct vpc_tables *t, const struct meta *m, const struct vpc
 	uint32_t xi = (uint32_t)(uintptr_t)data;
 	if (unlikely(xi & VPC_EIP_NATGW))
 		return decide_natgw_return(t, m, xi & ~VPC_EIP_NATGW, e, dir, d);
+	if (unlikely(xi & VPC_EIP_LB)) {
+		d->lb = xi & ~VPC_EIP_LB;	/* lb_open chooses the target */
+		return VPC_DROP_NONE;
+	}
 	const struct vpc_iface_rec *x = &t->ifaces[xi];
 	if (rte_be_to_cpu_16(m->ip->total_length) > x->mtu)
 		return VPC_DROP_MTU_EXCEEDED;
 	act_deliver(d, t, xi, VPC_PATH_IGW_INGRESS);
 	d->act.nat = VPC_NAT_DST;
 	d->act.nat_addr = x->ip;
+	return VPC_DROP_NONE;
+}
+
+/* ---- load balancers (common/vpc_lb.h) ---- */
+
+/* The translation to member x of a target group: delivered to its
+ * interface, the destination its address and port. */
+static inline void
+act_lb_member(struct decision *d, const struct vpc_tables *t, const struct vpc_lb_member *x)
+{
+	act_deliver(d, t, x->iface, VPC_PATH_LB);
+	d->act.nat = VPC_NAT_DST;
+	d->act.nat_addr = x->ip;
+	d->act.nat_port = x->port;
+}
+
+/*
+ * A new connection to balancer d->lb: the listener of its protocol and
+ * port, and the member of the listener's group the group's algorithm
+ * chooses among the healthy ones.  Only a packet that opens a connection
+ * (a TCP SYN, a UDP datagram) takes a turn.
+ */
+static uint8_t
+lb_open(struct vpc_pipeline *p, const struct meta *m, const struct vpc_ct_key *key,
+	struct decision *d)
+{
+	const struct vpc_tables *t = p->t;
+	const struct vpc_lb_rec *lb = &t->lbs[d->lb];
+	uint32_t li;
+
+	if (m->pkt.proto != IPPROTO_TCP && m->pkt.proto != IPPROTO_UDP)
+		return VPC_DROP_LB_NO_LISTENER;
+#define VPC_LB_LISTENER(ctx, i) (&(ctx)->listeners[i])
+	VPC_LB_FIND_LISTENER(t, lb, m->pkt.proto, m->pkt.dport, li);
+#undef VPC_LB_LISTENER
+	if (li == VPC_INDEX_NONE)
+		return VPC_DROP_LB_NO_LISTENER;
+	if (m->pkt.proto == IPPROTO_TCP &&
+	    (m->pkt.tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) !=
+		    RTE_TCP_SYN_FLAG)
+		return VPC_DROP_TCP_NOT_SYN;
+	uint32_t gi = t->listeners[li].tgroup;
+	const struct vpc_lb_group_rec *g = &t->tgroups[gi];
+	uint32_t conns[VPC_LB_MAX_TARGETS];
+	if (g->algorithm == VPC_LB_LEAST_CONNECTIONS)
+		for (uint32_t k = 0; k < g->n; k++)
+			conns[k] = __atomic_load_n(&t->lb_conns[g->first_target + k], __ATOMIC_RELAXED);
+	uint32_t k = vpc_lb_choose(g, t->lb_healthy[gi], vpc_lb_flow_hash(key), p->lb_turn[gi]++,
+				   conns);
+	if (k == VPC_INDEX_NONE)
+		return VPC_DROP_LB_NO_TARGET;
+	if (rte_be_to_cpu_16(m->ip->total_length) > t->ifaces[g->m[k].iface].mtu)
+		return VPC_DROP_MTU_EXCEEDED;
+	act_lb_member(d, t, &g->m[k]);
+	return VPC_DROP_NONE;
+}
+
+/*
+ * A packet of a connection through a balancer whose action is not
+ * current (new tables, or its first reply): direction 0 goes on to the
+ * target the connection chose (found again by its address: the member
+ * may have left the group, its connections drain); direction 1, the
+ * target's reply, goes back to the client -- an interface of the VPC, or
+ * the internet through the uplink -- from the listener's address and
+ * port.
+ */
+static uint8_t
+lb_known(const struct vpc_tables *t, const struct vpc_port_info *pi, const struct meta *m,
+	 const struct vpc_ct_entry *e, unsigned int dir, struct decision *d)
+{
+	const struct vpc_ct_action *a0 = &e->act[0];
+	void *data;
+
+	if (dir == 0) {
+		/* The balancer, found again by its address (its groups are
+		 * checked when the apply revalidates). */
+		const struct vpc_ct_key *k0 = &e->key[0];
+		if ((k0->ctx_proto >> 8) == 0) {
+			struct vpc_eip_key ek = { .ip = k0->dst };
+			if (rte_hash_lookup_data(t->eip, &ek, &data) < 0 ||
+			    !((uint32_t)(uintptr_t)data & VPC_EIP_LB))
+				return VPC_DROP_LB_NO_LISTENER;
+			d->lb = (uint32_t)(uintptr_t)data & ~VPC_EIP_LB;
+		} else {
+			struct vpc_ip_key lk = { .vpc = a0->vpc, .ip = k0->dst };
+			if (t->n_lbs == 0 || rte_hash_lookup_data(t->lb_ip, &lk, &data) < 0)
+				return VPC_DROP_LB_NO_LISTENER;
+			d->lb = (uint32_t)(uintptr_t)data;
+		}
+		/* The target's VPC: the one its action was for. */
+		struct vpc_ip_key k = { .vpc = a0->vpc, .ip = a0->nat_addr };
+		if (rte_hash_lookup_data(t->ip, &k, &data) < 0)
+			return VPC_DROP_NO_INTERFACE;	/* gone (an apply) */
+		uint32_t xi = (uint32_t)(uintptr_t)data;
+		if (t->ifaces[xi].tunnel)
+			return VPC_DROP_NO_INTERFACE;
+		struct vpc_lb_member x = { .ip = a0->nat_addr, .iface = xi, .port = a0->nat_port };
+		act_lb_member(d, t, &x);
+		return VPC_DROP_NONE;
+	}
+	if (pi->is_uplink || pi->iface == VPC_INDEX_NONE)
+		return VPC_DROP_UNKNOWN_ELASTIC_IP;
+	uint32_t vpc = pi->fi->vpc;
+	if ((e->key[0].ctx_proto >> 8) == 0) {	/* the client came from the internet */
+		if (!rte_is_same_ether_addr(&m->eth->dst_addr, VPC_ETH(pi->fi->router_mac)))
+			return VPC_DROP_UNKNOWN_DST_MAC;
+		act_internet(d, t, VPC_PATH_LB_REPLY, e->key[0].dst, vpc);
+	} else {
+		struct vpc_ip_key k = { .vpc = vpc, .ip = e->key[0].src };
+		if (rte_hash_lookup_data(t->ip, &k, &data) < 0)
+			return VPC_DROP_NO_INTERFACE;
+		uint32_t xi = (uint32_t)(uintptr_t)data;
+		if (rte_be_to_cpu_16(m->ip->total_length) > t->ifaces[xi].mtu)
+			return VPC_DROP_MTU_EXCEEDED;
+		const struct vpc_iface_rec *x = &t->ifaces[xi];
+		if (x->tunnel)
+			return VPC_DROP_NO_INTERFACE;
+		act_deliver(d, t, xi, VPC_PATH_LB_REPLY);
+		/* A client in the target's subnet is answered switched, as
+		 * the target addressed it (to the client's own MAC). */
+		if (!rte_is_same_ether_addr(&m->eth->dst_addr, VPC_ETH(pi->fi->router_mac))) {
+			if (!rte_is_same_ether_addr(&m->eth->dst_addr, VPC_ETH(x->mac)) ||
+			    x->subnet != pi->fi->subnet)
+				return VPC_DROP_UNKNOWN_DST_MAC;
+			d->act.rewrite_macs = 0;
+		}
+		d->act.nat = VPC_NAT_SRC;
+		d->act.nat_addr = e->key[0].dst;
+	}
+	d->act.nat_port = e->key[0].dport;	/* the listener's port */
 	return VPC_DROP_NONE;
 }
 

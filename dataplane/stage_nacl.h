@@ -36,13 +36,16 @@ nacl_any(const struct vpc_tables *t, const struct vpc_port_info *pi, uint16_t ou
 	return tunnel == 0 && (pi->nacl | t->ports[out_port].nacl) != VPC_NACL_DEFAULT;
 }
 
-/* The ACLs' verdict on a packet from pi to out_port (a port of t). */
+/* The ACLs' verdict on a packet from pi to out_port (a port of t); the
+ * receiver's subnet sees it from in_src to in_dport (network order):
+ * translated by a load balancer, else as it is. */
 static uint8_t
 nacl_check(const struct vpc_tables *t, const struct vpc_port_info *pi, uint16_t out_port,
-	   const struct meta *m)
+	   const struct meta *m, rte_be32_t in_src, uint16_t in_dport)
 {
 	const struct vpc_port_info *po = &t->ports[out_port];
 	uint16_t dport = vpc_nacl_dport(m->pkt.proto, m->pkt.dport);
+	uint16_t idport = vpc_nacl_dport(m->pkt.proto, in_dport);
 	uint32_t egress, ingress;
 
 	vpc_nacl_lists(pi->nacl, pi->subnet, po->nacl, po->subnet, &egress, &ingress);
@@ -51,7 +54,7 @@ nacl_check(const struct vpc_tables *t, const struct vpc_port_info *pi, uint16_t 
 			     m->pkt.icmp_type, m->pkt.icmp_code))
 		return VPC_DROP_NACL_EGRESS;
 	if (ingress != VPC_NACL_NO_LIST &&
-	    !vpc_nacl_allows(&t->nacls[ingress], m->pkt.proto, m->ip->src_addr, dport,
+	    !vpc_nacl_allows(&t->nacls[ingress], m->pkt.proto, in_src, idport,
 			     m->pkt.icmp_type, m->pkt.icmp_code))
 		return VPC_DROP_NACL_INGRESS;
 	return VPC_DROP_NONE;
@@ -109,7 +112,13 @@ static inline uint8_t
 nacl_check_act(const struct vpc_tables *t, const struct vpc_port_info *pi,
 	       const struct vpc_ct_action *a, const struct meta *m)
 {
-	return natgw_path(a->path) ? nacl_check_natgw(t, pi, a, m) : nacl_check(t, pi, a->out_port, m);
+	if (natgw_path(a->path))
+		return nacl_check_natgw(t, pi, a, m);
+	/* Through a load balancer the receiver's subnet sees the
+	 * translated packet: to the target's port, or from the listener. */
+	rte_be32_t src = unlikely(a->path == VPC_PATH_LB_REPLY) ? a->nat_addr : m->ip->src_addr;
+	uint16_t dport = unlikely(a->path == VPC_PATH_LB) ? a->nat_port : m->pkt.dport;
+	return nacl_check(t, pi, a->out_port, m, src, dport);
 }
 
 #endif /* VPC_STAGE_NACL_H */

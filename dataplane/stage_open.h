@@ -180,6 +180,8 @@ open_conn(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 	}
 	if (d->act.path == VPC_PATH_NATGW_EGRESS)
 		init.trk.flags |= VPC_CT_F_NATGW;
+	else if (d->act.path == VPC_PATH_LB)
+		init.trk.flags |= VPC_CT_F_LB;
 	init.act[0] = d->act;
 	init.expires = now + entry_timeout(p->t, &init, d->act.vpc);
 	int idx = vpc_ct_create_conn(p->ct, key, &rev, now, &init);

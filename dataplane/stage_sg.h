@@ -22,10 +22,11 @@
  */
 static bool
 sg_allows(const struct vpc_tables *t, uint32_t sender, uint32_t receiver, uint8_t proto,
-	  rte_be32_t egress_peer, rte_be32_t ingress_peer, rte_be16_t port,
+	  rte_be32_t egress_peer, rte_be32_t ingress_peer, rte_be16_t port, rte_be16_t in_port,
 	  uint8_t icmp_type, uint8_t icmp_code)
 {
 	uint16_t p = rte_be_to_cpu_16(port);
+	uint16_t ip = rte_be_to_cpu_16(in_port);
 
 	/* Each host applies its own interfaces' rules: a sender's egress
 	 * where it runs, a receiver's ingress where it runs (AWS's). */
@@ -35,7 +36,7 @@ sg_allows(const struct vpc_tables *t, uint32_t sender, uint32_t receiver, uint8_
 		return false;
 	if (receiver != VPC_INDEX_NONE && !t->ifaces[receiver].tunnel &&
 	    !vpc_sg_allows(t->sg, t->ifaces[receiver].sg_class[VPC_DIR_INGRESS], proto,
-			   rte_be_to_cpu_32(ingress_peer), p, icmp_type, icmp_code))
+			   rte_be_to_cpu_32(ingress_peer), ip, icmp_type, icmp_code))
 		return false;
 	return true;
 }
@@ -51,11 +52,27 @@ sg_allows_packet(const struct vpc_tables *t, const struct vpc_port_info *pi,
 {
 	uint32_t here = pi->is_uplink ? VPC_INDEX_NONE : pi->iface;
 
-	if (dir == 0)
+	if (dir == 0) {
+		/* Through a load balancer: its own groups see the packet
+		 * as it reaches the listener, the target's the translated
+		 * one (the client's address, the target's port). */
+		if (unlikely(d->act.path == VPC_PATH_LB)) {
+			const struct vpc_lb_rec *lb = &t->lbs[d->lb];
+			if (lb->has_sgs &&
+			    !vpc_sg_allows(t->sg, lb->sg_class, m->pkt.proto,
+					   rte_be_to_cpu_32(m->ip->src_addr),
+					   rte_be_to_cpu_16(m->pkt.dport), 0, 0))
+				return false;
+			return sg_allows(t, here, d->receiver, m->pkt.proto, m->ip->dst_addr,
+					 m->ip->src_addr, m->pkt.dport, d->act.nat_port, 0, 0);
+		}
 		return sg_allows(t, here, d->receiver, m->pkt.proto, m->ip->dst_addr,
-				 m->ip->src_addr, m->pkt.dport, m->pkt.icmp_type, m->pkt.icmp_code);
+				 m->ip->src_addr, m->pkt.dport, m->pkt.dport, m->pkt.icmp_type,
+				 m->pkt.icmp_code);
+	}
 	return sg_allows(t, d->receiver, here, m->pkt.proto, m->ip->src_addr, m->ip->dst_addr,
-			 m->pkt.sport, vpc_icmp_peer_type(m->pkt.icmp_type), m->pkt.icmp_code);
+			 m->pkt.sport, m->pkt.sport, vpc_icmp_peer_type(m->pkt.icmp_type),
+			 m->pkt.icmp_code);
 }
 
 #endif /* VPC_STAGE_SG_H */

@@ -59,6 +59,13 @@ arp_from_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
 			return VPC_DROP_NONE;
 		}
 	}
+	/* An internal load balancer's address in the subnet: the router's
+	 * (what is sent to it is routed to it, vpc_lb.h). */
+	if (unlikely(t->n_lbs != 0) && (a->arp_tip & pi->subnet_mask) == pi->subnet_addr &&
+	    rte_hash_lookup_data(t->lb_ip, &k, &data) >= 0) {
+		arp_answer(x, VPC_ETH(fi->router_mac));
+		return VPC_DROP_NONE;
+	}
 	return VPC_DROP_ARP_UNANSWERED;
 }
 
@@ -128,6 +135,37 @@ dhcp_from_iface(const struct vpc_tables *t, const struct vpc_port_info *pi, stru
 	return VPC_DROP_NONE;
 }
 
+/*
+ * A TCP segment from an interface to its subnet's router address: an
+ * answer to a load balancer's health check (common/vpc_lb.h) when its
+ * token names a target with this address, health-check port and probe
+ * port.  A SYN-ACK is recorded and answered with a reset (VPC_DROP_NONE:
+ * the frame is the reply); a reset is recorded and consumed
+ * (lb-health-answer).  Anything else: VPC_DROP_NO_INTERFACE, what a
+ * segment to the router's address would get anyway.
+ */
+static uint8_t
+lb_health_answer(const struct vpc_tables *t, const struct vpc_port_info *pi, struct rte_mbuf *mb,
+		 struct meta *m)
+{
+	uint32_t token;
+	uint32_t kind = vpc_lb_answer_kind(m->l4, m->pkt.tcp_flags, &token);
+	uint32_t k = VPC_LB_HC_TARGET(token);
+
+	if (kind == VPC_LB_ANS_NONE || k >= t->n_targets)
+		return VPC_DROP_NO_INTERFACE;
+	const struct vpc_lb_hc_rec *h = &t->lb_hc[k];
+	if (h->ip != m->ip->src_addr || h->ip != pi->fi->ip || h->hc_port != m->pkt.sport ||
+	    h->sport != m->pkt.dport)
+		return VPC_DROP_NO_INTERFACE;
+	t->lb_answers[k] = (struct vpc_lb_answer){ .token = token, .kind = kind };
+	if (kind == VPC_LB_ANS_RST)
+		return VPC_DROP_LB_HEALTH_ANSWER;
+	vpc_lb_rst_in_place(rte_pktmbuf_mtod(mb, uint8_t *), pi->fi->router_mac);
+	rte_pktmbuf_trim(mb, (uint16_t)(rte_pktmbuf_pkt_len(mb) - VPC_LB_RST_LEN));
+	return VPC_DROP_NONE;
+}
+
 /* Source checks of a packet from an interface: 0 when it may go on. */
 static inline uint8_t
 iface_checks(const struct vpc_tables *t, const struct vpc_port_info *pi, struct rte_mbuf *mb,
@@ -164,6 +202,20 @@ iface_checks(const struct vpc_tables *t, const struct vpc_port_info *pi, struct 
 	}
 	if (unlikely(rte_be_to_cpu_16(m->ip->total_length) > fi->mtu))
 		return VPC_DROP_MTU_EXCEEDED;
+	if (unlikely(m->ip->dst_addr == pi->gateway_ip) && m->pkt.proto == IPPROTO_TCP &&
+	    t->n_targets != 0) {
+		uint32_t len = rte_pktmbuf_pkt_len(mb);
+		uint8_t r = lb_health_answer(t, pi, mb, m);
+		*rx_adjust += (int64_t)len - (int64_t)rte_pktmbuf_pkt_len(mb);
+		if (r != VPC_DROP_NO_INTERFACE) {
+			*done = true;
+			if (r == VPC_DROP_NONE)
+				set_reply(v, UINT16_MAX, VPC_PATH_LB_HEALTH);
+			else
+				set_drop(v, r);
+			return r;
+		}
+	}
 	/* 224.0.0.0/3: multicast, reserved, limited broadcast */
 	if (unlikely((m->ip->dst_addr & RTE_BE32(0xe0000000)) == RTE_BE32(0xe0000000)))
 		return VPC_DROP_MULTICAST;

@@ -54,6 +54,11 @@ vpc_tables_memory(const struct vpc_image *img)
 			 (uint64_t)img->n_rhosts * (sizeof(struct vpc_tunnel_rec) + 32);
 	total += (uint64_t)img->n_vpcs * 64;
 	total += (uint64_t)img->n_natgws * (sizeof(struct vpc_natgw_rec) + 64);
+	total += (uint64_t)img->n_lbs * (sizeof(struct vpc_lb_rec) + 256) +
+		 (uint64_t)img->n_listeners * sizeof(struct vpc_lb_listener_rec) +
+		 (uint64_t)img->n_tgroups * (sizeof(struct vpc_lb_group_rec) + 8) +
+		 (uint64_t)img->n_targets * (sizeof(struct vpc_lb_hc_rec) +
+					     sizeof(struct vpc_lb_answer) + 4);
 	return total;
 }
 
@@ -89,7 +94,7 @@ build_rtable(struct vpc_tables *t, uint32_t ti, int socket_id, unsigned int seq,
 	const struct vpc_image *img = t->img;
 	const struct vpc_image_rtable *it = &img->rtables[ti];
 	struct vpc_rtable *rt = &t->rtables[ti];
-	uint32_t n_deliver = vpc_lower_n_deliveries(img, ti);
+	uint32_t n_deliver = vpc_lower_n_deliveries(img, ti) + img->n_lbs;
 	uint32_t max_nh = 1 + it->n_routes + n_deliver;
 	uint32_t n_entries = 0;
 	char name[64];
@@ -164,6 +169,12 @@ build_rtable(struct vpc_tables *t, uint32_t ti, int socket_id, unsigned int seq,
 		if (vpc_lower_delivery(img, ti, i, &d))
 			rt->nexthops[rt->n_nexthops++] = (struct vpc_nexthop){ d.kind, d.iface };
 	}
+	/* Internal load balancers' addresses, the same way. */
+	for (uint32_t b = 0; b < img->n_lbs; b++) {
+		struct vpc_route_rec d;
+		if (vpc_lower_lb_route(img, ti, b, &d))
+			rt->nexthops[rt->n_nexthops++] = (struct vpc_nexthop){ d.kind, d.iface };
+	}
 	uint32_t n_file = n_entries;
 
 	/* 2-byte next hops (32 MiB of tbl24) unless this table has more
@@ -200,10 +211,15 @@ build_rtable(struct vpc_tables *t, uint32_t ti, int socket_id, unsigned int seq,
 		}
 	}
 	for (uint32_t nh = first_deliver; nh < rt->n_nexthops; nh++) {
-		uint32_t ip = rte_be_to_cpu_32(img->ifaces[rt->nexthops[nh].iface].ip);
+		bool lb = rt->nexthops[nh].kind == VPC_NH_LB;
+		uint32_t ip = rte_be_to_cpu_32(lb ? img->lbs[rt->nexthops[nh].iface].ip :
+						    img->ifaces[rt->nexthops[nh].iface].ip);
 		struct vpc_route_rec d;
 		uint64_t cur;
-		vpc_lower_delivery(img, ti, rt->nexthops[nh].iface, &d);
+		if (lb)
+			vpc_lower_lb_route(img, ti, rt->nexthops[nh].iface, &d);
+		else
+			vpc_lower_delivery(img, ti, rt->nexthops[nh].iface, &d);
 		rte_fib_lookup_bulk(rt->fib, &ip, &cur, 1);
 		if (!vpc_lower_delivery_applies(&d, rt->nexthops[cur].kind, rt->nexthops[cur].iface))
 			continue;	/* a more specific route wins */
@@ -330,6 +346,54 @@ full:
 	return -ENOSPC;
 }
 
+/* The load balancers' records (common/vpc_lb.h) and their ARP hash. */
+static int
+build_lbs(struct vpc_tables *t, const struct vpc_image *img, int socket_id, unsigned int seq,
+	  char *err, size_t err_size)
+{
+	t->n_lbs = img->n_lbs;
+	t->n_tgroups = img->n_tgroups;
+	t->n_targets = img->n_targets;
+	t->lbs = rte_zmalloc_socket("vpc_lbs", (img->n_lbs + 1) * sizeof(*t->lbs), 0, socket_id);
+	t->listeners = rte_zmalloc_socket("vpc_listeners",
+					  (img->n_listeners + 1) * sizeof(*t->listeners), 0, socket_id);
+	t->tgroups = rte_zmalloc_socket("vpc_tgroups", (img->n_tgroups + 1) * sizeof(*t->tgroups),
+					RTE_CACHE_LINE_SIZE, socket_id);
+	t->lb_healthy = rte_zmalloc_socket("vpc_lb_healthy",
+					   (img->n_tgroups + 1) * sizeof(*t->lb_healthy),
+					   RTE_CACHE_LINE_SIZE, socket_id);
+	t->lb_hc = rte_zmalloc_socket("vpc_lb_hc", (img->n_targets + 1) * sizeof(*t->lb_hc), 0,
+				      socket_id);
+	t->lb_answers = rte_zmalloc_socket("vpc_lb_answers",
+					   (img->n_targets + 1) * sizeof(*t->lb_answers),
+					   RTE_CACHE_LINE_SIZE, socket_id);
+	t->lb_conns = rte_zmalloc_socket("vpc_lb_conns", (img->n_targets + 1) * sizeof(*t->lb_conns),
+					 RTE_CACHE_LINE_SIZE, socket_id);
+	t->lb_ip = hash_create("lbip", img->n_lbs, sizeof(struct vpc_ip_key), socket_id, seq);
+	if (t->lbs == NULL || t->listeners == NULL || t->tgroups == NULL || t->lb_healthy == NULL ||
+	    t->lb_hc == NULL || t->lb_answers == NULL || t->lb_conns == NULL || t->lb_ip == NULL) {
+		snprintf(err, err_size, "load balancers: out of memory (DPDK heap)");
+		return -ENOMEM;
+	}
+	for (uint32_t b = 0; b < img->n_lbs; b++) {
+		vpc_lower_lb(img, b, t->sg, &t->lbs[b]);
+		if (img->lbs[b].flags & VPC_LB_F_INTERNET)
+			continue;
+		struct vpc_ip_key k = { .vpc = img->lbs[b].vpc, .ip = img->lbs[b].ip };
+		if (rte_hash_add_key_data(t->lb_ip, &k, (void *)(uintptr_t)b) < 0) {
+			snprintf(err, err_size, "load balancer '%s': hash table full", img->lbs[b].name);
+			return -ENOSPC;
+		}
+	}
+	for (uint32_t l = 0; l < img->n_listeners; l++)
+		vpc_lower_listener(img, l, &t->listeners[l]);
+	for (uint32_t g = 0; g < img->n_tgroups; g++)
+		vpc_lower_tgroup(img, g, &t->tgroups[g]);
+	for (uint32_t k = 0; k < img->n_targets; k++)
+		vpc_lower_lb_hc(img, k, &t->lb_hc[k]);
+	return 0;
+}
+
 struct vpc_tables *
 vpc_tables_create(const struct vpc_image *img, int socket_id, char *err,
 		  size_t err_size)
@@ -441,6 +505,9 @@ vpc_tables_create(const struct vpc_image *img, int socket_id, char *err,
 		t->natgw_nacl |= t->natgws[g].nacl != VPC_NACL_DEFAULT;
 	}
 
+	if ((ret = build_lbs(t, img, socket_id, seq, err, err_size)) < 0)
+		goto fail;
+
 	for (uint32_t p = 0; p < img->n_ports; p++) {
 		struct vpc_port_rec r;
 		struct vpc_port_info *pi = &t->ports[p];
@@ -474,6 +541,14 @@ vpc_tables_free(struct vpc_tables *t)
 	rte_free(t->dhcp);
 	rte_free(t->nacls);
 	rte_free(t->natgws);
+	rte_free(t->lbs);
+	rte_free(t->listeners);
+	rte_free(t->tgroups);
+	rte_free(t->lb_healthy);
+	rte_free(t->lb_hc);
+	rte_free(t->lb_answers);
+	rte_free(t->lb_conns);
+	rte_hash_free(t->lb_ip);
 	rte_hash_free(t->l2);
 	rte_hash_free(t->ip);
 	rte_hash_free(t->eip);

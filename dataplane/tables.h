@@ -31,6 +31,7 @@
 
 #include "vpc_image_io.h"
 #include "vpc_nacl.h"
+#include "vpc_lb.h"
 #include "vpc_records.h"
 
 struct rte_fib;
@@ -156,6 +157,27 @@ struct vpc_tables {
 	/* [natgw]: the NAT gateways (a next hop's or an elastic IP's index) */
 	struct vpc_natgw_rec *natgws;
 	uint8_t natgw_nacl;	/* a NAT gateway's subnet has a network ACL */
+	/*
+	 * Load balancers (common/vpc_lb.h), by the image's indexes: lbs[lb],
+	 * listeners[listener], tgroups[tgroup] (members inline), lb_hc[target]
+	 * (what a health check's answer is checked against); lb_ip: (VPC, an
+	 * internal balancer's address) -> balancer, for the ARP responder.
+	 * Read-only like the rest, except three arrays the health checker
+	 * and the pipeline share, each word with one writer: lb_healthy
+	 * [tgroup] (the healthy members' bits: the checker stores, new
+	 * connections load), lb_answers[target] (the last answer to a probe:
+	 * the pipeline stores, the checker loads), lb_conns[target] (open
+	 * connections, for least_connections: atomics on open and close).
+	 */
+	struct vpc_lb_rec *lbs;
+	struct vpc_lb_listener_rec *listeners;
+	struct vpc_lb_group_rec *tgroups;
+	struct vpc_lb_hc_rec *lb_hc;
+	uint32_t n_lbs, n_tgroups, n_targets;
+	struct rte_hash *lb_ip;
+	uint64_t *lb_healthy;
+	struct vpc_lb_answer *lb_answers;
+	uint32_t *lb_conns;
 	/*
 	 * Set by the publisher before the tables are used: cached actions
 	 * stamped with another generation are recomputed; with revalidate,

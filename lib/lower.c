@@ -13,6 +13,7 @@
 #include "sg.h"
 #include "vpc_dhcp.h"
 #include "vpc_geneve.h"
+#include "vpc_lb.h"
 #include "vpc_nacl.h"
 #include "vpc_image_io.h"
 
@@ -324,4 +325,75 @@ vpc_lower_uplink_needed(const struct vpc_image *img)
 		if (img->routes[r].target == VPC_RT_IGW)
 			return true;
 	return false;
+}
+
+void
+vpc_lower_lb(const struct vpc_image *img, uint32_t b, const struct vpc_sg *sg,
+	     struct vpc_lb_rec *out)
+{
+	const struct vpc_image_lb *x = &img->lbs[b];
+	uint32_t cls = vpc_sg_lb_class(sg, b);
+
+	*out = (struct vpc_lb_rec){
+		.vpc = x->vpc,
+		.addr = x->flags & VPC_LB_F_INTERNET ? x->elastic_ip : x->ip,
+		.first_listener = x->first_listener,
+		.n_listeners = (uint16_t)(x->n_listeners < VPC_LB_MAX_LISTENERS ?
+					  x->n_listeners : VPC_LB_MAX_LISTENERS),
+		.internet = !!(x->flags & VPC_LB_F_INTERNET),
+		.has_sgs = cls != VPC_INDEX_NONE,
+		.sg_class = cls == VPC_INDEX_NONE ? 0 : cls,
+	};
+}
+
+void
+vpc_lower_listener(const struct vpc_image *img, uint32_t l, struct vpc_lb_listener_rec *out)
+{
+	const struct vpc_image_listener *x = &img->listeners[l];
+
+	*out = (struct vpc_lb_listener_rec){ .proto = x->proto, .port = x->port, .tgroup = x->tgroup };
+}
+
+void
+vpc_lower_tgroup(const struct vpc_image *img, uint32_t g, struct vpc_lb_group_rec *out)
+{
+	const struct vpc_image_tgroup *x = &img->tgroups[g];
+
+	memset(out, 0, sizeof(*out));
+	out->n = (uint16_t)(x->n_targets < VPC_LB_MAX_TARGETS ? x->n_targets : VPC_LB_MAX_TARGETS);
+	out->algorithm = x->algorithm;
+	out->first_target = x->first_target;
+	for (uint32_t k = 0; k < out->n; k++) {
+		const struct vpc_image_target *t = &img->targets[x->first_target + k];
+		struct vpc_lb_member *m = &out->m[k];
+		m->ip = img->ifaces[t->iface].ip;
+		m->iface = t->iface;
+		m->port = t->port;
+		m->weight = t->weight;
+		m->seed = vpc_lb_seed(m->ip, t->port);
+	}
+}
+
+void
+vpc_lower_lb_hc(const struct vpc_image *img, uint32_t t, struct vpc_lb_hc_rec *out)
+{
+	const struct vpc_image_target *x = &img->targets[t];
+
+	*out = (struct vpc_lb_hc_rec){
+		.ip = img->ifaces[x->iface].ip, .hc_port = x->hc_port, .sport = VPC_LB_HC_SPORT(t),
+	};
+}
+
+int
+vpc_lower_lb_route(const struct vpc_image *img, uint32_t t, uint32_t b, struct vpc_route_rec *out)
+{
+	const struct vpc_image_lb *x = &img->lbs[b];
+
+	if (x->flags & VPC_LB_F_INTERNET || x->vpc != img->rtables[t].vpc)
+		return 0;
+	*out = (struct vpc_route_rec){
+		.rtable = t, .prefix = x->ip, .prefix_len = 32, .kind = VPC_NH_LB, .iface = b,
+		.via = VPC_INDEX_NONE,
+	};
+	return 1;
 }

@@ -25,6 +25,7 @@ struct vpc_sg {
 	struct vpc_sg_class *classes;
 	uint32_t n_classes;
 	uint32_t *iface_class;	/* [iface * 2 + dir] */
+	uint32_t *lb_class;	/* [lb]: its groups' ingress class, or VPC_INDEX_NONE */
 };
 
 /* A rule attached to a node during the build. */
@@ -216,22 +217,31 @@ vpc_sg_build(const struct vpc_image *img)
 	if (sg == NULL)
 		goto nomem;
 	sg->iface_class = calloc((size_t)img->n_ifaces * 2 + 1, sizeof(uint32_t));
-	sg->classes = calloc((size_t)img->n_ifaces * 2 + 1, sizeof(*sg->classes));
+	sg->classes = calloc((size_t)img->n_ifaces * 2 + img->n_lbs + 1, sizeof(*sg->classes));
+	sg->lb_class = calloc((size_t)img->n_lbs + 1, sizeof(uint32_t));
 	/* Open addressing over (sorted groups, direction): twice the room. */
 	uint32_t cap = 16;
-	while (cap < 4 * (img->n_ifaces + 1))
+	while (cap < 4 * (img->n_ifaces + img->n_lbs + 1))
 		cap *= 2;
 	mask = cap - 1;
 	keys = calloc(cap, sizeof(*keys));
-	if (sg->iface_class == NULL || sg->classes == NULL || keys == NULL)
+	if (sg->iface_class == NULL || sg->classes == NULL || sg->lb_class == NULL || keys == NULL)
 		goto nomem;
 	if (new_node(sg) != 0)	/* node 0: the "no child" sentinel */
 		goto nomem;
-	for (uint32_t i = 0; i < img->n_ifaces; i++) {
-		const struct vpc_image_iface *f = &img->ifaces[i];
-		for (unsigned int dir = 0; dir < 2; dir++) {
-			struct class_key k = { .n = f->n_sgs, .dir = (uint8_t)dir };
-			memcpy(k.sgs, f->sgs, f->n_sgs * sizeof(uint16_t));
+	/* Interfaces (both directions), then the load balancers' own groups
+	 * (ingress only), each set of groups compiled once. */
+	for (uint32_t i = 0; i < img->n_ifaces + img->n_lbs; i++) {
+		bool is_lb = i >= img->n_ifaces;
+		const uint16_t *sgs = is_lb ? img->lbs[i - img->n_ifaces].sgs : img->ifaces[i].sgs;
+		uint8_t n_sgs = is_lb ? img->lbs[i - img->n_ifaces].n_sgs : img->ifaces[i].n_sgs;
+		if (is_lb && n_sgs == 0) {
+			sg->lb_class[i - img->n_ifaces] = VPC_INDEX_NONE;
+			continue;
+		}
+		for (unsigned int dir = 0; dir < (is_lb ? 1u : 2u); dir++) {
+			struct class_key k = { .n = n_sgs, .dir = (uint8_t)dir };
+			memcpy(k.sgs, sgs, n_sgs * sizeof(uint16_t));
 			qsort(k.sgs, k.n, sizeof(uint16_t), u16_cmp);
 			uint64_t h = 0xcbf29ce484222325ull ^ dir;
 			for (unsigned int s = 0; s < k.n; s++)
@@ -253,7 +263,10 @@ vpc_sg_build(const struct vpc_image *img)
 				keys[slot] = k;
 				n_keys++;
 			}
-			sg->iface_class[i * 2 + dir] = keys[slot].cls;
+			if (is_lb)
+				sg->lb_class[i - img->n_ifaces] = keys[slot].cls;
+			else
+				sg->iface_class[i * 2 + dir] = keys[slot].cls;
 		}
 	}
 	free(keys);
@@ -277,6 +290,7 @@ vpc_sg_free(struct vpc_sg *sg)
 	free(sg->icmps);
 	free(sg->classes);
 	free(sg->iface_class);
+	free(sg->lb_class);
 	free(sg);
 }
 
@@ -284,6 +298,12 @@ uint32_t
 vpc_sg_class_of(const struct vpc_sg *sg, uint32_t iface, unsigned int dir)
 {
 	return sg->iface_class[iface * 2 + dir];
+}
+
+uint32_t
+vpc_sg_lb_class(const struct vpc_sg *sg, uint32_t lb)
+{
+	return sg->lb_class[lb];
 }
 
 uint32_t

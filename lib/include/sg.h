@@ -31,12 +31,17 @@
 
 struct vpc_sg;
 
-/* Compile the classifiers of every interface of img.  NULL + errno. */
+/* Compile the classifiers of every interface and load balancer of img.
+ * NULL + errno. */
 struct vpc_sg *vpc_sg_build(const struct vpc_image *img);
 void vpc_sg_free(struct vpc_sg *sg);
 
 /* The classifier of an interface in a direction (enum vpc_rule_dir). */
 uint32_t vpc_sg_class_of(const struct vpc_sg *sg, uint32_t iface, unsigned int dir);
+
+/* The ingress classifier of load balancer lb's own groups, or
+ * VPC_INDEX_NONE when it has none (nothing filters at the balancer). */
+uint32_t vpc_sg_lb_class(const struct vpc_sg *sg, uint32_t lb);
 
 /*
  * Does classifier cls allow a packet of protocol proto whose peer (the

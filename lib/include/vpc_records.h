@@ -94,6 +94,10 @@ _Static_assert(sizeof(struct vpc_natgw_rec) == 16, "nat gateway record layout");
 struct vpc_image;
 struct vpc_sg;
 struct vpc_nacl_list;
+struct vpc_lb_rec;
+struct vpc_lb_listener_rec;
+struct vpc_lb_group_rec;
+struct vpc_lb_hc_rec;
 
 /* A port as a source: what the source checks and the route lookup of a
  * packet arriving on it need.  Each engine copies it into its own port
@@ -172,6 +176,22 @@ void vpc_lower_nacl_list(const struct vpc_image *img, uint32_t l, struct vpc_nac
 
 /* NAT gateway g of img. */
 void vpc_lower_natgw(const struct vpc_image *img, uint32_t g, struct vpc_natgw_rec *out);
+
+/* Load balancers (common/vpc_lb.h): balancer b with its groups'
+ * classifier from sg, listener l, target group g with its members,
+ * target t's health-check record. */
+void vpc_lower_lb(const struct vpc_image *img, uint32_t b, const struct vpc_sg *sg,
+		  struct vpc_lb_rec *out);
+void vpc_lower_listener(const struct vpc_image *img, uint32_t l, struct vpc_lb_listener_rec *out);
+void vpc_lower_tgroup(const struct vpc_image *img, uint32_t g, struct vpc_lb_group_rec *out);
+void vpc_lower_lb_hc(const struct vpc_image *img, uint32_t t, struct vpc_lb_hc_rec *out);
+
+/* An internal balancer b's address as a /32 to it (VPC_NH_LB) in route
+ * table t of its VPC (1; 0 otherwise), added where the address's longest
+ * match is the local route (vpc_lower_delivery_applies, as an
+ * interface's). */
+int vpc_lower_lb_route(const struct vpc_image *img, uint32_t t, uint32_t b,
+		       struct vpc_route_rec *out);
 
 /* How many delivery candidates table t has (the bound of its /32s). */
 uint32_t vpc_lower_n_deliveries(const struct vpc_image *img, uint32_t t);

@@ -280,9 +280,43 @@ dpdk_close(void *arg, struct opts *o)
 	rte_eal_cleanup();
 }
 
+static void
+dpdk_lb_answer(void *arg, uint32_t k, struct vpc_lb_answer *out)
+{
+	struct dpdk_engine *e = arg;
+
+	*out = k < e->t->n_targets ? e->t->lb_answers[k] : (struct vpc_lb_answer){ 0 };
+}
+
+static void
+dpdk_lb_healthy(void *arg, uint32_t g, uint64_t mask)
+{
+	struct dpdk_engine *e = arg;
+
+	if (g < e->t->n_tgroups)
+		e->t->lb_healthy[g] = mask;
+}
+
+/* End the connections a balancer opened to (vpc, ip, port). */
+static void
+dpdk_lb_drain(void *arg, uint32_t vpc, uint32_t ip, uint16_t port)
+{
+	struct dpdk_engine *e = arg;
+	uint32_t pos = 0;
+	int64_t i;
+
+	while ((i = vpc_ct_next(e->ct, &pos)) >= 0) {
+		const struct vpc_ct_entry *x = vpc_ct_entry(e->ct, (uint32_t)i);
+		if (x->act[0].path == VPC_PATH_LB && x->act[0].vpc == vpc &&
+		    x->act[0].nat_addr == ip && x->act[0].nat_port == port)
+			vpc_ct_delete(e->ct, (uint32_t)i);
+	}
+}
+
 static const struct replay_engine dpdk_engine = {
 	.name = "dpdk", .open = dpdk_open, .process = dpdk_process, .apply = dpdk_apply,
 	.account = dpdk_account, .bench = dpdk_bench, .close = dpdk_close,
+	.lb_answer = dpdk_lb_answer, .lb_healthy = dpdk_lb_healthy, .lb_drain = dpdk_lb_drain,
 };
 
 static void __attribute__((constructor))

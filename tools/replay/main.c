@@ -35,6 +35,64 @@ replay_engine_register(const struct replay_engine *eng)
 		engines[n_engines++] = eng;
 }
 
+/* The health checker's way to the engine and the outputs. */
+struct hc_ctx {
+	const struct replay_engine *eng;
+	void *e;
+	const struct vpc_image *cur;
+	struct outputs *outs;
+	bool nano;
+	bool verbose;
+};
+
+static void
+hc_answer(void *arg, uint32_t k, struct vpc_lb_answer *out)
+{
+	struct hc_ctx *c = arg;
+	c->eng->lb_answer(c->e, k, out);
+}
+
+static void
+hc_healthy(void *arg, uint32_t g, uint64_t mask)
+{
+	struct hc_ctx *c = arg;
+	c->eng->lb_healthy(c->e, g, mask);
+}
+
+static void
+hc_drain(void *arg, uint32_t vpc, uint32_t ip, uint16_t port)
+{
+	struct hc_ctx *c = arg;
+	c->eng->lb_drain(c->e, vpc, ip, port);
+}
+
+static void
+dump_frame(struct outputs *outs, const char *port, const uint8_t *buf, uint32_t len, uint64_t ts,
+	   bool nano)
+{
+	struct pcap_pkthdr h = { .caplen = len, .len = len };
+	h.ts.tv_sec = (time_t)(ts / 1000000000ull);
+	h.ts.tv_usec = (suseconds_t)(ts % 1000000000ull);
+	if (!nano)
+		h.ts.tv_usec /= 1000;
+	struct out_port *op = &outs->ports[output_of(outs, port)];
+	pcap_dump((u_char *)op->dump, &h, buf);
+	op->packets++;
+}
+
+/* A health check's probe, out of the target's port at now. */
+static void
+hc_send(void *arg, uint32_t iface, const uint8_t *frame, uint32_t len, uint64_t now)
+{
+	struct hc_ctx *c = arg;
+	const struct vpc_image_iface *f = &c->cur->ifaces[iface];
+	dump_frame(c->outs, c->cur->ports[f->port].name, frame, len, now, c->nano);
+	if (c->verbose)
+		printf("  %" PRIu64 ".%06" PRIu64 "  health check -> %s (%s)\n",
+		       (uint64_t)(now / 1000000000u), (uint64_t)(now % 1000000000u / 1000), f->name,
+		       c->cur->ports[f->port].name);
+}
+
 int
 replay(struct opts *o, const struct vpc_image *img, const struct replay_engine *eng,
        void *e, struct packet *pkts, uint32_t n)
@@ -71,17 +129,46 @@ replay(struct opts *o, const struct vpc_image *img, const struct replay_engine *
 	bool verbose = !o->json && n <= 200;
 	if (verbose)
 		printf("replaying %u packets through %u ports\n\n", n, img->n_ports);
+
+	/* Load balancers' health checks, in capture time from the first
+	 * packet on. */
+	struct hc_ctx hcx = { .eng = eng, .e = e, .cur = cur, .outs = &outs, .nano = nano,
+			      .verbose = verbose };
+	struct vpc_lb_hc_io io = { .arg = &hcx, .answer = hc_answer, .healthy = hc_healthy,
+				   .send = hc_send, .drain = hc_drain };
+	struct vpc_lb_hc *hc = NULL;
+	if (img->n_targets > 0 && (hc = vpc_lb_hc_create(img, NULL)) == NULL)
+		die("out of memory");
+	uint64_t hc_due = n > 0 ? pkts[0].ts_ns : UINT64_MAX;
 	for (uint32_t i = 0; i < n; i++) {
 		struct packet *p = &pkts[i];
 		while (next_apply < o->n_applies && o->applies[next_apply].at_ns <= p->ts_ns) {
 			struct apply *ap = &o->applies[next_apply++];
 			eng->apply(e, ap);
 			cur = ap->img;
+			hcx.cur = cur;
+			if (hc != NULL || cur->n_targets > 0) {
+				struct vpc_lb_hc *h2 = vpc_lb_hc_create(cur, hc);
+				if (h2 == NULL)
+					die("out of memory");
+				vpc_lb_hc_free(hc);
+				hc = h2;
+				if (hc_due == UINT64_MAX || hc_due > p->ts_ns)
+					hc_due = p->ts_ns;
+			}
 			for (uint32_t k = 0; k < o->n_inputs; k++)
 				in_ports[k] = port_by_name(cur, o->inputs[k].port_name);
 			if (verbose)
 				printf("  -- applied %s%s\n", ap->path,
 				       ap->revalidate ? " (revalidating connections)" : "");
+		}
+		if (hc != NULL) {
+			while (hc_due <= p->ts_ns)
+				hc_due = vpc_lb_hc_tick(hc, hc_due, &io);
+			/* The answers the last packets brought. */
+			uint64_t d = vpc_lb_hc_tick(hc, p->ts_ns, &io);
+			if (d < hc_due)
+				hc_due = d;
 		}
 		const char *in_name = o->inputs[p->input].port_name;
 		int port = in_ports[p->input];
@@ -91,19 +178,8 @@ replay(struct opts *o, const struct vpc_image *img, const struct replay_engine *
 		eng->process(e, cur, port, p->ts_ns, buf, &len, &v);
 
 		const char *out_name = v.action == VPC_ACT_DROP ? NULL : cur->ports[v.out_port].name;
-		if (out_name != NULL) {
-			struct pcap_pkthdr h = {
-				.caplen = len,
-				.len = len,
-			};
-			h.ts.tv_sec = (time_t)(p->ts_ns / 1000000000ull);
-			h.ts.tv_usec = (suseconds_t)(p->ts_ns % 1000000000ull);
-			if (!nano)
-				h.ts.tv_usec /= 1000;
-			struct out_port *op = &outs.ports[output_of(&outs, out_name)];
-			pcap_dump((u_char *)op->dump, &h, buf);
-			op->packets++;
-		}
+		if (out_name != NULL)
+			dump_frame(&outs, out_name, buf, len, p->ts_ns, nano);
 		fprintf(vf, "{\"seq\":%u,\"time\":%" PRIu64 ".%09" PRIu64 ",\"in_port\":",
 			i, (uint64_t)(p->ts_ns / 1000000000u), (uint64_t)(p->ts_ns % 1000000000u));
 		json_str(vf, in_name);
@@ -118,6 +194,7 @@ replay(struct opts *o, const struct vpc_image *img, const struct replay_engine *
 			describe(stdout, p, in_name, cur, buf, len, &v);
 	}
 	free(buf);
+	vpc_lb_hc_free(hc);
 	if (fclose(vf) != 0)
 		die("verdicts.jsonl: %s", strerror(errno));
 	for (uint32_t q = 0; q < outs.n; q++) {

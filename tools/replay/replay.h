@@ -33,6 +33,7 @@
 #include "conntrack.h"
 #include "pipeline.h"
 #include "vpc_image_io.h"
+#include "vpc_lb_health.h"
 
 #define MAX_INPUTS 256
 /* mbuf data rooms are 16-bit: the largest frame replay takes. */
@@ -104,6 +105,12 @@ struct replay_engine {
 	int (*bench)(void *e, const struct opts *o, const struct vpc_image *img,
 		     struct packet *pkts, uint32_t n);
 	void (*close)(void *e, struct opts *o);
+	/* Load balancers' health checks (vpc_lb_health.h), driven by the
+	 * replay in capture time: the answer the engine recorded for target
+	 * k, group g's healthy members, the end of a target's connections. */
+	void (*lb_answer)(void *e, uint32_t k, struct vpc_lb_answer *out);
+	void (*lb_healthy)(void *e, uint32_t g, uint64_t mask);
+	void (*lb_drain)(void *e, uint32_t vpc, uint32_t ip, uint16_t port);
 };
 
 void replay_engine_register(const struct replay_engine *eng);
