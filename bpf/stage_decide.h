@@ -19,6 +19,8 @@
 struct decision {
 	struct vpc_xdp_action act;
 	__u32 receiver;		/* interface, or VPC_INDEX_NONE: the internet */
+	__u32 lb;		/* to a load balancer's address: its index (lb_open
+				 * chooses the target); else VPC_INDEX_NONE */
 };
 
 static __always_inline void
@@ -106,6 +108,9 @@ decide_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void *
 			act_internet(d, t, VPC_PATH_NATGW_EGRESS, g->eip, fi->vpc);
 			return VPC_DROP_NONE;
 		}
+		case VPC_NH_LB:
+			d->lb = nh->iface;	/* lb_open chooses the target */
+			return VPC_DROP_NONE;
 		default:
 			return vpc_nh_drop_reason(nh->kind);
 		}
@@ -211,6 +216,10 @@ decide_uplink(struct tables *t, const struct vpc_pkt *m, void *data, void *end,
 	__u32 xi = *xp;
 	if (VPC_UNLIKELY(xi & VPC_EIP_NATGW))
 		return decide_natgw_return(t, m, xi & ~VPC_EIP_NATGW, d);
+	if (VPC_UNLIKELY(xi & VPC_EIP_LB)) {
+		d->lb = xi & ~VPC_EIP_LB;	/* lb_open chooses the target */
+		return VPC_DROP_NONE;
+	}
 	const struct vpc_iface_rec *x = iface_at(t, xi);
 	if (x == NULL)
 		return VPC_DROP_UNKNOWN_ELASTIC_IP;
@@ -236,11 +245,180 @@ decide(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc_pkt *m,
 	/* Defined on every path (a drop leaves it unused, but the compiler
 	 * may still move its fields: the verifier refuses unset registers). */
 	__builtin_memset(d, 0, sizeof(*d));
+	d->lb = VPC_INDEX_NONE;
 	__u8 r = pi->is_uplink ? decide_uplink(t, m, data, end, d) :
 		 pi->fi.tunnel ? decide_overlay(t, pi, m, data, end, d) :
 				 decide_iface(t, pi, data, end, d);
 	d->act.gen = t->g->generation;
 	return r;
+}
+
+/* ---- load balancers (common/vpc_lb.h; dataplane/stage_decide.h's twins) ---- */
+
+/* The translation to member x of a target group (its interface xr). */
+static __always_inline void
+act_lb_member(struct decision *d, const struct vpc_iface_rec *xr, __u32 xi, __be32 ip,
+	      __be16 port)
+{
+	act_deliver(d, xr, xi, VPC_PATH_LB);
+	d->act.nat = VPC_NAT_DST;
+	d->act.nat_addr = ip;
+	d->act.nat_port = port;
+}
+
+static __always_inline const struct vpc_lb_listener_rec *
+lb_listener_at(void *lm, __u32 i)
+{
+	return lm != NULL ? bpf_map_lookup_elem(lm, &i) : NULL;
+}
+
+/* bpf_loop's callback: one step of the target choice (common/vpc_lb.h). */
+static long
+lb_choice_step(__u32 i, void *ctx)
+{
+	return vpc_lb_choice_step(ctx, i);
+}
+
+/* A new connection to balancer d->lb: its listener, and the member the
+ * listener's group chooses.  A function of its own: new connections to
+ * a balancer only. */
+static __noinline __u8
+lb_open(struct tables *t, const struct vpc_pkt *m, const struct vpc_ct_key *key,
+	struct decision *d)
+{
+	void *bm = inner(&set_lbs, t->set);
+	void *lm = inner(&set_listeners, t->set);
+	void *gm = inner(&set_tgroups, t->set);
+	void *hm = inner(&set_lb_healthy, t->set);
+	__u32 bi = d->lb, li;
+
+	if (bm == NULL || lm == NULL || gm == NULL || hm == NULL || key == NULL)
+		return VPC_DROP_ENGINE;
+	const struct vpc_lb_rec *lb = bpf_map_lookup_elem(bm, &bi);
+	if (lb == NULL)
+		return VPC_DROP_ENGINE;
+	if (m->proto != IPPROTO_TCP && m->proto != IPPROTO_UDP)
+		return VPC_DROP_LB_NO_LISTENER;
+#define VPC_LB_LISTENER(ctx, i) lb_listener_at(ctx, i)
+	VPC_LB_FIND_LISTENER(lm, lb, m->proto, m->dport, li);
+#undef VPC_LB_LISTENER
+	if (li == VPC_INDEX_NONE)
+		return VPC_DROP_LB_NO_LISTENER;
+	if (m->proto == IPPROTO_TCP &&
+	    (m->tcp_flags & (0x02 | 0x10 | 0x04)) != 0x02)	/* SYN alone (of SYN, ACK, RST) */
+		return VPC_DROP_TCP_NOT_SYN;
+	const struct vpc_lb_listener_rec *l = lb_listener_at(lm, li);
+	if (l == NULL)
+		return VPC_DROP_ENGINE;
+	__u32 gi = l->tgroup;
+	const struct vpc_lb_group_rec *g = bpf_map_lookup_elem(gm, &gi);
+	const __u64 *healthy = bpf_map_lookup_elem(hm, &gi);
+	/* (replay: one CPU's counter, wherever the test run is) */
+	__u32 *turn = replay_mode ? bpf_map_lookup_percpu_elem(&lb_turn, &gi, 0) :
+				    bpf_map_lookup_elem(&lb_turn, &gi);
+	if (g == NULL || healthy == NULL || turn == NULL)
+		return VPC_DROP_ENGINE;
+	struct vpc_lb_choice c;
+	vpc_lb_choice_init(&c, g, *healthy, vpc_lb_flow_hash(key), (*turn)++);
+	bpf_loop(VPC_LB_CHOICE_STEPS, lb_choice_step, &c, 0);
+	__u32 k = c.best;
+	if (k >= VPC_LB_MAX_TARGETS)
+		return VPC_DROP_LB_NO_TARGET;
+	const struct vpc_lb_member *x = &g->m[k];
+	__u32 xi = x->iface;
+	const struct vpc_iface_rec *xr = iface_at(t, xi);
+	if (xr == NULL)
+		return VPC_DROP_ENGINE;
+	if (m->tot_len > xr->mtu)
+		return VPC_DROP_MTU_EXCEEDED;
+	act_lb_member(d, xr, xi, x->ip, x->port);
+	d->lb = bi;
+	return VPC_DROP_NONE;
+}
+
+/*
+ * A packet of a connection through a balancer whose action is not
+ * current: direction 0 to the target the connection chose (found again
+ * by its address), direction 1 back to the client from the listener's
+ * address and port.  fwd: direction 0's key; a0: its action.
+ */
+static __always_inline __u8
+lb_known(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc_pkt *m, void *data,
+	 void *end, const struct vpc_ct_key *fwd, const struct vpc_xdp_action *a0, int dir,
+	 struct decision *d)
+{
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > end)
+		return VPC_DROP_FRAME_TRUNCATED;
+	__builtin_memset(d, 0, sizeof(*d));
+	d->lb = VPC_INDEX_NONE;
+	d->act.gen = t->g->generation;
+	if (dir == 0) {
+		__u32 *bp;
+		if ((fwd->ctx_proto >> 8) == 0) {
+			void *em = inner(&set_eips, t->set);
+			__be32 a = fwd->dst;
+			bp = em != NULL ? bpf_map_lookup_elem(em, &a) : NULL;
+			if (bp == NULL || !(*bp & VPC_EIP_LB))
+				return VPC_DROP_LB_NO_LISTENER;
+			d->lb = *bp & ~VPC_EIP_LB;
+		} else {
+			void *lm = inner(&set_lb_ip, t->set);
+			struct vpc_xdp_ip_key lk = { .vpc = a0->vpc, .ip = fwd->dst };
+			bp = lm != NULL ? bpf_map_lookup_elem(lm, &lk) : NULL;
+			if (bp == NULL)
+				return VPC_DROP_LB_NO_LISTENER;
+			d->lb = *bp;
+		}
+		void *ips = inner(&set_ips, t->set);
+		struct vpc_xdp_ip_key k = { .vpc = a0->vpc, .ip = a0->nat_addr };
+		__u32 *xp = ips != NULL ? bpf_map_lookup_elem(ips, &k) : NULL;
+		if (xp == NULL)
+			return VPC_DROP_NO_INTERFACE;
+		__u32 xi = *xp;
+		const struct vpc_iface_rec *xr = iface_at(t, xi);
+		if (xr == NULL || xr->tunnel)
+			return VPC_DROP_NO_INTERFACE;
+		__u32 lb = d->lb;
+		act_lb_member(d, xr, xi, a0->nat_addr, a0->nat_port);
+		d->lb = lb;
+		d->act.gen = t->g->generation;
+		return VPC_DROP_NONE;
+	}
+	if (pi->is_uplink)
+		return VPC_DROP_UNKNOWN_ELASTIC_IP;
+	__u32 vpc = pi->fi.vpc;
+	if ((fwd->ctx_proto >> 8) == 0) {	/* the client came from the internet */
+		if (!mac_eq(eth->h_dest, pi->fi.router_mac))
+			return VPC_DROP_UNKNOWN_DST_MAC;
+		act_internet(d, t, VPC_PATH_LB_REPLY, fwd->dst, vpc);
+	} else {
+		void *ips = inner(&set_ips, t->set);
+		struct vpc_xdp_ip_key k = { .vpc = vpc, .ip = fwd->src };
+		__u32 *xp = ips != NULL ? bpf_map_lookup_elem(ips, &k) : NULL;
+		if (xp == NULL)
+			return VPC_DROP_NO_INTERFACE;
+		__u32 xi = *xp;
+		const struct vpc_iface_rec *x = iface_at(t, xi);
+		if (x == NULL)
+			return VPC_DROP_NO_INTERFACE;
+		if (m->tot_len > x->mtu)
+			return VPC_DROP_MTU_EXCEEDED;
+		if (x->tunnel)
+			return VPC_DROP_NO_INTERFACE;
+		act_deliver(d, x, xi, VPC_PATH_LB_REPLY);
+		if (!mac_eq(eth->h_dest, pi->fi.router_mac)) {
+			if (!mac_eq(eth->h_dest, x->mac) || x->subnet != pi->fi.subnet)
+				return VPC_DROP_UNKNOWN_DST_MAC;
+			d->act.rewrite_macs = 0;
+		}
+		d->act.nat = VPC_NAT_SRC;
+		d->act.nat_addr = fwd->dst;
+	}
+	d->act.nat_port = fwd->dport;
+	d->act.gen = t->g->generation;
+	return VPC_DROP_NONE;
 }
 
 #endif /* VPC_XDP_STAGE_DECIDE_H */

@@ -127,6 +127,49 @@ nacl_verdict_natgw(const struct natgw_nacl_in *in)
 	return VPC_DROP_NONE;
 }
 
+/*
+ * Through a load balancer the receiver's subnet sees the translated
+ * packet: to the target's port (path lb), from the listener's address
+ * (lb-reply); the sender's sees it as sent (dataplane/stage_nacl.h).
+ */
+struct lb_nacl_in {
+	__u32 in, out;		/* nacl_verdict()'s */
+	__u32 meta;		/* nacl_meta() */
+	__be32 daddr;		/* the egress side's remote */
+	__be32 isrc;		/* the ingress side's remote */
+	__u32 ikey;		/* the ingress side's key */
+};
+
+__attribute__((noinline)) int
+nacl_verdict_lb(const struct lb_nacl_in *x)
+{
+	if (x == NULL)
+		return VPC_DROP_ENGINE;
+	__u32 set = x->meta >> 31, proto = (x->meta >> 16) & 0xff, key = x->meta & 0xffff;
+	__u32 egress, ingress;
+	void *pm = inner(&set_ports, set);
+	if (pm == NULL)
+		return VPC_DROP_ENGINE;
+	__u32 in = x->in & 0x7fffffff, out = x->out;
+	const struct vpc_xdp_port *pi = bpf_map_lookup_elem(pm, &in);
+	const struct vpc_xdp_port *po = bpf_map_lookup_elem(pm, &out);
+	if (pi == NULL || po == NULL)
+		return VPC_DROP_ENGINE;
+	vpc_nacl_lists(pi->nacl, pi->subnet, po->nacl, po->subnet, &egress, &ingress);
+	if (egress != VPC_NACL_NO_LIST && !nacl_list_allows(set, egress, proto, x->daddr, key))
+		return VPC_DROP_NACL_EGRESS;
+	if (ingress != VPC_NACL_NO_LIST &&
+	    !nacl_list_allows(set, ingress, proto, x->isrc, x->ikey))
+		return VPC_DROP_NACL_INGRESS;
+	return VPC_DROP_NONE;
+}
+
+static __always_inline int
+lb_path(__u8 path)
+{
+	return path == VPC_PATH_LB || path == VPC_PATH_LB_REPLY;
+}
+
 static __always_inline int
 natgw_path(__u8 path)
 {

@@ -142,6 +142,20 @@ sg_allows_packet(struct tables *t, const struct vpc_xdp_port *pi, const struct v
 	__u8 type = dir == 0 ? m->icmp_type : vpc_icmp_peer_type(m->icmp_type);
 	/* the key: the port, or for ICMP type << 8 | code */
 	__u32 key = m->proto == IPPROTO_ICMP ? (__u32)type << 8 | m->icmp_code : port;
+	__u32 ikey = key;
+
+	/* Through a load balancer: its own groups see the packet as it
+	 * reaches the listener, the target's the translated one. */
+	if (dir == 0 && VPC_UNLIKELY(d->act.path == VPC_PATH_LB)) {
+		void *bm = inner(&set_lbs, t->set);
+		__u32 bi = d->lb;
+		const struct vpc_lb_rec *lb = bm != NULL ? bpf_map_lookup_elem(bm, &bi) : NULL;
+		if (lb == NULL)
+			return 0;
+		if (lb->has_sgs && !sg_class_allows(t->set, lb->sg_class, m->proto, saddr, key))
+			return 0;
+		ikey = bpf_ntohs(d->act.nat_port);
+	}
 
 	if (sender != VPC_INDEX_NONE) {
 		const struct vpc_iface_rec *s = sender == here && !pi->is_uplink ?
@@ -157,7 +171,7 @@ sg_allows_packet(struct tables *t, const struct vpc_xdp_port *pi, const struct v
 						&pi->fi : iface_at(t, receiver);
 		if (r == NULL || (!r->tunnel &&
 				  !sg_class_allows(t->set, r->sg_class[VPC_DIR_INGRESS], m->proto,
-						   ingress_peer, key)))
+						   ingress_peer, ikey)))
 			return 0;
 	}
 	return 1;

@@ -49,7 +49,22 @@ arp_from_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void
 		return VPC_DROP_ARP_UNANSWERED;
 	struct vpc_xdp_ip_key k = { .vpc = fi->vpc, .ip = a->tip };
 	__u32 *xi = bpf_map_lookup_elem(ips, &k);
-	if (xi == NULL || *xi == pi->iface)
+	if (xi == NULL) {
+		/* An internal load balancer's address in the subnet: the
+		 * router's (dataplane/stage_source.h). */
+		void *lm = inner(&set_lb_ip, t->set);
+		void *bm = inner(&set_lbs, t->set);
+		__u32 *bp = lm != NULL ? bpf_map_lookup_elem(lm, &k) : NULL;
+		if (bp == NULL || bm == NULL)
+			return VPC_DROP_ARP_UNANSWERED;
+		__u32 bi = *bp;
+		const struct vpc_lb_rec *lb = bpf_map_lookup_elem(bm, &bi);
+		if (lb == NULL || lb->subnet != fi->subnet)
+			return VPC_DROP_ARP_UNANSWERED;
+		arp_answer(eth, a, fi->router_mac);
+		return VPC_DROP_NONE;
+	}
+	if (*xi == pi->iface)
 		return VPC_DROP_ARP_UNANSWERED;
 	const struct vpc_iface_rec *o = iface_at(t, *xi);
 	if (o == NULL || o->subnet != fi->subnet)
@@ -89,6 +104,8 @@ enum source_done {
 	SOURCE_ANSWERED,	/* an ARP reply, in place */
 	SOURCE_DHCP,		/* a DHCP request: the slow program answers */
 	SOURCE_OVERLAY,		/* a Geneve frame for this host: decapsulate */
+	SOURCE_LB_HEALTH,	/* TCP to the subnet's router: maybe a health
+				 * check's answer (the slow program) */
 };
 
 /* The DHCP option walk (common/vpc_dhcp.h's vpc_dhcp_step), one option a
@@ -202,8 +219,53 @@ iface_checks(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc_p
 	}
 	if (m->tot_len > fi->mtu)
 		return VPC_DROP_MTU_EXCEEDED;
+	if (VPC_UNLIKELY(ip->daddr == pi->gateway_ip) && m->proto == IPPROTO_TCP) {
+		*done = SOURCE_LB_HEALTH;
+		return VPC_DROP_NONE;
+	}
 	if ((ip->daddr & bpf_htonl(0xe0000000)) == bpf_htonl(0xe0000000))
 		return VPC_DROP_MULTICAST;
+	return VPC_DROP_NONE;
+}
+
+/*
+ * A TCP segment from an interface to its subnet's router address: a
+ * health check's answer (dataplane/stage_source.h's lb_health_answer).
+ * VPC_DROP_NONE: the frame is now the reset that answers a SYN-ACK;
+ * lb-health-answer: a reset, recorded; VPC_DROP_NO_INTERFACE: not an
+ * answer (the slow path goes on with it).  In the slow program.
+ */
+static __always_inline __u8
+lb_health_answer(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
+		 const struct vpc_pkt *m)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u8 *f = data;
+	__u32 token;
+
+	if ((void *)(f + VPC_LB_RST_LEN) > end)
+		return VPC_DROP_NO_INTERFACE;
+	__u32 kind = vpc_lb_answer_kind(f + VPC_OFF_L4, m->tcp_flags, &token);
+	__u32 k = VPC_LB_HC_TARGET(token);
+	void *hm = inner(&set_lb_hc, t->set);
+	void *am = inner(&set_lb_answers, t->set);
+	if (kind == VPC_LB_ANS_NONE || hm == NULL || am == NULL)
+		return VPC_DROP_NO_INTERFACE;
+	const struct vpc_lb_hc_rec *h = bpf_map_lookup_elem(hm, &k);
+	struct vpc_lb_answer *a = bpf_map_lookup_elem(am, &k);
+	__be32 saddr = *(__be32 *)(f + VPC_OFF_IP + 12);
+	if (h == NULL || a == NULL || h->ip != saddr || h->ip != pi->fi.ip ||
+	    h->hc_port != m->sport || h->sport != m->dport)
+		return VPC_DROP_NO_INTERFACE;
+	a->token = token;
+	a->kind = kind;
+	if (kind == VPC_LB_ANS_RST)
+		return VPC_DROP_LB_HEALTH_ANSWER;
+	vpc_lb_rst_in_place(f, pi->fi.router_mac);
+	int delta = VPC_LB_RST_LEN - (int)(ctx->data_end - ctx->data);
+	if (delta != 0 && bpf_xdp_adjust_tail(ctx, delta) < 0)
+		return VPC_DROP_ENGINE;
 	return VPC_DROP_NONE;
 }
 

@@ -34,6 +34,7 @@
 #include "vpc_geneve.h"	/* the overlay between hosts: shared */
 #include "vpc_nacl.h"	/* network ACLs: shared */
 #include "vpc_natgw.h"	/* NAT gateways' ports: shared */
+#include "vpc_lb.h"	/* load balancers: shared */
 #include "vpc_image.h"
 #include "vpc_reasons.h"
 #include "vpc_xdp_maps.h"
@@ -117,6 +118,13 @@ INNER_SZ(in_vnis, BPF_MAP_TYPE_HASH, 0, 4, sizeof(__u32));
 INNER_SZ(in_appliances, BPF_MAP_TYPE_HASH, 0, sizeof(struct vpc_xdp_appliance_key), sizeof(__u32));
 INNER_SZ(in_rports, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_xdp_port));
 INNER_FIXED(in_natgws, VPC_MAX_NATGWS, sizeof(struct vpc_natgw_rec));
+INNER_FIXED(in_lbs, VPC_MAX_LBS, sizeof(struct vpc_lb_rec));
+INNER_SZ(in_listeners, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_lb_listener_rec));
+INNER_SZ(in_tgroups, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_lb_group_rec));
+INNER_SZ(in_lb_hc, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_lb_hc_rec));
+INNER_SZ(in_lb_ip, BPF_MAP_TYPE_HASH, 0, sizeof(struct vpc_xdp_ip_key), sizeof(__u32));
+INNER_SZ(in_lb_healthy, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(__u64));
+INNER_SZ(in_lb_answers, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP, 4, sizeof(struct vpc_lb_answer));
 
 SET(set_global, in_global);
 SET(set_ports, in_ports);
@@ -137,6 +145,21 @@ SET(set_vnis, in_vnis);
 SET(set_appliances, in_appliances);
 SET(set_natgws, in_natgws);
 SET(set_rports, in_rports);
+SET(set_lbs, in_lbs);
+SET(set_listeners, in_listeners);
+SET(set_tgroups, in_tgroups);
+SET(set_lb_hc, in_lb_hc);
+SET(set_lb_ip, in_lb_ip);
+SET(set_lb_healthy, in_lb_healthy);
+SET(set_lb_answers, in_lb_answers);
+
+/* Each target group's round-robin turn, per CPU (common/vpc_lb.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VPC_MAX_TGROUPS);
+	__type(key, __u32);
+	__type(value, __u32);
+} lb_turn SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -476,6 +499,27 @@ frag_tunnel(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc_pk
 	return VPC_DROP_NONE;
 }
 
+/* The ACLs of a packet through a load balancer (nacl_verdict_lb). */
+static __always_inline __u8
+lb_nacl(__u32 set, __u32 slot, const struct vpc_xdp_port *pi, const struct vpc_pkt *m,
+	const struct vpc_xdp_action *a, __be32 saddr, __be32 daddr)
+{
+	const struct vpc_xdp_port *po;
+	void *pm = inner(&set_ports, set);
+	__u32 out = a->out_slot;
+
+	if (pm == NULL || (po = bpf_map_lookup_elem(pm, &out)) == NULL)
+		return VPC_DROP_ENGINE;
+	if (!nacl_any(pi, po, a->tunnel))
+		return VPC_DROP_NONE;
+	struct lb_nacl_in in = {
+		.in = nacl_in(slot, pi), .out = out, .meta = nacl_meta(set, m), .daddr = daddr,
+		.isrc = a->path == VPC_PATH_LB_REPLY ? a->nat_addr : saddr,
+		.ikey = vpc_nacl_dport(m->proto, a->path == VPC_PATH_LB ? a->nat_port : m->dport),
+	};
+	return (__u8)nacl_verdict_lb(&in);
+}
+
 /* The ACLs on the slow path: a packet through a NAT gateway crosses its
  * subnet too (nacl_verdict_natgw, with its inputs in the slow program's
  * scratch: t->conn's record lies in it). */
@@ -490,6 +534,8 @@ slow_nacl(struct tables *t, __u32 slot, const struct vpc_xdp_port *pi, const str
 {
 	if (a->tunnel != 0)
 		return VPC_DROP_NONE;
+	if (VPC_UNLIKELY(lb_path(a->path)))
+		return lb_nacl(t->set, slot, pi, m, a, saddr, daddr);
 	if (!natgw_path(a->path))
 		return (__u8)nacl_verdict(nacl_in(slot, pi), a->out_slot, nacl_meta(t->set, m), saddr,
 					  daddr);
@@ -525,6 +571,14 @@ new_conn(struct xdp_md *ctx, struct tables *t, __u32 slot, const struct vpc_xdp_
 	int related = icmp_error && icmp_error_related(data, end, m, pi->ctx, t->conn);
 	if ((r = decide(t, pi, m, ctx, &d)) != VPC_DROP_NONE)
 		return r;
+	if (VPC_UNLIKELY(d.lb != VPC_INDEX_NONE)) {
+		/* To a load balancer: its listener chooses the target. */
+		if (icmp_error)
+			return VPC_DROP_LB_NO_LISTENER;
+		if ((r = lb_open(t, m, key, &d)) != VPC_DROP_NONE)
+			return r;
+		d.act.gen = t->g->generation;
+	}
 	if (icmp_error && d.act.path == VPC_PATH_NATGW_EGRESS) {
 		if (!t->conn->dir0)
 			return VPC_DROP_ICMP_UNRELATED;
@@ -578,7 +632,15 @@ refresh(struct xdp_md *ctx, struct tables *t, __u32 slot, const struct vpc_xdp_p
 	h->nat_addr = e->act[0].nat_addr;
 	h->src = e->self.src;
 	h->sport = e->self.sport;
-	if ((r = decide(t, pi, m, ctx, &d)) != VPC_DROP_NONE)
+	if (VPC_UNLIKELY(e->act[0].path == VPC_PATH_LB)) {
+		/* Through a load balancer: to its target, or back from it. */
+		r = lb_known(t, pi, m, data, end, fwd, &e->act[0], dir, &d);
+	} else {
+		r = decide(t, pi, m, ctx, &d);
+		if (r == VPC_DROP_NONE && VPC_UNLIKELY(d.lb != VPC_INDEX_NONE))
+			r = VPC_DROP_LB_NO_LISTENER;
+	}
+	if (r != VPC_DROP_NONE)
 		return r;
 	/* A translation through a NAT gateway stays the connection's
 	 * (dataplane/pipeline.c's slow_path says why). */
@@ -597,7 +659,7 @@ refresh(struct xdp_md *ctx, struct tables *t, __u32 slot, const struct vpc_xdp_p
 	struct vpc_xdp_action *old = &e->act[dir & 1];
 	int other = old->gen != 0 && (old->out_slot != d.act.out_slot ||
 				      old->path != d.act.path);
-	if ((t->g->revalidate || other) &&
+	if ((t->g->revalidate || other) && d.act.path != VPC_PATH_LB_REPLY &&
 	    !sg_allows_packet(t, pi, m, ip->saddr, ip->daddr, &d, dir)) {
 		if (t->g->revalidate && !other) {
 			ct_delete(e, fwd);
@@ -800,7 +862,7 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 			return VPC_DROP_ENGINE;
 		*src = xi;
 	}
-	if (done == SOURCE_DHCP)
+	if (done == SOURCE_DHCP || done == SOURCE_LB_HEALTH)
 		return SLOW;
 	if (done == SOURCE_ANSWERED) {
 		set_send(v, VPC_ACT_REPLY, VPC_PATH_ARP_REPLY, slot);
@@ -855,8 +917,10 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 					return vpc_ct_key_eq(&e->self, &fwd) ? r : SLOW;
 			}
 		} else if (VPC_UNLIKELY(nacl_any(pi, po, a->tunnel))) {
-			r = (__u8)nacl_verdict(nacl_in(slot, pi), out, nacl_meta(t.set, &m), ip->saddr,
-					       ip->daddr);
+			r = VPC_UNLIKELY(lb_path(a->path)) ?
+				    lb_nacl(t.set, slot, pi, &m, a, ip->saddr, ip->daddr) :
+				    (__u8)nacl_verdict(nacl_in(slot, pi), out, nacl_meta(t.set, &m),
+						       ip->saddr, ip->daddr);
 			/* (the element may have been reused meanwhile: then
 			 * the slow path decides) */
 			if (r != VPC_DROP_NONE)
@@ -972,6 +1036,20 @@ vpc_xdp_slow(struct xdp_md *ctx)
 	}
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
+	struct iphdr *sip = data + VPC_OFF_IP;
+	if ((void *)(sip + 1) > end)
+		return finish(slot, len, len, v, VPC_DROP_IP_TRUNCATED, s.st);
+	if (!s.pi->is_uplink && VPC_UNLIKELY(sip->daddr == s.pi->gateway_ip) &&
+	    s.m->proto == IPPROTO_TCP) {
+		r = lb_health_answer(ctx, &s.t, s.pi, s.m);
+		if (r != VPC_DROP_NO_INTERFACE) {
+			if (r == VPC_DROP_NONE)
+				set_send(v, VPC_ACT_REPLY, VPC_PATH_LB_HEALTH, slot);
+			return finish(slot, len, (__u32)(ctx->data_end - ctx->data), v, r, s.st);
+		}
+		data = (void *)(long)ctx->data;
+		end = (void *)(long)ctx->data_end;
+	}
 	if (s.m->frag == VPC_FRAG_LATER) {
 		r = frag_later(data, end, s.pi->ctx, s.t.g->generation, now, v);
 		if (r == VPC_DROP_NONE &&

@@ -37,7 +37,9 @@ enum vpc_xdp_set_map {
 	VPC_XS_GLOBAL, VPC_XS_PORTS, VPC_XS_IFACES, VPC_XS_VPCS, VPC_XS_L2, VPC_XS_IPS,
 	VPC_XS_EIPS, VPC_XS_ROUTES, VPC_XS_SG_CLASSES, VPC_XS_SG_NODES,
 	VPC_XS_SG_INTERVALS, VPC_XS_SG_ICMPS, VPC_XS_NACLS, VPC_XS_TUNNELS, VPC_XS_UNDERLAY,
-	VPC_XS_VNIS, VPC_XS_APPLIANCES, VPC_XS_RPORTS, VPC_XS_NATGWS, VPC_XS_COUNT
+	VPC_XS_VNIS, VPC_XS_APPLIANCES, VPC_XS_RPORTS, VPC_XS_NATGWS, VPC_XS_LBS,
+	VPC_XS_LISTENERS, VPC_XS_TGROUPS, VPC_XS_LB_HC, VPC_XS_LB_IP, VPC_XS_LB_HEALTHY,
+	VPC_XS_LB_ANSWERS, VPC_XS_COUNT
 };
 
 /* The maps an engine is driven through. */
@@ -130,6 +132,18 @@ uint32_t vpc_xdp_ct_flush(const struct vpc_xdp_fds *f);
 int vpc_xdp_ct_each(const struct vpc_xdp_fds *f,
 		    void (*fn)(const struct vpc_ct_key *k, const struct vpc_xdp_ct *e, void *arg),
 		    void *arg);
+
+/*
+ * Load balancers' health checks (lib/lb_health.c drives them): the active
+ * table set's answers map (what the program recorded per target) and
+ * healthy map (the members' bits per target group), as new fds the caller
+ * closes; and the end of the connections a balancer opened to a target
+ * (VPC vpc, address ip, port: network order).  0 or -errno; the count.
+ */
+int vpc_xdp_lb_maps(const struct vpc_xdp_fds *f, int *answers_fd, int *healthy_fd);
+void vpc_xdp_lb_answer(int answers_fd, uint32_t k, struct vpc_lb_answer *out);
+void vpc_xdp_lb_set_healthy(int healthy_fd, uint32_t g, uint64_t mask);
+uint32_t vpc_xdp_lb_drain(const struct vpc_xdp_fds *f, uint32_t vpc, uint32_t ip, uint16_t port);
 
 /* Detach from every port and remove the pins (and dir). */
 int vpc_xdp_unpin(const char *dir, uint32_t *n_detached, char *err, size_t err_size);

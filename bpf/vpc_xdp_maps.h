@@ -35,6 +35,7 @@
 #include "vpc_nacl.h"		/* network ACL lists (a map's values) */
 #include "vpc_image.h"		/* VPC_TO_COUNT, the classifier records */
 #include "vpc_records.h"	/* the interface record, shared with DPDK */
+#include "vpc_lb.h"		/* load balancers' records (maps' values) */
 
 /* routes: an LPM trie over (route table, destination); prefixlen counts
  * the table's 32 bits too. */

@@ -39,7 +39,8 @@ static const char *const set_names[VPC_XS_COUNT] = {
 	"set_global", "set_ports", "set_ifaces", "set_vpcs", "set_l2", "set_ips",
 	"set_eips", "set_routes", "set_sg_classes", "set_sg_nodes",
 	"set_sg_intervals", "set_sg_icmps", "set_nacls", "set_tunnels", "set_underlay",
-	"set_vnis", "set_appliances", "set_rports", "set_natgws",
+	"set_vnis", "set_appliances", "set_rports", "set_natgws", "set_lbs", "set_listeners",
+	"set_tgroups", "set_lb_hc", "set_lb_ip", "set_lb_healthy", "set_lb_answers",
 };
 
 __attribute__((format(printf, 4, 5))) static int
@@ -121,7 +122,9 @@ vpc_xdp_load(bool replay, uint32_t max_conns, char *err, size_t err_size)
 		x->skel->maps.set_sg_nodes, x->skel->maps.set_sg_intervals,
 		x->skel->maps.set_sg_icmps, x->skel->maps.set_nacls, x->skel->maps.set_tunnels,
 		x->skel->maps.set_underlay, x->skel->maps.set_vnis, x->skel->maps.set_appliances,
-		x->skel->maps.set_rports, x->skel->maps.set_natgws,
+		x->skel->maps.set_rports, x->skel->maps.set_natgws, x->skel->maps.set_lbs,
+		x->skel->maps.set_listeners, x->skel->maps.set_tgroups, x->skel->maps.set_lb_hc,
+		x->skel->maps.set_lb_ip, x->skel->maps.set_lb_healthy, x->skel->maps.set_lb_answers,
 	};
 	for (int i = 0; i < VPC_XS_COUNT; i++)
 		f->set[i] = bpf_map__fd(sets[i]);
@@ -465,6 +468,20 @@ build_routes(int fd, const struct vpc_image *img, char *err, size_t n)
 			if (put(fd, &k, &nh, err, n, "routes") < 0)
 				return -1;
 		}
+	/* Internal load balancers' addresses, the same way. */
+	for (uint32_t t = 0; t < img->n_rtables; t++)
+		for (uint32_t b = 0; b < img->n_lbs; b++) {
+			if (!vpc_lower_lb_route(img, t, b, &x))
+				continue;
+			struct vpc_xdp_route_key k = { 32u + x.prefix_len, htonl(t), x.prefix };
+			struct vpc_xdp_nexthop cur;
+			if (bpf_map_lookup_elem(fd, &k, &cur) < 0 ||
+			    !vpc_lower_delivery_applies(&x, cur.kind, cur.iface))
+				continue;
+			struct vpc_xdp_nexthop nh = { x.kind, x.iface };
+			if (put(fd, &k, &nh, err, n, "routes") < 0)
+				return -1;
+		}
 	return 0;
 }
 
@@ -676,7 +693,7 @@ set_create(int fd[VPC_XS_COUNT], const struct vpc_image *img, char *err, size_t 
 	fd[VPC_XS_EIPS] = new_map(BPF_MAP_TYPE_HASH, "vpc_eips", 4, 4, img->n_eips, 0);
 	uint32_t n_routes = img->n_routes;
 	for (uint32_t t = 0; t < img->n_rtables; t++)
-		n_routes += vpc_lower_n_deliveries(img, t);
+		n_routes += vpc_lower_n_deliveries(img, t) + img->n_lbs;
 	fd[VPC_XS_ROUTES] = new_map(BPF_MAP_TYPE_LPM_TRIE, "vpc_routes",
 				    sizeof(struct vpc_xdp_route_key),
 				    sizeof(struct vpc_xdp_nexthop), n_routes, BPF_F_NO_PREALLOC);
@@ -700,6 +717,70 @@ set_create(int fd[VPC_XS_COUNT], const struct vpc_image *img, char *err, size_t 
 				    sizeof(struct vpc_natgw_rec), VPC_MAX_NATGWS, 0);
 	if (fd[VPC_XS_NATGWS] < 0)
 		return fail(err, n, 0, "creating the NAT gateway map: %s", strerror(errno));
+	/* Load balancers (common/vpc_lb.h): the balancers at the template's
+	 * size (read on every new connection to one), the rest sized to the
+	 * image. */
+	fd[VPC_XS_LBS] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_lbs", 4, sizeof(struct vpc_lb_rec),
+				 VPC_MAX_LBS, 0);
+	fd[VPC_XS_LISTENERS] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_listeners", 4,
+				       sizeof(struct vpc_lb_listener_rec), img->n_listeners,
+				       BPF_F_INNER_MAP);
+	fd[VPC_XS_TGROUPS] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_tgroups", 4,
+				     sizeof(struct vpc_lb_group_rec), img->n_tgroups, BPF_F_INNER_MAP);
+	fd[VPC_XS_LB_HC] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_lb_hc", 4, sizeof(struct vpc_lb_hc_rec),
+				   img->n_targets, BPF_F_INNER_MAP);
+	fd[VPC_XS_LB_IP] = new_map(BPF_MAP_TYPE_HASH, "vpc_lb_ip", sizeof(struct vpc_xdp_ip_key), 4,
+				   img->n_lbs, 0);
+	fd[VPC_XS_LB_HEALTHY] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_lb_healthy", 4, sizeof(uint64_t),
+					img->n_tgroups, BPF_F_INNER_MAP);
+	fd[VPC_XS_LB_ANSWERS] = new_map(BPF_MAP_TYPE_ARRAY, "vpc_lb_answers", 4,
+					sizeof(struct vpc_lb_answer), img->n_targets,
+					BPF_F_INNER_MAP);
+	for (int k = VPC_XS_LBS; k <= VPC_XS_LB_ANSWERS; k++)
+		if (fd[k] < 0)
+			return fail(err, n, 0, "creating the load balancer maps: %s", strerror(errno));
+	return 0;
+}
+
+/* The load balancers' maps. */
+static int
+set_fill_lbs(int fd[VPC_XS_COUNT], const struct vpc_image *img, const struct vpc_sg *sg,
+	     char *err, size_t n)
+{
+	for (uint32_t b = 0; b < img->n_lbs; b++) {
+		struct vpc_lb_rec r;
+		vpc_lower_lb(img, b, sg, &r);
+		if (put(fd[VPC_XS_LBS], &b, &r, err, n, "load balancers") < 0)
+			return -1;
+		if (img->lbs[b].flags & VPC_LB_F_INTERNET)
+			continue;
+		struct vpc_xdp_ip_key k = { .vpc = img->lbs[b].vpc, .ip = img->lbs[b].ip };
+		if (put(fd[VPC_XS_LB_IP], &k, &b, err, n, "load balancer addresses") < 0)
+			return -1;
+	}
+	for (uint32_t l = 0; l < img->n_listeners; l++) {
+		struct vpc_lb_listener_rec r;
+		vpc_lower_listener(img, l, &r);
+		if (put(fd[VPC_XS_LISTENERS], &l, &r, err, n, "listeners") < 0)
+			return -1;
+	}
+	struct vpc_lb_group_rec *g = malloc(sizeof(*g));
+	if (g == NULL)
+		return fail(err, n, -ENOMEM, "out of memory");
+	for (uint32_t i = 0; i < img->n_tgroups; i++) {
+		vpc_lower_tgroup(img, i, g);
+		if (put(fd[VPC_XS_TGROUPS], &i, g, err, n, "target groups") < 0) {
+			free(g);
+			return -1;
+		}
+	}
+	free(g);
+	for (uint32_t k = 0; k < img->n_targets; k++) {
+		struct vpc_lb_hc_rec r;
+		vpc_lower_lb_hc(img, k, &r);
+		if (put(fd[VPC_XS_LB_HC], &k, &r, err, n, "health checks") < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -818,6 +899,8 @@ set_fill(int fd[VPC_XS_COUNT], const struct vpc_image *img, const uint32_t *slot
 		if (put(fd[VPC_XS_NATGWS], &i, &r, err, n, "NAT gateways") < 0)
 			return -1;
 	}
+	if (set_fill_lbs(fd, img, sg, err, n) < 0)
+		return -1;
 	for (uint32_t v = 0; v < img->n_vpcs; v++) {
 		struct vpc_xdp_vpc x = { .vni = img->vpcs[v].vni };
 		for (int k = 0; k < VPC_TO_COUNT; k++)
@@ -1152,4 +1235,74 @@ vpc_xdp_ct_flush(const struct vpc_xdp_fds *f)
 		if (bpf_map_delete_elem(f->ct, &key) < 0)
 			break;
 	return n;
+}
+
+int
+vpc_xdp_lb_maps(const struct vpc_xdp_fds *f, int *answers_fd, int *healthy_fd)
+{
+	uint32_t s = active_set(f);
+
+	*answers_fd = inner_fd(f, VPC_XS_LB_ANSWERS, s);
+	*healthy_fd = inner_fd(f, VPC_XS_LB_HEALTHY, s);
+	if (*answers_fd < 0 || *healthy_fd < 0) {
+		int e = errno;
+		if (*answers_fd >= 0)
+			close(*answers_fd);
+		if (*healthy_fd >= 0)
+			close(*healthy_fd);
+		*answers_fd = *healthy_fd = -1;
+		return -e;
+	}
+	return 0;
+}
+
+uint32_t
+vpc_xdp_lb_drain(const struct vpc_xdp_fds *f, uint32_t vpc, uint32_t ip, uint16_t port)
+{
+	struct vpc_ct_key key, next, *cur = NULL;
+	struct vpc_xdp_ct v;
+	uint32_t n = 0;
+
+	/* Collect first: deleting while walking reorders the walk. */
+	uint32_t cap = 1024, count = 0;
+	struct vpc_xdp_ct *hit = malloc(cap * sizeof(*hit));
+	if (hit == NULL)
+		return 0;
+	while (bpf_map_get_next_key(f->ct, cur, &next) == 0) {
+		key = next;
+		cur = &key;
+		if (bpf_map_lookup_elem(f->ct, &key, &v) < 0 || v.dir != 0)
+			continue;
+		if (v.act[0].path != VPC_PATH_LB || v.act[0].vpc != vpc || v.act[0].nat_addr != ip ||
+		    v.act[0].nat_port != port)
+			continue;
+		if (count == cap) {
+			struct vpc_xdp_ct *h2 = realloc(hit, 2 * cap * sizeof(*hit));
+			if (h2 == NULL)
+				break;
+			hit = h2;
+			cap *= 2;
+		}
+		hit[count++] = v;
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		bpf_map_delete_elem(f->ct, &hit[i].other);
+		if (bpf_map_delete_elem(f->ct, &hit[i].self) == 0)
+			n++;
+	}
+	free(hit);
+	return n;
+}
+
+void
+vpc_xdp_lb_answer(int answers_fd, uint32_t k, struct vpc_lb_answer *out)
+{
+	memset(out, 0, sizeof(*out));
+	bpf_map_lookup_elem(answers_fd, &k, out);
+}
+
+void
+vpc_xdp_lb_set_healthy(int healthy_fd, uint32_t g, uint64_t mask)
+{
+	bpf_map_update_elem(healthy_fd, &g, &mask, 0);
 }

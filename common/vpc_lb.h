@@ -24,9 +24,9 @@
  *    and per lcore (CPU): no shared write.
  *  - weighted_round_robin: the same over the members' weights (a member
  *    of weight w takes w consecutive turns of every sum-of-weights).
- *  - least_connections: the eligible member with the fewest connections
- *    opened to it and not yet closed (ties: the lowest index), from a
- *    counter per target the engine keeps.
+
+ * (least_connections is refused by the validator for now: the engines
+ * keep no per-target count of open connections yet.)
  *
  * Health checks (TCP, as an NLB's).  The engine sends each target a SYN
  * from the VPC router's address in the target's subnet to its
@@ -63,8 +63,9 @@ struct vpc_lb_rec {
 	uint8_t internet;	/* internet-facing */
 	uint8_t has_sgs;	/* its own groups filter what reaches it */
 	uint32_t sg_class;	/* their ingress classifier (has_sgs) */
+	uint32_t subnet;	/* internal: its subnet (ARP is answered there) */
 };
-_Static_assert(sizeof(struct vpc_lb_rec) == 20, "balancer record layout");
+_Static_assert(sizeof(struct vpc_lb_rec) == 24, "balancer record layout");
 
 struct vpc_lb_listener_rec {
 	uint8_t proto;
@@ -156,68 +157,99 @@ vpc_lb_flow_hash(const struct vpc_ct_key *k)
 	} while (0)
 
 /*
- * The member of group g a new connection goes to, or VPC_INDEX_NONE when
- * g has none.  healthy: bit i for member i; hash: vpc_lb_flow_hash of the
- * connection; turn: the group's round-robin counter (this lcore's);
- * conns: for least_connections, the connections each member has (by
- * member, NULL otherwise).
+ * The member of group g a new connection goes to, in steps over the
+ * members, so that BPF can run them by bpf_loop() (one callback, verified
+ * once) and C by a loop: vpc_lb_choice_init(), then
+ * vpc_lb_choice_step(c, i) for i = 0.. until it returns 1 (at most
+ * VPC_LB_CHOICE_STEPS), then c->best: a member, or VPC_INDEX_NONE when g
+ * has none.  healthy: bit i for member i; hash: vpc_lb_flow_hash of the
+ * connection; turn: the group's round-robin counter (this lcore's).
+ * Round robin and weighted round robin take two passes over the members
+ * (the eligible total, then the turn's member); the hash one.
  */
-static inline uint32_t
-vpc_lb_choose(const struct vpc_lb_group_rec *g, uint64_t healthy, uint32_t hash, uint32_t turn,
-	      const uint32_t *conns)
+#define VPC_LB_CHOICE_STEPS (2 * VPC_LB_MAX_TARGETS)
+
+struct vpc_lb_choice {
+	const struct vpc_lb_group_rec *g;
+	uint64_t set;		/* eligible members */
+	uint32_t hash_turn;	/* hash: the flow's; round robin: the turn */
+	uint32_t total;		/* eligible turns: members, or their weights */
+	uint32_t best;		/* the answer so far */
+	uint32_t best_score;
+};
+
+static inline __attribute__((always_inline)) void
+vpc_lb_choice_init(struct vpc_lb_choice *c, const struct vpc_lb_group_rec *g, uint64_t healthy,
+		   uint32_t hash, uint32_t turn)
 {
 	uint32_t n = g->n < VPC_LB_MAX_TARGETS ? g->n : VPC_LB_MAX_TARGETS;
-	if (n == 0)
-		return VPC_INDEX_NONE;
 	uint64_t all = n == 64 ? ~0ull : (1ull << n) - 1;
-	uint64_t set = healthy & all;
-	if (set == 0)
-		set = all;			/* fail-open */
-	uint32_t best = VPC_INDEX_NONE, best_score = 0;
-	uint32_t total = 0, k;
 
-	switch (g->algorithm) {
-	case VPC_LB_ROUND_ROBIN:
-	case VPC_LB_WEIGHTED_ROUND_ROBIN:
-		for (uint32_t i = 0; i < VPC_LB_MAX_TARGETS; i++)
-			if (i < n && (set >> i & 1))
-				total += g->algorithm == VPC_LB_ROUND_ROBIN ? 1 : g->m[i].weight;
-		if (total == 0)
-			return VPC_INDEX_NONE;
-		k = turn % total;
-		for (uint32_t i = 0; i < VPC_LB_MAX_TARGETS; i++) {
-			if (i >= n || !(set >> i & 1))
-				continue;
-			uint32_t w = g->algorithm == VPC_LB_ROUND_ROBIN ? 1 : g->m[i].weight;
-			if (k < w)
-				return i;
-			k -= w;
-		}
-		return VPC_INDEX_NONE;
-	case VPC_LB_LEAST_CONNECTIONS:
-		for (uint32_t i = 0; i < VPC_LB_MAX_TARGETS; i++) {
-			if (i >= n || !(set >> i & 1))
-				continue;
-			uint32_t c = conns != 0 ? conns[i] : 0;
-			if (best == VPC_INDEX_NONE || c < best_score) {
-				best = i;
-				best_score = c;
-			}
-		}
-		return best;
-	default:				/* VPC_LB_HASH */
-		for (uint32_t i = 0; i < VPC_LB_MAX_TARGETS; i++) {
-			if (i >= n || !(set >> i & 1))
-				continue;
-			uint32_t s = vpc_lb_mix(hash ^ g->m[i].seed);
-			if (best == VPC_INDEX_NONE || s > best_score) {
-				best = i;
-				best_score = s;
-			}
-		}
-		return best;
-	}
+	c->g = g;
+	c->set = healthy & all;
+	if (c->set == 0)
+		c->set = all;			/* fail-open */
+	c->hash_turn = g->algorithm == VPC_LB_HASH ? hash : turn;
+	c->total = 0;
+	c->best = VPC_INDEX_NONE;
+	c->best_score = 0;
 }
+
+/* Step i of the choice (see above): 1 when it is done.  Members past the
+ * group's are never in the set. */
+static inline __attribute__((always_inline)) int
+vpc_lb_choice_step(struct vpc_lb_choice *c, uint32_t i)
+{
+	const struct vpc_lb_group_rec *g = c->g;
+	uint8_t alg = g->algorithm;
+	int two_pass = alg != VPC_LB_HASH;
+	uint32_t pass = i >= VPC_LB_MAX_TARGETS;
+	uint32_t m = i & (VPC_LB_MAX_TARGETS - 1);
+
+	if (i >= VPC_LB_CHOICE_STEPS || (pass && !two_pass))
+		return 1;
+	if (m == 0 && pass) {
+		if (c->total == 0)
+			return 1;		/* nothing eligible: none */
+		c->hash_turn %= c->total;	/* the second pass from member 0 */
+	}
+	if (!(c->set >> m & 1))
+		return 0;
+	if (two_pass) {
+		uint32_t w = alg == VPC_LB_WEIGHTED_ROUND_ROBIN ? g->m[m].weight : 1;
+		if (!pass) {
+			c->total += w;
+			return 0;
+		}
+		if (c->hash_turn < w) {
+			c->best = m;
+			return 1;
+		}
+		c->hash_turn -= w;
+		return 0;
+	}
+	uint32_t s = vpc_lb_mix(c->hash_turn ^ g->m[m].seed);
+	if (c->best == VPC_INDEX_NONE || s > c->best_score) {
+		c->best = m;
+		c->best_score = s;
+	}
+	return 0;
+}
+
+#ifndef __bpf__
+/* The whole choice, as a loop (user space and the DPDK engine). */
+static inline uint32_t
+vpc_lb_choose(const struct vpc_lb_group_rec *g, uint64_t healthy, uint32_t hash, uint32_t turn)
+{
+	struct vpc_lb_choice c;
+
+	vpc_lb_choice_init(&c, g, healthy, hash, turn);
+	for (uint32_t i = 0; i < VPC_LB_CHOICE_STEPS; i++)
+		if (vpc_lb_choice_step(&c, i))
+			break;
+	return c.best;
+}
+#endif
 
 /* ---- health checks ---- */
 

@@ -241,12 +241,7 @@ lb_open(struct vpc_pipeline *p, const struct meta *m, const struct vpc_ct_key *k
 		return VPC_DROP_TCP_NOT_SYN;
 	uint32_t gi = t->listeners[li].tgroup;
 	const struct vpc_lb_group_rec *g = &t->tgroups[gi];
-	uint32_t conns[VPC_LB_MAX_TARGETS];
-	if (g->algorithm == VPC_LB_LEAST_CONNECTIONS)
-		for (uint32_t k = 0; k < g->n; k++)
-			conns[k] = __atomic_load_n(&t->lb_conns[g->first_target + k], __ATOMIC_RELAXED);
-	uint32_t k = vpc_lb_choose(g, t->lb_healthy[gi], vpc_lb_flow_hash(key), p->lb_turn[gi]++,
-				   conns);
+	uint32_t k = vpc_lb_choose(g, t->lb_healthy[gi], vpc_lb_flow_hash(key), p->lb_turn[gi]++);
 	if (k == VPC_INDEX_NONE)
 		return VPC_DROP_LB_NO_TARGET;
 	if (rte_be_to_cpu_16(m->ip->total_length) > t->ifaces[g->m[k].iface].mtu)

@@ -61,8 +61,8 @@ arp_from_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
 	}
 	/* An internal load balancer's address in the subnet: the router's
 	 * (what is sent to it is routed to it, vpc_lb.h). */
-	if (unlikely(t->n_lbs != 0) && (a->arp_tip & pi->subnet_mask) == pi->subnet_addr &&
-	    rte_hash_lookup_data(t->lb_ip, &k, &data) >= 0) {
+	if (unlikely(t->n_lbs != 0) && rte_hash_lookup_data(t->lb_ip, &k, &data) >= 0 &&
+	    t->lbs[(uintptr_t)data].subnet == fi->subnet) {
 		arp_answer(x, VPC_ETH(fi->router_mac));
 		return VPC_DROP_NONE;
 	}

@@ -58,7 +58,7 @@ vpc_tables_memory(const struct vpc_image *img)
 		 (uint64_t)img->n_listeners * sizeof(struct vpc_lb_listener_rec) +
 		 (uint64_t)img->n_tgroups * (sizeof(struct vpc_lb_group_rec) + 8) +
 		 (uint64_t)img->n_targets * (sizeof(struct vpc_lb_hc_rec) +
-					     sizeof(struct vpc_lb_answer) + 4);
+					     sizeof(struct vpc_lb_answer));
 	return total;
 }
 
@@ -367,11 +367,9 @@ build_lbs(struct vpc_tables *t, const struct vpc_image *img, int socket_id, unsi
 	t->lb_answers = rte_zmalloc_socket("vpc_lb_answers",
 					   (img->n_targets + 1) * sizeof(*t->lb_answers),
 					   RTE_CACHE_LINE_SIZE, socket_id);
-	t->lb_conns = rte_zmalloc_socket("vpc_lb_conns", (img->n_targets + 1) * sizeof(*t->lb_conns),
-					 RTE_CACHE_LINE_SIZE, socket_id);
 	t->lb_ip = hash_create("lbip", img->n_lbs, sizeof(struct vpc_ip_key), socket_id, seq);
 	if (t->lbs == NULL || t->listeners == NULL || t->tgroups == NULL || t->lb_healthy == NULL ||
-	    t->lb_hc == NULL || t->lb_answers == NULL || t->lb_conns == NULL || t->lb_ip == NULL) {
+	    t->lb_hc == NULL || t->lb_answers == NULL || t->lb_ip == NULL) {
 		snprintf(err, err_size, "load balancers: out of memory (DPDK heap)");
 		return -ENOMEM;
 	}
@@ -547,7 +545,6 @@ vpc_tables_free(struct vpc_tables *t)
 	rte_free(t->lb_healthy);
 	rte_free(t->lb_hc);
 	rte_free(t->lb_answers);
-	rte_free(t->lb_conns);
 	rte_hash_free(t->lb_ip);
 	rte_hash_free(t->l2);
 	rte_hash_free(t->ip);

@@ -162,12 +162,11 @@ struct vpc_tables {
 	 * listeners[listener], tgroups[tgroup] (members inline), lb_hc[target]
 	 * (what a health check's answer is checked against); lb_ip: (VPC, an
 	 * internal balancer's address) -> balancer, for the ARP responder.
-	 * Read-only like the rest, except three arrays the health checker
-	 * and the pipeline share, each word with one writer: lb_healthy
-	 * [tgroup] (the healthy members' bits: the checker stores, new
-	 * connections load), lb_answers[target] (the last answer to a probe:
-	 * the pipeline stores, the checker loads), lb_conns[target] (open
-	 * connections, for least_connections: atomics on open and close).
+	 * Read-only like the rest, except two arrays the health checker and
+	 * the pipeline share, each word with one writer: lb_healthy[tgroup]
+	 * (the healthy members' bits: the checker stores, new connections
+	 * load), lb_answers[target] (the last answer to a probe: the pipeline
+	 * stores, the checker loads).
 	 */
 	struct vpc_lb_rec *lbs;
 	struct vpc_lb_listener_rec *listeners;
@@ -177,7 +176,6 @@ struct vpc_tables {
 	struct rte_hash *lb_ip;
 	uint64_t *lb_healthy;
 	struct vpc_lb_answer *lb_answers;
-	uint32_t *lb_conns;
 	/*
 	 * Set by the publisher before the tables are used: cached actions
 	 * stamped with another generation are recomputed; with revalidate,

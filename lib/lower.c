@@ -343,6 +343,7 @@ vpc_lower_lb(const struct vpc_image *img, uint32_t b, const struct vpc_sg *sg,
 		.internet = !!(x->flags & VPC_LB_F_INTERNET),
 		.has_sgs = cls != VPC_INDEX_NONE,
 		.sg_class = cls == VPC_INDEX_NONE ? 0 : cls,
+		.subnet = x->flags & VPC_LB_F_INTERNET ? VPC_INDEX_NONE : x->subnet,
 	};
 }
 

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "replay.h"
 
@@ -18,6 +19,7 @@
 
 struct xdp_engine {
 	struct vpc_xdp *x;
+	int lb_answers, lb_healthy;	/* the active set's (after each publish) */
 	struct vpc_xdp_port_table *ports;	/* slot -> name, after each publish */
 	uint64_t short_frames;	/* shorter than the kernel will test-run */
 };
@@ -37,6 +39,36 @@ xdp_publish(struct xdp_engine *e, const struct vpc_image *img, bool revalidate, 
 		die("%s: %s", what, err);
 	if (vpc_xdp_port_table(vpc_xdp_fds(e->x), e->ports) < 0)
 		die("%s: reading the port slots failed", what);
+	if (e->lb_answers >= 0)
+		close(e->lb_answers);
+	if (e->lb_healthy >= 0)
+		close(e->lb_healthy);
+	if (vpc_xdp_lb_maps(vpc_xdp_fds(e->x), &e->lb_answers, &e->lb_healthy) < 0)
+		die("%s: the load balancers' maps: %s", what, strerror(errno));
+}
+
+static void
+xdp_lb_answer(void *arg, uint32_t k, struct vpc_lb_answer *out)
+{
+	struct xdp_engine *e = arg;
+
+	vpc_xdp_lb_answer(e->lb_answers, k, out);
+}
+
+static void
+xdp_lb_healthy(void *arg, uint32_t g, uint64_t mask)
+{
+	struct xdp_engine *e = arg;
+
+	vpc_xdp_lb_set_healthy(e->lb_healthy, g, mask);
+}
+
+static void
+xdp_lb_drain(void *arg, uint32_t vpc, uint32_t ip, uint16_t port)
+{
+	struct xdp_engine *e = arg;
+
+	vpc_xdp_lb_drain(vpc_xdp_fds(e->x), vpc, ip, port);
 }
 
 static void
@@ -203,6 +235,7 @@ xdp_open(struct opts *o, const struct vpc_image *img, uint32_t n, uint32_t max_l
 		die("--prefill: not available with --engine xdp");
 	if (e == NULL)
 		die("out of memory");
+	e->lb_answers = e->lb_healthy = -1;
 	e->x = vpc_xdp_load(true, conns, err, sizeof(err));
 	e->ports = malloc(sizeof(*e->ports));
 	if (e->x == NULL)
@@ -219,6 +252,10 @@ xdp_close(void *arg, struct opts *o)
 	struct xdp_engine *e = arg;
 
 	(void)o;
+	if (e->lb_answers >= 0)
+		close(e->lb_answers);
+	if (e->lb_healthy >= 0)
+		close(e->lb_healthy);
 	vpc_xdp_free(e->x);
 	free(e->ports);
 	free(e);
@@ -227,6 +264,7 @@ xdp_close(void *arg, struct opts *o)
 static const struct replay_engine xdp_engine = {
 	.name = "xdp", .open = xdp_open, .process = xdp_process, .apply = xdp_apply,
 	.account = xdp_account, .bench = xdp_bench, .close = xdp_close,
+	.lb_answer = xdp_lb_answer, .lb_healthy = xdp_lb_healthy, .lb_drain = xdp_lb_drain,
 };
 
 static void __attribute__((constructor))
