@@ -427,7 +427,7 @@ test_reader_hazards_refused(void **state)
 		{ false, h_iface_lost_eip, "elastic IP entry 1: interface 0 does not have that elastic IP" },
 		{ false, h_eip_order, "elastic IP entry 1: not in address order" },
 		{ false, h_eip_dup, "elastic IP entry 2: not in address order" },
-		{ false, h_eip_missing, "4 interfaces and 0 NAT gateways have an elastic IP, 3 elastic IP entries" },
+		{ false, h_eip_missing, "4 interfaces, 0 NAT gateways and 0 load balancers have an elastic IP, 3 elastic IP entries" },
 		/* Host ports: the daemon indexes its driver table by type. */
 		{ true, m_hport_type0, "host port 0: type 0" },
 		{ true, m_hport_type7, "host port 4: type 7" },
