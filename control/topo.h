@@ -237,7 +237,6 @@ struct topo_lb_tgroup {
 	struct topo_uint port;
 	struct topo_uint algorithm;	/* enum vpc_lb_algorithm; default hash */
 	struct topo_uint dereg;	/* deregistration_delay, seconds */
-	bool has_hc;		/* health_check given */
 	struct topo_uint hc_port;	/* unset: traffic-port */
 	struct topo_uint hc_interval, hc_timeout, hc_healthy, hc_unhealthy;
 	struct topo_lb_target *targets;

@@ -787,7 +787,6 @@ load_lb_health_check(struct ld *ld, const struct ynode *m, struct topo_lb_tgroup
 	snprintf(what, sizeof(what), "the health_check of %s", gwhat);
 	if (!is_map(ld, m, "'health_check'"))
 		return;
-	g->has_hc = true;
 	check_keys(ld, m, keys, what);
 	if ((v = ymap_get(m, "protocol")) != NULL) {
 		const char *s = scalar(ld, v, "protocol");
