@@ -7,7 +7,9 @@
  * group peers expanded, each table's local route added and its routes
  * sorted, and the defaults that exist only as record fields (MTU,
  * timeouts, source/dest check, an omitted egress list as allow-all, each
- * subnet's gateway address).  The values derived from the file (implicit
+ * subnet's gateway address, a load balancer's target-group protocol,
+ * algorithm, deregistration delay and health check, a target's port and
+ * weight).  The values derived from the file (implicit
  * objects, VNIs, DHCP options, ports, MACs, router and uplink MACs) are
  * topo_derive.c's.
  */
@@ -252,6 +254,15 @@ count_records(const struct topo *t, const struct topo_host *th, uint32_t **lidx,
 				counts[VPC_SEC_EIP]++;
 		counts[VPC_SEC_NATGW] += v->n_natgws;
 		counts[VPC_SEC_EIP] += v->n_natgws;
+		counts[VPC_SEC_LB] += v->n_lbs;
+		for (uint32_t k = 0; k < v->n_lbs; k++) {
+			const struct topo_lb *b = &v->lbs[k];
+			counts[VPC_SEC_EIP] += !b->internal;
+			counts[VPC_SEC_LISTENER] += b->n_listeners;
+			counts[VPC_SEC_TGROUP] += b->n_tgroups;
+			for (uint32_t g = 0; g < b->n_tgroups; g++)
+				counts[VPC_SEC_TARGET] += b->tgroups[g].n_targets;
+		}
 	}
 	if (n_rules > VPC_MAX_RULES)
 		return -E2BIG;
@@ -272,8 +283,8 @@ count_records(const struct topo *t, const struct topo_host *th, uint32_t **lidx,
  * sections filled across VPCs.
  */
 struct cursor {
-	uint32_t sub, rt, sg, iface, nacl, natgw;
-	uint32_t route, rule, eip, nrule;
+	uint32_t sub, rt, sg, iface, nacl, natgw, lb;
+	uint32_t route, rule, eip, nrule, listener, tgroup, target;
 	uint32_t port;		/* the next interface port */
 	/* The VPC's interfaces' ports: each one's index from port, or
 	 * VPC_INDEX_NONE for one on another host; how many are here. */
@@ -474,6 +485,88 @@ emit_natgws(struct vpc_image *img, const struct topo_vpc *v, uint32_t vi, struct
 		img->eips[cur->eip++] = (struct vpc_image_eip){
 			.elastic_ip = o->elastic_ip, .iface = VPC_EIP_NATGW | (cur->natgw + i),
 		};
+	}
+}
+
+/* A u16 the validator bounded, or its default. */
+static uint16_t
+or_default(const struct topo_uint *x, uint16_t def)
+{
+	return x->set ? (uint16_t)x->v : def;
+}
+
+/*
+ * The VPC's load balancers, in file order, each one's listeners, target
+ * groups and their targets contiguous and in file order (the sections
+ * are filled across VPCs: cur->listener, tgroup, target), with the
+ * defaults filled in; internet-facing ones' elastic IPs in the uplink's
+ * table.
+ */
+static void
+emit_lbs(struct vpc_image *img, const struct topo_vpc *v, uint32_t vi, struct cursor *cur)
+{
+	for (uint32_t i = 0; i < v->n_lbs; i++) {
+		const struct topo_lb *b = &v->lbs[i];
+		uint32_t li = cur->lb + i;
+		struct vpc_image_lb *o = &img->lbs[li];
+		copy_name(o->name, b->name.s);
+		o->vpc = vi;
+		if (b->internal) {
+			o->subnet = cur->sub + b->subnet_idx;
+			o->ip = htonl(b->ip.addr);
+		} else {
+			o->subnet = VPC_INDEX_NONE;
+			o->flags = VPC_LB_F_INTERNET;
+			o->elastic_ip = htonl(b->eip.addr);
+			img->eips[cur->eip++] = (struct vpc_image_eip){
+				.elastic_ip = o->elastic_ip, .iface = VPC_EIP_LB | li,
+			};
+		}
+		o->n_sgs = (uint8_t)b->n_sgs;
+		for (uint32_t k = 0; k < b->n_sgs; k++)
+			o->sgs[k] = (uint16_t)(cur->sg + b->sg_idx[k]);
+		o->first_tgroup = cur->tgroup;
+		o->n_tgroups = b->n_tgroups;
+		for (uint32_t k = 0; k < b->n_tgroups; k++) {
+			const struct topo_lb_tgroup *g = &b->tgroups[k];
+			uint32_t gi = cur->tgroup + k;
+			struct vpc_image_tgroup *og = &img->tgroups[gi];
+			copy_name(og->name, g->name.s);
+			og->lb = li;
+			og->first_target = cur->target;
+			og->n_targets = g->n_targets;
+			og->proto = (uint8_t)or_default(&g->proto, 6);
+			og->algorithm = (uint8_t)or_default(&g->algorithm, VPC_LB_HASH);
+			og->port = htons((uint16_t)g->port.v);
+			og->hc_interval = or_default(&g->hc_interval, VPC_HC_INTERVAL_DEFAULT);
+			og->hc_timeout = or_default(&g->hc_timeout, VPC_HC_TIMEOUT_DEFAULT);
+			og->hc_healthy = (uint8_t)or_default(&g->hc_healthy, VPC_HC_HEALTHY_DEFAULT);
+			og->hc_unhealthy = (uint8_t)or_default(&g->hc_unhealthy,
+							       VPC_HC_UNHEALTHY_DEFAULT);
+			og->dereg_delay = g->dereg.set ? (uint32_t)g->dereg.v : VPC_LB_DEREG_DEFAULT;
+			for (uint32_t t = 0; t < g->n_targets; t++) {
+				const struct topo_lb_target *x = &g->targets[t];
+				struct vpc_image_target *ot = &img->targets[cur->target++];
+				uint16_t port = or_default(&x->port, (uint16_t)g->port.v);
+				ot->tgroup = gi;
+				ot->iface = cur->iface + x->iface_idx;
+				ot->port = htons(port);
+				/* traffic-port: each target's own */
+				ot->hc_port = htons(or_default(&g->hc_port, port));
+				ot->weight = or_default(&x->weight, 1);
+			}
+		}
+		o->first_listener = cur->listener;
+		o->n_listeners = b->n_listeners;
+		for (uint32_t k = 0; k < b->n_listeners; k++) {
+			const struct topo_lb_listener *l = &b->listeners[k];
+			struct vpc_image_listener *ol = &img->listeners[cur->listener++];
+			ol->lb = li;
+			ol->tgroup = cur->tgroup + l->tgroup_idx;
+			ol->proto = (uint8_t)l->proto.v;
+			ol->port = htons((uint16_t)l->port.v);
+		}
+		cur->tgroup += b->n_tgroups;
 	}
 }
 
@@ -714,6 +807,7 @@ topo_compile_host(const struct topo *t, uint32_t host)
 		emit_nacls(img, v, vi, &cur);
 		emit_ifaces(img, v, vi, &cur);
 		emit_natgws(img, v, vi, &cur);
+		emit_lbs(img, v, vi, &cur);
 		cur.sub += v->n_subnets;
 		cur.rt += v->n_rtables;
 		cur.sg += v->n_sgs;
@@ -721,6 +815,7 @@ topo_compile_host(const struct topo *t, uint32_t host)
 		cur.port += cur.n_local;
 		cur.nacl += v->n_nacls;
 		cur.natgw += v->n_natgws;
+		cur.lb += v->n_lbs;
 	}
 	for (uint32_t k = 0; k < t->n_peerings; k++) {
 		struct vpc_image_peering *op = &img->peerings[k];

@@ -141,6 +141,67 @@ addr_list(FILE *out, const __be32 *a, unsigned int n, bool json)
 			ip_str(b, a[k]));
 }
 
+static const char *
+lb_proto_str(uint8_t proto)
+{
+	return proto == 17 ? "udp" : "tcp";	/* the checker's: 6 or 17 */
+}
+
+/*
+ * VPC vi's load balancers: each with its addressing and groups, its
+ * listeners, then its target groups with their settings and targets.
+ * A health check's port is each target's (traffic-port: its own).
+ */
+static void
+text_lbs(const struct vpc_image *img, uint32_t vi, FILE *out)
+{
+	char a[20];
+	bool title = false;
+
+	for (uint32_t i = 0; i < img->n_lbs; i++) {
+		const struct vpc_image_lb *b = &img->lbs[i];
+		if (b->vpc != vi)
+			continue;
+		if (!title)
+			fprintf(out, "  load balancers:\n");
+		title = true;
+		if (b->flags & VPC_LB_F_INTERNET)
+			fprintf(out, "    %-16s internet-facing, elastic IP %s", b->name,
+				ip_str(a, b->elastic_ip));
+		else
+			fprintf(out, "    %-16s internal, subnet %s, ip %s", b->name,
+				img->subnets[b->subnet].name, ip_str(a, b->ip));
+		fprintf(out, ", groups");
+		if (b->n_sgs == 0)
+			fprintf(out, " none (no filter)");
+		for (unsigned int k = 0; k < b->n_sgs; k++)
+			fprintf(out, "%s%s", k ? ", " : " ", img->sgs[b->sgs[k]].name);
+		fputc('\n', out);
+		for (uint32_t l = b->first_listener; l < b->first_listener + b->n_listeners; l++) {
+			const struct vpc_image_listener *x = &img->listeners[l];
+			fprintf(out, "      listener %s %u -> target group %s\n", lb_proto_str(x->proto),
+				ntohs(x->port), img->tgroups[x->tgroup].name);
+		}
+		for (uint32_t g = b->first_tgroup; g < b->first_tgroup + b->n_tgroups; g++) {
+			const struct vpc_image_tgroup *x = &img->tgroups[g];
+			fprintf(out, "      target group %s: %s port %u, %s, deregistration delay %us\n",
+				x->name, lb_proto_str(x->proto), ntohs(x->port),
+				vpc_lb_algorithm_name(x->algorithm), x->dereg_delay);
+			fprintf(out, "        health check tcp: interval %us, timeout %us, healthy threshold %u, unhealthy threshold %u\n",
+				x->hc_interval, x->hc_timeout, x->hc_healthy, x->hc_unhealthy);
+			if (x->n_targets == 0)
+				fprintf(out, "        (no targets)\n");
+			for (uint32_t t = x->first_target; t < x->first_target + x->n_targets; t++) {
+				const struct vpc_image_target *y = &img->targets[t];
+				const struct vpc_image_iface *f = &img->ifaces[y->iface];
+				fprintf(out, "        %-16s %-15s port %u, health check port %u, weight %u\n",
+					f->name, ip_str(a, f->ip), ntohs(y->port), ntohs(y->hc_port),
+					y->weight);
+			}
+		}
+	}
+}
+
 /* The domain is a C string: NUL-padded past domain_len (the checker's). */
 static void
 text_dhcp(const struct vpc_image_dhcp *o, FILE *out)
@@ -257,6 +318,7 @@ vpc_show_text(const struct vpc_image *img, FILE *out)
 			fprintf(out, "    %-16s subnet %-16s elastic IP %s\n", g->name,
 				img->subnets[g->subnet].name, ip_str(a, g->elastic_ip));
 		}
+		text_lbs(img, vi, out);
 		fprintf(out, "  interfaces:\n");
 		for (uint32_t i = 0; i < img->n_ifaces; i++) {
 			const struct vpc_image_iface *f = &img->ifaces[i];
@@ -327,6 +389,12 @@ vpc_show_text(const struct vpc_image *img, FILE *out)
 				ip_str(a, img->eips[i].elastic_ip), g->name, img->vpcs[g->vpc].name);
 			continue;
 		}
+		if (x & VPC_EIP_LB) {
+			const struct vpc_image_lb *lb = &img->lbs[x & ~VPC_EIP_LB];
+			fprintf(out, "  %-15s -> load balancer %s (VPC %s)\n",
+				ip_str(a, img->eips[i].elastic_ip), lb->name, img->vpcs[lb->vpc].name);
+			continue;
+		}
 		const struct vpc_image_iface *f = &img->ifaces[x];
 		fprintf(out, "  %-15s -> %s %s (VPC %s)\n",
 			ip_str(a, img->eips[i].elastic_ip), f->name,
@@ -365,6 +433,66 @@ json_dhcp(const struct vpc_image_dhcp *o, FILE *out)
 	fprintf(out, ",\"ntp_servers\":[");
 	addr_list(out, o->ntp, o->n_ntp, true);
 	fprintf(out, "],\"lease_time\":%u}", o->lease);
+}
+
+/* The balancers, as the elements of the top-level load_balancers array. */
+static void
+json_lbs(const struct vpc_image *img, FILE *out)
+{
+	char a[20];
+
+	for (uint32_t i = 0; i < img->n_lbs; i++) {
+		const struct vpc_image_lb *b = &img->lbs[i];
+		bool internet = b->flags & VPC_LB_F_INTERNET;
+		fprintf(out, "%s{\"name\":", i ? "," : "");
+		json_str(out, b->name);
+		fprintf(out, ",\"vpc\":");
+		json_str(out, img->vpcs[b->vpc].name);
+		fprintf(out, ",\"scheme\":\"%s\",\"subnet\":", internet ? "internet-facing" : "internal");
+		if (internet)
+			fprintf(out, "null,\"ip\":null,\"elastic_ip\":\"%s\"", ip_str(a, b->elastic_ip));
+		else {
+			json_str(out, img->subnets[b->subnet].name);
+			fprintf(out, ",\"ip\":\"%s\",\"elastic_ip\":null", ip_str(a, b->ip));
+		}
+		fprintf(out, ",\"security_groups\":[");
+		for (unsigned int k = 0; k < b->n_sgs; k++) {
+			if (k)
+				fputc(',', out);
+			json_str(out, img->sgs[b->sgs[k]].name);
+		}
+		fprintf(out, "],\"listeners\":[");
+		for (uint32_t l = b->first_listener; l < b->first_listener + b->n_listeners; l++) {
+			const struct vpc_image_listener *x = &img->listeners[l];
+			fprintf(out, "%s{\"protocol\":\"%s\",\"port\":%u,\"target_group\":",
+				l > b->first_listener ? "," : "", lb_proto_str(x->proto), ntohs(x->port));
+			json_str(out, img->tgroups[x->tgroup].name);
+			fputc('}', out);
+		}
+		fprintf(out, "],\"target_groups\":[");
+		for (uint32_t g = b->first_tgroup; g < b->first_tgroup + b->n_tgroups; g++) {
+			const struct vpc_image_tgroup *x = &img->tgroups[g];
+			fprintf(out, "%s{\"name\":", g > b->first_tgroup ? "," : "");
+			json_str(out, x->name);
+			fprintf(out, ",\"protocol\":\"%s\",\"port\":%u,\"algorithm\":\"%s\","
+				"\"deregistration_delay\":%u,\"health_check\":{\"protocol\":\"tcp\","
+				"\"interval\":%u,\"timeout\":%u,\"healthy_threshold\":%u,"
+				"\"unhealthy_threshold\":%u},\"targets\":[",
+				lb_proto_str(x->proto), ntohs(x->port), vpc_lb_algorithm_name(x->algorithm),
+				x->dereg_delay, x->hc_interval, x->hc_timeout, x->hc_healthy,
+				x->hc_unhealthy);
+			for (uint32_t t = x->first_target; t < x->first_target + x->n_targets; t++) {
+				const struct vpc_image_target *y = &img->targets[t];
+				fprintf(out, "%s{\"interface\":", t > x->first_target ? "," : "");
+				json_str(out, img->ifaces[y->iface].name);
+				fprintf(out, ",\"ip\":\"%s\",\"port\":%u,\"health_check_port\":%u,\"weight\":%u}",
+					ip_str(a, img->ifaces[y->iface].ip), ntohs(y->port),
+					ntohs(y->hc_port), y->weight);
+			}
+			fprintf(out, "]}");
+		}
+		fprintf(out, "]}");
+	}
 }
 
 void
@@ -513,6 +641,8 @@ vpc_show_json(const struct vpc_image *img, FILE *out)
 		json_str(out, img->subnets[g->subnet].name);
 		fprintf(out, ",\"elastic_ip\":\"%s\"}", ip_str(a, g->elastic_ip));
 	}
+	fprintf(out, "],\"load_balancers\":[");
+	json_lbs(img, out);
 	fprintf(out, "],\"interfaces\":[");
 	for (uint32_t i = 0; i < img->n_ifaces; i++) {
 		const struct vpc_image_iface *f = &img->ifaces[i];
@@ -575,9 +705,10 @@ vpc_show_json(const struct vpc_image *img, FILE *out)
 		uint32_t x = img->eips[i].iface;
 		fprintf(out, "%s{\"elastic_ip\":\"%s\",\"%s\":", i ? "," : "",
 			ip_str(a, img->eips[i].elastic_ip),
-			x & VPC_EIP_NATGW ? "nat_gateway" : "interface");
+			x & VPC_EIP_NATGW ? "nat_gateway" : x & VPC_EIP_LB ? "load_balancer" :
+			"interface");
 		json_str(out, x & VPC_EIP_NATGW ? img->natgws[x & ~VPC_EIP_NATGW].name :
-						  img->ifaces[x].name);
+			      x & VPC_EIP_LB ? img->lbs[x & ~VPC_EIP_LB].name : img->ifaces[x].name);
 		fputc('}', out);
 	}
 	fprintf(out, "],\"peerings\":[");

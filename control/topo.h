@@ -207,6 +207,59 @@ struct topo_natgw {
 	struct topo_ip eip;	/* elastic_ip */
 };
 
+/*
+ * A network load balancer (load_balancers).  The loader reads what the
+ * file gives, and checks what depends on the scheme alone (which keys
+ * belong); validation resolves the names and checks the addresses; the
+ * compiler fills in the defaults (VPC_HC_*, VPC_LB_DEREG_DEFAULT, tcp,
+ * hash, the group's port, weight 1).
+ */
+struct topo_lb_listener {
+	struct vpc_pos pos;
+	struct topo_uint proto;	/* protocol: 6 or 17 */
+	struct topo_uint port;
+	struct topo_str tgroup;	/* target_group */
+	uint32_t tgroup_idx;	/* resolved: index in the balancer's tgroups */
+};
+
+struct topo_lb_target {
+	struct vpc_pos pos;
+	struct topo_str iface;	/* interface */
+	uint32_t iface_idx;	/* resolved: index in the VPC's ifaces */
+	struct topo_uint port;	/* default: the group's */
+	struct topo_uint weight;	/* default: 1 */
+};
+
+struct topo_lb_tgroup {
+	struct topo_str name;
+	struct vpc_pos pos;
+	struct topo_uint proto;	/* protocol: 6 or 17; default 6 */
+	struct topo_uint port;
+	struct topo_uint algorithm;	/* enum vpc_lb_algorithm; default hash */
+	struct topo_uint dereg;	/* deregistration_delay, seconds */
+	struct topo_uint hc_port;	/* unset: traffic-port */
+	struct topo_uint hc_interval, hc_timeout, hc_healthy, hc_unhealthy;
+	struct topo_lb_target *targets;
+	uint32_t n_targets;
+};
+
+struct topo_lb {
+	struct topo_str name;
+	struct vpc_pos pos;
+	bool internal;		/* scheme: internal (default internet-facing) */
+	struct topo_str subnet;	/* internal */
+	uint32_t subnet_idx;	/* resolved; VPC_INDEX_NONE: internet-facing */
+	struct topo_ip ip;	/* internal */
+	struct topo_ip eip;	/* elastic_ip: internet-facing */
+	struct topo_str sgs[VPC_LB_MAX_SGS];	/* security_groups */
+	uint32_t n_sgs;
+	uint32_t sg_idx[VPC_LB_MAX_SGS];	/* resolved */
+	struct topo_lb_listener *listeners;
+	uint32_t n_listeners;
+	struct topo_lb_tgroup *tgroups;	/* target_groups */
+	uint32_t n_tgroups;
+};
+
 struct topo_vpc {
 	struct topo_str name;
 	struct vpc_pos pos;
@@ -222,7 +275,8 @@ struct topo_vpc {
 	struct topo_iface *ifaces;
 	struct topo_nacl *nacls;	/* network_acls */
 	struct topo_natgw *natgws;	/* nat_gateways */
-	uint32_t n_subnets, n_rtables, n_sgs, n_ifaces, n_nacls, n_natgws;
+	struct topo_lb *lbs;		/* load_balancers */
+	uint32_t n_subnets, n_rtables, n_sgs, n_ifaces, n_nacls, n_natgws, n_lbs;
 	uint32_t main_rtable, default_sg;	/* resolved */
 };
 

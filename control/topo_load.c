@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vpc_image_io.h"
 #include "ydoc.h"
 
 struct ld {
@@ -698,6 +699,258 @@ load_natgw(struct ld *ld, const struct ynode *m, struct topo_natgw *g)
 		read_ip(ld, v, "elastic_ip", &g->eip);
 }
 
+/* ---- load balancers ---- */
+
+/* A balancer's protocol: tcp or udp, as its IP protocol number. */
+static void
+read_lb_proto(struct ld *ld, const struct ynode *n, struct topo_uint *out)
+{
+	const char *s = scalar(ld, n, "protocol");
+
+	out->pos = n->pos;
+	if (s == NULL)
+		return;
+	if (strcmp(s, "tcp") == 0)
+		out->v = 6;
+	else if (strcmp(s, "udp") == 0)
+		out->v = 17;
+	else {
+		ERR(ld, n->pos, "'protocol' must be tcp or udp, got '%s'", s);
+		return;
+	}
+	out->set = true;
+}
+
+/* A key of balancer m that only the other scheme has: an error at the key. */
+static void
+lb_misplaced(struct ld *ld, const struct ynode *m, const char *key, const char *what,
+	     const char *scheme)
+{
+	for (uint32_t i = 0; i < ymap_n(m); i++)
+		if (strcmp(ymap_key(m, i)->str, key) == 0)
+			ERR(ld, ymap_key(m, i)->pos,
+			    "%s: '%s' is for an %s load balancer (scheme: %s)", what, key, scheme,
+			    scheme);
+}
+
+static void
+load_lb_listener(struct ld *ld, const struct ynode *m, struct topo_lb_listener *l,
+		 const char *what)
+{
+	static const char *const keys[] = { "protocol", "port", "target_group", NULL };
+	const struct ynode *v;
+
+	l->pos = m->pos;
+	l->tgroup_idx = VPC_INDEX_NONE;
+	if (!is_map(ld, m, what))
+		return;
+	check_keys(ld, m, keys, what);
+	if ((v = required(ld, m, "protocol", what)) != NULL)
+		read_lb_proto(ld, v, &l->proto);
+	if ((v = required(ld, m, "port", what)) != NULL)
+		read_uint(ld, v, "port", 1, 65535, &l->port);
+	if ((v = required(ld, m, "target_group", what)) != NULL)
+		read_name(ld, v, "target_group", &l->tgroup);
+}
+
+static void
+load_lb_target(struct ld *ld, const struct ynode *m, struct topo_lb_target *x,
+	       const char *what)
+{
+	static const char *const keys[] = { "interface", "port", "weight", NULL };
+	const struct ynode *v;
+
+	x->pos = m->pos;
+	x->iface_idx = VPC_INDEX_NONE;
+	if (!is_map(ld, m, what))
+		return;
+	check_keys(ld, m, keys, what);
+	if ((v = required(ld, m, "interface", what)) != NULL)
+		read_name(ld, v, "interface", &x->iface);
+	if ((v = ymap_get(m, "port")) != NULL)
+		read_uint(ld, v, "port", 1, 65535, &x->port);
+	if ((v = ymap_get(m, "weight")) != NULL)
+		read_uint(ld, v, "weight", 1, 1000, &x->weight);
+}
+
+/* health_check: TCP only; every field optional (the defaults are
+ * VPC_HC_*, filled in by the compiler). */
+static void
+load_lb_health_check(struct ld *ld, const struct ynode *m, struct topo_lb_tgroup *g,
+		     const char *gwhat)
+{
+	static const char *const keys[] = { "protocol", "port", "interval", "timeout",
+					    "healthy_threshold", "unhealthy_threshold", NULL };
+	const struct ynode *v;
+	char what[96];
+
+	snprintf(what, sizeof(what), "the health_check of %s", gwhat);
+	if (!is_map(ld, m, "'health_check'"))
+		return;
+	check_keys(ld, m, keys, what);
+	if ((v = ymap_get(m, "protocol")) != NULL) {
+		const char *s = scalar(ld, v, "protocol");
+		if (s != NULL && strcmp(s, "tcp") != 0)
+			ERR(ld, v->pos, "'protocol' must be tcp (health checks are TCP), got '%s'", s);
+	}
+	if ((v = ymap_get(m, "port")) != NULL) {
+		const char *s = scalar(ld, v, "port");
+		uint64_t p;
+		g->hc_port.pos = v->pos;
+		if (s != NULL && strcmp(s, "traffic-port") != 0) {
+			if (topo_parse_uint(s, 65535, &p) < 0 || p < 1) {
+				ERR(ld, v->pos,
+				    "'port' must be traffic-port or an integer in 1..65535, got '%s'",
+				    s);
+			} else {
+				g->hc_port.v = p;
+				g->hc_port.set = true;
+			}
+		}
+	}
+	if ((v = ymap_get(m, "interval")) != NULL)
+		read_uint(ld, v, "interval", 5, 300, &g->hc_interval);
+	if ((v = ymap_get(m, "timeout")) != NULL)
+		read_uint(ld, v, "timeout", 2, 120, &g->hc_timeout);
+	if ((v = ymap_get(m, "healthy_threshold")) != NULL)
+		read_uint(ld, v, "healthy_threshold", 2, 10, &g->hc_healthy);
+	if ((v = ymap_get(m, "unhealthy_threshold")) != NULL)
+		read_uint(ld, v, "unhealthy_threshold", 2, 10, &g->hc_unhealthy);
+}
+
+static void
+load_lb_tgroup(struct ld *ld, const struct ynode *m, struct topo_lb_tgroup *g)
+{
+	static const char *const keys[] = { "name", "protocol", "port", "algorithm",
+					    "deregistration_delay", "health_check", "targets",
+					    NULL };
+	const struct ynode *v;
+	char what[64];
+
+	g->pos = m->pos;
+	if (!is_map(ld, m, "a target group"))
+		return;
+	if ((v = ymap_get(m, "name")) != NULL)
+		read_name(ld, v, "name", &g->name);
+	what_named(what, sizeof(what), "target group", &g->name);
+	check_keys(ld, m, keys, what);
+	required(ld, m, "name", what);
+	if ((v = ymap_get(m, "protocol")) != NULL)
+		read_lb_proto(ld, v, &g->proto);
+	if ((v = required(ld, m, "port", what)) != NULL)
+		read_uint(ld, v, "port", 1, 65535, &g->port);
+	if ((v = ymap_get(m, "algorithm")) != NULL) {
+		const char *s = scalar(ld, v, "algorithm");
+		g->algorithm.pos = v->pos;
+		for (uint32_t k = 0; s != NULL && k < VPC_LB_ALG_COUNT; k++)
+			if (strcmp(s, vpc_lb_algorithm_name(k)) == 0) {
+				g->algorithm.v = k;
+				g->algorithm.set = true;
+			}
+		if (s != NULL && !g->algorithm.set)
+			ERR(ld, v->pos,
+			    "'algorithm' must be hash, round_robin, weighted_round_robin or least_connections, got '%s'",
+			    s);
+	}
+	if ((v = ymap_get(m, "deregistration_delay")) != NULL)
+		read_uint(ld, v, "deregistration_delay", 0, 3600, &g->dereg);
+	if ((v = ymap_get(m, "health_check")) != NULL)
+		load_lb_health_check(ld, v, g, what);
+	v = ymap_get(m, "targets");
+	if (v != NULL && is_seq(ld, v, "targets")) {
+		g->targets = alloc_items(ld, v->n_items, sizeof(*g->targets));
+		if (g->targets == NULL)
+			return;
+		g->n_targets = v->n_items;
+		for (uint32_t i = 0; i < v->n_items; i++) {
+			char twhat[96];
+			snprintf(twhat, sizeof(twhat), "target %u of %s", i + 1, what);
+			load_lb_target(ld, v->items[i], &g->targets[i], twhat);
+		}
+	}
+}
+
+/*
+ * A load balancer.  Which addressing keys belong depends on the scheme
+ * alone, so the loader says which are missing or misplaced; an
+ * unreadable scheme leaves them unread (validation then checks nothing
+ * of the addresses: the scheme's own error is the one to fix).
+ */
+static void
+load_lb(struct ld *ld, const struct ynode *m, struct topo_lb *b)
+{
+	static const char *const keys[] = { "name", "scheme", "subnet", "ip", "elastic_ip",
+					    "security_groups", "listeners", "target_groups",
+					    NULL };
+	const struct ynode *v;
+	char what[64], swhat[96];
+	bool scheme_ok = true;
+
+	b->pos = m->pos;
+	b->subnet_idx = VPC_INDEX_NONE;
+	if (!is_map(ld, m, "a load balancer"))
+		return;
+	if ((v = ymap_get(m, "name")) != NULL)
+		read_name(ld, v, "name", &b->name);
+	what_named(what, sizeof(what), "load balancer", &b->name);
+	check_keys(ld, m, keys, what);
+	required(ld, m, "name", what);
+	if ((v = ymap_get(m, "scheme")) != NULL) {
+		const char *s = scalar(ld, v, "scheme");
+		if (s != NULL && strcmp(s, "internal") == 0)
+			b->internal = true;
+		else if (s == NULL || strcmp(s, "internet-facing") != 0) {
+			if (s != NULL)
+				ERR(ld, v->pos,
+				    "'scheme' must be internal or internet-facing, got '%s'", s);
+			scheme_ok = false;
+		}
+	}
+	/* "internal load balancer 'x'", "internet-facing load balancer 'x'" */
+	snprintf(swhat, sizeof(swhat), "%s %s", b->internal ? "internal" : "internet-facing",
+		 what);
+	if (scheme_ok && b->internal) {
+		lb_misplaced(ld, m, "elastic_ip", swhat, "internet-facing");
+		if ((v = required(ld, m, "subnet", swhat)) != NULL)
+			read_name(ld, v, "subnet", &b->subnet);
+		if ((v = required(ld, m, "ip", swhat)) != NULL)
+			read_ip(ld, v, "ip", &b->ip);
+	} else if (scheme_ok) {
+		lb_misplaced(ld, m, "subnet", swhat, "internal");
+		lb_misplaced(ld, m, "ip", swhat, "internal");
+		if ((v = required(ld, m, "elastic_ip", swhat)) != NULL)
+			read_ip(ld, v, "elastic_ip", &b->eip);
+	}
+	if ((v = ymap_get(m, "security_groups")) != NULL &&
+	    is_seq(ld, v, "security_groups")) {
+		if (v->n_items > VPC_LB_MAX_SGS) {
+			ERR(ld, v->pos, "%s has %u security groups; it may have at most %d", what,
+			    v->n_items, VPC_LB_MAX_SGS);
+		} else {
+			for (uint32_t i = 0; i < v->n_items; i++)
+				read_name(ld, v->items[i], "security group", &b->sgs[i]);
+			b->n_sgs = v->n_items;
+		}
+	}
+	v = required(ld, m, "listeners", what);
+	if (v != NULL && is_seq(ld, v, "listeners")) {
+		if (v->n_items == 0)
+			ERR(ld, v->pos, "%s: 'listeners' is empty (a load balancer has at least one)",
+			    what);
+		b->listeners = alloc_items(ld, v->n_items, sizeof(*b->listeners));
+		if (b->listeners == NULL)
+			return;
+		b->n_listeners = v->n_items;
+		for (uint32_t i = 0; i < v->n_items; i++) {
+			char lwhat[96];
+			snprintf(lwhat, sizeof(lwhat), "listener %u of %s", i + 1, what);
+			load_lb_listener(ld, v->items[i], &b->listeners[i], lwhat);
+		}
+	}
+	v = ymap_get(m, "target_groups");
+	READ_LIST(ld, v, "target_groups", b->tgroups, b->n_tgroups, load_lb_tgroup);
+}
+
 static void
 load_iface(struct ld *ld, const struct ynode *m, struct topo_iface *f)
 {
@@ -867,7 +1120,7 @@ load_vpc(struct ld *ld, const struct ynode *m, struct topo_vpc *vpc)
 					    "internet_gateway", "mtu", "timeouts",
 					    "dhcp_options", "route_tables", "subnets",
 					    "security_groups", "network_acls", "nat_gateways",
-					    "interfaces", NULL };
+					    "load_balancers", "interfaces", NULL };
 	const struct ynode *v;
 	char what[64];
 
@@ -901,6 +1154,8 @@ load_vpc(struct ld *ld, const struct ynode *m, struct topo_vpc *vpc)
 	READ_LIST(ld, v, "network_acls", vpc->nacls, vpc->n_nacls, load_nacl);
 	v = ymap_get(m, "nat_gateways");
 	READ_LIST(ld, v, "nat_gateways", vpc->natgws, vpc->n_natgws, load_natgw);
+	v = ymap_get(m, "load_balancers");
+	READ_LIST(ld, v, "load_balancers", vpc->lbs, vpc->n_lbs, load_lb);
 	v = ymap_get(m, "interfaces");
 	READ_LIST(ld, v, "interfaces", vpc->ifaces, vpc->n_ifaces, load_iface);
 }
@@ -1160,6 +1415,13 @@ topo_free(struct topo *t)
 		}
 		free(v->nacls);
 		free(v->natgws);
+		for (uint32_t k = 0; k < v->n_lbs; k++) {
+			for (uint32_t g = 0; g < v->lbs[k].n_tgroups; g++)
+				free(v->lbs[k].tgroups[g].targets);
+			free(v->lbs[k].tgroups);
+			free(v->lbs[k].listeners);
+		}
+		free(v->lbs);
 		free(v->subnets);
 		free(v->rtables);
 		free(v->sgs);

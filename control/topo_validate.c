@@ -8,9 +8,11 @@
  * each kind (duplicates are errors), add the implicit default group and
  * main table (derived), check CIDRs, DHCP options, subnets, interfaces,
  * routes and rules, resolving every reference to an index (the default
- * references and DHCP options derived last); then the VNIs (checked,
- * then the omitted ones derived), the host-wide checks (ports, MACs,
- * elastic IPs, the host section), and last the derived ports and MACs.
+ * references and DHCP options derived last), then NAT gateways and load
+ * balancers (their listeners, target groups and targets); then the VNIs
+ * (checked, then the omitted ones derived), the host-wide checks (ports,
+ * MACs, elastic IPs, the host section), and last the derived ports and
+ * MACs.
  * Fields the loader could not read are unset and skipped, so a mistake is
  * reported once.  All lookups are hash-based: validation is linear in the
  * topology's size.
@@ -113,11 +115,13 @@ keymap_ok(struct vctx *c, struct keymap *m, uint32_t n)
 
 /*
  * Index the names of n objects (stride bytes apart, name at offset off):
- * a duplicate is an error at its name, naming the first's line.
+ * a duplicate is an error at its name, naming the first's line.  scope:
+ * where names are unique ("VPC 'prod'", "load balancer 'web'"), or NULL:
+ * the file.
  */
 static void
-index_names(struct vctx *c, struct keymap *m, const void *base, uint32_t n,
-	    size_t stride, size_t off, const char *kind, const char *vpc)
+index_names_in(struct vctx *c, struct keymap *m, const void *base, uint32_t n,
+	       size_t stride, size_t off, const char *kind, const char *scope)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		const struct topo_str *name = (const void *)((const char *)base +
@@ -129,13 +133,25 @@ index_names(struct vctx *c, struct keymap *m, const void *base, uint32_t n,
 			continue;
 		const struct topo_str *f = (const void *)((const char *)base +
 							  first * stride + off);
-		if (vpc != NULL)
-			ERR(c, name->pos, "duplicate %s name '%s' in VPC '%s' (first at line %u)",
-			    kind, name->s, vpc, f->pos.line);
+		if (scope != NULL)
+			ERR(c, name->pos, "duplicate %s name '%s' in %s (first at line %u)",
+			    kind, name->s, scope, f->pos.line);
 		else
 			ERR(c, name->pos, "duplicate %s name '%s' (first at line %u)",
 			    kind, name->s, f->pos.line);
 	}
+}
+
+/* The same, unique in VPC vpc (or the file when NULL). */
+static void
+index_names(struct vctx *c, struct keymap *m, const void *base, uint32_t n,
+	    size_t stride, size_t off, const char *kind, const char *vpc)
+{
+	char scope[64];
+
+	if (vpc != NULL)
+		snprintf(scope, sizeof(scope), "VPC '%s'", vpc);
+	index_names_in(c, m, base, n, stride, off, kind, vpc != NULL ? scope : NULL);
 }
 
 static const char *
@@ -176,7 +192,10 @@ resolve_ref(struct vctx *c, const struct keymap *m, const struct topo_str *ref,
 /* ---- per-VPC checks ---- */
 
 struct vpc_maps {
-	struct keymap subnets, rtables, sgs, ifaces, ips, natgws;
+	struct keymap subnets, rtables, sgs, ifaces, natgws, lbs;
+	/* private IPs: an interface's index, or n_ifaces + an internal load
+	 * balancer's */
+	struct keymap ips;
 };
 
 /* At most one table marked main; v->main_rtable is the first, if any. */
@@ -940,6 +959,264 @@ check_natgws(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
 	}
 }
 
+/* ---- load balancers ---- */
+
+/*
+ * Another VPC than v with an interface (groups: a security group) named
+ * name, or NULL: what makes "unknown" read "of another VPC".  A scan,
+ * on error paths only.
+ */
+static const struct topo_vpc *
+vpc_elsewhere(const struct topo *t, const struct topo_vpc *v, const char *name, bool groups)
+{
+	for (uint32_t k = 0; k < t->n_vpcs; k++) {
+		const struct topo_vpc *o = &t->vpcs[k];
+		uint32_t n = groups ? o->n_sgs : o->n_ifaces;
+		for (uint32_t i = 0; o != v && i < n; i++) {
+			const char *x = groups ? o->sgs[i].name.s : o->ifaces[i].name.s;
+			if (x != NULL && strcmp(x, name) == 0)
+				return o;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * An internal balancer's subnet and address: inside the subnet, not one
+ * of its reserved addresses, and no interface's or other balancer's (the
+ * engines route it by a /32 of its own).  i: its index in the VPC.
+ */
+static void
+check_lb_internal(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp, struct topo_lb *b,
+		  uint32_t i, const char *bn)
+{
+	const struct topo_subnet *s = NULL;
+	const char *role;
+	char a[20], x[20];
+
+	if (b->subnet.s != NULL) {
+		uint32_t k = resolve_ref(c, &mp->subnets, &b->subnet, "load balancer", bn, "subnet",
+					 v);
+		if (k != VPC_KEYMAP_NEW) {
+			b->subnet_idx = k;
+			s = &v->subnets[k];
+		}
+	}
+	if (!b->ip.set)
+		return;
+	uint32_t first = keymap_put_u64(&mp->ips, b->ip.addr, v->n_ifaces + i);
+	if (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL) {
+		const struct topo_str *holder = first < v->n_ifaces ? &v->ifaces[first].name :
+								      &v->lbs[first - v->n_ifaces].name;
+		ERR(c, b->ip.pos, "load balancer '%s': IP %s is already used by %s '%s'", bn,
+		    topo_fmt_ip(a, b->ip.addr),
+		    first < v->n_ifaces ? "interface" : "load balancer",
+		    holder->s ? holder->s : "?");
+	} else if (s != NULL && s->cidr.set &&
+		   !cidr_contains(s->cidr.addr, s->cidr.len, b->ip.addr)) {
+		ERR(c, b->ip.pos, "load balancer '%s': IP %s is not inside subnet '%s' (%s)", bn,
+		    topo_fmt_ip(a, b->ip.addr), s->name.s,
+		    topo_fmt_cidr(x, s->cidr.addr, s->cidr.len));
+	} else if (s != NULL && s->cidr.set && (role = reserved_role(s, b->ip.addr)) != NULL) {
+		ERR(c, b->ip.pos, "load balancer '%s': IP %s is reserved in subnet '%s' (%s)", bn,
+		    topo_fmt_ip(a, b->ip.addr), s->name.s, role);
+	}
+}
+
+/* The balancer's groups: of its VPC, each once. */
+static void
+check_lb_sgs(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp, struct topo_lb *b,
+	     const char *bn)
+{
+	const char *vn = v->name.s ? v->name.s : "?";
+
+	for (uint32_t k = 0; k < b->n_sgs; k++) {
+		const struct topo_str *g = &b->sgs[k];
+		b->sg_idx[k] = VPC_INDEX_NONE;
+		if (g->s == NULL)
+			continue;
+		uint32_t idx = keymap_get_str(&mp->sgs, g->s);
+		if (idx == VPC_KEYMAP_NEW) {
+			const struct topo_vpc *o = vpc_elsewhere(c->t, v, g->s, true);
+			if (o != NULL)
+				ERR(c, g->pos,
+				    "load balancer '%s': security group '%s' is a group of VPC '%s', not of VPC '%s'",
+				    bn, g->s, o->name.s ? o->name.s : "?", vn);
+			else
+				ERR(c, g->pos, "load balancer '%s': unknown security group '%s' in VPC '%s'",
+				    bn, g->s, vn);
+			continue;
+		}
+		for (uint32_t j = 0; j < k; j++)
+			if (b->sg_idx[j] == idx) {
+				ERR(c, g->pos, "load balancer '%s': security group '%s' is listed twice",
+				    bn, g->s);
+				break;
+			}
+		b->sg_idx[k] = idx;
+	}
+}
+
+/*
+ * One target group: its health check's timeout below its interval, at
+ * most VPC_LB_MAX_TARGETS targets, each an interface of the VPC, no
+ * (interface, port) twice.  pfx: "load balancer 'x': target group 'y': ".
+ */
+static void
+check_lb_tgroup(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp, struct topo_lb_tgroup *g,
+		const char *pfx)
+{
+	const char *vn = v->name.s ? v->name.s : "?";
+	struct keymap seen;
+
+	uint64_t interval = g->hc_interval.set ? g->hc_interval.v : VPC_HC_INTERVAL_DEFAULT;
+	uint64_t timeout = g->hc_timeout.set ? g->hc_timeout.v : VPC_HC_TIMEOUT_DEFAULT;
+	/* a value the loader refused has its own error */
+	bool hc_read = (g->hc_interval.set || g->hc_interval.pos.line == 0) &&
+		       (g->hc_timeout.set || g->hc_timeout.pos.line == 0);
+	if (hc_read && timeout >= interval)
+		ERR(c, g->hc_timeout.set ? g->hc_timeout.pos : g->hc_interval.pos,
+		    "%shealth check timeout %llu s must be less than its interval %llu s", pfx,
+		    (unsigned long long)timeout, (unsigned long long)interval);
+	if (g->n_targets > VPC_LB_MAX_TARGETS)
+		ERR(c, g->targets[VPC_LB_MAX_TARGETS].pos, "%smore than %u targets (the limit)", pfx,
+		    VPC_LB_MAX_TARGETS);
+	if (!keymap_ok(c, &seen, g->n_targets))
+		return;
+	for (uint32_t k = 0; k < g->n_targets; k++) {
+		struct topo_lb_target *x = &g->targets[k];
+		if (x->iface.s == NULL)
+			continue;
+		uint32_t fi = keymap_get_str(&mp->ifaces, x->iface.s);
+		if (fi == VPC_KEYMAP_NEW) {
+			const struct topo_vpc *o = vpc_elsewhere(c->t, v, x->iface.s, false);
+			if (o != NULL)
+				ERR(c, x->iface.pos,
+				    "%sinterface '%s' is in VPC '%s', not VPC '%s' (a target is an interface of the balancer's VPC)",
+				    pfx, x->iface.s, o->name.s ? o->name.s : "?", vn);
+			else
+				ERR(c, x->iface.pos, "%sunknown interface '%s' in VPC '%s'", pfx,
+				    x->iface.s, vn);
+			continue;
+		}
+		x->iface_idx = fi;
+		/* (interface, port): the port resolved, unless it is unreadable */
+		const struct topo_uint *port = x->port.set || x->port.pos.line != 0 ? &x->port :
+										    &g->port;
+		if (!port->set)
+			continue;
+		uint32_t first = keymap_put_u64(&seen, (uint64_t)fi << 16 | port->v, k);
+		if (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL)
+			ERR(c, x->iface.pos,
+			    "%sinterface '%s' port %llu is already a target of the group (line %u)",
+			    pfx, x->iface.s, (unsigned long long)port->v, g->targets[first].pos.line);
+	}
+	keymap_fini(&seen);
+}
+
+/* "tcp/80", or the listener's position in its list when either is unread. */
+static const char *
+listener_name(char buf[24], const struct topo_lb_listener *l, uint32_t k)
+{
+	if (l->proto.set && l->port.set)
+		snprintf(buf, 24, "%s/%llu", l->proto.v == 6 ? "tcp" : "udp",
+			 (unsigned long long)l->port.v);
+	else
+		snprintf(buf, 24, "%u", k + 1);
+	return buf;
+}
+
+/* Listeners: each a target group of the balancer and of its protocol,
+ * no (protocol, port) twice.  names: the groups' names. */
+static void
+check_lb_listeners(struct vctx *c, struct topo_lb *b, const struct keymap *names, const char *bn)
+{
+	struct keymap seen;
+	char ln[24];
+
+	if (!keymap_ok(c, &seen, b->n_listeners))
+		return;
+	for (uint32_t k = 0; k < b->n_listeners; k++) {
+		struct topo_lb_listener *l = &b->listeners[k];
+		listener_name(ln, l, k);
+		if (l->proto.set && l->port.set) {
+			uint32_t first = keymap_put_u64(&seen, l->proto.v << 16 | l->port.v, k);
+			if (first != VPC_KEYMAP_NEW && first != VPC_KEYMAP_FULL)
+				ERR(c, l->port.pos,
+				    "load balancer '%s': duplicate listener %s (first at line %u)", bn, ln,
+				    b->listeners[first].pos.line);
+		}
+		if (l->tgroup.s == NULL)
+			continue;
+		uint32_t gi = keymap_get_str(names, l->tgroup.s);
+		if (gi == VPC_KEYMAP_NEW) {
+			ERR(c, l->tgroup.pos, "load balancer '%s': listener %s: unknown target group '%s'",
+			    bn, ln, l->tgroup.s);
+			continue;
+		}
+		l->tgroup_idx = gi;
+		const struct topo_lb_tgroup *g = &b->tgroups[gi];
+		/* the group's protocol: tcp unless given (an unreadable one has
+		 * its own error) */
+		uint64_t gp = g->proto.set ? g->proto.v : 6;
+		if (l->proto.set && (g->proto.set || g->proto.pos.line == 0) && gp != l->proto.v)
+			ERR(c, l->tgroup.pos,
+			    "load balancer '%s': listener %s: target group '%s' is %s (a listener forwards to a group of its protocol)",
+			    bn, ln, l->tgroup.s, gp == 6 ? "tcp" : "udp");
+	}
+	keymap_fini(&seen);
+}
+
+/*
+ * Load balancers: refused in a hosts: topology for now (a balancer lives
+ * on one host; its targets on others would be reached over the overlay:
+ * not built yet).  Internal ones: subnet and address; internet-facing
+ * ones: the VPC's internet gateway (their elastic IPs are checked
+ * host-wide with the others').  Then groups, target groups, listeners.
+ * Names are unique in the VPC, like every other object's (index_names in
+ * check_vpc).  Run after the interfaces (their addresses indexed).
+ */
+static void
+check_lbs(struct vctx *c, struct topo_vpc *v, struct vpc_maps *mp)
+{
+	const char *vn = v->name.s ? v->name.s : "?";
+
+	for (uint32_t i = 0; i < v->n_lbs; i++) {
+		struct topo_lb *b = &v->lbs[i];
+		const char *bn = b->name.s ? b->name.s : "?";
+		char scope[80], pfx[160];
+		struct keymap names;
+
+		b->subnet_idx = VPC_INDEX_NONE;
+		if (c->t->has_hosts) {
+			ERR(c, b->pos,
+			    "load balancer '%s': load balancers are not supported in a topology with hosts: yet (one host: use host:)",
+			    bn);
+			continue;
+		}
+		if (b->internal)
+			check_lb_internal(c, v, mp, b, i, bn);
+		else if (b->eip.set && !(v->igw.set && v->igw.v))
+			ERR(c, b->eip.pos,
+			    "load balancer '%s': an internet-facing load balancer needs an internet gateway, but VPC '%s' has none (set internet_gateway: true)",
+			    bn, vn);
+		check_lb_sgs(c, v, mp, b, bn);
+		if (!keymap_ok(c, &names, b->n_tgroups))
+			return;
+		snprintf(scope, sizeof(scope), "load balancer '%s'", bn);
+		index_names_in(c, &names, b->tgroups, b->n_tgroups, sizeof(*b->tgroups),
+			       offsetof(struct topo_lb_tgroup, name), "target group", scope);
+		for (uint32_t k = 0; k < b->n_tgroups; k++) {
+			const struct topo_lb_tgroup *g = &b->tgroups[k];
+			snprintf(pfx, sizeof(pfx), "load balancer '%s': target group '%s': ", bn,
+				 g->name.s ? g->name.s : "?");
+			check_lb_tgroup(c, v, mp, &b->tgroups[k], pfx);
+		}
+		check_lb_listeners(c, b, &names, bn);
+		keymap_fini(&names);
+	}
+}
+
 static void
 check_vpc(struct vctx *c, struct topo_vpc *v)
 {
@@ -951,8 +1228,9 @@ check_vpc(struct vctx *c, struct topo_vpc *v)
 	    !keymap_ok(c, &mp.rtables, v->n_rtables + 1) ||
 	    !keymap_ok(c, &mp.sgs, v->n_sgs + 1) ||
 	    !keymap_ok(c, &mp.ifaces, v->n_ifaces) ||
-	    !keymap_ok(c, &mp.ips, v->n_ifaces) ||
-	    !keymap_ok(c, &mp.natgws, v->n_natgws))
+	    !keymap_ok(c, &mp.ips, v->n_ifaces + v->n_lbs) ||
+	    !keymap_ok(c, &mp.natgws, v->n_natgws) ||
+	    !keymap_ok(c, &mp.lbs, v->n_lbs))
 		goto out;
 	index_names(c, &mp.subnets, v->subnets, v->n_subnets, sizeof(*v->subnets),
 		    offsetof(struct topo_subnet, name), "subnet", vn);
@@ -964,6 +1242,8 @@ check_vpc(struct vctx *c, struct topo_vpc *v)
 		    offsetof(struct topo_iface, name), "interface", vn);
 	index_names(c, &mp.natgws, v->natgws, v->n_natgws, sizeof(*v->natgws),
 		    offsetof(struct topo_natgw, name), "NAT gateway", vn);
+	index_names(c, &mp.lbs, v->lbs, v->n_lbs, sizeof(*v->lbs),
+		    offsetof(struct topo_lb, name), "load balancer", vn);
 	for (uint32_t i = 0; i < v->n_ifaces; i++)
 		v->ifaces[i].name_dup = v->ifaces[i].name.s != NULL &&
 			keymap_get_str(&mp.ifaces, v->ifaces[i].name.s) != i;
@@ -983,6 +1263,7 @@ check_vpc(struct vctx *c, struct topo_vpc *v)
 	topo_derive_dhcp(v);
 	check_icmp_limits(c, v);
 	check_natgws(c, v, &mp);
+	check_lbs(c, v, &mp);
 out:
 	keymap_fini(&mp.subnets);
 	keymap_fini(&mp.rtables);
@@ -990,6 +1271,7 @@ out:
 	keymap_fini(&mp.ifaces);
 	keymap_fini(&mp.ips);
 	keymap_fini(&mp.natgws);
+	keymap_fini(&mp.lbs);
 }
 
 /* ---- peerings ---- */
@@ -1236,7 +1518,8 @@ pci_addr_ok(const char *s)
 struct host_maps {
 	struct iref *refs;	/* g -> (VPC, interface) */
 	uint32_t n_ifaces;	/* g's bound; NAT gateways' elastic IPs are
-				 * keyed past it, by their index across VPCs */
+				 * keyed past it, by their index across VPCs,
+				 * then load balancers', likewise */
 	struct keymap ports, macs, eips, routers;
 };
 
@@ -1247,10 +1530,11 @@ host_maps_init(struct vctx *c, struct host_maps *hm)
 	uint32_t n_ifaces = 0, g = 0;
 
 	memset(hm, 0, sizeof(*hm));
-	uint32_t n_natgws = 0;
+	uint32_t n_natgws = 0, n_lbs = 0;
 	for (uint32_t i = 0; i < t->n_vpcs; i++) {
 		n_ifaces += t->vpcs[i].n_ifaces;
 		n_natgws += t->vpcs[i].n_natgws;
+		n_lbs += t->vpcs[i].n_lbs;
 	}
 	hm->n_ifaces = n_ifaces;
 	hm->refs = calloc(n_ifaces ? n_ifaces : 1, sizeof(*hm->refs));
@@ -1260,7 +1544,7 @@ host_maps_init(struct vctx *c, struct host_maps *hm)
 	}
 	if (!keymap_ok(c, &hm->ports, n_ifaces + 1) ||
 	    !keymap_ok(c, &hm->macs, n_ifaces + 2) ||
-	    !keymap_ok(c, &hm->eips, n_ifaces + n_natgws) ||
+	    !keymap_ok(c, &hm->eips, n_ifaces + n_natgws + n_lbs) ||
 	    !keymap_ok(c, &hm->routers, t->n_vpcs))
 		return false;
 	for (uint32_t vi = 0; vi < t->n_vpcs; vi++)
@@ -1350,8 +1634,8 @@ check_iface_port(struct vctx *c, struct host_maps *hm,
 		    iref_name(t, hm->refs[first]), iref_vpc(t, hm->refs[first]));
 }
 
-/* Who holds elastic-IP key g (check_eip): "interface 'x' in VPC 'v'" or
- * "NAT gateway 'n' in VPC 'v'". */
+/* Who holds elastic-IP key g (check_eip): "interface 'x' in VPC 'v'",
+ * "NAT gateway 'n' in VPC 'v'" or "load balancer 'b' in VPC 'v'". */
 static const char *
 eip_holder(const struct topo *t, const struct host_maps *hm, uint32_t g, char *buf, size_t size)
 {
@@ -1371,11 +1655,22 @@ eip_holder(const struct topo *t, const struct host_maps *hm, uint32_t g, char *b
 		}
 		g -= v->n_natgws;
 	}
+	for (uint32_t vi = 0; vi < t->n_vpcs; vi++) {
+		const struct topo_vpc *v = &t->vpcs[vi];
+		if (g < v->n_lbs) {
+			snprintf(buf, size, "load balancer '%s' in VPC '%s'",
+				 v->lbs[g].name.s ? v->lbs[g].name.s : "?",
+				 v->name.s ? v->name.s : "?");
+			return buf;
+		}
+		g -= v->n_lbs;
+	}
 	return "?";
 }
 
-/* Elastic IPs: public, outside every VPC, unique host-wide (interfaces'
- * and NAT gateways' alike).  who: "interface 'x'", "NAT gateway 'n'";
+/* Elastic IPs: public, outside every VPC, unique host-wide (interfaces',
+ * NAT gateways' and load balancers' alike).  who: "interface 'x'", "NAT
+ * gateway 'n'", "load balancer 'b'";
  * g: its key (see host_maps). */
 static void
 check_eip(struct vctx *c, struct host_maps *hm, const char *who, const struct topo_ip *eip,
@@ -1461,6 +1756,17 @@ check_ifaces_host_wide(struct vctx *c, struct host_maps *hm)
 			snprintf(who, sizeof(who), "NAT gateway '%s'",
 				 v->natgws[i].name.s ? v->natgws[i].name.s : "?");
 			check_eip(c, hm, who, &v->natgws[i].eip, g);
+		}
+	}
+	/* Then internet-facing load balancers' (none in a hosts: topology,
+	 * which refuses them once: not again for each host). */
+	for (uint32_t vi = 0; vi < t->n_vpcs && !t->has_hosts; vi++) {
+		const struct topo_vpc *v = &t->vpcs[vi];
+		for (uint32_t i = 0; i < v->n_lbs; i++, g++) {
+			char who[64];
+			snprintf(who, sizeof(who), "load balancer '%s'",
+				 v->lbs[i].name.s ? v->lbs[i].name.s : "?");
+			check_eip(c, hm, who, &v->lbs[i].eip, g);
 		}
 	}
 }
@@ -1771,22 +2077,35 @@ static void
 check_limits(struct vctx *c)
 {
 	struct topo *t = c->t;
-	uint64_t n[7] = { t->n_vpcs, 0, 0, 0, 0, 0, t->n_peerings };
-	static const char *const what[7] = { "VPCs", "subnets", "interfaces",
-					     "route tables", "security groups",
-					     "network ACLs", "peerings" };
-	static const uint64_t max[7] = { VPC_MAX_VPCS, VPC_MAX_SUBNETS,
-					 VPC_MAX_IFACES, VPC_MAX_RTABLES - 4096,
-					 VPC_MAX_SGS - 4096, VPC_MAX_NACLS, VPC_MAX_PEERINGS };
+	enum { N_LIMITS = 11 };
+	uint64_t n[N_LIMITS] = { t->n_vpcs, 0, 0, 0, 0, 0, t->n_peerings, 0, 0, 0, 0 };
+	static const char *const what[N_LIMITS] = { "VPCs", "subnets", "interfaces",
+						    "route tables", "security groups",
+						    "network ACLs", "peerings", "load balancers",
+						    "load balancer listeners", "target groups",
+						    "targets" };
+	static const uint64_t max[N_LIMITS] = { VPC_MAX_VPCS, VPC_MAX_SUBNETS,
+						VPC_MAX_IFACES, VPC_MAX_RTABLES - 4096,
+						VPC_MAX_SGS - 4096, VPC_MAX_NACLS, VPC_MAX_PEERINGS,
+						VPC_MAX_LBS, VPC_MAX_LISTENERS, VPC_MAX_TGROUPS,
+						VPC_MAX_TARGETS };
 
 	for (uint32_t i = 0; i < t->n_vpcs; i++) {
-		n[1] += t->vpcs[i].n_subnets;
-		n[2] += t->vpcs[i].n_ifaces;
-		n[3] += t->vpcs[i].n_rtables;
-		n[4] += t->vpcs[i].n_sgs;
-		n[5] += t->vpcs[i].n_nacls;
+		const struct topo_vpc *v = &t->vpcs[i];
+		n[1] += v->n_subnets;
+		n[2] += v->n_ifaces;
+		n[3] += v->n_rtables;
+		n[4] += v->n_sgs;
+		n[5] += v->n_nacls;
+		n[7] += v->n_lbs;
+		for (uint32_t k = 0; k < v->n_lbs; k++) {
+			n[8] += v->lbs[k].n_listeners;
+			n[9] += v->lbs[k].n_tgroups;
+			for (uint32_t g = 0; g < v->lbs[k].n_tgroups; g++)
+				n[10] += v->lbs[k].tgroups[g].n_targets;
+		}
 	}
-	for (int k = 0; k < 7; k++)
+	for (int k = 0; k < N_LIMITS; k++)
 		if (n[k] > max[k])
 			ERR(c, ((struct vpc_pos){ 0, 0 }),
 			    "the topology has %llu %s; the limit is %llu",

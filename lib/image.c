@@ -35,7 +35,7 @@ static const uint32_t section_max[VPC_SEC_COUNT] = {
 	[VPC_SEC_IFACE] = VPC_MAX_IFACES,
 	[VPC_SEC_PORT] = VPC_MAX_IFACES + 1,
 	[VPC_SEC_L2] = VPC_MAX_IFACES,
-	[VPC_SEC_EIP] = VPC_MAX_IFACES + VPC_MAX_NATGWS,
+	[VPC_SEC_EIP] = VPC_MAX_IFACES + VPC_MAX_NATGWS + VPC_MAX_LBS,
 	[VPC_SEC_HOST] = 1,
 	[VPC_SEC_HPORT] = VPC_MAX_IFACES + 1,
 	[VPC_SEC_DHCP] = VPC_MAX_VPCS,
@@ -44,6 +44,10 @@ static const uint32_t section_max[VPC_SEC_COUNT] = {
 	[VPC_SEC_RHOST] = VPC_MAX_HOSTS - 1,
 	[VPC_SEC_NATGW] = VPC_MAX_NATGWS,
 	[VPC_SEC_PEERING] = VPC_MAX_PEERINGS,
+	[VPC_SEC_LB] = VPC_MAX_LBS,
+	[VPC_SEC_LISTENER] = VPC_MAX_LISTENERS,
+	[VPC_SEC_TGROUP] = VPC_MAX_TGROUPS,
+	[VPC_SEC_TARGET] = VPC_MAX_TARGETS,
 };
 
 static const char *const target_names[VPC_RT_COUNT] = {
@@ -53,6 +57,13 @@ static const char *const target_names[VPC_RT_COUNT] = {
 	[VPC_RT_IFACE] = "interface",
 	[VPC_RT_NATGW] = "nat_gateway",
 	[VPC_RT_PEERING] = "peering",
+};
+
+static const char *const lb_algorithm_names[VPC_LB_ALG_COUNT] = {
+	[VPC_LB_HASH] = "hash",
+	[VPC_LB_ROUND_ROBIN] = "round_robin",
+	[VPC_LB_WEIGHTED_ROUND_ROBIN] = "weighted_round_robin",
+	[VPC_LB_LEAST_CONNECTIONS] = "least_connections",
 };
 
 static const char *const timeout_names[VPC_TO_COUNT] = {
@@ -76,6 +87,12 @@ vpc_image_peering_of(const struct vpc_image *img, uint32_t a, uint32_t b)
 			return p;
 	}
 	return VPC_INDEX_NONE;
+}
+
+const char *
+vpc_lb_algorithm_name(unsigned int alg)
+{
+	return alg < VPC_LB_ALG_COUNT ? lb_algorithm_names[alg] : "?";
 }
 
 const char *
@@ -413,6 +430,164 @@ check_nacls(const struct vpc_image *m, char *err, size_t err_size)
 	return 0;
 }
 
+/* Bounds of a target group's fields (vpc_image.h's VPC_HC_* and
+ * VPC_LB_DEREG_DEFAULT comments; the loader's ranges). */
+#define IMG_HC_INTERVAL_MIN 5
+#define IMG_HC_INTERVAL_MAX 300
+#define IMG_HC_TIMEOUT_MIN  2
+#define IMG_HC_TIMEOUT_MAX  120
+#define IMG_HC_THRESHOLD_MIN 2
+#define IMG_HC_THRESHOLD_MAX 10
+#define IMG_LB_DEREG_MAX    3600
+#define IMG_LB_WEIGHT_MAX   1000
+
+static bool
+lb_proto_ok(uint8_t proto)
+{
+	return proto == 6 || proto == 17;
+}
+
+/* Listeners of one balancer: no (protocol, port) twice -- an engine keys
+ * its listener table by them, and a second one would never be reached. */
+static int
+check_listener_keys(const struct vpc_image *m, char *err, size_t err_size)
+{
+	uint64_t *key = scratch(m->n_listeners, sizeof(*key), err, err_size);
+	int ret = 0;
+
+	if (key == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < m->n_listeners; i++) {
+		const struct vpc_image_listener *l = &m->listeners[i];
+		key[i] = (uint64_t)l->lb << 40 | (uint64_t)l->proto << 32 | (uint32_t)ntohs(l->port) << 16;
+	}
+	qsort(key, m->n_listeners, sizeof(*key), u64_cmp);
+	for (uint32_t i = 1; i < m->n_listeners && ret == 0; i++)
+		if (key[i] == key[i - 1])
+			ret = fault(err, err_size, "load balancer %u: two listeners of protocol %u port %u",
+				    (uint32_t)(key[i] >> 40), (uint32_t)(key[i] >> 32) & 0xff,
+				    (uint32_t)(key[i] >> 16) & 0xffff);
+	free(key);
+	return ret;
+}
+
+/*
+ * Load balancers, after the subnets, groups and interfaces they name
+ * (checked): each one's VPC, addressing by its scheme, groups; its
+ * listeners and target groups as contiguous ranges of records that name
+ * it back, covering their sections; each group's targets likewise; every
+ * protocol, port, enum and bound an engine indexes or loops by.
+ */
+static int
+check_lbs(const struct vpc_image *m, char *err, size_t err_size)
+{
+	uint64_t n_listeners = 0, n_tgroups = 0, n_targets = 0;
+
+	for (uint32_t i = 0; i < m->n_lbs; i++) {
+		const struct vpc_image_lb *b = &m->lbs[i];
+		CHECK(name_ok(b->name), "load balancer %u: bad name", i);
+		CHECK(b->vpc < m->n_vpcs, "load balancer %u: vpc %u out of range", i, b->vpc);
+		CHECK((b->flags & ~VPC_LB_F_INTERNET) == 0, "load balancer %u: unknown flags 0x%x",
+		      i, b->flags);
+		if (b->flags & VPC_LB_F_INTERNET) {
+			CHECK(b->subnet == VPC_INDEX_NONE && b->ip == 0 && b->elastic_ip != 0,
+			      "load balancer %u: internet-facing with subnet %u, or no elastic IP", i,
+			      b->subnet);
+		} else {
+			CHECK(b->subnet < m->n_subnets && m->subnets[b->subnet].vpc == b->vpc,
+			      "load balancer %u: subnet %u out of range", i, b->subnet);
+			const struct vpc_image_subnet *s = &m->subnets[b->subnet];
+			uint32_t mask = s->cidr_len ? 0xffffffffu << (32 - s->cidr_len) : 0;
+			CHECK(b->ip != 0 && ((ntohl(b->ip) ^ ntohl(s->cidr_addr)) & mask) == 0 &&
+				      b->elastic_ip == 0,
+			      "load balancer %u: internal, its address outside subnet %u or an elastic IP",
+			      i, b->subnet);
+		}
+		CHECK(b->n_sgs <= VPC_LB_MAX_SGS, "load balancer %u: %u security groups", i,
+		      b->n_sgs);
+		for (unsigned int k = 0; k < b->n_sgs; k++)
+			CHECK(b->sgs[k] < m->n_sgs && m->sgs[b->sgs[k]].vpc == b->vpc,
+			      "load balancer %u: security group %u out of range", i, b->sgs[k]);
+		CHECK(b->first_listener <= m->n_listeners &&
+			      b->n_listeners <= m->n_listeners - b->first_listener,
+		      "load balancer %u: listeners [%u, +%u) out of range", i, b->first_listener,
+		      b->n_listeners);
+		for (uint32_t l = b->first_listener; l < b->first_listener + b->n_listeners; l++)
+			CHECK(m->listeners[l].lb == i, "listener %u does not belong to load balancer %u",
+			      l, i);
+		CHECK(b->first_tgroup <= m->n_tgroups && b->n_tgroups <= m->n_tgroups - b->first_tgroup,
+		      "load balancer %u: target groups [%u, +%u) out of range", i, b->first_tgroup,
+		      b->n_tgroups);
+		for (uint32_t g = b->first_tgroup; g < b->first_tgroup + b->n_tgroups; g++)
+			CHECK(m->tgroups[g].lb == i,
+			      "target group %u does not belong to load balancer %u", g, i);
+		n_listeners += b->n_listeners;
+		n_tgroups += b->n_tgroups;
+	}
+	/* The ranges are disjoint (each record names its one owner); they
+	 * must also cover every record, which the engines load whole. */
+	CHECK(n_listeners == m->n_listeners, "%llu of %u listeners are in no load balancer's range",
+	      (unsigned long long)(m->n_listeners - n_listeners), m->n_listeners);
+	CHECK(n_tgroups == m->n_tgroups, "%llu of %u target groups are in no load balancer's range",
+	      (unsigned long long)(m->n_tgroups - n_tgroups), m->n_tgroups);
+	for (uint32_t i = 0; i < m->n_tgroups; i++) {
+		const struct vpc_image_tgroup *g = &m->tgroups[i];
+		CHECK(name_ok(g->name), "target group %u: bad name", i);
+		CHECK(g->lb < m->n_lbs, "target group %u: load balancer %u out of range", i, g->lb);
+		CHECK(lb_proto_ok(g->proto), "target group %u: protocol %u", i, g->proto);
+		CHECK(g->algorithm < VPC_LB_ALG_COUNT, "target group %u: algorithm %u", i,
+		      g->algorithm);
+		CHECK(g->port != 0, "target group %u: port 0", i);
+		CHECK(g->hc_interval >= IMG_HC_INTERVAL_MIN && g->hc_interval <= IMG_HC_INTERVAL_MAX &&
+			      g->hc_timeout >= IMG_HC_TIMEOUT_MIN &&
+			      g->hc_timeout <= IMG_HC_TIMEOUT_MAX && g->hc_timeout < g->hc_interval,
+		      "target group %u: health check interval %u s, timeout %u s", i, g->hc_interval,
+		      g->hc_timeout);
+		CHECK(g->hc_healthy >= IMG_HC_THRESHOLD_MIN && g->hc_healthy <= IMG_HC_THRESHOLD_MAX &&
+			      g->hc_unhealthy >= IMG_HC_THRESHOLD_MIN &&
+			      g->hc_unhealthy <= IMG_HC_THRESHOLD_MAX,
+		      "target group %u: health check thresholds %u and %u", i, g->hc_healthy,
+		      g->hc_unhealthy);
+		CHECK(g->dereg_delay <= IMG_LB_DEREG_MAX,
+		      "target group %u: deregistration delay %u s out of range", i, g->dereg_delay);
+		CHECK(g->n_targets <= VPC_LB_MAX_TARGETS, "target group %u: %u targets", i,
+		      g->n_targets);
+		CHECK(g->first_target <= m->n_targets && g->n_targets <= m->n_targets - g->first_target,
+		      "target group %u: targets [%u, +%u) out of range", i, g->first_target,
+		      g->n_targets);
+		for (uint32_t t = g->first_target; t < g->first_target + g->n_targets; t++)
+			CHECK(m->targets[t].tgroup == i, "target %u does not belong to target group %u",
+			      t, i);
+		n_targets += g->n_targets;
+	}
+	CHECK(n_targets == m->n_targets, "%llu of %u targets are in no target group's range",
+	      (unsigned long long)(m->n_targets - n_targets), m->n_targets);
+	for (uint32_t i = 0; i < m->n_listeners; i++) {
+		const struct vpc_image_listener *l = &m->listeners[i];
+		CHECK(l->lb < m->n_lbs, "listener %u: load balancer %u out of range", i, l->lb);
+		CHECK(lb_proto_ok(l->proto) && l->port != 0, "listener %u: protocol %u port %u", i,
+		      l->proto, ntohs(l->port));
+		CHECK(l->tgroup < m->n_tgroups && m->tgroups[l->tgroup].lb == l->lb &&
+			      m->tgroups[l->tgroup].proto == l->proto,
+		      "listener %u: target group %u out of range, of another load balancer or protocol",
+		      i, l->tgroup);
+	}
+	for (uint32_t i = 0; i < m->n_targets; i++) {
+		const struct vpc_image_target *t = &m->targets[i];
+		CHECK(t->tgroup < m->n_tgroups, "target %u: target group %u out of range", i,
+		      t->tgroup);
+		uint32_t vpc = m->lbs[m->tgroups[t->tgroup].lb].vpc;
+		CHECK(t->iface < m->n_ifaces && m->ifaces[t->iface].vpc == vpc &&
+			      !(m->ifaces[t->iface].flags & VPC_IFACE_F_REMOTE),
+		      "target %u: interface %u out of range, of another VPC or remote", i, t->iface);
+		CHECK(t->port != 0 && t->hc_port != 0, "target %u: port %u, health check port %u", i,
+		      ntohs(t->port), ntohs(t->hc_port));
+		CHECK(t->weight >= 1 && t->weight <= IMG_LB_WEIGHT_MAX, "target %u: weight %u", i,
+		      t->weight);
+	}
+	return check_listener_keys(m, err, err_size);
+}
+
 /*
  * Every record's indexes and enums, once the sections are known in bounds:
  * whatever a reader (show, the engines' table builders, the daemon, replay)
@@ -659,6 +834,11 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 		      "NAT gateway %u: VPC %u or subnet %u out of range", i, g->vpc, g->subnet);
 		CHECK(g->elastic_ip != 0, "NAT gateway %u: no elastic IP", i);
 	}
+	if ((ret = check_lbs(m, err, err_size)) < 0)
+		return ret;
+	uint32_t n_internet_lbs = 0, n_lb_eips = 0;
+	for (uint32_t i = 0; i < m->n_lbs; i++)
+		n_internet_lbs += !!(m->lbs[i].flags & VPC_LB_F_INTERNET);
 	uint32_t n_natgw_eips = 0;
 	for (uint32_t i = 0; i < m->n_eips; i++) {
 		const struct vpc_image_eip *e = &m->eips[i];
@@ -672,6 +852,15 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 			n_natgw_eips++;
 			continue;
 		}
+		if (e->iface & VPC_EIP_LB) {
+			uint32_t b = e->iface & ~VPC_EIP_LB;
+			CHECK(b < m->n_lbs && (m->lbs[b].flags & VPC_LB_F_INTERNET) &&
+				      m->lbs[b].elastic_ip == e->elastic_ip,
+			      "elastic IP entry %u: load balancer %u out of range, internal or without that elastic IP",
+			      i, b);
+			n_lb_eips++;
+			continue;
+		}
 		CHECK(e->iface < m->n_ifaces,
 		      "elastic IP entry %u: interface %u out of range", i,
 		      e->iface);
@@ -680,9 +869,10 @@ check_records(const struct vpc_image *m, char *err, size_t err_size)
 		      "elastic IP entry %u: interface %u does not have that elastic IP",
 		      i, e->iface);
 	}
-	CHECK(m->n_eips == n_with_eip + m->n_natgws && n_natgw_eips == m->n_natgws,
-	      "%u interfaces and %u NAT gateways have an elastic IP, %u elastic IP entries",
-	      n_with_eip, m->n_natgws, m->n_eips);
+	CHECK((uint64_t)m->n_eips == (uint64_t)n_with_eip + m->n_natgws + n_internet_lbs &&
+		      n_natgw_eips == m->n_natgws && n_lb_eips == n_internet_lbs,
+	      "%u interfaces, %u NAT gateways and %u load balancers have an elastic IP, %u elastic IP entries",
+	      n_with_eip, m->n_natgws, n_internet_lbs, m->n_eips);
 	for (uint32_t i = 0; i < m->n_hports; i++) {
 		const struct vpc_image_hport *h = &m->hports[i];
 		CHECK(name_ok(h->name), "host port %u: bad name", i);

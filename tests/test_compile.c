@@ -4,7 +4,8 @@
  * tables.  The default topology is checked record by record; the others
  * for what they exist to show (isolation of overlapping VPCs, per-VPC
  * timeouts and DHCP options, appliance routes, an explicit empty egress
- * list); DHCP options in every form from a topology in the test.
+ * list); DHCP options in every form from a topology in the test; load
+ * balancers record by record.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -651,6 +652,183 @@ test_peering(void **state)
 	vpc_image_free(m);
 }
 
+/* A whole record compared, padding included (the compiler's are zeroed). */
+#define CHECK_RECORD(got, ...)                                        \
+	do {                                                          \
+		__typeof__(*(got)) want_ = __VA_ARGS__;               \
+		assert_memory_equal((got), &want_, sizeof(want_));    \
+	} while (0)
+
+/*
+ * tests/topo/valid/lb.yaml, record by record: balancers in file order,
+ * each one's listeners, target groups and targets contiguous and in file
+ * order, every default filled in (tcp, hash, 300 s, the VPC_HC_* check,
+ * the group's port, weight 1, traffic-port: each target's own), ports
+ * in network order, the internet-facing one's elastic IP in the eips
+ * section among the interfaces'.
+ */
+static void
+test_load_balancers(void **state)
+{
+	char path[1024];
+	(void)state;
+	snprintf(path, sizeof(path), "%s/../tests/topo/valid/lb.yaml", config_dir);
+	struct vpc_image *m = compile_path(path);
+	struct vpc_image *again = compile_path(path);
+	const uint32_t N = VPC_INDEX_NONE;
+	char err[256];
+
+	assert_int_equal(vpc_image_check(m->buf, m->size, err, sizeof(err)), 0);
+	assert_int_equal(again->size, m->size);
+	assert_memory_equal(again->buf, m->buf, m->size);
+	vpc_image_free(again);
+	/* groups lb-sg 0, web 1, dns 2, default 3; subnets public-a 0,
+	 * private-a 1; interfaces web-1, web-2, dns-1, dns-2 */
+	assert_int_equal(m->n_lbs, 2);
+	assert_int_equal(m->n_listeners, 3);
+	assert_int_equal(m->n_tgroups, 4);
+	assert_int_equal(m->n_targets, 5);
+	struct vpc_image_lb lb0 = { .vpc = 0, .subnet = N, .elastic_ip = ip("198.51.100.20"),
+				    .first_listener = 0, .n_listeners = 1, .first_tgroup = 0,
+				    .n_tgroups = 1, .flags = VPC_LB_F_INTERNET, .n_sgs = 1,
+				    .sgs = { 0 } };
+	memcpy(lb0.name, "web-lb", 7);
+	assert_memory_equal(&m->lbs[0], &lb0, sizeof(lb0));
+	struct vpc_image_lb lb1 = { .vpc = 0, .subnet = 1, .ip = ip("10.0.2.100"),
+				    .first_listener = 1, .n_listeners = 2, .first_tgroup = 1,
+				    .n_tgroups = 3 };
+	memcpy(lb1.name, "dns-lb", 7);
+	assert_memory_equal(&m->lbs[1], &lb1, sizeof(lb1));
+
+	CHECK_RECORD(&m->listeners[0], { .lb = 0, .tgroup = 0, .proto = 6, .port = htons(80) });
+	CHECK_RECORD(&m->listeners[1], { .lb = 1, .tgroup = 1, .proto = 17, .port = htons(53) });
+	CHECK_RECORD(&m->listeners[2], { .lb = 1, .tgroup = 2, .proto = 6, .port = htons(53) });
+
+	static const struct {
+		const char *name;
+		uint32_t lb, first, n;
+		uint8_t proto, alg;
+		uint16_t port, interval, timeout;
+		uint8_t healthy, unhealthy;
+		uint32_t dereg;
+	} groups[] = {
+		{ "web", 0, 0, 2, 6, VPC_LB_HASH, 8080, 30, 10, 5, 2, 300 },
+		{ "dns-udp", 1, 2, 2, 17, VPC_LB_WEIGHTED_ROUND_ROBIN, 53, 10, 5, 3, 3, 0 },
+		{ "dns-tcp", 1, 4, 1, 6, VPC_LB_LEAST_CONNECTIONS, 53, 30, 10, 5, 2, 300 },
+		{ "spare", 1, 5, 0, 17, VPC_LB_ROUND_ROBIN, 53, 30, 10, 5, 2, 300 },
+	};
+	for (size_t k = 0; k < sizeof(groups) / sizeof(groups[0]); k++) {
+		struct vpc_image_tgroup want = {
+			.lb = groups[k].lb, .first_target = groups[k].first,
+			.n_targets = groups[k].n, .proto = groups[k].proto,
+			.algorithm = groups[k].alg, .port = htons(groups[k].port),
+			.hc_interval = groups[k].interval, .hc_timeout = groups[k].timeout,
+			.hc_healthy = groups[k].healthy, .hc_unhealthy = groups[k].unhealthy,
+			.dereg_delay = groups[k].dereg,
+		};
+		memcpy(want.name, groups[k].name, strlen(groups[k].name));
+		assert_memory_equal(&m->tgroups[k], &want, sizeof(want));
+	}
+	assert_int_equal(VPC_HC_INTERVAL_DEFAULT, 30);
+	assert_int_equal(VPC_LB_DEREG_DEFAULT, 300);
+
+	CHECK_RECORD(&m->targets[0], { .tgroup = 0, .iface = 0, .port = htons(8080),
+				       .hc_port = htons(8080), .weight = 1 });
+	CHECK_RECORD(&m->targets[1], { .tgroup = 0, .iface = 1, .port = htons(8080),
+				       .hc_port = htons(8080), .weight = 1 });
+	CHECK_RECORD(&m->targets[2], { .tgroup = 1, .iface = 2, .port = htons(53),
+				       .hc_port = htons(53), .weight = 3 });
+	/* its own port; the group's health-check port 53 */
+	CHECK_RECORD(&m->targets[3], { .tgroup = 1, .iface = 3, .port = htons(5353),
+				       .hc_port = htons(53), .weight = 1 });
+	CHECK_RECORD(&m->targets[4], { .tgroup = 2, .iface = 2, .port = htons(53),
+				       .hc_port = htons(53), .weight = 1 });
+
+	/* by address: the balancer's .20, dns-2's .30 */
+	assert_int_equal(m->n_eips, 2);
+	CHECK_RECORD(&m->eips[0], { .elastic_ip = ip("198.51.100.20"), .iface = VPC_EIP_LB | 0 });
+	CHECK_RECORD(&m->eips[1], { .elastic_ip = ip("198.51.100.30"), .iface = 3 });
+	vpc_image_free(m);
+}
+
+/*
+ * Balancers of two VPCs: indexes global (the second VPC's balancer,
+ * groups, targets, subnet, groups and interfaces past the first's),
+ * traffic-port per target, and the elastic IPs sorted across balancers,
+ * NAT gateways and interfaces.
+ */
+static void
+test_load_balancers_two_vpcs(void **state)
+{
+	static const char text[] =
+		"version: 1\n"
+		"vpcs:\n"
+		"  - name: a\n"
+		"    cidr: 10.1.0.0/16\n"
+		"    internet_gateway: true\n"
+		"    route_tables: [ { name: main, main: true, routes: [ { destination: 0.0.0.0/0, target: internet_gateway } ] } ]\n"
+		"    subnets: [ { name: s, cidr: 10.1.1.0/24 } ]\n"
+		"    nat_gateways: [ { name: nat, subnet: s, elastic_ip: 198.51.100.9 } ]\n"
+		"    load_balancers:\n"
+		"      - { name: lb, elastic_ip: 198.51.100.7, listeners: [ { protocol: tcp, port: 443, target_group: g } ],\n"
+		"          target_groups: [ { name: g, port: 8443, targets: [ { interface: a1 } ] } ] }\n"
+		"    interfaces: [ { name: a1, subnet: s, ip: 10.1.1.10, elastic_ip: 198.51.100.8 } ]\n"
+		"  - name: b\n"
+		"    cidr: 10.2.0.0/16\n"
+		"    internet_gateway: true\n"
+		"    subnets: [ { name: s0, cidr: 10.2.0.0/24 }, { name: s1, cidr: 10.2.1.0/24 } ]\n"
+		"    security_groups: [ { name: g0 }, { name: g1 } ]\n"
+		"    load_balancers:\n"
+		"      - name: lb\n"
+		"        scheme: internal\n"
+		"        subnet: s1\n"
+		"        ip: 10.2.1.50\n"
+		"        security_groups: [g1, default]\n"
+		"        listeners: [ { protocol: udp, port: 514, target_group: logs } ]\n"
+		"        target_groups:\n"
+		"          - { name: logs, protocol: udp, port: 514, health_check: { port: 8080 },\n"
+		"              targets: [ { interface: b2, port: 1514 }, { interface: b1 } ] }\n"
+		"      - { name: up, elastic_ip: 198.51.100.1, listeners: [ { protocol: tcp, port: 80, target_group: g } ],\n"
+		"          target_groups: [ { name: g, port: 80 } ] }\n"
+		"    interfaces:\n"
+		"      - { name: b1, subnet: s0, ip: 10.2.0.10 }\n"
+		"      - { name: b2, subnet: s1, ip: 10.2.1.10 }\n";
+	struct vpc_image *m = compile_text(text);
+	char err[256];
+	(void)state;
+
+	assert_int_equal(vpc_image_check(m->buf, m->size, err, sizeof(err)), 0);
+	assert_int_equal(m->n_lbs, 3);
+	/* a's group default 0, b's g0 1, g1 2, default 3; subnets a's s 0,
+	 * b's s0 1, s1 2 */
+	assert_int_equal(m->lbs[1].vpc, 1);
+	assert_int_equal(m->lbs[1].subnet, 2);
+	assert_int_equal(m->lbs[1].n_sgs, 2);
+	assert_int_equal(m->lbs[1].sgs[0], 2);
+	assert_int_equal(m->lbs[1].sgs[1], 3);
+	assert_int_equal(m->lbs[1].first_listener, 1);
+	assert_int_equal(m->lbs[1].first_tgroup, 1);
+	assert_int_equal(m->lbs[2].first_listener, 2);
+	assert_int_equal(m->lbs[2].first_tgroup, 2);
+	assert_int_equal(m->listeners[1].tgroup, 1);
+	assert_int_equal(m->listeners[2].tgroup, 2);
+	assert_int_equal(m->tgroups[1].first_target, 1);
+	assert_int_equal(m->tgroups[2].first_target, 3);
+	assert_int_equal(m->tgroups[2].n_targets, 0);
+	/* b2 is interface 2, b1 interface 1; the check port given */
+	CHECK_RECORD(&m->targets[1], { .tgroup = 1, .iface = 2, .port = htons(1514),
+				       .hc_port = htons(8080), .weight = 1 });
+	CHECK_RECORD(&m->targets[2], { .tgroup = 1, .iface = 1, .port = htons(514),
+				       .hc_port = htons(8080), .weight = 1 });
+	/* .1 b's up, .7 a's lb, .8 a1, .9 a's NAT gateway */
+	assert_int_equal(m->n_eips, 4);
+	CHECK_RECORD(&m->eips[0], { .elastic_ip = ip("198.51.100.1"), .iface = VPC_EIP_LB | 2 });
+	CHECK_RECORD(&m->eips[1], { .elastic_ip = ip("198.51.100.7"), .iface = VPC_EIP_LB | 0 });
+	CHECK_RECORD(&m->eips[2], { .elastic_ip = ip("198.51.100.8"), .iface = 0 });
+	CHECK_RECORD(&m->eips[3], { .elastic_ip = ip("198.51.100.9"), .iface = VPC_EIP_NATGW | 0 });
+	vpc_image_free(m);
+}
+
 static void
 test_unvalidated_refused(void **state)
 {
@@ -685,6 +863,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_dhcp_options),
 		cmocka_unit_test(test_vhost_user_options),
 		cmocka_unit_test(test_peering),
+		cmocka_unit_test(test_load_balancers),
+		cmocka_unit_test(test_load_balancers_two_vpcs),
 	};
 	config_dir = argc > 1 ? argv[1] : "config";
 	return cmocka_run_group_tests(tests, NULL, NULL);

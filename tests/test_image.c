@@ -427,7 +427,7 @@ test_reader_hazards_refused(void **state)
 		{ false, h_iface_lost_eip, "elastic IP entry 1: interface 0 does not have that elastic IP" },
 		{ false, h_eip_order, "elastic IP entry 1: not in address order" },
 		{ false, h_eip_dup, "elastic IP entry 2: not in address order" },
-		{ false, h_eip_missing, "4 interfaces and 0 NAT gateways have an elastic IP, 3 elastic IP entries" },
+		{ false, h_eip_missing, "4 interfaces, 0 NAT gateways and 0 load balancers have an elastic IP, 3 elastic IP entries" },
 		/* Host ports: the daemon indexes its driver table by type. */
 		{ true, m_hport_type0, "host port 0: type 0" },
 		{ true, m_hport_type7, "host port 4: type 7" },
@@ -474,6 +474,154 @@ test_reader_hazards_refused(void **state)
 	}
 	vpc_image_free(img[0]);
 	vpc_image_free(img[1]);
+}
+
+/*
+ * tests/topo/valid/lb.yaml: balancers web-lb (0: internet-facing, group
+ * lb-sg 0, listener 0, target group web 0 with targets 0-1) and dns-lb
+ * (1: internal in subnet private-a 1, listeners 1 udp/53 and 2 tcp/53,
+ * groups dns-udp 1 (targets 2-3), dns-tcp 2 (target 4), spare 3 (none));
+ * interfaces web-1, web-2, dns-1, dns-2; elastic IP entries web-lb's,
+ * then dns-2's.
+ */
+static struct vpc_image *
+compile_lb(void)
+{
+	return compile_config("../tests/topo/valid/lb.yaml");
+}
+
+static void b_vpc(struct vpc_image *c) { c->lbs[0].vpc = 1; }
+static void b_name(struct vpc_image *c) { set_name(c->lbs[1].name, "DNS"); }
+static void b_flags(struct vpc_image *c) { c->lbs[0].flags = 0x81; }
+static void b_internet_subnet(struct vpc_image *c) { c->lbs[0].subnet = 0; }
+static void b_internet_no_eip(struct vpc_image *c) { c->lbs[0].elastic_ip = 0; }
+static void b_lost_flag(struct vpc_image *c) { c->lbs[0].flags = 0; }
+static void b_subnet(struct vpc_image *c) { c->lbs[1].subnet = 7; }
+static void b_ip_outside(struct vpc_image *c) { c->lbs[1].ip = htonl(0x0a000164); }	/* 10.0.1.100 */
+static void b_internal_eip(struct vpc_image *c) { c->lbs[1].elastic_ip = htonl(0xc6336414); }
+static void b_n_sgs(struct vpc_image *c) { c->lbs[0].n_sgs = VPC_LB_MAX_SGS + 1; }
+static void b_sg(struct vpc_image *c) { c->lbs[0].sgs[0] = 9; }
+static void b_listeners(struct vpc_image *c) { c->lbs[1].n_listeners = 5; }
+static void b_listener_owner(struct vpc_image *c) { c->listeners[0].lb = 1; }
+static void b_listener_orphan(struct vpc_image *c) { c->lbs[1].n_listeners = 1; }
+static void b_tgroups(struct vpc_image *c) { c->lbs[1].first_tgroup = 0xfffffff0; }
+static void b_tgroup_owner(struct vpc_image *c) { c->tgroups[1].lb = 0; }
+static void b_tgroup_orphan(struct vpc_image *c) { c->lbs[1].n_tgroups = 2; }
+static void g_name(struct vpc_image *c) { memset(c->tgroups[0].name, 'w', VPC_NAME_SIZE); }
+static void g_proto(struct vpc_image *c) { c->tgroups[0].proto = 1; }
+static void g_algorithm(struct vpc_image *c) { c->tgroups[0].algorithm = VPC_LB_ALG_COUNT; }
+static void g_port(struct vpc_image *c) { c->tgroups[0].port = 0; }
+static void g_interval(struct vpc_image *c) { c->tgroups[0].hc_interval = 301; }
+static void g_timeout(struct vpc_image *c) { c->tgroups[0].hc_timeout = 30; }	/* = interval */
+static void g_healthy(struct vpc_image *c) { c->tgroups[0].hc_healthy = 11; }
+static void g_unhealthy(struct vpc_image *c) { c->tgroups[1].hc_unhealthy = 1; }
+static void g_dereg(struct vpc_image *c) { c->tgroups[0].dereg_delay = 3601; }
+static void g_n_targets(struct vpc_image *c) { c->tgroups[3].n_targets = VPC_LB_MAX_TARGETS + 1; }
+static void g_targets(struct vpc_image *c) { c->tgroups[0].n_targets = 3; }
+static void g_target_orphan(struct vpc_image *c) { c->tgroups[2].n_targets = 0; }
+static void l_proto(struct vpc_image *c) { c->listeners[0].proto = 1; }
+static void l_port(struct vpc_image *c) { c->listeners[0].port = 0; }
+static void l_tgroup(struct vpc_image *c) { c->listeners[0].tgroup = 4; }
+static void l_tgroup_other_lb(struct vpc_image *c) { c->listeners[0].tgroup = 2; }
+static void l_tgroup_other_proto(struct vpc_image *c) { c->listeners[1].tgroup = 2; }
+static void
+l_duplicate(struct vpc_image *c)
+{
+	c->listeners[2].proto = 17;
+	c->listeners[2].tgroup = 1;
+}
+static void x_group(struct vpc_image *c) { c->targets[4].tgroup = 9; }
+static void x_iface(struct vpc_image *c) { c->targets[0].iface = 4; }
+static void x_port(struct vpc_image *c) { c->targets[1].port = 0; }
+static void x_hc_port(struct vpc_image *c) { c->targets[1].hc_port = 0; }
+static void x_weight_zero(struct vpc_image *c) { c->targets[2].weight = 0; }
+static void x_weight_big(struct vpc_image *c) { c->targets[2].weight = 1001; }
+static void e_internal(struct vpc_image *c) { c->eips[0].iface = VPC_EIP_LB | 1; }
+static void e_range(struct vpc_image *c) { c->eips[0].iface = VPC_EIP_LB | 2; }
+static void e_other_addr(struct vpc_image *c) { c->eips[0].elastic_ip = htonl(0xc6336401); }
+static void e_both_kinds(struct vpc_image *c) { c->eips[0].iface = VPC_EIP_LB | VPC_EIP_NATGW; }
+static void
+e_missing(struct vpc_image *c)
+{
+	c->eips[0] = c->eips[1];
+	c->hdr->sections[VPC_SEC_EIP].count = 1;
+}
+
+static void
+test_lb_hazards_refused(void **state)
+{
+	static const struct {
+		void (*fn)(struct vpc_image *);
+		const char *msg;
+	} cases[] = {
+		/* Balancers: VPC, scheme and its fields, groups. */
+		{ b_vpc, "load balancer 0: vpc 1 out of range" },
+		{ b_name, "load balancer 1: bad name" },
+		{ b_flags, "load balancer 0: unknown flags 0x81" },
+		{ b_internet_subnet, "load balancer 0: internet-facing with subnet 0, or no elastic IP" },
+		{ b_internet_no_eip, "load balancer 0: internet-facing with subnet 4294967295, or no elastic IP" },
+		{ b_lost_flag, "load balancer 0: subnet 4294967295 out of range" },
+		{ b_subnet, "load balancer 1: subnet 7 out of range" },
+		{ b_ip_outside, "load balancer 1: internal, its address outside subnet 1 or an elastic IP" },
+		{ b_internal_eip, "load balancer 1: internal, its address outside subnet 1 or an elastic IP" },
+		{ b_n_sgs, "load balancer 0: 6 security groups" },
+		{ b_sg, "load balancer 0: security group 9 out of range" },
+		/* Its listeners and target groups: contiguous, its own, all. */
+		{ b_listeners, "load balancer 1: listeners [1, +5) out of range" },
+		{ b_listener_owner, "listener 0 does not belong to load balancer 0" },
+		{ b_listener_orphan, "1 of 3 listeners are in no load balancer's range" },
+		{ b_tgroups, "load balancer 1: target groups [4294967280, +3) out of range" },
+		{ b_tgroup_owner, "target group 1 does not belong to load balancer 1" },
+		{ b_tgroup_orphan, "1 of 4 target groups are in no load balancer's range" },
+		/* Target groups: enums, bounds, the targets' range. */
+		{ g_name, "target group 0: bad name" },
+		{ g_proto, "target group 0: protocol 1" },
+		{ g_algorithm, "target group 0: algorithm 4" },
+		{ g_port, "target group 0: port 0" },
+		{ g_interval, "target group 0: health check interval 301 s, timeout 10 s" },
+		{ g_timeout, "target group 0: health check interval 30 s, timeout 30 s" },
+		{ g_healthy, "target group 0: health check thresholds 11 and 2" },
+		{ g_unhealthy, "target group 1: health check thresholds 3 and 1" },
+		{ g_dereg, "target group 0: deregistration delay 3601 s out of range" },
+		{ g_n_targets, "target group 3: 65 targets" },
+		{ g_targets, "target 2 does not belong to target group 0" },
+		{ g_target_orphan, "1 of 5 targets are in no target group's range" },
+		/* Listeners: protocol, port, a group of theirs and of their
+		 * protocol, one per (protocol, port). */
+		{ l_proto, "listener 0: protocol 1 port 80" },
+		{ l_port, "listener 0: protocol 6 port 0" },
+		{ l_tgroup, "listener 0: target group 4 out of range, of another load balancer or protocol" },
+		{ l_tgroup_other_lb, "listener 0: target group 2 out of range, of another load balancer or protocol" },
+		{ l_tgroup_other_proto, "listener 1: target group 2 out of range, of another load balancer or protocol" },
+		{ l_duplicate, "load balancer 1: two listeners of protocol 17 port 53" },
+		/* Targets. */
+		{ x_group, "target 4 does not belong to target group 2" },
+		{ x_iface, "target 0: interface 4 out of range, of another VPC or remote" },
+		{ x_port, "target 1: port 0, health check port 8080" },
+		{ x_hc_port, "target 1: port 8080, health check port 0" },
+		{ x_weight_zero, "target 2: weight 0" },
+		{ x_weight_big, "target 2: weight 1001" },
+		/* The uplink's table names internet-facing balancers with
+		 * their addresses, every one of them. */
+		{ e_internal, "elastic IP entry 0: load balancer 1 out of range, internal or without that elastic IP" },
+		{ e_range, "elastic IP entry 0: load balancer 2 out of range, internal or without that elastic IP" },
+		{ e_other_addr, "elastic IP entry 0: load balancer 0 out of range, internal or without that elastic IP" },
+		{ e_both_kinds, "elastic IP entry 0: NAT gateway 1073741824 out of range or without that elastic IP" },
+		{ e_missing, "1 interfaces, 0 NAT gateways and 1 load balancers have an elastic IP, 1 elastic IP entries" },
+	};
+	struct vpc_image *img = compile_lb();
+	char err[256];
+	(void)state;
+	assert_int_equal(vpc_image_check(img->buf, img->size, err, sizeof(err)), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		void *buf = corrupt(img, cases[i].fn, true);
+		int ret = vpc_image_check(buf, img->size, err, sizeof(err));
+		if (ret != -EINVAL || strstr(err, cases[i].msg) == NULL)
+			fail_msg("case %zu: got %d \"%s\", expected \"%s\"", i, ret, err,
+				 cases[i].msg);
+		free(buf);
+	}
+	vpc_image_free(img);
 }
 
 /*
@@ -534,13 +682,11 @@ test_second_uplink_refused(void **state)
  * checker accepts.
  */
 static void
-test_random_corruption(void **state)
+random_corruption(struct vpc_image *img)
 {
-	struct vpc_image *img = compile_default();
 	uint64_t seed = 0x9e3779b97f4a7c15ull;
 	uint32_t refused_n = 0, accepted = 0;
 	FILE *null = fopen("/dev/null", "w");
-	(void)state;
 	assert_non_null(null);
 	for (int round = 0; round < 20000; round++) {
 		struct vpc_image *c = vpc_image_from_bytes(img->buf, img->size, NULL, 0);
@@ -574,6 +720,14 @@ test_random_corruption(void **state)
 	vpc_image_free(img);
 }
 
+static void
+test_random_corruption(void **state)
+{
+	(void)state;
+	random_corruption(compile_default());
+	random_corruption(compile_lb());	/* the load-balancer sections */
+}
+
 int
 main(int argc, char **argv)
 {
@@ -581,6 +735,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_every_truncation_refused),
 		cmocka_unit_test(test_corrupt_refused),
 		cmocka_unit_test(test_reader_hazards_refused),
+		cmocka_unit_test(test_lb_hazards_refused),
 		cmocka_unit_test(test_rule_peer_none_file_refused),
 		cmocka_unit_test(test_second_uplink_refused),
 		cmocka_unit_test(test_round_trip),

@@ -69,6 +69,10 @@ const char *vpc_route_target_name(unsigned int target);
  * an image hold two), or VPC_INDEX_NONE.  A scan of the peerings. */
 uint32_t vpc_image_peering_of(const struct vpc_image *img, uint32_t a, uint32_t b);
 
+/* Names of enum vpc_lb_algorithm values, as the topology file writes
+ * them ("hash", "round_robin", ...); "?" if unknown. */
+const char *vpc_lb_algorithm_name(unsigned int alg);
+
 /* Names of enum vpc_timeout_id values ("tcp_established", ...). */
 const char *vpc_timeout_name(unsigned int id);
 

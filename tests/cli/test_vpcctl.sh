@@ -144,6 +144,53 @@ check "show --host: an unknown host" 1 "" "$hosts: no host 'hv9' in its hosts li
 check "compile --host, then show: the host's view" 0 "$("$vpcctl" show --host hv1 "$hosts")" "" \
 	-- "$vpcctl" show "$tmp/hv1.img"
 
+# Load balancers: each VPC's under "load balancers:", every default filled
+# in; an internet-facing one's elastic IP in the uplink's table.
+lb=tests/topo/valid/lb.yaml
+check "show: load balancers" 0 \
+"  load balancers:
+    web-lb           internet-facing, elastic IP 198.51.100.20, groups lb-sg
+      listener tcp 80 -> target group web
+      target group web: tcp port 8080, hash, deregistration delay 300s
+        health check tcp: interval 30s, timeout 10s, healthy threshold 5, unhealthy threshold 2
+        web-1            10.0.1.10       port 8080, health check port 8080, weight 1
+        web-2            10.0.1.11       port 8080, health check port 8080, weight 1
+    dns-lb           internal, subnet private-a, ip 10.0.2.100, groups none (no filter)
+      listener udp 53 -> target group dns-udp
+      listener tcp 53 -> target group dns-tcp
+      target group dns-udp: udp port 53, weighted_round_robin, deregistration delay 0s
+        health check tcp: interval 10s, timeout 5s, healthy threshold 3, unhealthy threshold 3
+        dns-1            10.0.2.10       port 53, health check port 53, weight 3
+        dns-2            10.0.2.11       port 5353, health check port 53, weight 1
+      target group dns-tcp: tcp port 53, least_connections, deregistration delay 300s
+        health check tcp: interval 30s, timeout 10s, healthy threshold 5, unhealthy threshold 2
+        dns-1            10.0.2.10       port 53, health check port 53, weight 1
+      target group spare: udp port 53, round_robin, deregistration delay 300s
+        health check tcp: interval 30s, timeout 10s, healthy threshold 5, unhealthy threshold 2
+        (no targets)" "" \
+	-- bash -c "'$vpcctl' show $lb | sed -n '/^  load balancers:/,/^  interfaces:/p' | sed '\$d'"
+check "show: a load balancer's elastic IP" 0 \
+"elastic IPs (uplink):
+  198.51.100.20   -> load balancer web-lb (VPC prod)
+  198.51.100.30   -> dns-2 10.0.2.11 (VPC prod)" "" \
+	-- bash -c "'$vpcctl' show $lb | sed -n '/^elastic IPs/,\$p'"
+check "show --json: load balancers" 0 \
+'{"name": "web-lb", "vpc": "prod", "scheme": "internet-facing", "subnet": null, "ip": null, "elastic_ip": "198.51.100.20", "security_groups": ["lb-sg"], "listeners": [{"protocol": "tcp", "port": 80, "target_group": "web"}], "target_groups": [{"name": "web", "protocol": "tcp", "port": 8080, "algorithm": "hash", "deregistration_delay": 300, "health_check": {"protocol": "tcp", "interval": 30, "timeout": 10, "healthy_threshold": 5, "unhealthy_threshold": 2}, "targets": [{"interface": "web-1", "ip": "10.0.1.10", "port": 8080, "health_check_port": 8080, "weight": 1}, {"interface": "web-2", "ip": "10.0.1.11", "port": 8080, "health_check_port": 8080, "weight": 1}]}]}
+{"name": "dns-lb", "vpc": "prod", "scheme": "internal", "subnet": "private-a", "ip": "10.0.2.100", "elastic_ip": null, "security_groups": [], "listeners": [{"protocol": "udp", "port": 53, "target_group": "dns-udp"}, {"protocol": "tcp", "port": 53, "target_group": "dns-tcp"}], "target_groups": [{"name": "dns-udp", "protocol": "udp", "port": 53, "algorithm": "weighted_round_robin", "deregistration_delay": 0, "health_check": {"protocol": "tcp", "interval": 10, "timeout": 5, "healthy_threshold": 3, "unhealthy_threshold": 3}, "targets": [{"interface": "dns-1", "ip": "10.0.2.10", "port": 53, "health_check_port": 53, "weight": 3}, {"interface": "dns-2", "ip": "10.0.2.11", "port": 5353, "health_check_port": 53, "weight": 1}]}, {"name": "dns-tcp", "protocol": "tcp", "port": 53, "algorithm": "least_connections", "deregistration_delay": 300, "health_check": {"protocol": "tcp", "interval": 30, "timeout": 10, "healthy_threshold": 5, "unhealthy_threshold": 2}, "targets": [{"interface": "dns-1", "ip": "10.0.2.10", "port": 53, "health_check_port": 53, "weight": 1}]}, {"name": "spare", "protocol": "udp", "port": 53, "algorithm": "round_robin", "deregistration_delay": 300, "health_check": {"protocol": "tcp", "interval": 30, "timeout": 10, "healthy_threshold": 5, "unhealthy_threshold": 2}, "targets": []}]}
+[{"elastic_ip": "198.51.100.20", "load_balancer": "web-lb"}, {"elastic_ip": "198.51.100.30", "interface": "dns-2"}]' "" \
+	-- bash -c "'$vpcctl' show --json $lb | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for b in d[\"load_balancers\"]:
+    print(json.dumps(b))
+print(json.dumps(d[\"elastic_ips\"]))'"
+"$vpcctl" compile $lb -o "$tmp/lb.img" >/dev/null
+check "compile, then show: load balancers from the image" 0 "$("$vpcctl" show $lb)" "" \
+	-- "$vpcctl" show "$tmp/lb.img"
+check "validate: a topology with load balancers" 0 \
+	"$lb: valid: 1 VPC, 2 subnets, 1 route table, 4 security groups (1 implicit), 4 interfaces, 2 elastic IPs" "" \
+	-- "$vpcctl" validate $lb
+
 check "apply with no vpcd running" 1 "" "vpcctl: cannot reach vpcd at $tmp/none.sock: No such file or directory" \
 	-- "$vpcctl" apply config/default.yaml --socket "$tmp/none.sock"
 check "stats of an XDP instance that does not run" 1 "" \
