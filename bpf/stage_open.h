@@ -339,7 +339,10 @@ open_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
 		reply_ctx = x->ctx;
 	}
 	struct vpc_ct_key rev;
-	vpc_ct_key_reverse(&rev, m, saddr, daddr, d->act.nat, d->act.nat_addr, 0, reply_ctx);
+	/* (a NAT gateway's port is not chosen yet: 0; a balancer's target's
+	 * port is its replies' source) */
+	vpc_ct_key_reverse(&rev, m, saddr, daddr, d->act.nat, d->act.nat_addr, d->act.nat_port,
+			   reply_ctx);
 	/* Through a NAT gateway: the first free port (common/vpc_natgw.h),
 	 * in the reply key. */
 	int natgw = d->act.path == VPC_PATH_NATGW_EGRESS;
@@ -394,6 +397,8 @@ open_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
 	}
 	if (natgw)
 		fv->trk.flags |= VPC_CT_F_NATGW;
+	else if (d->act.path == VPC_PATH_LB)
+		fv->trk.flags |= VPC_CT_F_LB;
 	fv->act[0] = d->act;
 	fv->expires = now + entry_timeout(t, fv, d->act.vpc);
 	__builtin_memset(rv, 0, sizeof(*rv));

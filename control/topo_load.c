@@ -851,6 +851,11 @@ load_lb_tgroup(struct ld *ld, const struct ynode *m, struct topo_lb_tgroup *g)
 			ERR(ld, v->pos,
 			    "'algorithm' must be hash, round_robin, weighted_round_robin or least_connections, got '%s'",
 			    s);
+		else if (g->algorithm.set && g->algorithm.v == VPC_LB_LEAST_CONNECTIONS)
+			ERR(ld, v->pos,
+			    "'algorithm' least_connections is not supported yet (the engines keep no "
+			    "count of a target's open connections): use hash, round_robin or "
+			    "weighted_round_robin");
 	}
 	if ((v = ymap_get(m, "deregistration_delay")) != NULL)
 		read_uint(ld, v, "deregistration_delay", 0, 3600, &g->dereg);

@@ -714,7 +714,7 @@ test_load_balancers(void **state)
 	} groups[] = {
 		{ "web", 0, 0, 2, 6, VPC_LB_HASH, 8080, 30, 10, 5, 2, 300 },
 		{ "dns-udp", 1, 2, 2, 17, VPC_LB_WEIGHTED_ROUND_ROBIN, 53, 10, 5, 3, 3, 0 },
-		{ "dns-tcp", 1, 4, 1, 6, VPC_LB_LEAST_CONNECTIONS, 53, 30, 10, 5, 2, 300 },
+		{ "dns-tcp", 1, 4, 1, 6, VPC_LB_ROUND_ROBIN, 53, 30, 10, 5, 2, 300 },
 		{ "spare", 1, 5, 0, 17, VPC_LB_ROUND_ROBIN, 53, 30, 10, 5, 2, 300 },
 	};
 	for (size_t k = 0; k < sizeof(groups) / sizeof(groups[0]); k++) {

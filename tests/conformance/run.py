@@ -8,7 +8,8 @@ the processing order is the scenario's order), run vpc-replay, and check
   - verdicts.jsonl: one line per frame, in order, with the expected seq,
     in_port, action, out_port and reason;
   - DIR/PORT.pcap: exactly the expected frames, byte for byte, in order,
-    each with the timestamp of the input frame that caused it;
+    each with the timestamp of the input frame that caused it (and the
+    frames the dataplane sends itself, health checks, at their times);
   - every output frame's IPv4/TCP/UDP/ICMP checksums, recomputed here.
 Prints one line per scenario and "N passed, M failed"; exit 1 on failure.
 """
@@ -80,6 +81,12 @@ def run_scenario(sc, replay, engine, workdir):
                 problems.append("frame %d: verdict %s, expected %s" % (i, got[2:], want[2:]))
         if exp["frame"] is not None:
             want_out.setdefault(exp["out_port"], []).append((times[i], exp["frame"], i))
+    # Frames the dataplane sends of itself (load balancers' health checks):
+    # (port, time, frame), before the outputs of an input at the same time.
+    for port, t, frame in sc.get("extra_out", []):
+        want_out.setdefault(port, []).append((t, frame, "sent at %d" % t))
+    for port in want_out:
+        want_out[port].sort(key=lambda w: (w[0], isinstance(w[2], int)))
     for name in sorted(os.listdir(outdir)):
         if not name.endswith(".pcap"):
             continue

@@ -370,5 +370,7 @@ import scenarios_overlay  # noqa: E402
 SCENARIOS.extend(scenarios_overlay.SCENARIOS)
 import scenarios_natgw  # noqa: E402
 SCENARIOS.extend(scenarios_natgw.SCENARIOS)
+import scenarios_lb  # noqa: E402
+SCENARIOS.extend(scenarios_lb.SCENARIOS)
 import scenarios_peering  # noqa: E402
 SCENARIOS.extend(scenarios_peering.SCENARIOS)
