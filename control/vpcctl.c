@@ -12,6 +12,7 @@
  *                                   running vpcd; nothing changes on error
  *   vpcctl stats [--json]           vpcd's counters
  *   vpcctl conntrack list|count|flush [--json]
+ *   vpcctl lb [--json]
  *   (the last three take --socket PATH; default /run/vpcd/vpcd.sock, or
  *   --instance NAME: the XDP engine's instance NAME instead of vpcd)
  *   vpcctl xdp start FILE [--instance NAME] [--mode native|generic]
@@ -52,6 +53,7 @@ usage(FILE *out)
 		"       vpcctl apply FILE [--host NAME] [--revalidate] [--socket PATH]\n"
 		"       vpcctl stats [--json] [--socket PATH]\n"
 		"       vpcctl conntrack list|count|flush [--json] [--socket PATH]\n"
+		"       vpcctl lb [--json] [--socket PATH]    (load balancers' targets, health)\n"
 		"       (apply, stats, conntrack: --instance NAME for the XDP engine)\n"
 		"       vpcctl xdp start FILE [--host NAME] [--instance NAME] [--mode native|generic]\n"
 		"                             [--max-connections N]\n"
@@ -191,6 +193,7 @@ cmd_ctl(const char *verb, int argc, char **argv)
 	const char *target = instance != NULL ? instance : sock;
 	/* The same checks for either engine, before anything is asked. */
 	uint32_t op = strcmp(verb, "stats") == 0 ? VPC_CTL_STATS :
+		      strcmp(verb, "lb") == 0 ? VPC_CTL_LB :
 		      strcmp(verb, "apply") == 0 ? VPC_CTL_APPLY :
 		      sub == NULL ? 0 : strcmp(sub, "list") == 0 ? VPC_CTL_CT_LIST :
 		      strcmp(sub, "count") == 0 ? VPC_CTL_CT_COUNT :
@@ -249,7 +252,7 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "compile") == 0)
 		return cmd_compile(argc - 2, argv + 2);
 	if (strcmp(argv[1], "apply") == 0 || strcmp(argv[1], "stats") == 0 ||
-	    strcmp(argv[1], "conntrack") == 0)
+	    strcmp(argv[1], "conntrack") == 0 || strcmp(argv[1], "lb") == 0)
 		return cmd_ctl(argv[1], argc - 2, argv + 2);
 	if (strcmp(argv[1], "publish") == 0)
 		return vpcctl_publish(argc - 2, argv + 2);

@@ -312,6 +312,9 @@ xdp_query(const char *instance, uint32_t op, uint32_t flags)
 		printf(json ? "{\"tracked\":%u,\"capacity\":%u}\n" :
 			      "%u connections tracked (capacity %u)\n",
 		       vpc_xdp_ct_count(&f), vpc_xdp_ct_capacity(&f));
+	} else if (op == VPC_CTL_LB) {
+		fprintf(stderr, "vpcctl lb: the XDP engine runs no health checks yet\n");
+		ret = 1;
 	} else {
 		uint32_t n = vpc_xdp_ct_flush(&f);
 		printf(json ? "{\"flushed\":%u}\n" : "flushed %u connections\n", n);

@@ -100,6 +100,9 @@ ctl_handle(const struct vpc_ctl_rx *rx, FILE *out)
 				    "%u connections tracked (capacity %u)\n",
 			vpc_ct_count(vpcd.ct), vpc_ct_capacity(vpcd.ct));
 		return 0;
+	case VPC_CTL_LB:
+		ctl_lb(out, json);
+		return 0;
 	case VPC_CTL_CT_FLUSH: {
 		uint32_t before = vpc_ct_count(vpcd.ct);
 		vpc_ct_flush(vpcd.ct);
@@ -119,7 +122,8 @@ ctl_handle(const struct vpc_ctl_rx *rx, FILE *out)
  * away only loses its own connection (answers are sent with MSG_NOSIGNAL;
  * SIGPIPE is ignored as well).  Requests are carried out one at a time,
  * in the order they complete.  Between events the same thread reclaims
- * expired connections, so an idle daemon's table empties too.
+ * expired connections, so an idle daemon's table empties too, and runs
+ * the load balancers' health checks (lb.c).
  */
 #define CTL_MAX_CLIENTS 64
 #define CTL_TICK_MS 100
@@ -296,6 +300,7 @@ ctl_thread(void *arg)
 			/* Expired connections go even when none are opened. */
 			vpc_ct_sweep(vpcd.ct, now, sweep_budget);
 			vpc_ct_reclaim(vpcd.ct);
+			lb_tick(now);	/* load balancers' health checks */
 			next_tick = now + CTL_TICK_MS * 1000000ull;
 		}
 	}

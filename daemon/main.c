@@ -293,9 +293,12 @@ main(int argc, char **argv)
 
 	/* The first configuration: every port opened, dealt to the workers. */
 	char err[256];
+	if (lb_init() < 0)
+		die("load balancers' probe ring: %s", rte_strerror(rte_errno));
 	vpcd.cfg = cfg_build(img, NULL, 1, false, err, sizeof(err));
 	if (vpcd.cfg == NULL)
 		die("%s", err);
+	lb_retable(vpcd.cfg);
 	for (unsigned int i = 0; i < vpcd.n_workers; i++) {
 		vpcd.workers[i].pl = vpc_pipeline_create(vpcd.cfg->tables, vpcd.ct);
 		if (vpcd.workers[i].pl == NULL)

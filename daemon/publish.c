@@ -109,6 +109,7 @@ ctl_apply(const void *buf, uint32_t len, uint32_t flags, FILE *out)
 		vpc_image_free(img);
 		return EINVAL;
 	}
+	lb_retable(c);	/* the health checks' states carried over */
 	pthread_mutex_lock(&vpcd.cfg_lock);
 	__atomic_store_n(&vpcd.cfg, c, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&vpcd.cfg_lock);

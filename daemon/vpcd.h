@@ -11,6 +11,7 @@
  *                pointer store, the old one freed after an RCU grace period
  *   workers.c    the lcores' loop: receive, pipeline, transmit, counters
  *   control.c    the control socket (vpc_ctl.h): many clients, deadlines
+ *   lb.c         the load balancers' health checks (lib/lb_health.c)
  *   telemetry.c  the counters in DPDK telemetry
  *
  * Concurrency: the workers read the published configuration through RCU
@@ -158,6 +159,16 @@ int ctl_apply(const void *buf, uint32_t len, uint32_t flags, FILE *out);
 
 /* workers.c */
 int worker_main(void *arg);
+void worker_transmit(struct worker *w, const struct cfg *c, uint16_t in_port,
+		     struct rte_mbuf **pkts, uint16_t n, const struct vpc_verdict *v);
+
+/* lb.c */
+int lb_init(void);
+void lb_retable(struct cfg *c);
+void lb_tick(uint64_t now);
+bool lb_probes_waiting(void);
+void lb_worker_send(struct worker *w, const struct cfg *c);
+void ctl_lb(FILE *out, bool json);
 void sum_stats(const struct cfg *c, struct vpc_stats *sum, struct port_counters *ports);
 
 /* telemetry.c */

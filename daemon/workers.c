@@ -9,9 +9,9 @@
 #include "vpcd.h"
 
 /* Transmit what the verdicts send out, port by port; free the rest. */
-static void
-transmit(struct worker *w, const struct cfg *c, uint16_t in_port, struct rte_mbuf **pkts,
-	 uint16_t n, const struct vpc_verdict *v)
+void
+worker_transmit(struct worker *w, const struct cfg *c, uint16_t in_port, struct rte_mbuf **pkts,
+		uint16_t n, const struct vpc_verdict *v)
 {
 	struct rte_mbuf *out[VPC_BURST_MAX];
 	bool sent[VPC_BURST_MAX] = { false };
@@ -99,8 +99,11 @@ worker_main(void *arg)
 			w->ports[pid].rx += n;
 			for (uint16_t i = 0; i < n; i++)
 				w->ports[pid].drops += v[i].action == VPC_ACT_DROP;
-			transmit(w, c, port, pkts, n, v);
+			worker_transmit(w, c, port, pkts, n, v);
 		}
+		/* The load balancers' health-check probes leave by worker 0. */
+		if (unlikely(w->idx == 0) && unlikely(lb_probes_waiting()))
+			lb_worker_send(w, c);
 		/* Between bursts: no reference to a connection entry or to the
 		 * configuration is held. */
 		rte_rcu_qsbr_quiescent(vpcd.rcu, w->lcore);

@@ -30,6 +30,7 @@ enum vpc_ctl_op {
 	VPC_CTL_CT_LIST = 3,
 	VPC_CTL_CT_COUNT = 4,
 	VPC_CTL_CT_FLUSH = 5,
+	VPC_CTL_LB = 6,		/* the load balancers' targets and their health */
 };
 
 #define VPC_CTL_F_REVALIDATE 0x1	/* APPLY: cut what the rules refuse */
