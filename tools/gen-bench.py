@@ -24,7 +24,11 @@ established cases' cost of evaluating them on every packet.  The overlay:
 overlay.yaml (db-1 on a second host) with overlay-out-c/s.pcap and
 overlay-in-c/s.pcap, replayed as hv1 (--host hv1).  VPC peering:
 peering-c/s.pcap, l1 -> r1:80 across the peering of
-tests/conformance/topo/peering.yaml (--in l1= --in r1=).
+tests/conformance/topo/peering.yaml (--in l1= --in r1=).  Load
+balancers: lb-1.yaml (tests/conformance/topo/lb.yaml, one target t1
+behind the internal listener) with lb-c/s.pcap (c1 -> 10.4.1.100:80 ->
+t1:8080) and lb-direct-c/s.pcap (c1 -> t1:8080 itself), --in c1= --in
+t1=; lb-new.pcap and lb-new-direct.pcap, 10,000 SYNs from c1 to each.
 Deterministic: a fixed-seed generator, no randomness between runs.
 """
 import argparse
@@ -63,16 +67,18 @@ def write(path, flows, packets):
 
 
 def conn_flows(outdir, case, cmac, smac_for_reply, csrc, cdst, sp, dp, dmac_req, smac_req, dmac_rep, smac_rep,
-               rsrc, rdst, wrap_c=lambda f: f, wrap_s=lambda f: f):
+               rsrc, rdst, wrap_c=lambda f: f, wrap_s=lambda f: f, rport=None):
     """One TCP connection per flow, as the client and the server send it.
     Request frames: (dmac_req, smac_req, csrc -> cdst); reply frames:
     (dmac_rep, smac_rep, rsrc -> rdst) -- addresses as each side's port
-    sees them (the server of an elastic-IP flow sees its private IP)."""
+    sees them (the server of an elastic-IP flow sees its private IP; a
+    load balancer's target answers from its own port, rport)."""
     client, server, t = [], [], 1_000_000_000
     for k in range(8):
         for i in range(len(sp)):
             if k == 1:
-                server.append((t, wrap_s(pkt.tcp_frame(dmac_rep, smac_rep, rsrc[i], rdst[i], dp[i], sp[i],
+                server.append((t, wrap_s(pkt.tcp_frame(dmac_rep, smac_rep, rsrc[i], rdst[i],
+                                                        rport or dp[i], sp[i],
                                                         "SA", seq=5000, ack=1001))))
             else:
                 flags = "S" if k == 0 else ("A" if k == 2 else "PA")
@@ -201,6 +207,29 @@ def main():
                pkt.tcp_frame(UPLINK, GW, ip(0x5DB80000 + i), "203.0.113.10", 1024 + i % 60000, 80, "S", seq=1))
               for i in range(10000)]
     pkt.write_pcap(os.path.join(a.outdir, "newconn.pcap"), frames)
+
+    # Load balancers (tests/conformance/topo/lb.yaml, its web group cut to
+    # t1 alone: lb-1.yaml): c1 -> the internal listener 10.4.1.100:80 ->
+    # t1:8080, the replies back from it (lb-c/s.pcap, --in c1= --in t1=),
+    # beside the same connections straight to t1:8080 (lb-direct-c/s.pcap);
+    # new connections: 10,000 SYNs from c1 to the listener (lb-new.pcap)
+    # and straight to t1:8080 (lb-new-direct.pcap), --in c1=.
+    with open(os.path.join(here, "..", "tests", "conformance", "topo", "lb.yaml")) as f:
+        lbt = f.read()
+    anchor = "            targets: [ { interface: t1 }, { interface: t2 }, { interface: t3 } ]\n"
+    assert lbt.count(anchor) == 1
+    with open(os.path.join(a.outdir, "lb-1.yaml"), "w") as f:
+        f.write(lbt.replace(anchor, "            targets: [ { interface: t1 } ]\n"))
+    lbr, c1, t1 = "06:00:00:00:3c:01", "02:3c:0a:04:00:0a", "02:3c:0a:04:01:0a"
+    conn_flows(a.outdir, "lb", c1, t1, one("10.4.0.10"), one("10.4.1.100"), sp, one(80),
+               lbr, c1, lbr, t1, one("10.4.1.10"), one("10.4.0.10"), rport=8080)
+    conn_flows(a.outdir, "lb-direct", c1, t1, one("10.4.0.10"), one("10.4.1.10"), sp, one(8080),
+               lbr, c1, lbr, t1, one("10.4.1.10"), one("10.4.0.10"))
+    for case, dst, port in (("lb-new", "10.4.1.100", 80), ("lb-new-direct", "10.4.1.10", 8080)):
+        frames = [(1_000_000_000 + i * 1000,
+                   pkt.tcp_frame(lbr, c1, "10.4.0.10", dst, 1024 + i, port, "S", seq=1))
+                  for i in range(10000)]
+        pkt.write_pcap(os.path.join(a.outdir, case + ".pcap"), frames)
 
 
 if __name__ == "__main__":

@@ -66,15 +66,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 #define CT_SIZE 64
 
-/* Topology 0 matches the captures in config/demo; 1 to 3 the conformance
- * corpus (3: the overlay, as its host hv1 sees it). */
+/* Topology 0 matches the captures in config/demo; 1 to 4 the conformance
+ * corpus (3: the overlay, as its host hv1 sees it; 4: load balancers). */
 static const char *const topo_files[] = {
 	"config/default.yaml",
 	"tests/conformance/topo/basic.yaml",
 	"tests/conformance/topo/sg.yaml",
 	"tests/conformance/topo/overlay.yaml",
+	"tests/conformance/topo/lb.yaml",
 };
-static const char *const topo_hosts[] = { NULL, NULL, NULL, "hv1" };
+static const char *const topo_hosts[] = { NULL, NULL, NULL, "hv1", NULL };
 
 /* Room in front of each frame, as a port's mbufs have: the overlay puts
  * its 50 bytes there. */
