@@ -61,6 +61,7 @@ usage_text="usage: vpcctl validate FILE
        vpcctl apply FILE [--host NAME] [--revalidate] [--socket PATH]
        vpcctl stats [--json] [--socket PATH]
        vpcctl conntrack list|count|flush [--json] [--socket PATH]
+       vpcctl lb [--json] [--socket PATH]    (load balancers' targets, health)
        (apply, stats, conntrack: --instance NAME for the XDP engine)
        vpcctl xdp start FILE [--host NAME] [--instance NAME] [--mode native|generic]
                              [--max-connections N]
