@@ -308,3 +308,79 @@ scenario("health checks: answers decide who gets new connections, fail-open when
     hc_conn(50005, None, 18.1),
     hc_conn(50006, None, 18.2),
 ])
+
+
+# A live apply deregisters t2 from the web group: its established
+# connection goes on to it (the entry remembers its target), new ones go
+# to the others.  Target indexes after t2's shift down by one: every
+# target still waiting on its first probe's answer is probed again under
+# its new index (an answer to the old token would name another target).
+def scenario_apply(name, steps, topo2, first_after, old_targets, new_targets):
+    times = [int(round(st[3] * 1e9)) if len(st) > 3 else (i + 1) * 1_000_000
+             for i, st in enumerate(steps)]
+    extra = probes(times[0], times[0])
+    at = times[first_after]
+    old_index = {t[:2]: k for k, t in enumerate(old_targets)}
+    for k, t in enumerate(new_targets):
+        ok = old_index.get(t[:2])
+        if ok is not None and ok != k:
+            _g, vm, _port, hc_port, _iv, _to = t
+            token = k << 14 | 2
+            opts = bytes([2, 4]) + struct.pack("!H", 1460)
+            hdr = struct.pack("!HHIIBBHHH", 49152 + k, hc_port, token, 0, 6 << 4, 0x02, 64240,
+                              0, 0) + opts
+            pseudo = ip_bytes(APP_GW) + ip_bytes(IP[vm]) + struct.pack("!BBH", 0, 6, len(hdr))
+            seg = hdr[:16] + struct.pack("!H", csum(pseudo + hdr)) + hdr[18:]
+            extra.append((vm, at, ether(MAC[vm], R, 0x0800, ipv4(APP_GW, IP[vm], 6, seg, ident=0))))
+    SCENARIOS.append({"name": "lb: " + name, "topo": LB, "steps": steps,
+                      "applies": [(first_after, topo2, False)], "args": [], "extra_out": extra})
+
+
+_s, TA, TAP = to_lb("c1", "web", 80, 51000)
+assert TA == "t2"
+_minus = [t for t in TARGETS if t[:2] != ("web", "t2")]
+GROUPS_FULL = dict(GROUPS)
+GROUPS["web"] = [("t1", 8080), ("t3", 8080)]
+_new = to_lb("c1", "web", 80, 51006)
+GROUPS["web"] = GROUPS_FULL["web"]
+assert choose_hash("web", 6, IP["c1"], ILB, 51006, 80)[0] == "t2" and _new[1] != "t2"
+scenario_apply("a target deregistered by a live apply keeps its connections, gets no new ones", [
+    _s,
+    from_target(TA, TAP, "c1", 80, 51000, "SA", seq=5000, ack=1001),
+    to_lb("c1", "web", 80, 51000, "A", seq=1001, ack=5001)[0],
+    from_target(TA, TAP, "c1", 80, 51000, "PA", seq=5001, ack=1001, payload=b"still here"),
+    _new[0],
+], "topo/lb-minus.yaml", 2, TARGETS, _minus)
+
+
+# A target that turns unhealthy while another of its group is healthy
+# keeps its connections for the deregistration delay (hc: 20 s), then
+# they end.  t1 (k=7) answers its first two probes only: unhealthy at
+# 18 s (its probes at 11 s and 16 s time out at 13 s and 18 s); t2 (k=8)
+# answers every probe.
+_t1_ports = [p for p in range(51100, 51200)
+             if choose_hash("hc", 6, IP["c1"], ILB, p, 82)[0] == "t1"]
+P_CONN, P_LATER = _t1_ports[0], _t1_ports[1]
+_conn = to_lb("c1", "hc", 82, P_CONN, eligible={"t1", "t2"})
+_later = to_lb("c1", "hc", 82, P_LATER, eligible={"t2"})
+assert _conn[1] == "t1" and _later[1] == "t2"
+scenario("an unhealthy target's connections last the deregistration delay, then end", [
+    ("c2", arp_request(MAC["c2"], IP["c2"], ILB),
+     reply("c2", "arp-reply", arp_reply(MAC["c2"], R, ILB, MAC["c2"], IP["c2"])), 1.0),
+    answer(7, 1) + (reply("t1", "lb-health", rst_for(7, 1)), 1.1),
+    answer(8, 1) + (reply("t2", "lb-health", rst_for(8, 1)), 1.2),
+    answer(7, 2) + (reply("t1", "lb-health", rst_for(7, 2)), 6.1),
+    answer(8, 2) + (reply("t2", "lb-health", rst_for(8, 2)), 6.2),
+    _conn[0] + (6.5,),
+    from_target("t1", 8080, "c1", 82, P_CONN, "SA", seq=5000, ack=1001) + (6.6,),
+    to_lb("c1", "hc", 82, P_CONN, "A", seq=1001, ack=5001, eligible={"t1"})[0] + (6.7,),
+] + [answer(8, n) + (reply("t2", "lb-health", rst_for(8, n)), 1.2 + 5 * (n - 1))
+     for n in (3, 4, 5, 6)] + [
+    to_lb("c1", "hc", 82, P_CONN, "PA", seq=1001, ack=5001, payload=b"a",
+          eligible={"t1"})[0] + (30.0,),
+] + [answer(8, n) + (reply("t2", "lb-health", rst_for(8, n)), 1.2 + 5 * (n - 1))
+     for n in (7, 8)] + [
+    ("c1", tcp_frame(R, MAC["c1"], IP["c1"], ILB, P_CONN, 82, "PA", seq=1002, ack=5001,
+                     payload=b"b"), drop("tcp-not-syn"), 39.0),
+    _later[0] + (39.1,),
+])
