@@ -50,6 +50,7 @@ ctl_stats(FILE *out, bool json)
 		.tracked = vpc_ct_count(vpcd.ct), .capacity = vpc_ct_capacity(vpcd.ct),
 		.created = cs->created, .expired = cs->expired, .refused = cs->refused_full,
 	};
+	lb_count_states(&r.n_lb_targets, r.lb_targets);
 	vpc_report_stats(out, &r, json);
 out:
 	free(rp);

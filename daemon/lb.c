@@ -143,6 +143,22 @@ lb_probes_waiting(void)
 }
 
 void
+lb_count_states(uint32_t *n, uint32_t by_state[4])
+{
+	const struct vpc_image *img = vpcd.cfg->img;
+
+	*n = 0;
+	memset(by_state, 0, 4 * sizeof(*by_state));
+	for (uint32_t k = 0; k < img->n_targets; k++) {
+		struct vpc_lb_target_status s = { 0 };
+		if (hc != NULL && hc_img == img)
+			vpc_lb_hc_status(hc, k, &s);
+		by_state[s.state & 3]++;
+		(*n)++;
+	}
+}
+
+void
 ctl_lb(FILE *out, bool json)
 {
 	const struct vpc_image *img = vpcd.cfg->img;

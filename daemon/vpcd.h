@@ -169,6 +169,7 @@ void lb_tick(uint64_t now);
 bool lb_probes_waiting(void);
 void lb_worker_send(struct worker *w, const struct cfg *c);
 void ctl_lb(FILE *out, bool json);
+void lb_count_states(uint32_t *n, uint32_t by_state[4]);
 void sum_stats(const struct cfg *c, struct vpc_stats *sum, struct port_counters *ports);
 
 /* telemetry.c */

@@ -43,6 +43,10 @@ stats_json(FILE *out, const struct vpc_report *r)
 	}
 	if (r->has_tx_errors)
 		fprintf(out, ",\"tx_errors\":%" PRIu64, r->tx_errors);
+	if (r->n_lb_targets)
+		fprintf(out, ",\"lb_targets\":{\"initial\":%u,\"healthy\":%u,\"unhealthy\":%u,"
+			"\"draining\":%u}", r->lb_targets[0], r->lb_targets[1], r->lb_targets[2],
+			r->lb_targets[3]);
 	fprintf(out, ",\"connections\":{\"tracked\":%u,\"capacity\":%u,\"created\":%" PRIu64
 		",\"expired\":%" PRIu64 ",\"refused\":%" PRIu64 "}}\n", r->tracked, r->capacity,
 		r->created, r->expired, r->refused);
@@ -73,6 +77,10 @@ stats_text(FILE *out, const struct vpc_report *r)
 				r->lcores[i].packets);
 	if (r->has_tx_errors && r->tx_errors)
 		fprintf(out, "  tx errors (no device for the port) %" PRIu64 "\n", r->tx_errors);
+	if (r->n_lb_targets)
+		fprintf(out, "  load balancer targets: %u healthy, %u unhealthy, %u initial, "
+			"%u draining (vpcctl lb)\n", r->lb_targets[1], r->lb_targets[2],
+			r->lb_targets[0], r->lb_targets[3]);
 	fprintf(out, "  connections: %u tracked of %u, %" PRIu64 " opened, %" PRIu64
 		" expired, %" PRIu64 " refused\n", r->tracked, r->capacity, r->created, r->expired,
 		r->refused);

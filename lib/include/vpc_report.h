@@ -43,6 +43,10 @@ struct vpc_report {
 	uint64_t tx_errors;
 	uint32_t tracked, capacity;
 	uint64_t created, expired, refused;
+	/* Load balancers' targets by health (enum vpc_lb_target_state:
+	 * initial, healthy, unhealthy, draining); printed when n_lb_targets. */
+	uint32_t n_lb_targets;
+	uint32_t lb_targets[4];
 };
 
 void vpc_report_stats(FILE *out, const struct vpc_report *r, bool json);

@@ -57,6 +57,9 @@ both_healthy() { [ "$(states ilb app)" = "vm2=healthy vm3=healthy" ] &&
 wait_for 25 "both targets of both balancers healthy" both_healthy &&
 	ok "vpcd's health checks: both targets healthy ($(states ilb app))" ||
 	fail "health checks" "$(vctl lb)"
+out=$(vctl stats | grep "load balancer targets")
+[ "$out" = "  load balancer targets: 4 healthy, 0 unhealthy, 0 initial, 0 draining (vpcctl lb)" ] &&
+	ok "vpcctl stats counts the targets by health" || fail "stats" "$out"
 
 # connect_many NS ADDR N: N connections, one greeting per line
 connect_many() {
