@@ -286,6 +286,8 @@ list_one(const struct vpc_ct_key *k, const struct vpc_xdp_ct *e, void *arg)
 		.ctx_proto = k->ctx_proto, .src = k->src, .dst = k->dst,
 		.sport = k->sport, .dport = k->dport, .state = e->trk.state,
 		.expires_in = e->expires > c->now ? (e->expires - c->now) / 1000000000ull : 0,
+		.via = e->act[0].path == VPC_PATH_LB ? VPC_REPORT_VIA_LB :
+		       e->act[0].nat_port != 0 ? VPC_REPORT_VIA_NATGW : 0,
 		.natgw_ip = e->act[0].nat_addr, .natgw_port = e->act[0].nat_port,
 	};
 

@@ -113,14 +113,17 @@ vpc_report_conn(FILE *out, const struct vpc_report_conn *c, bool json, uint32_t 
 	inet_ntop(AF_INET, &c->dst, b, sizeof(b));
 	/* Through a NAT gateway: the translation, as the internet sees it. */
 	char g[INET_ADDRSTRLEN + 64] = "";
-	if (c->natgw_port != 0) {
+	if (c->via != 0) {
 		char ga[INET_ADDRSTRLEN];
+		bool lb = c->via == VPC_REPORT_VIA_LB;
 		inet_ntop(AF_INET, &c->natgw_ip, ga, sizeof(ga));
 		if (json)
-			snprintf(g, sizeof(g), ",\"natgw_ip\":\"%s\",\"natgw_port\":%u", ga,
+			snprintf(g, sizeof(g), lb ? ",\"lb_target_ip\":\"%s\",\"lb_target_port\":%u" :
+					       ",\"natgw_ip\":\"%s\",\"natgw_port\":%u", ga,
 				 ntohs(c->natgw_port));
 		else
-			snprintf(g, sizeof(g), " via NAT gateway %s:%u", ga, ntohs(c->natgw_port));
+			snprintf(g, sizeof(g), lb ? " via load balancer to %s:%u" :
+					       " via NAT gateway %s:%u", ga, ntohs(c->natgw_port));
 	}
 	if (json)
 		fprintf(out, "%s{\"vni\":%u,\"proto\":\"%s\",\"src\":\"%s\",\"sport\":%u,"

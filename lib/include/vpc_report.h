@@ -58,9 +58,14 @@ struct vpc_report_conn {
 	uint16_t sport, dport;	/* network order */
 	uint8_t state;		/* enum vpc_ct_state */
 	uint64_t expires_in;	/* seconds */
-	uint32_t natgw_ip;	/* through a NAT gateway: its elastic IP and the */
-	uint16_t natgw_port;	/* connection's port (network order); 0: not */
+	uint32_t natgw_ip;	/* through a NAT gateway: its elastic IP and the
+				 * connection's port; through a load balancer:
+				 * its target's address and port */
+	uint16_t natgw_port;	/* (network order) */
+	uint8_t via;		/* VPC_REPORT_VIA_*; 0: neither */
 };
+#define VPC_REPORT_VIA_NATGW 1
+#define VPC_REPORT_VIA_LB    2
 
 /* A listing: begin, one line (or array element) per connection, end.
  * At most VPC_REPORT_MAX_CONNS are printed; *n counts them. */
