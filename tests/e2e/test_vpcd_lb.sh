@@ -84,6 +84,9 @@ n_vm3=$(grep -c "^hello from vm3, you are 10.50.1.10$" <<<"$out")
 	ok "spread over both targets ($n_vm2 to vm2, $n_vm3 to vm3: vm3's replies switched in subnet a)" ||
 	fail "spread" "vm2 $n_vm2, vm3 $n_vm3"
 
+vctl conntrack list | grep -q "10.50.1.10:[0-9]* -> 10.50.2.100:80 via load balancer to 10.50.2.10:8080 " &&
+	ok "conntrack list names a connection's target" || fail "conntrack list" "$(vctl conntrack list | head -5)"
+
 out=$(connect_many inet 198.51.100.60 4)
 [ "$(grep -c "^hello from vm[23], you are 203.0.113.1$" <<<"$out")" -eq 4 ] &&
 	[ "$(grep -c "^hello from vm2" <<<"$out")" -eq 2 ] &&
