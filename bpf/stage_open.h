@@ -265,6 +265,11 @@ icmp_error_related(void *data, void *end, const struct vpc_pkt *m, __u32 ctx,
 		struct vpc_ct_key o = v->other;
 		e = bpf_map_lookup_elem(&ct, &o);
 	}
+	if (e != NULL && e->dir == 0 && e->act[0].path == VPC_PATH_LB) {
+		h->lb_dir = (v->dir != 0) + 1;
+		h->lb_fwd = e->self;
+		h->lb_a0 = e->act[0];
+	}
 	if (e != NULL && e->dir == 0 && e->act[0].path == VPC_PATH_NATGW_EGRESS) {
 		h->dir1 = v->dir != 0;
 		h->dir0 = v->dir == 0;

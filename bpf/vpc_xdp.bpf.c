@@ -267,6 +267,11 @@ struct conn_hint {
 	__be32 src;
 	__be16 sport;
 	__be16 nat_port;
+	/* an ICMP error about a connection through a load balancer: its
+	 * direction (lb_dir + 1; 0: not one), direction 0's key and action */
+	__u32 lb_dir;
+	struct vpc_ct_key lb_fwd;
+	struct vpc_xdp_action lb_a0;
 };
 
 struct tables {
@@ -515,7 +520,8 @@ lb_nacl(__u32 set, __u32 slot, const struct vpc_xdp_port *pi, const struct vpc_p
 	struct lb_nacl_in in = {
 		.in = nacl_in(slot, pi), .out = out, .meta = nacl_meta(set, m), .daddr = daddr,
 		.isrc = a->path == VPC_PATH_LB_REPLY ? a->nat_addr : saddr,
-		.ikey = vpc_nacl_dport(m->proto, a->path == VPC_PATH_LB ? a->nat_port : m->dport),
+		.ikey = m->proto == IPPROTO_ICMP ? (__u32)m->icmp_type << 8 | m->icmp_code :
+			vpc_nacl_dport(m->proto, a->path == VPC_PATH_LB ? a->nat_port : m->dport),
 	};
 	return (__u8)nacl_verdict_lb(&in);
 }
@@ -569,15 +575,24 @@ new_conn(struct xdp_md *ctx, struct tables *t, __u32 slot, const struct vpc_xdp_
 	 * translation it follows), or allowed by the rules as they stand. */
 	int icmp_error = m->proto == IPPROTO_ICMP && m->icmp_error;
 	int related = icmp_error && icmp_error_related(data, end, m, pi->ctx, t->conn);
-	if ((r = decide(t, pi, m, ctx, &d)) != VPC_DROP_NONE)
-		return r;
-	if (VPC_UNLIKELY(d.lb != VPC_INDEX_NONE)) {
-		/* To a load balancer: its listener chooses the target. */
-		if (icmp_error)
-			return VPC_DROP_LB_NO_LISTENER;
-		if ((r = lb_open(t, m, key, &d)) != VPC_DROP_NONE)
+	if (VPC_UNLIKELY(related && t->conn->lb_dir != 0)) {
+		/* An error about a connection through a load balancer: the
+		 * way its packets go, translated (the quote too, below). */
+		struct conn_hint *h = t->conn;
+		if ((r = lb_known(t, pi, m, data, end, &h->lb_fwd, &h->lb_a0, (int)h->lb_dir - 1,
+				  &d)) != VPC_DROP_NONE)
 			return r;
-		d.act.gen = t->g->generation;
+	} else {
+		if ((r = decide(t, pi, m, ctx, &d)) != VPC_DROP_NONE)
+			return r;
+		if (VPC_UNLIKELY(d.lb != VPC_INDEX_NONE)) {
+			/* To a load balancer: its listener chooses the target. */
+			if (icmp_error)
+				return VPC_DROP_LB_NO_LISTENER;
+			if ((r = lb_open(t, m, key, &d)) != VPC_DROP_NONE)
+				return r;
+			d.act.gen = t->g->generation;
+		}
 	}
 	if (icmp_error && d.act.path == VPC_PATH_NATGW_EGRESS) {
 		if (!t->conn->dir0)

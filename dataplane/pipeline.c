@@ -148,6 +148,10 @@ slow_path(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 	if (unlikely(e != NULL && e->act[0].path == VPC_PATH_LB)) {
 		/* Through a load balancer: to its target, or back from it. */
 		r = lb_known(t, pi, m, e, dir, &d);
+	} else if (unlikely(rel != NULL && rel->act[0].path == VPC_PATH_LB)) {
+		/* An error about one: the way its packets go, translated
+		 * (the quote too, below). */
+		r = lb_known(t, pi, m, rel, rel_dir, &d);
 	} else {
 		r = pi->is_uplink ? decide_uplink(t, m, e != NULL ? e : rel,
 						  e != NULL ? dir : rel_dir, &d) :

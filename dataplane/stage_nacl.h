@@ -117,7 +117,8 @@ nacl_check_act(const struct vpc_tables *t, const struct vpc_port_info *pi,
 	/* Through a load balancer the receiver's subnet sees the
 	 * translated packet: to the target's port, or from the listener. */
 	rte_be32_t src = unlikely(a->path == VPC_PATH_LB_REPLY) ? a->nat_addr : m->ip->src_addr;
-	uint16_t dport = unlikely(a->path == VPC_PATH_LB) ? a->nat_port : m->pkt.dport;
+	uint16_t dport = unlikely(a->path == VPC_PATH_LB) && m->pkt.proto != IPPROTO_ICMP ?
+				 a->nat_port : m->pkt.dport;
 	return nacl_check(t, pi, a->out_port, m, src, dport);
 }
 

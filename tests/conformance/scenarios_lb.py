@@ -9,8 +9,8 @@ group), so every expected frame is exact.
 """
 import struct
 
-from pkt import (arp_reply, arp_request, csum, ether, ip_bytes, ip_frame, ipv4,
-                 mac_bytes, tcp_frame, udp_frame)
+from pkt import (arp_reply, arp_request, csum, ether, icmp, ip_bytes, ip_frame, ipv4,
+                 mac_bytes, tcp_frame, udp, udp_frame)
 
 LB = "topo/lb.yaml"
 
@@ -383,4 +383,28 @@ scenario("an unhealthy target's connections last the deregistration delay, then 
     ("c1", tcp_frame(R, MAC["c1"], IP["c1"], ILB, P_CONN, 82, "PA", seq=1002, ack=5001,
                      payload=b"b"), drop("tcp-not-syn"), 39.0),
     _later[0] + (39.1,),
+])
+
+
+def quote(src, dst, sport, dport, payload, ttl=63):
+    """The first 28 bytes of a UDP packet, as an ICMP error quotes it."""
+    return ipv4(src, dst, 17, udp(src, dst, sport, dport, payload), ttl=ttl)[:28]
+
+
+scenario("ICMP errors about a balanced flow: translated both ways, the quote included", [
+    udp_to("c1", "t1", 50000),
+    ("t1", udp_frame(R, MAC["t1"], IP["t1"], IP["c1"], 5353, 50000, b"a"),
+     fwd("c1", "lb-reply", udp_frame(MAC["c1"], R, ILB, IP["c1"], 53, 50000, b"a", ttl=63))),
+    # the client's error about the reply (from the listener): to the target
+    ("c1", ip_frame(R, MAC["c1"], IP["c1"], ILB, 1,
+                    icmp(3, 3, payload=quote(ILB, IP["c1"], 53, 50000, b"a"))),
+     fwd("t1", "lb", ip_frame(MAC["t1"], R, IP["c1"], IP["t1"], 1,
+                              icmp(3, 3, payload=quote(IP["t1"], IP["c1"], 5353, 50000, b"a")),
+                              ttl=63))),
+    # the target's error about the client's datagram: from the listener
+    ("t1", ip_frame(R, MAC["t1"], IP["t1"], IP["c1"], 1,
+                    icmp(3, 3, payload=quote(IP["c1"], IP["t1"], 50000, 5353, b"q"))),
+     fwd("c1", "lb-reply", ip_frame(MAC["c1"], R, ILB, IP["c1"], 1,
+                                    icmp(3, 3, payload=quote(IP["c1"], ILB, 50000, 53, b"q")),
+                                    ttl=63))),
 ])
