@@ -279,53 +279,84 @@ lb_choice_step(__u32 i, void *ctx)
 	return vpc_lb_choice_step(ctx, i);
 }
 
-/* A new connection to balancer d->lb: its listener, and the member the
- * listener's group chooses.  A function of its own: new connections to
- * a balancer only. */
-static __noinline __u8
-lb_open(struct tables *t, const struct vpc_pkt *m, const struct vpc_ct_key *key,
-	struct decision *d)
+/*
+ * The target group of balancer bi's listener for a new connection's
+ * protocol and port (pkt: proto << 24 | TCP flags << 16 | destination
+ * port as it lies), or LB_DROP | a drop reason.  Only a packet that opens
+ * a connection (a TCP SYN, a UDP datagram) goes on.  A function of its
+ * own, beside lb_open (not inside it): the slow program's deepest call
+ * chain must stay within the stack (Debian 12's verifier rounds frames
+ * up to 32 bytes).
+ */
+#define LB_DROP 0x80000000u
+static __noinline __u32
+lb_listener(__u32 set, __u32 bi, __u32 pkt)
 {
-	void *bm = inner(&set_lbs, t->set);
-	void *lm = inner(&set_listeners, t->set);
-	void *gm = inner(&set_tgroups, t->set);
-	void *hm = inner(&set_lb_healthy, t->set);
-	__u32 bi = d->lb, li;
+	void *bm = inner(&set_lbs, set);
+	void *lm = inner(&set_listeners, set);
+	__u8 proto = (__u8)(pkt >> 24), flags = (__u8)(pkt >> 16);
+	__u16 port = (__u16)pkt;
+	__u32 li;
 
-	if (bm == NULL || lm == NULL || gm == NULL || hm == NULL || key == NULL)
-		return VPC_DROP_ENGINE;
+	if (bm == NULL || lm == NULL)
+		return LB_DROP | VPC_DROP_ENGINE;
 	const struct vpc_lb_rec *lb = bpf_map_lookup_elem(bm, &bi);
 	if (lb == NULL)
-		return VPC_DROP_ENGINE;
-	if (m->proto != IPPROTO_TCP && m->proto != IPPROTO_UDP)
-		return VPC_DROP_LB_NO_LISTENER;
+		return LB_DROP | VPC_DROP_ENGINE;
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return LB_DROP | VPC_DROP_LB_NO_LISTENER;
 #define VPC_LB_LISTENER(ctx, i) lb_listener_at(ctx, i)
-	VPC_LB_FIND_LISTENER(lm, lb, m->proto, m->dport, li);
+	VPC_LB_FIND_LISTENER(lm, lb, proto, port, li);
 #undef VPC_LB_LISTENER
 	if (li == VPC_INDEX_NONE)
-		return VPC_DROP_LB_NO_LISTENER;
-	if (m->proto == IPPROTO_TCP &&
-	    (m->tcp_flags & (0x02 | 0x10 | 0x04)) != 0x02)	/* SYN alone (of SYN, ACK, RST) */
-		return VPC_DROP_TCP_NOT_SYN;
+		return LB_DROP | VPC_DROP_LB_NO_LISTENER;
+	if (proto == IPPROTO_TCP && (flags & (0x02 | 0x10 | 0x04)) != 0x02)	/* SYN alone */
+		return LB_DROP | VPC_DROP_TCP_NOT_SYN;
 	const struct vpc_lb_listener_rec *l = lb_listener_at(lm, li);
 	if (l == NULL)
-		return VPC_DROP_ENGINE;
-	__u32 gi = l->tgroup;
+		return LB_DROP | VPC_DROP_ENGINE;
+	return l->tgroup & ~LB_DROP;
+}
+
+/* The member of target group gi a new connection with flow hash `hash`
+ * goes to (common/vpc_lb.h's choice, by bpf_loop), or LB_DROP | a drop
+ * reason.  Its frame small: the chain to bpf_loop's callback is the slow
+ * program's deepest. */
+static __noinline __u32
+lb_choose(__u32 set, __u32 gi, __u32 hash)
+{
+	void *gm = inner(&set_tgroups, set);
+	void *hm = inner(&set_lb_healthy, set);
+
+	if (gm == NULL || hm == NULL)
+		return LB_DROP | VPC_DROP_ENGINE;
 	const struct vpc_lb_group_rec *g = bpf_map_lookup_elem(gm, &gi);
 	const __u64 *healthy = bpf_map_lookup_elem(hm, &gi);
 	/* (replay: one CPU's counter, wherever the test run is) */
 	__u32 *turn = replay_mode ? bpf_map_lookup_percpu_elem(&lb_turn, &gi, 0) :
 				    bpf_map_lookup_elem(&lb_turn, &gi);
 	if (g == NULL || healthy == NULL || turn == NULL)
-		return VPC_DROP_ENGINE;
+		return LB_DROP | VPC_DROP_ENGINE;
 	struct vpc_lb_choice c;
-	vpc_lb_choice_init(&c, g, *healthy, vpc_lb_flow_hash(key), (*turn)++);
+	vpc_lb_choice_init(&c, g, *healthy, hash, (*turn)++);
 	bpf_loop(VPC_LB_CHOICE_STEPS, lb_choice_step, &c, 0);
-	__u32 k = c.best;
-	if (k >= VPC_LB_MAX_TARGETS)
-		return VPC_DROP_LB_NO_TARGET;
-	const struct vpc_lb_member *x = &g->m[k];
-	__u32 xi = x->iface;
+	return c.best < VPC_LB_MAX_TARGETS ? c.best : LB_DROP | VPC_DROP_LB_NO_TARGET;
+}
+
+/* A new connection to member k of balancer d->lb's target group gi: its
+ * translation. */
+static __noinline __u8
+lb_open(struct tables *t, const struct vpc_pkt *m, struct decision *d, __u32 gi, __u32 k)
+{
+	void *gm = inner(&set_tgroups, t->set);
+
+	if (gm == NULL)
+		return VPC_DROP_ENGINE;
+	const struct vpc_lb_group_rec *g = bpf_map_lookup_elem(gm, &gi);
+	if (g == NULL)
+		return VPC_DROP_ENGINE;
+	const struct vpc_lb_member *x = &g->m[k & (VPC_LB_MAX_TARGETS - 1)];
+	__u32 xi = x->iface, bi = d->lb;
 	const struct vpc_iface_rec *xr = iface_at(t, xi);
 	if (xr == NULL)
 		return VPC_DROP_ENGINE;
@@ -340,17 +371,24 @@ lb_open(struct tables *t, const struct vpc_pkt *m, const struct vpc_ct_key *key,
  * A packet of a connection through a balancer whose action is not
  * current: direction 0 to the target the connection chose (found again
  * by its address), direction 1 back to the client from the listener's
- * address and port.  fwd: direction 0's key; a0: its action.
+ * address and port.  The connection is t->conn's lb_fwd (direction 0's
+ * key), lb_a0 (its action) and lb_dir (the packet's direction + 1).  A
+ * function of its own: the slow program's frame stays within the stack.
  */
-static __always_inline __u8
-lb_known(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc_pkt *m, void *data,
-	 void *end, const struct vpc_ct_key *fwd, const struct vpc_xdp_action *a0, int dir,
-	 struct decision *d)
+static __noinline __u8
+lb_known(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc_pkt *m,
+	 struct xdp_md *ctx, struct decision *d)
 {
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
+	struct conn_hint *h = t->conn;
 
-	if ((void *)(eth + 1) > end)
+	if ((void *)(eth + 1) > end || h == NULL)
 		return VPC_DROP_FRAME_TRUNCATED;
+	const struct vpc_ct_key *fwd = &h->lb_fwd;
+	const struct vpc_xdp_action *a0 = &h->lb_a0;
+	int dir = h->lb_dir == 2;
 	__builtin_memset(d, 0, sizeof(*d));
 	d->lb = VPC_INDEX_NONE;
 	d->act.gen = t->g->generation;

@@ -578,9 +578,7 @@ new_conn(struct xdp_md *ctx, struct tables *t, __u32 slot, const struct vpc_xdp_
 	if (VPC_UNLIKELY(related && t->conn->lb_dir != 0)) {
 		/* An error about a connection through a load balancer: the
 		 * way its packets go, translated (the quote too, below). */
-		struct conn_hint *h = t->conn;
-		if ((r = lb_known(t, pi, m, data, end, &h->lb_fwd, &h->lb_a0, (int)h->lb_dir - 1,
-				  &d)) != VPC_DROP_NONE)
+		if ((r = lb_known(t, pi, m, ctx, &d)) != VPC_DROP_NONE)
 			return r;
 	} else {
 		if ((r = decide(t, pi, m, ctx, &d)) != VPC_DROP_NONE)
@@ -589,7 +587,14 @@ new_conn(struct xdp_md *ctx, struct tables *t, __u32 slot, const struct vpc_xdp_
 			/* To a load balancer: its listener chooses the target. */
 			if (icmp_error)
 				return VPC_DROP_LB_NO_LISTENER;
-			if ((r = lb_open(t, m, key, &d)) != VPC_DROP_NONE)
+			__u32 gi = lb_listener(t->set, d.lb, (__u32)m->proto << 24 |
+							      (__u32)m->tcp_flags << 16 | m->dport);
+			if (gi & LB_DROP)
+				return (__u8)gi;
+			__u32 k = lb_choose(t->set, gi, vpc_lb_flow_hash(key));
+			if (k & LB_DROP)
+				return (__u8)k;
+			if ((r = lb_open(t, m, &d, gi, k)) != VPC_DROP_NONE)
 				return r;
 			d.act.gen = t->g->generation;
 		}
@@ -649,7 +654,10 @@ refresh(struct xdp_md *ctx, struct tables *t, __u32 slot, const struct vpc_xdp_p
 	h->sport = e->self.sport;
 	if (VPC_UNLIKELY(e->act[0].path == VPC_PATH_LB)) {
 		/* Through a load balancer: to its target, or back from it. */
-		r = lb_known(t, pi, m, data, end, fwd, &e->act[0], dir, &d);
+		h->lb_dir = (__u32)(dir != 0) + 1;
+		h->lb_fwd = *fwd;
+		h->lb_a0 = e->act[0];
+		r = lb_known(t, pi, m, ctx, &d);
 	} else {
 		r = decide(t, pi, m, ctx, &d);
 		if (r == VPC_DROP_NONE && VPC_UNLIKELY(d.lb != VPC_INDEX_NONE))

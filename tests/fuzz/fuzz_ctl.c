@@ -34,7 +34,7 @@ header_ok(const struct vpc_ctl_req *h)
 {
 	if (h->magic != VPC_CTL_MAGIC)
 		return 0;
-	if (h->op < VPC_CTL_APPLY || h->op > VPC_CTL_CT_FLUSH)
+	if (h->op < VPC_CTL_APPLY || h->op > VPC_CTL_LB)
 		return 0;
 	if (h->flags & ~(uint32_t)(VPC_CTL_F_REVALIDATE | VPC_CTL_F_JSON))
 		return 0;
