@@ -61,10 +61,12 @@ usage_text="usage: vpcctl validate FILE
        vpcctl apply FILE [--host NAME] [--revalidate] [--socket PATH]
        vpcctl stats [--json] [--socket PATH]
        vpcctl conntrack list|count|flush [--json] [--socket PATH]
-       (apply, stats, conntrack: --instance NAME for the XDP engine)
+       vpcctl lb [--json] [--socket PATH]    (load balancers' targets, health)
+       (apply, stats, conntrack, lb: --instance NAME for the XDP engine)
        vpcctl xdp start FILE [--host NAME] [--instance NAME] [--mode native|generic]
                              [--max-connections N]
        vpcctl xdp stop [--instance NAME]
+       vpcctl xdp health [--instance NAME]   (its health checker, in the foreground)
        vpcctl publish FILE --etcd URL [--prefix P] [--wait [--timeout S]]
        vpcctl status --etcd URL [--prefix P] [--json]
        vpcctl agent --etcd URL --host NAME [--prefix P]
