@@ -20,7 +20,11 @@
  *                                   load the XDP engine, pin it under
  *                                   /sys/fs/bpf/vpc/NAME, attach to the ports
  *   vpcctl xdp stop [--instance NAME]
- *                                   detach and unpin
+ *                                   detach and unpin (and stop its health
+ *                                   checker, which start runs where the
+ *                                   tables have load balancers' targets)
+ *   vpcctl xdp health [--instance NAME]
+ *                                   that health checker, in the foreground
  *   vpcctl publish FILE --etcd URL [--prefix P] [--wait [--timeout S]]
  *   vpcctl status --etcd URL [--prefix P] [--json]
  *   vpcctl agent --etcd URL --host NAME [--prefix P]
@@ -54,10 +58,11 @@ usage(FILE *out)
 		"       vpcctl stats [--json] [--socket PATH]\n"
 		"       vpcctl conntrack list|count|flush [--json] [--socket PATH]\n"
 		"       vpcctl lb [--json] [--socket PATH]    (load balancers' targets, health)\n"
-		"       (apply, stats, conntrack: --instance NAME for the XDP engine)\n"
+		"       (apply, stats, conntrack, lb: --instance NAME for the XDP engine)\n"
 		"       vpcctl xdp start FILE [--host NAME] [--instance NAME] [--mode native|generic]\n"
 		"                             [--max-connections N]\n"
 		"       vpcctl xdp stop [--instance NAME]\n"
+		"       vpcctl xdp health [--instance NAME]   (its health checker, in the foreground)\n"
 		"       vpcctl publish FILE --etcd URL [--prefix P] [--wait [--timeout S]]\n"
 		"       vpcctl status --etcd URL [--prefix P] [--json]\n"
 		"       vpcctl agent --etcd URL --host NAME [--prefix P]\n"

@@ -5,7 +5,10 @@
  * /sys/fs/bpf/vpc/NAME and attaches it; every later verb works on the
  * pinned maps (bpf/vpc_xdp.h).  Writers (start, apply, stop) of one
  * instance are serialised by a lock file.  Outputs are vpcd's, line for
- * line, so scripts need not care which engine runs.
+ * line, so scripts need not care which engine runs.  An instance whose
+ * tables have load balancers' targets has a health checker, a process of
+ * its own (xdp_health.h): start and apply start it, apply hands it each
+ * new image, stop stops it first.
  */
 #include "vpcctl_engine.h"
 
@@ -26,6 +29,10 @@
 #include "vpc_names.h"
 #include "vpc_report.h"
 #include "vpc_xdp.h"
+#include "xdp_health.h"
+
+/* How long apply waits for the health checker to take its tables. */
+#define HEALTH_RELOAD_MS 5000
 
 static void
 pin_dir(char *dir, size_t n, const char *instance)
@@ -39,8 +46,8 @@ lock_instance(const char *instance)
 {
 	char path[256];
 
-	mkdir("/run/vpc-xdp", 0700);
-	snprintf(path, sizeof(path), "/run/vpc-xdp/%s.lock", instance);
+	mkdir(VPCCTL_XDP_RUN_DIR, 0700);
+	snprintf(path, sizeof(path), VPCCTL_XDP_RUN_DIR "/%s.lock", instance);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
 		fprintf(stderr, "vpcctl: %s: %s\n", path, strerror(errno));
@@ -90,6 +97,25 @@ print_applied(const struct vpc_image *img, const struct vpc_xdp_published *pub, 
 		printf(", %u port%s opened, %u closed", pub->n_added, pub->n_added == 1 ? "" : "s",
 		       pub->n_removed);
 	printf("%s\n", revalidate ? ", connections revalidated" : "");
+}
+
+/* The checker of img (the tables just published; the caller holds the
+ * instance lock): its pid, or 0 with the reason on stderr. */
+static pid_t
+health_start(const char *instance, const struct vpc_image *img, bool fresh_log)
+{
+	char err[768];
+	int r = vpcctl_health_set_image(instance, img);
+	pid_t pid = 0;
+
+	if (r < 0)
+		snprintf(err, sizeof(err), "cannot write its image: %s", strerror(-r));
+	else
+		pid = vpcctl_health_spawn(instance, fresh_log, err, sizeof(err));
+	if (pid == 0)
+		fprintf(stderr, "vpcctl: instance %s: health checker not started: %s\n", instance,
+			err);
+	return pid;
 }
 
 static int
@@ -161,8 +187,22 @@ xdp_start(int argc, char **argv)
 		vpc_xdp_unpin(dir, &n, e2, sizeof(e2));	/* nothing stays behind */
 		goto out;
 	}
+	/* A checker left by an instance of this name unpinned without a stop
+	 * drives maps nobody uses any more. */
+	if (vpcctl_health_stop(instance, err, sizeof(err)) < 0)
+		fprintf(stderr, "vpcctl: instance %s: an old %s\n", instance, err);
+	pid_t hc = 0;
+	if (img->n_targets > 0 && (hc = health_start(instance, img, true)) == 0) {
+		char e2[256];
+		vpc_xdp_unpin(dir, &n, e2, sizeof(e2));	/* all or nothing */
+		goto out;
+	}
 	printf("xdp: instance %s attached to %u port%s (%s), generation %u\n", instance,
 	       pub.n_attached, pub.n_attached == 1 ? "" : "s", mode, pub.generation);
+	if (hc > 0)
+		printf("xdp: instance %s: health checks of %u target%s (pid %d; %s/%s)\n",
+		       instance, img->n_targets, img->n_targets == 1 ? "" : "s", (int)hc,
+		       VPCCTL_XDP_RUN_DIR, instance);
 	ret = 0;
 out:
 	vpc_xdp_free(x);
@@ -190,12 +230,44 @@ xdp_stop(int argc, char **argv)
 	if (lock_instance(instance) < 0)
 		return 1;
 	pin_dir(dir, sizeof(dir), instance);
+	/* The checker first: it must not drive maps on their way out. */
+	int h = vpcctl_health_stop(instance, err, sizeof(err));
+	if (h < 0)
+		fprintf(stderr, "vpcctl: instance %s: %s\n", instance, err);
+	else if (h > 0)
+		printf("xdp: instance %s: health checker stopped\n", instance);
 	if (vpc_xdp_unpin(dir, &n, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vpcctl: no XDP instance '%s' (%s)\n", instance, err);
 		return 1;
 	}
 	printf("xdp: instance %s detached from %u ports\n", instance, n);
 	return 0;
+}
+
+/* `vpcctl xdp health`: the checker itself (xdp_health.h). */
+static int
+xdp_health(int argc, char **argv)
+{
+	const char *instance = "default";
+	int ready_fd = -1;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--instance") == 0 && i + 1 < argc)
+			instance = argv[++i];
+		else if (strcmp(argv[i], "--ready-fd") == 0 && i + 1 < argc) {
+			char *end;
+			long fd = strtol(argv[++i], &end, 10);
+			if (*end != '\0' || fd < 3 || fd > 65535)
+				return 2;
+			ready_fd = (int)fd;
+		} else
+			return 2;
+	}
+	if (!valid_instance(instance)) {
+		fprintf(stderr, "vpcctl: bad instance name '%s' ([a-z0-9_-], 1 to 32)\n", instance);
+		return 2;
+	}
+	return vpcctl_health_run(instance, ready_fd);
 }
 
 static int
@@ -205,6 +277,8 @@ xdp_verbs(int argc, char **argv)
 		return xdp_start(argc - 1, argv + 1);
 	if (argc >= 1 && strcmp(argv[0], "stop") == 0)
 		return xdp_stop(argc - 1, argv + 1);
+	if (argc >= 1 && strcmp(argv[0], "health") == 0)
+		return xdp_health(argc - 1, argv + 1);
 	return 2;
 }
 
@@ -229,12 +303,34 @@ xdp_apply(const char *instance, const struct vpc_image *img, uint32_t flags)
 	pin_dir(dir, sizeof(dir), instance);
 	bool revalidate = flags & VPC_CTL_F_REVALIDATE;
 	int r = vpc_xdp_publish(&f, img, revalidate, dir, &pub, err, sizeof(err));
-	if (r < 0)
+	pid_t hc = 0;
+	if (r < 0) {
 		fprintf(stderr, "refused: %s\n", err);
-	else
+	} else {
 		print_applied(img, &pub, revalidate);
+		/* The checker takes the new image (one that removes every
+		 * target too: it drains theirs); none runs yet: start one
+		 * where there are targets.  The tables are applied in any
+		 * case: a checker that fails is said, not an apply refused. */
+		hc = vpcctl_health_pid(instance);
+		if (hc > 0 && (r = vpcctl_health_set_image(instance, img)) < 0) {
+			fprintf(stderr, "vpcctl: instance %s: the health checker keeps the previous "
+				"tables: cannot write its image: %s\n", instance, strerror(-r));
+			hc = 0;
+		} else if (hc == 0 && img->n_targets > 0)
+			health_start(instance, img, false);
+		r = 0;
+	}
 	vpc_xdp_close_fds(&f);
 	close(lock);
+	/* After the lock is released: the checker takes it to reload. */
+	if (hc > 0) {
+		int e = vpcctl_health_reload(instance, hc, pub.generation, HEALTH_RELOAD_MS);
+		if (e < 0)
+			fprintf(stderr, "vpcctl: instance %s: the health checker (pid %d) has not "
+				"taken generation %u: %s (its log: %s/%s/health.log)\n", instance,
+				(int)hc, pub.generation, strerror(-e), VPCCTL_XDP_RUN_DIR, instance);
+	}
 	return r < 0 ? 1 : 0;
 }
 
@@ -315,8 +411,7 @@ xdp_query(const char *instance, uint32_t op, uint32_t flags)
 			      "%u connections tracked (capacity %u)\n",
 		       vpc_xdp_ct_count(&f), vpc_xdp_ct_capacity(&f));
 	} else if (op == VPC_CTL_LB) {
-		fprintf(stderr, "vpcctl lb: the XDP engine runs no health checks yet\n");
-		ret = 1;
+		ret = vpcctl_health_print(instance, json);
 	} else {
 		uint32_t n = vpc_xdp_ct_flush(&f);
 		printf(json ? "{\"flushed\":%u}\n" : "flushed %u connections\n", n);

@@ -5,10 +5,13 @@
 #include "vpc_lb_health.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <arpa/inet.h>
 
 #define NS 1000000000ull
 
@@ -297,4 +300,59 @@ vpc_lb_hc_status(const struct vpc_lb_hc *hc, uint32_t k, struct vpc_lb_target_st
 		return;
 	}
 	*out = hc->t[k].st;
+}
+
+void
+vpc_lb_hc_report(FILE *out, const struct vpc_image *img, const struct vpc_lb_hc *hc,
+		 uint64_t probes_lost, bool json)
+{
+	static const char *const last[] = { "none", "success", "reset", "timeout" };
+	bool first = true;
+
+	if (json)
+		fprintf(out, "{\"load_balancers\":[");
+	for (uint32_t b = 0; b < img->n_lbs; b++) {
+		const struct vpc_image_lb *lb = &img->lbs[b];
+		if (json)
+			fprintf(out, "%s{\"name\":\"%s\",\"vpc\":\"%s\",\"target_groups\":[",
+				b ? "," : "", lb->name, img->vpcs[lb->vpc].name);
+		else
+			fprintf(out, "load balancer %s (VPC %s)\n", lb->name, img->vpcs[lb->vpc].name);
+		for (uint32_t g = lb->first_tgroup; g < lb->first_tgroup + lb->n_tgroups; g++) {
+			const struct vpc_image_tgroup *tg = &img->tgroups[g];
+			if (json)
+				fprintf(out, "%s{\"name\":\"%s\",\"targets\":[", g > lb->first_tgroup ? "," : "",
+					tg->name);
+			else
+				fprintf(out, "  target group %s\n", tg->name);
+			for (uint32_t k = tg->first_target; k < tg->first_target + tg->n_targets; k++) {
+				const struct vpc_image_target *x = &img->targets[k];
+				struct vpc_lb_target_status s = { 0 };
+				if (hc != NULL)
+					vpc_lb_hc_status(hc, k, &s);
+				if (json)
+					fprintf(out, "%s{\"interface\":\"%s\",\"port\":%u,\"state\":\"%s\","
+						"\"successes\":%u,\"failures\":%u,\"last\":\"%s\",\"probes\":%"
+						PRIu64 "}", k > tg->first_target ? "," : "",
+						img->ifaces[x->iface].name, ntohs(x->port),
+						vpc_lb_target_state_name(s.state), s.ok_run, s.fail_run,
+						last[s.last & 3], s.probes);
+				else
+					fprintf(out, "    %-20s port %-5u %-9s (%u ok, %u failed in a row; "
+						"last %s; %" PRIu64 " probes)\n",
+						img->ifaces[x->iface].name, ntohs(x->port),
+						vpc_lb_target_state_name(s.state), s.ok_run, s.fail_run,
+						last[s.last & 3], s.probes);
+			}
+			if (json)
+				fprintf(out, "]}");
+		}
+		if (json)
+			fprintf(out, "]}");
+		first = false;
+	}
+	if (json)
+		fprintf(out, "],\"probes_lost\":%" PRIu64 "}\n", probes_lost);
+	else if (first)
+		fprintf(out, "no load balancers\n");
 }

@@ -26,7 +26,9 @@
 #ifndef VPC_LB_HEALTH_H
 #define VPC_LB_HEALTH_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "vpc_image_io.h"
 #include "vpc_lb.h"
@@ -85,5 +87,14 @@ uint64_t vpc_lb_hc_tick(struct vpc_lb_hc *hc, uint64_t now, const struct vpc_lb_
 
 /* Target k of the image's state. */
 void vpc_lb_hc_status(const struct vpc_lb_hc *hc, uint32_t k, struct vpc_lb_target_status *out);
+
+/*
+ * `vpcctl lb [--json]`: img's balancers, their target groups and each
+ * target's state (hc: img's checker, or NULL: every target as it starts),
+ * and probes_lost (probes the engine could not send: JSON only), to out.
+ * One printer for every engine, so their answers cannot drift.
+ */
+void vpc_lb_hc_report(FILE *out, const struct vpc_image *img, const struct vpc_lb_hc *hc,
+		      uint64_t probes_lost, bool json);
 
 #endif /* VPC_LB_HEALTH_H */

@@ -62,10 +62,11 @@ usage_text="usage: vpcctl validate FILE
        vpcctl stats [--json] [--socket PATH]
        vpcctl conntrack list|count|flush [--json] [--socket PATH]
        vpcctl lb [--json] [--socket PATH]    (load balancers' targets, health)
-       (apply, stats, conntrack: --instance NAME for the XDP engine)
+       (apply, stats, conntrack, lb: --instance NAME for the XDP engine)
        vpcctl xdp start FILE [--host NAME] [--instance NAME] [--mode native|generic]
                              [--max-connections N]
        vpcctl xdp stop [--instance NAME]
+       vpcctl xdp health [--instance NAME]   (its health checker, in the foreground)
        vpcctl publish FILE --etcd URL [--prefix P] [--wait [--timeout S]]
        vpcctl status --etcd URL [--prefix P] [--json]
        vpcctl agent --etcd URL --host NAME [--prefix P]
