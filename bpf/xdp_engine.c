@@ -438,6 +438,22 @@ assign_slots(const struct vpc_xdp_fds *f, const struct vpc_image *img,
 	return 0;
 }
 
+/* A delivery route x (an interface's or an internal balancer's /32), put
+ * where the address's longest match so far says it applies
+ * (vpc_lower_delivery_applies); 0 or -1 with err set. */
+static int
+put_delivery(int fd, const struct vpc_route_rec *x, char *err, size_t n)
+{
+	struct vpc_xdp_route_key k = { 32u + x->prefix_len, htonl(x->rtable), x->prefix };
+	struct vpc_xdp_nexthop cur;
+
+	if (bpf_map_lookup_elem(fd, &k, &cur) < 0 ||
+	    !vpc_lower_delivery_applies(x, cur.kind, cur.iface))
+		return 0;
+	struct vpc_xdp_nexthop nh = { x->kind, x->iface };
+	return put(fd, &k, &nh, err, n, "routes");
+}
+
 static int
 build_routes(int fd, const struct vpc_image *img, char *err, size_t n)
 {
@@ -456,32 +472,14 @@ build_routes(int fd, const struct vpc_image *img, char *err, size_t n)
 	 * local route, or the route to the peering of the interface's VPC
 	 * (decided by the trie itself, the file's routes in it). */
 	for (uint32_t t = 0; t < img->n_rtables; t++)
-		for (uint32_t i = 0; i < img->n_ifaces; i++) {
-			if (!vpc_lower_delivery(img, t, i, &x))
-				continue;
-			struct vpc_xdp_route_key k = { 32u + x.prefix_len, htonl(t), x.prefix };
-			struct vpc_xdp_nexthop cur;
-			if (bpf_map_lookup_elem(fd, &k, &cur) < 0 ||
-			    !vpc_lower_delivery_applies(&x, cur.kind, cur.iface))
-				continue;
-			struct vpc_xdp_nexthop nh = { x.kind, x.iface };
-			if (put(fd, &k, &nh, err, n, "routes") < 0)
+		for (uint32_t i = 0; i < img->n_ifaces; i++)
+			if (vpc_lower_delivery(img, t, i, &x) && put_delivery(fd, &x, err, n) < 0)
 				return -1;
-		}
 	/* Internal load balancers' addresses, the same way. */
 	for (uint32_t t = 0; t < img->n_rtables; t++)
-		for (uint32_t b = 0; b < img->n_lbs; b++) {
-			if (!vpc_lower_lb_route(img, t, b, &x))
-				continue;
-			struct vpc_xdp_route_key k = { 32u + x.prefix_len, htonl(t), x.prefix };
-			struct vpc_xdp_nexthop cur;
-			if (bpf_map_lookup_elem(fd, &k, &cur) < 0 ||
-			    !vpc_lower_delivery_applies(&x, cur.kind, cur.iface))
-				continue;
-			struct vpc_xdp_nexthop nh = { x.kind, x.iface };
-			if (put(fd, &k, &nh, err, n, "routes") < 0)
+		for (uint32_t b = 0; b < img->n_lbs; b++)
+			if (vpc_lower_lb_route(img, t, b, &x) && put_delivery(fd, &x, err, n) < 0)
 				return -1;
-		}
 	return 0;
 }
 

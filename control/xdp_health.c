@@ -381,6 +381,23 @@ devs_build(struct checker *c, const struct vpc_image *img, struct hc_dev **devs_
 	return 0;
 }
 
+/* What a checker holds for its current tables (its image, checker, maps,
+ * devices): let go, on a reload and at the end. */
+static void
+checker_release(struct checker *c)
+{
+	devs_close(c->devs, c->n_devs);
+	free(c->dev_of);
+	free(c->masks);
+	free(c->states);
+	vpc_lb_hc_free(c->hc);
+	vpc_image_free(c->img);
+	if (c->answers_fd >= 0)
+		close(c->answers_fd);
+	if (c->healthy_fd >= 0)
+		close(c->healthy_fd);
+}
+
 /*
  * Take the image and the active set's maps, the states of c's targets
  * carried over (vpc_lb_hc_create).  locked: the caller holds the
@@ -459,16 +476,7 @@ load(struct checker *c, bool locked, char *err, size_t n)
 		vpc_lb_hc_status(hc, k, &s);
 		states[k] = s.state;
 	}
-	devs_close(c->devs, c->n_devs);
-	free(c->dev_of);
-	free(c->masks);
-	free(c->states);
-	vpc_lb_hc_free(c->hc);
-	vpc_image_free(c->img);
-	if (c->answers_fd >= 0)
-		close(c->answers_fd);
-	if (c->healthy_fd >= 0)
-		close(c->healthy_fd);
+	checker_release(c);
 	c->img = img;
 	c->hc = hc;
 	c->answers_fd = a;
@@ -494,16 +502,7 @@ load(struct checker *c, bool locked, char *err, size_t n)
 static void
 checker_free(struct checker *c)
 {
-	devs_close(c->devs, c->n_devs);
-	free(c->dev_of);
-	free(c->masks);
-	free(c->states);
-	vpc_lb_hc_free(c->hc);
-	vpc_image_free(c->img);
-	if (c->answers_fd >= 0)
-		close(c->answers_fd);
-	if (c->healthy_fd >= 0)
-		close(c->healthy_fd);
+	checker_release(c);
 	free(c->report[0]);
 	free(c->report[1]);
 	vpc_xdp_close_fds(&c->f);
