@@ -29,6 +29,11 @@
 # whatever is still running at exit is stopped and checked by the EXIT
 # trap, before the cleanup.
 
+# One end-to-end test at a time on a machine, whatever tree it runs from:
+# they share the e2e-* namespace and link names (each cleanup removes them
+# all).  The lock is the file's, held until the test's shell exits.
+exec {e2e_lock_fd}>>/tmp/vpc-e2e.lock && flock "$e2e_lock_fd"
+
 E2E_WAIT=${E2E_WAIT:-60}
 E2E_STOP_WAIT=${E2E_STOP_WAIT:-30} # a daemon told to stop has that long to exit
 n_pass=0

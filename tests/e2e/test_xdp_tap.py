@@ -90,6 +90,10 @@ class Taps:
 
 
 def main():
+    # One end-to-end test at a time on a machine (checks.sh: they share
+    # the e2e-* names); held until the process exits.
+    lock = open("/tmp/vpc-e2e.lock", "a")
+    fcntl.flock(lock, fcntl.LOCK_EX)
     vpcctl, src = sys.argv[1], sys.argv[2]
     mode = sys.argv[3] if len(sys.argv) > 3 else "native"
     if os.geteuid() != 0 or not os.path.exists("/dev/net/tun"):
