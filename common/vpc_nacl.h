@@ -33,6 +33,7 @@
 #include "vpc_image.h"		/* VPC_NACL_MAX_RULES, VPC_NRULE_F_* */
 #include "vpc_pkt.h"		/* protocol numbers, VPC_BE16 */
 #include "vpc_reasons.h"	/* the drop reasons of vpc_natgw_nacl_steps */
+#include "vpc_trace.h"
 
 /* One rule as the scan reads it.  16 bytes. */
 struct vpc_nacl_rule {
@@ -51,7 +52,7 @@ _Static_assert(sizeof(struct vpc_nacl_rule) == 16, "nacl rule layout");
  * vpc_nacl_list_index(). */
 struct vpc_nacl_list {
 	uint32_t n;		/* rules[0 .. n), n <= VPC_NACL_MAX_RULES */
-	uint32_t pad;
+	uint32_t id;		/* its vpc_nacl_list_index() (names it in a trace) */
 	struct vpc_nacl_rule rules[VPC_NACL_MAX_RULES];
 };
 _Static_assert(sizeof(struct vpc_nacl_list) == 8 + 16 * VPC_NACL_MAX_RULES,
@@ -118,8 +119,10 @@ vpc_nacl_allows(const struct vpc_nacl_list *l, uint8_t proto, uint32_t remote,
 			if ((r->flags & VPC_NRULE_F_ICMP_CODE) && r->icmp_code != icmp_code)
 				continue;
 		}
+		VPC_TRACE(VPC_TR_NACL, (r->flags & VPC_NRULE_F_ALLOW) != 0, l->id, i, 0);
 		return (r->flags & VPC_NRULE_F_ALLOW) != 0;
 	}
+	VPC_TRACE(VPC_TR_NACL, 0, l->id, n, 0);
 	return 0;		/* the implicit deny ("*" in AWS's console) */
 }
 

@@ -30,6 +30,7 @@
 #include "vpc_ct_track.h"
 #include "vpc_pkt.h"
 #include "vpc_reasons.h"	/* drop reasons */
+#include "vpc_trace.h"
 
 #ifndef VPC_TCP_WSCALE
 #error "define VPC_TCP_WSCALE(ctx) before including vpc_tcp.h"
@@ -126,8 +127,8 @@ vpc_tcp_open(struct vpc_ct_track *t, const struct vpc_tcp_seg *s, uint8_t wscale
  * close).
  */
 static inline __attribute__((always_inline)) unsigned int
-vpc_tcp_update(struct vpc_ct_track *t, unsigned int dir, const struct vpc_tcp_seg *s,
-	       void *ctx)
+vpc_tcp_step(struct vpc_ct_track *t, unsigned int dir, const struct vpc_tcp_seg *s,
+	     void *ctx)
 {
 	uint8_t f = s->flags;
 	int syn = f & VPC_TCP_SYN, ack = f & VPC_TCP_ACK;
@@ -167,6 +168,20 @@ vpc_tcp_update(struct vpc_ct_track *t, unsigned int dir, const struct vpc_tcp_se
 	}
 	vpc_tcp_track(t, dir, s);
 	return VPC_DROP_NONE;
+}
+
+static inline __attribute__((always_inline)) unsigned int
+vpc_tcp_update(struct vpc_ct_track *t, unsigned int dir, const struct vpc_tcp_seg *s,
+	       void *ctx)
+{
+#ifdef VPC_TRACING
+	uint8_t before = t->state;
+	unsigned int r = vpc_tcp_step(t, dir, s, ctx);
+	VPC_TRACE(VPC_TR_TCP, before, t->state, r, 0);
+	return r;
+#else
+	return vpc_tcp_step(t, dir, s, ctx);
+#endif
 }
 
 #endif /* VPC_TCP_H */

@@ -34,6 +34,7 @@
 #include "stage_apply.h"
 #include "stage_open.h"
 
+#ifndef VPC_TRACING	/* pipeline_trace.c: the same stages, traced */
 struct vpc_pipeline *
 vpc_pipeline_create(const struct vpc_tables *tables, struct vpc_ct *ct)
 {
@@ -107,6 +108,8 @@ vpc_pipeline_stats_reset(struct vpc_pipeline *p)
 	p->stats.ports = ports;
 	p->stats.n_ports = n;
 }
+
+#endif /* VPC_TRACING */
 
 /* ---- the slow path: a packet with no current cached action ---- */
 
@@ -270,12 +273,15 @@ one_packet(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *
 		if (e != NULL) {
 			const struct vpc_ct_action *a = &e->act[dir];
 			current = a->gen == t->generation && fast_path_ok(pi, m, a);
+			VPC_TRACE(VPC_TR_CONN, 1, dir, current, e->trk.state);
 			if (current && unlikely(nacl_any_act(t, pi, a))) {
 				uint8_t r = nacl_check_act(t, pi, a, m);
 				if (r != VPC_DROP_NONE)
 					return r;
 			}
 		}
+		else
+			VPC_TRACE(VPC_TR_CONN, hit ? 2 : 0, 0, 0, 0);
 		if (e != NULL && m->pkt.proto == IPPROTO_TCP) {
 			unsigned int u = tcp_update(e, dir, m);
 			if (u == VPC_TCP_REOPEN) {	/* a new connection over it */
@@ -398,6 +404,7 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 			set_drop(&v[i], r);
 			continue;
 		}
+		VPC_TRACE(VPC_TR_SOURCE, 0, pis[i]->iface, 0, 0);
 		if (unlikely(m->pkt.frag == VPC_FRAG_LATER)) {
 			later[n_later++] = i;	/* after the first fragments below */
 			continue;

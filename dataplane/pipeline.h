@@ -66,6 +66,7 @@ struct vpc_stats {
 
 struct vpc_pipeline;
 struct vpc_ct;
+struct vpc_trace_buf;
 
 /* A pipeline context over tables and the host's connection table (NULL
  * with errno on failure). */
@@ -86,6 +87,20 @@ int vpc_pipeline_set_tables(struct vpc_pipeline *p, const struct vpc_tables *tab
 uint16_t vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 			      struct rte_mbuf **pkts, uint16_t n, uint64_t now,
 			      struct vpc_verdict *verdicts);
+
+/*
+ * Trace one packet (vpcctl trace): the same stages, compiled once more
+ * with their VPC_TRACE() points recording into tb (common/vpc_trace.h),
+ * on p's tables and connection table, which it only reads: no connection
+ * is created, changed or removed (a copy of an entry is), nothing is
+ * counted but in p's own counters.  p: a pipeline of the caller's own
+ * (vpc_pipeline_create on the live tables and connection table); the
+ * caller's thread must be one that reclaims deleted entries, or a
+ * registered reader.  mb is rewritten as forwarding would.  One trace at
+ * a time per process.
+ */
+void vpc_pipeline_trace(struct vpc_pipeline *p, uint16_t in_port, struct rte_mbuf *mb,
+			uint64_t now, struct vpc_verdict *verdict, struct vpc_trace_buf *tb);
 
 const struct vpc_stats *vpc_pipeline_stats(const struct vpc_pipeline *p);
 void vpc_pipeline_stats_reset(struct vpc_pipeline *p);

@@ -24,6 +24,7 @@
 
 #include "cksum.h"
 #include "conntrack.h"
+#include "vpc_trace.h"
 
 /* The DPDK engine's header-checksum check: five 32-bit loads into a
  * 64-bit sum, folded (x86 loads unaligned words at no cost). */

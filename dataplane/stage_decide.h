@@ -66,6 +66,7 @@ decide_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
 		const struct vpc_rtable *rt = pi->rtable;
 		rte_fib_lookup_bulk(rt->fib, &ip, &nh_idx, 1);
 		const struct vpc_nexthop *nh = &rt->nexthops[nh_idx];
+		VPC_TRACE(VPC_TR_ROUTE, rt - t->rtables, ip, nh->kind, nh->iface);
 		switch (nh->kind) {
 		case VPC_NH_DELIVER:
 		case VPC_NH_APPLIANCE:
@@ -98,6 +99,7 @@ decide_iface(const struct vpc_tables *t, const struct vpc_port_info *pi,
 	}
 
 	uint32_t xi = l2_iface(t, fi->vpc, &m->eth->dst_addr);
+	VPC_TRACE(VPC_TR_L2, 0, fi->vpc, xi, 0);
 	if (xi == VPC_INDEX_NONE)
 		return VPC_DROP_UNKNOWN_DST_MAC;
 	const struct vpc_iface_rec *x = &t->ifaces[xi];
@@ -128,6 +130,7 @@ decide_overlay(const struct vpc_tables *t, const struct vpc_port_info *pi, const
 	       struct decision *d)
 {
 	uint32_t xi = l2_iface(t, pi->fi->vpc, &m->eth->dst_addr);
+	VPC_TRACE(VPC_TR_L2, 0, pi->fi->vpc, xi, 0);
 	if (xi == VPC_INDEX_NONE)
 		return VPC_DROP_UNKNOWN_DST_MAC;
 	const struct vpc_iface_rec *x = &t->ifaces[xi];
@@ -183,9 +186,12 @@ decide_uplink(const struct vpc_tables *t, const struct meta *m, const struct vpc
 	struct vpc_eip_key k = { .ip = m->ip->dst_addr };
 	void *data;
 
-	if (rte_hash_lookup_data(t->eip, &k, &data) < 0)
+	if (rte_hash_lookup_data(t->eip, &k, &data) < 0) {
+		VPC_TRACE(VPC_TR_EIP, 0, rte_be_to_cpu_32(k.ip), VPC_INDEX_NONE, 0);
 		return VPC_DROP_UNKNOWN_ELASTIC_IP;
+	}
 	uint32_t xi = (uint32_t)(uintptr_t)data;
+	VPC_TRACE(VPC_TR_EIP, 0, rte_be_to_cpu_32(k.ip), xi, 0);
 	if (unlikely(xi & VPC_EIP_NATGW))
 		return decide_natgw_return(t, m, xi & ~VPC_EIP_NATGW, e, dir, d);
 	if (unlikely(xi & VPC_EIP_LB)) {
@@ -242,6 +248,8 @@ lb_open(struct vpc_pipeline *p, const struct meta *m, const struct vpc_ct_key *k
 	uint32_t gi = t->listeners[li].tgroup;
 	const struct vpc_lb_group_rec *g = &t->tgroups[gi];
 	uint32_t k = vpc_lb_choose(g, t->lb_healthy[gi], vpc_lb_flow_hash(key), p->lb_turn[gi]++);
+	VPC_TRACE(VPC_TR_LB, 0, d->lb, k == VPC_INDEX_NONE ? VPC_INDEX_NONE : g->m[k].iface,
+		  k == VPC_INDEX_NONE ? 0 : rte_be_to_cpu_16(g->m[k].port));
 	if (k == VPC_INDEX_NONE)
 		return VPC_DROP_LB_NO_TARGET;
 	if (rte_be_to_cpu_16(m->ip->total_length) > t->ifaces[g->m[k].iface].mtu)

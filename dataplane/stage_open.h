@@ -185,6 +185,7 @@ open_conn(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 	init.act[0] = d->act;
 	init.expires = now + entry_timeout(p->t, &init, d->act.vpc);
 	int idx = vpc_ct_create_conn(p->ct, key, &rev, now, &init);
+	VPC_TRACE(VPC_TR_OPEN, idx >= 0, 0, 0, 0);
 	if (idx < 0)
 		return idx == -ENOSPC ? VPC_DROP_CT_FULL : VPC_DROP_CT_CONFLICT;
 	struct vpc_ct_entry *e = vpc_ct_entry(p->ct, (uint32_t)idx);

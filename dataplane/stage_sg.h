@@ -30,14 +30,22 @@ sg_allows(const struct vpc_tables *t, uint32_t sender, uint32_t receiver, uint8_
 
 	/* Each host applies its own interfaces' rules: a sender's egress
 	 * where it runs, a receiver's ingress where it runs (AWS's). */
-	if (sender != VPC_INDEX_NONE && !t->ifaces[sender].tunnel &&
-	    !vpc_sg_allows(t->sg, t->ifaces[sender].sg_class[VPC_DIR_EGRESS], proto,
-			   rte_be_to_cpu_32(egress_peer), p, icmp_type, icmp_code))
-		return false;
-	if (receiver != VPC_INDEX_NONE && !t->ifaces[receiver].tunnel &&
-	    !vpc_sg_allows(t->sg, t->ifaces[receiver].sg_class[VPC_DIR_INGRESS], proto,
-			   rte_be_to_cpu_32(ingress_peer), ip, icmp_type, icmp_code))
-		return false;
+	if (sender != VPC_INDEX_NONE && !t->ifaces[sender].tunnel) {
+		bool ok = vpc_sg_allows(t->sg, t->ifaces[sender].sg_class[VPC_DIR_EGRESS], proto,
+					rte_be_to_cpu_32(egress_peer), p, icmp_type, icmp_code);
+		VPC_TRACE(VPC_TR_SG, VPC_TR_SG_EGRESS | ok << 8, sender, rte_be_to_cpu_32(egress_peer),
+			  VPC_TR_SG_KEY(proto, p, icmp_type, icmp_code));
+		if (!ok)
+			return false;
+	}
+	if (receiver != VPC_INDEX_NONE && !t->ifaces[receiver].tunnel) {
+		bool ok = vpc_sg_allows(t->sg, t->ifaces[receiver].sg_class[VPC_DIR_INGRESS], proto,
+					rte_be_to_cpu_32(ingress_peer), ip, icmp_type, icmp_code);
+		VPC_TRACE(VPC_TR_SG, VPC_TR_SG_INGRESS | ok << 8, receiver,
+			  rte_be_to_cpu_32(ingress_peer), VPC_TR_SG_KEY(proto, ip, icmp_type, icmp_code));
+		if (!ok)
+			return false;
+	}
 	return true;
 }
 
@@ -58,11 +66,16 @@ sg_allows_packet(const struct vpc_tables *t, const struct vpc_port_info *pi,
 		 * one (the client's address, the target's port). */
 		if (unlikely(d->act.path == VPC_PATH_LB)) {
 			const struct vpc_lb_rec *lb = &t->lbs[d->lb];
-			if (lb->has_sgs &&
-			    !vpc_sg_allows(t->sg, lb->sg_class, m->pkt.proto,
-					   rte_be_to_cpu_32(m->ip->src_addr),
-					   rte_be_to_cpu_16(m->pkt.dport), 0, 0))
-				return false;
+			if (lb->has_sgs) {
+				bool ok = vpc_sg_allows(t->sg, lb->sg_class, m->pkt.proto,
+							rte_be_to_cpu_32(m->ip->src_addr),
+							rte_be_to_cpu_16(m->pkt.dport), 0, 0);
+				VPC_TRACE(VPC_TR_SG, VPC_TR_SG_LB | ok << 8, d->lb,
+					  rte_be_to_cpu_32(m->ip->src_addr),
+					  VPC_TR_SG_KEY(m->pkt.proto, rte_be_to_cpu_16(m->pkt.dport), 0, 0));
+				if (!ok)
+					return false;
+			}
 			return sg_allows(t, here, d->receiver, m->pkt.proto, m->ip->dst_addr,
 					 m->ip->src_addr, m->pkt.dport, d->act.nat_port, 0, 0);
 		}

@@ -110,6 +110,7 @@ vpc_lower_nacl_list(const struct vpc_image *img, uint32_t l, struct vpc_nacl_lis
 
 	memset(out, 0, sizeof(*out));
 	out->n = dir == VPC_DIR_INGRESS ? a->n_ingress : a->n_egress;
+	out->id = l;
 	for (uint32_t k = 0; k < out->n && k < VPC_NACL_MAX_RULES; k++) {
 		const struct vpc_image_nacl_rule *x = &img->nacl_rules[first + k];
 		struct vpc_nacl_rule *r = &out->rules[k];

@@ -22,7 +22,10 @@ usage(FILE *f)
 		"usage: vpc-replay --config TOPO.yaml --in PORT=IN.pcap [--in PORT=IN.pcap ...] --out DIR\n"
 		"                  [--host NAME] [--engine dpdk|xdp] [--bench [--loops N]] [--json]\n"
 		"                  [--apply TIME=TOPO.yaml] [--apply-revalidate TIME=TOPO.yaml]\n"
-		"                  [--max-connections N] [--bench-new-connections] [--prefill N]\n");
+		"                  [--max-connections N] [--bench-new-connections] [--prefill N]\n"
+		"       vpc-replay --config TOPO.yaml [--in PORT=IN.pcap ... --out DIR] [--engine dpdk|xdp]\n"
+		"                  --trace PORT (--packet 'tcp SRC:PORT > DST:PORT [flags S]' |\n"
+		"                  --pcap FILE [--index K]) [--json]\n");
 }
 
 __attribute__((format(printf, 1, 2), noreturn)) void
@@ -67,6 +70,10 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "max-connections", required_argument, NULL, 'M' },
 		{ "bench-new-connections", no_argument, NULL, 'N' },
 		{ "prefill", required_argument, NULL, 'P' },
+		{ "trace", required_argument, NULL, 'T' },
+		{ "packet", required_argument, NULL, 'K' },
+		{ "pcap", required_argument, NULL, 'F' },
+		{ "index", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -111,6 +118,25 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'N':
 			o->bench_new = true;
 			break;
+		case 'T':
+			o->trace_port = optarg;
+			break;
+		case 'K':
+			o->trace_packet = optarg;
+			break;
+		case 'F':
+			o->trace_pcap = optarg;
+			break;
+		case 'I': {
+			char *end;
+			errno = 0;
+			o->trace_index = strtoull(optarg, &end, 10);
+			if (errno || *end || optarg[0] == '-' || !optarg[0]) {
+				fprintf(stderr, "vpc-replay: --index needs a number, got '%s'\n", optarg);
+				exit(2);
+			}
+			break;
+		}
 		case 'A':
 		case 'R': {
 			char *eq = strchr(optarg, '=');
@@ -163,7 +189,25 @@ parse_args(int argc, char **argv, struct opts *o)
 		usage(stderr);
 		exit(2);
 	}
-	if (o->config == NULL || o->n_inputs == 0 || (o->out == NULL && !o->bench)) {
+	if (o->trace_port != NULL) {
+		if ((o->trace_packet != NULL) == (o->trace_pcap != NULL)) {
+			fprintf(stderr, "vpc-replay: --trace needs --packet SPEC or --pcap FILE\n");
+			exit(2);
+		}
+		if (o->bench) {
+			fprintf(stderr, "vpc-replay: --trace cannot be combined with --bench\n");
+			exit(2);
+		}
+		if (o->config == NULL || (o->n_inputs > 0 && o->out == NULL)) {
+			fprintf(stderr, "vpc-replay: --trace needs --config (and --out with --in)\n");
+			exit(2);
+		}
+	} else if (o->trace_packet != NULL || o->trace_pcap != NULL) {
+		fprintf(stderr, "vpc-replay: --packet and --pcap go with --trace PORT\n");
+		exit(2);
+	}
+	if (o->trace_port == NULL &&
+	    (o->config == NULL || o->n_inputs == 0 || (o->out == NULL && !o->bench))) {
 		fprintf(stderr, "vpc-replay: --config, --in and --out are required\n");
 		usage(stderr);
 		exit(2);

@@ -105,6 +105,29 @@ dpdk_process(void *arg, const struct vpc_image *cur, int port, uint64_t now,
 }
 
 static void
+dpdk_trace(void *arg, const struct vpc_image *cur, int port, uint64_t now, uint8_t *buf,
+	   uint32_t *len, struct vpc_verdict *v, struct vpc_trace_buf *tb)
+{
+	struct dpdk_engine *e = arg;
+
+	(void)cur;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(e->mp);
+	if (m == NULL)
+		die("out of mbufs");
+	uint8_t *dst = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)*len);
+	if (dst == NULL && *len > 0)
+		die("a packet of %u bytes does not fit an mbuf", *len);
+	memcpy(dst, buf, *len);
+	m->port = (uint16_t)port;
+	vpc_pipeline_trace(e->pl, (uint16_t)port, m, now, v, tb);
+	if (v->action == VPC_ACT_REPLY)
+		v->out_port = (uint16_t)port;
+	*len = rte_pktmbuf_data_len(m);
+	memcpy(buf, rte_pktmbuf_mtod(m, const uint8_t *), *len);
+	rte_pktmbuf_free(m);
+}
+
+static void
 dpdk_apply(void *arg, struct apply *ap)
 {
 	struct dpdk_engine *e = arg;
@@ -315,6 +338,7 @@ dpdk_lb_drain(void *arg, uint32_t vpc, uint32_t ip, uint16_t port)
 
 static const struct replay_engine dpdk_engine = {
 	.name = "dpdk", .open = dpdk_open, .process = dpdk_process, .apply = dpdk_apply,
+	.trace = dpdk_trace,
 	.account = dpdk_account, .bench = dpdk_bench, .close = dpdk_close,
 	.lb_answer = dpdk_lb_answer, .lb_healthy = dpdk_lb_healthy, .lb_drain = dpdk_lb_drain,
 };

@@ -204,6 +204,12 @@ replay(struct opts *o, const struct vpc_image *img, const struct replay_engine *
 	free(outs.ports);
 	free(outs.names);
 	free(in_ports);
+	o->final_img = cur;
+	o->final_ns = n > 0 ? pkts[n - 1].ts_ns : 0;
+	if (o->trace_port != NULL) {
+		/* the account goes to stderr's side: stdout is the trace's */
+		return 0;
+	}
 	if (!o->json && !verbose)
 		printf("replayed %u packets (per-packet account in %s/verdicts.jsonl)\n", n, o->out);
 	eng->account(e, cur, n, o->json);
@@ -234,7 +240,11 @@ main(int argc, char **argv)
 		die("engine '%s': this build has no %s engine (libbpf, clang and bpftool were "
 		    "missing when it was configured)", o.engine, strcmp(o.engine, "xdp") ? o.engine : "XDP");
 	void *e = eng->open(&o, img, n, max_len);
-	int ret = o.bench ? eng->bench(e, &o, img, pkts, n) : replay(&o, img, eng, e, pkts, n);
+	o.final_img = img;
+	int ret = o.bench ? eng->bench(e, &o, img, pkts, n) :
+		  o.n_inputs > 0 ? replay(&o, img, eng, e, pkts, n) : 0;
+	if (ret == 0 && o.trace_port != NULL)
+		ret = run_trace(&o, eng, e);
 	eng->close(e, &o);
 	free_inputs(&o, img, pkts, n);
 	return ret;

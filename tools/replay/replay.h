@@ -82,6 +82,14 @@ struct opts {
 	uint64_t loops;		/* 0: enough for about two seconds */
 	struct input inputs[MAX_INPUTS];
 	uint32_t n_inputs;
+	/* --trace PORT with --packet SPEC or --pcap FILE [--index K]: one
+	 * packet traced after the replay of the inputs (if any) */
+	const char *trace_port;
+	const char *trace_packet;
+	const char *trace_pcap;
+	uint64_t trace_index;
+	const struct vpc_image *final_img;	/* the tables the replay ended with */
+	uint64_t final_ns;			/* and its last packet's time */
 };
 
 /*
@@ -111,6 +119,10 @@ struct replay_engine {
 	void (*lb_answer)(void *e, uint32_t k, struct vpc_lb_answer *out);
 	void (*lb_healthy)(void *e, uint32_t g, uint64_t mask);
 	void (*lb_drain)(void *e, uint32_t vpc, uint32_t ip, uint16_t port);
+	/* As process, traced (common/vpc_trace.h): the connection table is
+	 * read, not changed. */
+	void (*trace)(void *e, const struct vpc_image *cur, int port, uint64_t now, uint8_t *buf,
+		      uint32_t *len, struct vpc_verdict *v, struct vpc_trace_buf *tb);
 };
 
 void replay_engine_register(const struct replay_engine *eng);
@@ -150,6 +162,9 @@ void print_account(const struct vpc_image *img, const struct vpc_stats *st,
 		   const struct vpc_ct_stats *cs, uint32_t tracked, uint32_t n, bool json);
 void describe(FILE *f, const struct packet *p, const char *in_name, const struct vpc_image *img,
 	      const uint8_t *buf, uint32_t len, const struct vpc_verdict *v);
+
+/* trace.c */
+int run_trace(struct opts *o, const struct replay_engine *eng, void *e);
 
 /* main.c */
 int replay(struct opts *o, const struct vpc_image *img, const struct replay_engine *eng,
