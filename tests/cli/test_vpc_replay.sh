@@ -50,12 +50,23 @@ with open('$tmp/raw.pcap', 'wb') as f:
 usage="usage: vpc-replay --config TOPO.yaml --in PORT=IN.pcap [--in PORT=IN.pcap ...] --out DIR
                   [--host NAME] [--engine dpdk|xdp] [--bench [--loops N]] [--json]
                   [--apply TIME=TOPO.yaml] [--apply-revalidate TIME=TOPO.yaml]
-                  [--max-connections N] [--bench-new-connections] [--prefill N]"
+                  [--max-connections N] [--bench-new-connections] [--prefill N]
+       vpc-replay --config TOPO.yaml [--in PORT=IN.pcap ... --out DIR] [--engine dpdk|xdp]
+                  --trace PORT (--packet 'tcp SRC:PORT > DST:PORT [flags S]' |
+                  --pcap FILE [--index K]) [--json]"
 
 expect "no arguments: usage, exit 2" 2 "vpc-replay: --config, --in and --out are required
 $usage" -- "$replay"
 expect "--in without PORT=" 2 "vpc-replay: --in needs PORT=FILE, got 'w1.pcap'" -- \
 	"$replay" --config $topo --in w1.pcap --out "$tmp/o"
+expect "--trace without a packet" 2 "vpc-replay: --trace needs --packet SPEC or --pcap FILE" -- \
+	"$replay" --config $topo --trace w1
+expect "--packet without --trace" 2 "vpc-replay: --packet and --pcap go with --trace PORT" -- \
+	"$replay" --config $topo --packet 'udp 1.2.3.4:1 > 5.6.7.8:2'
+expect "--trace, a bad description" 1 "vpc-replay: --packet 'tcp 10.0.1.10 > 10.0.1.11:80': bad source '10.0.1.10' (ADDRESS:PORT)" -- \
+	"$replay" --config $topo --trace web-1 --packet 'tcp 10.0.1.10 > 10.0.1.11:80'
+expect "--trace, an unknown port" 1 "vpc-replay: --trace nope: unknown port" -- \
+	"$replay" --config $topo --trace nope --packet 'udp 1.2.3.4:1 > 5.6.7.8:2'
 expect "unknown option" 2 "vpc-replay: unknown or incomplete option '--frobnicate'
 $usage" -- "$replay" --frobnicate
 expect "unknown engine" 2 "vpc-replay: unknown engine 'ebpf' (expected dpdk or xdp)" -- \
