@@ -76,8 +76,12 @@ decide_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void *
 			.prefixlen = 64, .rtable = bpf_htonl(pi->rtable), .addr = ip->daddr,
 		};
 		struct vpc_xdp_nexthop *nh = bpf_map_lookup_elem(routes, &k);
-		if (nh == NULL)
+		if (nh == NULL) {
+			VPC_TRACE(VPC_TR_ROUTE, pi->rtable, bpf_ntohl(ip->daddr), VPC_NH_NO_ROUTE,
+				  VPC_INDEX_NONE);
 			return VPC_DROP_NO_ROUTE;
+		}
+		VPC_TRACE(VPC_TR_ROUTE, pi->rtable, bpf_ntohl(ip->daddr), nh->kind, nh->iface);
 		switch (nh->kind) {
 		case VPC_NH_DELIVER:
 		case VPC_NH_APPLIANCE:
@@ -118,6 +122,7 @@ decide_iface(struct tables *t, const struct vpc_xdp_port *pi, void *data, void *
 
 	__u32 xi;
 	const struct vpc_iface_rec *x = l2_iface(t, fi->vpc, eth->h_dest, &xi);
+	VPC_TRACE(VPC_TR_L2, 0, fi->vpc, x != NULL ? xi : VPC_INDEX_NONE, 0);
 	if (x == NULL)
 		return VPC_DROP_UNKNOWN_DST_MAC;
 	if (xi == pi->iface)
@@ -151,6 +156,7 @@ decide_overlay(struct tables *t, const struct vpc_xdp_port *pi, const struct vpc
 		return VPC_DROP_IP_TRUNCATED;
 	__u32 xi;
 	const struct vpc_iface_rec *x = l2_iface(t, pi->fi.vpc, eth->h_dest, &xi);
+	VPC_TRACE(VPC_TR_L2, 0, pi->fi.vpc, x != NULL ? xi : VPC_INDEX_NONE, 0);
 	if (x == NULL)
 		return VPC_DROP_UNKNOWN_DST_MAC;
 	if (x->tunnel)
@@ -211,6 +217,7 @@ decide_uplink(struct tables *t, const struct vpc_pkt *m, void *data, void *end,
 	if (eips == NULL)
 		return VPC_DROP_UNKNOWN_ELASTIC_IP;
 	__u32 *xp = bpf_map_lookup_elem(eips, &dst);
+	VPC_TRACE(VPC_TR_EIP, 0, bpf_ntohl(dst), xp != NULL ? *xp : VPC_INDEX_NONE, 0);
 	if (xp == NULL)
 		return VPC_DROP_UNKNOWN_ELASTIC_IP;
 	__u32 xi = *xp;
@@ -357,6 +364,7 @@ lb_open(struct tables *t, const struct vpc_pkt *m, struct decision *d, __u32 gi,
 		return VPC_DROP_ENGINE;
 	const struct vpc_lb_member *x = &g->m[k & (VPC_LB_MAX_TARGETS - 1)];
 	__u32 xi = x->iface, bi = d->lb;
+	VPC_TRACE(VPC_TR_LB, 0, bi, xi, bpf_ntohs(x->port));
 	const struct vpc_iface_rec *xr = iface_at(t, xi);
 	if (xr == NULL)
 		return VPC_DROP_ENGINE;

@@ -129,8 +129,8 @@ ct_delete(struct vpc_xdp_ct *e, const struct vpc_ct_key *fwd)
 {
 	struct vpc_ct_key rev = e->other;
 
-	if (bpf_map_delete_elem(&ct, fwd) == 0 && !vpc_ct_key_eq(fwd, &rev))
-		bpf_map_delete_elem(&ct, &rev);
+	if (ct_del(fwd) == 0 && !vpc_ct_key_eq(fwd, &rev))
+		ct_del(&rev);
 }
 
 /*
@@ -152,11 +152,11 @@ ct_resolve(const struct vpc_ct_key *k, struct vpc_xdp_ct *v, struct vpc_ct_key *
 		return v;
 	*fwd = v->other;
 	*dir = 1;
-	struct vpc_xdp_ct *e = bpf_map_lookup_elem(&ct, fwd);
+	struct vpc_xdp_ct *e = ct_get(fwd);
 	if (e != NULL && e->dir == 0 && vpc_ct_key_eq(&e->self, fwd) && vpc_ct_key_eq(&e->other, k))
 		return e;
 	if (e == NULL || !vpc_ct_key_eq(&e->other, k))
-		bpf_map_delete_elem(&ct, k);
+		ct_del(k);
 	return NULL;
 }
 
@@ -236,6 +236,8 @@ ct_make_room(__u64 now, struct vpc_xdp_stats *st)
 		return 0;
 	if (rc.reclaim)
 		reclaim_due = now + RECLAIM_INTERVAL_NS;
+	/* (a trace walks its own few entries: it makes no room in the
+	 * live table) */
 	bpf_for_each_map_elem(&ct, room_one, &rc, 0);
 	st->ct_expired += rc.expired;
 	st->ct_early_dropped += rc.dropped;
@@ -257,13 +259,13 @@ icmp_error_related(void *data, void *end, const struct vpc_pkt *m, __u32 ctx,
 		return 0;
 	struct vpc_ct_key k;
 	vpc_ct_key_of_flow(&k, ctx, &f);
-	struct vpc_xdp_ct *v = bpf_map_lookup_elem(&ct, &k);
+	struct vpc_xdp_ct *v = ct_get(&k);
 	if (v == NULL)
 		return 0;
 	struct vpc_xdp_ct *e = v;
 	if (v->dir != 0) {
 		struct vpc_ct_key o = v->other;
-		e = bpf_map_lookup_elem(&ct, &o);
+		e = ct_get(&o);
 	}
 	if (e != NULL && e->dir == 0 && e->act[0].path == VPC_PATH_LB) {
 		h->lb_dir = (v->dir != 0) + 1;
@@ -310,20 +312,20 @@ natgw_probe_one(__u32 i, void *arg)
 		return 0;
 	vpc_ct_key_set_nat_port(&p->rev, (__u8)p->proto, port);
 	struct vpc_ct_key k = p->rev;
-	struct vpc_xdp_ct *v = bpf_map_lookup_elem(&ct, &k);
+	struct vpc_xdp_ct *v = ct_get(&k);
 	if (v != NULL) {
 		if (v->dir == 0)
 			return 0;	/* another connection's own key */
 		struct vpc_ct_key o = v->other;
-		struct vpc_xdp_ct *e = bpf_map_lookup_elem(&ct, &o);
+		struct vpc_xdp_ct *e = ct_get(&o);
 		int live = e != NULL && e->dir == 0 && vpc_ct_key_eq(&e->other, &k);
 		if (live && e->expires > p->now)
 			return 0;	/* taken */
 		if (live) {
-			bpf_map_delete_elem(&ct, &o);
+			ct_del(&o);
 			p->expired++;
 		}
-		bpf_map_delete_elem(&ct, &k);
+		ct_del(&k);
 	}
 	p->port = port;
 	return 1;
@@ -363,12 +365,12 @@ open_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
 	/* The reply key taken: by another live connection a conflict; an
 	 * orphan (see ct_resolve) is removed on the way. */
 	int self_addressed = vpc_ct_key_eq(key, &rev);
-	struct vpc_xdp_ct *taken = bpf_map_lookup_elem(&ct, &rev);
+	struct vpc_xdp_ct *taken = ct_get(&rev);
 	if (taken != NULL && !self_addressed) {
 		struct vpc_ct_key ofwd;
 		int odir;
 		if (ct_resolve(&rev, taken, &ofwd, &odir) != NULL ||
-		    bpf_map_lookup_elem(&ct, &rev) != NULL)
+		    ct_get(&rev) != NULL)
 			return VPC_DROP_CT_CONFLICT;
 	}
 
@@ -413,19 +415,21 @@ open_conn(struct xdp_md *ctx, struct tables *t, const struct vpc_xdp_port *pi,
 
 	/* The forward key, then the reply's: room made for the first is
 	 * room for both (a connection removed frees two keys). */
-	long err = bpf_map_update_elem(&ct, key, fv, BPF_NOEXIST);
+	long err = ct_put(key, fv);
 	if (err == -E2BIG && ct_make_room(now, st))	/* full */
-		err = bpf_map_update_elem(&ct, key, fv, BPF_NOEXIST);
+		err = ct_put(key, fv);
 	/* A flow addressed to itself has one key, in direction 0. */
 	if (err == 0 && !self_addressed) {
-		err = bpf_map_update_elem(&ct, &rev, rv, BPF_NOEXIST);
+		err = ct_put(&rev, rv);
 		if (err != 0)
-			bpf_map_delete_elem(&ct, key);
+			ct_del(key);
 	}
 	if (err == -E2BIG) {
+		VPC_TRACE(VPC_TR_OPEN, 0, 0, 0, 0);
 		st->ct_refused_full++;
 		return VPC_DROP_CT_FULL;
 	}
+	VPC_TRACE(VPC_TR_OPEN, err == 0, 0, 0, 0);
 	if (err != 0)
 		return VPC_DROP_CT_CONFLICT;
 	st->ct_created++;

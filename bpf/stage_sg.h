@@ -152,8 +152,13 @@ sg_allows_packet(struct tables *t, const struct vpc_xdp_port *pi, const struct v
 		const struct vpc_lb_rec *lb = bm != NULL ? bpf_map_lookup_elem(bm, &bi) : NULL;
 		if (lb == NULL)
 			return 0;
-		if (lb->has_sgs && !sg_class_allows(t->set, lb->sg_class, m->proto, saddr, key))
-			return 0;
+		if (lb->has_sgs) {
+			int ok = sg_class_allows(t->set, lb->sg_class, m->proto, saddr, key);
+			VPC_TRACE(VPC_TR_SG, VPC_TR_SG_LB | (ok != 0) << 8, bi, bpf_ntohl(saddr),
+				  (__u32)m->proto << 16 | key);
+			if (!ok)
+				return 0;
+		}
 		ikey = bpf_ntohs(d->act.nat_port);
 	}
 
@@ -161,18 +166,30 @@ sg_allows_packet(struct tables *t, const struct vpc_xdp_port *pi, const struct v
 		const struct vpc_iface_rec *s = sender == here && !pi->is_uplink ?
 						&pi->fi : iface_at(t, sender);
 		/* each host applies its own interfaces' rules */
-		if (s == NULL || (!s->tunnel &&
-				  !sg_class_allows(t->set, s->sg_class[VPC_DIR_EGRESS], m->proto,
-						   egress_peer, key)))
+		if (s == NULL)
 			return 0;
+		if (!s->tunnel) {
+			int ok = sg_class_allows(t->set, s->sg_class[VPC_DIR_EGRESS], m->proto,
+						 egress_peer, key);
+			VPC_TRACE(VPC_TR_SG, VPC_TR_SG_EGRESS | (ok != 0) << 8, sender,
+				  bpf_ntohl(egress_peer), (__u32)m->proto << 16 | key);
+			if (!ok)
+				return 0;
+		}
 	}
 	if (receiver != VPC_INDEX_NONE) {
 		const struct vpc_iface_rec *r = receiver == here && !pi->is_uplink ?
 						&pi->fi : iface_at(t, receiver);
-		if (r == NULL || (!r->tunnel &&
-				  !sg_class_allows(t->set, r->sg_class[VPC_DIR_INGRESS], m->proto,
-						   ingress_peer, ikey)))
+		if (r == NULL)
 			return 0;
+		if (!r->tunnel) {
+			int ok = sg_class_allows(t->set, r->sg_class[VPC_DIR_INGRESS], m->proto,
+						 ingress_peer, ikey);
+			VPC_TRACE(VPC_TR_SG, VPC_TR_SG_INGRESS | (ok != 0) << 8, receiver,
+				  bpf_ntohl(ingress_peer), (__u32)m->proto << 16 | ikey);
+			if (!ok)
+				return 0;
+		}
 	}
 	return 1;
 }

@@ -26,6 +26,34 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+/* Tracing (vpcctl trace; common/vpc_trace.h): a copy of the program
+ * loaded with trace_mode set records each decision in trace_buf.  In
+ * the forwarding copy trace_mode is 0, a constant the verifier knows:
+ * the recording is removed at load, and costs nothing. */
+#define VPC_TRACING 1
+#define VPC_TRACE(kind, a, b, c, d) trace_put((kind), (a), (b), (c), (d))
+#include "vpc_trace.h"
+
+const volatile __u32 trace_mode = 0;
+struct vpc_trace_buf trace_buf = { 0 };
+
+static __always_inline void
+trace_put(__u32 kind, __u32 a, __u32 b, __u32 c, __u32 d)
+{
+	if (!trace_mode)
+		return;
+	__u32 i = trace_buf.n;
+	if (i < VPC_TRACE_MAX) {
+		struct vpc_trace_ev *e = &trace_buf.ev[i & (VPC_TRACE_MAX - 1)];
+		e->kind = (__u16)kind;
+		e->a = (__u16)a;
+		e->b = b;
+		e->c = c;
+		e->d = d;
+	}
+	trace_buf.n = i + 1;
+}
+
 #include "cksum.h"	/* RFC 1624 updates, shared with the DPDK engine */
 #include "vpc_rewrite.h"	/* ARP reply, TTL, NAT: shared */
 #include "vpc_icmp.h"	/* queries, errors, the quote's NAT: shared too */
@@ -175,6 +203,27 @@ struct {
 	__type(key, struct vpc_ct_key);
 	__type(value, struct vpc_xdp_ct);
 } ct SEC(".maps");
+
+/*
+ * A trace reads the live connections, never writes them: the traced copy
+ * has a ct of its own, filled from live_ct (the instance's, reused by the
+ * loader) as the stages look keys up, and trace_gone holds the keys the
+ * trace removed.  In the forwarding copy live_ct and trace_gone are unused
+ * (one entry each).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct vpc_ct_key);
+	__type(value, struct vpc_xdp_ct);
+} live_ct SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct vpc_ct_key);
+	__type(value, __u32);
+} trace_gone SEC(".maps");
 
 /* ifindex -> slot */
 struct {
@@ -380,6 +429,69 @@ frag_later(void *data, void *end, __u32 ctx, __u32 gen, __u64 now, struct vpc_xd
 		return reason;
 	set_send(v, VPC_ACT_FORWARD, path, out);
 	return VPC_DROP_NONE;
+}
+
+/* ---- the connection table, as the stages reach it ---- */
+
+/* A trace: key k's live connection copied into the trace's own ct, unless
+ * the trace removed it.  1 when copied. */
+static __noinline int
+trace_ct_fault(const struct vpc_ct_key *kp)
+{
+	struct vpc_ct_key k = *kp;
+
+	if (bpf_map_lookup_elem(&trace_gone, &k) != NULL)
+		return 0;
+	struct vpc_xdp_ct *lv = bpf_map_lookup_elem(&live_ct, &k);
+	if (lv == NULL)
+		return 0;
+	return bpf_map_update_elem(&ct, &k, lv, BPF_NOEXIST) == 0;
+}
+
+/* A trace: is key k live (and not removed by the trace)? */
+static __noinline int
+trace_ct_live(const struct vpc_ct_key *kp)
+{
+	struct vpc_ct_key k = *kp;
+
+	return bpf_map_lookup_elem(&trace_gone, &k) == NULL &&
+	       bpf_map_lookup_elem(&live_ct, &k) != NULL;
+}
+
+static __always_inline struct vpc_xdp_ct *
+ct_get(const struct vpc_ct_key *k)
+{
+	struct vpc_xdp_ct *v = bpf_map_lookup_elem(&ct, k);
+
+	if (!trace_mode || v != NULL)
+		return v;
+	return trace_ct_fault(k) ? bpf_map_lookup_elem(&ct, k) : NULL;
+}
+
+static __always_inline long
+ct_put(const struct vpc_ct_key *k, const struct vpc_xdp_ct *v)
+{
+	if (trace_mode && bpf_map_lookup_elem(&ct, k) == NULL && trace_ct_live(k))
+		return -17;	/* EEXIST */
+	return bpf_map_update_elem(&ct, k, v, BPF_NOEXIST);
+}
+
+static __noinline long
+trace_ct_del(const struct vpc_ct_key *kp)
+{
+	struct vpc_ct_key k = *kp;
+	__u32 one = 1;
+	int live = trace_ct_live(&k);
+	long r = bpf_map_delete_elem(&ct, &k);
+
+	bpf_map_update_elem(&trace_gone, &k, &one, BPF_ANY);
+	return r == 0 || live ? 0 : r;
+}
+
+static __always_inline long
+ct_del(const struct vpc_ct_key *k)
+{
+	return trace_mode ? trace_ct_del(k) : bpf_map_delete_elem(&ct, k);
 }
 
 /* ---- the stages, one file each (the DPDK engine's have the same names) ---- */
@@ -592,8 +704,11 @@ new_conn(struct xdp_md *ctx, struct tables *t, __u32 slot, const struct vpc_xdp_
 			if (gi & LB_DROP)
 				return (__u8)gi;
 			__u32 k = lb_choose(t->set, gi, vpc_lb_flow_hash(key));
-			if (k & LB_DROP)
+			if (k & LB_DROP) {
+				if ((__u8)k == VPC_DROP_LB_NO_TARGET)
+					VPC_TRACE(VPC_TR_LB, 0, d.lb, VPC_INDEX_NONE, 0);
 				return (__u8)k;
+			}
 			if ((r = lb_open(t, m, &d, gi, k)) != VPC_DROP_NONE)
 				return r;
 			d.act.gen = t->g->generation;
@@ -848,7 +963,8 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 	__u32 z = 0;
 	struct vpc_xdp_control *c = bpf_map_lookup_elem(&control, &z);
 	struct tables t = { 0 };
-	struct vpc_pkt m;
+	struct vpc_pkt m = { 0 };	/* (whole: clang 14 keeps it in registers, and would spill a
+				 * field a path never set, which the verifier refuses) */
 	__u8 r;
 	int done;
 
@@ -893,6 +1009,7 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 	}
 	if (r != VPC_DROP_NONE)
 		return r;
+	VPC_TRACE(VPC_TR_SOURCE, 0, pi->iface, 0, 0);
 
 	if (m.frag != VPC_FRAG_NONE)
 		return SLOW;	/* fragments: the slow program (vpc_frag.h) */
@@ -903,10 +1020,13 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 	vpc_ct_key_fwd(&key, pi->ctx, &m, ip->saddr, ip->daddr);
 	struct vpc_ct_key fwd;
 	int dir;
-	struct vpc_xdp_ct *e = ct_resolve(&key, bpf_map_lookup_elem(&ct, &key), &fwd, &dir);
-	if (e == NULL)
+	struct vpc_xdp_ct *e = ct_resolve(&key, ct_get(&key), &fwd, &dir);
+	if (e == NULL) {
+		VPC_TRACE(VPC_TR_CONN, 0, 0, 0, 0);
 		return SLOW;
+	}
 	if (e->expires <= now) {
+		VPC_TRACE(VPC_TR_CONN, 2, 0, 0, 0);
 		ct_delete(e, &fwd);
 		st->ct_expired++;
 		return SLOW;
@@ -918,6 +1038,7 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 	/* A current action names the egress slot: the ACLs decide before
 	 * the packet moves the connection's TCP state. */
 	int current = a->gen == t.g->generation && fast_path_ok(pi, eth->h_dest, a);
+	VPC_TRACE(VPC_TR_CONN, 1, dir, current, e->trk.state);
 	if (current) {
 		__u32 out = a->out_slot;
 		const struct vpc_xdp_port *po = bpf_map_lookup_elem(pm, &out);
@@ -1081,7 +1202,9 @@ vpc_xdp_slow(struct xdp_md *ctx)
 	} else {
 		struct vpc_ct_key fwd;
 		int dir;
-		struct vpc_xdp_ct *e = ct_resolve(s.key, bpf_map_lookup_elem(&ct, s.key), &fwd, &dir);
+		struct vpc_xdp_ct *e = ct_resolve(s.key, ct_get(s.key), &fwd, &dir);
+		if (s.m->frag == VPC_FRAG_FIRST)	/* the fast program left it here */
+			VPC_TRACE(VPC_TR_CONN, e != NULL, dir, 0, e != NULL ? e->trk.state : 0);
 		if (e == NULL)
 			r = new_conn(ctx, &s.t, slot, s.pi, s.m, data, end, s.key, now, v, s.st);
 		else

@@ -115,6 +115,18 @@ int vpc_xdp_port_table(const struct vpc_xdp_fds *f, struct vpc_xdp_port_table *t
 int vpc_xdp_run(struct vpc_xdp *x, uint32_t slot, uint64_t now, uint8_t *pkt, uint32_t len,
 		uint32_t cap, uint32_t *out_len, struct vpc_xdp_verdict *v);
 
+/*
+ * A traced copy of the program (vpcctl trace, vpc-replay --trace;
+ * common/vpc_trace.h): loaded on live's tables and connections, which it
+ * reads and never writes (a trace's connection changes go to a table of
+ * its own).  Run it with vpc_xdp_trace: as vpc_xdp_run, and tb receives
+ * the stages' events.  NULL with a message in err.
+ */
+struct vpc_trace_buf;
+struct vpc_xdp *vpc_xdp_load_trace(const struct vpc_xdp_fds *live, char *err, size_t err_size);
+int vpc_xdp_trace(struct vpc_xdp *x, uint32_t slot, uint64_t now, uint8_t *pkt, uint32_t len,
+		  uint32_t cap, uint32_t *out_len, struct vpc_xdp_verdict *v, struct vpc_trace_buf *tb);
+
 /* vpc-replay --bench: run pkt once; *ns is the run's time as the kernel
  * measured it.  baseline: run instead an empty XDP program (the cost of
  * the measurement itself). */

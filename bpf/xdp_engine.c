@@ -27,6 +27,7 @@
 #include <linux/if_link.h>
 
 #include "sg.h"
+#include "vpc_trace.h"
 #include "vpc_xdp.skel.h"
 
 struct vpc_xdp {
@@ -84,8 +85,34 @@ silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
-struct vpc_xdp *
-vpc_xdp_load(bool replay, uint32_t max_conns, char *err, size_t err_size)
+/* The skeleton's maps of each kind of table, in enum vpc_xdp_set_map order. */
+static void
+skel_sets(struct vpc_xdp_bpf *k, struct bpf_map *sets[VPC_XS_COUNT])
+{
+	struct bpf_map *all[VPC_XS_COUNT] = {
+		k->maps.set_global, k->maps.set_ports, k->maps.set_ifaces,
+		k->maps.set_vpcs, k->maps.set_l2, k->maps.set_ips,
+		k->maps.set_eips, k->maps.set_routes, k->maps.set_sg_classes,
+		k->maps.set_sg_nodes, k->maps.set_sg_intervals,
+		k->maps.set_sg_icmps, k->maps.set_nacls, k->maps.set_tunnels,
+		k->maps.set_underlay, k->maps.set_vnis, k->maps.set_appliances,
+		k->maps.set_rports, k->maps.set_natgws, k->maps.set_lbs,
+		k->maps.set_listeners, k->maps.set_tgroups, k->maps.set_lb_hc,
+		k->maps.set_lb_ip, k->maps.set_lb_healthy, k->maps.set_lb_answers,
+	};
+	memcpy(sets, all, sizeof(all));
+}
+
+/* A traced copy's connection table: its own, small (the entries a trace
+ * looks at are copied in). */
+#define TRACE_CT_SIZE 256
+
+/*
+ * live: NULL for a forwarding copy (max_conns connections); else a traced
+ * copy (vpc_xdp_load_trace) that reads live's tables and connections.
+ */
+static struct vpc_xdp *
+load(bool replay, uint32_t max_conns, const struct vpc_xdp_fds *live, char *err, size_t err_size)
 {
 	struct vpc_xdp *x = calloc(1, sizeof(*x));
 
@@ -102,10 +129,41 @@ vpc_xdp_load(bool replay, uint32_t max_conns, char *err, size_t err_size)
 		return NULL;
 	}
 	x->skel->rodata->replay_mode = replay;
-	if (max_conns == 0 || max_conns > (1u << 30))
-		max_conns = 65536;
-	bpf_map__set_max_entries(x->skel->maps.ct, 2 * max_conns);
-	int ret = vpc_xdp_bpf__load(x->skel);
+	int ret = 0;
+	if (live != NULL) {
+		/* A traced copy: the live tables (every set, the active-set
+		 * switch) and connections (read through live_ct); its own
+		 * counters, scratch, turns and ct. */
+		struct bpf_map_info info;
+		uint32_t ilen = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		x->skel->rodata->trace_mode = 1;
+		bpf_map__set_max_entries(x->skel->maps.ct, TRACE_CT_SIZE);
+		bpf_map__set_max_entries(x->skel->maps.trace_gone, TRACE_CT_SIZE);
+		if (bpf_obj_get_info_by_fd(live->ct, &info, &ilen) < 0)
+			ret = -errno;
+		else
+			bpf_map__set_max_entries(x->skel->maps.live_ct, info.max_entries);
+		struct bpf_map *sets[VPC_XS_COUNT];
+		skel_sets(x->skel, sets);
+		for (int i = 0; i < VPC_XS_COUNT && ret == 0; i++)
+			ret = bpf_map__reuse_fd(sets[i], live->set[i]);
+		if (ret == 0)
+			ret = bpf_map__reuse_fd(x->skel->maps.control, live->control);
+		if (ret == 0)
+			ret = bpf_map__reuse_fd(x->skel->maps.live_ct, live->ct);
+		if (ret < 0) {
+			fail(err, err_size, 0, "the instance's maps: %s", strerror(-ret));
+			vpc_xdp_bpf__destroy(x->skel);
+			free(x);
+			return NULL;
+		}
+	} else {
+		if (max_conns == 0 || max_conns > (1u << 30))
+			max_conns = 65536;
+		bpf_map__set_max_entries(x->skel->maps.ct, 2 * max_conns);
+	}
+	ret = vpc_xdp_bpf__load(x->skel);
 	if (ret < 0) {
 		fail(err, err_size, 0, "loading the XDP program: %s%s", strerror(-ret),
 		     -ret == EPERM ? " (needs root, or CAP_BPF and CAP_NET_ADMIN)" :
@@ -115,17 +173,8 @@ vpc_xdp_load(bool replay, uint32_t max_conns, char *err, size_t err_size)
 		return NULL;
 	}
 	struct vpc_xdp_fds *f = &x->fds;
-	struct bpf_map *sets[VPC_XS_COUNT] = {
-		x->skel->maps.set_global, x->skel->maps.set_ports, x->skel->maps.set_ifaces,
-		x->skel->maps.set_vpcs, x->skel->maps.set_l2, x->skel->maps.set_ips,
-		x->skel->maps.set_eips, x->skel->maps.set_routes, x->skel->maps.set_sg_classes,
-		x->skel->maps.set_sg_nodes, x->skel->maps.set_sg_intervals,
-		x->skel->maps.set_sg_icmps, x->skel->maps.set_nacls, x->skel->maps.set_tunnels,
-		x->skel->maps.set_underlay, x->skel->maps.set_vnis, x->skel->maps.set_appliances,
-		x->skel->maps.set_rports, x->skel->maps.set_natgws, x->skel->maps.set_lbs,
-		x->skel->maps.set_listeners, x->skel->maps.set_tgroups, x->skel->maps.set_lb_hc,
-		x->skel->maps.set_lb_ip, x->skel->maps.set_lb_healthy, x->skel->maps.set_lb_answers,
-	};
+	struct bpf_map *sets[VPC_XS_COUNT];
+	skel_sets(x->skel, sets);
 	for (int i = 0; i < VPC_XS_COUNT; i++)
 		f->set[i] = bpf_map__fd(sets[i]);
 	f->control = bpf_map__fd(x->skel->maps.control);
@@ -147,6 +196,18 @@ vpc_xdp_load(bool replay, uint32_t max_conns, char *err, size_t err_size)
 		return NULL;
 	}
 	return x;
+}
+
+struct vpc_xdp *
+vpc_xdp_load(bool replay, uint32_t max_conns, char *err, size_t err_size)
+{
+	return load(replay, max_conns, NULL, err, err_size);
+}
+
+struct vpc_xdp *
+vpc_xdp_load_trace(const struct vpc_xdp_fds *live, char *err, size_t err_size)
+{
+	return load(true, 0, live, err, err_size);
 }
 
 void
@@ -1110,6 +1171,35 @@ vpc_xdp_run(struct vpc_xdp *x, uint32_t slot, uint64_t now, uint8_t *pkt, uint32
 	memcpy(pkt, out, o.data_size_out);
 	*out_len = o.data_size_out;
 	return 0;
+}
+
+/* Remove every element of map fd. */
+static void
+map_clear(int fd, size_t key_size)
+{
+	uint8_t k[64];
+
+	if (key_size > sizeof(k))
+		return;
+	while (bpf_map_get_next_key(fd, NULL, k) == 0)
+		if (bpf_map_delete_elem(fd, k) < 0)
+			break;
+}
+
+int
+vpc_xdp_trace(struct vpc_xdp *x, uint32_t slot, uint64_t now, uint8_t *pkt, uint32_t len,
+	      uint32_t cap, uint32_t *out_len, struct vpc_xdp_verdict *v, struct vpc_trace_buf *tb)
+{
+	if (!x->skel->rodata->trace_mode)
+		return -EINVAL;
+	/* Each trace from the live connections afresh. */
+	map_clear(bpf_map__fd(x->skel->maps.ct), sizeof(struct vpc_ct_key));
+	map_clear(bpf_map__fd(x->skel->maps.trace_gone), sizeof(struct vpc_ct_key));
+	memset(&x->skel->bss->trace_buf, 0, sizeof(x->skel->bss->trace_buf));
+	int ret = vpc_xdp_run(x, slot, now, pkt, len, cap, out_len, v);
+	_Static_assert(sizeof(*tb) == sizeof(x->skel->bss->trace_buf), "one trace buffer");
+	memcpy(tb, &x->skel->bss->trace_buf, sizeof(*tb));
+	return ret;
 }
 
 int

@@ -11,7 +11,8 @@
  *    expiry, actions -- change the copy);
  *  - a connection the stages create is a copy too, checked against the
  *    table as creation would be (a key already tracked, a full table);
- *  - deletion, the sweep and the table's counters do nothing.
+ *  - a removal marks the copy: the trace's later lookups miss it;
+ *  - the sweep and the table's counters do nothing.
  * Everything else -- the tables, the lookups -- is the live code on the
  * live data.  One trace at a time (the buffer and the copies are this
  * file's).
@@ -19,6 +20,7 @@
 #define VPC_TRACING 1
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -49,6 +51,7 @@ trace_put(uint16_t kind, uint32_t a, uint32_t b, uint32_t c, uint32_t d)
 #define TRACE_NEW_IDX 0x7fffffff
 static struct {
 	uint32_t idx;
+	bool deleted;		/* removed by the trace: lookups miss it */
 	struct vpc_ct_entry e;
 } copies[TRACE_COPIES];
 static unsigned int n_copies;
@@ -62,11 +65,34 @@ trace_ct_entry(const struct vpc_ct *ct, uint32_t idx)
 			return &copies[i].e;
 	unsigned int i = n_copies++ % TRACE_COPIES;
 	copies[i].idx = idx;
+	copies[i].deleted = false;
 	if (idx == TRACE_NEW_IDX)
 		memset(&copies[i].e, 0, sizeof(copies[i].e));
 	else
 		copies[i].e = *vpc_ct_entry(ct, idx);
 	return &copies[i].e;
+}
+
+/* A removal: later lookups of the trace miss the entry. */
+static void
+trace_ct_delete(struct vpc_ct *ct, uint32_t idx)
+{
+	struct vpc_ct_entry *e = trace_ct_entry(ct, idx);
+	for (unsigned int i = 0; i < TRACE_COPIES; i++)
+		if (&copies[i].e == e)
+			copies[i].deleted = true;
+}
+
+static void
+trace_ct_lookup_bulk(const struct vpc_ct *ct, const struct vpc_ct_key *keys, uint32_t n,
+		     uint64_t *hits, uint32_t *data)
+{
+	vpc_ct_lookup_bulk(ct, keys, n, hits, data);
+	for (uint32_t k = 0; k < n; k++)
+		if (*hits & (1ull << k))
+			for (unsigned int i = 0; i < n_copies && i < TRACE_COPIES; i++)
+				if (copies[i].deleted && copies[i].idx == data[k] >> 1)
+					*hits &= ~(1ull << k);
 }
 
 static int
@@ -78,7 +104,7 @@ trace_ct_create_conn(struct vpc_ct *ct, const struct vpc_ct_key *fwd,
 	uint64_t hits;
 
 	(void)now;
-	vpc_ct_lookup_bulk(ct, k, 2, &hits, data);
+	trace_ct_lookup_bulk(ct, k, 2, &hits, data);
 	if (hits != 0)
 		return -EEXIST;
 	if (vpc_ct_count(ct) >= vpc_ct_capacity(ct))
@@ -92,7 +118,8 @@ trace_ct_create_conn(struct vpc_ct *ct, const struct vpc_ct_key *fwd,
 
 #define vpc_ct_entry(ct, idx) trace_ct_entry((ct), (idx))
 #define vpc_ct_create_conn(ct, fwd, rev, now, init) trace_ct_create_conn((ct), (fwd), (rev), (now), (init))
-#define vpc_ct_delete(ct, idx) ((void)(ct), (void)(idx))
+#define vpc_ct_delete(ct, idx) trace_ct_delete((ct), (idx))
+#define vpc_ct_lookup_bulk(ct, keys, n, hits, data) trace_ct_lookup_bulk((ct), (keys), (n), (hits), (data))
 #define vpc_ct_sweep(ct, now, budget) ((void)(ct), (void)(now), (void)(budget))
 #define vpc_ct_stats(ct) ((void)(ct), &trace_ct_counters)
 

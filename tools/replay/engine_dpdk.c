@@ -119,7 +119,13 @@ dpdk_trace(void *arg, const struct vpc_image *cur, int port, uint64_t now, uint8
 		die("a packet of %u bytes does not fit an mbuf", *len);
 	memcpy(dst, buf, *len);
 	m->port = (uint16_t)port;
-	vpc_pipeline_trace(e->pl, (uint16_t)port, m, now, v, tb);
+	/* A pipeline of the trace's own (as vpcd's): a round robin's first
+	 * turn, no fragment or sender remembered -- as the XDP engine's. */
+	struct vpc_pipeline *pl = vpc_pipeline_create(e->t, e->ct);
+	if (pl == NULL)
+		die("pipeline: %s", strerror(errno));
+	vpc_pipeline_trace(pl, (uint16_t)port, m, now, v, tb);
+	vpc_pipeline_free(pl);
 	if (v->action == VPC_ACT_REPLY)
 		v->out_port = (uint16_t)port;
 	*len = rte_pktmbuf_data_len(m);

@@ -15,10 +15,12 @@
 
 #include "conntrack.h"
 #include "vpc_names.h"
+#include "vpc_trace.h"
 #include "vpc_xdp.h"
 
 struct xdp_engine {
 	struct vpc_xdp *x;
+	struct vpc_xdp *tx;	/* --trace: a traced copy on x's maps */
 	int lb_answers, lb_healthy;	/* the active set's (after each publish) */
 	struct vpc_xdp_port_table *ports;	/* slot -> name, after each publish */
 	uint64_t short_frames;	/* shorter than the kernel will test-run */
@@ -71,11 +73,11 @@ xdp_lb_drain(void *arg, uint32_t vpc, uint32_t ip, uint16_t port)
 	vpc_xdp_lb_drain(vpc_xdp_fds(e->x), vpc, ip, port);
 }
 
+/* One packet through the program (tb NULL) or its traced copy. */
 static void
-xdp_process(void *arg, const struct vpc_image *cur, int port, uint64_t now,
-	    uint8_t *buf, uint32_t *len, struct vpc_verdict *v)
+run_one(struct xdp_engine *e, const struct vpc_image *cur, int port, uint64_t now,
+	uint8_t *buf, uint32_t *len, struct vpc_verdict *v, struct vpc_trace_buf *tb)
 {
-	struct xdp_engine *e = arg;
 	const struct vpc_xdp_fds *f = vpc_xdp_fds(e->x);
 	struct vpc_xdp_verdict xv;
 
@@ -88,8 +90,9 @@ xdp_process(void *arg, const struct vpc_image *cur, int port, uint64_t now,
 	}
 	/* A port the tables no longer have: a slot they do not name. */
 	int slot = port < 0 ? -1 : vpc_xdp_slot(f, cur->ports[port].name);
-	int r = vpc_xdp_run(e->x, slot < 0 ? VPC_XDP_MAX_PORTS - 1 : (uint32_t)slot, now, buf,
-			    *len, REPLAY_MAX_FRAME, len, &xv);
+	uint32_t s = slot < 0 ? VPC_XDP_MAX_PORTS - 1 : (uint32_t)slot;
+	int r = tb == NULL ? vpc_xdp_run(e->x, s, now, buf, *len, REPLAY_MAX_FRAME, len, &xv) :
+			     vpc_xdp_trace(e->tx, s, now, buf, *len, REPLAY_MAX_FRAME, len, &xv, tb);
 	if (r < 0)
 		die("BPF_PROG_TEST_RUN: %s", strerror(-r));
 	v->action = xv.action;
@@ -102,6 +105,31 @@ xdp_process(void *arg, const struct vpc_image *cur, int port, uint64_t now,
 			die("the XDP program sent a packet to slot %u, which is no port", xv.out_slot);
 		v->out_port = (uint16_t)p;
 	}
+}
+
+static void
+xdp_process(void *arg, const struct vpc_image *cur, int port, uint64_t now,
+	    uint8_t *buf, uint32_t *len, struct vpc_verdict *v)
+{
+	run_one(arg, cur, port, now, buf, len, v, NULL);
+}
+
+static void
+xdp_trace(void *arg, const struct vpc_image *cur, int port, uint64_t now, uint8_t *buf,
+	  uint32_t *len, struct vpc_verdict *v, struct vpc_trace_buf *tb)
+{
+	struct xdp_engine *e = arg;
+	char err[256];
+
+	if (e->tx == NULL && (e->tx = vpc_xdp_load_trace(vpc_xdp_fds(e->x), err, sizeof(err))) == NULL)
+		die("the traced program: %s", err);
+	memset(tb, 0, sizeof(*tb));
+	if (*len < XDP_MIN_FRAME) {
+		/* not run (xdp_process): the reason as the program would say */
+		run_one(e, cur, port, now, buf, len, v, NULL);
+		return;
+	}
+	run_one(e, cur, port, now, buf, len, v, tb);
 }
 
 static void
@@ -256,6 +284,7 @@ xdp_close(void *arg, struct opts *o)
 		close(e->lb_answers);
 	if (e->lb_healthy >= 0)
 		close(e->lb_healthy);
+	vpc_xdp_free(e->tx);
 	vpc_xdp_free(e->x);
 	free(e->ports);
 	free(e);
@@ -265,6 +294,7 @@ static const struct replay_engine xdp_engine = {
 	.name = "xdp", .open = xdp_open, .process = xdp_process, .apply = xdp_apply,
 	.account = xdp_account, .bench = xdp_bench, .close = xdp_close,
 	.lb_answer = xdp_lb_answer, .lb_healthy = xdp_lb_healthy, .lb_drain = xdp_lb_drain,
+	.trace = xdp_trace,
 };
 
 static void __attribute__((constructor))
