@@ -345,7 +345,8 @@ lb_choose(__u32 set, __u32 gi, __u32 hash)
 	if (g == NULL || healthy == NULL || turn == NULL)
 		return LB_DROP | VPC_DROP_ENGINE;
 	struct vpc_lb_choice c;
-	vpc_lb_choice_init(&c, g, *healthy, hash, (*turn)++);
+	/* (a trace reads the live turn, and takes none) */
+	vpc_lb_choice_init(&c, g, *healthy, hash, trace_mode ? *turn : (*turn)++);
 	bpf_loop(VPC_LB_CHOICE_STEPS, lb_choice_step, &c, 0);
 	return c.best < VPC_LB_MAX_TARGETS ? c.best : LB_DROP | VPC_DROP_LB_NO_TARGET;
 }

@@ -46,6 +46,7 @@ enum vpc_xdp_set_map {
 struct vpc_xdp_fds {
 	int set[VPC_XS_COUNT];	/* the array-of-maps, one per kind of table */
 	int control, ct, if_slots, if_slots_lo, tx_ports, stats, port_stats;
+	int lb_turn;		/* the round-robin turns (-1: an instance pinned without) */
 	int names;		/* port name -> slot (user space only) */
 	int info;		/* instance settings (user space only) */
 	int prog;		/* the entry program */

@@ -70,6 +70,7 @@ fds_reset(struct vpc_xdp_fds *f)
 	for (int i = 0; i < VPC_XS_COUNT; i++)
 		f->set[i] = -1;
 	f->control = f->ct = f->if_slots = f->if_slots_lo = f->tx_ports = f->stats = f->port_stats = -1;
+	f->lb_turn = -1;
 	f->names = f->info = f->prog = -1;
 }
 
@@ -152,6 +153,9 @@ load(bool replay, uint32_t max_conns, const struct vpc_xdp_fds *live, char *err,
 			ret = bpf_map__reuse_fd(x->skel->maps.control, live->control);
 		if (ret == 0)
 			ret = bpf_map__reuse_fd(x->skel->maps.live_ct, live->ct);
+		/* the round-robin turns: read, not taken (stage_decide.h) */
+		if (ret == 0 && live->lb_turn >= 0)
+			ret = bpf_map__reuse_fd(x->skel->maps.lb_turn, live->lb_turn);
 		if (ret < 0) {
 			fail(err, err_size, 0, "the instance's maps: %s", strerror(-ret));
 			vpc_xdp_bpf__destroy(x->skel);
@@ -184,6 +188,7 @@ load(bool replay, uint32_t max_conns, const struct vpc_xdp_fds *live, char *err,
 	f->tx_ports = bpf_map__fd(x->skel->maps.tx_ports);
 	f->stats = bpf_map__fd(x->skel->maps.stats);
 	f->port_stats = bpf_map__fd(x->skel->maps.port_stats);
+	f->lb_turn = bpf_map__fd(x->skel->maps.lb_turn);
 	f->prog = bpf_program__fd(x->skel->progs.vpc_xdp);
 	/* User-space-only maps: the port names' slots and the settings. */
 	f->names = bpf_map_create(BPF_MAP_TYPE_HASH, "vpc_names", VPC_NAME_SIZE, sizeof(uint32_t),
@@ -275,6 +280,7 @@ vpc_xdp_pin(struct vpc_xdp *x, const char *dir, const struct vpc_xdp_info *info,
 		{ bpf_map__fd(x->skel->maps.slow_path), "slow_path" },
 		{ bpf_map__fd(x->skel->maps.handoffs), "handoffs" },
 		{ bpf_map__fd(x->skel->maps.scratch), "scratch" },
+		{ f->lb_turn, "lb_turn" },
 	};
 	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
 		if ((ret = pin_fd(more[i].fd, dir, more[i].name, err, err_size)) < 0)
@@ -310,6 +316,7 @@ vpc_xdp_open_pinned(const char *dir, struct vpc_xdp_fds *f)
 	    (f->names = get_pin(dir, "names")) < 0 || (f->info = get_pin(dir, "info")) < 0 ||
 	    (f->prog = get_pin(dir, "prog")) < 0)
 		goto fail;
+	f->lb_turn = get_pin(dir, "lb_turn");	/* optional: older instances have none */
 	return 0;
 fail:;
 	int ret = -errno;
@@ -321,7 +328,7 @@ void
 vpc_xdp_close_fds(struct vpc_xdp_fds *f)
 {
 	int *all[] = { &f->control, &f->ct, &f->if_slots, &f->if_slots_lo, &f->tx_ports, &f->stats,
-		       &f->port_stats, &f->names, &f->info, &f->prog };
+		       &f->port_stats, &f->names, &f->info, &f->prog, &f->lb_turn };
 	for (int i = 0; i < VPC_XS_COUNT; i++)
 		if (f->set[i] >= 0)
 			close(f->set[i]);

@@ -102,6 +102,11 @@ uint16_t vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 void vpc_pipeline_trace(struct vpc_pipeline *p, uint16_t in_port, struct rte_mbuf *mb,
 			uint64_t now, struct vpc_verdict *verdict, struct vpc_trace_buf *tb);
 
+/* The round-robin turns of src's target groups into dst (a trace's
+ * pipeline: its choice is src's next one).  src may be another lcore's:
+ * a racy read of its turns does no harm. */
+void vpc_pipeline_copy_turns(struct vpc_pipeline *dst, const struct vpc_pipeline *src);
+
 const struct vpc_stats *vpc_pipeline_stats(const struct vpc_pipeline *p);
 void vpc_pipeline_stats_reset(struct vpc_pipeline *p);
 

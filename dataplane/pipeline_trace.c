@@ -10,7 +10,8 @@
  *  - an entry the stages look at is a copy (writes to it -- TCP state,
  *    expiry, actions -- change the copy);
  *  - a connection the stages create is a copy too, checked against the
- *    table as creation would be (a key already tracked, a full table);
+ *    table as creation would be (a key already tracked; a full table is
+ *    not, as if room were made);
  *  - a removal marks the copy: the trace's later lookups miss it;
  *  - the sweep and the table's counters do nothing.
  * Everything else -- the tables, the lookups -- is the live code on the
@@ -107,8 +108,8 @@ trace_ct_create_conn(struct vpc_ct *ct, const struct vpc_ct_key *fwd,
 	trace_ct_lookup_bulk(ct, k, 2, &hits, data);
 	if (hits != 0)
 		return -EEXIST;
-	if (vpc_ct_count(ct) >= vpc_ct_capacity(ct))
-		return -ENOSPC;
+	/* A full table: traced as if room were made (the XDP engine's
+	 * trace, with a table of its own, cannot tell either). */
 	struct vpc_ct_entry *e = trace_ct_entry(ct, TRACE_NEW_IDX);
 	*e = *init;
 	e->key[0] = *fwd;
@@ -126,6 +127,15 @@ trace_ct_create_conn(struct vpc_ct *ct, const struct vpc_ct_key *fwd,
 #define vpc_pipeline_process trace_process
 #include "pipeline.c"
 #undef vpc_pipeline_process
+
+void
+vpc_pipeline_copy_turns(struct vpc_pipeline *dst, const struct vpc_pipeline *src)
+{
+	uint32_t n = dst->n_lb_turn < src->n_lb_turn ? dst->n_lb_turn : src->n_lb_turn;
+
+	for (uint32_t i = 0; i < n; i++)
+		dst->lb_turn[i] = src->lb_turn[i];
+}
 
 void
 vpc_pipeline_trace(struct vpc_pipeline *p, uint16_t in_port, struct rte_mbuf *mb, uint64_t now,

@@ -119,11 +119,12 @@ dpdk_trace(void *arg, const struct vpc_image *cur, int port, uint64_t now, uint8
 		die("a packet of %u bytes does not fit an mbuf", *len);
 	memcpy(dst, buf, *len);
 	m->port = (uint16_t)port;
-	/* A pipeline of the trace's own (as vpcd's): a round robin's first
-	 * turn, no fragment or sender remembered -- as the XDP engine's. */
+	/* A pipeline of the trace's own (as vpcd's): the replay's round-robin
+	 * turns, no fragment or sender remembered -- as the XDP engine's. */
 	struct vpc_pipeline *pl = vpc_pipeline_create(e->t, e->ct);
 	if (pl == NULL)
 		die("pipeline: %s", strerror(errno));
+	vpc_pipeline_copy_turns(pl, e->pl);
 	vpc_pipeline_trace(pl, (uint16_t)port, m, now, v, tb);
 	vpc_pipeline_free(pl);
 	if (v->action == VPC_ACT_REPLY)

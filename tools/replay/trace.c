@@ -13,12 +13,13 @@
 
 #include "vpc_trace_report.h"
 
-/* Frame k (0: the first) of a capture, into buf; its length. */
+/* Frame k (0: the first) of a capture, into buf; its length, and its
+ * time in *ts. */
 static uint32_t
-pcap_frame(const char *path, uint64_t k, uint8_t *buf, uint32_t size)
+pcap_frame(const char *path, uint64_t k, uint8_t *buf, uint32_t size, uint64_t *ts)
 {
 	char err[PCAP_ERRBUF_SIZE];
-	pcap_t *pc = pcap_open_offline(path, err);
+	pcap_t *pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
 
 	if (pc == NULL)
 		die("%s: not a pcap file (%s)", path, err);
@@ -40,6 +41,7 @@ pcap_frame(const char *path, uint64_t k, uint8_t *buf, uint32_t size)
 	}
 	uint32_t len = h->caplen < size ? h->caplen : size;
 	memcpy(buf, data, len);
+	*ts = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
 	pcap_close(pc);
 	return len;
 }
@@ -59,6 +61,9 @@ run_trace(struct opts *o, const struct replay_engine *eng, void *e)
 	if (in == NULL || buf == NULL)
 		die("out of memory");
 	uint32_t len;
+	/* The clock: a captured frame's time (as a replay would take it),
+	 * else the replay's last packet's. */
+	uint64_t now = o->final_ns;
 	if (o->trace_packet != NULL) {
 		int n = vpc_trace_frame(img, (uint32_t)port, o->trace_packet, in, REPLAY_MAX_FRAME, err,
 					sizeof(err));
@@ -66,13 +71,13 @@ run_trace(struct opts *o, const struct replay_engine *eng, void *e)
 			die("--packet '%s': %s", o->trace_packet, err);
 		len = (uint32_t)n;
 	} else {
-		len = pcap_frame(o->trace_pcap, o->trace_index, in, REPLAY_MAX_FRAME);
+		len = pcap_frame(o->trace_pcap, o->trace_index, in, REPLAY_MAX_FRAME, &now);
 	}
 	memcpy(buf, in, len);
 	uint32_t out_len = len;
 	struct vpc_verdict v;
 	struct vpc_trace_buf tb;
-	eng->trace(e, img, port, o->final_ns, buf, &out_len, &v, &tb);
+	eng->trace(e, img, port, now, buf, &out_len, &v, &tb);
 	struct vpc_trace_result r = {
 		.in_port = (uint32_t)port, .in_frame = in, .in_len = len, .tb = &tb,
 		.action = v.action, .path = v.path, .reason = v.reason,
