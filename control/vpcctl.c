@@ -42,6 +42,7 @@
 #include "compile.h"
 #include "etcd_cli.h"
 #include "show.h"
+#include "trace_cli.h"
 #include "topo.h"
 #include "vpc_ctl.h"
 #include "vpc_image_io.h"
@@ -59,6 +60,8 @@ usage(FILE *out)
 		"       vpcctl conntrack list|count|flush [--json] [--socket PATH]\n"
 		"       vpcctl lb [--json] [--socket PATH]    (load balancers' targets, health)\n"
 		"       (apply, stats, conntrack, lb: --instance NAME for the XDP engine)\n"
+		"       vpcctl trace FILE|--socket PATH|--instance NAME --in PORT\n"
+		"                    ('tcp SRC:PORT > DST:PORT [flags S]' | --pcap F [--index K]) [--json]\n"
 		"       vpcctl xdp start FILE [--host NAME] [--instance NAME] [--mode native|generic]\n"
 		"                             [--max-connections N]\n"
 		"       vpcctl xdp stop [--instance NAME]\n"
@@ -259,6 +262,8 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "apply") == 0 || strcmp(argv[1], "stats") == 0 ||
 	    strcmp(argv[1], "conntrack") == 0 || strcmp(argv[1], "lb") == 0)
 		return cmd_ctl(argv[1], argc - 2, argv + 2);
+	if (strcmp(argv[1], "trace") == 0)
+		return vpcctl_trace(argc - 2, argv + 2);
 	if (strcmp(argv[1], "publish") == 0)
 		return vpcctl_publish(argc - 2, argv + 2);
 	if (strcmp(argv[1], "status") == 0)

@@ -22,6 +22,12 @@ struct vpcctl_engine {
 	/* stats, conntrack list|count|flush (op: VPC_CTL_STATS...); prints
 	 * the answer.  Exit status 0 or 1. */
 	int (*query)(const char *target, uint32_t op, uint32_t flags);
+	/* `vpcctl trace`: one packet on port `port` through the engine's
+	 * traced pipeline on its live tables (vpc_trace.h), printed (flags:
+	 * VPC_CTL_F_JSON).  bytes: a description (kind VPC_CTL_TRACE_SPEC)
+	 * or a frame (VPC_CTL_TRACE_FRAME).  Exit status 0 or 1. */
+	int (*trace)(const char *target, const char *port, uint32_t kind, const uint8_t *bytes,
+		     uint32_t len, uint32_t flags);
 	/* The engine's own verbs (`vpcctl xdp start|stop`), or NULL.  Exit
 	 * status; 2: usage. */
 	int (*verbs)(int argc, char **argv);

@@ -66,8 +66,26 @@ vpcd_query(const char *sock, uint32_t op, uint32_t flags)
 	return ctl_request(sock, op, flags, NULL, 0);
 }
 
+static int
+vpcd_trace(const char *sock, const char *port, uint32_t kind, const uint8_t *bytes, uint32_t len,
+	   uint32_t flags)
+{
+	static uint8_t buf[sizeof(struct vpc_ctl_trace) + VPC_CTL_TRACE_MAX];
+	struct vpc_ctl_trace h = { .kind = kind, .len = len };
+
+	if (strlen(port) >= sizeof(h.port) || len > VPC_CTL_TRACE_MAX) {
+		fprintf(stderr, "vpcctl: trace: %s too long\n",
+			len > VPC_CTL_TRACE_MAX ? "the packet is" : "the port name is");
+		return 1;
+	}
+	strcpy(h.port, port);
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), bytes, len);
+	return ctl_request(sock, VPC_CTL_TRACE, flags, buf, (uint32_t)sizeof(h) + len);
+}
+
 static const struct vpcctl_engine vpcd_engine = {
-	.name = "vpcd", .apply = vpcd_apply, .query = vpcd_query,
+	.name = "vpcd", .apply = vpcd_apply, .query = vpcd_query, .trace = vpcd_trace,
 };
 
 static void __attribute__((constructor))

@@ -28,6 +28,8 @@
 #include "compile.h"
 #include "vpc_names.h"
 #include "vpc_report.h"
+#include "vpc_trace.h"
+#include "vpc_trace_report.h"
 #include "vpc_xdp.h"
 #include "xdp_health.h"
 
@@ -54,6 +56,27 @@ lock_instance(const char *instance)
 		return -1;
 	}
 	return fd;
+}
+
+/* The image of the instance's active tables (for the names a trace
+ * prints): written by start and apply, removed by stop. */
+static void
+image_path(char *path, size_t n, const char *instance)
+{
+	snprintf(path, n, VPCCTL_XDP_RUN_DIR "/%s.image", instance);
+}
+
+static void
+save_image(const char *instance, const struct vpc_image *img)
+{
+	char path[256];
+
+	mkdir(VPCCTL_XDP_RUN_DIR, 0700);
+	image_path(path, sizeof(path), instance);
+	int r = vpc_image_write_file(img, path);
+	if (r < 0)
+		fprintf(stderr, "vpcctl: instance %s: %s: %s (vpcctl trace needs it)\n", instance,
+			path, strerror(-r));
 }
 
 static bool
@@ -197,6 +220,7 @@ xdp_start(int argc, char **argv)
 		vpc_xdp_unpin(dir, &n, e2, sizeof(e2));	/* all or nothing */
 		goto out;
 	}
+	save_image(instance, img);
 	printf("xdp: instance %s attached to %u port%s (%s), generation %u\n", instance,
 	       pub.n_attached, pub.n_attached == 1 ? "" : "s", mode, pub.generation);
 	if (hc > 0)
@@ -240,6 +264,8 @@ xdp_stop(int argc, char **argv)
 		fprintf(stderr, "vpcctl: no XDP instance '%s' (%s)\n", instance, err);
 		return 1;
 	}
+	image_path(dir, sizeof(dir), instance);
+	unlink(dir);
 	printf("xdp: instance %s detached from %u ports\n", instance, n);
 	return 0;
 }
@@ -307,6 +333,7 @@ xdp_apply(const char *instance, const struct vpc_image *img, uint32_t flags)
 	if (r < 0) {
 		fprintf(stderr, "refused: %s\n", err);
 	} else {
+		save_image(instance, img);
 		print_applied(img, &pub, revalidate);
 		/* The checker takes the new image (one that removes every
 		 * target too: it drains theirs); none runs yet: start one
@@ -420,8 +447,91 @@ xdp_query(const char *instance, uint32_t op, uint32_t flags)
 	return ret;
 }
 
+/* `vpcctl trace --instance`: a traced copy of the program on the
+ * instance's maps (vpc_xdp_load_trace), run once on the packet. */
+static int
+xdp_trace(const char *instance, const char *port, uint32_t kind, const uint8_t *bytes, uint32_t len,
+	  uint32_t flags)
+{
+	static uint8_t frame[VPC_CTL_TRACE_MAX], out[VPC_CTL_TRACE_MAX + 512];
+	static struct vpc_xdp_port_table ports;
+	struct vpc_xdp_fds f;
+	char path[256], err[512];
+	int ret = 1;
+
+	if (open_instance(instance, &f) < 0)
+		return 1;
+	image_path(path, sizeof(path), instance);
+	struct vpc_image *img = vpc_image_read_file(path, err, sizeof(err));
+	struct vpc_xdp *x = NULL;
+	if (img == NULL) {
+		fprintf(stderr, "vpcctl: instance %s: its tables' image: %s\n", instance, err);
+		goto out;
+	}
+	uint32_t pi = vpc_trace_port(img, port);
+	int slot = vpc_xdp_slot(&f, port);
+	if (pi == VPC_INDEX_NONE || slot < 0) {
+		fprintf(stderr, "vpcctl: trace: no port '%s' in instance %s\n", port, instance);
+		goto out;
+	}
+	uint32_t flen = len;
+	if (kind == VPC_CTL_TRACE_SPEC) {
+		char spec[512];
+		if (len >= sizeof(spec)) {
+			fprintf(stderr, "vpcctl: trace: the packet's description is too long\n");
+			goto out;
+		}
+		memcpy(spec, bytes, len);
+		spec[len] = 0;
+		int n = vpc_trace_frame(img, pi, spec, frame, sizeof(frame), err, sizeof(err));
+		if (n < 0) {
+			fprintf(stderr, "vpcctl: trace: %s\n", err);
+			goto out;
+		}
+		flen = (uint32_t)n;
+	} else {
+		if (len > sizeof(frame) || len < 14) {
+			fprintf(stderr, "vpcctl: trace: a frame of %u bytes\n", len);
+			goto out;
+		}
+		memcpy(frame, bytes, len);
+	}
+	if ((x = vpc_xdp_load_trace(&f, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "vpcctl: trace: %s\n", err);
+		goto out;
+	}
+	memcpy(out, frame, flen);
+	uint32_t out_len = flen;
+	struct vpc_xdp_verdict v;
+	struct vpc_trace_buf tb;
+	int r = vpc_xdp_trace(x, (uint32_t)slot, vpc_xdp_now(), out, flen, sizeof(out), &out_len,
+			      &v, &tb);
+	if (r < 0 || vpc_xdp_port_table(&f, &ports) < 0) {
+		fprintf(stderr, "vpcctl: trace: running the program: %s\n", strerror(r < 0 ? -r : EIO));
+		goto out;
+	}
+	uint32_t op = VPC_INDEX_NONE;
+	if (v.action == VPC_ACT_REPLY)
+		op = pi;
+	else if (v.action != VPC_ACT_DROP && v.out_slot < VPC_XDP_MAX_PORTS)
+		op = vpc_trace_port(img, ports.name[v.out_slot]);
+	struct vpc_trace_result res = {
+		.in_port = pi, .in_frame = frame, .in_len = flen, .tb = &tb,
+		.action = v.action, .path = v.path, .reason = v.reason, .out_port = op,
+		.out_frame = out, .out_len = out_len,
+	};
+	vpc_trace_print(stdout, img, &res, flags & VPC_CTL_F_JSON);
+	ret = 0;
+out:
+	vpc_xdp_free(x);
+	vpc_image_free(img);
+	vpc_xdp_close_fds(&f);
+	return ret;
+}
+
 static const struct vpcctl_engine xdp_engine = {
-	.name = "xdp", .apply = xdp_apply, .query = xdp_query, .verbs = xdp_verbs,
+	.name = "xdp", .apply = xdp_apply, .query = xdp_query, .trace = xdp_trace,
+	.verbs = xdp_verbs,
 };
 
 static void __attribute__((constructor))

@@ -6,6 +6,8 @@
  */
 #include "vpcd.h"
 #include "vpc_report.h"
+#include "vpc_trace.h"
+#include "vpc_trace_report.h"
 
 /* ---- the control socket ---- */
 
@@ -81,6 +83,80 @@ ctl_ct_list(FILE *out, bool json)
 	vpc_report_conns_end(out, json);
 }
 
+/*
+ * `vpcctl trace --socket`: one packet through the traced pipeline
+ * (vpc_pipeline_trace) on the published tables and the live connection
+ * table, on this thread -- the one that reclaims deleted entries, so
+ * every entry the trace reads stays whole.  A pipeline of its own per
+ * trace, with worker 0's round-robin turns.  Nothing is forwarded,
+ * nothing of the live state changes.
+ */
+static uint32_t
+ctl_trace(const uint8_t *payload, uint32_t len, FILE *out, bool json)
+{
+	const struct cfg *c = vpcd.cfg;
+	struct vpc_ctl_trace h;
+	char err[256];
+	static uint8_t frame[VPC_CTL_TRACE_MAX];
+
+	memcpy(&h, payload, sizeof(h));
+	if (h.len != len - sizeof(h) || h.len > VPC_CTL_TRACE_MAX ||
+	    memchr(h.port, 0, sizeof(h.port)) == NULL ||
+	    (h.kind != VPC_CTL_TRACE_SPEC && h.kind != VPC_CTL_TRACE_FRAME)) {
+		fprintf(out, "malformed trace request\n");
+		return EPROTO;
+	}
+	uint32_t port = vpc_trace_port(c->img, h.port);
+	if (port == VPC_INDEX_NONE) {
+		fprintf(out, "no port '%s' in the running topology\n", h.port);
+		return ENOENT;
+	}
+	uint32_t flen = h.len;
+	if (h.kind == VPC_CTL_TRACE_SPEC) {
+		char spec[512];
+		if (h.len >= sizeof(spec)) {
+			fprintf(out, "the packet's description is too long\n");
+			return EMSGSIZE;
+		}
+		memcpy(spec, payload + sizeof(h), h.len);
+		spec[h.len] = 0;
+		int n = vpc_trace_frame(c->img, port, spec, frame, sizeof(frame), err, sizeof(err));
+		if (n < 0) {
+			fprintf(out, "%s\n", err);
+			return EINVAL;
+		}
+		flen = (uint32_t)n;
+	} else {
+		memcpy(frame, payload + sizeof(h), h.len);
+	}
+	struct rte_mbuf *m = rte_pktmbuf_alloc(vpcd.mp);
+	struct vpc_pipeline *pl = vpc_pipeline_create(c->tables, vpcd.ct);
+	uint8_t *dst = m != NULL ? (uint8_t *)rte_pktmbuf_append(m, (uint16_t)flen) : NULL;
+	if (m == NULL || pl == NULL || (dst == NULL && flen > 0)) {
+		rte_pktmbuf_free(m);
+		vpc_pipeline_free(pl);
+		fprintf(out, "out of memory\n");
+		return ENOMEM;
+	}
+	if (flen > 0)
+		memcpy(dst, frame, flen);
+	if (vpcd.n_workers > 0)
+		vpc_pipeline_copy_turns(pl, vpcd.workers[0].pl);
+	struct vpc_verdict v;
+	struct vpc_trace_buf tb;
+	vpc_pipeline_trace(pl, (uint16_t)port, m, now_ns(), &v, &tb);
+	struct vpc_trace_result r = {
+		.in_port = port, .in_frame = frame, .in_len = flen, .tb = &tb,
+		.action = v.action, .path = v.path, .reason = v.reason,
+		.out_port = v.action == VPC_ACT_REPLY ? port :
+			    v.action == VPC_ACT_DROP ? VPC_INDEX_NONE : v.out_port,
+		.out_frame = rte_pktmbuf_mtod(m, const uint8_t *), .out_len = rte_pktmbuf_data_len(m),
+	};
+	vpc_trace_print(out, c->img, &r, json);
+	rte_pktmbuf_free(m);
+	vpc_pipeline_free(pl);
+	return 0;
+}
 
 /* One complete request: its answer as text, and a status. */
 static uint32_t
@@ -106,6 +182,8 @@ ctl_handle(const struct vpc_ctl_rx *rx, FILE *out)
 	case VPC_CTL_LB:
 		ctl_lb(out, json);
 		return 0;
+	case VPC_CTL_TRACE:
+		return ctl_trace(rx->payload, req->len, out, json);
 	case VPC_CTL_CT_FLUSH: {
 		uint32_t before = vpc_ct_count(vpcd.ct);
 		vpc_ct_flush(vpcd.ct);

@@ -31,6 +31,19 @@ enum vpc_ctl_op {
 	VPC_CTL_CT_COUNT = 4,
 	VPC_CTL_CT_FLUSH = 5,
 	VPC_CTL_LB = 6,		/* the load balancers' targets and their health */
+	VPC_CTL_TRACE = 7,	/* payload: struct vpc_ctl_trace, then its bytes */
+};
+
+/* VPC_CTL_TRACE: one packet through the traced pipeline on the live
+ * tables (vpcctl trace --socket): a description (vpc_trace_frame's) or
+ * a frame, as it arrives on port `port`. */
+#define VPC_CTL_TRACE_SPEC 0	/* the bytes: a description, not NUL-terminated */
+#define VPC_CTL_TRACE_FRAME 1	/* the bytes: an Ethernet frame */
+#define VPC_CTL_TRACE_MAX 9216	/* bytes, at most */
+struct vpc_ctl_trace {
+	char port[40];		/* VPC_NAME_SIZE, NUL-terminated */
+	__u32 kind;		/* VPC_CTL_TRACE_* */
+	__u32 len;		/* the bytes that follow, <= VPC_CTL_TRACE_MAX */
 };
 
 #define VPC_CTL_F_REVALIDATE 0x1	/* APPLY: cut what the rules refuse */

@@ -485,6 +485,31 @@ print(d["generation"], d["ports"]["vm1"]["rx_packets"] > 0, d["drops"]["sg-denie
 	[ "$rc" = 0 ] && grep -q "tcp   vni 50       10.50.1.10:[0-9]* -> 10.50.2.10:80 " <<<"$out" &&
 		ok "vpcctl conntrack list shows the TCP connection to vm2:80" || fail "conntrack list (exit $rc)" "$(head <<<"$out")"
 
+	# vpcctl trace on the live tables: a new flow is traced as on the
+	# file's tables (the same text), creates nothing; a tracked one hits.
+	local spec live file sport
+	for spec in "tcp 10.50.1.10:40001 > 10.50.2.10:80" "tcp 10.50.1.10:40002 > 10.50.2.10:22"; do
+		live=$(vctl trace --in vm1 "$spec" 2>&1)
+		rc=$?
+		file=$("$vpcctl" trace "$topo" --engine "${E2E_ENGINE:-dpdk}" --in vm1 "$spec" 2>&1)
+		[ "$rc" = 0 ] && [ -n "$live" ] && [ "$live" = "$file" ] &&
+			ok "vpcctl trace, live = the file's tables: $spec" || fail "vpcctl trace $spec (exit $rc)" "live:" "$live" "file:" "$file"
+	done
+	grep -q "verdict         forward on port vm2, path routed" <<<"$(vctl trace --in vm1 "tcp 10.50.1.10:40001 > 10.50.2.10:80")" &&
+		grep -q "b1 ingress: denied, no rule allows\|vm2 ingress: denied, no rule allows" <<<"$(vctl trace --in vm1 "tcp 10.50.1.10:40002 > 10.50.2.10:22")" &&
+		ok "vpcctl trace: port 80 forwarded, 22 denied by vm2's groups" || fail "vpcctl trace verdicts" "$(vctl trace --in vm1 "tcp 10.50.1.10:40002 > 10.50.2.10:22")"
+	out=$(vctl conntrack list)
+	! grep -q ":40001 -> " <<<"$out" && ok "a trace creates no connection" || fail "a trace created a connection" "$out"
+	sport=$(sed -n 's/.*tcp   vni 50       10\.50\.1\.10:\([0-9]*\) -> 10\.50\.2\.10:80 .*/\1/p' <<<"$out" | head -1)
+	live=$(vctl trace --in vm1 "tcp 10.50.1.10:$sport > 10.50.2.10:80 flags A" 2>&1)
+	grep -q "^  conntrack       hit, direction 0 (original), state " <<<"$live" &&
+		ok "vpcctl trace: a tracked connection's packet hits its entry" || fail "vpcctl trace of a tracked connection (port $sport)" "$live"
+	out=$(vctl trace --in vm1 "tcp 10.50.1.10:40001 > 10.50.2.10:80" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d["action"], d["out_port"], d["reason"], [s["stage"] for s in d["stages"]][:3])')
+	[ "$out" = "forward vm2 routed ['source', 'conntrack', 'route']" ] && ok "vpcctl trace --json" || fail "vpcctl trace --json" "$out"
+
 	# An echo server on vm2:80 and a client that keeps its connection open
 	# across an apply removing web's rule for port 80.  (The first part's
 	# servers go first.)

@@ -37,6 +37,7 @@ esac
 . "$here/checks.sh"
 
 vctl() { timeout "$E2E_WAIT" "$vpcctl" "$@" --instance "$inst"; }
+E2E_ENGINE=xdp	# checks.sh: the engine vpcctl trace FILE compares with
 
 cleanup() {
 	"$vpcctl" xdp stop --instance "$inst" >/dev/null 2>&1
