@@ -523,7 +523,7 @@ vpc_trace_port(const struct vpc_image *img, const char *name)
 	return VPC_INDEX_NONE;
 }
 
-static int
+__attribute__((format(printf, 3, 4))) static int
 fail(char *err, size_t size, const char *fmt, ...)
 {
 	va_list ap;

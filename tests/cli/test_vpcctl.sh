@@ -63,6 +63,8 @@ usage_text="usage: vpcctl validate FILE
        vpcctl conntrack list|count|flush [--json] [--socket PATH]
        vpcctl lb [--json] [--socket PATH]    (load balancers' targets, health)
        (apply, stats, conntrack, lb: --instance NAME for the XDP engine)
+       vpcctl trace FILE|--socket PATH|--instance NAME --in PORT
+                    ('tcp SRC:PORT > DST:PORT [flags S]' | --pcap F [--index K]) [--json]
        vpcctl xdp start FILE [--host NAME] [--instance NAME] [--mode native|generic]
                              [--max-connections N]
        vpcctl xdp stop [--instance NAME]
@@ -236,6 +238,41 @@ python3 tools/gen-topology.py >"$tmp/big.yaml"
 check "scale: 100 VPCs, 10,000 interfaces, 1,000 groups" 0 \
 	"$tmp/big.yaml: valid: 100 VPCs, 400 subnets, 100 route tables, 1100 security groups (100 implicit), 10000 interfaces, 1000 elastic IPs" "" \
 	-- "$vpcctl" validate "$tmp/big.yaml"
+
+# vpcctl trace FILE: the README's example, exactly; a denied one; errors.
+check "trace FILE: the README's example" 0 "packet on port web-1: 02:64:0a:00:01:0a > 06:00:00:00:64:01, tcp 10.0.1.10:43210 > 10.0.2.20:5432 flags S, ttl 64, length 40
+  source          from interface web-1: checks passed
+  conntrack       miss
+  route           table public: 10.0.2.20 matches 10.0.0.0/16 (local) -> interface db-1
+  security group  web-1 egress: allowed by group web rule 1 (all to 0.0.0.0/0)
+  security group  db-1 ingress: allowed by group db rule 1 (tcp 5432 from group web)
+  open            connection created
+  verdict         forward on port db-1, path routed
+  output          06:00:00:00:64:01 > 02:64:0a:00:02:14, tcp 10.0.1.10:43210 > 10.0.2.20:5432 flags S, ttl 63, length 40" "" \
+	-- "$vpcctl" trace config/default.yaml --in web-1 'tcp 10.0.1.10:43210 > 10.0.2.20:5432'
+check "trace FILE: from the internet, a port no group opens" 0 "packet on port uplink: 02:fe:00:00:00:fe > 02:fe:00:00:00:01, udp 192.0.2.7:5000 > 203.0.113.10:53, ttl 64, length 28
+  source          from the uplink: checks passed
+  conntrack       miss
+  uplink          203.0.113.10: elastic IP of interface web-1
+  security group  web-1 ingress: denied, no rule allows
+  verdict         drop: sg-denied (new connection not allowed by security groups)" "" \
+	-- "$vpcctl" trace config/default.yaml --in uplink 'udp 192.0.2.7:5000 > 203.0.113.10:53'
+trace_usage="usage: vpcctl trace FILE|--socket PATH|--instance NAME --in PORT
+                    ('tcp SRC:PORT > DST:PORT [flags S]' | --pcap F [--index K])
+                    [--json] [--engine dpdk|xdp] [--host NAME]"
+check "trace: no --in" 2 "" "vpcctl trace: --in PORT is required
+$trace_usage" -- "$vpcctl" trace config/default.yaml 'udp 1.2.3.4:1 > 5.6.7.8:2'
+check "trace: both a description and --pcap" 2 "" "vpcctl trace: give a packet's description or --pcap F
+$trace_usage" -- "$vpcctl" trace config/default.yaml --in web-1 'udp 1.2.3.4:1 > 5.6.7.8:2' --pcap x.pcap
+check "trace: a file and a socket" 2 "" "vpcctl trace: FILE, --socket and --instance exclude each other
+$trace_usage" -- "$vpcctl" trace config/default.yaml --socket /nonexistent --in web-1 'udp 1.2.3.4:1 > 5.6.7.8:2'
+check "trace: a wrong description" 1 "" "vpc-replay: --packet 'tcp 10.0.1.10:1 > 10.0.2.20': bad destination '10.0.2.20' (ADDRESS:PORT)" \
+	-- "$vpcctl" trace config/default.yaml --in web-1 'tcp 10.0.1.10:1 > 10.0.2.20'
+check "trace: no vpcd" 1 "" "vpcctl: cannot reach vpcd at $tmp/none.sock: No such file or directory" \
+	-- "$vpcctl" trace --socket "$tmp/none.sock" --in web-1 'udp 1.2.3.4:1 > 5.6.7.8:2'
+printf 'not a pcap file at all' >"$tmp/x.pcap"
+check "trace: --pcap, not a capture" 1 "" "vpcctl trace: $tmp/x.pcap: not a pcap file (or a truncated one)" \
+	-- "$vpcctl" trace --socket "$tmp/none.sock" --in web-1 --pcap "$tmp/x.pcap"
 
 echo "$n_pass passed, $n_fail failed"
 [ "$n_fail" -eq 0 ]

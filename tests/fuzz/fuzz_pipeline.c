@@ -56,6 +56,8 @@
 #include "pipeline.h"
 #include "tables.h"
 #include "fuzz.h"
+#include "vpc_trace.h"
+#include "vpc_trace_report.h"
 #include "vpc_geneve.h"
 
 #ifndef VPC_SOURCE_ROOT
@@ -87,7 +89,10 @@ static struct world {
 	struct vpc_tables *t;
 	struct vpc_ct *ct;
 	struct vpc_pipeline *p;
+	struct vpc_pipeline *tp;	/* the trace's (vpc_pipeline_trace) */
 } worlds[N_TOPOS];
+
+static FILE *devnull;
 
 static struct rte_mempool *mp;
 
@@ -114,6 +119,7 @@ cleanup(void)
 {
 	for (size_t i = 0; i < N_TOPOS; i++) {
 		vpc_pipeline_free(worlds[i].p);
+		vpc_pipeline_free(worlds[i].tp);
 		vpc_ct_free(worlds[i].ct);
 		vpc_tables_free(worlds[i].t);
 		vpc_image_free(worlds[i].img);
@@ -165,9 +171,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 			die("connection table", strerror(errno));
 		CHECK(vpc_ct_capacity(w->ct) == CT_SIZE);
 		w->p = vpc_pipeline_create(w->t, w->ct);
-		if (w->p == NULL)
+		w->tp = vpc_pipeline_create(w->t, w->ct);
+		if (w->p == NULL || w->tp == NULL)
 			die("pipeline", strerror(errno));
 	}
+	devnull = fopen("/dev/null", "w");
+	if (devnull == NULL)
+		die("/dev/null", strerror(errno));
 	atexit(cleanup);
 	verbose = getenv("FUZZ_PIPELINE_VERBOSE") != NULL;
 	return 0;
@@ -251,6 +261,69 @@ struct frame {
 	uint16_t len;
 };
 
+/* What a trace of the frame said, to compare with the burst's own. */
+struct traced {
+	bool valid;
+	struct vpc_verdict v;
+	uint8_t out[HEADROOM + 65536];
+	uint32_t off, len;
+};
+
+static bool
+later_fragment(const struct frame *f)
+{
+	return f->len >= 34 && f->in[12] == 0x08 && f->in[13] == 0 &&
+	       ((f->in[20] << 8 | f->in[21]) & 0x1fff) != 0;
+}
+
+/*
+ * The trace (dataplane/pipeline_trace.c) of a lone frame, before the
+ * pipeline takes it: the same code on the same state must say the same
+ * -- verdict and bytes -- and change nothing in the connection table.
+ * (Not a later fragment: its first one is remembered by the forwarding
+ * pipeline only; not with the table full: the trace does as if room
+ * were made.)
+ */
+static void
+trace_first(struct world *w, uint16_t port, const struct frame *fr, uint64_t now,
+	    struct traced *tr)
+{
+	static struct rte_mbuf_ext_shared_info shinfo;
+	struct vpc_trace_buf tb;
+
+	tr->valid = false;
+	if (port >= w->t->n_ports || later_fragment(fr) ||
+	    vpc_ct_count(w->ct) >= vpc_ct_capacity(w->ct))
+		return;
+	uint32_t before = vpc_ct_count(w->ct);
+	memcpy(tr->out + HEADROOM, fr->in, fr->len);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	CHECK(m != NULL);
+	shinfo.free_cb = noop_free;
+	shinfo.fcb_opaque = NULL;
+	rte_mbuf_ext_refcnt_set(&shinfo, 1);
+	rte_pktmbuf_attach_extbuf(m, tr->out, 0, HEADROOM + fr->len, &shinfo);
+	m->data_off = HEADROOM;
+	m->data_len = fr->len;
+	m->pkt_len = fr->len;
+	vpc_pipeline_copy_turns(w->tp, w->p);
+	vpc_pipeline_trace(w->tp, port, m, now, &tr->v, &tb);
+	tr->off = m->data_off;
+	tr->len = m->data_len;
+	rte_pktmbuf_free(m);
+	CHECK(vpc_ct_count(w->ct) == before);
+	CHECK(tb.n <= 64);
+	/* the printer, on whatever the stages recorded */
+	struct vpc_trace_result r = {
+		.in_port = port, .in_frame = fr->in, .in_len = fr->len, .tb = &tb,
+		.action = tr->v.action, .path = tr->v.path, .reason = tr->v.reason,
+		.out_port = tr->v.action == VPC_ACT_DROP ? VPC_INDEX_NONE : tr->v.out_port,
+		.out_frame = tr->out + tr->off, .out_len = tr->len,
+	};
+	vpc_trace_print(devnull, w->img, &r, fr->len & 1);
+	tr->valid = true;
+}
+
 static void
 run_burst(struct world *w, uint16_t port, const struct frame *fr, uint16_t n, uint64_t now)
 {
@@ -276,7 +349,20 @@ run_burst(struct world *w, uint16_t port, const struct frame *fr, uint16_t n, ui
 	}
 	memset(v, 0xa5, sizeof(v));
 
+	static struct traced tr;
+	if (n == 1)
+		trace_first(w, port, &fr[0], now, &tr);
 	CHECK(vpc_pipeline_process(w->p, port, pkts, n, now, v) == n);
+	if (n == 1 && tr.valid) {
+		CHECK(tr.v.action == v[0].action);
+		if (v[0].action == VPC_ACT_DROP) {
+			CHECK(tr.v.reason == v[0].reason);
+		} else {
+			CHECK(tr.v.path == v[0].path && tr.v.out_port == v[0].out_port);
+			CHECK(tr.len == pkts[0]->data_len &&
+			      memcmp(tr.out + tr.off, bufs[0] + pkts[0]->data_off, tr.len) == 0);
+		}
+	}
 	if (verbose)
 		for (uint16_t i = 0; i < n; i++)
 			fprintf(stderr, "port %u, %u bytes, t %llu: %s %s %s -> %u\n", port,
