@@ -34,14 +34,18 @@ check_header(const struct vpc_ctl_req *h)
 {
 	if (h->magic != VPC_CTL_MAGIC)
 		return EPROTO;
-	if (h->op < VPC_CTL_APPLY || h->op > VPC_CTL_LB)
+	if (h->op < VPC_CTL_APPLY || h->op > VPC_CTL_OP_MAX)
 		return EOPNOTSUPP;
 	if (h->flags & ~(uint32_t)(VPC_CTL_F_REVALIDATE | VPC_CTL_F_JSON))
 		return EPROTO;
-	/* Only an apply carries a payload: a table image, never empty. */
+	/* An apply carries a table image, never empty; a capture its
+	 * request; nothing else carries a payload. */
 	if (h->op == VPC_CTL_APPLY) {
 		if (h->len == 0 || h->len > VPC_IMAGE_MAX_SIZE)
 			return h->len == 0 ? EPROTO : EMSGSIZE;
+	} else if (h->op == VPC_CTL_CAPTURE) {
+		if (h->len != sizeof(struct vpc_ctl_capture))
+			return EPROTO;
 	} else if (h->len != 0) {
 		return EPROTO;
 	}

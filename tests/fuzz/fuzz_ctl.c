@@ -34,12 +34,14 @@ header_ok(const struct vpc_ctl_req *h)
 {
 	if (h->magic != VPC_CTL_MAGIC)
 		return 0;
-	if (h->op < VPC_CTL_APPLY || h->op > VPC_CTL_LB)
+	if (h->op < VPC_CTL_APPLY || h->op > VPC_CTL_OP_MAX)
 		return 0;
 	if (h->flags & ~(uint32_t)(VPC_CTL_F_REVALIDATE | VPC_CTL_F_JSON))
 		return 0;
 	if (h->op == VPC_CTL_APPLY)
 		return h->len >= 1 && h->len <= VPC_IMAGE_MAX_SIZE;
+	if (h->op == VPC_CTL_CAPTURE)
+		return h->len == sizeof(struct vpc_ctl_capture);
 	return h->len == 0;
 }
 
