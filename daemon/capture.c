@@ -311,3 +311,17 @@ capture_pull(uint8_t *buf, size_t room, bool status, bool *ended)
 	}
 	return o;
 }
+
+/* At exit, the workers and the control thread stopped: the copies left,
+ * the rings, the pool. */
+void
+capture_free(void)
+{
+	cap_drain();
+	for (unsigned int i = 0; i < vpcd.n_workers; i++) {
+		rte_ring_free(vpcd.workers[i].cap_ring);
+		vpcd.workers[i].cap_ring = NULL;
+	}
+	rte_mempool_free(vpcd.cap_mp);
+	vpcd.cap_mp = NULL;
+}

@@ -193,6 +193,7 @@ void capture_end(void);
  * count is reached or the port is gone (*ended: the capture is over);
  * with status and no frame, a STATUS record.  Bytes written. */
 size_t capture_pull(uint8_t *buf, size_t room, bool status, bool *ended);
+void capture_free(void);
 
 /* telemetry.c */
 void tel_register(void);

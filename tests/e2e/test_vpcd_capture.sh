@@ -30,8 +30,23 @@ cleanup 2>/dev/null
 tmp=$(mktemp -d /tmp/vpcd-e2e-XXXXXX)
 log=$tmp/vpcd.log
 sock=$tmp/vpcd.sock
-capture_sock=$sock
 vctl_target="--socket $sock"
+
+# A client that asks for a capture of vm2 and then never reads: beside it
+# forwarding loses nothing; once it has left, its capture is off.
+capture_gone() {
+	daemon_start capture-stall "$tmp/capture-stall.log" python3 -c '
+import signal, socket, struct, sys, time
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(struct.pack("<IIII", 0x4c544356, 7, 0, 80) + sys.argv[2].encode().ljust(64, b"\0") + struct.pack("<IIQ", 3, 2048, 0))
+print("asked", flush=True)
+while True: time.sleep(1)' "$sock" vm2
+	daemon_wait capture-stall "the stalling client's request" grep -qs asked "$tmp/capture-stall.log"
+	capture_forwards "a capture client that never reads"
+	daemon_stop capture-stall TERM 0
+	capture_again "the client that never read"
+}
 
 e2e_hosts
 
