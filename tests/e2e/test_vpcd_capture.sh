@@ -6,11 +6,14 @@
 # second capture refused; a client that never reads, beside which
 # forwarding loses nothing, and whose capture ends when it leaves.  Then
 # vpcd stops cleanly on SIGINT.
-# usage: test_vpcd_capture.sh VPCD VPCCTL SOURCE_ROOT   (root; cleans up after itself)
+# usage: test_vpcd_capture.sh VPCD VPCCTL SOURCE_ROOT [LCORES]   (root; cleans up)
+# LCORES: vpcd's EAL core list (default 0); with 0-1 a flow's directions
+# cross two lcores, so a capture takes copies from two rings.
 set -uo pipefail
 vpcd=$1
 vpcctl=$2
 src=$3
+lcores=${4:-0}
 here="$src/tests/e2e"
 topo="$here/topo-vpcd.yaml"
 tmp=""
@@ -51,7 +54,7 @@ while True: time.sleep(1)' "$sock" vm2
 e2e_hosts
 
 daemon_start vpcd "$log" "$vpcd" --config "$topo" --socket "$sock" -- --no-huge -m 512 --no-shconf \
-	--file-prefix=e2e-vpcd-cap -l 0 --log-level=error
+	--file-prefix=e2e-vpcd-cap -l "$lcores" --log-level=error
 vpcd_ready() { grep -q "forwarding" "$log" && vctl stats >/dev/null 2>&1; }
 daemon_wait vpcd "vpcd forwarding and answering on $sock" vpcd_ready || exit 1
 
