@@ -257,10 +257,11 @@ struct {
 
 /*
  * A copy of the frame as it is now into capture_ring, if the capture is
- * of this port (rx: its device's ifindex; tx: its slot) and direction: the callers test only that one is on (an
- * inlined array lookup and a branch per packet), this global function --
- * verified once, its own small frame -- does the rest.  A full ring
- * counts the frame in lost; the frame itself goes on.
+ * of this port (rx: its device's ifindex; tx: its slot) and direction.
+ * The callers test only that one is on (an inlined array lookup and a
+ * branch per packet); this global function -- verified once, its own
+ * small frame -- does the rest.  A full ring counts the frame in lost;
+ * the frame itself goes on.
  */
 __attribute__((noinline)) int
 capture_frame(struct xdp_md *ctx, __u32 port, __u32 dir)
@@ -894,7 +895,6 @@ finish(struct xdp_md *ctx, __u32 slot, __u32 len, __u32 out_len, struct vpc_xdp_
 		/* vpcctl capture, tx: the frame as it leaves (by slot) */
 		if (VPC_UNLIKELY(capture_on()))
 			capture_frame(ctx, out, VPC_XDP_CAP_TX);
-
 		if (v->action == VPC_ACT_REPLY) {
 			ret = XDP_TX;
 		} else {
@@ -1083,8 +1083,6 @@ vpc_xdp(struct xdp_md *ctx)
 		}
 		now = bpf_ktime_get_ns();
 	}
-	/* vpcctl capture, rx: the frame as it came (never on in replay) */
-
 
 	__u32 src = VPC_INDEX_NONE;
 	__u8 r = process(ctx, slot, now, &v, st, &set, &src);
