@@ -167,7 +167,19 @@ e2e_capture_checks() {
 		ok "after SIGINT: the totals said, the file finished (tcpdump reads it)" ||
 		fail "after SIGINT: totals and a finished file" "$(cat "$tmp/capture-int.log")"
 
-	# 5. The engine's own: what a client that stalls or vanishes does
+	# 5. An apply that removes the captured port ends the capture (exit
+	# 0, said); the port comes back with the next apply.
+	grep -v vm3 "$here/topo-vpcd.yaml" >"$tmp/no-vm3.yaml"
+	daemon_start capture-gone "$tmp/capture-gone.log" "$vpcctl" capture vm3 -w "$tmp/gone.pcapng" $vctl_target
+	daemon_wait capture-gone "the capture of vm3 on" grep -qs "^capturing" "$tmp/capture-gone.log"
+	r=$(vctl apply "$tmp/no-vm3.yaml" 2>&1) || fail "apply without vm3" "$r"
+	daemon_join capture-gone 0 &&
+		grep -q "port 'vm3' is gone (an apply removed it): capture ended" "$tmp/capture-gone.log" &&
+		ok "an apply that removes the captured port ends the capture (exit 0, said)" ||
+		fail "the capture of a removed port" "$(cat "$tmp/capture-gone.log")"
+	r=$(vctl apply "$here/topo-vpcd.yaml" 2>&1) || fail "apply with vm3 again" "$r"
+
+	# 6. The engine's own: what a client that stalls or vanishes does
 	# (capture_gone, defined by the sourcing script).
 	daemon_stop udp-flow
 	daemon_stop udp-pong
