@@ -55,7 +55,7 @@ capture_gone() {
 		--instance "$inst"
 	daemon_wait capture-kill "the capture of vm2 on" grep -qs "^capturing" "$tmp/capture-kill.log"
 	capture_forwards "a capture running"
-	daemon_stop capture-kill KILL 137
+	daemon_stop capture-kill KILL 137 2>/dev/null # (not the shell's "Killed" line)
 	capture_forwards "a capture SIGKILLed, its flag left set"
 	capture_again "the SIGKILLed capture"
 }
