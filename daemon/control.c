@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * control.c -- the control socket (vpc_ctl.h): stats, connection listings, flush,
- * apply, the stream of a capture (capture.c); many clients at once with deadlines, and the idle sweep of the
- * connection table between events.  The control thread.
+ * apply, the stream of a capture (capture.c); many clients at once with
+ * deadlines, and the idle sweep of the connection table between events.
+ * The control thread.
  */
 #include "vpcd.h"
 #include "vpc_report.h"
