@@ -83,10 +83,14 @@ def ctl_req(op, flags=0, length=0, magic=CTL_MAGIC):
     return struct.pack("<IIII", magic, op, flags, length)
 
 
+# struct vpc_ctl_capture: port, dirs, snaplen, count
+CAPTURE = b"vm1".ljust(64, b"\0") + struct.pack("<IIQ", 3, 2048, 10)
+
+
 def ctl_seeds(image):
     """(chunk sizes, stream) pairs."""
     reqs = []
-    for op in range(1, 6):
+    for op in range(1, 7):
         for flags in (0, 2):
             if op == 1:
                 reqs.append(ctl_req(op, flags, len(image)) + image)
@@ -103,6 +107,9 @@ def ctl_seeds(image):
         ctl_req(2, 4),                          # unknown flag
         ctl_req(2, magic=0x56435456),           # wrong magic
         ctl_req(2)[:9],                         # half a header
+        ctl_req(7, 0, 80) + CAPTURE,            # a capture request
+        ctl_req(7, 0, 79) + CAPTURE[:79],       # a capture request of the wrong size
+        ctl_req(7, 0, 0),                       # a capture with no request
     ]
     out = []
     for r in reqs:
