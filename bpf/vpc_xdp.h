@@ -50,6 +50,7 @@ struct vpc_xdp_fds {
 	int names;		/* port name -> slot (user space only) */
 	int info;		/* instance settings (user space only) */
 	int prog;		/* the entry program */
+	int capture, capture_ring;	/* vpcctl capture: the flag, the ring buffer */
 };
 
 /* info[0]: how the instance was started. */

@@ -191,6 +191,36 @@ struct vpc_xdp_control {
 	__u32 pad;
 };
 
+/*
+ * vpcctl capture --instance (bpf/README.md, Capture): capture[0] says
+ * which port's frames go into the ring buffer capture_ring (dirs 0: no
+ * capture); vpcctl writes slot and dirs, the program adds to lost (an
+ * atomic add, only when the ring has no room).  Each record: the first
+ * VPC_XDP_CAP_SNAPLEN bytes of the frame and its length.
+ */
+#define VPC_XDP_CAP_RX 0x1u
+#define VPC_XDP_CAP_TX 0x2u
+#define VPC_XDP_CAP_SNAPLEN 256u
+#define VPC_XDP_CAP_RING_SIZE (512u * 1024u)
+
+struct vpc_xdp_capture {
+	__u32 slot;
+	__u32 ifindex;
+	__u32 dirs;
+	__u32 pad;
+	__u64 lost;
+};
+
+struct vpc_xdp_cap_rec {
+	__u64 ts;		/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 orig_len;
+	__u32 cap_len;		/* bytes of data that hold the frame */
+	__u32 dir;		/* VPC_XDP_CAP_RX or _TX */
+	__u32 pad;
+	__u8 data[VPC_XDP_CAP_SNAPLEN];
+};
+_Static_assert(sizeof(struct vpc_xdp_cap_rec) == 24 + VPC_XDP_CAP_SNAPLEN, "cap_rec layout");
+
 /* What the program did with the last packet, for vpc-replay (test runs
  * only: the program writes it when loaded with record_verdict set). */
 struct vpc_xdp_verdict {

@@ -72,6 +72,7 @@ fds_reset(struct vpc_xdp_fds *f)
 	f->control = f->ct = f->if_slots = f->if_slots_lo = f->tx_ports = f->stats = f->port_stats = -1;
 	f->lb_turn = -1;
 	f->names = f->info = f->prog = -1;
+	f->capture = f->capture_ring = -1;
 }
 
 /* ---- loading ---- */
@@ -189,6 +190,8 @@ load(bool replay, uint32_t max_conns, const struct vpc_xdp_fds *live, char *err,
 	f->stats = bpf_map__fd(x->skel->maps.stats);
 	f->port_stats = bpf_map__fd(x->skel->maps.port_stats);
 	f->lb_turn = bpf_map__fd(x->skel->maps.lb_turn);
+	f->capture = bpf_map__fd(x->skel->maps.capture);
+	f->capture_ring = bpf_map__fd(x->skel->maps.capture_ring);
 	f->prog = bpf_program__fd(x->skel->progs.vpc_xdp);
 	/* User-space-only maps: the port names' slots and the settings. */
 	f->names = bpf_map_create(BPF_MAP_TYPE_HASH, "vpc_names", VPC_NAME_SIZE, sizeof(uint32_t),
@@ -276,6 +279,7 @@ vpc_xdp_pin(struct vpc_xdp *x, const char *dir, const struct vpc_xdp_info *info,
 		{ f->if_slots_lo, "if_slots_lo" },
 		{ f->tx_ports, "tx_ports" }, { f->stats, "stats" }, { f->port_stats, "port_stats" },
 		{ f->names, "names" }, { f->info, "info" }, { f->prog, "prog" },
+		{ f->capture, "capture" }, { f->capture_ring, "capture_ring" },
 		{ bpf_program__fd(x->skel->progs.vpc_xdp_slow), "prog_slow" },
 		{ bpf_map__fd(x->skel->maps.slow_path), "slow_path" },
 		{ bpf_map__fd(x->skel->maps.handoffs), "handoffs" },
@@ -314,7 +318,8 @@ vpc_xdp_open_pinned(const char *dir, struct vpc_xdp_fds *f)
 	    (f->tx_ports = get_pin(dir, "tx_ports")) < 0 || (f->stats = get_pin(dir, "stats")) < 0 ||
 	    (f->port_stats = get_pin(dir, "port_stats")) < 0 ||
 	    (f->names = get_pin(dir, "names")) < 0 || (f->info = get_pin(dir, "info")) < 0 ||
-	    (f->prog = get_pin(dir, "prog")) < 0)
+	    (f->prog = get_pin(dir, "prog")) < 0 || (f->capture = get_pin(dir, "capture")) < 0 ||
+	    (f->capture_ring = get_pin(dir, "capture_ring")) < 0)
 		goto fail;
 	f->lb_turn = get_pin(dir, "lb_turn");	/* optional: older instances have none */
 	return 0;
@@ -328,7 +333,8 @@ void
 vpc_xdp_close_fds(struct vpc_xdp_fds *f)
 {
 	int *all[] = { &f->control, &f->ct, &f->if_slots, &f->if_slots_lo, &f->tx_ports, &f->stats,
-		       &f->port_stats, &f->names, &f->info, &f->prog, &f->lb_turn };
+		       &f->port_stats, &f->names, &f->info, &f->prog, &f->lb_turn, &f->capture,
+		       &f->capture_ring };
 	for (int i = 0; i < VPC_XS_COUNT; i++)
 		if (f->set[i] >= 0)
 			close(f->set[i]);

@@ -13,7 +13,9 @@
  *   vpcctl stats [--json]           vpcd's counters
  *   vpcctl conntrack list|count|flush [--json]
  *   vpcctl lb [--json]
- *   (the last three take --socket PATH; default /run/vpcd/vpcd.sock, or
+ *   vpcctl capture PORT [-c N] [-w FILE.pcapng] [--direction rx|tx|both]
+ *                                   a live port's frames (capture.h)
+ *   (the last four take --socket PATH; default /run/vpcd/vpcd.sock, or
  *   --instance NAME: the XDP engine's instance NAME instead of vpcd)
  *   vpcctl xdp start FILE [--instance NAME] [--mode native|generic]
  *                         [--max-connections N]
@@ -39,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "compile.h"
 #include "etcd_cli.h"
 #include "show.h"
@@ -59,7 +62,9 @@ usage(FILE *out)
 		"       vpcctl stats [--json] [--socket PATH]\n"
 		"       vpcctl conntrack list|count|flush [--json] [--socket PATH]\n"
 		"       vpcctl lb [--json] [--socket PATH]    (load balancers' targets, health)\n"
-		"       (apply, stats, conntrack, lb: --instance NAME for the XDP engine)\n"
+		"       vpcctl capture PORT [-c N] [-w FILE.pcapng] [--direction rx|tx|both]\n"
+		"                      [--socket PATH]    (a live port's frames: pcapng, or lines)\n"
+		"       (apply, stats, conntrack, lb, capture: --instance NAME for the XDP engine)\n"
 		"       vpcctl trace FILE|--socket PATH|--instance NAME --in PORT\n"
 		"                    ('tcp SRC:PORT > DST:PORT [flags S]' | --pcap F [--index K]) [--json]\n"
 		"       vpcctl xdp start FILE [--host NAME] [--instance NAME] [--mode native|generic]\n"
@@ -264,6 +269,8 @@ main(int argc, char **argv)
 		return cmd_ctl(argv[1], argc - 2, argv + 2);
 	if (strcmp(argv[1], "trace") == 0)
 		return vpcctl_trace(argc - 2, argv + 2);
+	if (strcmp(argv[1], "capture") == 0)
+		return vpcctl_capture(argc - 2, argv + 2);
 	if (strcmp(argv[1], "publish") == 0)
 		return vpcctl_publish(argc - 2, argv + 2);
 	if (strcmp(argv[1], "status") == 0)

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "capture.h"
 #include "vpc_ctl.h"
 #include "vpc_image_io.h"
 
@@ -28,6 +29,10 @@ struct vpcctl_engine {
 	 * or a frame (VPC_CTL_TRACE_FRAME).  Exit status 0 or 1. */
 	int (*trace)(const char *target, const char *port, uint32_t kind, const uint8_t *bytes,
 		     uint32_t len, uint32_t flags);
+	/* vpcctl capture (capture.h): runs until the count, the stop flag
+	 * or the engine's end; frames go to sink.  Exit status 0 or 1. */
+	int (*capture)(const char *target, const struct vpcctl_capture *opt,
+		       struct vpcctl_sink *sink);
 	/* The engine's own verbs (`vpcctl xdp start|stop`), or NULL.  Exit
 	 * status; 2: usage. */
 	int (*verbs)(int argc, char **argv);

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
 #include "compile.h"
@@ -447,6 +450,151 @@ xdp_query(const char *instance, uint32_t op, uint32_t flags)
 	return ret;
 }
 
+/* ---- vpcctl capture --instance ---- */
+
+struct cap_ctx {
+	struct vpcctl_sink *sink;
+	int64_t wall_offset;	/* UNIX time - CLOCK_MONOTONIC, ns */
+	bool discard;		/* draining a previous capture's records */
+	int stop;		/* 1: the count reached; -1: the sink failed */
+};
+
+static int
+cap_record(void *arg, void *data, size_t size)
+{
+	struct cap_ctx *c = arg;
+	const struct vpc_xdp_cap_rec *r = data;
+
+	if (c->discard || c->stop)
+		return 0;
+	if (size < sizeof(*r) || r->cap_len > VPC_XDP_CAP_SNAPLEN || r->cap_len > r->orig_len)
+		return 0;	/* not one of ours: skipped */
+	int k = vpcctl_sink_frame(c->sink, (uint64_t)((int64_t)r->ts + c->wall_offset),
+				  r->dir == VPC_XDP_CAP_RX ? VPC_CTL_CAP_RX : VPC_CTL_CAP_TX,
+				  r->data, r->cap_len, r->orig_len);
+	if (k != 0) {
+		c->stop = k;
+		return 1;	/* ring_buffer__poll returns at once */
+	}
+	return 0;
+}
+
+/*
+ * The capture flag (map "capture") set for the port's slot and device,
+ * the ring buffer (map "capture_ring") read until the count, a stop or
+ * the port's removal, the flag cleared.  One capture per instance at a
+ * time: a lock file held while it runs (a vpcctl killed with SIGKILL
+ * leaves the flag set -- the program goes on copying into a ring nobody
+ * reads, each copy refused once it is full -- until the next capture or
+ * `xdp stop`).
+ */
+static int
+xdp_capture(const char *instance, const struct vpcctl_capture *opt, struct vpcctl_sink *sink)
+{
+	struct vpc_xdp_fds f;
+	char path[256];
+	uint32_t z = 0, ifindex = 0;
+	int ret = 1;
+
+	if (open_instance(instance, &f) < 0)
+		return 1;
+	int slot = vpc_xdp_slot(&f, opt->port);
+	if (slot < 0) {
+		fprintf(stderr, "vpcctl: cannot capture: no port '%s' in instance '%s'\n", opt->port,
+			instance);
+		vpc_xdp_close_fds(&f);
+		return 1;
+	}
+	uint32_t s32 = (uint32_t)slot;
+	if (bpf_map_lookup_elem(f.tx_ports, &s32, &ifindex) < 0 || ifindex == 0) {
+		fprintf(stderr, "vpcctl: cannot capture: port '%s' is not on this host\n", opt->port);
+		vpc_xdp_close_fds(&f);
+		return 1;
+	}
+	mkdir(VPCCTL_XDP_RUN_DIR, 0700);
+	snprintf(path, sizeof(path), VPCCTL_XDP_RUN_DIR "/%s.capture.lock", instance);
+	int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		if (lock >= 0 && errno == EWOULDBLOCK)
+			fprintf(stderr, "vpcctl: cannot capture: instance '%s' is being captured "
+					"already (one capture at a time)\n", instance);
+		else
+			fprintf(stderr, "vpcctl: %s: %s\n", path, strerror(errno));
+		if (lock >= 0)
+			close(lock);
+		vpc_xdp_close_fds(&f);
+		return 1;
+	}
+	struct cap_ctx c = { .sink = sink, .discard = true };
+	struct ring_buffer *rb = ring_buffer__new(f.capture_ring, cap_record, &c, NULL);
+	if (rb == NULL) {
+		fprintf(stderr, "vpcctl: instance '%s': the capture ring: %s\n", instance,
+			strerror(errno));
+		goto out;
+	}
+	/* What an earlier capture left (a vpcctl killed, copies after its
+	 * flag was cleared): not this capture's. */
+	ring_buffer__consume(rb);
+	c.discard = false;
+	struct timespec rt, mono;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	c.wall_offset = ((int64_t)rt.tv_sec - (int64_t)mono.tv_sec) * 1000000000 +
+			((int64_t)rt.tv_nsec - (int64_t)mono.tv_nsec);
+	struct vpc_xdp_capture cap = {
+		.slot = s32, .ifindex = ifindex,
+		.dirs = (opt->dirs & VPC_CTL_CAP_RX ? VPC_XDP_CAP_RX : 0) |
+			(opt->dirs & VPC_CTL_CAP_TX ? VPC_XDP_CAP_TX : 0),
+	};
+	if (bpf_map_update_elem(f.capture, &z, &cap, BPF_ANY) < 0) {
+		fprintf(stderr, "vpcctl: instance '%s': turning the capture on: %s\n", instance,
+			strerror(errno));
+		goto out;
+	}
+	const char *dn = opt->dirs == VPC_CTL_CAP_RX ? "rx" : opt->dirs == VPC_CTL_CAP_TX ? "tx" :
+			 "rx and tx";
+	fprintf(stderr, "capturing %s of port '%s', up to %u bytes a frame\n", dn, opt->port,
+		VPC_XDP_CAP_SNAPLEN);
+	if (vpcctl_sink_begin(sink, VPC_XDP_CAP_SNAPLEN) != 0)
+		goto off;
+	ret = 0;
+	while (!vpcctl_capture_stop && c.stop == 0) {
+		int n = ring_buffer__poll(rb, 100);
+		if (n < 0 && n != -EINTR) {
+			fprintf(stderr, "vpcctl: instance '%s': reading the capture ring: %s\n",
+				instance, strerror(-n));
+			ret = 1;
+			break;
+		}
+		struct vpc_xdp_capture now;
+		if (bpf_map_lookup_elem(f.capture, &z, &now) == 0)
+			vpcctl_sink_lost(sink, now.lost);
+		/* The port removed by an apply (or its slot given to another). */
+		if (c.stop == 0 && vpc_xdp_slot(&f, opt->port) != slot) {
+			fprintf(stderr, "vpcctl: port '%s' is gone (an apply removed it): capture ended\n",
+				opt->port);
+			break;
+		}
+	}
+	if (c.stop < 0)
+		ret = 1;
+off:;
+	struct vpc_xdp_capture last;
+	if (bpf_map_lookup_elem(f.capture, &z, &last) == 0)
+		vpcctl_sink_lost(sink, last.lost);
+	struct vpc_xdp_capture none = { 0 };
+	if (bpf_map_update_elem(f.capture, &z, &none, BPF_ANY) < 0) {
+		fprintf(stderr, "vpcctl: instance '%s': turning the capture off: %s\n", instance,
+			strerror(errno));
+		ret = 1;
+	}
+out:
+	ring_buffer__free(rb);	/* NULL is fine */
+	close(lock);
+	vpc_xdp_close_fds(&f);
+	return ret;
+}
+
 /* `vpcctl trace --instance`: a traced copy of the program on the
  * instance's maps (vpc_xdp_load_trace), run once on the packet. */
 static int
@@ -530,8 +678,8 @@ out:
 }
 
 static const struct vpcctl_engine xdp_engine = {
-	.name = "xdp", .apply = xdp_apply, .query = xdp_query, .trace = xdp_trace,
-	.verbs = xdp_verbs,
+	.name = "xdp", .apply = xdp_apply, .query = xdp_query, .trace = xdp_trace, .verbs = xdp_verbs,
+	.capture = xdp_capture,
 };
 
 static void __attribute__((constructor))

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * control.c -- the control socket (vpc_ctl.h): stats, connection listings, flush,
- * apply; many clients at once with deadlines, and the idle sweep of the
- * connection table between events.  The control thread.
+ * apply, the stream of a capture (capture.c); many clients at once with
+ * deadlines, and the idle sweep of the connection table between events.
+ * The control thread.
  */
 #include "vpcd.h"
 #include "vpc_report.h"
@@ -208,6 +209,13 @@ ctl_handle(const struct vpc_ctl_rx *rx, FILE *out)
  */
 #define CTL_MAX_CLIENTS 64
 #define CTL_TICK_MS 100
+/* While a capture streams: how often the workers' rings are emptied (a
+ * ring holds 1,023 copies: about 500,000 frames a second), and the
+ * stream's buffer.  A client that reads slower than frames come lets
+ * the buffer fill, then the rings: the workers drop copies, and count
+ * them; one that reads nothing for VPC_CTL_DEADLINE_S is closed. */
+#define CTL_CAPTURE_POLL_MS 2
+#define CTL_CAPTURE_BUF (1u << 20)
 
 struct ctl_client {
 	int fd;				/* -1: slot unused */
@@ -215,11 +223,15 @@ struct ctl_client {
 	struct vpc_ctl_rx rx;
 	char *out;			/* answer: header + text */
 	size_t out_len, out_sent;	/* out != NULL: answering */
+	bool capture;			/* streaming a capture (out: CTL_CAPTURE_BUF) */
+	bool capture_over;		/* its END record is in out */
 };
 
 static void
 ctl_client_close(struct ctl_client *c)
 {
+	if (c->capture && !c->capture_over)
+		capture_end();	/* the client stalled or left: the capture stops */
 	close(c->fd);
 	vpc_ctl_rx_free(&c->rx);
 	free(c->out);
@@ -260,6 +272,8 @@ ctl_client_serve(struct ctl_client *c)
 	if (c->rx.state == VPC_CTL_RX_BAD && c->rx.error != EOPNOTSUPP) {
 		status = (uint32_t)c->rx.error;
 		fprintf(out, "bad request: %s\n", strerror(c->rx.error));
+	} else if (c->rx.state == VPC_CTL_RX_DONE && c->rx.req.op == VPC_CTL_CAPTURE) {
+		status = capture_begin((const struct vpc_ctl_capture *)c->rx.payload, out);
 	} else {
 		status = ctl_handle(&c->rx, out);	/* an unknown op: its default */
 	}
@@ -267,6 +281,74 @@ ctl_client_serve(struct ctl_client *c)
 	vpc_ctl_rx_free(&c->rx);
 	ctl_client_answer(c, status, text, len);
 	free(text);
+	if (status != 0 || c->fd < 0 || c->rx.req.op != VPC_CTL_CAPTURE)
+		return;
+	/* An accepted capture: the answer is the stream's beginning. */
+	char *buf = realloc(c->out, CTL_CAPTURE_BUF);
+	if (buf == NULL) {
+		capture_end();
+		ctl_client_close(c);
+		return;
+	}
+	c->out = buf;
+	c->capture = true;
+}
+
+/* A capture client: what the rings hold into its buffer, as far as it
+ * goes (status: a STATUS record if nothing else). */
+static void
+ctl_capture_fill(struct ctl_client *c, bool status)
+{
+	if (c->capture_over)
+		return;
+	if (c->out_sent == c->out_len) {
+		c->out_sent = c->out_len = 0;
+	} else if (c->out_sent > CTL_CAPTURE_BUF / 2) {
+		memmove(c->out, c->out + c->out_sent, c->out_len - c->out_sent);
+		c->out_len -= c->out_sent;
+		c->out_sent = 0;
+	}
+	bool ended;
+	c->out_len += capture_pull((uint8_t *)c->out + c->out_len, CTL_CAPTURE_BUF - c->out_len,
+				   status, &ended);
+	c->capture_over = ended;
+}
+
+/* A capture client's socket: readable means gone (it sends nothing after
+ * its request) or junk, which is dropped; then send what is pending.
+ * Progress (or nothing pending) moves its deadline on. */
+static void
+ctl_capture_io(struct ctl_client *c, short revents, uint64_t now)
+{
+	if (revents & (POLLIN | POLLHUP | POLLERR)) {
+		char junk[256];
+		ssize_t r = recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+			ctl_client_close(c);
+			return;
+		}
+	}
+	while (c->out_sent < c->out_len) {
+		ssize_t r = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (r <= 0) {
+			ctl_client_close(c);	/* gone: EPIPE, ECONNRESET */
+			return;
+		}
+		c->out_sent += (size_t)r;
+		c->deadline = now + VPC_CTL_DEADLINE_S * 1000000000ull;
+	}
+	if (c->out_sent == c->out_len) {
+		if (c->capture_over) {
+			ctl_client_close(c);	/* END sent: done */
+			return;
+		}
+		c->deadline = now + VPC_CTL_DEADLINE_S * 1000000000ull;
+	}
 }
 
 static void
@@ -327,7 +409,10 @@ ctl_thread(void *arg)
 		int n = 0, used = 0, slot[CTL_MAX_CLIENTS + 1];
 		for (int i = 0; i < CTL_MAX_CLIENTS; i++)
 			if (cl[i].fd >= 0) {
-				pfd[n] = (struct pollfd){ cl[i].fd, cl[i].out ? POLLOUT : POLLIN, 0 };
+				short ev = cl[i].out ? POLLOUT : POLLIN;
+				if (cl[i].capture)
+					ev = POLLIN | (cl[i].out_sent < cl[i].out_len ? POLLOUT : 0);
+				pfd[n] = (struct pollfd){ cl[i].fd, ev, 0 };
 				slot[n++] = i;
 				used++;
 			}
@@ -336,8 +421,9 @@ ctl_thread(void *arg)
 			pfd[n] = (struct pollfd){ lfd, POLLIN, 0 };
 			slot[n++] = -1;
 		}
-		int r = poll(pfd, (nfds_t)n, CTL_TICK_MS);
+		int r = poll(pfd, (nfds_t)n, capture_active() ? CTL_CAPTURE_POLL_MS : CTL_TICK_MS);
 		uint64_t now = now_ns();
+		bool tick = now >= next_tick;
 		for (int k = 0; r > 0 && k < n; k++) {
 			if (pfd[k].revents == 0)
 				continue;
@@ -357,16 +443,31 @@ ctl_thread(void *arg)
 				continue;
 			}
 			struct ctl_client *c = &cl[slot[k]];
+			if (c->capture) {
+				ctl_capture_io(c, pfd[k].revents, now);
+				continue;
+			}
 			if (c->out == NULL)
 				ctl_client_read(c);
 			/* An answer goes out as far as the socket takes it. */
-			if (c->fd >= 0 && c->out != NULL)
+			if (c->fd >= 0 && c->out != NULL && !c->capture)
 				ctl_client_write(c);
 		}
 		now = now_ns();
+		/* The capture's stream: the rings into its client's buffer, and
+		 * out as far as the socket takes it now. */
+		for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+			if (cl[i].fd >= 0 && cl[i].capture) {
+				ctl_capture_fill(&cl[i], tick);
+				ctl_capture_io(&cl[i], 0, now);
+			}
 		for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
 			if (cl[i].fd < 0 || cl[i].deadline > now)
 				continue;
+			if (cl[i].capture) {	/* read nothing for the deadline */
+				ctl_client_close(&cl[i]);
+				continue;
+			}
 			if (cl[i].out == NULL) {
 				/* Too slow to ask: say so if it listens, then close. */
 				static const char msg[] = "timed out waiting for the request\n";
@@ -377,7 +478,7 @@ ctl_thread(void *arg)
 			if (cl[i].fd >= 0)	/* too slow to read its answer */
 				ctl_client_close(&cl[i]);
 		}
-		if (now >= next_tick) {
+		if (tick) {
 			/* Expired connections go even when none are opened. */
 			vpc_ct_sweep(vpcd.ct, now, sweep_budget);
 			vpc_ct_reclaim(vpcd.ct);

@@ -348,6 +348,7 @@ main(int argc, char **argv)
 	vpc_ct_free(vpcd.ct);
 	cfg_free(vpcd.cfg);
 	rte_free(vpcd.rcu);
+	capture_free();
 	rte_mempool_free(vpcd.mp);
 	rte_eal_cleanup();
 	for (int i = 0; i < na; i++)

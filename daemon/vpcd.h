@@ -12,6 +12,7 @@
  *   workers.c    the lcores' loop: receive, pipeline, transmit, counters
  *   control.c    the control socket (vpc_ctl.h): many clients, deadlines
  *   lb.c         the load balancers' health checks (lib/lb_health.c)
+ *   capture.c    vpcctl capture: the workers' copies, the stream's records
  *   telemetry.c  the counters in DPDK telemetry
  *
  * Concurrency: the workers read the published configuration through RCU
@@ -49,6 +50,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
 #include <rte_spinlock.h>
 #include <rte_telemetry.h>
 
@@ -113,6 +115,9 @@ struct worker {
 	struct vpc_pipeline *pl;
 	const struct cfg *cur;		/* the configuration this worker uses */
 	uint64_t tx_failed;		/* over every port: drop reason tx-failed */
+	uint64_t cap;			/* vpcd.cap_word as of this loop (0: off) */
+	struct rte_ring *cap_ring;	/* its copies of captured frames (capture.c) */
+	uint64_t cap_lost;		/* copies not made: pool empty, ring full */
 	struct port_counters ports[PORT_IDS];	/* by port id */
 } __rte_cache_aligned;
 
@@ -130,6 +135,12 @@ struct vpcd_state {
 	uint16_t n_txq[PORT_IDS];
 	rte_spinlock_t tx_lock[PORT_IDS];	/* shared tx queues */
 	uint32_t dev_seq;		/* names of hot-plugged devices */
+	/* vpcctl capture (capture.c): written by the control thread, read
+	 * by the workers; the word (0: no capture) is stored last, with
+	 * release, and loaded once per loop with acquire. */
+	uint64_t cap_word;
+	uint32_t cap_snaplen;
+	struct rte_mempool *cap_mp;
 };
 
 /* The daemon: main.c defines it; see each field for who writes it. */
@@ -171,6 +182,18 @@ void lb_worker_send(struct worker *w, const struct cfg *c);
 void ctl_lb(FILE *out, bool json);
 void lb_count_states(uint32_t *n, uint32_t by_state[4]);
 void sum_stats(const struct cfg *c, struct vpc_stats *sum, struct port_counters *ports);
+
+/* capture.c */
+void capture_burst(struct worker *w, uint64_t word, uint16_t pid, uint32_t dir,
+		   struct rte_mbuf **pkts, uint16_t n);
+bool capture_active(void);
+uint32_t capture_begin(const struct vpc_ctl_capture *req, FILE *out);
+void capture_end(void);
+/* Records for the stream into buf (room bytes): frames, then END when the
+ * count is reached or the port is gone (*ended: the capture is over);
+ * with status and no frame, a STATUS record.  Bytes written. */
+size_t capture_pull(uint8_t *buf, size_t room, bool status, bool *ended);
+void capture_free(void);
 
 /* telemetry.c */
 void tel_register(void);

@@ -2,7 +2,8 @@
 /*
  * workers.c -- the forwarding lcores: receive a burst, run the pipeline, transmit
  * by port (shared tx queues under a per-port lock, once per burst; kernel
- * ports by kport.c), count;
+ * ports by kport.c), count; copy the frames of a captured port
+ * (capture.c: one test per burst when nothing is captured);
  * report an RCU quiescent state once per loop; back off when idle (sleeps
  * growing to IDLE_SLEEP_MAX_US; --busy-poll: never).
  */
@@ -37,6 +38,9 @@ worker_transmit(struct worker *w, const struct cfg *c, uint16_t in_port, struct 
 		uint16_t pid = UINT16_MAX;
 		if (port < c->n_ports && c->ethdev[port] != PORT_UNREALISED) {
 			pid = c->ethdev[port];
+			/* vpcctl capture, tx: one test per port's burst */
+			if (unlikely(w->cap != 0))
+				capture_burst(w, w->cap, pid, VPC_CTL_CAP_TX, out, k);
 			if (IS_KPORT(pid)) {
 				done = kport_tx(pid, out, k);	/* all freed */
 				w->ports[pid].tx += done;
@@ -85,6 +89,8 @@ worker_main(void *arg)
 			vpc_pipeline_set_tables(w->pl, c->tables);
 			w->cur = c;
 		}
+		/* Acquire: a capture's rings and snaplen before its word. */
+		w->cap = __atomic_load_n(&vpcd.cap_word, __ATOMIC_ACQUIRE);
 		uint64_t tsc = rte_rdtsc();
 		uint64_t now = tsc / hz * 1000000000ull + tsc % hz * 1000000000ull / hz;
 		for (uint16_t r = 0; r < c->n_rx[w->idx]; r++) {
@@ -95,6 +101,9 @@ worker_main(void *arg)
 			if (n == 0)
 				continue;
 			got += n;
+			/* vpcctl capture, rx: one test per burst (capture.c) */
+			if (unlikely(w->cap != 0))
+				capture_burst(w, w->cap, pid, VPC_CTL_CAP_RX, pkts, n);
 			vpc_pipeline_process(w->pl, port, pkts, n, now, v);
 			w->ports[pid].rx += n;
 			for (uint16_t i = 0; i < n; i++)

@@ -34,12 +34,13 @@ check_header(const struct vpc_ctl_req *h)
 {
 	if (h->magic != VPC_CTL_MAGIC)
 		return EPROTO;
-	if (h->op < VPC_CTL_APPLY || h->op > VPC_CTL_TRACE)
+	if (h->op < VPC_CTL_APPLY || h->op > VPC_CTL_OP_MAX)
 		return EOPNOTSUPP;
 	if (h->flags & ~(uint32_t)(VPC_CTL_F_REVALIDATE | VPC_CTL_F_JSON))
 		return EPROTO;
 	/* An apply carries a table image, never empty; a trace its packet
-	 * (checked whole by the daemon); nothing else has a payload. */
+	 * (checked whole by the daemon); a capture its request; nothing else
+	 * has a payload. */
 	if (h->op == VPC_CTL_APPLY) {
 		if (h->len == 0 || h->len > VPC_IMAGE_MAX_SIZE)
 			return h->len == 0 ? EPROTO : EMSGSIZE;
@@ -47,6 +48,9 @@ check_header(const struct vpc_ctl_req *h)
 		if (h->len < sizeof(struct vpc_ctl_trace) ||
 		    h->len > sizeof(struct vpc_ctl_trace) + VPC_CTL_TRACE_MAX)
 			return h->len < sizeof(struct vpc_ctl_trace) ? EPROTO : EMSGSIZE;
+	} else if (h->op == VPC_CTL_CAPTURE) {
+		if (h->len != sizeof(struct vpc_ctl_capture))
+			return EPROTO;
 	} else if (h->len != 0) {
 		return EPROTO;
 	}

@@ -62,7 +62,9 @@ usage_text="usage: vpcctl validate FILE
        vpcctl stats [--json] [--socket PATH]
        vpcctl conntrack list|count|flush [--json] [--socket PATH]
        vpcctl lb [--json] [--socket PATH]    (load balancers' targets, health)
-       (apply, stats, conntrack, lb: --instance NAME for the XDP engine)
+       vpcctl capture PORT [-c N] [-w FILE.pcapng] [--direction rx|tx|both]
+                      [--socket PATH]    (a live port's frames: pcapng, or lines)
+       (apply, stats, conntrack, lb, capture: --instance NAME for the XDP engine)
        vpcctl trace FILE|--socket PATH|--instance NAME --in PORT
                     ('tcp SRC:PORT > DST:PORT [flags S]' | --pcap F [--index K]) [--json]
        vpcctl xdp start FILE [--host NAME] [--instance NAME] [--mode native|generic]
@@ -197,6 +199,22 @@ check "validate: a topology with load balancers" 0 \
 
 check "apply with no vpcd running" 1 "" "vpcctl: cannot reach vpcd at $tmp/none.sock: No such file or directory" \
 	-- "$vpcctl" apply config/default.yaml --socket "$tmp/none.sock"
+cap_usage="usage: vpcctl capture PORT [-c N] [-w FILE.pcapng] [--direction rx|tx|both]
+                      [--socket PATH | --instance NAME]"
+check "capture: no port is a usage error" 2 "" "$cap_usage" -- "$vpcctl" capture -c 3
+check "capture: two ports are a usage error" 2 "" "$cap_usage" -- "$vpcctl" capture vm1 vm2
+check "capture: a bad count" 2 "" "vpcctl: -c 0: not a count of frames (1 or more)" \
+	-- "$vpcctl" capture vm1 -c 0
+check "capture: a bad direction" 2 "" "vpcctl: --direction up: rx, tx or both" \
+	-- "$vpcctl" capture vm1 --direction up
+check "capture with no vpcd running: no file made" 1 "" \
+	"vpcctl: cannot reach vpcd at $tmp/none.sock: No such file or directory" \
+	-- "$vpcctl" capture vm1 -w "$tmp/none.pcapng" --socket "$tmp/none.sock"
+if [ ! -e "$tmp/none.pcapng" ]; then
+	n_pass=$((n_pass + 1)); echo "ok - capture refused: no file left"
+else
+	n_fail=$((n_fail + 1)); echo "not ok - capture refused: $tmp/none.pcapng left behind"
+fi
 check "stats of an XDP instance that does not run" 1 "" \
 "vpcctl: no XDP instance 'cli-none' (/sys/fs/bpf/vpc/cli-none: No such file or directory)" \
 	-- "$vpcctl" stats --instance cli-none

@@ -89,6 +89,7 @@ refused "bad magic: refused with a reason" "71 bad request: Protocol error" "0x1
 refused "unknown request: refused" "95 unknown request 9" "0x4c544356 9 0 0"
 refused "a stats request with a payload: refused" "71 bad request: Protocol error" "0x4c544356 2 0 4"
 refused "unknown flags: refused" "71 bad request: Protocol error" "0x4c544356 2 0x80 0"
+refused "a capture request of the wrong size: refused" "71 bad request: Protocol error" "0x4c544356 7 0 4"
 refused "an empty apply: refused" "71 bad request: Protocol error" "0x4c544356 1 0 0"
 refused "an apply over the image size limit: refused" "90 bad request: Message too long" "0x4c544356 1 0 0x40000001"
 

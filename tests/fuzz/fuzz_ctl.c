@@ -34,7 +34,7 @@ header_ok(const struct vpc_ctl_req *h)
 {
 	if (h->magic != VPC_CTL_MAGIC)
 		return 0;
-	if (h->op < VPC_CTL_APPLY || h->op > VPC_CTL_TRACE)
+	if (h->op < VPC_CTL_APPLY || h->op > VPC_CTL_OP_MAX)
 		return 0;
 	if (h->flags & ~(uint32_t)(VPC_CTL_F_REVALIDATE | VPC_CTL_F_JSON))
 		return 0;
@@ -43,6 +43,8 @@ header_ok(const struct vpc_ctl_req *h)
 	if (h->op == VPC_CTL_TRACE)
 		return h->len >= sizeof(struct vpc_ctl_trace) &&
 		       h->len <= sizeof(struct vpc_ctl_trace) + VPC_CTL_TRACE_MAX;
+	if (h->op == VPC_CTL_CAPTURE)
+		return h->len == sizeof(struct vpc_ctl_capture);
 	return h->len == 0;
 }
 

@@ -83,10 +83,17 @@ def ctl_req(op, flags=0, length=0, magic=CTL_MAGIC):
     return struct.pack("<IIII", magic, op, flags, length)
 
 
+# struct vpc_ctl_capture: port, dirs, snaplen, count
+CAPTURE = b"vm1".ljust(64, b"\0") + struct.pack("<IIQ", 3, 2048, 10)
+# struct vpc_ctl_trace: port, kind (0: a description), len; the description
+TRACE_SPEC = b"tcp 10.0.1.10:43210 > 10.0.2.20:5432 flags S"
+TRACE = b"web-1".ljust(40, b"\0") + struct.pack("<II", 0, len(TRACE_SPEC)) + TRACE_SPEC
+
+
 def ctl_seeds(image):
     """(chunk sizes, stream) pairs."""
     reqs = []
-    for op in range(1, 6):
+    for op in range(1, 7):	# (7, trace, and 8, capture, have payloads: below)
         for flags in (0, 2):
             if op == 1:
                 reqs.append(ctl_req(op, flags, len(image)) + image)
@@ -103,6 +110,12 @@ def ctl_seeds(image):
         ctl_req(2, 4),                          # unknown flag
         ctl_req(2, magic=0x56435456),           # wrong magic
         ctl_req(2)[:9],                         # half a header
+        ctl_req(8, 0, 80) + CAPTURE,            # a capture request
+        ctl_req(8, 0, 79) + CAPTURE[:79],       # a capture request of the wrong size
+        ctl_req(8, 0, 0),                       # a capture with no request
+        ctl_req(7, 2, len(TRACE)) + TRACE,      # a trace request
+        ctl_req(7, 0, 47) + TRACE[:47],         # a trace request shorter than its header
+        ctl_req(7, 0, 0),                       # a trace with no request
     ]
     out = []
     for r in reqs:

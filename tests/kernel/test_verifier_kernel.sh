@@ -60,7 +60,7 @@ chmod +x "$r/init"
 timeout 600 qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 2048 -kernel "$kernel" \
 	-initrd "$work/initrd.gz" -append "console=ttyS0 panic=-1 quiet" -nographic -no-reboot \
 	>"$work/serial.log" 2>&1
-tr -d '\r' <"$work/serial.log" | grep -E '^(kernel:|load:|program |verify_load exit)' | sed 's/^/    /'
+tr -d '\r' <"$work/serial.log" | grep -E '^(kernel:|mode:|load|program |verify_load exit)' | sed 's/^/    /'
 if grep -q "verify_load exit: 0" "$work/serial.log"; then
 	echo "ok - every XDP program loads on $(basename "$kernel" | sed 's/vmlinuz-//') ($pkg)"
 	exit 0

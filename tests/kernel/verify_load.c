@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdint.h>
+
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #define LOG_SIZE (16u << 20)
@@ -25,23 +28,79 @@ quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return level == LIBBPF_WARN ? vfprintf(stdout, fmt, ap) : 0;
 }
 
+/* Set the load-time constant `name` (a __u32 in .rodata) of obj to v,
+ * found by the object's BTF; 0, or -1 when it has none of that name. */
+static int
+set_const(struct bpf_object *obj, const char *name, uint32_t v)
+{
+	struct bpf_map *m;
+	struct btf *btf = bpf_object__btf(obj);
+
+	if (btf == NULL)
+		return -1;
+	bpf_object__for_each_map(m, obj) {
+		const char *mn = bpf_map__name(m);
+		size_t sz;
+		if (strstr(mn, ".rodata") == NULL)
+			continue;
+		int id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+		uint8_t *data = bpf_map__initial_value(m, &sz);
+		if (id < 0 || data == NULL)
+			return -1;
+		const struct btf_type *sec = btf__type_by_id(btf, (uint32_t)id);
+		const struct btf_var_secinfo *vs = btf_var_secinfos(sec);
+		for (int i = 0; i < btf_vlen(sec); i++, vs++) {
+			const struct btf_type *var = btf__type_by_id(btf, vs->type);
+			if (strcmp(btf__name_by_offset(btf, var->name_off), name) == 0 &&
+			    vs->offset + 4 <= sz) {
+				memcpy(data + vs->offset, &v, 4);
+				return 0;
+			}
+		}
+	}
+	return -1;
+}
+
+static int load_one(const char *path, const char *mode);
+
+/* The object as each of its users loads it: forwarding (vpcctl xdp
+ * start), replay (vpc-replay), traced (vpcctl trace: replay_mode and
+ * trace_mode set) -- the constants decide what the verifier walks. */
 int
 main(int argc, char **argv)
 {
-	char *logs[MAX_PROGS] = { 0 };
-	struct bpf_program *p;
-	int n = 0, failed = 0;
-
 	if (argc != 2) {
 		fprintf(stderr, "usage: verify_load OBJECT.bpf.o\n");
 		return 2;
 	}
 	libbpf_set_print(quiet);
-	struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
+	int r = load_one(argv[1], "forwarding");
+	r |= load_one(argv[1], "replay");
+	r |= load_one(argv[1], "traced");
+	return r;
+}
+
+static int
+load_one(const char *path, const char *mode)
+{
+	char *logs[MAX_PROGS] = { 0 };
+	struct bpf_program *p;
+	int n = 0, failed = 0;
+
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
 	if (obj == NULL) {
-		printf("cannot open %s: %s\n", argv[1], strerror(errno));
+		printf("cannot open %s: %s\n", path, strerror(errno));
 		return 1;
 	}
+	if (strcmp(mode, "forwarding") != 0 && set_const(obj, "replay_mode", 1) < 0) {
+		printf("load (%s): no replay_mode in the object\n", mode);
+		return 1;
+	}
+	if (strcmp(mode, "traced") == 0 && set_const(obj, "trace_mode", 1) < 0) {
+		printf("load (%s): no trace_mode in the object\n", mode);
+		return 1;
+	}
+	printf("mode: %s\n", mode);
 	struct bpf_map *ct = bpf_object__find_map_by_name(obj, "ct");
 	if (ct != NULL)
 		bpf_map__set_max_entries(ct, 2048);
@@ -57,7 +116,7 @@ main(int argc, char **argv)
 		n++;
 	}
 	int err = bpf_object__load(obj);
-	printf("load: %s\n", err ? strerror(-err) : "ok");
+	printf("load: %s (%s)\n", err ? strerror(-err) : "ok", mode);
 	n = 0;
 	bpf_object__for_each_program(p, obj) {
 		if (n == MAX_PROGS)
