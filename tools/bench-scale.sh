@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# tools/bench-scale.sh [--same|--split] [K...] -- vpcd's forwarding rate on
-# K lcores, against dpdk-testpmd's io forwarding on the same ports.
+# tools/bench-scale.sh [--same|--split] [--huge] [K...] -- vpcd's forwarding
+# rate on K lcores, against dpdk-testpmd's io forwarding on the same ports.
+# --huge: both on 2 MiB hugepages (as deployed) instead of --no-huge; the
+# machine must have them: 1,100 free 2 MiB pages (each run takes -m 2048)
+# on a hugetlbfs mount, e.g. as root
+#   echo 1100 > /proc/sys/vm/nr_hugepages
+#   mkdir -p /dev/hugepages && mount -t hugetlbfs nodev /dev/hugepages
 #
 # K client/server pairs of looping net_pcap ports (infinite_rx, output to
 # /dev/null), each pair a VPC of its own (VNI 100 + k) whose client
@@ -18,13 +23,15 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 mode=same
+huge=0
 ks=()
 for a in "$@"; do
 	case "$a" in
 	--same) mode=same ;;
 	--split) mode=split ;;
+	--huge) huge=1 ;;
 	[0-9]*) ks+=("$a") ;;
-	*) echo "usage: tools/bench-scale.sh [--same|--split] [K...]" >&2; exit 2 ;;
+	*) echo "usage: tools/bench-scale.sh [--same|--split] [--huge] [K...]" >&2; exit 2 ;;
 	esac
 done
 ncpu=$(nproc)
@@ -35,6 +42,17 @@ mkdir -p "$dir"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; pkill -f "file-prefix=benchscale" 2>/dev/null || true' EXIT
 eal=(--no-huge -m 2048 --no-shconf --log-level=error)
+if [ "$huge" = 1 ]; then
+	free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+	size=$(awk '/^Hugepagesize:/ { print $2 }' /proc/meminfo)
+	hdir=$(awk '$3 == "hugetlbfs" { print $2; exit }' /proc/mounts)
+	if [ "${size:-0}" != 2048 ] || [ "${free:-0}" -lt 1100 ] || [ -z "$hdir" ]; then
+		echo "bench-scale: --huge needs 1100 free 2 MiB hugepages on a hugetlbfs mount" \
+			"(free: ${free:-0} of ${size:-?} kB; mount: ${hdir:-none}); see the script's head" >&2
+		exit 1
+	fi
+	eal=(-m 2048 --huge-dir "$hdir" --no-shconf --log-level=error)
+fi
 kmax=$(printf '%s\n' "${ks[@]}" | sort -n | tail -1)
 
 # One pair's captures per VNI: the client's and the server's side.

@@ -81,13 +81,12 @@ eal_init(const struct opts *o, const struct vpc_image *img, uint32_t n_mbufs, ui
 	atexit(remove_rundir);
 }
 
+/* One packet through the pipeline, or its traced twin (tb not NULL), in
+ * an mbuf of its own; buf receives the frame as it leaves. */
 static void
-dpdk_process(void *arg, const struct vpc_image *cur, int port, uint64_t now,
-	     uint8_t *buf, uint32_t *len, struct vpc_verdict *v)
+run_one(struct dpdk_engine *e, int port, uint64_t now, uint8_t *buf, uint32_t *len,
+	struct vpc_verdict *v, struct vpc_trace_buf *tb)
 {
-	struct dpdk_engine *e = arg;
-
-	(void)cur;
 	struct rte_mbuf *m = rte_pktmbuf_alloc(e->mp);
 	if (m == NULL)
 		die("out of mbufs");
@@ -98,40 +97,40 @@ dpdk_process(void *arg, const struct vpc_image *cur, int port, uint64_t now,
 	/* A port the tables no longer have: an index past them. */
 	uint16_t in_port = port < 0 ? (uint16_t)e->t->n_ports : (uint16_t)port;
 	m->port = in_port;
-	vpc_pipeline_process(e->pl, in_port, &m, 1, now, v);
+	if (tb == NULL) {
+		vpc_pipeline_process(e->pl, in_port, &m, 1, now, v);
+	} else {
+		/* A pipeline of the trace's own (as vpcd's): the replay's
+		 * round-robin turns, no fragment or sender remembered -- as
+		 * the XDP engine's. */
+		struct vpc_pipeline *pl = vpc_pipeline_create(e->t, e->ct);
+		if (pl == NULL)
+			die("pipeline: %s", strerror(errno));
+		vpc_pipeline_copy_turns(pl, e->pl);
+		vpc_pipeline_trace(pl, in_port, m, now, v, tb);
+		vpc_pipeline_free(pl);
+		if (v->action == VPC_ACT_REPLY)
+			v->out_port = in_port;
+	}
 	*len = rte_pktmbuf_data_len(m);
 	memcpy(buf, rte_pktmbuf_mtod(m, const uint8_t *), *len);
 	rte_pktmbuf_free(m);
 }
 
 static void
+dpdk_process(void *arg, const struct vpc_image *cur, int port, uint64_t now,
+	     uint8_t *buf, uint32_t *len, struct vpc_verdict *v)
+{
+	(void)cur;
+	run_one(arg, port, now, buf, len, v, NULL);
+}
+
+static void
 dpdk_trace(void *arg, const struct vpc_image *cur, int port, uint64_t now, uint8_t *buf,
 	   uint32_t *len, struct vpc_verdict *v, struct vpc_trace_buf *tb)
 {
-	struct dpdk_engine *e = arg;
-
 	(void)cur;
-	struct rte_mbuf *m = rte_pktmbuf_alloc(e->mp);
-	if (m == NULL)
-		die("out of mbufs");
-	uint8_t *dst = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)*len);
-	if (dst == NULL && *len > 0)
-		die("a packet of %u bytes does not fit an mbuf", *len);
-	memcpy(dst, buf, *len);
-	m->port = (uint16_t)port;
-	/* A pipeline of the trace's own (as vpcd's): the replay's round-robin
-	 * turns, no fragment or sender remembered -- as the XDP engine's. */
-	struct vpc_pipeline *pl = vpc_pipeline_create(e->t, e->ct);
-	if (pl == NULL)
-		die("pipeline: %s", strerror(errno));
-	vpc_pipeline_copy_turns(pl, e->pl);
-	vpc_pipeline_trace(pl, (uint16_t)port, m, now, v, tb);
-	vpc_pipeline_free(pl);
-	if (v->action == VPC_ACT_REPLY)
-		v->out_port = (uint16_t)port;
-	*len = rte_pktmbuf_data_len(m);
-	memcpy(buf, rte_pktmbuf_mtod(m, const uint8_t *), *len);
-	rte_pktmbuf_free(m);
+	run_one(arg, port, now, buf, len, v, tb);
 }
 
 static void
