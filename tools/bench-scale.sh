@@ -51,7 +51,8 @@ if [ "$huge" = 1 ]; then
 			"(free: ${free:-0} of ${size:-?} kB; mount: ${hdir:-none}); see the script's head" >&2
 		exit 1
 	fi
-	eal=(-m 2048 --huge-dir "$hdir" --no-shconf --log-level=error)
+	# --in-memory: no map files left in the mount, whatever ends the run
+	eal=(-m 2048 --huge-dir "$hdir" --in-memory --log-level=error)
 fi
 kmax=$(printf '%s\n' "${ks[@]}" | sort -n | tail -1)
 
@@ -124,7 +125,13 @@ vpcd_pps() { # K MODE
 	topology "$k" "$2" >"$topo"
 	build/daemon/vpcd --config "$topo" --socket "$tmp/s" --busy-poll -- "${eal[@]}" \
 		--file-prefix=benchscale -l "0-$((k - 1))" >"$tmp/vpcd.log" 2>&1 &
-	local pid=$! a b
+	local pid=$! a b i
+	# up (its socket answers; hugepages take a while to map), then 2 s warm
+	for ((i = 0; i < 300; i++)); do
+		build/control/vpcctl stats --socket "$tmp/s" >/dev/null 2>&1 && break
+		kill -0 "$pid" 2>/dev/null || { cat "$tmp/vpcd.log" >&2; exit 1; }
+		sleep 0.1
+	done
 	sleep 2
 	a=$(build/control/vpcctl stats --json --socket "$tmp/s" | python3 -c 'import json,sys; print(json.load(sys.stdin)["packets"])')
 	sleep 5
