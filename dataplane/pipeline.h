@@ -87,6 +87,11 @@ uint16_t vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 			      struct rte_mbuf **pkts, uint16_t n, uint64_t now,
 			      struct vpc_verdict *verdicts);
 
+struct vpc_flowlog;
+/* Count and log flows into fl (flowlog.h; NULL: off).  Between bursts, by
+ * the owning lcore. */
+void vpc_pipeline_set_flowlog(struct vpc_pipeline *p, struct vpc_flowlog *fl);
+
 const struct vpc_stats *vpc_pipeline_stats(const struct vpc_pipeline *p);
 void vpc_pipeline_stats_reset(struct vpc_pipeline *p);
 

@@ -50,7 +50,8 @@ with open('$tmp/raw.pcap', 'wb') as f:
 usage="usage: vpc-replay --config TOPO.yaml --in PORT=IN.pcap [--in PORT=IN.pcap ...] --out DIR
                   [--host NAME] [--engine dpdk|xdp] [--bench [--loops N]] [--json]
                   [--apply TIME=TOPO.yaml] [--apply-revalidate TIME=TOPO.yaml]
-                  [--max-connections N] [--bench-new-connections] [--prefill N]"
+                  [--max-connections N] [--bench-new-connections] [--prefill N]
+                  [--flow-logs DIR [--flow-log-interval S] [--flow-log-account ID]]"
 
 expect "no arguments: usage, exit 2" 2 "vpc-replay: --config, --in and --out are required
 $usage" -- "$replay"

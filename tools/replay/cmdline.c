@@ -22,7 +22,8 @@ usage(FILE *f)
 		"usage: vpc-replay --config TOPO.yaml --in PORT=IN.pcap [--in PORT=IN.pcap ...] --out DIR\n"
 		"                  [--host NAME] [--engine dpdk|xdp] [--bench [--loops N]] [--json]\n"
 		"                  [--apply TIME=TOPO.yaml] [--apply-revalidate TIME=TOPO.yaml]\n"
-		"                  [--max-connections N] [--bench-new-connections] [--prefill N]\n");
+		"                  [--max-connections N] [--bench-new-connections] [--prefill N]\n"
+		"                  [--flow-logs DIR [--flow-log-interval S] [--flow-log-account ID]]\n");
 }
 
 __attribute__((format(printf, 1, 2), noreturn)) void
@@ -67,6 +68,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "max-connections", required_argument, NULL, 'M' },
 		{ "bench-new-connections", no_argument, NULL, 'N' },
 		{ "prefill", required_argument, NULL, 'P' },
+		{ "flow-logs", required_argument, NULL, 'F' },
+		{ "flow-log-interval", required_argument, NULL, 'I' },
+		{ "flow-log-account", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -110,6 +114,19 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'N':
 			o->bench_new = true;
+			break;
+		case 'F':
+			o->flow_logs = optarg;
+			break;
+		case 'I':
+			o->flow_interval = (uint32_t)positive(optarg, "--flow-log-interval");
+			if (o->flow_interval > 3600) {
+				fprintf(stderr, "vpc-replay: --flow-log-interval: at most 3600 s\n");
+				exit(2);
+			}
+			break;
+		case 'a':
+			o->flow_account = optarg;
 			break;
 		case 'A':
 		case 'R': {
@@ -176,6 +193,12 @@ parse_args(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "vpc-replay: --loops, --bench-new-connections and --prefill need --bench\n");
 		exit(2);
 	}
+	if ((o->flow_interval || o->flow_account) && o->flow_logs == NULL) {
+		fprintf(stderr, "vpc-replay: --flow-log-interval and --flow-log-account need --flow-logs\n");
+		exit(2);
+	}
+	if (o->flow_interval == 0)
+		o->flow_interval = VPC_FLOW_INTERVAL_DEFAULT;
 	if (o->bench && o->n_applies) {
 		fprintf(stderr, "vpc-replay: --apply cannot be combined with --bench\n");
 		exit(2);

@@ -34,6 +34,7 @@
 #include "pipeline.h"
 #include "vpc_image_io.h"
 #include "vpc_lb_health.h"
+#include "vpc_flow.h"
 
 #define MAX_INPUTS 256
 /* mbuf data rooms are 16-bit: the largest frame replay takes. */
@@ -82,6 +83,9 @@ struct opts {
 	uint64_t loops;		/* 0: enough for about two seconds */
 	struct input inputs[MAX_INPUTS];
 	uint32_t n_inputs;
+	const char *flow_logs;	/* --flow-logs DIR; NULL: off */
+	uint32_t flow_interval;	/* s */
+	const char *flow_account;	/* account-id; "-" by default */
 };
 
 /*
@@ -111,6 +115,12 @@ struct replay_engine {
 	void (*lb_answer)(void *e, uint32_t k, struct vpc_lb_answer *out);
 	void (*lb_healthy)(void *e, uint32_t g, uint64_t mask);
 	void (*lb_drain)(void *e, uint32_t vpc, uint32_t ip, uint16_t port);
+	/* Flow logs (--flow-logs): the records the last packets produced
+	 * (up to n; returns how many), and at the end of the capture every
+	 * pending one, each handed to sink.  NULL: not available. */
+	unsigned int (*flow_drain)(void *e, struct vpc_flow_rec *recs, unsigned int n);
+	void (*flow_flush)(void *e, void (*sink)(void *arg, const struct vpc_flow_rec *r),
+			   void *arg);
 };
 
 void replay_engine_register(const struct replay_engine *eng);

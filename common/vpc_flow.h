@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vpc_flow.h -- flow logs (AWS VPC Flow Logs, version 2 default format):
+ * the per-direction counters a connection entry carries, and the record a
+ * worker hands to the writer.  Freestanding (no libc, no DPDK, no libbpf):
+ * both engines compile it.
+ *
+ * Design
+ * ------
+ * Each direction of a connection counts its packets and bytes (the IPv4
+ * total length, as AWS counts) and the Unix seconds of its first and last
+ * packet in the current aggregation interval.  Intervals are aligned to
+ * multiples of the interval on the dataplane's clock (capture time in
+ * replay): [k * I, (k + 1) * I).  A direction's interval closes when its
+ * next packet arrives at or after the interval's end (`until`): the worker
+ * receiving that packet emits the closed counters as records and starts a
+ * new interval.  The counters of a connection that goes idle are emitted
+ * when it is deleted (expiry, reset, flush) and, in replay, at the end of
+ * the capture.  One emission gives up to two records, one at each local
+ * interface the direction crosses (AWS logs at each ENI): at the interface
+ * it enters from, with the 5-tuple as it entered; at the interface it
+ * leaves to, with the 5-tuple as it leaves (after NAT).
+ *
+ * Thread-safety: a direction's counters are written only by the worker
+ * that receives that direction's packets (one port's queue belongs to one
+ * lcore); a deleter reads them after it has won the entry.
+ */
+#ifndef VPC_FLOW_H
+#define VPC_FLOW_H
+
+#include <stdint.h>
+
+#define VPC_FLOW_VERSION 2
+#define VPC_FLOW_INTERVAL_DEFAULT 60	/* s: AWS's default; 10 is allowed */
+/* Rejected packets logged per interface per second (per worker): a flood
+ * cannot fill the disk; what is not logged is counted and said in a
+ * SKIPDATA record. */
+#define VPC_FLOW_REJECT_PER_S 10
+#define VPC_FLOW_IFACE_NONE 0xffffffffu
+
+/* One direction's counters, in a connection entry.  32 bytes. */
+struct vpc_flow_count {
+	uint64_t bytes;
+	uint32_t packets;
+	uint32_t first;		/* s: first packet of the interval */
+	uint32_t last;		/* s: last packet */
+	uint32_t until;		/* s: the interval's end; 0: none started */
+	uint32_t in_iface;	/* the interface it enters from, or NONE */
+	uint32_t out_iface;	/* the interface it leaves to, or NONE */
+};
+_Static_assert(sizeof(struct vpc_flow_count) == 32, "flow counters layout");
+
+enum vpc_flow_action {
+	VPC_FLOW_ACCEPT = 0,
+	VPC_FLOW_REJECT = 1,
+	VPC_FLOW_SKIPDATA = 2,	/* records were lost: n_skipped of them */
+};
+
+/* A record, from a worker to the writer.  48 bytes, explicit padding. */
+struct vpc_flow_rec {
+	uint64_t bytes;
+	uint32_t packets;
+	uint32_t start;		/* Unix seconds */
+	uint32_t end;
+	uint32_t iface;		/* the interface (the tables' index) */
+	uint32_t src;		/* network order */
+	uint32_t dst;
+	uint16_t sport;		/* network order; 0 for ICMP */
+	uint16_t dport;
+	uint8_t proto;
+	uint8_t action;		/* enum vpc_flow_action */
+	uint16_t pad;
+	uint32_t n_skipped;	/* SKIPDATA: records not written */
+	uint32_t pad2;
+};
+_Static_assert(sizeof(struct vpc_flow_rec) == 48, "flow record layout");
+
+/* The end of the interval now_s falls in. */
+static inline __attribute__((always_inline)) uint32_t
+vpc_flow_until(uint32_t now_s, uint32_t interval)
+{
+	return now_s - now_s % interval + interval;
+}
+
+/* Start a new interval at now_s (after the closed one was emitted). */
+static inline __attribute__((always_inline)) void
+vpc_flow_start(struct vpc_flow_count *c, uint32_t now_s, uint32_t interval, uint32_t in_iface,
+	       uint32_t out_iface)
+{
+	c->bytes = 0;
+	c->packets = 0;
+	c->first = now_s;
+	c->until = vpc_flow_until(now_s, interval);
+	c->in_iface = in_iface;
+	c->out_iface = out_iface;
+}
+
+/* Count one packet of len bytes (the caller has started an interval). */
+static inline __attribute__((always_inline)) void
+vpc_flow_add(struct vpc_flow_count *c, uint32_t now_s, uint32_t len)
+{
+	c->packets++;
+	c->bytes += len;
+	c->last = now_s;
+}
+
+/* The records of one direction's counters: one per local interface it
+ * crosses.  in: the 5-tuple as it entered (its key's fields), out: as it
+ * leaves (the other direction's key, reversed).  Returns how many of
+ * recs[2] it filled. */
+static inline __attribute__((always_inline)) unsigned int
+vpc_flow_records(const struct vpc_flow_count *c, uint8_t proto, uint32_t in_src, uint32_t in_dst,
+		 uint16_t in_sport, uint16_t in_dport, uint32_t out_src, uint32_t out_dst,
+		 uint16_t out_sport, uint16_t out_dport, struct vpc_flow_rec *recs)
+{
+	unsigned int n = 0;
+
+	if (c->packets == 0)
+		return 0;
+	for (unsigned int k = 0; k < 2; k++) {
+		uint32_t iface = k == 0 ? c->in_iface : c->out_iface;
+		if (iface == VPC_FLOW_IFACE_NONE)
+			continue;
+		struct vpc_flow_rec *r = &recs[n++];
+		r->bytes = c->bytes;
+		r->packets = c->packets;
+		r->start = c->first;
+		r->end = c->last;
+		r->iface = iface;
+		r->src = k == 0 ? in_src : out_src;
+		r->dst = k == 0 ? in_dst : out_dst;
+		r->sport = proto == 1 ? 0 : k == 0 ? in_sport : out_sport;
+		r->dport = proto == 1 ? 0 : k == 0 ? in_dport : out_dport;
+		r->proto = proto;
+		r->action = VPC_FLOW_ACCEPT;
+		r->pad = 0;
+		r->n_skipped = 0;
+		r->pad2 = 0;
+	}
+	return n;
+}
+
+#endif /* VPC_FLOW_H */
