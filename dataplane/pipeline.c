@@ -432,12 +432,14 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 	if (n_ct > 0)
 		vpc_ct_lookup_bulk(p->ct, keys, n_ct, &hits, data);
 	/* Bring the entries in while the first ones are processed: the
-	 * actions' line and the state's. */
+	 * actions' line and the state's (and the flow counters'). */
 	for (uint16_t k = 0; k < n_ct; k++)
 		if (hits & (1ull << k)) {
 			const struct vpc_ct_entry *pe = vpc_ct_entry(p->ct, data[k] >> 1);
 			rte_prefetch0(pe);
 			rte_prefetch0((const uint8_t *)pe + RTE_CACHE_LINE_SIZE);
+			if (p->fl != NULL)	/* the flow-log counters' line */
+				rte_prefetch0((const uint8_t *)pe + 2 * RTE_CACHE_LINE_SIZE);
 		}
 	for (uint16_t k = 0; k < n_ct; k++) {
 		uint16_t i = idx[k];
