@@ -32,6 +32,9 @@
 struct vpc_xdp {
 	struct vpc_xdp_bpf *skel;
 	struct vpc_xdp_fds fds;
+	struct ring_buffer *flow_rb;	/* flow logs' reader, once asked for */
+	void (*flow_fn)(void *arg, const struct vpc_flow_rec *r);
+	void *flow_arg;
 };
 
 /* Map names, as pinned; the order of enum vpc_xdp_set_map. */
@@ -158,8 +161,80 @@ vpc_xdp_free(struct vpc_xdp *x)
 		close(x->fds.names);
 	if (x->fds.info >= 0)
 		close(x->fds.info);
+	ring_buffer__free(x->flow_rb);
 	vpc_xdp_bpf__destroy(x->skel);
 	free(x);
+}
+
+/* ---- flow logs (bpf/stage_flowlog.h) ---- */
+
+void
+vpc_xdp_flow_set_interval(struct vpc_xdp *x, uint32_t interval_s)
+{
+	x->skel->bss->flow_interval = interval_s;
+}
+
+static int
+flow_rb_one(void *ctx, void *data, size_t size)
+{
+	struct vpc_xdp *x = ctx;
+
+	if (size >= sizeof(struct vpc_flow_rec))
+		x->flow_fn(x->flow_arg, data);
+	return 0;
+}
+
+int
+vpc_xdp_flow_drain(struct vpc_xdp *x, void (*fn)(void *arg, const struct vpc_flow_rec *r),
+		   void *arg)
+{
+	if (x->flow_rb == NULL) {
+		x->flow_rb = ring_buffer__new(bpf_map__fd(x->skel->maps.flow_ring), flow_rb_one, x,
+					      NULL);
+		if (x->flow_rb == NULL)
+			return -errno;
+	}
+	x->flow_fn = fn;
+	x->flow_arg = arg;
+	return ring_buffer__consume(x->flow_rb);
+}
+
+int
+vpc_xdp_flow_flush(struct vpc_xdp *x, void (*fn)(void *arg, const struct vpc_flow_rec *r),
+		   void *arg)
+{
+	int ct = bpf_map__fd(x->skel->maps.ct), lim_fd = bpf_map__fd(x->skel->maps.flow_limits);
+	struct vpc_ct_key key, next;
+	void *prev = NULL;
+	struct vpc_xdp_ct v;
+	struct vpc_flow_rec r;
+
+	/* Every value is one direction's counters, whichever direction. */
+	while (bpf_map_get_next_key(ct, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(ct, &key, &v) != 0)
+			continue;
+		for (unsigned int k = 0; k < 2; k++)
+			if (vpc_flow_record(&v.flow, k, (uint8_t)v.self.ctx_proto, v.self.src,
+					    v.self.dst, v.self.sport, v.self.dport, v.other.dst,
+					    v.other.src, v.other.dport, v.other.sport, &r))
+				fn(arg, &r);
+		v.flow.packets = 0;
+		v.flow.bytes = 0;
+		bpf_map_update_elem(ct, &key, &v, BPF_EXIST);
+	}
+	for (uint32_t i = 0; i < VPC_XDP_FLOW_IFACES; i++) {
+		struct vpc_xdp_flow_limit lim;
+		if (bpf_map_lookup_elem(lim_fd, &i, &lim) != 0 || lim.skipped == 0)
+			continue;
+		r = (struct vpc_flow_rec){ .start = lim.skip_first, .end = lim.skip_last, .iface = i,
+					   .action = VPC_FLOW_SKIPDATA, .n_skipped = lim.skipped };
+		fn(arg, &r);
+		lim.skipped = 0;
+		bpf_map_update_elem(lim_fd, &i, &lim, BPF_ANY);
+	}
+	return 0;
 }
 
 const struct vpc_xdp_fds *

@@ -30,6 +30,8 @@
 
 #include <stdint.h>
 
+#include "vpc_reasons.h"
+
 #define VPC_FLOW_VERSION 2
 #define VPC_FLOW_INTERVAL_DEFAULT 60	/* s: AWS's default; 10 is allowed */
 /* Rejected packets logged per interface per second (per worker): a flood
@@ -104,40 +106,44 @@ vpc_flow_add(struct vpc_flow_count *c, uint32_t now_s, uint32_t len)
 	c->last = now_s;
 }
 
-/* The records of one direction's counters: one per local interface it
- * crosses.  in: the 5-tuple as it entered (its key's fields), out: as it
- * leaves (the other direction's key, reversed).  Returns how many of
- * recs[2] it filled. */
-static inline __attribute__((always_inline)) unsigned int
-vpc_flow_records(const struct vpc_flow_count *c, uint8_t proto, uint32_t in_src, uint32_t in_dst,
-		 uint16_t in_sport, uint16_t in_dport, uint32_t out_src, uint32_t out_dst,
-		 uint16_t out_sport, uint16_t out_dport, struct vpc_flow_rec *recs)
+/* Record k (0: at the interface it enters from, 1: at the one it leaves
+ * to) of one direction's counters, into *r.  in: the 5-tuple as it
+ * entered (its key's fields), out: as it leaves (the other direction's
+ * key, reversed).  0 when there is no such record. */
+static inline __attribute__((always_inline)) int
+vpc_flow_record(const struct vpc_flow_count *c, unsigned int k, uint8_t proto, uint32_t in_src,
+		uint32_t in_dst, uint16_t in_sport, uint16_t in_dport, uint32_t out_src,
+		uint32_t out_dst, uint16_t out_sport, uint16_t out_dport, struct vpc_flow_rec *r)
 {
-	unsigned int n = 0;
+	uint32_t iface = k == 0 ? c->in_iface : c->out_iface;
 
-	if (c->packets == 0)
+	if (c->packets == 0 || iface == VPC_FLOW_IFACE_NONE)
 		return 0;
-	for (unsigned int k = 0; k < 2; k++) {
-		uint32_t iface = k == 0 ? c->in_iface : c->out_iface;
-		if (iface == VPC_FLOW_IFACE_NONE)
-			continue;
-		struct vpc_flow_rec *r = &recs[n++];
-		r->bytes = c->bytes;
-		r->packets = c->packets;
-		r->start = c->first;
-		r->end = c->last;
-		r->iface = iface;
-		r->src = k == 0 ? in_src : out_src;
-		r->dst = k == 0 ? in_dst : out_dst;
-		r->sport = proto == 1 ? 0 : k == 0 ? in_sport : out_sport;
-		r->dport = proto == 1 ? 0 : k == 0 ? in_dport : out_dport;
-		r->proto = proto;
-		r->action = VPC_FLOW_ACCEPT;
-		r->pad = 0;
-		r->n_skipped = 0;
-		r->pad2 = 0;
-	}
-	return n;
+	r->bytes = c->bytes;
+	r->packets = c->packets;
+	r->start = c->first;
+	r->end = c->last;
+	r->iface = iface;
+	r->src = k == 0 ? in_src : out_src;
+	r->dst = k == 0 ? in_dst : out_dst;
+	r->sport = proto == 1 ? 0 : k == 0 ? in_sport : out_sport;
+	r->dport = proto == 1 ? 0 : k == 0 ? in_dport : out_dport;
+	r->proto = proto;
+	r->action = VPC_FLOW_ACCEPT;
+	r->pad = 0;
+	r->n_skipped = 0;
+	r->pad2 = 0;
+	return 1;
+}
+
+/* A drop that flow logs record as REJECT: the rules (groups, network
+ * ACLs), the route, or an unrelated ICMP error refused the packet. */
+static inline __attribute__((always_inline)) int
+vpc_flow_rejected(unsigned int reason)
+{
+	return reason == VPC_DROP_SG_DENIED || reason == VPC_DROP_NACL_EGRESS ||
+	       reason == VPC_DROP_NACL_INGRESS || reason == VPC_DROP_NO_ROUTE ||
+	       reason == VPC_DROP_BLACKHOLE || reason == VPC_DROP_ICMP_UNRELATED;
 }
 
 #endif /* VPC_FLOW_H */

@@ -143,16 +143,18 @@ put_skipped(struct fl_lcore *lc, uint32_t iface)
 void
 vpc_flowlog_conn(struct vpc_flowlog *fl, const struct vpc_ct_entry *e, unsigned int d)
 {
-	struct vpc_flow_rec recs[2];
 	const struct vpc_ct_key *in = &e->key[d], *rev = &e->key[d ^ 1];
+	struct vpc_flow_rec r;
 
+	if (e->flow[d].packets == 0)
+		return;
+	struct fl_lcore *lc = my_slot(fl);
 	/* As it leaves: the other direction's key as it enters, reversed. */
-	unsigned int n = vpc_flow_records(&e->flow[d], (uint8_t)in->ctx_proto, in->src, in->dst,
-					  in->sport, in->dport, rev->dst, rev->src, rev->dport,
-					  rev->sport, recs);
-	struct fl_lcore *lc = n > 0 ? my_slot(fl) : NULL;
-	for (unsigned int i = 0; i < n; i++)
-		put(fl, lc, &recs[i]);
+	for (unsigned int k = 0; k < 2; k++)
+		if (vpc_flow_record(&e->flow[d], k, (uint8_t)in->ctx_proto, in->src, in->dst,
+				    in->sport, in->dport, rev->dst, rev->src, rev->dport, rev->sport,
+				    &r))
+			put(fl, lc, &r);
 }
 
 void

@@ -307,11 +307,10 @@ one_packet(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *
 			if (likely(current)) {
 				/* The fast path: one lookup, then the rewrite. */
 				e->expires = now + entry_timeout(t, e, a->vpc);
-				if (p->fl == NULL)
-					return apply(t, m, a, v);
+				/* (one apply, inlined once) */
 				uint32_t len = rte_be_to_cpu_16(m->ip->total_length);
 				uint8_t r = apply(t, m, a, v);
-				if (r == VPC_DROP_NONE)
+				if (unlikely(p->fl != NULL) && r == VPC_DROP_NONE)
 					flow_count(p, pi, e, dir, len);
 				return r;
 			}

@@ -40,31 +40,13 @@ flow_count(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct vpc_ct
 	vpc_flow_add(c, p->now_s, len);
 }
 
-/* A drop that flow logs record as REJECT: the rules (groups, network
- * ACLs) or the route refused a packet. */
-static inline bool
-flow_rejected(uint8_t reason)
-{
-	switch (reason) {
-	case VPC_DROP_SG_DENIED:
-	case VPC_DROP_NACL_EGRESS:
-	case VPC_DROP_NACL_INGRESS:
-	case VPC_DROP_NO_ROUTE:
-	case VPC_DROP_BLACKHOLE:
-	case VPC_DROP_ICMP_UNRELATED:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* Packet m, dropped for reason: a REJECT record at the interface it came
  * from, or else at the local interface it was for. */
 static inline void
 flow_reject(struct vpc_pipeline *p, const struct vpc_port_info *pi, const struct meta *m,
 	    uint8_t reason)
 {
-	if (!flow_rejected(reason))
+	if (!vpc_flow_rejected(reason))
 		return;
 	uint32_t iface = flow_src_iface(pi);
 	uint32_t rx = p->fl_receiver;

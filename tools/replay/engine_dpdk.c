@@ -339,12 +339,16 @@ dpdk_lb_drain(void *arg, uint32_t vpc, uint32_t ip, uint16_t port)
 	}
 }
 
-static unsigned int
-dpdk_flow_drain(void *arg, struct vpc_flow_rec *recs, unsigned int n)
+static void
+dpdk_flow_drain(void *arg, void (*sink)(void *arg, const struct vpc_flow_rec *r), void *sarg)
 {
 	struct dpdk_engine *e = arg;
+	struct vpc_flow_rec recs[64];
+	unsigned int k;
 
-	return vpc_flowlog_drain(e->fl, rte_lcore_id(), recs, n);
+	while ((k = vpc_flowlog_drain(e->fl, rte_lcore_id(), recs, 64)) > 0)
+		for (unsigned int j = 0; j < k; j++)
+			sink(sarg, &recs[j]);
 }
 
 /* The end of the capture: every live connection's counters, then what
@@ -354,9 +358,7 @@ static void
 dpdk_flow_flush(void *arg, void (*sink)(void *arg, const struct vpc_flow_rec *r), void *sarg)
 {
 	struct dpdk_engine *e = arg;
-	struct vpc_flow_rec recs[64];
 	uint32_t pos = 0;
-	unsigned int k;
 	int64_t i;
 
 	while ((i = vpc_ct_next(e->ct, &pos)) >= 0) {
@@ -365,14 +367,10 @@ dpdk_flow_flush(void *arg, void (*sink)(void *arg, const struct vpc_flow_rec *r)
 			vpc_flowlog_conn(e->fl, x, d);
 			x->flow[d].packets = 0;
 		}
-		while ((k = vpc_flowlog_drain(e->fl, rte_lcore_id(), recs, 64)) > 0)
-			for (unsigned int j = 0; j < k; j++)
-				sink(sarg, &recs[j]);
+		dpdk_flow_drain(e, sink, sarg);
 	}
 	vpc_flowlog_flush(e->fl, NULL);
-	while ((k = vpc_flowlog_drain(e->fl, rte_lcore_id(), recs, 64)) > 0)
-		for (unsigned int j = 0; j < k; j++)
-			sink(sarg, &recs[j]);
+	dpdk_flow_drain(e, sink, sarg);
 }
 
 static const struct replay_engine dpdk_engine = {

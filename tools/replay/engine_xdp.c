@@ -220,6 +220,24 @@ xdp_bench(void *arg, const struct opts *o, const struct vpc_image *img,
 	return 0;
 }
 
+static void
+xdp_flow_drain(void *arg, void (*sink)(void *arg, const struct vpc_flow_rec *r), void *sarg)
+{
+	struct xdp_engine *e = arg;
+
+	if (vpc_xdp_flow_drain(e->x, sink, sarg) < 0)
+		die("flow logs: the ring buffer: %s", strerror(errno));
+}
+
+static void
+xdp_flow_flush(void *arg, void (*sink)(void *arg, const struct vpc_flow_rec *r), void *sarg)
+{
+	struct xdp_engine *e = arg;
+
+	xdp_flow_drain(e, sink, sarg);
+	vpc_xdp_flow_flush(e->x, sink, sarg);
+}
+
 /* The program loaded with maps filled from the topology (root). */
 static void *
 xdp_open(struct opts *o, const struct vpc_image *img, uint32_t n, uint32_t max_len)
@@ -243,6 +261,8 @@ xdp_open(struct opts *o, const struct vpc_image *img, uint32_t n, uint32_t max_l
 	if (e->ports == NULL)
 		die("out of memory");
 	xdp_publish(e, img, false, o->config);
+	if (o->flow_logs != NULL)
+		vpc_xdp_flow_set_interval(e->x, o->flow_interval);
 	return e;
 }
 
@@ -265,6 +285,7 @@ static const struct replay_engine xdp_engine = {
 	.name = "xdp", .open = xdp_open, .process = xdp_process, .apply = xdp_apply,
 	.account = xdp_account, .bench = xdp_bench, .close = xdp_close,
 	.lb_answer = xdp_lb_answer, .lb_healthy = xdp_lb_healthy, .lb_drain = xdp_lb_drain,
+	.flow_drain = xdp_flow_drain, .flow_flush = xdp_flow_flush,
 };
 
 static void __attribute__((constructor))

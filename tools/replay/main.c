@@ -114,17 +114,6 @@ flow_keep(void *arg, const struct vpc_flow_rec *r)
 	fr->recs[fr->n++] = *r;
 }
 
-static void
-flow_take(const struct replay_engine *eng, void *e, struct flow_recs *fr)
-{
-	struct vpc_flow_rec recs[64];
-	unsigned int k;
-
-	while ((k = eng->flow_drain(e, recs, 64)) > 0)
-		for (unsigned int i = 0; i < k; i++)
-			flow_keep(fr, &recs[i]);
-}
-
 /* DIR/flow-logs.txt: every record, in vpc_flow_rec_cmp's order (the same
  * whatever order an engine produced them in), interfaces named as the
  * last tables name them. */
@@ -258,7 +247,7 @@ replay(struct opts *o, const struct vpc_image *img, const struct replay_engine *
 		if (verbose)
 			describe(stdout, p, in_name, cur, buf, len, &v);
 		if (o->flow_logs != NULL)
-			flow_take(eng, e, &fr);
+			eng->flow_drain(e, flow_keep, &fr);
 	}
 	if (o->flow_logs != NULL) {
 		eng->flow_flush(e, flow_keep, &fr);

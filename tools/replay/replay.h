@@ -115,10 +115,11 @@ struct replay_engine {
 	void (*lb_answer)(void *e, uint32_t k, struct vpc_lb_answer *out);
 	void (*lb_healthy)(void *e, uint32_t g, uint64_t mask);
 	void (*lb_drain)(void *e, uint32_t vpc, uint32_t ip, uint16_t port);
-	/* Flow logs (--flow-logs): the records the last packets produced
-	 * (up to n; returns how many), and at the end of the capture every
-	 * pending one, each handed to sink.  NULL: not available. */
-	unsigned int (*flow_drain)(void *e, struct vpc_flow_rec *recs, unsigned int n);
+	/* Flow logs (--flow-logs): the records the last packets produced,
+	 * and at the end of the capture every pending one, each handed to
+	 * sink.  NULL: not available. */
+	void (*flow_drain)(void *e, void (*sink)(void *arg, const struct vpc_flow_rec *r),
+			   void *arg);
 	void (*flow_flush)(void *e, void (*sink)(void *arg, const struct vpc_flow_rec *r),
 			   void *arg);
 };
