@@ -54,6 +54,7 @@
 
 #include "compile.h"
 #include "conntrack.h"
+#include "flowlog.h"
 #include "offload.h"
 #include "pipeline.h"
 #include "tables.h"
@@ -130,6 +131,8 @@ struct vpcd_state {
 	uint16_t n_txq[PORT_IDS];
 	rte_spinlock_t tx_lock[PORT_IDS];	/* shared tx queues */
 	uint32_t dev_seq;		/* names of hot-plugged devices */
+	struct vpc_flowlog *fl;		/* --flow-logs; NULL: off.  Set before
+					 * the workers start */
 };
 
 /* The daemon: main.c defines it; see each field for who writes it. */
@@ -171,6 +174,17 @@ void lb_worker_send(struct worker *w, const struct cfg *c);
 void ctl_lb(FILE *out, bool json);
 void lb_count_states(uint32_t *n, uint32_t by_state[4]);
 void sum_stats(const struct cfg *c, struct vpc_stats *sum, struct port_counters *ports);
+
+/* flowlogs.c: the flow-log writer thread (--flow-logs).  Interfaces
+ * whose rejects are rate-limited (an index past it: its rejects are
+ * lost, counted), records a ring holds, rotated files kept, the default
+ * size of a file before it rotates. */
+#define VPCD_FLOW_IFACES 65536u
+#define VPCD_FLOW_RING 65536u
+#define VPCD_FLOW_KEEP 5u
+#define VPCD_FLOW_MAX_SIZE (100ull << 20)
+int fl_start(const char *path, const char *account, uint64_t max_size, unsigned int keep);
+void fl_stop(void);
 
 /* telemetry.c */
 void tel_register(void);

@@ -33,7 +33,8 @@ struct vpc_flowlog {
 	uint32_t interval;
 	uint32_t n_ifaces;
 	uint64_t lost;		/* atomic: emitters with no slot */
-	struct fl_lcore lc[RTE_MAX_LCORE];
+	uint32_t scan_pos;	/* vpc_flowlog_scan's cursor */
+	struct fl_lcore lc[RTE_MAX_LCORE + 1];	/* [VPC_FLOWLOG_NON_EAL]: a non-EAL thread */
 };
 
 struct vpc_flowlog *
@@ -56,7 +57,7 @@ vpc_flowlog_free(struct vpc_flowlog *fl)
 {
 	if (fl == NULL)
 		return;
-	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
+	for (unsigned int l = 0; l <= RTE_MAX_LCORE; l++) {
 		rte_ring_free(fl->lc[l].ring);
 		free(fl->lc[l].lim);
 	}
@@ -68,7 +69,7 @@ vpc_flowlog_attach(struct vpc_flowlog *fl, unsigned int lcore, uint32_t ring_siz
 {
 	char name[RTE_RING_NAMESIZE];
 
-	if (lcore >= RTE_MAX_LCORE || fl->lc[lcore].ring != NULL)
+	if (lcore > VPC_FLOWLOG_NON_EAL || fl->lc[lcore].ring != NULL)
 		return -EINVAL;
 	struct fl_limit *lim = calloc(fl->n_ifaces + 1, sizeof(*lim));
 	if (lim == NULL)
@@ -96,7 +97,9 @@ my_slot(struct vpc_flowlog *fl)
 {
 	unsigned int l = rte_lcore_id();
 
-	if (l >= RTE_MAX_LCORE || fl->lc[l].ring == NULL)
+	if (l == LCORE_ID_ANY)
+		l = VPC_FLOWLOG_NON_EAL;
+	if (l > VPC_FLOWLOG_NON_EAL || fl->lc[l].ring == NULL)
 		return NULL;
 	return &fl->lc[l];
 }
@@ -201,18 +204,50 @@ vpc_flowlog_flush(struct vpc_flowlog *fl, struct vpc_ct *ct)
 			}
 		}
 	}
-	struct fl_lcore *lc = my_slot(fl);
-	if (lc == NULL)
-		return;
-	for (uint32_t k = 0; k < fl->n_ifaces; k++)
-		put_skipped(lc, k);
+	/* Every slot's lost counts, each into its own ring (quiesced). */
+	for (unsigned int l = 0; l <= VPC_FLOWLOG_NON_EAL; l++)
+		if (fl->lc[l].ring != NULL)
+			for (uint32_t k = 0; k < fl->n_ifaces; k++)
+				put_skipped(&fl->lc[l], k);
+}
+
+void
+vpc_flowlog_scan(struct vpc_flowlog *fl, struct vpc_ct *ct, uint64_t now, uint32_t budget)
+{
+	uint32_t now_s = (uint32_t)(now / 1000000000ull), cap = vpc_ct_capacity(ct);
+	uint32_t pos = fl->scan_pos;
+
+	if (budget > cap)
+		budget = cap;
+	for (uint32_t seen = 0; seen < budget; seen++) {
+		if (pos >= cap)
+			pos = 0;
+		uint32_t at = pos;
+		int64_t i = vpc_ct_next(ct, &pos);
+		if (i < 0) {
+			seen += cap - at;
+			pos = 0;
+			continue;
+		}
+		seen += (uint32_t)(pos - at) - 1;
+		struct vpc_ct_entry *e = vpc_ct_entry(ct, (uint32_t)i);
+		for (unsigned int d = 0; d < 2; d++) {
+			struct vpc_flow_count *c = &e->flow[d];
+			if (c->packets != 0 && now_s > c->until) {
+				vpc_flowlog_conn(fl, e, d);
+				c->packets = 0;
+				c->bytes = 0;
+			}
+		}
+	}
+	fl->scan_pos = pos;
 }
 
 unsigned int
 vpc_flowlog_drain(struct vpc_flowlog *fl, unsigned int lcore, struct vpc_flow_rec *recs,
 		  unsigned int n)
 {
-	if (lcore >= RTE_MAX_LCORE || fl->lc[lcore].ring == NULL)
+	if (lcore > VPC_FLOWLOG_NON_EAL || fl->lc[lcore].ring == NULL)
 		return 0;
 	return rte_ring_sc_dequeue_burst_elem(fl->lc[lcore].ring, recs, sizeof(*recs), n, NULL);
 }

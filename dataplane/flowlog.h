@@ -47,8 +47,12 @@ struct vpc_ct_entry;
 struct vpc_flowlog *vpc_flowlog_create(uint32_t interval_s, uint32_t n_ifaces);
 void vpc_flowlog_free(struct vpc_flowlog *fl);
 
-/* Give lcore its ring of ring_size records (a power of 2).  0 or
- * negative errno.  Before the lcore emits. */
+/* The slot of the one thread that is no EAL lcore and may emit (vpcd's
+ * control thread, whose background sweep deletes connections). */
+#define VPC_FLOWLOG_NON_EAL RTE_MAX_LCORE
+
+/* Give lcore (or VPC_FLOWLOG_NON_EAL) its ring of ring_size records (a
+ * power of 2).  0 or negative errno.  Before the lcore emits. */
 int vpc_flowlog_attach(struct vpc_flowlog *fl, unsigned int lcore, uint32_t ring_size);
 
 uint32_t vpc_flowlog_interval(const struct vpc_flowlog *fl);
@@ -61,8 +65,17 @@ void vpc_flowlog_reject(struct vpc_flowlog *fl, uint32_t iface, uint8_t proto, u
 			uint32_t dst, uint16_t sport, uint16_t dport, uint32_t len, uint32_t now_s);
 
 /* Emit what is pending: every live connection's counters (ct: a quiesced
- * table, or NULL), every interface's lost count.  The calling lcore. */
+ * table, or NULL) into the calling lcore's ring, every slot's lost counts
+ * (SKIPDATA) into that slot's ring.  Only with every emitter stopped. */
 void vpc_flowlog_flush(struct vpc_flowlog *fl, struct vpc_ct *ct);
+
+/* Emit the intervals that closed more than a second before now (ns) and
+ * that no packet has emitted, examining up to budget connections at a
+ * rotating cursor: a connection gone quiet is logged without waiting for
+ * its expiry (vpcd's control thread).  The counters it empties belong to
+ * the lcores: a packet of that direction at the same instant may go
+ * uncounted, or be counted twice (as the entry's other plain stores). */
+void vpc_flowlog_scan(struct vpc_flowlog *fl, struct vpc_ct *ct, uint64_t now, uint32_t budget);
 
 /* Take up to n records from lcore's ring.  Returns how many. */
 unsigned int vpc_flowlog_drain(struct vpc_flowlog *fl, unsigned int lcore,
