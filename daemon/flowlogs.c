@@ -68,7 +68,7 @@ fl_drain(void)
 
 	pthread_mutex_lock(&vpcd.cfg_lock);
 	const struct vpc_image *img = vpcd.cfg->img;
-	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
+	for (unsigned int l = 0; l <= VPC_FLOWLOG_NON_EAL; l++) {	/* the control thread's too */
 		unsigned int k;
 		while ((k = vpc_flowlog_drain(vpcd.fl, l, recs, 64)) > 0) {
 			for (unsigned int i = 0; i < k && fw.f != NULL; i++) {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # vpcd --flow-logs: a live flow gives its records (one at each interface
-# it crosses), a rejected one its REJECT record, and the file rotates by
-# size (FILE.1, FILE.2 ...) without losing a record.  vpcd runs on
+# it crosses) while vpcd runs -- the control thread's scan writes an
+# interval once it is over, here 1 s -- a rejected one its REJECT record,
+# nothing is written twice at exit, and the file rotates by size (FILE.1,
+# FILE.2 ...) without losing a record.  vpcd runs on
 # capture ports (no devices; --no-huge): web-1's port replays a capture
 # once.  usage: test_vpcd_flowlogs.sh VPCD VPCCTL SOURCE_ROOT
 set -uo pipefail
@@ -28,7 +30,7 @@ sed "s|web-1: { type: pcap, tx: /dev/null }|web-1: { type: pcap, rx: $tmp/in.pca
 
 t0=$(date +%s)
 "$vpcd" --config "$tmp/topo.yaml" --socket "$sock" --flow-logs "$tmp/fl.txt" \
-	--flow-log-interval 10 --flow-log-account 123456789012 --flow-log-max-size 1k \
+	--flow-log-interval 1 --flow-log-account 123456789012 --flow-log-max-size 1k \
 	-- --no-huge -m 512 --no-pci --no-telemetry -l 0 --file-prefix="vpcd-flowlogs-$$" \
 	>"$tmp/vpcd.out" 2>"$tmp/vpcd.err" &
 pid=$!
@@ -41,6 +43,12 @@ for _ in $(seq 600); do
 	sleep 0.1
 done
 check "vpcd took the 21 packets" 21 "${n:-0}"
+for _ in $(seq 300); do
+	r=$(cat "$tmp"/fl.txt* 2>/dev/null | grep -c .)
+	[ "${r:-0}" -ge 41 ] && break
+	sleep 0.1
+done
+check "the 41 records are written while vpcd runs" 41 "${r:-0}"
 kill -TERM "$pid"
 wait "$pid"
 check "vpcd stops with status 0" 0 $?
