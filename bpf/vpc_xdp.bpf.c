@@ -586,7 +586,6 @@ new_conn(struct xdp_md *ctx, struct tables *t, __u32 slot, const struct vpc_xdp_
 	} else {
 		if ((r = decide(t, pi, m, ctx, &d)) != VPC_DROP_NONE)
 			return r;
-		t->conn->receiver = d.receiver;
 		if (VPC_UNLIKELY(d.lb != VPC_INDEX_NONE)) {
 			/* To a load balancer: its listener chooses the target. */
 			if (icmp_error)
@@ -603,6 +602,7 @@ new_conn(struct xdp_md *ctx, struct tables *t, __u32 slot, const struct vpc_xdp_
 			d.act.gen = t->g->generation;
 		}
 	}
+	t->conn->receiver = d.receiver;	/* (a balancer's: its target) */
 	if (icmp_error && d.act.path == VPC_PATH_NATGW_EGRESS) {
 		if (!t->conn->dir0)
 			return VPC_DROP_ICMP_UNRELATED;

@@ -199,6 +199,32 @@ vpc_xdp_flow_drain(struct vpc_xdp *x, void (*fn)(void *arg, const struct vpc_flo
 	return ring_buffer__consume(x->flow_rb);
 }
 
+static void
+flow_value(const struct vpc_xdp_ct *v, void (*fn)(void *arg, const struct vpc_flow_rec *r),
+	   void *arg)
+{
+	struct vpc_flow_rec r;
+
+	for (unsigned int k = 0; k < 2; k++)
+		if (vpc_flow_record(&v->flow, k, (uint8_t)v->self.ctx_proto, v->self.src, v->self.dst,
+				    v->self.sport, v->self.dport, v->other.dst, v->other.src,
+				    v->other.dport, v->other.sport, &r))
+			fn(arg, &r);
+}
+
+void
+vpc_xdp_flow_conn(struct vpc_xdp *x, const struct vpc_xdp_ct *v0,
+		  void (*fn)(void *arg, const struct vpc_flow_rec *r), void *arg)
+{
+	struct vpc_xdp_ct v1;
+	struct vpc_ct_key other = v0->other;
+
+	flow_value(v0, fn, arg);
+	if (!vpc_ct_key_eq(&v0->self, &other) &&
+	    bpf_map_lookup_elem(bpf_map__fd(x->skel->maps.ct), &other, &v1) == 0 && v1.dir == 1)
+		flow_value(&v1, fn, arg);
+}
+
 int
 vpc_xdp_flow_flush(struct vpc_xdp *x, void (*fn)(void *arg, const struct vpc_flow_rec *r),
 		   void *arg)
@@ -215,14 +241,10 @@ vpc_xdp_flow_flush(struct vpc_xdp *x, void (*fn)(void *arg, const struct vpc_flo
 		prev = &key;
 		if (bpf_map_lookup_elem(ct, &key, &v) != 0)
 			continue;
-		for (unsigned int k = 0; k < 2; k++)
-			if (vpc_flow_record(&v.flow, k, (uint8_t)v.self.ctx_proto, v.self.src,
-					    v.self.dst, v.self.sport, v.self.dport, v.other.dst,
-					    v.other.src, v.other.dport, v.other.sport, &r))
-				fn(arg, &r);
-		v.flow.packets = 0;
-		v.flow.bytes = 0;
-		bpf_map_update_elem(ct, &key, &v, BPF_EXIST);
+		flow_value(&v, fn, arg);
+		/* (Not emptied: an update moves the element to the head of
+		 * its bucket, and the walk would meet it again, for ever.
+		 * The end of a replay, once.) */
 	}
 	for (uint32_t i = 0; i < VPC_XDP_FLOW_IFACES; i++) {
 		struct vpc_xdp_flow_limit lim;
