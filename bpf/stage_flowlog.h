@@ -64,9 +64,10 @@ flow_emit(const struct vpc_xdp_ct *v)
 	for (unsigned int k = 0; k < 2; k++) {
 		struct vpc_flow_rec *r = bpf_ringbuf_reserve(&flow_ring, sizeof(*r), 0);
 		if (r == NULL) {
-			__u32 iface = k == 0 ? v->flow.in_iface : v->flow.out_iface;
+			__u32 iface = vpc_flow_iface(&v->flow, k);
 			if (v->flow.packets != 0 && iface != VPC_FLOW_IFACE_NONE)
-				flow_lose(iface, v->flow.first, v->flow.last);
+				flow_lose(iface, v->flow.first,
+					  (__u32)(v->flow.last_ns / 1000000000ull));
 			continue;
 		}
 		if (vpc_flow_record(&v->flow, k, (__u8)in->ctx_proto, in->src, in->dst, in->sport,
@@ -127,11 +128,11 @@ static __always_inline void
 flow_count(struct vpc_xdp_ct *v, __u32 set, const struct vpc_xdp_port *pi, __u32 out_slot,
 	   __u32 len, __u64 now)
 {
-	__u32 now_s = (__u32)(now / 1000000000ull);
-
-	if (VPC_UNLIKELY(now_s >= v->flow.until))
-		vpc_flow_roll(v, set, flow_src_iface(pi), out_slot, now_s);
-	vpc_flow_add(&v->flow, now_s, len);
+	/* (seconds only when an interval closes: a division per packet
+	 * would be a real divide here) */
+	if (VPC_UNLIKELY(now >= (__u64)v->flow.until * 1000000000ull))
+		vpc_flow_roll(v, set, flow_src_iface(pi), out_slot, (__u32)(now / 1000000000ull));
+	vpc_flow_add(&v->flow, now, len);
 }
 
 /* The same for the packet in ctx of the direction whose key is key,

@@ -40,16 +40,22 @@
 #define VPC_FLOW_REJECT_PER_S 10
 #define VPC_FLOW_IFACE_NONE 0xffffffffu
 
-/* One direction's counters, in a connection entry.  32 bytes. */
+/* One direction's counters, in a connection entry.  32 bytes.  The last
+ * packet's time is kept in ns, as the clock gives it: seconds per packet
+ * would cost the XDP engine a division per packet (BPF has no high
+ * multiply: clang emits a real divide); seconds are taken when a record
+ * is made. */
 struct vpc_flow_count {
 	uint64_t bytes;
+	uint64_t last_ns;	/* the last packet */
 	uint32_t packets;
 	uint32_t first;		/* s: first packet of the interval */
-	uint32_t last;		/* s: last packet */
 	uint32_t until;		/* s: the interval's end; 0: none started */
-	uint32_t in_iface;	/* the interface it enters from, or NONE */
-	uint32_t out_iface;	/* the interface it leaves to, or NONE */
+	uint16_t in_iface;	/* the interface it enters from, or */
+	uint16_t out_iface;	/* leaves to; VPC_FLOW_IFACE16_NONE: none
+				 * (or an index past 65,534: not logged) */
 };
+#define VPC_FLOW_IFACE16_NONE 0xffff
 _Static_assert(sizeof(struct vpc_flow_count) == 32, "flow counters layout");
 
 enum vpc_flow_action {
@@ -93,17 +99,26 @@ vpc_flow_start(struct vpc_flow_count *c, uint32_t now_s, uint32_t interval, uint
 	c->packets = 0;
 	c->first = now_s;
 	c->until = vpc_flow_until(now_s, interval);
-	c->in_iface = in_iface;
-	c->out_iface = out_iface;
+	c->in_iface = in_iface < VPC_FLOW_IFACE16_NONE ? (uint16_t)in_iface : VPC_FLOW_IFACE16_NONE;
+	c->out_iface = out_iface < VPC_FLOW_IFACE16_NONE ? (uint16_t)out_iface : VPC_FLOW_IFACE16_NONE;
 }
 
-/* Count one packet of len bytes (the caller has started an interval). */
+/* Count one packet of len bytes at now_ns (the caller has started an
+ * interval). */
 static inline __attribute__((always_inline)) void
-vpc_flow_add(struct vpc_flow_count *c, uint32_t now_s, uint32_t len)
+vpc_flow_add(struct vpc_flow_count *c, uint64_t now_ns, uint32_t len)
 {
 	c->packets++;
 	c->bytes += len;
-	c->last = now_s;
+	c->last_ns = now_ns;
+}
+
+/* Interface k (0: it enters from, 1: it leaves to), or VPC_FLOW_IFACE_NONE. */
+static inline __attribute__((always_inline)) uint32_t
+vpc_flow_iface(const struct vpc_flow_count *c, unsigned int k)
+{
+	uint16_t i = k == 0 ? c->in_iface : c->out_iface;
+	return i == VPC_FLOW_IFACE16_NONE ? VPC_FLOW_IFACE_NONE : i;
 }
 
 /* Record k (0: at the interface it enters from, 1: at the one it leaves
@@ -115,14 +130,14 @@ vpc_flow_record(const struct vpc_flow_count *c, unsigned int k, uint8_t proto, u
 		uint32_t in_dst, uint16_t in_sport, uint16_t in_dport, uint32_t out_src,
 		uint32_t out_dst, uint16_t out_sport, uint16_t out_dport, struct vpc_flow_rec *r)
 {
-	uint32_t iface = k == 0 ? c->in_iface : c->out_iface;
+	uint32_t iface = vpc_flow_iface(c, k);
 
 	if (c->packets == 0 || iface == VPC_FLOW_IFACE_NONE)
 		return 0;
 	r->bytes = c->bytes;
 	r->packets = c->packets;
 	r->start = c->first;
-	r->end = c->last;
+	r->end = (uint32_t)(c->last_ns / 1000000000ull);
 	r->iface = iface;
 	r->src = k == 0 ? in_src : out_src;
 	r->dst = k == 0 ? in_dst : out_dst;

@@ -380,6 +380,7 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 	uint64_t hits;
 
 	RTE_ASSERT(n <= VPC_BURST_MAX);
+	p->now = now;
 	p->now_s = (uint32_t)(now / 1000000000ull);
 	if (unlikely(in_port >= t->n_ports)) {
 		for (uint16_t i = 0; i < n; i++)

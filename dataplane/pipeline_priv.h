@@ -76,6 +76,7 @@ struct vpc_pipeline {
 	struct vpc_flowlog *fl;
 	uint32_t fl_interval;	/* s */
 	uint32_t now_s;		/* the burst's clock in seconds */
+	uint64_t now;		/* and in ns */
 	uint32_t fl_receiver;	/* the slow path's receiver of the packet in
 				 * hand: where a rejected packet from the
 				 * uplink is logged */

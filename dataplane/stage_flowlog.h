@@ -37,7 +37,7 @@ flow_count(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct vpc_ct
 		vpc_flow_start(c, p->now_s, p->fl_interval, flow_src_iface(pi),
 			       out < p->t->n_ports ? p->t->ports[out].iface : VPC_FLOW_IFACE_NONE);
 	}
-	vpc_flow_add(c, p->now_s, len);
+	vpc_flow_add(c, p->now, len);
 }
 
 /* Packet m, dropped for reason: a REJECT record at the interface it came
