@@ -164,14 +164,15 @@ struct vpc_xdp_ct {
 					 * reuses a deleted element at once, so a
 					 * reader checks it is still what it found */
 	struct vpc_ct_key other;	/* the other direction's key */
+	/* this direction's flow-log counters (common/vpc_flow.h): each
+	 * direction's value is its own element, written by the CPU that
+	 * receives that direction.  Beside the keys: a reply's value is read
+	 * there (self, other) and nowhere else. */
+	struct vpc_flow_count flow;
 	struct vpc_xdp_action act[2];
 	__u64 created;		/* ns */
 	__u64 expires;		/* ns */
 	struct vpc_ct_track trk;	/* direction 0's value: state, TCP tracking */
-	/* this direction's flow-log counters (common/vpc_flow.h): each
-	 * direction's value is its own element, written by the CPU that
-	 * receives that direction */
-	struct vpc_flow_count flow;
 };
 
 /* Flow logs: the rate limit of one interface's rejected packets, and the
