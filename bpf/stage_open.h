@@ -129,7 +129,11 @@ ct_delete(struct vpc_xdp_ct *e, const struct vpc_ct_key *fwd)
 {
 	struct vpc_ct_key rev = e->other;
 
-	if (ct_del(fwd) == 0 && !vpc_ct_key_eq(fwd, &rev))
+	if (ct_del(fwd) != 0)
+		return;
+	if (flow_interval != 0)
+		vpc_flow_gone(e);	/* its last counters (flow logs) */
+	if (!vpc_ct_key_eq(fwd, &rev))
 		ct_del(&rev);
 }
 
@@ -200,6 +204,8 @@ vpc_room_visit(struct vpc_ct_key *key, struct vpc_xdp_ct *val, struct room_ctx *
 	struct vpc_ct_key other = val->other;
 	if (bpf_map_delete_elem(&ct, &k) != 0)
 		return 0;
+	if (flow_interval != 0)
+		vpc_flow_gone(val);	/* its last counters (flow logs) */
 	bpf_map_delete_elem(&ct, &other);
 	if (expired) {
 		c->expired++;

@@ -382,6 +382,8 @@ struct conn_hint {
 	__be32 src;
 	__be16 sport;
 	__be16 nat_port;
+	__u32 receiver;	/* decide's receiver (flow logs: where a rejected
+			 * packet from the uplink is logged); VPC_INDEX_NONE */
 	/* an ICMP error about a connection through a load balancer: its
 	 * direction (lb_dir + 1; 0: not one), direction 0's key and action */
 	__u32 lb_dir;
@@ -568,6 +570,7 @@ ct_del(const struct vpc_ct_key *k)
 #include "stage_nacl.h"
 #include "stage_sg.h"
 #include "stage_apply.h"
+#include "stage_flowlog.h"
 #include "stage_open.h"
 
 
@@ -780,6 +783,7 @@ new_conn(struct xdp_md *ctx, struct tables *t, __u32 slot, const struct vpc_xdp_
 			d.act.gen = t->g->generation;
 		}
 	}
+	t->conn->receiver = d.receiver;	/* (a balancer's: its target) */
 	if (icmp_error && d.act.path == VPC_PATH_NATGW_EGRESS) {
 		if (!t->conn->dir0)
 			return VPC_DROP_ICMP_UNRELATED;
@@ -846,6 +850,7 @@ refresh(struct xdp_md *ctx, struct tables *t, __u32 slot, const struct vpc_xdp_p
 	}
 	if (r != VPC_DROP_NONE)
 		return r;
+	t->conn->receiver = d.receiver;
 	/* A translation through a NAT gateway stays the connection's
 	 * (dataplane/pipeline.c's slow_path says why). */
 	if (e->act[0].gen != 0 && dir == 0 &&
@@ -930,6 +935,7 @@ slow_setup(struct xdp_md *ctx, __u32 set, __u32 slot, __u32 src, struct slow_scr
 	s->m = &sc->m;
 	s->key = &sc->key;
 	__builtin_memset(&sc->natgw.hint, 0, sizeof(sc->natgw.hint));
+	sc->natgw.hint.receiver = VPC_INDEX_NONE;
 	s->t.conn = &sc->natgw.hint;
 	vpc_parse(data, end, s->m);
 	struct iphdr *ip = data + VPC_OFF_IP;
@@ -1089,7 +1095,8 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 	vpc_ct_key_fwd(&key, pi->ctx, &m, ip->saddr, ip->daddr);
 	struct vpc_ct_key fwd;
 	int dir;
-	struct vpc_xdp_ct *e = ct_resolve(&key, ct_get(&key), &fwd, &dir);
+	struct vpc_xdp_ct *kv = ct_get(&key);
+	struct vpc_xdp_ct *e = ct_resolve(&key, kv, &fwd, &dir);
 	if (e == NULL) {
 		VPC_TRACE(VPC_TR_CONN, 0, 0, 0, 0);
 		return SLOW;
@@ -1159,7 +1166,12 @@ process(struct xdp_md *ctx, __u32 slot, __u64 now, struct vpc_xdp_verdict *v,
 		struct vpc_xdp_action act = *a;
 		if (!vpc_ct_key_eq(&e->self, &fwd))
 			return SLOW;
-		return apply(data, end, &m, &act, v);
+		/* (one apply: inlined twice, it doubles the program) */
+		__u32 len = bpf_ntohs(ip->tot_len);
+		r = apply(data, end, &m, &act, v);
+		if (VPC_UNLIKELY(flow_interval != 0) && r == VPC_DROP_NONE && kv != NULL)
+			flow_count(kv, t.set, pi, act.out_slot, len, now);
+		return r;
 	}
 	return SLOW;
 }
@@ -1219,6 +1231,13 @@ vpc_xdp(struct xdp_md *ctx)
 		}
 		r = VPC_DROP_ENGINE;	/* the slow path is not loaded */
 	}
+	/* A reject on the fast path (an ACL on an established connection):
+	 * at the interface it came from.  (Here, once the slow path is out
+	 * of the way, and a function of its own: before the tail call, or
+	 * inline, the branch made clang duplicate the program's tail, +600
+	 * instructions.) */
+	if (VPC_UNLIKELY(flow_interval != 0) && src == VPC_INDEX_NONE)
+		vpc_flow_reject_port(ctx, set, slot, r, now);
 	if (r == VPC_DROP_NONE && v.tunnel)
 		r = encap(ctx, set, &v);
 	return finish(ctx, slot, len, (__u32)(ctx->data_end - ctx->data), &v, r, st);
@@ -1283,10 +1302,22 @@ vpc_xdp_slow(struct xdp_md *ctx)
 			r = new_conn(ctx, &s.t, slot, s.pi, s.m, data, end, s.key, now, v, s.st);
 		else
 			r = refresh(ctx, &s.t, slot, s.pi, s.m, data, end, e, dir, &fwd, now, v);
+		/* Flow logs: a forwarded packet of a connection -- one just
+		 * opened (its value's counters empty), or refreshed -- counts
+		 * in its direction's value (an ICMP error has none).  Here,
+		 * after the fact, so refresh and open_conn keep nothing more
+		 * live (the frame is at Debian 12's limit). */
+		if (VPC_UNLIKELY(flow_interval != 0) && r == VPC_DROP_NONE &&
+		    v->action == VPC_ACT_FORWARD)
+			vpc_flow_count_key(ctx, s.key, s.pi, s.t.set << 16 | v->out_slot, now);
 		if (s.m->frag == VPC_FRAG_FIRST && r == VPC_DROP_NONE && v->action == VPC_ACT_FORWARD)
 			frag_first((void *)(long)ctx->data, (void *)(long)ctx->data_end, s.key, v,
 				   s.t.g->generation, now);
 	}
+	/* A reject: at the interface it came from, or the local one it was for. */
+	if (VPC_UNLIKELY(flow_interval != 0) && r != VPC_DROP_NONE)
+		vpc_flow_reject(ctx, flow_src_iface(s.pi), sc->natgw.hint.receiver,
+				s.t.set << 8 | r, (__u32)(now / 1000000000ull));
 	if (r == VPC_DROP_NONE && v->tunnel)
 		r = encap(ctx, s.t.set, v);
 	return finish(ctx, slot, len, (__u32)(ctx->data_end - ctx->data), v, r, s.st);

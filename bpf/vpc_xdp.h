@@ -165,4 +165,19 @@ int vpc_xdp_unpin(const char *dir, uint32_t *n_detached, char *err, size_t err_s
 /* The clock the program uses (CLOCK_MONOTONIC, ns): for "expires in". */
 uint64_t vpc_xdp_now(void);
 
+/* Flow logs (bpf/stage_flowlog.h): count and log with interval_s (0:
+ * off); hand fn the records the program wrote since the last call (the
+ * ring buffer); at the end (once), every value's pending counters and
+ * every interface's lost count (SKIPDATA).  0 or a count, or negative
+ * errno. */
+void vpc_xdp_flow_set_interval(struct vpc_xdp *x, uint32_t interval_s);
+int vpc_xdp_flow_drain(struct vpc_xdp *x, void (*fn)(void *arg, const struct vpc_flow_rec *r),
+		       void *arg);
+int vpc_xdp_flow_flush(struct vpc_xdp *x, void (*fn)(void *arg, const struct vpc_flow_rec *r),
+		       void *arg);
+/* The records of connection v0 (its direction-0 value) and of its other
+ * direction, for one user space deletes (vpc_xdp_lb_drain). */
+void vpc_xdp_flow_conn(struct vpc_xdp *x, const struct vpc_xdp_ct *v0,
+		       void (*fn)(void *arg, const struct vpc_flow_rec *r), void *arg);
+
 #endif /* VPC_XDP_H */

@@ -31,6 +31,7 @@
 #include <linux/types.h>
 
 #include "vpc_ct_track.h"	/* the tracking record a connection value embeds */
+#include "vpc_flow.h"		/* flow-log counters a connection value embeds */
 #include "vpc_key.h"		/* the connection key (the map's key) */
 #include "vpc_nacl.h"		/* network ACL lists (a map's values) */
 #include "vpc_image.h"		/* VPC_TO_COUNT, the classifier records */
@@ -163,10 +164,27 @@ struct vpc_xdp_ct {
 					 * reuses a deleted element at once, so a
 					 * reader checks it is still what it found */
 	struct vpc_ct_key other;	/* the other direction's key */
+	/* this direction's flow-log counters (common/vpc_flow.h): each
+	 * direction's value is its own element, written by the CPU that
+	 * receives that direction.  Beside the keys: a reply's value is read
+	 * there (self, other) and nowhere else. */
+	struct vpc_flow_count flow;
 	struct vpc_xdp_action act[2];
 	__u64 created;		/* ns */
 	__u64 expires;		/* ns */
 	struct vpc_ct_track trk;	/* direction 0's value: state, TCP tracking */
+};
+
+/* Flow logs: the rate limit of one interface's rejected packets, and the
+ * records it lost (flow_limits[iface], shared by the CPUs: an approximate
+ * limit under concurrency).  dataplane/flowlog.c's struct fl_limit. */
+#define VPC_XDP_FLOW_IFACES 16384
+struct vpc_xdp_flow_limit {
+	__u32 second;
+	__u32 n;
+	__u32 skipped;
+	__u32 skip_first;
+	__u32 skip_last;
 };
 
 /* Counters: per-CPU arrays.  stats[0]; port_stats[slot]. */

@@ -33,6 +33,9 @@
 struct vpc_xdp {
 	struct vpc_xdp_bpf *skel;
 	struct vpc_xdp_fds fds;
+	struct ring_buffer *flow_rb;	/* flow logs' reader, once asked for */
+	void (*flow_fn)(void *arg, const struct vpc_flow_rec *r);
+	void *flow_arg;
 };
 
 /* Map names, as pinned; the order of enum vpc_xdp_set_map. */
@@ -227,8 +230,102 @@ vpc_xdp_free(struct vpc_xdp *x)
 		close(x->fds.names);
 	if (x->fds.info >= 0)
 		close(x->fds.info);
+	ring_buffer__free(x->flow_rb);
 	vpc_xdp_bpf__destroy(x->skel);
 	free(x);
+}
+
+/* ---- flow logs (bpf/stage_flowlog.h) ---- */
+
+void
+vpc_xdp_flow_set_interval(struct vpc_xdp *x, uint32_t interval_s)
+{
+	x->skel->bss->flow_interval = interval_s;
+}
+
+static int
+flow_rb_one(void *ctx, void *data, size_t size)
+{
+	struct vpc_xdp *x = ctx;
+
+	if (size >= sizeof(struct vpc_flow_rec))
+		x->flow_fn(x->flow_arg, data);
+	return 0;
+}
+
+int
+vpc_xdp_flow_drain(struct vpc_xdp *x, void (*fn)(void *arg, const struct vpc_flow_rec *r),
+		   void *arg)
+{
+	if (x->flow_rb == NULL) {
+		x->flow_rb = ring_buffer__new(bpf_map__fd(x->skel->maps.flow_ring), flow_rb_one, x,
+					      NULL);
+		if (x->flow_rb == NULL)
+			return -errno;
+	}
+	x->flow_fn = fn;
+	x->flow_arg = arg;
+	return ring_buffer__consume(x->flow_rb);
+}
+
+static void
+flow_value(const struct vpc_xdp_ct *v, void (*fn)(void *arg, const struct vpc_flow_rec *r),
+	   void *arg)
+{
+	struct vpc_flow_rec r;
+
+	for (unsigned int k = 0; k < 2; k++)
+		if (vpc_flow_record(&v->flow, k, (uint8_t)v->self.ctx_proto, v->self.src, v->self.dst,
+				    v->self.sport, v->self.dport, v->other.dst, v->other.src,
+				    v->other.dport, v->other.sport, &r))
+			fn(arg, &r);
+}
+
+void
+vpc_xdp_flow_conn(struct vpc_xdp *x, const struct vpc_xdp_ct *v0,
+		  void (*fn)(void *arg, const struct vpc_flow_rec *r), void *arg)
+{
+	struct vpc_xdp_ct v1;
+	struct vpc_ct_key other = v0->other;
+
+	flow_value(v0, fn, arg);
+	if (!vpc_ct_key_eq(&v0->self, &other) &&
+	    bpf_map_lookup_elem(bpf_map__fd(x->skel->maps.ct), &other, &v1) == 0 && v1.dir == 1)
+		flow_value(&v1, fn, arg);
+}
+
+int
+vpc_xdp_flow_flush(struct vpc_xdp *x, void (*fn)(void *arg, const struct vpc_flow_rec *r),
+		   void *arg)
+{
+	int ct = bpf_map__fd(x->skel->maps.ct), lim_fd = bpf_map__fd(x->skel->maps.flow_limits);
+	struct vpc_ct_key key, next;
+	void *prev = NULL;
+	struct vpc_xdp_ct v;
+	struct vpc_flow_rec r;
+
+	/* Every value is one direction's counters, whichever direction. */
+	while (bpf_map_get_next_key(ct, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(ct, &key, &v) != 0)
+			continue;
+		flow_value(&v, fn, arg);
+		/* (Not emptied: an update moves the element to the head of
+		 * its bucket, and the walk would meet it again, for ever.
+		 * The end of a replay, once.) */
+	}
+	for (uint32_t i = 0; i < VPC_XDP_FLOW_IFACES; i++) {
+		struct vpc_xdp_flow_limit lim;
+		if (bpf_map_lookup_elem(lim_fd, &i, &lim) != 0 || lim.skipped == 0)
+			continue;
+		r = (struct vpc_flow_rec){ .start = lim.skip_first, .end = lim.skip_last, .iface = i,
+					   .action = VPC_FLOW_SKIPDATA, .n_skipped = lim.skipped };
+		fn(arg, &r);
+		lim.skipped = 0;
+		bpf_map_update_elem(lim_fd, &i, &lim, BPF_ANY);
+	}
+	return 0;
 }
 
 const struct vpc_xdp_fds *

@@ -481,6 +481,9 @@ ctl_thread(void *arg)
 		if (tick) {
 			/* Expired connections go even when none are opened. */
 			vpc_ct_sweep(vpcd.ct, now, sweep_budget);
+			/* Flow logs: intervals of quiet connections. */
+			if (vpcd.fl != NULL)
+				vpc_flowlog_scan(vpcd.fl, vpcd.ct, now, sweep_budget);
 			vpc_ct_reclaim(vpcd.ct);
 			lb_tick(now);	/* load balancers' health checks */
 			next_tick = now + CTL_TICK_MS * 1000000ull;

@@ -168,11 +168,37 @@ eal_defaults(char **eargs, int ne, const struct vpc_image *img, char **made, int
 	return ne;
 }
 
+/* Flow logs: a ring per worker and one for the control thread (its
+ * sweep deletes connections), the pipelines and the connection table
+ * counting into them, the writer thread. */
+static void
+flow_logs_start(const char *path, uint32_t interval, const char *account, uint64_t max_size)
+{
+	vpcd.fl = vpc_flowlog_create(interval, VPCD_FLOW_IFACES);
+	if (vpcd.fl == NULL)
+		die("flow logs: %s", strerror(errno));
+	for (unsigned int i = 0; i <= vpcd.n_workers; i++) {
+		unsigned int l = i < vpcd.n_workers ? vpcd.workers[i].lcore : VPC_FLOWLOG_NON_EAL;
+		int rc = vpc_flowlog_attach(vpcd.fl, l, VPCD_FLOW_RING);
+		if (rc < 0)
+			die("flow logs: a ring for lcore %u: %s", l, strerror(-rc));
+	}
+	vpc_ct_set_flowlog(vpcd.ct, vpcd.fl);
+	for (unsigned int i = 0; i < vpcd.n_workers; i++)
+		vpc_pipeline_set_flowlog(vpcd.workers[i].pl, vpcd.fl);
+	int rc = fl_start(path, account, max_size, VPCD_FLOW_KEEP);
+	if (rc < 0)
+		die("flow logs: %s: %s", path, strerror(-rc));
+	printf("vpcd: flow logs to %s, interval %u s\n", strcmp(path, "-") == 0 ? "stdout" : path,
+	       interval);
+}
+
 static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: vpcd --config TOPO.yaml [--host NAME] [--socket PATH] [--max-connections N]\n"
-		   "            [--busy-poll] [-- EAL options]\n");
+		   "            [--busy-poll] [--flow-logs FILE|- [--flow-log-interval S]\n"
+		   "            [--flow-log-account ID] [--flow-log-max-size SIZE]] [-- EAL options]\n");
 }
 
 int
@@ -193,9 +219,16 @@ main(int argc, char **argv)
 		{ "max-connections", required_argument, NULL, 'M' },
 		{ "busy-poll", no_argument, NULL, 'B' },
 		{ "socket", required_argument, NULL, 'S' },
+		{ "flow-logs", required_argument, NULL, 'F' },
+		{ "flow-log-interval", required_argument, NULL, 'I' },
+		{ "flow-log-account", required_argument, NULL, 'a' },
+		{ "flow-log-max-size", required_argument, NULL, 'z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *fl_path = NULL, *fl_account = NULL;
+	uint64_t fl_interval = VPC_FLOW_INTERVAL_DEFAULT, fl_max = VPCD_FLOW_MAX_SIZE;
+	bool fl_opts = false;
 	int ch;
 	opterr = 0;
 	while ((ch = getopt_long(eal_at, argv, "h", opts, NULL)) != -1) {
@@ -217,6 +250,33 @@ main(int argc, char **argv)
 		case 'S':
 			sock = optarg;
 			break;
+		case 'F':
+			fl_path = optarg;
+			break;
+		case 'I':
+			fl_interval = strtoull(optarg, NULL, 10);
+			if (fl_interval == 0 || fl_interval > 3600)
+				die("--flow-log-interval needs 1..3600 seconds");
+			fl_opts = true;
+			break;
+		case 'a':
+			fl_account = optarg;
+			fl_opts = true;
+			break;
+		case 'z': {
+			char *end;
+			fl_max = strtoull(optarg, &end, 10);
+			if (*end == 'k' || *end == 'K')
+				fl_max <<= 10, end++;
+			else if (*end == 'M')
+				fl_max <<= 20, end++;
+			else if (*end == 'G')
+				fl_max <<= 30, end++;
+			if (*end != '\0' || fl_max < 1024)
+				die("--flow-log-max-size needs a size of at least 1k (bytes; k, M, G)");
+			fl_opts = true;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -229,6 +289,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (fl_opts && fl_path == NULL)
+		die("--flow-log-interval, --flow-log-account and --flow-log-max-size need --flow-logs");
 
 	/* The tables and the host's ports, from the topology. */
 	struct vpc_image *img = vpc_image_load_host(config, NULL, host, stderr);
@@ -304,6 +366,8 @@ main(int argc, char **argv)
 		if (vpcd.workers[i].pl == NULL)
 			die("out of memory");
 	}
+	if (fl_path != NULL)
+		flow_logs_start(fl_path, (uint32_t)fl_interval, fl_account, fl_max);
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
@@ -331,6 +395,8 @@ main(int argc, char **argv)
 	close(lfd);
 	unlink(sock);
 
+	if (vpcd.fl != NULL)
+		fl_stop();	/* what is left, every live connection's too */
 	print_final();
 	for (uint32_t p = 0; p < vpcd.cfg->n_ports; p++) {
 		uint16_t id = vpcd.cfg->ethdev[p];
@@ -345,7 +411,9 @@ main(int argc, char **argv)
 	}
 	for (unsigned int i = 0; i < vpcd.n_workers; i++)
 		vpc_pipeline_free(vpcd.workers[i].pl);
+	vpc_ct_set_flowlog(vpcd.ct, NULL);
 	vpc_ct_free(vpcd.ct);
+	vpc_flowlog_free(vpcd.fl);
 	cfg_free(vpcd.cfg);
 	rte_free(vpcd.rcu);
 	capture_free();

@@ -56,6 +56,7 @@
 
 #include "compile.h"
 #include "conntrack.h"
+#include "flowlog.h"
 #include "offload.h"
 #include "pipeline.h"
 #include "tables.h"
@@ -141,6 +142,8 @@ struct vpcd_state {
 	uint64_t cap_word;
 	uint32_t cap_snaplen;
 	struct rte_mempool *cap_mp;
+	struct vpc_flowlog *fl;		/* --flow-logs; NULL: off.  Set before
+					 * the workers start */
 };
 
 /* The daemon: main.c defines it; see each field for who writes it. */
@@ -194,6 +197,16 @@ void capture_end(void);
  * with status and no frame, a STATUS record.  Bytes written. */
 size_t capture_pull(uint8_t *buf, size_t room, bool status, bool *ended);
 void capture_free(void);
+/* flowlogs.c: the flow-log writer thread (--flow-logs).  Interfaces
+ * whose rejects are rate-limited (an index past it: its rejects are
+ * lost, counted), records a ring holds, rotated files kept, the default
+ * size of a file before it rotates. */
+#define VPCD_FLOW_IFACES 65536u
+#define VPCD_FLOW_RING 65536u
+#define VPCD_FLOW_KEEP 5u
+#define VPCD_FLOW_MAX_SIZE (100ull << 20)
+int fl_start(const char *path, const char *account, uint64_t max_size, unsigned int keep);
+void fl_stop(void);
 
 /* telemetry.c */
 void tel_register(void);

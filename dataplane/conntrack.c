@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #define ALLOW_EXPERIMENTAL_API	/* rte_rcu_qsbr_dq_* */
 #include "conntrack.h"
+#include "flowlog.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@ struct vpc_ct {
 	uint32_t cursor;	/* the sweep's position; shared: atomic */
 	uint32_t drop_cursor;	/* early drop's position; shared: atomic */
 	struct vpc_ct_stats stats;	/* shared: atomic adds (never per packet) */
+	struct vpc_flowlog *fl;	/* deleted connections' counters; NULL: none */
 };
 
 #define STAT_ADD(ct, field, n) __atomic_fetch_add(&(ct)->stats.field, (n), __ATOMIC_RELAXED)
@@ -240,6 +242,10 @@ vpc_ct_delete(struct vpc_ct *ct, uint32_t idx)
 	if (ct->rcu == NULL) {
 		if (e->trk.state == VPC_CT_FREE)
 			return;
+		if (ct->fl != NULL) {
+			vpc_flowlog_conn(ct->fl, e, 0);
+			vpc_flowlog_conn(ct->fl, e, 1);
+		}
 		rte_hash_del_key(ct->hash, &e->key[0]);
 		rte_hash_del_key(ct->hash, &e->key[1]);
 		e->trk.state = VPC_CT_FREE;
@@ -259,6 +265,12 @@ vpc_ct_delete(struct vpc_ct *ct, uint32_t idx)
 			break;
 		if (tries == 7)
 			return;
+	}
+	/* Ours: its last counters (a packet racing on the other lcore may
+	 * still add one, not counted). */
+	if (ct->fl != NULL) {
+		vpc_flowlog_conn(ct->fl, e, 0);
+		vpc_flowlog_conn(ct->fl, e, 1);
 	}
 	rte_hash_del_key(ct->hash, &e->key[0]);
 	if (memcmp(&e->key[0], &e->key[1], sizeof(e->key[0])) != 0)
@@ -456,6 +468,12 @@ struct vpc_ct_stats *
 vpc_ct_stats(struct vpc_ct *ct)
 {
 	return &ct->stats;
+}
+
+void
+vpc_ct_set_flowlog(struct vpc_ct *ct, struct vpc_flowlog *fl)
+{
+	ct->fl = fl;
 }
 
 int64_t

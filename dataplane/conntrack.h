@@ -53,12 +53,14 @@
 #define VPC_CONNTRACK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 
 #include "vpc_ct_track.h"
+#include "vpc_flow.h"
 #include "vpc_key.h"
 #include "vpc_rewrite.h"
 #include "vpc_names.h"
@@ -93,9 +95,16 @@ struct vpc_ct_entry {
 	/* line 1: the fast path's writes, and TCP tracking */
 	uint64_t expires;	/* ns, on the replay/daemon clock */
 	struct vpc_ct_track trk;	/* state, TCP tracking (shared with XDP) */
-	uint32_t pad2[2];
 	struct vpc_ct_key key[2];
+	/* line 2: flow-log counters per direction (vpc_flow.h), written
+	 * only while flow logs are on, each by the lcore receiving that
+	 * direction.  (Both directions share the line, as they share line
+	 * 1's expiry and tracking.) */
+	struct vpc_flow_count flow[2];
 } __rte_cache_aligned;
+_Static_assert(offsetof(struct vpc_ct_entry, flow) == 2 * RTE_CACHE_LINE_SIZE,
+	       "flow counters on their own line");
+_Static_assert(sizeof(struct vpc_ct_entry) == 3 * RTE_CACHE_LINE_SIZE, "three lines per entry");
 
 struct vpc_ct_stats {
 	uint64_t created;
@@ -160,6 +169,11 @@ void vpc_ct_flush(struct vpc_ct *ct);
 uint32_t vpc_ct_count(const struct vpc_ct *ct);
 uint32_t vpc_ct_capacity(const struct vpc_ct *ct);
 struct vpc_ct_stats *vpc_ct_stats(struct vpc_ct *ct);
+
+struct vpc_flowlog;
+/* Emit a deleted connection's flow-log counters to fl (flowlog.h; NULL:
+ * none).  Before any lcore uses the table. */
+void vpc_ct_set_flowlog(struct vpc_ct *ct, struct vpc_flowlog *fl);
 
 /* Iterate live entries: *pos starts at 0; returns the next index or -1. */
 int64_t vpc_ct_next(const struct vpc_ct *ct, uint32_t *pos);

@@ -33,6 +33,7 @@
 #include "stage_sg.h"
 #include "stage_apply.h"
 #include "stage_open.h"
+#include "stage_flowlog.h"
 
 #ifndef VPC_TRACING	/* pipeline_trace.c: the same stages, traced */
 struct vpc_pipeline *
@@ -89,6 +90,14 @@ vpc_pipeline_set_tables(struct vpc_pipeline *p, const struct vpc_tables *t)
 	}
 	p->t = t;
 	return 0;
+}
+
+void
+vpc_pipeline_set_flowlog(struct vpc_pipeline *p, struct vpc_flowlog *fl)
+{
+	p->fl = fl;
+	p->fl_interval = fl != NULL ? vpc_flowlog_interval(fl) : 0;
+	p->fl_receiver = VPC_INDEX_NONE;
 }
 
 const struct vpc_stats *
@@ -165,6 +174,7 @@ slow_path(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 	}
 	if (r != VPC_DROP_NONE)
 		return r;
+	p->fl_receiver = d.receiver;
 	d.act.gen = t->generation;
 
 	if (e != NULL) {
@@ -204,7 +214,11 @@ slow_path(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 		 * them on the fast path, before TCP tracking. */
 		if (nacl_any_act(t, pi, &d.act) && (r = nacl_check_act(t, pi, &d.act, m)) != VPC_DROP_NONE)
 			return r;
-		return apply(t, m, &e->act[dir], v);
+		uint32_t len = rte_be_to_cpu_16(m->ip->total_length);
+		r = apply(t, m, &e->act[dir], v);
+		if (r == VPC_DROP_NONE && p->fl != NULL)
+			flow_count(p, pi, e, dir, len);
+		return r;
 	}
 	/* An error about a connection through a NAT gateway leaves with its
 	 * translation; one about none cannot. */
@@ -299,7 +313,12 @@ one_packet(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *
 			if (likely(current)) {
 				/* The fast path: one lookup, then the rewrite. */
 				e->expires = now + entry_timeout(t, e, a->vpc);
-				return apply(t, m, a, v);
+				/* (one apply, inlined once) */
+				uint32_t len = rte_be_to_cpu_16(m->ip->total_length);
+				uint8_t r = apply(t, m, a, v);
+				if (unlikely(p->fl != NULL) && r == VPC_DROP_NONE)
+					flow_count(p, pi, e, dir, len);
+				return r;
 			}
 		}
 		unsigned int r = slow_path(p, pi, m, e, dir, key, now, v, data);
@@ -367,6 +386,8 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 	uint64_t hits;
 
 	RTE_ASSERT(n <= VPC_BURST_MAX);
+	p->now = now;
+	p->now_s = (uint32_t)(now / 1000000000ull);
 	if (unlikely(in_port >= t->n_ports)) {
 		for (uint16_t i = 0; i < n; i++)
 			set_drop(&v[i], VPC_DROP_UNKNOWN_PORT);
@@ -418,20 +439,26 @@ vpc_pipeline_process(struct vpc_pipeline *p, uint16_t in_port,
 	if (n_ct > 0)
 		vpc_ct_lookup_bulk(p->ct, keys, n_ct, &hits, data);
 	/* Bring the entries in while the first ones are processed: the
-	 * actions' line and the state's. */
+	 * actions' line and the state's (and the flow counters'). */
 	for (uint16_t k = 0; k < n_ct; k++)
 		if (hits & (1ull << k)) {
 			const struct vpc_ct_entry *pe = vpc_ct_entry(p->ct, data[k] >> 1);
 			rte_prefetch0(pe);
 			rte_prefetch0((const uint8_t *)pe + RTE_CACHE_LINE_SIZE);
+			if (p->fl != NULL)	/* the flow-log counters' line */
+				rte_prefetch0((const uint8_t *)pe + 2 * RTE_CACHE_LINE_SIZE);
 		}
 	for (uint16_t k = 0; k < n_ct; k++) {
 		uint16_t i = idx[k];
+		if (unlikely(p->fl != NULL))
+			p->fl_receiver = VPC_INDEX_NONE;
 		uint8_t r = one_packet(p, pis[i], &x[i], &keys[k], hits & (1ull << k), &data[k], now,
 				       &v[i]);
-		if (r != VPC_DROP_NONE)
+		if (r != VPC_DROP_NONE) {
 			set_drop(&v[i], r);
-		else if (unlikely(x[i].pkt.frag == VPC_FRAG_FIRST) && v[i].action == VPC_ACT_FORWARD)
+			if (unlikely(p->fl != NULL))
+				flow_reject(p, pis[i], &x[i], r);
+		} else if (unlikely(x[i].pkt.frag == VPC_FRAG_FIRST) && v[i].action == VPC_ACT_FORWARD)
 			frag_first(p, &x[i], &keys[k], now, &v[i]);
 	}
 	/* Later fragments, once the burst's first fragments are recorded (a

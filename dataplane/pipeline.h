@@ -106,6 +106,10 @@ void vpc_pipeline_trace(struct vpc_pipeline *p, uint16_t in_port, struct rte_mbu
  * pipeline: its choice is src's next one).  src may be another lcore's:
  * a racy read of its turns does no harm. */
 void vpc_pipeline_copy_turns(struct vpc_pipeline *dst, const struct vpc_pipeline *src);
+struct vpc_flowlog;
+/* Count and log flows into fl (flowlog.h; NULL: off).  Between bursts, by
+ * the owning lcore. */
+void vpc_pipeline_set_flowlog(struct vpc_pipeline *p, struct vpc_flowlog *fl);
 
 const struct vpc_stats *vpc_pipeline_stats(const struct vpc_pipeline *p);
 void vpc_pipeline_stats_reset(struct vpc_pipeline *p);

@@ -25,6 +25,7 @@
 #include "cksum.h"
 #include "conntrack.h"
 #include "vpc_trace.h"
+#include "flowlog.h"
 
 /* The DPDK engine's header-checksum check: five 32-bit loads into a
  * 64-bit sum, folded (x86 loads unaligned words at no cost). */
@@ -72,6 +73,14 @@ struct vpc_pipeline {
 	/* [tgroup]: this lcore's round-robin turn of each target group */
 	uint32_t *lb_turn;
 	uint32_t n_lb_turn;
+	/* Flow logs (flowlog.h); NULL: off, nothing counted. */
+	struct vpc_flowlog *fl;
+	uint32_t fl_interval;	/* s */
+	uint32_t now_s;		/* the burst's clock in seconds */
+	uint64_t now;		/* and in ns */
+	uint32_t fl_receiver;	/* the slow path's receiver of the packet in
+				 * hand: where a rejected packet from the
+				 * uplink is logged */
 };
 
 /* What the parse stage learned about one packet: the shared record

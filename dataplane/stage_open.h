@@ -15,6 +15,7 @@
 
 #include "pipeline_priv.h"
 #include "stage_apply.h"
+#include "stage_flowlog.h"
 #include "vpc_icmp.h"
 #include "vpc_natgw.h"
 
@@ -160,6 +161,7 @@ open_conn(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 	/* The entry is built here and published whole by create_conn. */
 	struct vpc_ct_entry init;
 	memset(&init, 0, offsetof(struct vpc_ct_entry, key));
+	memset(&init.flow, 0, sizeof(init.flow));
 	switch (m->pkt.proto) {
 	case IPPROTO_TCP: {
 		struct vpc_tcp_seg seg;
@@ -189,7 +191,11 @@ open_conn(struct vpc_pipeline *p, const struct vpc_port_info *pi, struct meta *m
 	if (idx < 0)
 		return idx == -ENOSPC ? VPC_DROP_CT_FULL : VPC_DROP_CT_CONFLICT;
 	struct vpc_ct_entry *e = vpc_ct_entry(p->ct, (uint32_t)idx);
-	return apply(p->t, m, &e->act[0], v);
+	uint32_t len = rte_be_to_cpu_16(m->ip->total_length);
+	uint8_t r = apply(p->t, m, &e->act[0], v);
+	if (r == VPC_DROP_NONE && p->fl != NULL)
+		flow_count(p, pi, e, 0, len);
+	return r;
 }
 
 #endif /* VPC_STAGE_OPEN_H */

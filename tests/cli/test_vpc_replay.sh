@@ -51,6 +51,7 @@ usage="usage: vpc-replay --config TOPO.yaml --in PORT=IN.pcap [--in PORT=IN.pcap
                   [--host NAME] [--engine dpdk|xdp] [--bench [--loops N]] [--json]
                   [--apply TIME=TOPO.yaml] [--apply-revalidate TIME=TOPO.yaml]
                   [--max-connections N] [--bench-new-connections] [--prefill N]
+                  [--flow-logs DIR [--flow-log-interval S] [--flow-log-account ID]]
        vpc-replay --config TOPO.yaml [--in PORT=IN.pcap ... --out DIR] [--engine dpdk|xdp]
                   --trace PORT (--packet 'tcp SRC:PORT > DST:PORT [flags S]' |
                   --pcap FILE [--index K]) [--json]"

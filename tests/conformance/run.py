@@ -45,7 +45,7 @@ def step_times(steps):
     return times
 
 
-def run_scenario(sc, replay, engine, workdir):
+def run_scenario(sc, replay, engine, workdir, flow_logs=False):
     problems = []
     inputs = {}
     times = step_times(sc["steps"])
@@ -53,6 +53,8 @@ def run_scenario(sc, replay, engine, workdir):
         inputs.setdefault(st[0], []).append((times[i], st[1]))
     args = [replay, "--config", os.path.join(HERE, sc["topo"]), "--out",
             os.path.join(workdir, "out"), "--engine", engine, "--json"] + sc.get("args", [])
+    if flow_logs:   # out/flow-logs.txt, compared between engines with the rest
+        args += ["--flow-logs", os.path.join(workdir, "out"), "--flow-log-interval", "10"]
     for before, topo, revalidate in sc.get("applies", []):
         at = (times[before] - 500_000) / 1e9   # half a millisecond before that frame
         args += ["--apply-revalidate" if revalidate else "--apply",
@@ -139,6 +141,9 @@ def main():
                     help="an engine, or several (dpdk,xdp): each must pass, and their "
                          "outputs must be identical")
     ap.add_argument("-k", dest="filter", default="")
+    ap.add_argument("--flow-logs", action="store_true",
+                    help="also write flow logs (vpc-replay --flow-logs, interval 10 s): "
+                         "with several engines their records must be identical too")
     a = ap.parse_args()
     n_pass = n_fail = 0
     for sc in scenarios.SCENARIOS:
@@ -151,7 +156,8 @@ def main():
                 wd = os.path.join(d, e)
                 os.mkdir(wd)
                 problems += ["[%s] %s" % (e, p) if len(engines) > 1 else p
-                             for p in run_scenario(sc, os.path.abspath(a.replay), e, wd)]
+                             for p in run_scenario(sc, os.path.abspath(a.replay), e, wd,
+                                                   a.flow_logs)]
                 dirs.append((e, wd))
             if not problems and len(dirs) > 1:
                 problems += same_outputs(dirs)

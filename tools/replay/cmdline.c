@@ -23,6 +23,7 @@ usage(FILE *f)
 		"                  [--host NAME] [--engine dpdk|xdp] [--bench [--loops N]] [--json]\n"
 		"                  [--apply TIME=TOPO.yaml] [--apply-revalidate TIME=TOPO.yaml]\n"
 		"                  [--max-connections N] [--bench-new-connections] [--prefill N]\n"
+		"                  [--flow-logs DIR [--flow-log-interval S] [--flow-log-account ID]]\n"
 		"       vpc-replay --config TOPO.yaml [--in PORT=IN.pcap ... --out DIR] [--engine dpdk|xdp]\n"
 		"                  --trace PORT (--packet 'tcp SRC:PORT > DST:PORT [flags S]' |\n"
 		"                  --pcap FILE [--index K]) [--json]\n");
@@ -74,6 +75,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "packet", required_argument, NULL, 'K' },
 		{ "pcap", required_argument, NULL, 'F' },
 		{ "index", required_argument, NULL, 'I' },
+		{ "flow-logs", required_argument, NULL, 'L' },
+		{ "flow-log-interval", required_argument, NULL, 'V' },
+		{ "flow-log-account", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -137,6 +141,19 @@ parse_args(int argc, char **argv, struct opts *o)
 			}
 			break;
 		}
+		case 'L':
+			o->flow_logs = optarg;
+			break;
+		case 'V':
+			o->flow_interval = (uint32_t)positive(optarg, "--flow-log-interval");
+			if (o->flow_interval > 3600) {
+				fprintf(stderr, "vpc-replay: --flow-log-interval: at most 3600 s\n");
+				exit(2);
+			}
+			break;
+		case 'a':
+			o->flow_account = optarg;
+			break;
 		case 'A':
 		case 'R': {
 			char *eq = strchr(optarg, '=');
@@ -220,6 +237,12 @@ parse_args(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "vpc-replay: --loops, --bench-new-connections and --prefill need --bench\n");
 		exit(2);
 	}
+	if ((o->flow_interval || o->flow_account) && o->flow_logs == NULL) {
+		fprintf(stderr, "vpc-replay: --flow-log-interval and --flow-log-account need --flow-logs\n");
+		exit(2);
+	}
+	if (o->flow_interval == 0)
+		o->flow_interval = VPC_FLOW_INTERVAL_DEFAULT;
 	if (o->bench && o->n_applies) {
 		fprintf(stderr, "vpc-replay: --apply cannot be combined with --bench\n");
 		exit(2);

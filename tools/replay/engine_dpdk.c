@@ -19,6 +19,7 @@
 #include <rte_mempool.h>
 
 #include "conntrack.h"
+#include "flowlog.h"
 #include "tables.h"
 
 struct dpdk_engine {
@@ -28,7 +29,12 @@ struct dpdk_engine {
 	const struct vpc_tables *t;	/* the current tables */
 	struct vpc_tables *t0;		/* the topology's (the applies' are theirs) */
 	uint32_t gen;
+	struct vpc_flowlog *fl;		/* --flow-logs; NULL: off */
 };
+
+/* The replay drains the ring after every packet: it holds what one
+ * packet emits (a deletion: four records), and bench's bursts. */
+#define REPLAY_FLOW_RING 4096
 
 static char eal_rundir[4096];	/* the EAL's runtime directory */
 
@@ -177,8 +183,9 @@ prefill(struct vpc_ct *ct, uint64_t n)
 
 static int
 bench(const struct opts *o, struct vpc_pipeline *pl, struct vpc_ct *ct,
-      struct packet *pkts, uint32_t n, struct rte_mempool *mp)
+      struct packet *pkts, uint32_t n, struct rte_mempool *mp, struct vpc_flowlog *fl)
 {
+	struct vpc_flow_rec recs[64];
 	struct rte_mbuf **mb = calloc(n, sizeof(*mb));
 	struct vpc_verdict v[VPC_BURST_MAX];
 
@@ -215,6 +222,9 @@ bench(const struct opts *o, struct vpc_pipeline *pl, struct vpc_ct *ct,
 			vpc_pipeline_process(pl, pkts[i].port, &mb[i], k, pkts[i].ts_ns, v);
 			cycles += rte_rdtsc_precise() - t0;
 			i += k;
+			/* Untimed, as vpcd's writer thread would: the records. */
+			while (fl != NULL && vpc_flowlog_drain(fl, rte_lcore_id(), recs, 64) > 0)
+				;
 		}
 		done++;
 		if (loops == 0 && cycles > 0) {
@@ -276,11 +286,25 @@ dpdk_open(struct opts *o, const struct vpc_image *img, uint32_t n, uint32_t max_
 	struct vpc_pipeline *pl = vpc_pipeline_create(t, ct);
 	if (pl == NULL)
 		die("pipeline: %s", strerror(errno));
+	struct vpc_flowlog *fl = NULL;
+	if (o->flow_logs != NULL) {
+		uint32_t n_ifaces = img->n_ifaces;
+		for (uint32_t i = 0; i < o->n_applies; i++)
+			if (o->applies[i].img->n_ifaces > n_ifaces)
+				n_ifaces = o->applies[i].img->n_ifaces;
+		fl = vpc_flowlog_create(o->flow_interval, n_ifaces);
+		int rc = fl == NULL ? -errno : vpc_flowlog_attach(fl, rte_lcore_id(), REPLAY_FLOW_RING);
+		if (rc < 0)
+			die("flow logs: %s", strerror(-rc));
+		vpc_pipeline_set_flowlog(pl, fl);
+		vpc_ct_set_flowlog(ct, fl);
+	}
 
 	struct dpdk_engine *e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		die("out of memory");
-	*e = (struct dpdk_engine){ .pl = pl, .ct = ct, .mp = mp, .t = t, .t0 = t, .gen = t->generation };
+	*e = (struct dpdk_engine){ .pl = pl, .ct = ct, .mp = mp, .t = t, .t0 = t, .gen = t->generation,
+				   .fl = fl };
 	return e;
 }
 
@@ -291,7 +315,7 @@ dpdk_bench(void *arg, const struct opts *o, const struct vpc_image *img, struct 
 	struct dpdk_engine *e = arg;
 
 	(void)img;
-	return bench(o, e->pl, e->ct, pkts, n, e->mp);
+	return bench(o, e->pl, e->ct, pkts, n, e->mp, e->fl);
 }
 
 static void
@@ -300,7 +324,9 @@ dpdk_close(void *arg, struct opts *o)
 	struct dpdk_engine *e = arg;
 
 	vpc_pipeline_free(e->pl);
+	vpc_ct_set_flowlog(e->ct, NULL);
 	vpc_ct_free(e->ct);
+	vpc_flowlog_free(e->fl);
 	for (uint32_t i = 0; i < o->n_applies; i++)
 		vpc_tables_free(o->applies[i].engine_tables);
 	vpc_tables_free(e->t0);
@@ -342,11 +368,46 @@ dpdk_lb_drain(void *arg, uint32_t vpc, uint32_t ip, uint16_t port)
 	}
 }
 
+static void
+dpdk_flow_drain(void *arg, void (*sink)(void *arg, const struct vpc_flow_rec *r), void *sarg)
+{
+	struct dpdk_engine *e = arg;
+	struct vpc_flow_rec recs[64];
+	unsigned int k;
+
+	while ((k = vpc_flowlog_drain(e->fl, rte_lcore_id(), recs, 64)) > 0)
+		for (unsigned int j = 0; j < k; j++)
+			sink(sarg, &recs[j]);
+}
+
+/* The end of the capture: every live connection's counters, then what
+ * each interface lost, draining as it goes (a table's worth of records
+ * does not fit the ring). */
+static void
+dpdk_flow_flush(void *arg, void (*sink)(void *arg, const struct vpc_flow_rec *r), void *sarg)
+{
+	struct dpdk_engine *e = arg;
+	uint32_t pos = 0;
+	int64_t i;
+
+	while ((i = vpc_ct_next(e->ct, &pos)) >= 0) {
+		struct vpc_ct_entry *x = vpc_ct_entry(e->ct, (uint32_t)i);
+		for (unsigned int d = 0; d < 2; d++) {
+			vpc_flowlog_conn(e->fl, x, d);
+			x->flow[d].packets = 0;
+		}
+		dpdk_flow_drain(e, sink, sarg);
+	}
+	vpc_flowlog_flush(e->fl, NULL);
+	dpdk_flow_drain(e, sink, sarg);
+}
+
 static const struct replay_engine dpdk_engine = {
 	.name = "dpdk", .open = dpdk_open, .process = dpdk_process, .apply = dpdk_apply,
 	.trace = dpdk_trace,
 	.account = dpdk_account, .bench = dpdk_bench, .close = dpdk_close,
 	.lb_answer = dpdk_lb_answer, .lb_healthy = dpdk_lb_healthy, .lb_drain = dpdk_lb_drain,
+	.flow_drain = dpdk_flow_drain, .flow_flush = dpdk_flow_flush,
 };
 
 static void __attribute__((constructor))

@@ -24,7 +24,46 @@ struct xdp_engine {
 	int lb_answers, lb_healthy;	/* the active set's (after each publish) */
 	struct vpc_xdp_port_table *ports;	/* slot -> name, after each publish */
 	uint64_t short_frames;	/* shorter than the kernel will test-run */
+	bool flow_logs;
+	/* Flow-log records of connections user space deleted (a balancer's
+	 * drain), handed over by the next drain. */
+	struct vpc_flow_rec *pending;
+	size_t n_pending, cap_pending;
 };
+
+static void
+keep_pending(void *arg, const struct vpc_flow_rec *r)
+{
+	struct xdp_engine *e = arg;
+
+	if (e->n_pending == e->cap_pending) {
+		e->cap_pending = e->cap_pending ? 2 * e->cap_pending : 64;
+		e->pending = realloc(e->pending, e->cap_pending * sizeof(*e->pending));
+		if (e->pending == NULL)
+			die("out of memory");
+	}
+	e->pending[e->n_pending++] = *r;
+}
+
+struct drain_match {
+	struct xdp_engine *e;
+	uint32_t vpc, ip;
+	uint16_t port;
+};
+
+/* vpc_xdp_lb_drain's choice: connections a balancer opened to (vpc, ip,
+ * port); their counters before they go (the program would write them on
+ * its own deletions). */
+static void
+drain_one(const struct vpc_ct_key *k, const struct vpc_xdp_ct *v, void *arg)
+{
+	struct drain_match *dm = arg;
+
+	(void)k;
+	if (v->act[0].path == VPC_PATH_LB && v->act[0].vpc == dm->vpc &&
+	    v->act[0].nat_addr == dm->ip && v->act[0].nat_port == dm->port)
+		vpc_xdp_flow_conn(dm->e->x, v, keep_pending, dm->e);
+}
 
 /* The kernel test-runs nothing shorter than an Ethernet header (no device
  * delivers such a frame either): replay drops those itself, with the
@@ -70,6 +109,10 @@ xdp_lb_drain(void *arg, uint32_t vpc, uint32_t ip, uint16_t port)
 {
 	struct xdp_engine *e = arg;
 
+	if (e->flow_logs) {
+		struct drain_match dm = { .e = e, .vpc = vpc, .ip = ip, .port = port };
+		vpc_xdp_ct_each(vpc_xdp_fds(e->x), drain_one, &dm);
+	}
 	vpc_xdp_lb_drain(vpc_xdp_fds(e->x), vpc, ip, port);
 }
 
@@ -248,6 +291,27 @@ xdp_bench(void *arg, const struct opts *o, const struct vpc_image *img,
 	return 0;
 }
 
+static void
+xdp_flow_drain(void *arg, void (*sink)(void *arg, const struct vpc_flow_rec *r), void *sarg)
+{
+	struct xdp_engine *e = arg;
+
+	for (size_t i = 0; i < e->n_pending; i++)
+		sink(sarg, &e->pending[i]);
+	e->n_pending = 0;
+	if (vpc_xdp_flow_drain(e->x, sink, sarg) < 0)
+		die("flow logs: the ring buffer: %s", strerror(errno));
+}
+
+static void
+xdp_flow_flush(void *arg, void (*sink)(void *arg, const struct vpc_flow_rec *r), void *sarg)
+{
+	struct xdp_engine *e = arg;
+
+	xdp_flow_drain(e, sink, sarg);
+	vpc_xdp_flow_flush(e->x, sink, sarg);
+}
+
 /* The program loaded with maps filled from the topology (root). */
 static void *
 xdp_open(struct opts *o, const struct vpc_image *img, uint32_t n, uint32_t max_len)
@@ -271,6 +335,10 @@ xdp_open(struct opts *o, const struct vpc_image *img, uint32_t n, uint32_t max_l
 	if (e->ports == NULL)
 		die("out of memory");
 	xdp_publish(e, img, false, o->config);
+	if (o->flow_logs != NULL) {
+		vpc_xdp_flow_set_interval(e->x, o->flow_interval);
+		e->flow_logs = true;
+	}
 	return e;
 }
 
@@ -286,6 +354,7 @@ xdp_close(void *arg, struct opts *o)
 		close(e->lb_healthy);
 	vpc_xdp_free(e->tx);
 	vpc_xdp_free(e->x);
+	free(e->pending);
 	free(e->ports);
 	free(e);
 }
@@ -295,6 +364,7 @@ static const struct replay_engine xdp_engine = {
 	.account = xdp_account, .bench = xdp_bench, .close = xdp_close,
 	.lb_answer = xdp_lb_answer, .lb_healthy = xdp_lb_healthy, .lb_drain = xdp_lb_drain,
 	.trace = xdp_trace,
+	.flow_drain = xdp_flow_drain, .flow_flush = xdp_flow_flush,
 };
 
 static void __attribute__((constructor))

@@ -23,6 +23,7 @@
 #include "replay.h"
 
 #include "vpc_names.h"
+#include "vpc_flow_format.h"
 
 /* The engines this build has (each registers itself at start-up). */
 static const struct replay_engine *engines[4];
@@ -93,6 +94,56 @@ hc_send(void *arg, uint32_t iface, const uint8_t *frame, uint32_t len, uint64_t 
 		       c->cur->ports[f->port].name);
 }
 
+/* The flow-log records of a replay, written sorted at the end. */
+struct flow_recs {
+	struct vpc_flow_rec *recs;
+	size_t n, cap;
+};
+
+static void
+flow_keep(void *arg, const struct vpc_flow_rec *r)
+{
+	struct flow_recs *fr = arg;
+
+	if (fr->n == fr->cap) {
+		fr->cap = fr->cap ? fr->cap * 2 : 256;
+		fr->recs = realloc(fr->recs, fr->cap * sizeof(*fr->recs));
+		if (fr->recs == NULL)
+			die("out of memory");
+	}
+	fr->recs[fr->n++] = *r;
+}
+
+/* DIR/flow-logs.txt: every record, in vpc_flow_rec_cmp's order (the same
+ * whatever order an engine produced them in), interfaces named as the
+ * last tables name them. */
+static void
+flow_write(const struct opts *o, const struct vpc_image *cur, struct flow_recs *fr)
+{
+	char path[4096], line[256];
+	uint64_t skipped = 0;
+
+	mkdir_p(o->flow_logs);
+	snprintf(path, sizeof(path), "%s/flow-logs.txt", o->flow_logs);
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		die("%s: %s", path, strerror(errno));
+	qsort(fr->recs, fr->n, sizeof(*fr->recs), vpc_flow_rec_cmp);
+	for (size_t i = 0; i < fr->n; i++) {
+		const struct vpc_flow_rec *r = &fr->recs[i];
+		const char *name = r->iface < cur->n_ifaces ? cur->ifaces[r->iface].name : "-";
+		vpc_flow_format(line, sizeof(line), r, o->flow_account, name);
+		fputs(line, f);
+		if (r->action == VPC_FLOW_SKIPDATA)
+			skipped += r->n_skipped;
+	}
+	if (fclose(f) != 0)
+		die("%s: %s", path, strerror(errno));
+	if (!o->json)
+		printf("flow logs: %zu records in %s (%" PRIu64 " not logged, in SKIPDATA records)\n",
+		       fr->n, path, skipped);
+}
+
 int
 replay(struct opts *o, const struct vpc_image *img, const struct replay_engine *eng,
        void *e, struct packet *pkts, uint32_t n)
@@ -140,6 +191,9 @@ replay(struct opts *o, const struct vpc_image *img, const struct replay_engine *
 	if (img->n_targets > 0 && (hc = vpc_lb_hc_create(img, NULL)) == NULL)
 		die("out of memory");
 	uint64_t hc_due = n > 0 ? pkts[0].ts_ns : UINT64_MAX;
+	struct flow_recs fr = { 0 };
+	if (o->flow_logs != NULL && eng->flow_drain == NULL)
+		die("--flow-logs: the %s engine has no flow logs", eng->name);
 	for (uint32_t i = 0; i < n; i++) {
 		struct packet *p = &pkts[i];
 		while (next_apply < o->n_applies && o->applies[next_apply].at_ns <= p->ts_ns) {
@@ -192,6 +246,13 @@ replay(struct opts *o, const struct vpc_image *img, const struct replay_engine *
 			v.action == VPC_ACT_DROP ? vpc_drop_name(v.reason) : vpc_path_name(v.path));
 		if (verbose)
 			describe(stdout, p, in_name, cur, buf, len, &v);
+		if (o->flow_logs != NULL)
+			eng->flow_drain(e, flow_keep, &fr);
+	}
+	if (o->flow_logs != NULL) {
+		eng->flow_flush(e, flow_keep, &fr);
+		flow_write(o, cur, &fr);
+		free(fr.recs);
 	}
 	free(buf);
 	vpc_lb_hc_free(hc);

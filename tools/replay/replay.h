@@ -34,6 +34,7 @@
 #include "pipeline.h"
 #include "vpc_image_io.h"
 #include "vpc_lb_health.h"
+#include "vpc_flow.h"
 
 #define MAX_INPUTS 256
 /* mbuf data rooms are 16-bit: the largest frame replay takes. */
@@ -90,6 +91,9 @@ struct opts {
 	uint64_t trace_index;
 	const struct vpc_image *final_img;	/* the tables the replay ended with */
 	uint64_t final_ns;			/* and its last packet's time */
+	const char *flow_logs;	/* --flow-logs DIR; NULL: off */
+	uint32_t flow_interval;	/* s */
+	const char *flow_account;	/* account-id; "-" by default */
 };
 
 /*
@@ -123,6 +127,13 @@ struct replay_engine {
 	 * read, not changed. */
 	void (*trace)(void *e, const struct vpc_image *cur, int port, uint64_t now, uint8_t *buf,
 		      uint32_t *len, struct vpc_verdict *v, struct vpc_trace_buf *tb);
+	/* Flow logs (--flow-logs): the records the last packets produced,
+	 * and at the end of the capture every pending one, each handed to
+	 * sink.  NULL: not available. */
+	void (*flow_drain)(void *e, void (*sink)(void *arg, const struct vpc_flow_rec *r),
+			   void *arg);
+	void (*flow_flush)(void *e, void (*sink)(void *arg, const struct vpc_flow_rec *r),
+			   void *arg);
 };
 
 void replay_engine_register(const struct replay_engine *eng);
