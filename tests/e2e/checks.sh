@@ -583,7 +583,7 @@ print(d["action"], d["out_port"], d["reason"], [s["stage"] for s in d["stages"]]
 # kernel picks them; etcd binds them next), data under $tmp/etcd.  Sets E
 # (its client URL) and P; etcd_ctl runs etcdctl against it; start_etcd starts
 # it (again, after a stop: the same data) and waits until it answers.
-etcd_setup() {
+etcd_ports() {
 	read -r cport pport < <(python3 -c '
 import socket
 ss = [socket.socket() for _ in range(2)]
@@ -591,14 +591,34 @@ for s in ss: s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in ss))')
 	E=http://127.0.0.1:$cport
 	P=http://127.0.0.1:$pport
+}
+etcd_setup() {
+	etcd_ports
 	n_etcd=0
 }
 etcd_ctl() { ETCDCTL_API=3 etcdctl --endpoints "$E" --dial-timeout 2s "$@"; }
+_etcd_up_or_gone() { daemon_gone etcd || etcd_ctl endpoint health >/dev/null 2>&1; }
+# (a port the kernel handed back between etcd_ports and etcd's bind may be
+# taken by then: a first start that finds its address in use chooses
+# again, up to three times; a restart keeps its ports, the data has them)
 start_etcd() {
-	n_etcd=$((n_etcd + 1))
-	daemon_start etcd "$tmp/etcd-$n_etcd.log" etcd --name t --data-dir "$tmp/etcd" \
-		--listen-client-urls "$E" --advertise-client-urls "$E" \
-		--listen-peer-urls "$P" --initial-advertise-peer-urls "$P" --initial-cluster "t=$P"
+	local first=0 try
+	[ "${n_etcd:-0}" = 0 ] && first=1
+	for try in 1 2 3; do
+		n_etcd=$((n_etcd + 1))
+		daemon_start etcd "$tmp/etcd-$n_etcd.log" etcd --name t --data-dir "$tmp/etcd" \
+			--listen-client-urls "$E" --advertise-client-urls "$E" \
+			--listen-peer-urls "$P" --initial-advertise-peer-urls "$P" --initial-cluster "t=$P"
+		wait_for "$E2E_WAIT" "etcd to answer on $E" _etcd_up_or_gone >/dev/null
+		if [ "$first" = 1 ] && daemon_gone etcd &&
+			grep -q "address already in use" "$tmp/etcd-$n_etcd.log" 2>/dev/null; then
+			daemon_reap etcd
+			rm -rf "$tmp/etcd"
+			etcd_ports
+			continue
+		fi
+		break
+	done
 	daemon_wait etcd "etcd to answer on $E" etcd_ctl endpoint health >/dev/null 2>&1
 }
 
