@@ -619,8 +619,10 @@ start_etcd() {
 		fi
 		break
 	done
-	daemon_wait etcd "etcd to answer on $E" etcd_ctl endpoint health >/dev/null 2>&1
+	# (the redirection inside: daemon_wait's own report must be seen)
+	daemon_wait etcd "etcd to answer on $E" _etcd_health
 }
+_etcd_health() { etcd_ctl endpoint health >/dev/null 2>&1; }
 
 e2e_summary() {
 	echo "$n_pass passed, $n_fail failed"
