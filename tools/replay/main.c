@@ -128,7 +128,8 @@ flow_write(const struct opts *o, const struct vpc_image *cur, struct flow_recs *
 	FILE *f = fopen(path, "w");
 	if (f == NULL)
 		die("%s: %s", path, strerror(errno));
-	qsort(fr->recs, fr->n, sizeof(*fr->recs), vpc_flow_rec_cmp);
+	if (fr->n > 1)	/* (recs is NULL when there are none) */
+		qsort(fr->recs, fr->n, sizeof(*fr->recs), vpc_flow_rec_cmp);
 	for (size_t i = 0; i < fr->n; i++) {
 		const struct vpc_flow_rec *r = &fr->recs[i];
 		const char *name = r->iface < cur->n_ifaces ? cur->ifaces[r->iface].name : "-";

@@ -108,7 +108,8 @@ read_inputs(struct opts *o, const struct vpc_image *img, uint32_t *n_out,
 			die("%s: %s", in->path, pcap_geterr(pc));
 		pcap_close(pc);
 	}
-	qsort(pkts, n, sizeof(*pkts), packet_cmp);
+	if (n > 1)	/* (none at all with --trace alone: pkts is NULL) */
+		qsort(pkts, n, sizeof(*pkts), packet_cmp);
 	*n_out = (uint32_t)n;
 	return pkts;
 }
