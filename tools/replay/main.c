@@ -301,6 +301,8 @@ main(int argc, char **argv)
 	if (eng == NULL)	/* parse_args knows every engine's name */
 		die("engine '%s': this build has no %s engine (libbpf, clang and bpftool were "
 		    "missing when it was configured)", o.engine, strcmp(o.engine, "xdp") ? o.engine : "XDP");
+	if (o.trace_port != NULL)	/* the tables it will be traced on */
+		trace_prepare(&o, o.n_applies > 0 ? o.applies[o.n_applies - 1].img : img);
 	void *e = eng->open(&o, img, n, max_len);
 	o.final_img = img;
 	int ret = o.bench ? eng->bench(e, &o, img, pkts, n) :

@@ -174,7 +174,9 @@ void print_account(const struct vpc_image *img, const struct vpc_stats *st,
 void describe(FILE *f, const struct packet *p, const char *in_name, const struct vpc_image *img,
 	      const uint8_t *buf, uint32_t len, const struct vpc_verdict *v);
 
-/* trace.c */
+/* trace.c: the frame checked and made before the engine opens, then
+ * traced after the replay */
+void trace_prepare(struct opts *o, const struct vpc_image *img);
 int run_trace(struct opts *o, const struct replay_engine *eng, void *e);
 
 /* main.c */

@@ -46,33 +46,52 @@ pcap_frame(const char *path, uint64_t k, uint8_t *buf, uint32_t size, uint64_t *
 	return len;
 }
 
-int
-run_trace(struct opts *o, const struct replay_engine *eng, void *e)
+/* The traced frame, made before the engine opens (a wrong description or
+ * port is said before anything is allocated). */
+static uint8_t *trace_in;
+static uint32_t trace_len;
+static uint64_t trace_ts;	/* a captured frame's time; 0: none */
+
+void
+trace_prepare(struct opts *o, const struct vpc_image *img)
 {
-	const struct vpc_image *img = o->final_img;
 	char err[256];
 	int port = port_by_name(img, o->trace_port);
 
 	if (port < 0)
 		die("--trace %s: unknown port", o->trace_port);
-	if (eng->trace == NULL)
-		die("the %s engine cannot trace", eng->name);
-	uint8_t *in = malloc(REPLAY_MAX_FRAME), *buf = malloc(REPLAY_MBUF_ROOM);
-	if (in == NULL || buf == NULL)
+	trace_in = malloc(REPLAY_MAX_FRAME);
+	if (trace_in == NULL)
 		die("out of memory");
-	uint32_t len;
-	/* The clock: a captured frame's time (as a replay would take it),
-	 * else the replay's last packet's. */
-	uint64_t now = o->final_ns;
 	if (o->trace_packet != NULL) {
-		int n = vpc_trace_frame(img, (uint32_t)port, o->trace_packet, in, REPLAY_MAX_FRAME, err,
-					sizeof(err));
+		int n = vpc_trace_frame(img, (uint32_t)port, o->trace_packet, trace_in,
+					REPLAY_MAX_FRAME, err, sizeof(err));
 		if (n < 0)
 			die("--packet '%s': %s", o->trace_packet, err);
-		len = (uint32_t)n;
+		trace_len = (uint32_t)n;
 	} else {
-		len = pcap_frame(o->trace_pcap, o->trace_index, in, REPLAY_MAX_FRAME, &now);
+		trace_len = pcap_frame(o->trace_pcap, o->trace_index, trace_in, REPLAY_MAX_FRAME,
+				       &trace_ts);
 	}
+}
+
+int
+run_trace(struct opts *o, const struct replay_engine *eng, void *e)
+{
+	const struct vpc_image *img = o->final_img;
+	int port = port_by_name(img, o->trace_port);
+
+	if (port < 0 || trace_in == NULL)
+		die("--trace %s: unknown port", o->trace_port);
+	if (eng->trace == NULL)
+		die("the %s engine cannot trace", eng->name);
+	uint8_t *in = trace_in, *buf = malloc(REPLAY_MBUF_ROOM);
+	if (buf == NULL)
+		die("out of memory");
+	uint32_t len = trace_len;
+	/* The clock: a captured frame's time (as a replay would take it),
+	 * else the replay's last packet's. */
+	uint64_t now = o->trace_pcap != NULL ? trace_ts : o->final_ns;
 	memcpy(buf, in, len);
 	uint32_t out_len = len;
 	struct vpc_verdict v;
@@ -87,6 +106,7 @@ run_trace(struct opts *o, const struct replay_engine *eng, void *e)
 	};
 	vpc_trace_print(stdout, img, &r, o->json);
 	free(in);
+	trace_in = NULL;
 	free(buf);
 	return 0;
 }
