@@ -314,6 +314,25 @@ ctl_capture_fill(struct ctl_client *c, bool status)
 	c->capture_over = ended;
 }
 
+/* Send what is pending without blocking: 1 all of it sent, 0 the socket
+ * takes no more now, -1 the client is gone. */
+static int
+ctl_client_send(struct ctl_client *c)
+{
+	while (c->out_sent < c->out_len) {
+		ssize_t r = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (r <= 0)
+			return -1;
+		c->out_sent += (size_t)r;
+	}
+	return 1;
+}
+
 /* A capture client's socket: readable means gone (it sends nothing after
  * its request) or junk, which is dropped; then send what is pending.
  * Progress (or nothing pending) moves its deadline on. */
@@ -328,20 +347,13 @@ ctl_capture_io(struct ctl_client *c, short revents, uint64_t now)
 			return;
 		}
 	}
-	while (c->out_sent < c->out_len) {
-		ssize_t r = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (r <= 0) {
-			ctl_client_close(c);	/* gone: EPIPE, ECONNRESET */
-			return;
-		}
-		c->out_sent += (size_t)r;
-		c->deadline = now + VPC_CTL_DEADLINE_S * 1000000000ull;
+	size_t before = c->out_sent;
+	if (ctl_client_send(c) < 0) {
+		ctl_client_close(c);	/* gone: EPIPE, ECONNRESET */
+		return;
 	}
+	if (c->out_sent != before)
+		c->deadline = now + VPC_CTL_DEADLINE_S * 1000000000ull;
 	if (c->out_sent == c->out_len) {
 		if (c->capture_over) {
 			ctl_client_close(c);	/* END sent: done */
@@ -378,18 +390,9 @@ ctl_client_read(struct ctl_client *c)
 static void
 ctl_client_write(struct ctl_client *c)
 {
-	while (c->out_sent < c->out_len) {
-		ssize_t r = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (r <= 0)
-			break;		/* gone: EPIPE, ECONNRESET */
-		c->out_sent += (size_t)r;
-	}
-	ctl_client_close(c);
+	if (ctl_client_send(c) == 0)
+		return;		/* the rest when the socket takes it */
+	ctl_client_close(c);	/* answered, or gone (EPIPE, ECONNRESET) */
 }
 
 void *
